@@ -1,0 +1,37 @@
+"""freeprob: free probability for high-dimensional learning.
+
+Spectral laws with exact transforms and branch-certified numerics, following
+the conventions of :mod:`freeprob.conventions` (Atanasov, Zavatone-Veth and
+Pehlevan, *Scaling and renormalization in high-dimensional regression*,
+arXiv:2405.00592).
+
+>>> import freeprob
+>>> freeprob.MarchenkoPastur(2).moments(3)
+[1, 3, 11]
+"""
+
+from . import conventions as conventions
+from . import errors as errors
+from ._cache import clear_caches as clear_caches
+from ._version import __version__ as __version__
+from .latex import latex as latex
+from .laws import Discrete as Discrete
+from .laws import Identity as Identity
+from .laws import MarchenkoPastur as MarchenkoPastur
+from .laws import PowerLaw as PowerLaw
+from .laws import Semicircle as Semicircle
+from .laws import SpectralLaw as SpectralLaw
+
+__all__ = [
+    "conventions",
+    "errors",
+    "clear_caches",
+    "latex",
+    "SpectralLaw",
+    "MarchenkoPastur",
+    "Semicircle",
+    "Identity",
+    "Discrete",
+    "PowerLaw",
+    "__version__",
+]

@@ -1,0 +1,189 @@
+"""Compile sympy expressions into numeric evaluators: the ONLY place ``lambdify``
+is called (house rule 2: formulas are written once, as sympy).
+
+:func:`compile_expr` returns a :class:`Compiled` evaluator that
+
+* broadcasts its arguments (numpy arrays or scalars),
+* evaluates every :class:`~freeprob._spectrum.SpectralMean` in the expression
+  by a chunked, cache-friendly loop: blocks of about ``2**16`` (points x atoms)
+  are formed, the summand is evaluated on the block and reduced with a
+  matrix-vector product, so a ``10^3 x 10^6`` temporary is never allocated,
+* has an mpmath backend that runs inside ``mpmath.workdps(dps)`` only.
+
+Compiled evaluators are cached by ``(expression, arguments, backend, dtype)``
+in an explicit cache cleared by :func:`freeprob.clear_caches`.
+
+>>> import numpy as np, sympy as sp
+>>> a = sp.Symbol("a")
+>>> f = compile_expr(a**2 + 1, (a,))
+>>> f(np.array([1.0, 2.0]))
+array([2., 5.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ._cache import cached
+from ._spectrum import SpectralMean
+from .errors import ParameterError
+
+__all__ = ["compile_expr", "Compiled", "BLOCK_ELEMENTS", "needs_complex"]
+
+#: number of (point, atom) pairs evaluated per block of a spectral mean;
+#: 2**15 complex or 2**16 real doubles keep a block in the L2 cache.
+BLOCK_ELEMENTS = 2**15
+
+
+def _sqrt_upper(u):
+    """Principal square root with exact zeros of the imaginary part read as
+    ``+0``.
+
+    IEEE arithmetic produces ``-0.0`` imaginary parts (``-(2+0j) - 4 = -6-0j``),
+    and numpy's ``sqrt`` then takes the *lower* lip of its cut, flipping the
+    sign of ``sqrt(z - a) sqrt(z - b)`` at real ``z``.  Adding ``+0j`` maps
+    ``-0.0`` to ``+0.0``, so every factor is approached from above, which is
+    the lip mpmath (no signed zeros) takes and the limit ``z + i0`` of the
+    physical branch [C4].
+
+    >>> import numpy as np
+    >>> complex(_sqrt_upper(np.complex128(complex(-4, -0.0))))
+    2j
+    """
+    return np.sqrt(np.asarray(u) + 0j)
+
+
+class Compiled:
+    """A numeric evaluator of one sympy expression (see :func:`compile_expr`)."""
+
+    def __init__(self, expr: sp.Expr, args: tuple, backend: str, dtype):
+        self.expr = expr
+        self.args = args
+        self.backend = backend
+        self.dtype = np.dtype(dtype) if backend == "numpy" else None
+        free = expr.free_symbols - set(args)
+        if free:
+            raise ParameterError(
+                "expression", sorted(map(str, free)), "numeric values for every symbol",
+                "substitute numbers (law.subs(...)) or pass them as arguments",
+            )
+        means = sorted(expr.atoms(SpectralMean), key=sp.default_sort_key)
+        dummies = [sp.Dummy(f"mean{i}") for i in range(len(means))]
+        outer = expr.xreplace(dict(zip(means, dummies)))
+        if backend == "mpmath":
+            modules = "mpmath"
+        elif self.dtype.kind == "c":
+            modules = [{"sqrt": _sqrt_upper}, "numpy"]
+        else:
+            modules = "numpy"
+        self._outer = sp.lambdify(list(args) + dummies, outer, modules=modules, cse=True)
+        self._means = []
+        for m in means:
+            if m.summand.atoms(SpectralMean):
+                raise NotImplementedError("nested spectral means are not supported")
+            f = sp.lambdify([m.var] + list(args), m.summand, modules=modules, cse=True)
+            self._means.append((f, m.spectrum))
+
+    # -- numpy ----------------------------------------------------------------
+    def __call__(self, *values, dps: int | None = None):
+        if len(values) != len(self.args):
+            raise TypeError(f"expected {len(self.args)} arguments {self.args}, got {len(values)}")
+        if self.backend == "mpmath":
+            return self._call_mpmath(values, dps or 50)
+        arrays = [np.asarray(v, dtype=self.dtype) for v in values]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
+        npts = int(np.prod(shape)) if shape else 1
+        means = [_chunked_mean(f, spec, flat, npts, self.dtype) for f, spec in self._means]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = self._outer(*flat, *means)
+        out = np.asarray(out, dtype=np.result_type(out, self.dtype))
+        return np.broadcast_to(out, (npts,)).reshape(shape).copy()
+
+    # -- mpmath ---------------------------------------------------------------
+    def _call_mpmath(self, values, dps):
+        import mpmath
+
+        arrays = [np.asarray(v, dtype=object) for v in values]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
+        npts = int(np.prod(shape)) if shape else 1
+        out = np.empty(npts, dtype=object)
+        with mpmath.workdps(dps):
+            atoms = [spec.mp_atoms() for _, spec in self._means]
+            for i in range(npts):
+                pt = [mpmath.mpmathify(a[i]) for a in flat]
+                ms = [
+                    mpmath.fsum(p * f(v, *pt) for v, p in zip(vals, wts))
+                    for (f, _), (vals, wts) in zip(self._means, atoms)
+                ]
+                out[i] = self._outer(*pt, *ms)
+        return out.reshape(shape)
+
+
+def needs_complex(expr) -> bool:
+    """True when ``expr`` contains radicals, logs or ``I`` (real inputs may
+    leave the real axis in intermediate steps: evaluate in complex128).
+
+    >>> import sympy as sp
+    >>> a = sp.Symbol("a")
+    >>> needs_complex(a/(a + 1)), needs_complex(sp.sqrt(a - 1))
+    (False, True)
+    """
+    for p in sp.preorder_traversal(expr):
+        if isinstance(p, sp.Pow) and not p.exp.is_Integer:
+            return True
+        if p is sp.I or isinstance(p, (sp.log, sp.asin, sp.acos, sp.atan)):
+            return True
+        if isinstance(p, SpectralMean) and needs_complex(p.summand):
+            return True
+    return False
+
+
+def _chunked_mean(f, spectrum, flat_args, npts, dtype):
+    """``sum_k p_k f(eta_k, args)`` for every point, in L2-sized blocks."""
+    vals, wts = spectrum.numeric_atoms()
+    n = vals.size
+    equal = wts is None
+    out = np.zeros(npts, dtype=np.result_type(dtype, float))
+    ca = min(n, BLOCK_ELEMENTS)
+    cp = max(1, BLOCK_ELEMENTS // ca)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for p0 in range(0, npts, cp):
+            p1 = min(npts, p0 + cp)
+            cols = [a[p0:p1, None] for a in flat_args]
+            acc = out[p0:p1]
+            for a0 in range(0, n, ca):
+                a1 = min(n, a0 + ca)
+                blk = f(vals[None, a0:a1], *cols)
+                if np.ndim(blk) < 2 or blk.shape != (p1 - p0, a1 - a0):
+                    blk = np.broadcast_to(blk, (p1 - p0, a1 - a0))
+                if equal:
+                    acc += blk.sum(axis=1)
+                else:
+                    acc += blk @ wts[a0:a1]
+    if equal:
+        out /= n
+    return out
+
+
+@cached(maxsize=1024)
+def _compile_cached(expr, args, backend, dtype_name):
+    return Compiled(expr, args, backend, dtype_name)
+
+
+def compile_expr(expr, args, *, backend: str = "numpy", dtype=float) -> Compiled:
+    """Compile ``expr`` as a function of the symbols ``args``.
+
+    Parameters
+    ----------
+    expr : sympy expression (may contain spectral means)
+    args : tuple of symbols, the positional arguments of the evaluator
+    backend : ``"numpy"`` (vectorized, float64/complex128) or ``"mpmath"``
+        (arbitrary precision; call with ``dps=``)
+    dtype : numpy dtype of the inputs (``float`` or ``complex``)
+    """
+    if backend not in ("numpy", "mpmath"):
+        raise ParameterError("backend", backend, "{'numpy', 'mpmath'}")
+    return _compile_cached(sp.sympify(expr), tuple(args), backend, np.dtype(dtype).name)

@@ -1,0 +1,71 @@
+r"""Cancellation-free rewriting of closed forms before numeric compilation.
+
+Closed forms of Stieltjes transforms contain sums ``A + r`` where ``r`` is a
+product of square roots and ``A`` is rational, e.g. the Marchenko-Pastur
+``df1 = (lam + q + 1 - sqrt(lam + a) sqrt(lam + b))/(2q)``; at large ``lam``
+the two terms cancel and float64 loses ``log10(lam)`` digits.  The conjugate
+identity
+
+.. math:: A + r = \frac{A^2 - r^2}{A - r}
+
+removes the cancellation whenever ``A^2 - r^2`` collapses (it is radical-free
+because ``r^2`` is).  The left side is stable where ``A`` and ``r`` have the
+same sign, the right side where they differ, so the rewrite is a
+``Piecewise`` choosing per point the side whose sum does not cancel.
+:func:`rationalize` applies it to the cancelling sum of the numerator and of
+the denominator; the rewritten expression is the same
+function (the identity is exact), so tests compare both forms.
+
+>>> import sympy as sp
+>>> lam = sp.Symbol("lambda", positive=True)
+>>> r = rationalize(lam + 1 - sp.sqrt(lam**2 + 2*lam))
+>>> r.args[1].expr
+1/(sqrt(lambda)*sqrt(lambda + 2) + lambda + 1)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = ["rationalize"]
+
+
+def _is_radical_factor(f):
+    return isinstance(f, sp.Pow) and f.exp.is_Rational and not f.exp.is_Integer and f.exp.q == 2
+
+
+def _radical_term(term):
+    """True when ``term`` is (coefficient) x (product of square roots)."""
+    factors = sp.Mul.make_args(term)
+    return any(_is_radical_factor(f) for f in factors) and all(
+        _is_radical_factor(f) or not f.has(sp.Pow) or not any(_is_radical_factor(p) for p in f.atoms(sp.Pow))
+        for f in factors)
+
+
+def _rationalize_add(expr):
+    terms = sp.Add.make_args(expr)
+    rad = [t for t in terms if _radical_term(t)]
+    if len(rad) != 1:
+        return expr
+    r = rad[0]
+    a = sp.Add(*[t for t in terms if t is not r])
+    if a == 0 or any(_is_radical_factor(p) for p in a.atoms(sp.Pow)):
+        return expr
+    r2 = sp.expand(r**2)
+    num = sp.expand(a**2 - r2)
+    if sp.count_ops(num) >= sp.count_ops(sp.expand(a**2)) + sp.count_ops(r2):
+        return expr  # nothing cancelled: keep the original sum
+    # Neither form is stable everywhere (A + r cancels where A and r have
+    # opposite signs, A - r where they agree): pick per point the form whose
+    # sum does not cancel.
+    return sp.Piecewise((a + r, sp.Abs(a + r) >= sp.Abs(a - r)), (sp.factor(num) / (a - r), True))
+
+
+def rationalize(expr: sp.Expr) -> sp.Expr:
+    """Apply the conjugate identity to every cancelling ``A + r`` (see module)."""
+    expr = sp.sympify(expr)
+    if not any(_is_radical_factor(p) for p in expr.atoms(sp.Pow)):
+        return expr
+    expr = sp.together(expr)
+    num, den = sp.fraction(expr)
+    return _rationalize_add(sp.expand_mul(num)) / _rationalize_add(sp.expand_mul(den))

@@ -1,0 +1,249 @@
+r"""The one place where freeprob's sign and normalization conventions live.
+
+Every docstring in freeprob that writes a transform refers to the items below
+by their tag ([C4] ... [C11] of the paper-results specification). Conversions
+between conventions are explicit functions here; no other module writes a
+silent minus sign or a ``t -> -df`` substitution.
+
+Conventions
+-----------
+[C3] ``tr A = (1/n) Tr A`` for an ``n x n`` matrix; degrees of freedom are
+     normalized by the dimension of the population matrix they refer to.
+[C4] Stieltjes (Cauchy) transform ``g(z) = tr (z - A)^{-1} = int rho(x) dx/(z - x)``,
+     ``g(z) ~ 1/z`` at infinity, ``Im g < 0`` for ``Im z > 0`` (Herglotz sign),
+     density ``rho(x) = -Im g(x + i0)/pi``.  The "ML" Stieltjes transform
+     ``m(z) = int rho(x) dx/(x - z) = -g(z)`` is reached only through
+     :func:`ml_stieltjes_from_stieltjes`.
+[C5] T-transform ``t(z) = z g(z) - 1``; moment generating function
+     ``psi(u) = sum_k m_k u^k = t(1/u)``.
+[C6] ``df1(lam) = tr A (A + lam)^{-1} = 1 + lam g(-lam)`` and
+     ``df2(lam) = tr A^2 (A + lam)^{-2} = df1 + lam d(df1)/d(lam)``.
+[C8] R-transform: ``g(R(w) + 1/w) = w``.
+[C9] Voiculescu S-transform ``S(t) = (1 + t)/t * chi(t)``, ``chi = psi^{-1}``;
+     multiplicative for free products.
+[C10] The paper's S-transform takes the degrees of freedom as argument:
+     ``S(df) = S_Voiculescu(-df)``; white Wishart ``S_W(df) = 1/(1 - q df)``.
+[C11] Renormalized ridge ``kappa = lam * S(df)``.
+[C1] ``q = N/P`` (parameters over samples); never ``P/N``.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from freeprob import conventions as C
+>>> q = C.symbol("q")
+>>> C.s_df_from_voiculescu(1/(1 + q*C.t), C.t, C.df)
+1/(-df*q + 1)
+>>> C.t_from_stieltjes(1/(C.z - 2), C.z)
+z/(z - 2) - 1
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+__all__ = [
+    "z", "w", "t", "u", "x", "lam", "df", "kappa", "q",
+    "symbol", "CONVENTIONS",
+    "ml_stieltjes_from_stieltjes", "stieltjes_from_ml_stieltjes",
+    "t_from_stieltjes", "stieltjes_from_t",
+    "psi_from_t", "t_from_psi",
+    "df1_from_stieltjes", "df2_from_df1",
+    "s_df_from_voiculescu", "s_voiculescu_from_df",
+    "s_from_chi", "r_from_inverse_stieltjes",
+    "renormalized_ridge", "ratio",
+]
+
+# ---------------------------------------------------------------------------
+# Canonical symbols.  Created once, with fixed assumptions (two sympy symbols
+# with the same name and different assumptions never compare equal).
+# ---------------------------------------------------------------------------
+#: spectral variable of the Stieltjes transform (complex, no assumptions)
+z = sp.Symbol("z")
+#: argument of the R-transform
+w = sp.Symbol("w")
+#: argument of the Voiculescu S-transform
+t = sp.Symbol("t")
+#: argument of the moment generating function psi
+u = sp.Symbol("u")
+#: real spectral variable of densities
+x = sp.Symbol("x", real=True)
+#: ridge (nonnegative; positive for transforms on the negative axis)
+lam = sp.Symbol("lambda", positive=True)
+#: degrees of freedom, argument of the paper's S(df)
+df = sp.Symbol("df", positive=True)
+#: renormalized ridge
+kappa = sp.Symbol("kappa", positive=True)
+#: overparameterization ratio q = N/P [C1]
+q = sp.Symbol("q", positive=True)
+
+_LATEX_NAMES = {
+    "df": r"\mathrm{df}",
+    "df1": r"\mathrm{df}_1",
+    "df2": r"\mathrm{df}_2",
+    "lambda": r"\lambda",
+    "kappa": r"\kappa",
+    "sigma2": r"\sigma^2",
+}
+
+_FACTORY: dict[str, sp.Symbol] = {}
+
+
+def symbol(name: str) -> sp.Symbol:
+    """Return the canonical *positive* parameter symbol called ``name``.
+
+    Library code and the CLI create parameter symbols only through this
+    factory, so that ``symbol("q")`` is the same object everywhere.
+
+    >>> symbol("q") is symbol("q")
+    True
+    >>> symbol("q").is_positive
+    True
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        from .errors import ParseError
+
+        raise ParseError(f"not a valid symbol name: {name!r}")
+    canonical = {"lambda": lam, "lam": lam, "kappa": kappa, "df": df, "q": q}
+    if name in canonical:
+        return canonical[name]
+    if name not in _FACTORY:
+        _FACTORY[name] = sp.Symbol(name, positive=True)
+    return _FACTORY[name]
+
+
+def latex_name(name: str) -> str:
+    """LaTeX spelling of a canonical name (``df`` -> ``\\mathrm{df}``)."""
+    return _LATEX_NAMES.get(name, sp.latex(sp.Symbol(name)))
+
+
+#: Human-readable table of the conventions, printed by ``freeprob laws``.
+CONVENTIONS = {
+    "stieltjes": "g(z) = tr (z - A)^{-1} ~ 1/z, Im g < 0 on Im z > 0  [C4]",
+    "ml_stieltjes": "m(z) = -g(z)  (Bai-Silverstein sign)  [C4]",
+    "t_transform": "t(z) = z g(z) - 1  [C5]",
+    "moment_generating": "psi(u) = t(1/u) = sum_k m_k u^k  [C5]",
+    "df1": "df1(lam) = 1 + lam g(-lam) = tr A (A + lam)^{-1}  [C6]",
+    "df2": "df2(lam) = df1 + lam d df1/d lam = tr A^2 (A + lam)^{-2}  [C6]",
+    "r_transform": "g(R(w) + 1/w) = w  [C8]",
+    "s_voiculescu": "S(t) = (1 + t)/t chi(t), chi = psi^{-1}  [C9]",
+    "s_df": "S(df) = S_Voiculescu(-df)  (the paper's)  [C10]",
+    "ratio": "q = N/P  [C1]",
+}
+
+
+# ---------------------------------------------------------------------------
+# Converters.  Each is one line of mathematics, written once.
+# ---------------------------------------------------------------------------
+def ml_stieltjes_from_stieltjes(g: sp.Expr) -> sp.Expr:
+    """``m = -g``: the Bai-Silverstein / ML sign convention [C4].
+
+    >>> ml_stieltjes_from_stieltjes(1/z)
+    -1/z
+    """
+    return -sp.sympify(g)
+
+
+def stieltjes_from_ml_stieltjes(m: sp.Expr) -> sp.Expr:
+    """Inverse of :func:`ml_stieltjes_from_stieltjes` [C4].
+
+    >>> stieltjes_from_ml_stieltjes(-1/z)
+    1/z
+    """
+    return -sp.sympify(m)
+
+
+def t_from_stieltjes(g: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """T-transform ``t(z) = z g(z) - 1`` [C5].
+
+    >>> t_from_stieltjes(1/z, z)
+    0
+    """
+    return var * sp.sympify(g) - 1
+
+
+def stieltjes_from_t(tz: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """Inverse of :func:`t_from_stieltjes`: ``g = (t + 1)/z`` [C5].
+
+    >>> stieltjes_from_t(sp.Integer(0), z)
+    1/z
+    """
+    return (sp.sympify(tz) + 1) / var
+
+
+def psi_from_t(tz: sp.Expr, zvar: sp.Symbol, uvar: sp.Symbol) -> sp.Expr:
+    """Moment generating function ``psi(u) = t(1/u)`` [C5].
+
+    >>> psi_from_t(2/(z - 2), z, u)
+    2/(-2 + 1/u)
+    """
+    return sp.sympify(tz).subs(zvar, 1 / uvar)
+
+
+def t_from_psi(psi: sp.Expr, uvar: sp.Symbol, zvar: sp.Symbol) -> sp.Expr:
+    """Inverse of :func:`psi_from_t`: ``t(z) = psi(1/z)`` [C5]."""
+    return sp.sympify(psi).subs(uvar, 1 / zvar)
+
+
+def df1_from_stieltjes(g: sp.Expr, zvar: sp.Symbol, lamvar: sp.Symbol) -> sp.Expr:
+    """``df1(lam) = 1 + lam g(-lam)`` [C6].
+
+    >>> sp.cancel(df1_from_stieltjes(1/(z - 1), z, lam))
+    1/(lambda + 1)
+    """
+    return 1 + lamvar * sp.sympify(g).subs(zvar, -lamvar)
+
+
+def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
+    """``df2 = df1 + lam d(df1)/d(lam)`` [C6].
+
+    >>> sp.simplify(df2_from_df1(1/(1 + lam), lam))
+    (lambda + 1)**(-2)
+    """
+    df1 = sp.sympify(df1)
+    return df1 + lamvar * sp.diff(df1, lamvar)
+
+
+def s_df_from_voiculescu(s_v: sp.Expr, tvar: sp.Symbol, dfvar: sp.Symbol) -> sp.Expr:
+    """The paper's ``S(df) = S_Voiculescu(-df)`` [C10], pitfall P4.
+
+    >>> s_df_from_voiculescu(1/(1 + 2*t), t, df)
+    1/(1 - 2*df)
+    """
+    return sp.sympify(s_v).subs(tvar, -dfvar)
+
+
+def s_voiculescu_from_df(s_df: sp.Expr, dfvar: sp.Symbol, tvar: sp.Symbol) -> sp.Expr:
+    """Inverse of :func:`s_df_from_voiculescu`: ``S_V(t) = S(-t)`` [C10].
+
+    >>> s_voiculescu_from_df(1/(1 - 2*df), df, t)
+    1/(2*t + 1)
+    """
+    return sp.sympify(s_df).subs(dfvar, -tvar)
+
+
+def s_from_chi(chi: sp.Expr, tvar: sp.Symbol) -> sp.Expr:
+    """Voiculescu ``S(t) = (1 + t)/t * chi(t)`` with ``chi = psi^{-1}`` [C9]."""
+    return (1 + tvar) / tvar * sp.sympify(chi)
+
+
+def r_from_inverse_stieltjes(ginv: sp.Expr, wvar: sp.Symbol) -> sp.Expr:
+    """``R(w) = g^{-1}(w) - 1/w`` [C8]."""
+    return sp.sympify(ginv) - 1 / wvar
+
+
+def renormalized_ridge(ridge, s_value):
+    """``kappa = lam * S(df)`` in the paper's convention [C11].
+
+    >>> renormalized_ridge(lam, 1/(1 - q*df))
+    lambda/(-df*q + 1)
+    """
+    return ridge * s_value
+
+
+def ratio(n_parameters, n_samples):
+    """The overparameterization ratio ``q = N/P`` [C1] (pitfall P1).
+
+    >>> ratio(200, 100)
+    2
+    """
+    return sp.sympify(n_parameters) / sp.sympify(n_samples)

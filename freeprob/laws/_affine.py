@@ -1,0 +1,153 @@
+r"""Affine images ``a A + b`` of a law.
+
+Closed families map into themselves (``Semicircle``, ``Identity``,
+``MarchenkoPastur`` under positive scaling, ``Discrete``); any other law is
+wrapped in :class:`Affine`, which transports every transform:
+
+.. math::
+    g_{aA+b}(z) = \tfrac1a\, g_A\!\big(\tfrac{z - b}{a}\big),\quad
+    R_{aA+b}(w) = a R_A(a w) + b,\quad
+    S^{\rm V}_{aA}(t) = S^{\rm V}_A(t)/a \ ([R2b]),\quad
+    m_k = \sum_j \tbinom kj a^j b^{k-j} m_j(A).
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+import numpy as np
+import sympy as sp
+
+from .._validate import nonzero, real
+from ._base import SpectralLaw
+
+__all__ = ["Affine", "affine"]
+
+
+def affine(law: SpectralLaw, a, b) -> SpectralLaw:
+    """The law of ``a A + b`` in the simplest available family.
+
+    >>> import freeprob
+    >>> affine(freeprob.MarchenkoPastur(2), 3, 0)
+    MarchenkoPastur(ratio=2, scale=3)
+    >>> affine(freeprob.MarchenkoPastur(2), 1, 1)
+    Affine(law=MarchenkoPastur(ratio=2, scale=1), scale=1, shift=1)
+    """
+    from ._classical import Identity, MarchenkoPastur, Semicircle
+    from ._discrete import Discrete
+
+    a = nonzero("c" if b == 0 else "scale", a)
+    b = real("c" if a == 1 else "shift", b)
+    if a == 1 and b == 0:
+        return law
+    if isinstance(law, Affine):
+        return affine(law.law, a * law.scale, a * law.shift + b)
+    if isinstance(law, Identity):
+        return Identity(a * law.scale + b)
+    if isinstance(law, Semicircle):
+        return Semicircle(a**2 * law.variance, a * law.center + b)
+    if isinstance(law, MarchenkoPastur) and b == 0 and a.is_positive:
+        return MarchenkoPastur(law.ratio, a * law.scale)
+    if isinstance(law, Discrete):
+        vals, wts = law.values, law.weights
+        if isinstance(vals, np.ndarray):
+            if a.is_number and b.is_number:
+                return Discrete(float(a) * vals + float(b), None if law.spectrum.numeric_atoms()[1] is None else wts)
+        else:
+            return Discrete([a * v + b for v in vals], list(wts))
+    return Affine(law, a, b)
+
+
+@final
+class Affine(SpectralLaw):
+    """Law of ``scale * A + shift`` for a law ``A`` without an affine-closed family.
+
+    >>> import freeprob
+    >>> law = freeprob.PowerLaw(2, 4).shifted(1)
+    >>> law.moments(1)[0] == freeprob.PowerLaw(2, 4).moments(1)[0] + 1
+    True
+    """
+
+    catalogue_name = "affine"
+
+    def __init__(self, law, scale, shift):
+        if not isinstance(law, SpectralLaw):
+            from ..errors import ParameterError
+
+            raise ParameterError("law", law, "a freeprob spectral law")
+        self._set(law=law, scale=nonzero("scale", scale), shift=real("shift", shift))
+
+    def params(self):
+        return {"law": self.law, "scale": self.scale, "shift": self.shift}
+
+    def _replace(self, **p):
+        return affine(p["law"], p["scale"], p["shift"])
+
+    @property
+    def free_symbols(self):
+        return self.law.free_symbols | self.scale.free_symbols | self.shift.free_symbols
+
+    def subs(self, *args, **kwargs):
+        mapping = dict(args[0]) if args else {}
+        for name, val in kwargs.items():
+            mapping.update({s: val for s in self.free_symbols if s.name == name})
+        return affine(self.law.subs(mapping), self.scale.subs(mapping), self.shift.subs(mapping))
+
+    def _inner(self, z):
+        return (z - self.shift) / self.scale
+
+    def _stieltjes_closed(self, z):
+        zd = sp.Dummy("z")
+        return self.law.stieltjes(zd).subs(zd, self._inner(z)) / self.scale
+
+    def _curve_closed(self, g, z):
+        gd, zd = sp.Dummy("g"), sp.Dummy("z")
+        curve = self.law.algebraic_equation(gd, zd)
+        return sp.expand(sp.numer(sp.together(curve.subs({gd: self.scale * g, zd: self._inner(z)}, simultaneous=True))))
+
+    def _r_closed(self, w):
+        wd = sp.Dummy("w")
+        return self.scale * self.law.r_transform(wd).subs(wd, self.scale * w) + self.shift
+
+    def _s_closed(self, t):
+        if self.shift != 0:
+            return None
+        return self.law.s_transform(t) / self.scale
+
+    def _moments_closed(self, n):
+        base = [sp.Integer(1)] + list(self.law.moments(n))
+        a, b = self.scale, self.shift
+        return [sp.expand(sum(sp.binomial(k, j) * a**j * b ** (k - j) * base[j] for j in range(k + 1)))
+                for k in range(1, n + 1)]
+
+    def _density_closed(self, x):
+        return self.law.density(self._inner(x)) / sp.Abs(self.scale)
+
+    def _atoms_closed(self):
+        return [(self.scale * loc + self.shift, m) for loc, m in self.law.atoms()]
+
+    def _support_closed(self):
+        xd = sp.Dummy("x")
+        return sp.imageset(sp.Lambda(xd, self.scale * xd + self.shift), self.law.support())
+
+    def _spectral_mean(self, summand, var):
+        return self.law._spectral_mean(summand.subs(var, self.scale * var + self.shift), var)
+
+    def _curve_from_atoms(self, g, z):
+        return None
+
+    def _numeric_radius(self):
+        return abs(float(self.scale)) * self.law._numeric_radius() + abs(float(self.shift))
+
+    def _mass_at_zero(self):
+        return sum(float(m) for loc, m in self.atoms() if abs(complex(sp.N(loc))) == 0)
+
+    def _ac_intervals(self):
+        a, b = float(self.scale), float(self.shift)
+        return [tuple(sorted((a * lo + b, a * hi + b))) for lo, hi in self.law._ac_intervals()]
+
+    def _atom_points(self):
+        return complex(self.scale) * self.law._atom_points() + complex(self.shift)
+
+    def _sample_point(self, rng):
+        return self.law._sample_point(rng)

@@ -1,0 +1,37 @@
+"""Typical instances of every law of the catalogue.
+
+One table drives ``freeprob check`` and the generic tests (SciPy's
+``distcont`` pattern): a new law gets a row here and is covered everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ._classical import Identity, MarchenkoPastur, Semicircle
+from ._discrete import Discrete, PowerLaw
+
+__all__ = ["examples"]
+
+
+def examples():
+    """``[(label, law), ...]`` with typical numeric parameters."""
+    half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
+    return [
+        ("MP q=1/2", MarchenkoPastur(half)),
+        ("MP q=1", MarchenkoPastur(1)),
+        ("MP q=3 (atom at 0)", MarchenkoPastur(3)),
+        ("MP q=0.3 scale=2", MarchenkoPastur(0.3, 2.0)),
+        ("SC v=1", Semicircle()),
+        ("SC v=2 c=5", Semicircle(2, 5)),
+        ("Identity 2", Identity(2)),
+        ("Discrete 3 atoms", Discrete([1, 2, 5], [half, quarter, quarter])),
+        ("Discrete +-1", Discrete([-1, 1])),
+        ("Discrete 500 atoms", Discrete(np.linspace(0.1, 2.0, 500))),
+        ("PowerLaw a=1.5 n=20", PowerLaw(1.5, 20)),
+        ("PowerLaw a=2 n=1e5", PowerLaw(2, 10**5)),
+        ("MP q=2 shifted +1", MarchenkoPastur(2).shifted(1)),
+        ("SC scaled -2 shifted 7", Semicircle(1).scaled(-2).shifted(7)),
+        ("PowerLaw a=2 n=3 scaled 2", PowerLaw(2, 3).scaled(2)),
+    ]

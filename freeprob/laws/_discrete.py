@@ -1,0 +1,320 @@
+r"""Atomic laws: population covariance spectra.
+
+Transforms of atomic laws are spectral means (:class:`~freeprob._spectrum.SpectralMean`),
+left unevaluated so that a ``10^6``-atom spectrum costs nothing symbolically
+and is summed in cache-sized blocks numerically.  ``doit()`` expands a small
+spectrum exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import final
+
+import numpy as np
+import sympy as sp
+
+from .._spectrum import ArraySpectrum, ExactSpectrum, PowerLawSpectrum, SpectralMean
+from .._validate import positive, positive_integer, real, to_sympy
+from ..errors import NoClosedFormError, ParameterError
+from ._base import SpectralLaw
+
+__all__ = ["Discrete", "PowerLaw"]
+
+#: numeric atom arrays longer than this are kept as float64 arrays
+EXACT_LIMIT = 64
+#: the Stieltjes curve (degree = number of distinct atoms) is formed only up
+#: to this size; beyond it exact algebra is not worth its cost
+CURVE_LIMIT = 16
+
+
+class _AtomicLaw(SpectralLaw):
+    """Shared behaviour of atomic laws (abstract)."""
+
+    spectrum: sp.Basic
+    _twin_params = False
+
+    def _key(self):
+        return (self.spectrum,)
+
+    def _spectral_mean(self, summand, var):
+        return SpectralMean(summand, var, self.spectrum)
+
+    def _density_closed(self, x):
+        return sp.Integer(0)
+
+    def _ac_intervals(self):
+        return []
+
+    def _atom_points(self):
+        vals, _ = self.spectrum.numeric_atoms()
+        return vals.astype(complex)
+
+    def _mass_at_zero(self):
+        vals, wts = self.spectrum.numeric_atoms()
+        zero = vals == 0
+        if wts is None:
+            return float(np.count_nonzero(zero)) / vals.size
+        return float(np.sum(wts[zero]))
+
+    def _numeric_radius(self):
+        vals, _ = self.spectrum.numeric_atoms()
+        return float(np.max(np.abs(vals)))
+
+    def _total_atom_mass(self):
+        vals, wts = self.spectrum.numeric_atoms()
+        return 1.0 if wts is None else float(np.sum(wts))
+
+    def cdf_numeric(self, x, *, nodes: int = 0):
+        """Cumulative distribution function (a step function) at real points.
+
+        >>> import freeprob
+        >>> freeprob.Discrete([1, 3]).cdf_numeric([0, 1, 2, 3]).tolist()
+        [0.0, 0.5, 0.5, 1.0]
+        """
+        self._require_numeric("cdf_numeric")
+        vals, wts = self.spectrum.numeric_atoms()
+        order = np.argsort(vals, kind="stable")
+        w = np.full(vals.size, 1.0 / vals.size) if wts is None else wts[order]
+        cum = np.concatenate([[0.0], np.cumsum(w)])
+        return cum[np.searchsorted(vals[order], np.asarray(x, dtype=float), side="right")]
+
+    def _check_off_support(self, zarr):
+        real_pts = zarr[zarr.imag == 0].real
+        if real_pts.size == 0:
+            return
+        vals, _ = self.spectrum.numeric_atoms()
+        hit = np.isin(real_pts, vals)
+        if np.any(hit):
+            from ..errors import SupportError
+
+            raise SupportError(f"z = {real_pts[hit][0]} is an atom of the law (a pole of g)")
+
+
+@final
+class Discrete(_AtomicLaw):
+    r"""Finitely many atoms: ``mu = sum_k p_k delta_{eta_k}``.
+
+    .. math:: g(z) = \sum_k \frac{p_k}{z - \eta_k},\qquad
+              \mathrm{df}_1(\lambda) = \sum_k p_k\frac{\eta_k}{\eta_k + \lambda}.
+
+    Numeric arrays with more than 64 atoms are held as float64 arrays
+    (hashed by content) and every transform stays an unevaluated spectral
+    sum; small or symbolic spectra are exact.
+
+    Examples
+    --------
+    >>> import freeprob, sympy as sp
+    >>> law = freeprob.Discrete([1, 3])
+    >>> law.moments(2)
+    [2, 5]
+    >>> sp.factor(law.algebraic_equation(*sp.symbols("g z")))
+    g*z**2 - 4*g*z + 3*g - z + 2
+
+    Parameters
+    ----------
+    values : sequence or array of real atom locations
+    weights : nonnegative weights summing to 1 (default: equal weights)
+    """
+
+    catalogue_name = "discrete"
+
+    def __init__(self, values, weights=None):
+        self._set(spectrum=_make_spectrum(values, weights))
+
+    def params(self):
+        return {"values": self.values, "weights": self.weights}
+
+    def _replace(self, **p):
+        return Discrete(p["values"], p["weights"])
+
+    @property
+    def values(self):
+        if isinstance(self.spectrum, ArraySpectrum):
+            return self.spectrum.numeric_atoms()[0]
+        return tuple(self.spectrum.values)
+
+    @property
+    def weights(self):
+        if isinstance(self.spectrum, ArraySpectrum):
+            vals, wts = self.spectrum.numeric_atoms()
+            return np.full(vals.size, 1.0 / vals.size) if wts is None else wts
+        return tuple(self.spectrum.weights)
+
+    @property
+    def free_symbols(self):
+        return set(self.spectrum.free_symbols)
+
+    def subs(self, *args, **kwargs):
+        if isinstance(self.spectrum, ArraySpectrum):
+            return self
+        return super().subs(*args, **kwargs)
+
+    def __repr__(self):
+        if isinstance(self.spectrum, ArraySpectrum):
+            return f"Discrete({self.spectrum.size} atoms)"
+        return f"Discrete(values={list(self.values)}, weights={list(self.weights)})"
+
+    def _merged_atoms(self):
+        if isinstance(self.spectrum, ArraySpectrum):
+            vals, _ = self.spectrum.numeric_atoms()
+            uniq, inv = np.unique(vals, return_inverse=True)
+            mass = np.bincount(inv, weights=np.asarray(self.weights), minlength=uniq.size)
+            return [(sp.Float(v), sp.Float(m)) for v, m in zip(uniq, mass)]
+        merged: dict = {}
+        for v, p in zip(self.values, self.weights):
+            merged[v] = merged.get(v, 0) + p
+        return list(merged.items())
+
+    def _atoms_closed(self):
+        return self._merged_atoms()
+
+    def _support_closed(self):
+        return sp.FiniteSet(*[v for v, _ in self._merged_atoms()])
+
+    def _curve_from_atoms(self, g, z):
+        if isinstance(self.spectrum, ArraySpectrum) and np.unique(self.values).size > CURVE_LIMIT:
+            return None
+        atoms = self._merged_atoms()
+        if len(atoms) > CURVE_LIMIT:
+            return None
+        locs = [v for v, _ in atoms]
+        prod = sp.Mul(*[z - v for v in locs])
+        rest = sp.Add(*[p * sp.Mul(*[z - v for j, v in enumerate(locs) if j != i]) for i, (_, p) in enumerate(atoms)])
+        return prod * g - rest
+
+    def _sample_point(self, rng: random.Random):
+        return {s: sp.Rational(rng.randint(1, 9), rng.randint(2, 5)) + i for i, s in enumerate(sorted(self.free_symbols, key=str))}
+
+
+def _make_spectrum(values, weights):
+    arr = values if isinstance(values, np.ndarray) else None
+    if arr is not None and arr.dtype.kind in "fiu":
+        n = arr.size
+        if arr.ndim != 1 or n < 1:
+            raise ParameterError("values", f"array of shape {arr.shape}", "a nonempty 1-d sequence")
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError("values", "non-finite entries", "finite real numbers")
+        wts = None if weights is None else _check_weights_numeric(weights, n)
+        if n > EXACT_LIMIT:
+            return ArraySpectrum(arr.astype(float), wts)
+        values = list(arr.tolist())
+        if wts is not None:
+            weights = list(wts.tolist())
+    try:
+        vals = [real(f"values[{i}]", v) for i, v in enumerate(values)]
+    except TypeError:
+        raise ParameterError("values", values, "a nonempty 1-d sequence of real numbers") from None
+    n = len(vals)
+    if n < 1:
+        raise ParameterError("values", "[]", "a nonempty 1-d sequence")
+    if n > EXACT_LIMIT and all(v.is_number for v in vals):
+        return _make_spectrum(np.array([float(v) for v in vals]), weights)
+    if weights is None:
+        wts = [sp.Rational(1, n)] * n
+    else:
+        if isinstance(weights, np.ndarray):
+            weights = weights.tolist()
+        if len(weights) != n:
+            raise ParameterError("weights", f"{len(weights)} entries", f"exactly {n} entries (one per value)")
+        wts = [to_sympy(f"weights[{i}]", p) for i, p in enumerate(weights)]
+        for i, p in enumerate(wts):
+            if p.is_negative:
+                raise ParameterError(f"weights[{i}]", p, "[0, 1]")
+        total = sp.nsimplify(sum(wts)) if all(p.is_Rational for p in wts) else sum(wts)
+        if total.is_number and abs(float(total) - 1) > 1e-12 * n:
+            raise ParameterError("weights", f"sum {total}", "weights summing to 1")
+    return ExactSpectrum(vals, wts)
+
+
+def _check_weights_numeric(weights, n):
+    wts = np.asarray(weights, dtype=float)
+    if wts.shape != (n,):
+        raise ParameterError("weights", f"shape {wts.shape}", f"shape ({n},) (one per value)")
+    if not np.all(np.isfinite(wts)) or np.any(wts < 0):
+        raise ParameterError("weights", "negative or non-finite entries", "[0, 1]")
+    if abs(float(np.sum(wts)) - 1) > 1e-12 * max(n, 1) ** 0.5 + 1e-14 * n:
+        raise ParameterError("weights", f"sum {float(np.sum(wts))!r}", "weights summing to 1")
+    return wts
+
+
+@final
+class PowerLaw(_AtomicLaw):
+    r"""Power-law spectrum ``eta_k = k^{-alpha}``, ``k = 1..n``, equal weights [C12].
+
+    A discrete law whose structure is kept: sums stay ``Sum(..., (k, 1, n))``
+    for symbolic ``n``, exact moments are generalized harmonic numbers
+    ``m_j = H_n^{(alpha j)}/n``, and numeric evaluation materializes the atoms
+    once (cached).
+
+    >>> import freeprob, sympy as sp
+    >>> law = freeprob.PowerLaw(2, 3)
+    >>> law.moments(1)
+    [49/108]
+    >>> freeprob.PowerLaw(sp.Symbol("alpha", positive=True), sp.Symbol("n", integer=True, positive=True)).df1(sp.Symbol("lambda", positive=True))
+    SpectralMean(_x/(_x + lambda), _x, PowerLawSpectrum(alpha, n))
+
+    Parameters
+    ----------
+    alpha : capacity exponent, ``alpha > 0`` (``alpha > 1`` for a normalizable
+        infinite-dimensional limit)
+    n : number of atoms, a positive integer or an integer symbol
+    """
+
+    catalogue_name = "powerlaw"
+
+    def __init__(self, alpha, n):
+        a = positive("alpha", alpha)
+        if isinstance(n, sp.Basic) and n.is_infinite:
+            raise ParameterError("n", n, "integers >= 1",
+                                 "the trace-normalized law of an infinite power law is a point mass at 0")
+        size = positive_integer("n", n)
+        self._set(alpha=a, n=size, spectrum=PowerLawSpectrum(a, size))
+
+    def params(self):
+        return {"alpha": self.alpha, "n": self.n}
+
+    def _replace(self, **p):
+        return PowerLaw(p["alpha"], p["n"])
+
+    def to_discrete(self) -> Discrete:
+        """The same law as a :class:`Discrete` (numeric ``n`` only)."""
+        vals, _ = self.spectrum.numeric_atoms()
+        return Discrete(np.array(vals))
+
+    def _moments_closed(self, n):
+        if not self.n.is_number or int(self.n) <= EXACT_LIMIT:
+            return [sp.harmonic(self.n, self.alpha * j) / self.n for j in range(1, n + 1)]
+        # large numeric n: H_n^{(s)} = zeta(s) - zeta(s, n + 1) (Hurwitz), to
+        # 30 digits; an exact rational would have ~n digits.
+        import mpmath
+
+        size = int(self.n)
+        out = []
+        with mpmath.workdps(30):
+            for j in range(1, n + 1):
+                s_ = mpmath.mpmathify(sp.N(self.alpha * j, 30))
+                h = mpmath.zeta(s_) - mpmath.zeta(s_, size + 1) if s_ != 1 else mpmath.harmonic(size)
+                out.append(sp.Float(h / size, 30))
+        return out
+
+    def _atoms_closed(self):
+        if not self.n.is_number:
+            raise NoClosedFormError("the atoms of PowerLaw(alpha, n) are k^-alpha, k = 1..n; n must be numeric to list them")
+        w = sp.Rational(1, int(self.n))
+        return [(sp.Integer(k) ** (-self.alpha), w) for k in range(1, int(self.n) + 1)]
+
+    def _support_closed(self):
+        k = sp.Dummy("k", integer=True, positive=True)
+        return sp.ImageSet(sp.Lambda(k, k ** (-self.alpha)), sp.Range(1, self.n + 1))
+
+    def _curve_from_atoms(self, g, z):
+        if not self.n.is_number or int(self.n) > CURVE_LIMIT:
+            return None
+        return Discrete([sp.Integer(k) ** (-self.alpha) for k in range(1, int(self.n) + 1)])._curve_from_atoms(g, z)
+
+    def _numeric_radius(self):
+        return 1.0
+
+    def _mass_at_zero(self):
+        return 0.0

@@ -1,0 +1,101 @@
+"""Bad input raises a freeprob error naming the parameter; never NaN."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob
+from freeprob.cli import main
+from freeprob.errors import (
+    FreeprobError,
+    NoClosedFormError,
+    ParameterError,
+    ParseError,
+    SupportError,
+    TransformNotDefinedError,
+)
+
+
+@pytest.mark.parametrize("make,name", [
+    (lambda: freeprob.MarchenkoPastur(0), "ratio"),
+    (lambda: freeprob.MarchenkoPastur(-1), "ratio"),
+    (lambda: freeprob.MarchenkoPastur(1, scale=-2), "scale"),
+    (lambda: freeprob.MarchenkoPastur(float("nan")), "ratio"),
+    (lambda: freeprob.Semicircle(-1), "variance"),
+    (lambda: freeprob.Semicircle(1, sp.I), "center"),
+    (lambda: freeprob.Discrete([1, 2], [0.5, 0.6]), "weights"),
+    (lambda: freeprob.Discrete([1, 2], [-0.5, 1.5]), "weights[0]"),
+    (lambda: freeprob.Discrete(np.ones(100), np.full(100, 0.02)), "weights"),
+    (lambda: freeprob.Discrete([1, 2], [1]), "weights"),
+    (lambda: freeprob.Discrete([]), "values"),
+    (lambda: freeprob.Discrete(np.array([1.0, np.inf])), "values"),
+    (lambda: freeprob.PowerLaw(0, 10), "alpha"),
+    (lambda: freeprob.PowerLaw(-1, 10), "alpha"),
+    (lambda: freeprob.PowerLaw(1.5, 0), "n"),
+    (lambda: freeprob.PowerLaw(1.5, 2.5), "n"),
+    (lambda: freeprob.PowerLaw(1.5, sp.oo), "n"),
+    (lambda: freeprob.Identity("2"), "scale"),
+    (lambda: freeprob.Semicircle().scaled(0), "c"),
+])
+def test_parameter_errors_name_the_parameter(make, name):
+    with pytest.raises(ParameterError) as info:
+        make()
+    assert info.value.name == name
+    assert name in str(info.value)
+
+
+def test_s_transform_of_zero_mean_law():
+    with pytest.raises(TransformNotDefinedError, match="mean"):
+        freeprob.Semicircle().s_transform(sp.Symbol("t"))
+    with pytest.raises(TransformNotDefinedError):
+        freeprob.Discrete([-1, 1]).s_transform(sp.Symbol("t"), convention="df")
+
+
+def test_numeric_evaluation_needs_numbers():
+    q = sp.Symbol("q", positive=True)
+    with pytest.raises(ParameterError, match="subs"):
+        freeprob.MarchenkoPastur(q).stieltjes_numeric(np.array([1j]))
+
+
+def test_points_on_the_support_are_refused():
+    with pytest.raises(SupportError, match="support"):
+        freeprob.MarchenkoPastur(0.5).stieltjes_numeric(np.array([1.0]))
+    with pytest.raises(SupportError, match="atom"):
+        freeprob.MarchenkoPastur(2).stieltjes_numeric(np.array([0.0]))
+    with pytest.raises(SupportError, match="atom"):
+        freeprob.Discrete(np.linspace(1, 2, 1000)).stieltjes_numeric(np.array([1.0]))
+    # just above the support is fine
+    assert np.isfinite(freeprob.MarchenkoPastur(0.5).stieltjes_numeric(np.array([1.0 + 1e-12j]))).all()
+
+
+def test_negative_or_nan_ridge():
+    with pytest.raises(ParameterError, match="lam"):
+        freeprob.Identity(1).df1_numeric(np.array([1.0, -1.0]))
+    with pytest.raises(ParameterError, match="lam"):
+        freeprob.Identity(1).df1_numeric(np.array([np.nan]))
+
+
+def test_bad_order_and_route():
+    with pytest.raises(ParameterError, match="n = 0"):
+        freeprob.Semicircle().moments(0)
+    with pytest.raises(ParameterError, match="method"):
+        freeprob.Semicircle().moments(3, method="guess")
+    with pytest.raises(ParameterError, match="convention"):
+        freeprob.MarchenkoPastur(2).s_transform(sp.Symbol("t"), convention="paper")
+
+
+def test_no_closed_form_is_a_typed_error():
+    with pytest.raises(NoClosedFormError):
+        freeprob.Discrete([1, 2, 5]).r_transform(sp.Symbol("w"))
+    assert issubclass(NoClosedFormError, FreeprobError)
+
+
+def test_cli_errors_are_clean(capsys):
+    assert main(["transform", "marchenko-pastur", "--param", "ratio=-1", "--kind", "s"]) == 2
+    assert "ratio = -1" in capsys.readouterr().err
+    assert main(["transform", "wishart", "--kind", "s"]) == 2
+    assert "valid laws" in capsys.readouterr().err
+    assert main(["transform", "semicircle", "--param", "variance=__import__('os')", "--kind", "r"]) == 2
+    assert "cannot parse" in capsys.readouterr().err
+    with pytest.raises(ParseError):
+        freeprob._parse.parse_params(["ratio"])

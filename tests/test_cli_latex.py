@@ -1,0 +1,57 @@
+"""CLI and LaTeX: structure, not golden strings."""
+
+import json
+
+import sympy as sp
+
+import freeprob
+from freeprob.cli import main
+
+
+def run(args):
+    lines = []
+    code = main(args, out=lines.append)
+    return code, "\n".join(lines)
+
+
+def test_transform_latex_example():
+    code, out = run(["transform", "marchenko-pastur", "--param", "ratio=q", "--kind", "s",
+                     "--convention", "df", "--format", "latex"])
+    assert code == 0 and r"\mathrm{df}" in out and out.count("{") == out.count("}")
+
+
+def test_transform_json_roundtrip():
+    code, out = run(["transform", "marchenko-pastur", "--param", "ratio=q", "--kind", "moments",
+                     "--order", "4", "--format", "json"])
+    data = json.loads(out)
+    q = sp.Symbol("q", positive=True)
+    assert [sp.sympify(e, locals={"q": q}) for e in data["expression"]][3] == q**3 + 6 * q**2 + 6 * q + 1
+
+
+def test_every_kind_runs():
+    for kind in ("stieltjes", "r", "t", "psi", "moments", "free-cumulants", "density", "df1", "df2"):
+        code, out = run(["transform", "marchenko-pastur", "--param", "ratio=2", "--kind", kind])
+        assert code == 0 and "=" in out
+    code, out = run(["transform", "marchenko-pastur", "--param", "ratio=2", "--kind", "s"])
+    assert "1/(2*t + 1)" in out
+
+
+def test_laws_lists_the_catalogue():
+    code, out = run(["laws"])
+    for name in ("marchenko-pastur", "semicircle", "identity", "discrete", "powerlaw", "[C10]"):
+        assert name in out
+
+
+def test_check_main_job():
+    code, out = run(["check"])
+    assert code == 0 and " 0 failed" in out
+
+
+def test_latex_of_laws_and_repr_latex():
+    for law in (freeprob.MarchenkoPastur(2), freeprob.Semicircle(), freeprob.Identity(3),
+                freeprob.Discrete([1, 2]), freeprob.PowerLaw(2, 10), freeprob.PowerLaw(2, 3).scaled(2)):
+        tex = freeprob.latex(law)
+        assert tex and tex.count("{") == tex.count("}")
+        assert law._repr_latex_() == f"${tex}$"
+    assert r"\kappa" in freeprob.latex(freeprob.conventions.kappa)
+    assert freeprob.latex([freeprob.conventions.df, 1]).startswith(r"\left[")
