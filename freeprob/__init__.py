@@ -21,6 +21,9 @@ from .laws import MarchenkoPastur as MarchenkoPastur
 from .laws import PowerLaw as PowerLaw
 from .laws import Semicircle as Semicircle
 from .laws import SpectralLaw as SpectralLaw
+from .laws import WishartProduct as WishartProduct
+from .laws import free_add as free_add
+from .laws import free_mul as free_mul
 
 __all__ = [
     "conventions",
@@ -33,5 +36,8 @@ __all__ = [
     "Identity",
     "Discrete",
     "PowerLaw",
+    "WishartProduct",
+    "free_add",
+    "free_mul",
     "__version__",
 ]

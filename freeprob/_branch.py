@@ -59,7 +59,7 @@ def certify(zs: np.ndarray, gs: np.ndarray, *, rtol: float = 1e-9) -> None:
         raise BranchError(f"Stieltjes value not real at real z = {zs[i]} off the support: g = {gs[i]}")
 
 
-def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halvings=40):
+def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halvings=60):
     r"""The physical root of ``sum_i c_i(z) g^i = 0`` at one point ``z``,
     by continuation from ``z0 = Re z + i Y`` down the vertical line (mpmath).
 
@@ -112,14 +112,27 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
         # geometric descent of the imaginary part, with step halving
         y = Y
         floor = max(y_end, mpmath.mpf(10) ** (-(dps + 2)) * (1 + abs(x)))
-        factor = mpmath.mpf("0.5")
+        factor = mpmath.mpf("0.7")
         failures = 0
+        h = mpmath.mpf(10) ** (-(dps // 2 + 5))
+
+        def poly(gg, zz):
+            p = mpmath.mpf(0)
+            for c in reversed(coeffs(zz)):
+                p = p * gg + c
+            return p
+
         while y > floor:
             y_new = max(floor, y * factor)
-            g_new = newton(g, mpmath.mpc(x, y_new))
-            # accept when Newton converged to a nearby root: next to a hard
-            # edge g ~ z^(-1/2) changes by a factor sqrt(2) per halving of y
-            if g_new is None or abs(g_new - g) > mpmath.mpf("0.6") * abs(g) + (y - y_new):
+            z_old, z_new = mpmath.mpc(x, y), mpmath.mpc(x, y_new)
+            # predictor: Euler step along g' = -P_z/P_g (P_z by a central
+            # difference at half the working precision); corrector: Newton,
+            # accepted only if it moved little compared with the predictor
+            pz = (poly(g, z_old + h) - poly(g, z_old - h)) / (2 * h)
+            pg = (poly(g + h, z_old) - poly(g - h, z_old)) / (2 * h)
+            g_pred = g - pz / pg * (z_new - z_old)
+            g_new = newton(g_pred, z_new)
+            if g_new is None or abs(g_new - g_pred) > abs(g_pred - g) / 10 + tol * abs(g_new):
                 factor = mpmath.sqrt(factor)
                 failures += 1
                 if failures > max_halvings:
@@ -127,7 +140,7 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
                 continue
             g, y = g_new, y_new
             failures = 0
-            factor = max(mpmath.mpf("0.5"), factor * factor)
+            factor = max(mpmath.mpf("0.25"), factor ** mpmath.mpf("1.5"))
         if y_end == 0:
             g_new = newton(g, mpmath.mpc(x, 0))
             if g_new is None:

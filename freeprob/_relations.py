@@ -35,6 +35,9 @@ __all__ = [
     "s_equation_from_r",
     "solve_analytic_branch",
     "moments_from_curve",
+    "series_reversion",
+    "s_series_from_moments",
+    "moments_from_s_series",
 ]
 
 
@@ -216,3 +219,67 @@ def moments_from_curve(curve, g, z, n):
     if len(known) < n:
         raise NoClosedFormError("the moment expansion did not determine every moment")
     return [sp.expand(known[m]) for m in ms]
+
+
+# ---------------------------------------------------------------------------
+# Truncated power series (coefficient lists c[0..n]) for the S-transform route
+# ---------------------------------------------------------------------------
+def _tps_mul(a, b, n):
+    out = [sp.Integer(0)] * (n + 1)
+    for i, ai in enumerate(a[: n + 1]):
+        if ai == 0:
+            continue
+        for j, bj in enumerate(b[: n + 1 - i]):
+            out[i + j] += ai * bj
+    return [sp.expand(c) for c in out]
+
+
+def _tps_compose(f, g, n):
+    """``f(g(x))`` for ``g[0] = 0`` (Horner)."""
+    out = [sp.Integer(0)] * (n + 1)
+    for k in range(min(len(f), n + 1) - 1, -1, -1):
+        out = _tps_mul(out, g, n)
+        out[0] = sp.expand(out[0] + f[k])
+    return out
+
+
+def series_reversion(f, n):
+    r"""Coefficients ``h[0..n]`` of the compositional inverse of ``f``
+    (``f[0] = 0``, ``f[1] != 0``): ``f(h(x)) = x + O(x^{n+1})``.
+
+    >>> series_reversion([0, 1, 1], 4)     # x + x^2 -> x - x^2 + 2x^3 - 5x^4
+    [0, 1, -1, 2, -5]
+    """
+    if f[0] != 0 or f[1] == 0:
+        raise NoClosedFormError("series reversion needs f(0) = 0 and f'(0) != 0")
+    f = list(f) + [sp.Integer(0)] * (n + 1 - len(f))
+    h = [sp.Integer(0), 1 / sp.sympify(f[1])] + [sp.Integer(0)] * (n - 1)
+    for k in range(2, n + 1):
+        c = _tps_compose(f, h, k)[k]
+        h[k] = sp.expand(-c / f[1])
+    return [sp.factor(c) if c.free_symbols else c for c in h]
+
+
+def s_series_from_moments(moments, n):
+    r"""Coefficients ``s_0..s_{n-1}`` of the Voiculescu S-transform from
+    ``m_1..m_n``: ``chi = psi^{-1}``, ``S = (1 + t) chi / t`` [C9]."""
+    psi = [sp.Integer(0)] + [sp.sympify(m) for m in moments[:n]]
+    chi = series_reversion(psi, n)
+    # (1 + t) chi(t) / t
+    return [sp.expand(chi[k + 1] + (chi[k] if k >= 1 else 0)) for k in range(n)]
+
+
+def moments_from_s_series(s, n):
+    r"""Moments ``m_1..m_n`` from S-transform coefficients ``s_0..s_{n-1}``:
+    ``chi = t S/(1 + t)``, ``psi = chi^{-1}`` [C9].
+
+    >>> q = sp.Symbol("q", positive=True)
+    >>> moments_from_s_series(series_coefficients(1/(1 + q*sp.Symbol("t")), sp.Symbol("t"), 3), 3)
+    [1, q + 1, q**2 + 3*q + 1]
+    """
+    s = [sp.sympify(c) for c in s[:n]] + [sp.Integer(0)] * max(0, n - len(s))
+    chi = [sp.Integer(0)] * (n + 1)
+    for k in range(1, n + 1):  # [t^k] t S(t) (1 - t + t^2 - ...)
+        chi[k] = sp.expand(sum(s[j] * (-1) ** (k - 1 - j) for j in range(k)))
+    psi = series_reversion(chi, n)
+    return [sp.expand(c) for c in psi[1:]]

@@ -412,11 +412,26 @@ class SpectralLaw(abc.ABC):
             raise ParameterError("method", method, "{'closed', 'mean', 'continuation'}")
         if method == "continuation":
             return self._stieltjes_continuation(zarr, dps or 30)
-        if dps is not None:
-            return self._evaluate("stieltjes", method, _mp_points(z), dps=dps, complex_=True)
-        out = self._evaluate("stieltjes", method, zarr, complex_=True)
+        try:
+            if dps is not None:
+                return self._evaluate("stieltjes", method, _mp_points(z), dps=dps, complex_=True)
+            out = self._evaluate("stieltjes", method, zarr, complex_=True)
+        except NoClosedFormError:
+            if method is not None:
+                raise
+            if dps is not None:  # algebraic laws: mpmath continuation on the curve
+                return self._stieltjes_continuation(zarr, dps)
+            out = self._stieltjes_fallback(zarr)
         certify(zarr, out)
         return out
+
+    def _stieltjes_fallback(self, zarr):
+        """Numeric ``g`` for laws without a closed form (curve continuation or
+        subordination); overridden by convolved laws."""
+        raise NoClosedFormError(f"{self!r} has no numeric Stieltjes route")
+
+    def _dstieltjes_fallback(self, zarr, gv):
+        raise NoClosedFormError(f"{self!r} has no numeric derivative route")
 
     def _evaluate(self, kind, method, points, *, dps=None, complex_=False):
         """Evaluate the compiled ``kind`` expression (stieltjes, df1, df2,
@@ -483,7 +498,17 @@ class SpectralLaw(abc.ABC):
             vals = np.asarray(self._evaluate(kind, None, safe.astype(object) if safe.ndim else safe, dps=dps), dtype=object)
             vals[lam_arr == 0] = rank
             return vals
-        vals = self._evaluate(kind, None, safe)
+        try:
+            vals = self._evaluate(kind, None, safe)
+        except NoClosedFormError:
+            # [C6] from the numeric Stieltjes transform on the negative axis:
+            # df1 = 1 + lam g(-lam), df2 = 1 + 2 lam g(-lam) - lam^2 g'(-lam)
+            zneg = -safe.astype(complex)
+            gv = self.stieltjes_numeric(zneg)
+            if which == 1:
+                vals = 1 + safe * gv
+            else:
+                vals = 1 + 2 * safe * gv - safe**2 * self._dstieltjes_fallback(zneg, gv)
         if np.iscomplexobj(vals):
             if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
                 from ..errors import BranchError
@@ -613,7 +638,13 @@ def _r(law, w, method):
             continue
         try:
             gd, zd, rd = sp.Dummy("g"), sp.Dummy("z"), sp.Dummy("R")
-            eq = r_equation_from_curve(law.algebraic_equation(gd, zd), gd, zd, rd, w)
+            curve = law.algebraic_equation(gd, zd)
+            # z = R + 1/w keeps the degree: deg_R Q = deg_z P; explicit roots
+            # exist only up to degree 2, so decide before eliminating
+            if sp.Poly(curve, zd).degree() > 2:
+                raise NoClosedFormError(f"the R-transform solves a polynomial equation of degree "
+                                        f"{sp.Poly(curve, zd).degree()}")
+            eq = r_equation_from_curve(curve, gd, zd, rd, w)
             return solve_analytic_branch(eq, rd, w, _first_moment(law), law._sample_point, "R-transform")
         except NoClosedFormError as exc:
             errors.append(str(exc))
