@@ -36,6 +36,27 @@ __all__ = ["compile_expr", "Compiled", "BLOCK_ELEMENTS", "needs_complex"]
 BLOCK_ELEMENTS = 2**15
 
 
+from sympy.printing.numpy import NumPyPrinter  # noqa: E402
+
+
+class _FastPowPrinter(NumPyPrinter):
+    """NumPy printer writing small integer powers as products.
+
+    sympy prints ``x**-1`` as ``x**(-1.0)``; for complex arrays numpy's
+    ``power`` with a float exponent goes through exp/log (~50 ns an element),
+    while ``1/x`` and ``x*x`` are single arithmetic operations."""
+
+    def _print_Pow(self, expr, rational=False):
+        e = expr.exp
+        if e.is_Integer and 1 <= abs(int(e)) <= 4:
+            base = self.parenthesize(expr.base, 1000)
+            # always parenthesized: inside a Mul sympy prints b**-2 as a
+            # denominator Pow(b, 2) and relies on Pow's precedence
+            prod = "*".join([base] * abs(int(e)))
+            return f"({prod})" if e > 0 else f"(1/({prod}))"
+        return super()._print_Pow(expr, rational=rational)
+
+
 def _sqrt_upper(u):
     """Principal square root with exact zeros of the imaginary part read as
     ``+0``.
@@ -55,35 +76,51 @@ def _sqrt_upper(u):
 
 
 class Compiled:
-    """A numeric evaluator of one sympy expression (see :func:`compile_expr`)."""
+    """A numeric evaluator of one sympy expression, or of a tuple of them
+    evaluated together (see :func:`compile_expr`)."""
 
-    def __init__(self, expr: sp.Expr, args: tuple, backend: str, dtype):
+    def __init__(self, expr, args: tuple, backend: str, dtype):
+        self.multi = isinstance(expr, tuple)
+        exprs = expr if self.multi else (expr,)
         self.expr = expr
         self.args = args
         self.backend = backend
         self.dtype = np.dtype(dtype) if backend == "numpy" else None
-        free = expr.free_symbols - set(args)
+        free = set().union(*[e.free_symbols for e in exprs]) - set(args)
         if free:
             raise ParameterError(
                 "expression", sorted(map(str, free)), "numeric values for every symbol",
                 "substitute numbers (law.subs(...)) or pass them as arguments",
             )
-        means = sorted(expr.atoms(SpectralMean), key=sp.default_sort_key)
+        means = sorted(set().union(*[e.atoms(SpectralMean) for e in exprs]), key=sp.default_sort_key)
         dummies = [sp.Dummy(f"mean{i}") for i in range(len(means))]
-        outer = expr.xreplace(dict(zip(means, dummies)))
+        repl = dict(zip(means, dummies))
         if backend == "mpmath":
             modules = "mpmath"
         elif self.dtype.kind == "c":
             modules = [{"sqrt": _sqrt_upper}, "numpy"]
         else:
             modules = "numpy"
-        self._outer = sp.lambdify(list(args) + dummies, outer, modules=modules, cse=True)
-        self._means = []
-        for m in means:
+        printer = None if backend == "mpmath" else _FastPowPrinter(
+            {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+             "user_functions": {}})
+        self._outer = [sp.lambdify(list(args) + dummies, e.xreplace(repl), modules=modules, cse=True,
+                                   printer=printer) for e in exprs]
+        # means over the same spectrum are summed in ONE pass: a single
+        # lambdified function returns all their summands (common
+        # subexpressions such as 1/(w - x) computed once per element)
+        self._groups = []
+        by_spec: dict = {}
+        for i, m in enumerate(means):
             if m.summand.atoms(SpectralMean):
                 raise NotImplementedError("nested spectral means are not supported")
-            f = sp.lambdify([m.var] + list(args), m.summand, modules=modules, cse=True)
-            self._means.append((f, m.spectrum))
+            by_spec.setdefault(m.spectrum, []).append((i, m))
+        for spec, items in by_spec.items():
+            x = sp.Dummy("x")
+            summands = [m.summand.xreplace({m.var: x}) for _, m in items]
+            f = sp.lambdify([x] + list(args), summands, modules=modules, cse=True, printer=printer)
+            self._groups.append(([i for i, _ in items], f, spec))
+        self._nmeans = len(means)
 
     # -- numpy ----------------------------------------------------------------
     def __call__(self, *values, dps: int | None = None):
@@ -95,11 +132,17 @@ class Compiled:
         shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
         flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
         npts = int(np.prod(shape)) if shape else 1
-        means = [_chunked_mean(f, spec, flat, npts, self.dtype) for f, spec in self._means]
+        means = [None] * self._nmeans
+        for idx, f, spec in self._groups:
+            for i, val in zip(idx, _chunked_means(f, len(idx), spec, flat, npts, self.dtype)):
+                means[i] = val
+        outs = []
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            out = self._outer(*flat, *means)
-        out = np.asarray(out, dtype=np.result_type(out, self.dtype))
-        return np.broadcast_to(out, (npts,)).reshape(shape).copy()
+            for outer in self._outer:
+                out = outer(*flat, *means)
+                out = np.asarray(out, dtype=np.result_type(out, self.dtype))
+                outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
+        return tuple(outs) if self.multi else outs[0]
 
     # -- mpmath ---------------------------------------------------------------
     def _call_mpmath(self, values, dps):
@@ -109,17 +152,20 @@ class Compiled:
         shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
         flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
         npts = int(np.prod(shape)) if shape else 1
-        out = np.empty(npts, dtype=object)
+        outs = [np.empty(npts, dtype=object) for _ in self._outer]
         with mpmath.workdps(dps):
-            atoms = [spec.mp_atoms() for _, spec in self._means]
+            atoms = [spec.mp_atoms() for _, _, spec in self._groups]
             for i in range(npts):
                 pt = [mpmath.mpmathify(a[i]) for a in flat]
-                ms = [
-                    mpmath.fsum(p * f(v, *pt) for v, p in zip(vals, wts))
-                    for (f, _), (vals, wts) in zip(self._means, atoms)
-                ]
-                out[i] = self._outer(*pt, *ms)
-        return out.reshape(shape)
+                ms = [None] * self._nmeans
+                for (idx, f, _), (vals, wts) in zip(self._groups, atoms):
+                    terms = [f(v, *pt) for v in vals]
+                    for j, k in enumerate(idx):
+                        ms[k] = mpmath.fsum(p * t[j] for p, t in zip(wts, terms))
+                for out, outer in zip(outs, self._outer):
+                    out[i] = outer(*pt, *ms)
+        res = [o.reshape(shape) for o in outs]
+        return tuple(res) if self.multi else res[0]
 
 
 def needs_complex(expr) -> bool:
@@ -141,31 +187,33 @@ def needs_complex(expr) -> bool:
     return False
 
 
-def _chunked_mean(f, spectrum, flat_args, npts, dtype):
-    """``sum_k p_k f(eta_k, args)`` for every point, in L2-sized blocks."""
+def _chunked_means(f, count, spectrum, flat_args, npts, dtype):
+    """``sum_k p_k f_j(eta_k, args)`` for every point and every summand ``j``
+    of ``f`` (which returns ``count`` summands), in L2-sized blocks."""
     vals, wts = spectrum.numeric_atoms()
     n = vals.size
     equal = wts is None
-    out = np.zeros(npts, dtype=np.result_type(dtype, float))
+    outs = [np.zeros(npts, dtype=np.result_type(dtype, float)) for _ in range(count)]
     ca = min(n, BLOCK_ELEMENTS)
     cp = max(1, BLOCK_ELEMENTS // ca)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for p0 in range(0, npts, cp):
             p1 = min(npts, p0 + cp)
             cols = [a[p0:p1, None] for a in flat_args]
-            acc = out[p0:p1]
             for a0 in range(0, n, ca):
                 a1 = min(n, a0 + ca)
-                blk = f(vals[None, a0:a1], *cols)
-                if np.ndim(blk) < 2 or blk.shape != (p1 - p0, a1 - a0):
-                    blk = np.broadcast_to(blk, (p1 - p0, a1 - a0))
-                if equal:
-                    acc += blk.sum(axis=1)
-                else:
-                    acc += blk @ wts[a0:a1]
+                blocks = f(vals[None, a0:a1], *cols)
+                for out, blk in zip(outs, blocks):
+                    if np.ndim(blk) < 2 or blk.shape != (p1 - p0, a1 - a0):
+                        blk = np.broadcast_to(blk, (p1 - p0, a1 - a0))
+                    if equal:
+                        out[p0:p1] += blk.sum(axis=1)
+                    else:
+                        out[p0:p1] += blk @ wts[a0:a1]
     if equal:
-        out /= n
-    return out
+        for out in outs:
+            out /= n
+    return outs
 
 
 @cached(maxsize=1024)
@@ -178,7 +226,9 @@ def compile_expr(expr, args, *, backend: str = "numpy", dtype=float) -> Compiled
 
     Parameters
     ----------
-    expr : sympy expression (may contain spectral means)
+    expr : sympy expression (may contain spectral means), or a tuple of them:
+        the evaluator then returns a tuple and sums all spectral means over
+        the same spectrum in one fused pass
     args : tuple of symbols, the positional arguments of the evaluator
     backend : ``"numpy"`` (vectorized, float64/complex128) or ``"mpmath"``
         (arbitrary precision; call with ``dps=``)
@@ -186,4 +236,5 @@ def compile_expr(expr, args, *, backend: str = "numpy", dtype=float) -> Compiled
     """
     if backend not in ("numpy", "mpmath"):
         raise ParameterError("backend", backend, "{'numpy', 'mpmath'}")
-    return _compile_cached(sp.sympify(expr), tuple(args), backend, np.dtype(dtype).name)
+    expr = tuple(sp.sympify(e) for e in expr) if isinstance(expr, (tuple, list)) else sp.sympify(expr)
+    return _compile_cached(expr, tuple(args), backend, np.dtype(dtype).name)

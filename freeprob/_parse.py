@@ -28,7 +28,7 @@ import sympy as sp
 from .conventions import symbol
 from .errors import ParseError
 
-__all__ = ["parse_value", "parse_params"]
+__all__ = ["parse_value", "parse_params", "parse_law_spec"]
 
 _DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _FRAC = re.compile(r"^[+-]?\d+/\d+$")
@@ -71,3 +71,26 @@ def parse_params(items) -> dict:
             raise ParseError(f"parameter name {name!r} is not an identifier")
         out[name] = parse_value(val)
     return out
+
+
+def parse_law_spec(text: str):
+    """``name`` or ``name:key=value,key=value`` (list values separated by
+    ``|``) -> ``(name, params)``.
+
+    >>> parse_law_spec("discrete:values=1|2|4")
+    ('discrete', {'values': [1, 2, 4]})
+    >>> parse_law_spec("marchenko-pastur:ratio=1/2,scale=2")
+    ('marchenko-pastur', {'ratio': 1/2, 'scale': 2})
+    """
+    name, _, rest = text.partition(":")
+    name = name.strip()
+    if not re.match(r"^[a-z][a-z0-9-]*$", name):
+        raise ParseError(f"law name {name!r} is not a catalogue name (lowercase, hyphens)")
+    params = {}
+    if rest.strip():
+        for item in rest.split(","):
+            if "=" not in item:
+                raise ParseError(f"{item!r} in law spec {text!r} is not of the form key=value")
+            key, _, val = item.partition("=")
+            params.update(parse_params([f"{key.strip()}={val.replace('|', ',')}"]))
+    return name, params

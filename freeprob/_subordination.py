@@ -59,8 +59,8 @@ def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None):
         omega[idx] = cand
         size = np.abs(cand) + scale[idx] + 1e-300
         # converged: a small step, or a step at the rounding floor (below
-        # 1e-9 relative) that stopped decreasing
-        floor = (step <= 1e-9 * size) & (step >= 0.5 * res[idx])
+        # 1e-8 relative) that stopped decreasing
+        floor = (step <= 1e-8 * size) & (step >= 0.5 * res[idx])
         res[idx] = step
         done[idx] = (step <= tol * size) | floor
     if not done.all():

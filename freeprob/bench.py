@@ -9,6 +9,13 @@ Benchmarks
 ``import``
     ``python -c "import freeprob"`` against ``import sympy, numpy, mpmath``
     (fresh interpreters, best of 5).
+``free-add-curve``
+    free addition of two 7-atom laws to an algebraic curve, against rmtool's
+    ``AplusB`` on the same inputs (when rmtool is installed).
+``algebraic-density``
+    density of an algebraic law on 1000 points after the first call.
+``subordination``
+    density of ``Discrete(10^4) boxtimes MP`` on 1000 points.
 ``df1-discrete``
     ``df1`` of a ``10^6``-atom :class:`~freeprob.Discrete` law on ``10^3``
     ridge values, against the plain numpy loop
@@ -75,7 +82,72 @@ def bench_df1_discrete(n_atoms: int = 10**6, n_lam: int = 1000, seed: int = 0) -
             "peak memory [MB]": peak / 2**20, "max rel. diff": err, "target": "ratio <= 1.5"}
 
 
-BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete}
+def bench_free_add_curve(k: int = 7) -> dict:
+    """Free addition of two k-atom laws to an algebraic curve (fresh caches),
+    against rmtool's AplusB on the same inputs when rmtool is installed."""
+    import sympy as sp
+
+    import freeprob
+    from freeprob._algebra import backend
+
+    vals_a = list(range(1, k + 1))
+    vals_b = [sp.Rational(j, 3) for j in range(1, k + 1)]
+
+    def ours():
+        freeprob.clear_caches()
+        law = freeprob.free_add(freeprob.Discrete(vals_a), freeprob.Discrete(vals_b))
+        return law.curve_degree()
+
+    t_ours, deg = _best(ours, repeat=3)
+    out = {"backend": backend(), "freeprob [s]": t_ours, "curve degree (g, z)": deg, "target": "< 0.5 s, >= 20x rmtool"}
+    try:
+        import rmtool
+    except ImportError:
+        out["rmtool"] = "not installed (pip install rmtool to compare)"
+        return out
+    la = rmtool.atomLmz([float(v) for v in vals_a], [1 / k] * k)
+    lb = rmtool.atomLmz([float(v) for v in vals_b], [1 / k] * k)
+    t_rm, _ = _best(lambda: rmtool.AplusB(la, lb), repeat=1)
+    out["rmtool AplusB [s]"] = t_rm
+    out["speed-up"] = t_rm / t_ours
+    return out
+
+
+def bench_algebraic_density(n_points: int = 1000) -> dict:
+    """Density of an algebraic law (atoms boxtimes MP) on 1000 points after
+    the first call (which compiles and finds the support)."""
+    import sympy as sp
+
+    import freeprob
+
+    law = freeprob.free_mul(freeprob.Discrete([1, 2, 4]), freeprob.MarchenkoPastur(sp.Rational(1, 2)))
+    lo, hi = law._ac_intervals()[0][0], law._ac_intervals()[-1][1]
+    x = np.linspace(lo, hi, n_points)
+    t_first, _ = _best(lambda: law.density_numeric(x), repeat=1)
+    t, _ = _best(lambda: law.density_numeric(x), repeat=3)
+    base, _ = _best(lambda: np.linalg.eigvalsh(np.diag(np.ones(300))), repeat=3)
+    return {"first call [s]": t_first, "density, 1000 points [s]": t, "target": "< 0.05 s"}
+
+
+def bench_subordination(n_atoms: int = 10**4, n_points: int = 1000) -> dict:
+    """Density of Discrete(10^4 atoms) boxtimes MarchenkoPastur on 1000
+    points by subordination (no curve: 10^4 atoms are not algebraic in
+    practice)."""
+    import sympy as sp
+
+    import freeprob
+
+    rng = np.random.default_rng(1)
+    law = freeprob.free_mul(freeprob.Discrete(rng.uniform(0.5, 2.0, n_atoms)),
+                            freeprob.MarchenkoPastur(sp.Rational(1, 2)))
+    x = np.linspace(0.05, 5.0, n_points)
+    t, d = _best(lambda: law.density_numeric(x), repeat=2)
+    return {"density, 1000 points [s]": t, "mass on the grid": float(np.trapezoid(d, x)), "target": "< 2 s"}
+
+
+BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete,
+              "free-add-curve": bench_free_add_curve, "algebraic-density": bench_algebraic_density,
+              "subordination": bench_subordination}
 
 
 def run(only=None, out=print) -> dict:

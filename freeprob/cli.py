@@ -7,6 +7,9 @@ Subcommands
 ``freeprob transform LAW --param NAME=VALUE ... --kind KIND [--convention df] [--format text|latex|json]``
     one transform of one law, e.g.
     ``freeprob transform marchenko-pastur --param ratio=q --kind s --convention df --format latex``.
+``freeprob convolve LAW_A LAW_B --op {add,mul} [--param a.NAME=VALUE] [--density LO:HI:N] [--format ...]``
+    free convolution of two catalogue laws, e.g.
+    ``freeprob convolve discrete:values=-1|1 discrete:values=-1|1 --op add``.
 ``freeprob check``
     the main job: build every catalogue law and check its transforms by
     independent routes; prints a table, exits 1 on any failure.
@@ -110,6 +113,70 @@ def _cmd_transform(args, out):
     return 0
 
 
+def _cmd_convolve(args, out):
+    import numpy as np
+
+    from ._parse import parse_law_spec, parse_params, parse_value
+    from .latex import latex
+    from .laws import free_add, free_mul
+
+    specs = {}
+    for key, text in (("a", args.law_a), ("b", args.law_b)):
+        name, params = parse_law_spec(text)
+        specs[key] = [name, params]
+    for item in args.param:
+        target, dot, rest = item.partition(".")
+        if not dot or target not in ("a", "b"):
+            raise ParseError(f"--param {item!r}: prefix the name with a. or b. (e.g. a.ratio=2)")
+        specs[target][1].update(parse_params([rest]))
+    a = _build_law(*specs["a"])
+    b = _build_law(*specs["b"])
+    law = free_add(a, b) if args.op == "add" else free_mul(a, b)
+    from .errors import NoClosedFormError
+
+    z = C.z
+    result = {"law": repr(law), "op": args.op}
+    try:
+        curve = law.algebraic_equation(sp.Symbol("g"), z)
+        poly = sp.Poly(curve, sp.Symbol("g"), z)
+        result["algebraic_equation"] = str(curve)
+        result["degree"] = [poly.degree(sp.Symbol("g")), poly.degree(z)]
+        result["latex"] = latex(sp.Eq(curve, 0))
+    except NoClosedFormError:
+        result["algebraic_equation"] = None
+    try:
+        result["moments"] = [str(m) for m in law.moments(args.order)]
+    except NoClosedFormError:
+        result["moments"] = None
+    if not law.free_symbols:
+        result["support"] = [[float(lo), float(hi)] for lo, hi in law._ac_intervals()]
+        result["atoms"] = [[float(loc), float(m)] for loc, m in law.atoms()]
+    if args.density:
+        parts = args.density.split(":")
+        if len(parts) != 3:
+            raise ParseError("--density takes LO:HI:N")
+        lo, hi, n = (parse_value(p) for p in parts)
+        xs = np.linspace(float(lo), float(hi), int(n))
+        result["density"] = {"x": xs.tolist(), "rho": law.density_numeric(xs).tolist()}
+    if args.format == "json":
+        out(json.dumps(result, indent=2))
+    elif args.format == "latex":
+        out(result.get("latex") or latex(law))
+    else:
+        out(f"law       {result['law']}")
+        if result["algebraic_equation"]:
+            out(f"curve     {result['algebraic_equation']} = 0   (degree {result['degree'][0]} in g, "
+                f"{result['degree'][1]} in z)")
+        if result["moments"]:
+            out(f"moments   {', '.join(result['moments'])}")
+        if "support" in result:
+            out(f"support   {result['support']}   atoms {result['atoms']}")
+        if "density" in result:
+            for x, r in zip(result["density"]["x"], result["density"]["rho"]):
+                out(f"  {x: .6g}  {r:.10g}")
+    return 0
+
+
 def _cmd_check(args, out):
     from .laws._catalogue import examples
     from .testing import run_checks
@@ -147,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--convention", default="voiculescu", choices=("voiculescu", "df"))
     t.add_argument("--order", type=int, default=6, help="number of moments / cumulants")
     t.add_argument("--format", default="text", choices=("text", "latex", "json"))
+    c = sub.add_parser("convolve", help="free additive or multiplicative convolution of two laws")
+    c.add_argument("law_a", help="catalogue law, optionally with parameters: name:key=value,key=value")
+    c.add_argument("law_b")
+    c.add_argument("--op", required=True, choices=("add", "mul"))
+    c.add_argument("--param", action="append", default=[], metavar="a.NAME=VALUE")
+    c.add_argument("--density", metavar="LO:HI:N", help="density on a grid of N points")
+    c.add_argument("--order", type=int, default=4)
+    c.add_argument("--format", default="text", choices=("text", "latex", "json"))
     sub.add_parser("check", help="check every catalogue law by independent routes (main job)")
     b = sub.add_parser("bench", help="benchmarks with in-process baselines")
     b.add_argument("names", nargs="*")
@@ -156,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None, out=print) -> int:
     """Entry point of the ``freeprob`` console script."""
     args = build_parser().parse_args(argv)
-    handler = {"laws": _cmd_laws, "transform": _cmd_transform, "check": _cmd_check, "bench": _cmd_bench}[args.command]
+    handler = {"laws": _cmd_laws, "transform": _cmd_transform, "check": _cmd_check, "bench": _cmd_bench,
+               "convolve": _cmd_convolve}[args.command]
     try:
         return handler(args, out)
     except FreeprobError as exc:

@@ -11,6 +11,7 @@ import sympy as sp
 
 from ._classical import Identity, MarchenkoPastur, Semicircle
 from ._discrete import Discrete, PowerLaw
+from ._free import WishartProduct, free_add, free_mul
 
 __all__ = ["examples"]
 
@@ -34,4 +35,9 @@ def examples():
         ("MP q=2 shifted +1", MarchenkoPastur(2).shifted(1)),
         ("SC scaled -2 shifted 7", Semicircle(1).scaled(-2).shifted(7)),
         ("PowerLaw a=2 n=3 scaled 2", PowerLaw(2, 3).scaled(2)),
+        ("arcsine = (+-1) boxplus (+-1)", free_add(Discrete([-1, 1]), Discrete([-1, 1]))),
+        ("(+-3) boxplus SC", free_add(Discrete([-3, 3]), Semicircle())),
+        ("atoms boxtimes MP(1/2)", free_mul(Discrete([1, 2]), MarchenkoPastur(half))),
+        ("WishartProduct [2, 3]", WishartProduct([2, 3])),
+        ("WishartProduct [1/2, 1/4]", WishartProduct([half, quarter])),
     ]

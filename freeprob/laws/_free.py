@@ -490,7 +490,10 @@ class WishartProduct(_Convolved):
 
     def _operands(self):
         first = MarchenkoPastur(self.ratios[0], self.scale)
-        rest = WishartProduct(self.ratios[1:]) if len(self.ratios) > 1 else Identity(1)
+        if len(self.ratios) == 1:
+            return first, Identity(1)
+        # a single remaining factor is a Marchenko-Pastur law with a closed form
+        rest = WishartProduct(self.ratios[1:]) if len(self.ratios) > 2 else MarchenkoPastur(self.ratios[1])
         return first, rest
 
     _offset_real = False
@@ -586,9 +589,19 @@ def _gfuns_cached(law):
     hexpr = -texpr / gexpr
     dhexpr = sp.diff(hexpr, C.z)
     args = (C.z,) + syms
-    fg, fh, fdh = (compile_expr(e, args, dtype=complex) for e in (gexpr, hexpr, dhexpr))
+    fg = compile_expr(gexpr, args, dtype=complex)
+    # h and h' are always needed together: one fused pass over the atoms
+    fhdh = compile_expr((hexpr, dhexpr), args, dtype=complex)
     cv = [complex(v) for v in vals]
-    return (lambda w: fg(w, *cv)), (lambda w: fh(w, *cv)), (lambda w: fdh(w, *cv))
+    last = {}
+
+    def hdh(w):
+        key = (w.ctypes.data, w.size, w.tobytes()[:64]) if isinstance(w, np.ndarray) else None
+        if key is None or last.get("key") != key or not np.array_equal(last["w"], w):
+            last.update(key=key, w=np.array(w, copy=True), val=fhdh(w, *cv))
+        return last["val"]
+
+    return (lambda w: fg(w, *cv)), (lambda w: hdh(w)[0]), (lambda w: hdh(w)[1])
 
 
 def free_add(a, b) -> SpectralLaw:
