@@ -32,7 +32,7 @@ from .errors import ConvergenceError
 __all__ = ["free_additive", "free_multiplicative", "ladder"]
 
 
-def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None):
+def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, status=False):
     """Safeguarded Newton / fixed-point iteration; converged when a step is
     below ``tol (|omega| + scale)`` (``scale``: the natural size, |z|)."""
     omega = omega0.copy()
@@ -49,20 +49,32 @@ def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None):
         d = dphi(w, idx)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = w - (w - f) / (1 - d)
+        # safeguard without a second evaluation: a Newton step must stay in
+        # the domain and not be wildly longer than the plain fixed-point step
+        # (the fixed point in the open domain is unique, Denjoy-Wolff, so a
+        # converging Newton sequence that stays inside cannot pick a wrong one)
         ok = np.isfinite(newton) & in_domain(newton, idx)
         cand = np.where(ok, newton, f)
-        if ok.any():
-            r_new = np.abs(cand - phi(cand, idx))
-            worse = ok & ~(r_new < r)
-            cand = np.where(worse, f, cand)
+        # a Newton step much longer than the plain step (|1 - phi'| small: a
+        # slow contraction, where Newton matters most) is kept only if it
+        # lowers the residual; only those points pay a second evaluation
+        long = np.flatnonzero(ok & (np.abs(newton - w) > 10 * r))
+        if long.size:
+            sub = idx[long]
+            r_new = np.abs(newton[long] - phi(newton[long], sub))
+            worse = ~(r_new < r[long])
+            cand[long[worse]] = f[long[worse]]
         step = np.abs(cand - w)
         omega[idx] = cand
         size = np.abs(cand) + scale[idx] + 1e-300
         # converged: a small step, or a step at the rounding floor (below
-        # 1e-8 relative) that stopped decreasing
-        floor = (step <= 1e-8 * size) & (step >= 0.5 * res[idx])
+        # 1e-11 relative, h being cancellation-free) that stopped decreasing;
+        # a slowly crawling iteration is NOT converged
+        floor = (step <= 1e-11 * size) & (step >= 0.5 * res[idx])
         res[idx] = step
         done[idx] = (step <= tol * size) | floor
+    if status:
+        return omega, done
     if not done.all():
         bad = np.flatnonzero(~done)
         raise ConvergenceError(
@@ -71,22 +83,54 @@ def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None):
     return omega
 
 
-def ladder(solve, x, y_target, top, *, ratio=1e-2):
+def ladder(solve, x, y_target, top, *, ratio=1e-3, stride=16):
     """Solve at ``x + i y`` for ``y = top, top*ratio, ...`` down to
     ``y_target`` (> 0), warm-starting each rung from the previous
     subordination point: near the real axis the fixed point converges slowly
-    from a cold start, but one rung above is an excellent Newton start."""
+    from a cold start, but one rung above is an excellent Newton start.
+
+    On large grids the ladder runs on every ``stride``-th point of the sorted
+    grid; the other points start from the interpolated subordination point
+    and are solved directly at their target height (points that do not
+    converge from there get their own ladder)."""
+    from .errors import ConvergenceError
+
     x = np.asarray(x, dtype=float).ravel()
-    yt = np.broadcast_to(np.asarray(y_target, dtype=float), x.shape)
+    yt = np.broadcast_to(np.asarray(y_target, dtype=float), x.shape).copy()
+    if x.size > 4 * stride:
+        order = np.argsort(x, kind="stable")
+        coarse = order[::stride]
+        if coarse[-1] != order[-1]:
+            coarse = np.append(coarse, order[-1])
+        _, om_c = _ladder_all(solve, x[coarse], yt[coarse], top, ratio)
+        if om_c is not None:
+            xs_c = x[coarse]
+            start = np.interp(x, xs_c, om_c.real) + 1j * np.interp(x, xs_c, om_c.imag)
+            g, om, done = solve(x + 1j * yt, start, status=True, maxiter=200)
+            # not converged from the interpolated start, or ended on the real
+            # axis (uniqueness, Denjoy-Wolff, holds in the open half plane: a
+            # boundary fixed point may be spurious): own ladder of warm starts
+            redo = ~done | (np.abs(om.imag) <= 1e-10 * np.abs(om))
+            if redo.any():
+                g = g.copy()
+                g[redo], _ = _ladder_all(solve, x[redo], yt[redo], top, ratio)
+            return g
+    g, _ = _ladder_all(solve, x, yt, top, ratio)
+    return g
+
+
+def _ladder_all(solve, x, yt, top, ratio):
     y = np.full(x.shape, float(top))
+    y = np.maximum(y, yt)
     g, omega = solve(x + 1j * y, None)
     while np.any(y > yt):
         y = np.maximum(yt, y * ratio)
         g, omega = solve(x + 1j * y, omega)
-    return g
+    return g, omega
 
 
-def free_additive(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False):
+def free_additive(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False,
+                  status=False):
     """``g_{a boxplus b}(z)`` for ``Im z > 0`` (arrays).
 
     ``ga`` evaluates the Stieltjes transform of ``a``; ``ha``/``dha`` and
@@ -106,11 +150,15 @@ def free_additive(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=No
     # omega maps C+ into C+; in a gap of the support omega(x + i0) is real, so
     # Newton steps onto the closure (Im >= -1e-14 |omega|) are allowed
     omega = _solve(phi, dphi, start, lambda w, idx: w.imag >= -1e-14 * np.abs(w), tol=tol, maxiter=maxiter,
-                   what="additive", scale=np.abs(z))
+                   what="additive", scale=np.abs(z), status=status)
+    if status:
+        omega, done = omega
+        return ga(omega), omega, done
     return (ga(omega), omega) if return_omega else ga(omega)
 
 
-def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False):
+def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False,
+                        status=False):
     """``g_{a boxtimes b}(z)`` for laws on ``[0, oo)`` at ``z`` off
     ``[0, oo)`` (arrays): ``Im z != 0`` or ``z < 0``.
 
@@ -146,7 +194,12 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
 
     start = u.copy() if omega0 is None else np.asarray(omega0, dtype=complex).ravel().copy()
     omega = _solve(phi, dphi, start, in_domain, tol=tol, maxiter=maxiter, what="multiplicative",
-                   scale=np.abs(u))
+                   scale=np.abs(u), status=status)
+    done = None
+    if status:
+        omega, done = omega
     # eta(u) = eta_a(omega) = 1 - omega/g_a(1/omega); g(1/u) = u/(1 - eta)
     eta = 1 - omega / ga(1 / omega)
+    if status:
+        return u / (1 - eta), omega, done
     return (u / (1 - eta), omega) if return_omega else u / (1 - eta)

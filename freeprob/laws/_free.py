@@ -82,6 +82,9 @@ class _Convolved(SpectralLaw):
 
     def curve_degree(self):
         """Degrees ``(deg_g, deg_z)`` of the Stieltjes curve."""
+        if isinstance(self, FreeSum) and self._r_closed(C.w) is None or isinstance(self, FreeProduct):
+            cached_terms = (_sum_curve_cached if isinstance(self, FreeSum) else _product_curve_cached)(self)[0]
+            return max(m[0] for m in cached_terms), max(m[1] for m in cached_terms)
         gd, zd = sp.Dummy("g"), sp.Dummy("z")
         p = sp.Poly(self.algebraic_equation(gd, zd), gd, zd)
         return p.degree(gd), p.degree(zd)
@@ -363,12 +366,12 @@ class FreeSum(_Convolved):
         out = free_additive(ga, ha, dha, hb, dhb, zz.ravel()).reshape(z.shape)
         return np.where(flip, np.conj(out), out)
 
-    def _subordinate_from(self, z, omega0):
+    def _subordinate_from(self, z, omega0, **kw):
         from .._subordination import free_additive
 
         ga, ha, dha = _gfuns(self.a)
         _, hb, dhb = _gfuns(self.b)
-        return free_additive(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True)
+        return free_additive(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True, **kw)
 
     def _bound_interval(self):
         a_lo, a_hi = _range(self.a)
@@ -428,12 +431,12 @@ class FreeProduct(_Convolved):
         z = np.asarray(zarr, dtype=complex)
         return free_multiplicative(ga, ha, dha, hb, dhb, z.ravel()).reshape(z.shape)
 
-    def _subordinate_from(self, z, omega0):
+    def _subordinate_from(self, z, omega0, **kw):
         from .._subordination import free_multiplicative
 
         ga, ha, dha = _gfuns(self.a)
         _, hb, dhb = _gfuns(self.b)
-        return free_multiplicative(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True)
+        return free_multiplicative(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True, **kw)
 
     def _bound_interval(self):
         a_lo, a_hi = _range(self.a)
@@ -525,15 +528,13 @@ class WishartProduct(_Convolved):
         _, hb, dhb = _gfuns(b)
         return free_multiplicative(ga, ha, dha, hb, dhb, z.ravel()).reshape(z.shape)
 
-    def _subordinate_from(self, z, omega0):
+    def _subordinate_from(self, z, omega0, **kw):
         from .._subordination import free_multiplicative
 
         a, b = self._operands()
-        if len(self.ratios) == 1:
-            return a.stieltjes_numeric(z), None
         ga, ha, dha = _gfuns(a)
         _, hb, dhb = _gfuns(b)
-        return free_multiplicative(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True)
+        return free_multiplicative(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True, **kw)
 
 
 # ---------------------------------------------------------------- construction
@@ -596,9 +597,12 @@ def _gfuns_cached(law):
     last = {}
 
     def hdh(w):
-        key = (w.ctypes.data, w.size, w.tobytes()[:64]) if isinstance(w, np.ndarray) else None
-        if key is None or last.get("key") != key or not np.array_equal(last["w"], w):
-            last.update(key=key, w=np.array(w, copy=True), val=fhdh(w, *cv))
+        # phi and phi' are evaluated at the same points (fresh arrays with
+        # equal content): one fused evaluation serves both
+        w = np.asarray(w)
+        prev = last.get("w")
+        if prev is None or prev.shape != w.shape or not np.array_equal(prev, w):
+            last.update(w=np.array(w, copy=True), val=fhdh(w, *cv))
         return last["val"]
 
     return (lambda w: fg(w, *cv)), (lambda w: hdh(w)[0]), (lambda w: hdh(w)[1])
