@@ -15,6 +15,8 @@ made integral first: floats become the exact rationals they represent.
 
 from __future__ import annotations
 
+import importlib.util
+
 import sympy as sp
 
 __all__ = ["resultant", "factor_list", "backend", "integral"]
@@ -24,14 +26,12 @@ def backend(preferred: str | None = None) -> str:
     """``"flint"`` when python-flint is importable (and not refused), else ``"sympy"``."""
     if preferred == "sympy":
         return "sympy"
-    try:
-        import flint  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("flint") is None:
         if preferred == "flint":
             from .errors import ParameterError
 
             raise ParameterError("backend", "flint", "installed backends",
-                                 "python-flint is not installed: pip install 'freeprob[fast]'") from None
+                                 "python-flint is not installed: pip install 'freeprob[fast]'")
         return "sympy"
     return "flint"
 

@@ -93,8 +93,6 @@ def ladder(solve, x, y_target, top, *, ratio=1e-3, stride=16):
     grid; the other points start from the interpolated subordination point
     and are solved directly at their target height (points that do not
     converge from there get their own ladder)."""
-    from .errors import ConvergenceError
-
     x = np.asarray(x, dtype=float).ravel()
     yt = np.broadcast_to(np.asarray(y_target, dtype=float), x.shape).copy()
     if x.size > 4 * stride:

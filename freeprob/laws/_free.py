@@ -37,7 +37,7 @@ from .._relations import (
     s_series_from_moments,
 )
 from .._validate import positive
-from ..errors import BranchError, NoClosedFormError, ParameterError
+from ..errors import NoClosedFormError, ParameterError
 from ._base import SpectralLaw
 from ._classical import Identity, MarchenkoPastur, Semicircle
 from ._curve import Curve
@@ -89,8 +89,6 @@ class _Convolved(SpectralLaw):
         p = sp.Poly(self.algebraic_equation(gd, zd), gd, zd)
         return p.degree(gd), p.degree(zd)
 
-    def _first_moment_float(self):
-        return complex(sp.N(self.moments(1)[0]))
 
     # numerics -------------------------------------------------------------
     # The physical branch comes from subordination (physical by construction);
@@ -312,8 +310,23 @@ def _choose_factor(factors, law, params):
         K *= 2
 
 
+class _Binary(_Convolved):
+    """A law built from two operand laws ``a`` and ``b`` (abstract)."""
+
+    def __init__(self, a, b):
+        _check_law("a", a)
+        _check_law("b", b)
+        self._set(a=a, b=b)
+
+    def params(self):
+        return {"a": self.a, "b": self.b}
+
+    def _operands(self):
+        return self.a, self.b
+
+
 @final
-class FreeSum(_Convolved):
+class FreeSum(_Binary):
     r"""``a boxplus b``: limiting law of ``A + Q B Q^T`` (``R = R_a + R_b``).
 
     >>> import freeprob, sympy as sp
@@ -324,19 +337,8 @@ class FreeSum(_Convolved):
 
     catalogue_name = "free-sum"
 
-    def __init__(self, a, b):
-        _check_law("a", a)
-        _check_law("b", b)
-        self._set(a=a, b=b)
-
-    def params(self):
-        return {"a": self.a, "b": self.b}
-
     def _replace(self, **p):
         return free_add(p["a"], p["b"])
-
-    def _operands(self):
-        return self.a, self.b
 
     def _r_closed(self, w):
         try:
@@ -380,7 +382,7 @@ class FreeSum(_Convolved):
 
 
 @final
-class FreeProduct(_Convolved):
+class FreeProduct(_Binary):
     r"""``a boxtimes b``: limiting law of ``A^{1/2} Q B Q^T A^{1/2}`` (``S = S_a S_b``).
 
     >>> import freeprob
@@ -392,19 +394,8 @@ class FreeProduct(_Convolved):
 
     catalogue_name = "free-product"
 
-    def __init__(self, a, b):
-        _check_law("a", a)
-        _check_law("b", b)
-        self._set(a=a, b=b)
-
-    def params(self):
-        return {"a": self.a, "b": self.b}
-
     def _replace(self, **p):
         return free_mul(p["a"], p["b"])
-
-    def _operands(self):
-        return self.a, self.b
 
     def _s_closed(self, t):
         try:
@@ -565,7 +556,7 @@ def _gfuns_cached(law):
     from .._compile import compile_expr
     from .._spectrum import SpectralMean, absorb_means
     from .._stable import rationalize
-    from ._base import _symbolic_twin
+    from ._numeric import _symbolic_twin
 
     twin, syms, vals = _symbolic_twin(law)
     try:
