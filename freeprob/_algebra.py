@@ -99,6 +99,38 @@ def factor_list(p, gens, *, prefer: str | None = None):
     return [f for f, _ in facs if any(f.has(g) for g in gens)]
 
 
+def substitute_rational(p, gens, num, den, gens_out, *, prefer=None):
+    """``den^deg P(gens[0] -> num[0]/den, gens[1] -> num[1]/den, ...)`` as a
+    polynomial in ``gens_out`` (extra generators of both: parameters kept),
+    where ``deg`` is the total degree of ``P`` in the substituted variables.
+    One ``compose`` call on flint polynomials, or sympy ``Poly`` arithmetic."""
+    k = len(num)
+    poly = integral(p, gens)
+    extra = tuple(gens[k:])
+    if poly is not None and backend(prefer) == "flint":
+        terms = {tuple(int(e) for e in m): int(c) for m, c in poly.terms()}
+        deg = max(sum(m[:k]) for m in terms)
+        hom = {m[:k] + (deg - sum(m[:k]),) + m[k:]: c for m, c in terms.items()}
+        ch = _ctx(tuple(f"_v{i}" for i in range(k + 1)) + tuple(str(e) for e in extra))
+        co = _ctx(gens_out)
+        subs = [_to_flint(integral(e, gens_out), co) for e in list(num) + [den]]
+        gen_map = {str(g): g for g in co.gens()}
+        total = ch.from_dict(hom).compose(*subs, *[gen_map[str(e)] for e in extra], ctx=co)
+        return _from_flint(total, gens_out)
+    # sympy: the same homogenized substitution on Polys
+    sp_poly = sp.Poly(p, *gens)
+    deg = max(sum(m[:k]) for m in sp_poly.monoms())
+    pn = [sp.Poly(e, *gens_out) for e in num]
+    pd = sp.Poly(den, *gens_out)
+    total = sp.Poly(0, *gens_out)
+    for m, c in sp_poly.terms():
+        term = sp.Poly(c * sp.Mul(*[e**x for e, x in zip(extra, m[k:])]), *gens_out)
+        for base, x in zip(pn, m[:k]):
+            term = term * base**x
+        total += term * pd ** (deg - sum(m[:k]))
+    return total.as_expr()
+
+
 def eliminate(qa, qb, elim, main, other, num, den, other_sub, params, out, *, prefer=None):
     r"""Factors of the curve obtained by eliminating ``elim`` between ``qa`` and
     ``qb`` and substituting back.
@@ -119,23 +151,14 @@ def eliminate(qa, qb, elim, main, other, num, den, other_sub, params, out, *, pr
         if None not in (pa, pb, pn, pd, po):
             ci, co = _ctx(gens_in), _ctx(gens_out)
             res = _to_flint(pa, ci).resultant(_to_flint(pb, ci), str(elim))
-            fn, fd, fo = (_to_flint(e, co) for e in (pn, pd, po))
+            # homogenize in `main` (its degree d) and substitute in one C call:
+            # H(main, hom, other, params) = hom^d res(main/hom, other, params)
             terms = res.to_dict()
             d = max(m[1] for m in terms)
-            dj = max(m[2] for m in terms)
-            pow_n, pow_d, pow_o = [co.from_dict({})], [co.from_dict({})], [co.from_dict({})]
-            one = co.from_dict({(0,) * len(gens_out): 1})
-            pow_n[0] = pow_d[0] = pow_o[0] = one
-            for _ in range(d):
-                pow_n.append(pow_n[-1] * fn)
-                pow_d.append(pow_d[-1] * fd)
-            for _ in range(dj):
-                pow_o.append(pow_o[-1] * fo)
-            total = co.from_dict({})
-            for m, c in terms.items():
-                i, j, rest = m[1], m[2], m[3:]
-                mono = co.from_dict({(0, 0) + tuple(rest): c})
-                total += mono * pow_n[i] * pow_d[d - i] * pow_o[j]
+            hom = {(m[1], d - m[1], m[2]) + tuple(m[3:]): c for m, c in terms.items()}
+            ch = _ctx(("_m", "_h", "_o") + tuple(str(p) for p in params))
+            fn, fd, fo = (_to_flint(e, co) for e in (pn, pd, po))
+            total = ch.from_dict(hom).compose(fn, fd, fo, *co.gens()[len(out):], ctx=co)
             _, facs = total.factor()
             dicts = [{tuple(int(e) for e in m): sp.Integer(int(c)) for m, c in f.to_dict().items()} for f, _ in facs]
             return [d for d in dicts if any(m[0] > 0 for m in d)]

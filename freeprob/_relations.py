@@ -116,8 +116,18 @@ def _numerator_in(expr, unknown):
 
 
 def r_equation_from_curve(curve, g, z, r, w):
-    """Equation ``Q(r, w) = 0`` of the R-transform from ``P(g, z) = 0`` [C8]."""
-    return _numerator_in(curve.subs({g: w, z: r + 1 / w}, simultaneous=True), r)
+    """Equation ``Q(r, w) = 0`` of the R-transform from ``P(g, z) = 0`` [C8]:
+    ``g = w``, ``z = r + 1/w = (r w + 1)/w``, made polynomial by clearing the
+    denominator ``w`` (exact, flint when available)."""
+    from ._algebra import substitute_rational
+
+    try:
+        params = tuple(sorted(sp.sympify(curve).free_symbols - {g, z}, key=str))
+        out = substitute_rational(curve, (g, z) + params, (w * w, r * w + 1), w, (r, w) + params)
+    except (sp.PolynomialError, sp.CoercionFailed):
+        return _numerator_in(curve.subs({g: w, z: r + 1 / w}, simultaneous=True), r)
+    _, dep = sp.factor_terms(out).as_independent(r, as_Add=False)
+    return sp.expand(dep)
 
 
 def s_equation_from_curve(curve, g, z, s, t):

@@ -178,10 +178,22 @@ class Discrete(_AtomicLaw):
         atoms = self._merged_atoms()
         if len(atoms) > CURVE_LIMIT:
             return None
+        # prod_k (z - v_k) g - sum_k p_k prod_{j != k} (z - v_j), built on Polys
         locs = [v for v, _ in atoms]
-        prod = sp.Mul(*[z - v for v in locs])
-        rest = sp.Add(*[p * sp.Mul(*[z - v for j, v in enumerate(locs) if j != i]) for i, (_, p) in enumerate(atoms)])
-        return prod * g - rest
+        params = tuple(sorted(set().union(*[sp.sympify(v).free_symbols | sp.sympify(p).free_symbols
+                                            for v, p in atoms]), key=str))
+        lin = [sp.Poly(z - v, z, *params) for v in locs]
+        prod = sp.Poly(1, z, *params)
+        for f in lin:
+            prod = prod * f
+        rest = sp.Poly(0, z, *params)
+        for i, (_, p) in enumerate(atoms):
+            term = sp.Poly(p, z, *params)
+            for j, f in enumerate(lin):
+                if j != i:
+                    term = term * f
+            rest = rest + term
+        return g * prod.as_expr() - rest.as_expr()
 
     def _sample_point(self, rng: random.Random):
         return {s: sp.Rational(rng.randint(1, 9), rng.randint(2, 5)) + i for i, s in enumerate(sorted(self.free_symbols, key=str))}
