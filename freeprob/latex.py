@@ -34,7 +34,8 @@ class FreeprobLatexPrinter(LatexPrinter):
 
 
 def _law_latex(law, printer) -> str:
-    from .laws import Affine, Discrete, Identity, MarchenkoPastur, PowerLaw, Semicircle
+    from .laws import Affine, Discrete, FreeProduct, FreeSum, Identity, MarchenkoPastur, PowerLaw, Semicircle
+    from .laws import WishartProduct
 
     p = printer._print
     if isinstance(law, MarchenkoPastur):
@@ -51,6 +52,13 @@ def _law_latex(law, printer) -> str:
         if len(vals) > 8:
             return r"\textstyle\sum_{k=1}^{%d} p_k\,\delta_{\eta_k}" % len(vals)
         return " + ".join(r"%s\,\delta_{%s}" % (p(w), p(v)) for v, w in zip(vals, wts))
+    if isinstance(law, FreeSum):
+        return r"\left(%s\right) \boxplus \left(%s\right)" % (_law_latex(law.a, printer), _law_latex(law.b, printer))
+    if isinstance(law, FreeProduct):
+        return r"\left(%s\right) \boxtimes \left(%s\right)" % (_law_latex(law.a, printer), _law_latex(law.b, printer))
+    if isinstance(law, WishartProduct):
+        body = r" \boxtimes ".join(r"\mathrm{MP}\left(%s\right)" % p(c) for c in law.ratios)
+        return body if law.scale == 1 else r"%s\,\left[%s\right]" % (p(law.scale), body)
     if isinstance(law, Affine):
         return r"%s\,\left[%s\right] + %s" % (p(law.scale), _law_latex(law.law, printer), p(law.shift))
     return r"\mathrm{%s}" % type(law).__name__  # pragma: no cover - future laws print their name

@@ -49,9 +49,13 @@ def test_check_main_job():
 
 def test_latex_of_laws_and_repr_latex():
     for law in (freeprob.MarchenkoPastur(2), freeprob.Semicircle(), freeprob.Identity(3),
-                freeprob.Discrete([1, 2]), freeprob.PowerLaw(2, 10), freeprob.PowerLaw(2, 3).scaled(2)):
+                freeprob.Discrete([1, 2]), freeprob.PowerLaw(2, 10), freeprob.PowerLaw(2, 3).scaled(2),
+                freeprob.WishartProduct([1, 2]), freeprob.free_add(freeprob.Discrete([-1, 1]), freeprob.Semicircle()),
+                freeprob.free_mul(freeprob.Discrete([1, 2]), freeprob.MarchenkoPastur(2))):
         tex = freeprob.latex(law)
         assert tex and tex.count("{") == tex.count("}")
         assert law._repr_latex_() == f"${tex}$"
+    assert r"\boxtimes" in freeprob.latex(freeprob.WishartProduct([1, 2]))
+    assert r"\boxplus" in freeprob.latex(freeprob.free_add(freeprob.Discrete([-1, 1]), freeprob.Semicircle()))
     assert r"\kappa" in freeprob.latex(freeprob.conventions.kappa)
     assert freeprob.latex([freeprob.conventions.df, 1]).startswith(r"\left[")
