@@ -14,6 +14,7 @@ from . import conventions as conventions
 from . import errors as errors
 from ._cache import clear_caches as clear_caches
 from ._version import __version__ as __version__
+from .equivalence import deterministic_equivalent as deterministic_equivalent
 from .latex import latex as latex
 from .laws import Discrete as Discrete
 from .laws import Identity as Identity
@@ -29,6 +30,7 @@ __all__ = [
     "conventions",
     "errors",
     "clear_caches",
+    "deterministic_equivalent",
     "latex",
     "SpectralLaw",
     "MarchenkoPastur",

@@ -1,0 +1,218 @@
+r"""Deterministic equivalence: the renormalized ridge, derived and solved.
+
+For the empirical covariance ``Sigma_hat = Sigma^{1/2} W Sigma^{1/2}`` with
+``W`` free of ``Sigma`` (white Wishart by default, ``q = N/P``), the
+S-transform is multiplicative [R2a], ``S_{Sigma_hat} = S_Sigma S_W``.  With the
+paper's ``S(df) = (1 - df)/(df lambda(df))`` [C10] (``lambda(df)`` the inverse
+of ``df1``), at ``df = df1_{Sigma_hat}(lam)``:
+
+.. math::
+    \lambda = \lambda_{\hat\Sigma}(\mathrm{df}) = \frac{\lambda_\Sigma(\mathrm{df})}{S_W(\mathrm{df})}
+    \quad\Longrightarrow\quad
+    \kappa \equiv \lambda_\Sigma(\mathrm{df}) = \lambda\, S_W\big(\mathrm{df}^1_\Sigma(\kappa)\big)
+    \qquad [R3],
+
+so ``df1_{Sigma_hat}(lam) = df1_Sigma(kappa)``: the fluctuations of
+``Sigma_hat`` are absorbed into the renormalized ridge.  The map
+``kappa -> lam(kappa) = kappa / S_W(df1_Sigma(kappa))`` is explicit; for the
+white Wishart ``lam(kappa) = kappa (1 - q df1(kappa))`` with
+``d lam/d kappa = 1 - gamma``, ``gamma = q df2(kappa)`` [R4].
+
+:meth:`DeterministicEquivalent.solve` inverts it numerically: ``F(kappa) =
+kappa (1 - q df1(kappa)) - lam`` is convex and increasing beyond ``kappa_0``
+(the largest zero of ``1 - q df1``, 0 when ``q rank <= 1``), so Newton's
+method started at the upper bound ``kappa = lam + q m_1`` (where ``F >= 0``)
+descends monotonically to the root without overshooting; every point is
+bracketed, vectorized, and checked; ``lam = 0`` returns ``kappa_0`` exactly.
+Failure raises :class:`~freeprob.errors.ConvergenceError`.
+
+>>> import freeprob, numpy as np
+>>> deq = freeprob.deterministic_equivalent(freeprob.Identity(1), ratio=freeprob.conventions.q)
+>>> deq.kappa_equation()
+Eq(kappa, lambda/(-q/(kappa + 1) + 1))
+>>> kappa = freeprob.deterministic_equivalent(freeprob.Identity(1), ratio=2).solve(np.array([0.0, 1.0]))
+>>> kappa.round(12)            # q - 1 at lam = 0; 1 + sqrt(2) at lam = 1 [R9]
+array([1.        , 2.41421356])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import conventions as C
+from .errors import ConvergenceError, ParameterError
+from .laws import MarchenkoPastur, SpectralLaw
+
+__all__ = ["DeterministicEquivalent", "deterministic_equivalent"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One recorded derivation step: a relation, why it holds, where from."""
+
+    relation: sp.Basic
+    justification: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class DeterministicEquivalent:
+    """The renormalized-ridge equivalent of ``Sigma^{1/2} W Sigma^{1/2}``
+    (see the module docstring); build it with :func:`deterministic_equivalent`."""
+
+    population: SpectralLaw
+    noise: SpectralLaw
+
+    # ------------------------------------------------------------ symbolic
+    def s_noise(self, df=C.df):
+        """``S_W(df)`` in the paper's convention [C10]."""
+        return self.noise.s_transform(df, convention="df")
+
+    def ridge_of_kappa(self, kappa=C.kappa):
+        r"""The explicit map ``lam(kappa) = kappa / S_W(df1_Sigma(kappa))``."""
+        return kappa / self.s_noise(C.df).subs(C.df, self.population.df1(kappa))
+
+    def kappa_equation(self, lam=C.lam, kappa=C.kappa) -> sp.Eq:
+        """``kappa = lam S_W(df1_Sigma(kappa))`` [R3]."""
+        return sp.Eq(kappa, lam * self.s_noise(C.df).subs(C.df, self.population.df1(kappa)))
+
+    def steps(self) -> tuple:
+        """The derivation of :meth:`kappa_equation`, step by step."""
+        d = C.df
+        lam_hat, lam_sig = sp.Function(r"\lambda_{\hat\Sigma}"), sp.Function(r"\lambda_{\Sigma}")
+        s_hat, s_sig, s_w = sp.Function(r"S_{\hat\Sigma}"), sp.Function(r"S_{\Sigma}"), sp.Function("S_W")
+        return (
+            Step(sp.Eq(s_hat(d), s_sig(d) * s_w(d)), "S-transform multiplicativity (free W, Sigma)", "[R2a]"),
+            Step(sp.Eq(s_hat(d), (1 - d) / (d * lam_hat(d))), "S(df) = (1 - df)/(df lambda(df))", "[C10]"),
+            Step(sp.Eq(lam_hat(d), lam_sig(d) / s_w(d)), "divide the two forms of S_Sigma_hat", "[C10]"),
+            Step(sp.Eq(C.kappa, C.lam * s_w(d)), "define kappa = lambda_Sigma(df) at df = df1_Sigma_hat(lam)",
+                 "[R3]"),
+            Step(sp.Eq(s_w(d), self.s_noise(d)), "S-transform of the noise law", "[R1]"),
+            Step(self.kappa_equation(), "df = df1_Sigma(kappa)", "[R3]"),
+        )
+
+    def derivative_identity(self) -> sp.Expr:
+        r"""``d lam/d kappa - (1 - gamma)`` with ``gamma = q df2(kappa)``
+        (white Wishart noise); zero identically [R4]."""
+        q = self._ratio()
+        lam = self.ridge_of_kappa(C.kappa)
+        gamma = q * self.population.df2(C.kappa)
+        from ._spectrum import SpectralMean, absorb_means
+
+        diff = sp.diff(lam, C.kappa) - (1 - gamma)
+        if diff.atoms(SpectralMean):
+            diff = absorb_means(sp.expand(diff))
+            return sp.simplify(diff.summand) if hasattr(diff, "summand") else sp.simplify(diff)
+        return sp.simplify(diff)
+
+    def _ratio(self):
+        if not isinstance(self.noise, MarchenkoPastur) or self.noise.scale != 1:
+            raise ParameterError("noise", repr(self.noise), "MarchenkoPastur(ratio) (white Wishart)",
+                                 "the numeric solver and [R4] are written for white Wishart noise")
+        return self.noise.ratio
+
+    # ------------------------------------------------------------- numerics
+    def solve(self, lam, ratio=None, *, rtol: float = 1e-14, maxiter: int = 200):
+        r"""``kappa`` at ridge(s) ``lam >= 0`` (arrays broadcast with ``ratio``).
+
+        White Wishart noise; ``ratio`` (q = N/P) overrides the noise law's
+        ratio and may be an array.  Returns ``kappa`` with the shape of the
+        broadcast inputs."""
+        q0 = self._ratio()
+        lam = np.asarray(lam, dtype=float)
+        if np.any(~np.isfinite(lam)) or np.any(lam < 0):
+            raise ParameterError("lam", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+        qv = np.asarray(float(q0) if ratio is None else ratio, dtype=float)
+        if np.any(~np.isfinite(qv)) or np.any(qv <= 0):
+            raise ParameterError("ratio", qv[~(np.isfinite(qv) & (qv > 0))].ravel()[0], "(0, oo)")
+        self.population._require_numeric("solve")
+        lam, qv = np.broadcast_arrays(lam, qv)
+        shape = lam.shape
+        lam, qv = lam.ravel().astype(float), qv.ravel().astype(float)
+        pop = self.population
+        rank = 1.0 - pop._mass_at_zero()
+        m1 = float(sp.N(pop.moments(1)[0]))
+
+        kappa0 = np.zeros(lam.size)
+        over = qv * rank > 1 + 1e-15
+        if over.any():
+            kappa0[over] = _kappa_zero(pop, qv[over], m1, rtol)
+        out = kappa0.copy()
+        pos = lam > 0
+        if pos.any():
+            out[pos] = _newton_descent(pop, lam[pos], qv[pos], kappa0[pos], m1, rtol, maxiter)
+        return out.reshape(shape)
+
+
+def deterministic_equivalent(population: SpectralLaw, noise: SpectralLaw | None = None, *,
+                             ratio=None) -> DeterministicEquivalent:
+    """The deterministic equivalent of ``Sigma^{1/2} W Sigma^{1/2}`` for a
+    population law ``Sigma`` and a noise law ``W`` (default: white Wishart
+    ``MarchenkoPastur(ratio)``, ``ratio = q = N/P``)."""
+    if not isinstance(population, SpectralLaw):
+        raise ParameterError("population", repr(population), "a freeprob spectral law")
+    if noise is None:
+        noise = MarchenkoPastur(C.q if ratio is None else ratio)
+    elif ratio is not None:
+        raise ParameterError("ratio", ratio, "unset when a noise law is given")
+    return DeterministicEquivalent(population, noise)
+
+
+def _kappa_zero(pop, q, m1, rtol):
+    r"""``kappa_0``: the root of ``q df1(kappa) = 1`` when ``q rank > 1``
+    (the ridgeless limit, [C11]).  ``h(kappa) = 1/df1(kappa) - q`` increases
+    from ``1/rank - q < 0`` (``kappa -> 0+``) and is ``>= 0`` at ``q m1``
+    (``kappa df1 <= m1``).  ``h`` need not be convex, so Newton steps
+    (``h' = (df1 - df2)/(kappa df1^2)``) are kept only inside the bracket,
+    otherwise the bracket is bisected geometrically (kappa spans decades);
+    converged when the bracket is narrower than ``rtol``."""
+    hi = q * m1 * (1 + 1e-12) + 1e-300
+    lo = hi * 1e-300
+    k = hi.copy()
+    active = np.ones(q.size, dtype=bool)
+    for _ in range(600):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            return k
+        kk, qq = k[idx], q[idx]
+        d1, d2 = pop.df1_numeric(kk), pop.df2_numeric(kk)
+        h = 1 / d1 - qq
+        # a root (to rounding) or a bracket narrower than rtol: freeze
+        done = (np.abs(h) <= 4e-16 * qq) | (hi[idx] - lo[idx] <= rtol * hi[idx])
+        lo[idx] = np.where(h < 0, kk, lo[idx])
+        hi[idx] = np.where(h > 0, kk, hi[idx])
+        dh = (d1 - d2) / (kk * d1 * d1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = kk - h / dh
+        inside = np.isfinite(newton) & (newton > lo[idx]) & (newton < hi[idx])
+        k[idx] = np.where(done, kk, np.where(inside, newton, np.sqrt(lo[idx] * hi[idx])))
+        active[idx[done]] = False
+    raise ConvergenceError(f"kappa_0 (q df1 = 1) did not converge at {np.count_nonzero(active)} point(s)")
+
+
+def _newton_descent(pop, lam, q, kappa0, m1, rtol, maxiter):
+    """Monotone Newton descent on the convex increasing ``F(kappa) =
+    kappa (1 - q df1(kappa)) - lam`` from ``kappa = lam + q m1`` (``F >= 0``)."""
+    k = np.maximum(lam + q * m1, kappa0) * (1 + 1e-12)
+    active = np.ones(lam.size, dtype=bool)
+    for _ in range(maxiter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            return k
+        kk = k[idx]
+        d1, d2 = pop.df1_numeric(kk), pop.df2_numeric(kk)
+        f = kk * (1 - q[idx] * d1) - lam[idx]
+        df = 1 - q[idx] * d2  # = 1 - gamma > 0 on the physical branch [R4]
+        if np.any(df <= 0):
+            bad = idx[df <= 0][0]
+            raise ConvergenceError(f"1 - gamma <= 0 at kappa = {k[bad]} (lam = {lam[bad]}, q = {q[bad]}): "
+                                   "left the physical branch")
+        k_new = np.maximum(kk - f / df, np.maximum(kappa0[idx], lam[idx]))
+        done = (np.abs(k_new - kk) <= rtol * kk) | (f <= 0)
+        k[idx] = np.where(f <= 0, kk, k_new)
+        active[idx[done]] = False
+    raise ConvergenceError(f"kappa did not converge at {np.count_nonzero(active)} point(s) "
+                           f"(e.g. lam = {lam[active][0]}, q = {q[active][0]}) after {maxiter} Newton steps")
