@@ -16,6 +16,8 @@ from ._cache import clear_caches as clear_caches
 from ._version import __version__ as __version__
 from .equivalence import deterministic_equivalent as deterministic_equivalent
 from .latex import latex as latex
+from .ridge import LinearRidge as LinearRidge
+from .ridge import SourceTarget as SourceTarget
 from .laws import Discrete as Discrete
 from .laws import Identity as Identity
 from .laws import MarchenkoPastur as MarchenkoPastur
@@ -31,6 +33,8 @@ __all__ = [
     "errors",
     "clear_caches",
     "deterministic_equivalent",
+    "LinearRidge",
+    "SourceTarget",
     "latex",
     "SpectralLaw",
     "MarchenkoPastur",

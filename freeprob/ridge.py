@@ -1,0 +1,200 @@
+r"""Linear ridge regression in the proportional limit [R6]-[R9].
+
+``LinearRidge(population, target, noise, samples, ridge, dimension)`` holds
+the model of [C2]: ``x ~ N(0, Sigma)`` with ``Sigma`` of law ``population``
+(dimension ``N``), ``P = samples`` training points, label noise variance
+``sigma^2 = noise``, ridge ``lam`` with the ``1/P`` loss, ``q = N/P`` [C1].
+Every quantity is a sympy expression in the renormalized ridge ``kappa``
+(defined implicitly by :meth:`kappa_equation`, derived in
+:mod:`freeprob.equivalence`) and the parameters:
+
+.. math::
+    \mathrm{df}_{1,2} = \mathrm{df}^{1,2}_\Sigma(\kappa),\quad
+    \gamma = q\,\mathrm{df}_2,\quad S = S_W(\mathrm{df}_1) = \frac{1}{1 - q\,\mathrm{df}_1},
+
+.. math::
+    \mathrm{Bias}^2 = \kappa^2\,\bar w^\top\Sigma(\Sigma+\kappa)^{-2}\bar w,\quad
+    \mathrm{Var}_X = \mathrm{Bias}^2\frac{\gamma}{1-\gamma},\quad
+    \mathrm{Var}_{X\epsilon} = \sigma^2\frac{\gamma}{1-\gamma},\quad
+    E_g = \mathrm{Bias}^2 + \mathrm{Var}_X + \mathrm{Var}_{X\epsilon},\quad
+    E_{tr} = \frac{E_g + \sigma^2}{S^2}.
+
+``S`` is written as ``S_W(df1)`` rather than ``kappa/lam`` (equal by [R3]),
+and ``E_tr`` through the gap identity ``E_g + sigma^2 = S^2 E_tr`` [R8], so
+both stay finite and correct at ``lam = 0`` (``S -> oo`` and ``E_tr -> 0``
+for ``q > 1``).
+
+>>> import freeprob, numpy as np
+>>> m = freeprob.LinearRidge(freeprob.Identity(1), noise=0.25, samples=100, ridge=0.0, dimension=50)
+>>> out = m.evaluate()
+>>> float(out["Eg"]), float(out["Etr"])        # sigma^2 q/(1-q), sigma^2 (1-q) [R9]
+(0.25, 0.125)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import conventions as C
+from ._compile import compile_expr
+from ._spectrum import ArraySpectrum, SpectralMean, absorb_means
+from ._validate import nonnegative, positive, positive_integer
+from .equivalence import deterministic_equivalent
+from .errors import ParameterError
+from .laws import Discrete, PowerLaw, SpectralLaw
+
+__all__ = ["LinearRidge", "SourceTarget", "KEYS"]
+
+#: the keys of :meth:`LinearRidge.evaluate`, in order
+KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
+
+SIGMA2 = sp.Symbol("sigma2", nonnegative=True)
+P_SYM = sp.Symbol("P", positive=True)
+
+
+@dataclass(frozen=True)
+class SourceTarget:
+    r"""Target with power ``eta_k wbar_k^2 ~ k^{-(1 + 2 alpha r)}`` on a
+    power-law population (source exponent ``r > 0``), ``||wbar|| = 1`` [C12]."""
+
+    r: float
+
+    def __post_init__(self):
+        positive("r", self.r)
+
+
+class LinearRidge:
+    """Linear ridge regression with a population law (see the module)."""
+
+    def __init__(self, population, target=None, noise=0, samples=P_SYM, ridge=C.lam, dimension=None):
+        if not isinstance(population, SpectralLaw):
+            raise ParameterError("population", repr(population), "a freeprob spectral law")
+        if isinstance(population, (Discrete, PowerLaw)):
+            n = population.spectrum.size
+            if dimension is not None and sp.sympify(dimension) != n:
+                raise ParameterError("dimension", dimension, f"{n} (the number of atoms of the population)")
+            dimension = n
+        elif dimension is None:
+            raise ParameterError("dimension", None, "a positive integer or symbol",
+                                 f"{type(population).__name__} does not fix N")
+        self.population = population
+        self.dimension = positive_integer("dimension", dimension)
+        self.samples = positive_integer("samples", samples)
+        self.noise = nonnegative("noise", noise)
+        self.ridge = nonnegative("ridge", ridge)
+        self.target = target
+        self._weights = _target_weights(population, target, self.dimension)
+
+    # ------------------------------------------------------------ symbolic
+    @property
+    def ratio(self):
+        """``q = N/P`` [C1]."""
+        return C.ratio(self.dimension, self.samples)
+
+    def equivalent(self):
+        return deterministic_equivalent(self.population, ratio=C.q)
+
+    def kappa_equation(self) -> sp.Eq:
+        """``kappa = lam S_W(df1_Sigma(kappa))`` [R3] (in the symbols kappa, lambda, q)."""
+        return self.equivalent().kappa_equation()
+
+    def quantities(self) -> dict:
+        """Every key of :meth:`evaluate` as a sympy expression in ``kappa``,
+        ``lambda``, ``q`` and ``sigma2`` [R6]-[R8]."""
+        k, q, s2 = C.kappa, C.q, SIGMA2
+        df1 = self.population.df1(k)
+        df2 = self.population.df2(k)
+        gamma = q * df2
+        S = 1 / (1 - q * df1)
+        bias2 = self._bias2(k)
+        var_x = bias2 * gamma / (1 - gamma)
+        var_noise = s2 * gamma / (1 - gamma)
+        eg = bias2 + var_x + var_noise
+        etr = (eg + s2) / S**2
+        return {"kappa": k, "df1": df1, "df2": df2, "gamma": gamma, "S": S, "bias2": bias2,
+                "var_X": var_x, "var_X_noise": var_noise, "Eg": eg, "Etr": etr}
+
+    def _bias2(self, k):
+        """``kappa^2 wbar^T Sigma (Sigma + kappa)^-2 wbar`` [R7]."""
+        if self._weights is None:
+            # isotropic, ||wbar|| = 1: wbar^T A wbar -> tr A, and
+            # tr Sigma (Sigma + kappa)^-2 = (df1 - df2)/kappa  [C6]
+            return absorb_means(sp.expand(k * (self.population.df1(k) - self.population.df2(k))))
+        x = sp.Dummy("x")
+        vals, wts = self._weights
+        return SpectralMean(k**2 * x / (x + k) ** 2, x, ArraySpectrum(vals, wts))
+
+    def gap_identity(self) -> sp.Expr:
+        """``E_g + sigma^2 - S^2 E_tr`` [R8]: zero."""
+        qs = self.quantities()
+        return sp.simplify(qs["Eg"] + SIGMA2 - qs["S"] ** 2 * qs["Etr"])
+
+    # ------------------------------------------------------------- numerics
+    def evaluate(self, **overrides) -> dict:
+        """Numeric values of :data:`KEYS`, broadcasting over array-valued
+        ``ridge``, ``samples`` and ``noise`` (overrides of the constructor's
+        values; symbols must be given numbers here)."""
+        bad = set(overrides) - {"ridge", "samples", "noise"}
+        if bad:
+            raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of ridge, samples, noise")
+        lam = np.asarray(overrides.get("ridge", self._num("ridge", self.ridge)), dtype=float)
+        p = np.asarray(overrides.get("samples", self._num("samples", self.samples)), dtype=float)
+        s2 = np.asarray(overrides.get("noise", self._num("noise", self.noise)), dtype=float)
+        n = float(self._num("dimension", self.dimension))
+        if np.any(~np.isfinite(lam)) or np.any(lam < 0):
+            raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+        if np.any(p < 1) or np.any(p != np.round(p)):
+            raise ParameterError("samples", p[(p < 1) | (p != np.round(p))].ravel()[0], "integers >= 1")
+        if np.any(~np.isfinite(s2)) or np.any(s2 < 0):
+            raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
+        lam, p, s2 = np.broadcast_arrays(lam, p, s2)
+        q = n / p
+        kappa = self.equivalent().solve(lam, q)
+        exprs = self.quantities()
+        args = (C.kappa, C.q, SIGMA2)
+        out = {}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for key in KEYS:
+                if key == "kappa":
+                    out[key] = kappa
+                    continue
+                f = compile_expr(exprs[key], args)
+                val = np.asarray(f(kappa, q, s2), dtype=float)
+                out[key] = np.where(np.isnan(val), np.inf, val) if key in ("Eg", "var_X", "var_X_noise", "S") \
+                    else val
+        # ridgeless limits: bias-free when kappa = 0; no training error when S = oo
+        out["bias2"] = np.where(kappa == 0, 0.0, out["bias2"])
+        out["var_X"] = np.where(kappa == 0, 0.0, out["var_X"])
+        out["Eg"] = out["bias2"] + out["var_X"] + out["var_X_noise"]
+        out["Etr"] = np.where(np.isinf(out["S"]), 0.0, (out["Eg"] + s2) / out["S"] ** 2)
+        return out
+
+    def _num(self, name, value):
+        if not sp.sympify(value).is_number:
+            raise ParameterError(name, value, "a number", f"pass {name}=... to evaluate()")
+        return float(value)
+
+
+def _target_weights(population, target, n):
+    """``(values, p_k)`` with ``sum_k p_k = ||wbar||^2`` for the bias sum, or
+    None for the isotropic target."""
+    if target is None:
+        return None
+    if isinstance(target, SourceTarget):
+        if not isinstance(population, PowerLaw) or not population.n.is_number:
+            raise ParameterError("target", "SourceTarget", "a PowerLaw population with numeric n")
+        k = np.arange(1, int(population.n) + 1, dtype=float)
+        alpha = float(population.alpha)
+        w2 = k ** (-1 - alpha * (2 * float(target.r) - 1))  # eta_k wbar_k^2 ~ k^-(1+2 alpha r)
+        vals, _ = population.spectrum.numeric_atoms()
+        return vals, w2 / w2.sum()
+    wbar = np.asarray(target, dtype=float)
+    if not isinstance(population, (Discrete, PowerLaw)):
+        raise ParameterError("target", "an array", "arrays need an atomic population (the eigenbasis)")
+    vals, _ = population.spectrum.numeric_atoms()
+    if wbar.shape != vals.shape:
+        raise ParameterError("target", f"length {wbar.size}", f"length {vals.size} (the population dimension)")
+    return vals, wbar**2

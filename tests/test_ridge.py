@@ -1,0 +1,124 @@
+"""Linear ridge regression [R6]-[R9]: closed forms, limits, identities, and a
+direct Monte Carlo simulation (the independent numerics)."""
+
+import numpy as np
+import pytest
+
+import freeprob
+from freeprob.errors import ParameterError
+
+
+def iso(q, lam, s2):
+    # [R9] with s = ||wbar||^2 = 1
+    b = q + lam - 1
+    kappa = (b + np.sqrt(b * b + 4 * lam)) / 2
+    eg = (kappa**2 + q * s2) / ((1 + kappa) ** 2 - q)
+    return kappa, eg, (lam / kappa) ** 2 * (eg + s2)
+
+
+def test_isotropic_closed_forms():
+    n = 100
+    p = np.array([20, 50, 99, 101, 200, 1000])[:, None]
+    lam = np.array([1e-3, 0.1, 1.0, 10.0])[None, :]
+    m = freeprob.LinearRidge(freeprob.Identity(1), noise=0.3, samples=100, ridge=0.1, dimension=n)
+    out = m.evaluate(ridge=lam, samples=p)
+    kappa, eg, etr = iso(n / p, lam, 0.3)
+    assert out["Eg"].shape == (6, 4)
+    # both routes are float64 closed forms of the same numbers: 1e-10
+    # (the quadratic's root is conditioned ~ 1/(1 - gamma) near q = 1)
+    assert np.allclose(out["kappa"], kappa, rtol=1e-10)
+    assert np.allclose(out["Eg"], eg, rtol=1e-10)
+    assert np.allclose(out["Etr"], etr, rtol=1e-9)
+
+
+def test_ridgeless_limits_both_sides():
+    m = freeprob.LinearRidge(freeprob.Identity(1), noise=0.25, samples=100, ridge=0, dimension=50)
+    for p in (25, 40, 100, 400):
+        q = 50 / p
+        out = m.evaluate(samples=p)
+        if q < 1:  # [R9]: sigma^2 q/(1-q), sigma^2 (1-q)
+            assert float(out["Eg"]) == pytest.approx(0.25 * q / (1 - q), rel=1e-13)
+            assert float(out["Etr"]) == pytest.approx(0.25 * (1 - q), rel=1e-13)
+        else:  # (1 - 1/q) + sigma^2/(q - 1), no training error
+            assert float(out["Eg"]) == pytest.approx(1 - 1 / q + 0.25 / (q - 1), rel=1e-13)
+            assert float(out["Etr"]) == 0.0 and np.isinf(out["S"])
+
+
+def test_gap_identity_and_keys():
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 300), noise=0.1, samples=100, ridge=1e-2)
+    assert m.gap_identity() == 0
+    out = m.evaluate()
+    assert tuple(out) == freeprob.ridge.KEYS
+    # E_g + sigma^2 = S^2 E_tr and the decomposition [R7], [R8]
+    assert np.allclose(out["Eg"] + 0.1, out["S"] ** 2 * out["Etr"], rtol=1e-12)
+    assert np.allclose(out["Eg"], out["bias2"] + out["var_X"] + out["var_X_noise"], rtol=1e-14)
+    # S = kappa/lam (the train-test gap) from the solved kappa [R3]
+    assert np.allclose(out["S"], out["kappa"] / 1e-2, rtol=1e-10)
+
+
+def test_optimal_ridge_isotropic():
+    # [R9]: lam* = q sigma^2 / s minimizes E_g (Bayes-optimal)
+    n, p, s2 = 100, 50, 0.5
+    q = n / p
+    lam = q * s2 * np.array([0.8, 0.9, 1.0, 1.1, 1.25])
+    eg = freeprob.LinearRidge(freeprob.Identity(1), noise=s2, samples=p, ridge=0.1, dimension=n).evaluate(ridge=lam)["Eg"]
+    assert np.argmin(eg) == 2
+    kappa = iso(q, q * s2, s2)[0]
+    assert float(eg[2]) == pytest.approx(kappa / (1 + kappa), rel=1e-10)  # E_g* = s kappa*/(1 + kappa*)
+
+
+def simulate(sigma, wbar, p, lam, s2, seeds, rng):
+    """Direct ridge regression, exact Sigma-norm errors (independent numerics)."""
+    n = sigma.size
+    eg, etr = [], []
+    for _ in range(seeds):
+        x = rng.normal(size=(p, n)) * np.sqrt(sigma)
+        y = x @ wbar + rng.normal(scale=np.sqrt(s2), size=p)
+        w = np.linalg.solve(x.T @ x / p + lam * np.eye(n), x.T @ y / p)
+        d = w - wbar
+        eg.append(np.sum(sigma * d * d))
+        etr.append(np.mean((y - x @ w) ** 2))
+    return np.array(eg), np.array(etr)
+
+
+@pytest.mark.montecarlo
+@pytest.mark.parametrize("pop_kind", ["isotropic", "powerlaw"])
+@pytest.mark.parametrize("p,lam,s2", [(100, 1e-2, 0.25), (400, 1e-2, 0.0), (300, 0.1, 0.5)])
+def test_theory_vs_monte_carlo(pop_kind, p, lam, s2, rng):
+    n, seeds = 200, 40
+    if pop_kind == "isotropic":
+        sigma = np.ones(n)
+        model = freeprob.LinearRidge(freeprob.Identity(1), noise=s2, samples=p, ridge=lam, dimension=n)
+        wbar = rng.normal(size=n)
+        wbar /= np.linalg.norm(wbar)
+    else:
+        pop = freeprob.PowerLaw(1.5, n)
+        sigma = pop.spectrum.numeric_atoms()[0]
+        target = freeprob.SourceTarget(0.7)
+        model = freeprob.LinearRidge(pop, target=target, noise=s2, samples=p, ridge=lam)
+        wbar = np.sqrt(model._weights[1])
+    eg, etr = simulate(sigma, wbar, p, lam, s2, seeds, rng)
+    th = model.evaluate()
+    # standard error of the seed mean, plus a 3% finite-size allowance at
+    # N = 200 (pitfall P10: 0.5-2% deviations at N ~ 400, larger near q = 1)
+    for sim, key in ((eg, "Eg"), (etr, "Etr")):
+        se = sim.std(ddof=1) / np.sqrt(seeds)
+        assert abs(sim.mean() - float(th[key])) <= 4 * se + 0.03 * float(th[key]) + 1e-12, key
+
+
+def test_bad_input():
+    with pytest.raises(ParameterError, match="dimension"):
+        freeprob.LinearRidge(freeprob.Identity(1), samples=10)
+    with pytest.raises(ParameterError, match="samples"):
+        freeprob.LinearRidge(freeprob.Identity(1), samples=10.5, dimension=5)
+    with pytest.raises(ParameterError, match="noise"):
+        freeprob.LinearRidge(freeprob.Identity(1), samples=10, dimension=5, noise=-1)
+    m = freeprob.LinearRidge(freeprob.Identity(1), samples=10, dimension=5, ridge=0.1)
+    with pytest.raises(ParameterError, match="ridge"):
+        m.evaluate(ridge=-1.0)
+    with pytest.raises(ParameterError, match="target"):
+        freeprob.LinearRidge(freeprob.PowerLaw(1.5, 10), target=np.ones(3), samples=10)
+    with pytest.raises(ParameterError, match="target"):
+        freeprob.LinearRidge(freeprob.Identity(1), target=freeprob.SourceTarget(1), samples=10, dimension=5)
+    with pytest.raises(ParameterError, match="r ="):
+        freeprob.SourceTarget(-1)
