@@ -18,6 +18,9 @@ from .equivalence import deterministic_equivalent as deterministic_equivalent
 from .latex import latex as latex
 from .ridge import LinearRidge as LinearRidge
 from .ridge import SourceTarget as SourceTarget
+from .simulate import compare as compare
+from .simulate import gcv as gcv
+from .simulate import simulate as simulate
 from .laws import Discrete as Discrete
 from .laws import Identity as Identity
 from .laws import MarchenkoPastur as MarchenkoPastur
@@ -35,6 +38,9 @@ __all__ = [
     "deterministic_equivalent",
     "LinearRidge",
     "SourceTarget",
+    "gcv",
+    "simulate",
+    "compare",
     "latex",
     "SpectralLaw",
     "MarchenkoPastur",

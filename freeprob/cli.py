@@ -10,6 +10,8 @@ Subcommands
 ``freeprob convolve LAW_A LAW_B --op {add,mul} [--param a.NAME=VALUE] [--density LO:HI:N] [--format ...]``
     free convolution of two catalogue laws, e.g.
     ``freeprob convolve discrete:values=-1|1 discrete:values=-1|1 --op add``.
+``freeprob ridge --population powerlaw:alpha=1.5,n=2000 --target source:r=0.5 --samples 500 --ridge 1e-3 [--noise 0] [--simulate --seeds 100] [--format text|json|latex]``
+    linear ridge regression in the proportional limit (and Monte Carlo).
 ``freeprob check``
     the main job: build every catalogue law and check its transforms by
     independent routes; prints a table, exits 1 on any failure.
@@ -177,6 +179,63 @@ def _cmd_convolve(args, out):
     return 0
 
 
+def _cmd_ridge(args, out):
+    import numpy as np
+
+    from ._parse import parse_law_spec, parse_value
+    from .latex import latex
+    from .ridge import KEYS, LinearRidge, SourceTarget
+
+    name, params = parse_law_spec(args.population)
+    dimension = params.pop("dimension", None)
+    pop = _build_law(name, params)
+    target = None
+    if args.target:
+        tname, tparams = parse_law_spec(args.target)
+        if tname == "source":
+            target = SourceTarget(float(tparams.get("r", 0)))
+        elif tname != "isotropic":
+            raise ParseError(f"unknown target {tname!r}; valid: isotropic, source:r=R")
+
+    def values(text):
+        v = parse_value(text)
+        return np.array([float(x) for x in v]) if isinstance(v, list) else float(v)
+
+    ridge, samples, noise = values(args.ridge), values(args.samples), values(args.noise)
+    model = LinearRidge(pop, target=target, noise=0, samples=int(np.max(samples)), ridge=0,
+                        dimension=dimension)
+    res = model.evaluate(ridge=ridge, samples=samples, noise=noise)
+    result = {k: np.atleast_1d(res[k]).tolist() for k in KEYS}
+    if args.simulate:
+        from .simulate import simulate
+
+        sim_model = LinearRidge(pop, target=target, noise=float(np.atleast_1d(noise)[0]),
+                                samples=int(np.atleast_1d(samples)[0]), ridge=0, dimension=dimension)
+        sim = simulate(sim_model, seeds=args.seeds, rng=np.random.default_rng(args.seed),
+                       ridge=np.atleast_1d(ridge))
+        result["simulation"] = {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()}
+                                for k, (m, e) in sim.items()}
+    if args.format == "json":
+        out(json.dumps(result, indent=2))
+    elif args.format == "latex":
+        qs = model.quantities()
+        out(r"\begin{align}")
+        out(r" \kappa &= " + latex(model.kappa_equation().rhs) + r" \\")
+        for key in ("gamma", "S", "bias2", "var_X", "var_X_noise", "Eg", "Etr"):
+            out(f" {key.replace('_', ' ')} &= {latex(qs[key])} \\\\")
+        out(r"\end{align}")
+    else:
+        out(f"model     LinearRidge({pop!r}, target={target}, q = N/P)")
+        out("  " + "  ".join(f"{k:>12}" for k in KEYS))
+        for row in zip(*[np.atleast_1d(res[k]).ravel() for k in KEYS]):
+            out("  " + "  ".join(f"{v:>12.6g}" for v in row))
+        if args.simulate:
+            out(f"simulation ({args.seeds} seeds): mean +- s.e.")
+            for k, (m, e) in sim.items():
+                out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
+    return 0
+
+
 def _cmd_check(args, out):
     from .laws._catalogue import examples
     from .testing import run_checks
@@ -222,6 +281,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--density", metavar="LO:HI:N", help="density on a grid of N points")
     c.add_argument("--order", type=int, default=4)
     c.add_argument("--format", default="text", choices=("text", "latex", "json"))
+    r = sub.add_parser("ridge", help="linear ridge regression: deterministic equivalents (and simulation)")
+    r.add_argument("--population", required=True, help="law spec, e.g. powerlaw:alpha=1.5,n=2000 or "
+                   "identity:dimension=200")
+    r.add_argument("--target", default=None, help="isotropic (default) or source:r=R")
+    r.add_argument("--samples", required=True, help="P (or a comma list)")
+    r.add_argument("--ridge", default="0", help="lambda (or a comma list)")
+    r.add_argument("--noise", default="0", help="sigma^2 (or a comma list)")
+    r.add_argument("--simulate", action="store_true")
+    r.add_argument("--seeds", type=int, default=20)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--format", default="text", choices=("text", "json", "latex"))
     sub.add_parser("check", help="check every catalogue law by independent routes (main job)")
     b = sub.add_parser("bench", help="benchmarks with in-process baselines")
     b.add_argument("names", nargs="*")
@@ -232,7 +302,7 @@ def main(argv=None, out=print) -> int:
     """Entry point of the ``freeprob`` console script."""
     args = build_parser().parse_args(argv)
     handler = {"laws": _cmd_laws, "transform": _cmd_transform, "check": _cmd_check, "bench": _cmd_bench,
-               "convolve": _cmd_convolve}[args.command]
+               "convolve": _cmd_convolve, "ridge": _cmd_ridge}[args.command]
     try:
         return handler(args, out)
     except FreeprobError as exc:

@@ -59,3 +59,17 @@ def test_latex_of_laws_and_repr_latex():
     assert r"\boxplus" in freeprob.latex(freeprob.free_add(freeprob.Discrete([-1, 1]), freeprob.Semicircle()))
     assert r"\kappa" in freeprob.latex(freeprob.conventions.kappa)
     assert freeprob.latex([freeprob.conventions.df, 1]).startswith(r"\left[")
+
+
+def test_ridge_command():
+    code, out = run(["ridge", "--population", "powerlaw:alpha=1.5,n=500", "--target", "source:r=0.5",
+                     "--samples", "100,200", "--ridge", "1e-3", "--format", "json"])
+    data = json.loads(out)
+    assert code == 0 and len(data["Eg"]) == 2 and data["Eg"][1] < data["Eg"][0]
+    code, out = run(["ridge", "--population", "identity:dimension=50", "--samples", "100", "--ridge", "0",
+                     "--noise", "1/4", "--format", "json"])
+    # [R9] ridgeless, q = 1/2: E_g = sigma^2 q/(1 - q)
+    assert abs(json.loads(out)["Eg"][0] - 0.25) < 1e-12
+    code, out = run(["ridge", "--population", "identity:dimension=50", "--samples", "100", "--format", "latex"])
+    assert code == 0 and out.count(r"\begin{align}") == 1 and r"\kappa" in out
+    assert main(["ridge", "--population", "identity", "--samples", "10"]) == 2

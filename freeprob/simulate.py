@@ -1,0 +1,191 @@
+r"""From data and by simulation: GCV/KARE estimates and Monte Carlo of
+linear ridge regression (the independent numerics of the ridge formulas).
+
+:func:`gcv` estimates ``E_g + sigma^2`` from training data alone [R8]:
+
+.. math::
+    \hat\kappa = \frac{1}{\mathrm{tr}_P (\hat K + \lambda)^{-1}},\qquad
+    \widehat{E_g + \sigma^2} = \frac{E_{tr}}{\big(1 - \frac1P\mathrm{Tr}\,\hat\Sigma(\hat\Sigma+\lambda)^{-1}\big)^2}
+    = \hat\kappa^2\,\frac1P\, y^\top(\hat K + \lambda)^{-2} y .
+
+One thin SVD of ``X/sqrt(P)`` (the cheaper of primal and dual) serves every
+ridge value; the ``lam = 0`` limits are taken explicitly on both sides of
+``P = N``.
+
+:func:`simulate` draws ``X`` and ``epsilon`` for a :class:`~freeprob.LinearRidge`
+model and returns the keys of ``evaluate`` plus ``gcv`` and ``kappa_hat``,
+each as ``(mean, standard_error)``.  Per draw: one SVD for the whole ridge
+sweep, the minimum-norm solution at ``lam = 0``, exact ``Sigma``-norm errors
+(no finite test set), the noise part averaged over ``epsilon`` exactly
+(``sigma^2 Tr A Sigma A^T`` for ``w_hat = A y``).  ``Bias^2`` uses the unbiased
+correction ``||mean - wbar||^2 - tr Cov/n`` (pitfall P11: the naive seed
+average is biased upward); standard errors are jackknife estimates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["gcv", "simulate", "compare"]
+
+
+def _ridges(ridge):
+    lam = np.atleast_1d(np.asarray(ridge, dtype=float))
+    if lam.ndim != 1 or np.any(~np.isfinite(lam)) or np.any(lam < 0):
+        raise ParameterError("ridge", ridge, "a number or 1-d array in [0, oo)")
+    return lam
+
+
+def gcv(X, y, ridge) -> dict:
+    """GCV/KARE estimate of ``E_g + sigma^2`` and ``kappa_hat`` from data.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 100)); y = X @ (np.ones(100) / 10) + 0.5 * rng.normal(size=400)
+    >>> out = gcv(X, y, [1e-2, 1.0])
+    >>> sorted(out), out["gcv"].shape
+    (['gcv', 'kappa_hat'], (2,))
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if X.ndim != 2 or y.ndim != 1 or y.size != X.shape[0]:
+        raise ParameterError("X, y", f"shapes {X.shape}, {y.shape}", "X of shape (P, N) and y of shape (P,)")
+    lam = _ridges(ridge)
+    p = X.shape[0]
+    u, s, _ = np.linalg.svd(X / np.sqrt(p), full_matrices=False)
+    s2 = s * s
+    c = u.T @ y
+    m = s2.size
+    # part of y outside the column space of X: exactly 0 when U spans R^P
+    # (P <= N); rounding there would be amplified by 1/lam^2
+    r2 = 0.0 if m == p else max(float(y @ y - c @ c), 0.0)
+    lam_ = lam[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # tr_P (K + lam)^-1: m eigenvalues s^2, P - m zeros
+        tr_inv = (np.sum(1 / (s2 + lam_), axis=1) + (p - m) / lam) / p
+        kappa_hat = np.where(lam > 0, 1 / tr_inv, 0.0 if p > m else 1 / np.mean(1 / s2))
+        quad = np.sum(c * c / (s2 + lam_) ** 2, axis=1) / p  # y^T (K + lam)^-2 y / P, column-space part
+        est = kappa_hat**2 * quad + np.where(lam > 0, kappa_hat**2 * r2 / (p * lam**2), 0.0)
+    # lam = 0, P > N: kappa_hat ~ lam P/(P - N) and the r^2 term tends to
+    # r^2 P / (P - N)^2; the column-space part vanishes
+    zero = lam == 0
+    if np.any(zero) and p > m:
+        est = np.where(zero, r2 * p / (p - m) ** 2, est)
+    return {"gcv": est, "kappa_hat": kappa_hat}
+
+
+def _one_draw(args):
+    sigma, wbar, p, lam, s2, seed = args
+    rng = np.random.default_rng(seed)
+    n = sigma.size
+    x = rng.normal(size=(p, n)) * np.sqrt(sigma)
+    eps = rng.normal(size=p) * np.sqrt(s2)
+    y = x @ wbar + eps
+    u, s, vt = np.linalg.svd(x / np.sqrt(p), full_matrices=False)
+    s_2 = s * s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
+        filt = np.where(s_2[None, :] + lam[:, None] > 0, s[None, :] / (s_2[None, :] + lam[:, None]), 0.0)
+    filt = np.where(np.isfinite(filt), filt, 0.0)
+    c_sig = u.T @ (x @ wbar) / np.sqrt(p)
+    w_sig = (filt * c_sig[None, :]) @ vt  # E_eps w_hat, (n_lam, N)
+    d = w_sig - wbar[None, :]
+    e_signal = np.sum(sigma[None, :] * d * d, axis=1)
+    # E_eps ||A eps||_Sigma^2 = s2 Tr(A Sigma A^T), A = V diag(filt) U^T / sqrt(P)
+    vs = (vt * np.sqrt(sigma)[None, :])  # rows v_i^T Sigma^{1/2}
+    gram = vs @ vs.T  # (m, m): v_i^T Sigma v_j
+    noise = s2 * np.sum(filt**2 * np.diag(gram)[None, :], axis=1) / p
+    w_hat = w_sig + (filt * (u.T @ eps / np.sqrt(p))[None, :]) @ vt
+    etr = np.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
+    g = gcv(x, y, lam)
+    df1 = np.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
+    df1 = np.where(lam == 0, np.count_nonzero(s_2 > 1e-12 * s_2.max()) / n, df1)
+    return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr, "gcv": g["gcv"] - s2,
+            "kappa_hat": g["kappa_hat"], "df1_hat": df1}
+
+
+def _jackknife(values, stat):
+    n = values.shape[0]
+    full = stat(values)
+    loo = np.array([stat(np.delete(values, i, axis=0)) for i in range(n)])
+    return full, np.sqrt((n - 1) / n * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0))
+
+
+def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, executor=None, *,
+             ridge=None) -> dict:
+    """Monte Carlo of a :class:`~freeprob.LinearRidge` model (see the module).
+
+    Returns ``{key: (mean, standard_error)}`` for ``Eg, Etr, bias2, var_X,
+    var_X_noise, gcv, kappa_hat, df1_hat`` over the model's ridge values.
+    ``executor`` is any ``concurrent.futures``-style executor (``map``);
+    each draw gets its own child seed of ``rng``, so results do not depend on
+    the executor.  ``ridge`` (array) overrides the model's ridge: the whole
+    sweep costs one SVD per draw."""
+    from .ridge import LinearRidge
+
+    if not isinstance(model, LinearRidge):
+        raise ParameterError("model", type(model).__name__, "a LinearRidge model")
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
+        raise ParameterError("seeds", seeds, "integers >= 2")
+    pop = model.population
+    vals, _ = pop.spectrum.numeric_atoms() if hasattr(pop, "spectrum") else (None, None)
+    n = int(model._num("dimension", model.dimension))
+    sigma = vals.astype(float) if vals is not None else np.full(n, float(pop.moments(1)[0]))
+    if model._weights is None:
+        w = rng.normal(size=n)
+        wbar = w / np.linalg.norm(w)  # isotropic target, ||wbar|| = 1
+    else:
+        wbar = np.sqrt(model._weights[1])
+    p = int(model._num("samples", model.samples))
+    lam = _ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
+    s2 = float(model._num("noise", model.noise))
+    child = rng.bit_generator.seed_seq.spawn(seeds) if hasattr(rng.bit_generator, "seed_seq") else \
+        [int(v) for v in rng.integers(0, 2**63, seeds)]
+    tasks = [(sigma, wbar, p, lam, s2, c) for c in child]
+    runs = list(executor.map(_one_draw, tasks)) if executor is not None else [_one_draw(t) for t in tasks]
+    stack = {k: np.array([r[k] for r in runs]) for k in runs[0]}
+    ws = stack["w_sig"]  # (seeds, n_lam, N)
+
+    def bias2(wsig):
+        mean = wsig.mean(axis=0)
+        cov_tr = np.sum(sigma * wsig.var(axis=0, ddof=1), axis=-1) / wsig.shape[0]
+        return np.sum(sigma * (mean - wbar) ** 2, axis=-1) - cov_tr
+
+    out = {}
+    b, b_se = _jackknife(ws, bias2)
+    out["bias2"] = (b, b_se)
+    es = stack["e_signal"]
+    vx, vx_se = _jackknife(np.concatenate([es[:, :, None], ws], axis=2),
+                           lambda a: a[:, :, 0].mean(axis=0) - bias2(a[:, :, 1:]))
+    out["var_X"] = (vx, vx_se)
+    for key, arr in (("var_X_noise", stack["noise"]), ("Etr", stack["Etr"]), ("gcv", stack["gcv"]),
+                     ("kappa_hat", stack["kappa_hat"]), ("df1_hat", stack["df1_hat"])):
+        out[key] = (arr.mean(axis=0), arr.std(axis=0, ddof=1) / np.sqrt(seeds))
+    eg = es + stack["noise"]
+    out["Eg"] = (eg.mean(axis=0), eg.std(axis=0, ddof=1) / np.sqrt(seeds))
+    return out
+
+
+def compare(model, sim: dict, *, ridge=None, allowance: float = 0.03, out=print) -> list:
+    """Theory vs simulation table: for each key, theory, simulation, standard
+    error, z-score and the finite-size allowance used (relative, pitfall P10).
+    Returns the rows as dicts; prints them with ``out``."""
+    th = model.evaluate() if ridge is None else model.evaluate(ridge=np.asarray(ridge, dtype=float))
+    pairs = {"Eg": "Eg", "Etr": "Etr", "bias2": "bias2", "var_X": "var_X", "var_X_noise": "var_X_noise",
+             "gcv": "Eg", "kappa_hat": "kappa", "df1_hat": "df1"}
+    rows = []
+    out(f"{'key':<12} {'theory':>12} {'simulation':>12} {'s.e.':>10} {'z':>7}  allowance {allowance:.0%}")
+    for key, tkey in pairs.items():
+        t = np.atleast_1d(np.asarray(th[tkey], dtype=float))
+        m, se = (np.atleast_1d(v) for v in sim[key])
+        for i in range(t.size):
+            diff = m[i] - t[i]
+            z = diff / se[i] if se[i] > 0 else (0.0 if diff == 0 else float(np.copysign(np.inf, diff)))
+            ok = abs(m[i] - t[i]) <= 4 * se[i] + allowance * abs(t[i]) + 1e-12
+            rows.append({"key": key, "theory": t[i], "simulation": m[i], "se": se[i], "z": z, "ok": bool(ok)})
+            out(f"{key:<12} {t[i]:>12.5g} {m[i]:>12.5g} {se[i]:>10.2g} {z:>7.2f}  {'ok' if ok else 'MISMATCH'}")
+    return rows
