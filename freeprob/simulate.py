@@ -55,6 +55,11 @@ def gcv(X, y, ridge) -> dict:
     lam = _ridges(ridge)
     p = X.shape[0]
     u, s, _ = np.linalg.svd(X / np.sqrt(p), full_matrices=False)
+    return _gcv_from_svd(u, s, y, lam)
+
+
+def _gcv_from_svd(u, s, y, lam):
+    p = u.shape[0]
     s2 = s * s
     c = u.T @ y
     m = s2.size
@@ -83,7 +88,23 @@ def _one_draw(args):
     x = rng.normal(size=(p, n)) * np.sqrt(sigma)
     eps = rng.normal(size=p) * np.sqrt(s2)
     y = x @ wbar + eps
-    u, s, vt = np.linalg.svd(x / np.sqrt(p), full_matrices=False)
+    # one symmetric eigendecomposition of the smaller Gram matrix instead of
+    # an SVD (about 2x cheaper); U (or V) follows by one matrix product
+    xs = x / np.sqrt(p)
+    if p >= n:
+        ev, v = np.linalg.eigh(xs.T @ xs)
+        ev, v = ev[::-1].clip(min=0), v[:, ::-1]
+        s = np.sqrt(ev)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(s > 1e-12 * s[0], (xs @ v) / s, 0.0)
+        vt = v.T
+    else:
+        ev, u = np.linalg.eigh(xs @ xs.T)
+        ev, u = ev[::-1].clip(min=0), u[:, ::-1]
+        s = np.sqrt(ev)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            vt = np.where(s[:, None] > 1e-12 * s[0], (u.T @ xs) / s[:, None], 0.0)
+    s = np.where(s > 1e-12 * s[0], s, 0.0)
     s_2 = s * s
     with np.errstate(divide="ignore", invalid="ignore"):
         # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
@@ -94,12 +115,13 @@ def _one_draw(args):
     d = w_sig - wbar[None, :]
     e_signal = np.sum(sigma[None, :] * d * d, axis=1)
     # E_eps ||A eps||_Sigma^2 = s2 Tr(A Sigma A^T), A = V diag(filt) U^T / sqrt(P)
-    vs = (vt * np.sqrt(sigma)[None, :])  # rows v_i^T Sigma^{1/2}
-    gram = vs @ vs.T  # (m, m): v_i^T Sigma v_j
-    noise = s2 * np.sum(filt**2 * np.diag(gram)[None, :], axis=1) / p
+    # Tr(A Sigma A^T) = sum_i filt_i^2 v_i^T Sigma v_i / P (only the diagonal
+    # of V^T Sigma V is needed: O(N m), not O(N^3))
+    v_sigma_v = np.sum(vt * vt * sigma[None, :], axis=1)
+    noise = s2 * np.sum(filt**2 * v_sigma_v[None, :], axis=1) / p
     w_hat = w_sig + (filt * (u.T @ eps / np.sqrt(p))[None, :]) @ vt
     etr = np.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
-    g = gcv(x, y, lam)
+    g = _gcv_from_svd(u, s, y, lam)  # the same SVD: one factorization per draw
     df1 = np.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
     df1 = np.where(lam == 0, np.count_nonzero(s_2 > 1e-12 * s_2.max()) / n, df1)
     return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr, "gcv": g["gcv"] - s2,
