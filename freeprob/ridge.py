@@ -133,10 +133,18 @@ class LinearRidge:
         return sp.simplify(qs["Eg"] + SIGMA2 - qs["S"] ** 2 * qs["Etr"])
 
     # ------------------------------------------------------------- numerics
-    def evaluate(self, **overrides) -> dict:
+    def evaluate(self, *, dps: int | None = None, **overrides) -> dict:
         """Numeric values of :data:`KEYS`, broadcasting over array-valued
         ``ridge``, ``samples`` and ``noise`` (overrides of the constructor's
-        values; symbols must be given numbers here)."""
+        values; symbols must be given numbers here).
+
+        ``dps=50`` switches to mpmath: ``kappa`` is refined from the float
+        solution by Newton on ``kappa (1 - q df1) = lam`` with the exact slope
+        ``1 - gamma`` at ``dps`` digits (converged when the step is below
+        ``10^-dps kappa``), and every quantity is evaluated from its sympy
+        expression with the mpmath backend (object arrays of ``mpf``)."""
+        if dps is not None:
+            return self._evaluate_mp(int(dps), overrides)
         bad = set(overrides) - {"ridge", "samples", "noise"}
         if bad:
             raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of ridge, samples, noise")
@@ -170,6 +178,50 @@ class LinearRidge:
         out["var_X"] = np.where(kappa == 0, 0.0, out["var_X"])
         out["Eg"] = out["bias2"] + out["var_X"] + out["var_X_noise"]
         out["Etr"] = np.where(np.isinf(out["S"]), 0.0, (out["Eg"] + s2) / out["S"] ** 2)
+        return out
+
+    def _evaluate_mp(self, dps, overrides):
+        import mpmath
+
+        from .errors import ConvergenceError
+
+        flt = self.evaluate(**overrides)
+        lam = np.asarray(overrides.get("ridge", self._num("ridge", self.ridge)), dtype=float)
+        p = np.asarray(overrides.get("samples", self._num("samples", self.samples)), dtype=float)
+        s2 = np.asarray(overrides.get("noise", self._num("noise", self.noise)), dtype=float)
+        lam, p, s2 = np.broadcast_arrays(lam, p, s2)
+        n = float(self._num("dimension", self.dimension))
+        exprs = self.quantities()
+        args = (C.kappa, C.q, SIGMA2)
+        d1 = compile_expr(exprs["df1"], args, backend="mpmath")
+        d2 = compile_expr(exprs["df2"], args, backend="mpmath")
+        shape = lam.shape
+        out = {key: np.empty(shape, dtype=object) for key in KEYS}
+        with mpmath.workdps(dps + 10):
+            for idx in np.ndindex(shape):
+                q = mpmath.mpf(n) / mpmath.mpf(p[idx])
+                lm, sv = mpmath.mpf(lam[idx]), mpmath.mpf(s2[idx])
+                k = mpmath.mpf(flt["kappa"][idx])
+                if lm > 0:
+                    for _ in range(60):
+                        f = k * (1 - q * d1(k, q, sv, dps=dps + 10)[()]) - lm
+                        step = f / (1 - q * d2(k, q, sv, dps=dps + 10)[()])
+                        k -= step
+                        if abs(step) <= mpmath.mpf(10) ** (-dps - 2) * abs(k):
+                            break
+                    else:
+                        raise ConvergenceError(f"mpmath refinement of kappa did not converge at lam = {lam[idx]}")
+                out["kappa"][idx] = +k
+                for key in KEYS[1:]:
+                    if key in ("bias2", "var_X") and k == 0:
+                        out[key][idx] = mpmath.mpf(0)
+                    elif key in ("Eg", "Etr"):
+                        continue
+                    else:
+                        out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=dps + 10)[()]
+                out["Eg"][idx] = out["bias2"][idx] + out["var_X"][idx] + out["var_X_noise"][idx]
+                S = out["S"][idx]
+                out["Etr"][idx] = (out["Eg"][idx] + sv) / S**2 if mpmath.isfinite(S) else mpmath.mpf(0)
         return out
 
     def _num(self, name, value):

@@ -122,3 +122,20 @@ def test_bad_input():
         freeprob.LinearRidge(freeprob.Identity(1), target=freeprob.SourceTarget(1), samples=10, dimension=5)
     with pytest.raises(ParameterError, match="r ="):
         freeprob.SourceTarget(-1)
+
+
+def test_mpmath_path_fifty_digits():
+    import mpmath
+
+    m = freeprob.LinearRidge(freeprob.Identity(1), noise=0.3, samples=80, ridge=0.05, dimension=100)
+    hi = m.evaluate(dps=50)
+    q, lam, s2 = mpmath.mpf(100) / 80, mpmath.mpf(0.05), mpmath.mpf(0.3)
+    with mpmath.workdps(60):
+        b = q + lam - 1
+        kappa = (b + mpmath.sqrt(b * b + 4 * lam)) / 2  # [R9]
+        eg = (kappa**2 + q * s2) / ((1 + kappa) ** 2 - q)
+        # 50 digits against the closed form (inputs are the binary floats passed)
+        assert abs(hi["kappa"][()] - kappa) < mpmath.mpf(10) ** -48 * kappa
+        assert abs(hi["Eg"][()] - eg) < mpmath.mpf(10) ** -48 * eg
+    lo = m.evaluate()
+    assert float(hi["Eg"][()]) == pytest.approx(float(lo["Eg"]), rel=1e-13)
