@@ -127,6 +127,59 @@ class LinearRidge:
         vals, wts = self._weights
         return SpectralMean(k**2 * x / (x + k) ** 2, x, ArraySpectrum(vals, wts))
 
+    def isotropic_closed_forms(self) -> dict:
+        r"""Closed forms of the isotropic model ``Sigma = c I`` [R9], derived
+        from this model's own expressions (not typed):
+
+        ``kappa`` -- the root of the quadratic :meth:`kappa_equation` that is
+        positive (the physical branch, ``kappa >= lam``);
+        ``Eg_ridgeless_under``/``Etr_ridgeless_under`` -- ``kappa = 0`` (q < 1);
+        ``kappa0_over`` and ``Eg_ridgeless_over`` -- the root of
+        ``q df1(kappa_0) = 1`` (q > 1), where ``E_tr = 0``;
+        ``kappa_peak`` -- ``kappa`` at ``q = 1``;
+        ``optimal_ridge``/``Eg_optimal`` -- ``lam(kappa*)`` at the stationary
+        ``kappa*`` of ``E_g`` (``d E_g/d lam = E_g'(kappa)/(1 - gamma)``).
+
+        >>> import freeprob, sympy as sp
+        >>> m = freeprob.LinearRidge(freeprob.Identity(1), samples=sp.Symbol("P", positive=True),
+        ...                          dimension=sp.Symbol("N", positive=True))
+        >>> m.isotropic_closed_forms()["optimal_ridge"]
+        q*sigma2
+        """
+        from .laws import Identity
+
+        if not isinstance(self.population, Identity):
+            raise ParameterError("population", repr(self.population), "Identity(c) (isotropic)")
+        k, q, lam, s2 = C.kappa, C.q, C.lam, SIGMA2
+        eq = self.kappa_equation()
+        quad = sp.numer(sp.together(eq.lhs - eq.rhs))
+        probe = {q: sp.Rational(1, 2), lam: sp.Integer(1)}
+        roots = [r for r in sp.solve(quad, k) if sp.N(r.subs(probe)) > 0]
+        if len(roots) != 1:
+            raise ParameterError("population", repr(self.population), "a law whose kappa equation is quadratic")
+        qs = self.quantities()
+        eg, etr, s_fac = sp.simplify(qs["Eg"]), qs["Etr"], qs["S"]  # S = 1/(1 - q df1)
+        df1 = self.population.df1(k)
+        k0 = [r for r in sp.solve(sp.numer(sp.together(q * df1 - 1)), k) if r != 0][0]
+        stationary = sp.solve(sp.numer(sp.together(sp.diff(eg, k))), k)
+        probe2 = {q: sp.Rational(2), s2: sp.Rational(1, 2)}
+        kstar = [r for r in stationary if sp.N(r.subs(probe2)) > 0][0]
+        lam_of_k = self.equivalent().ridge_of_kappa(k)
+        return {
+            "kappa": roots[0],
+            "Eg": eg,
+            "Eg_ridgeless_under": sp.simplify(eg.subs(k, 0)),
+            "Etr_ridgeless_under": sp.simplify(etr.subs(k, 0)),
+            "kappa0_over": sp.simplify(k0),
+            "Eg_ridgeless_over": sp.simplify(eg.subs(k, k0)),
+            # 1 - q df1(kappa_0) = 0 by definition of kappa_0: S = S_W(df1) diverges
+            "S_ridgeless_over": sp.oo if sp.simplify(1 / s_fac.subs(k, k0)) == 0 else sp.simplify(s_fac.subs(k, k0)),
+            "kappa_peak": sp.simplify(roots[0].subs(q, 1)),
+            "optimal_ridge": sp.simplify(lam_of_k.subs(k, kstar)),
+            "Eg_optimal": sp.simplify(eg.subs(k, kstar)),
+            "kappa_optimal": kstar,
+        }
+
     def gap_identity(self) -> sp.Expr:
         """``E_g + sigma^2 - S^2 E_tr`` [R8]: zero."""
         qs = self.quantities()

@@ -139,3 +139,31 @@ def test_mpmath_path_fifty_digits():
         assert abs(hi["Eg"][()] - eg) < mpmath.mpf(10) ** -48 * eg
     lo = m.evaluate()
     assert float(hi["Eg"][()]) == pytest.approx(float(lo["Eg"]), rel=1e-13)
+
+
+def test_isotropic_closed_forms_are_derived():
+    import sympy as sp
+
+    from freeprob.conventions import lam, q
+    from freeprob.ridge import SIGMA2 as s2
+
+    m = freeprob.LinearRidge(freeprob.Identity(1), samples=sp.Symbol("P", positive=True),
+                             dimension=sp.Symbol("N", positive=True))
+    cf = m.isotropic_closed_forms()
+    # [R9], written here independently (s = ||wbar||^2 = 1)
+    table = {
+        "kappa": ((q + lam - 1) + sp.sqrt((q + lam - 1) ** 2 + 4 * lam)) / 2,
+        "Eg_ridgeless_under": s2 * q / (1 - q),
+        "Etr_ridgeless_under": s2 * (1 - q),
+        "kappa0_over": q - 1,
+        "Eg_ridgeless_over": (1 - 1 / q) + s2 / (q - 1),
+        "kappa_peak": (lam + sp.sqrt(lam**2 + 4 * lam)) / 2,
+        "optimal_ridge": q * s2,
+    }
+    for key, ref in table.items():
+        for pt in ({q: sp.Rational(1, 3), lam: sp.Rational(1, 7), s2: sp.Rational(1, 5)},
+                   {q: 3, lam: 2, s2: sp.Rational(3, 2)}):
+            assert abs(complex(sp.N((cf[key] - ref).subs(pt), 30))) < 1e-25, key
+    # E_g* = s kappa*/(1 + kappa*)
+    ks = cf["kappa_optimal"]
+    assert sp.simplify(cf["Eg_optimal"] - ks / (1 + ks)) == 0
