@@ -137,6 +137,33 @@ class _Convolved(SpectralLaw):
         return np.where(flip, np.conj(gv), gv)
 
     _offset_real = True
+    #: "add" or "mul": which subordination (Belinschi-Bercovici) applies
+    _kind = "add"
+
+    def _subordinate_from(self, z, omega0, **kw):
+        """Subordination at complex points ``z`` from ``omega0`` (None: cold
+        start); returns ``(g, omega[, converged])``."""
+        from .._subordination import free_additive, free_multiplicative
+
+        a, b = self._operands()
+        ga, ha, dha = _gfuns(a)
+        _, hb, dhb = _gfuns(b)
+        solver = free_additive if self._kind == "add" else free_multiplicative
+        return solver(ga, ha, dha, hb, dhb, np.asarray(z, dtype=complex).ravel(), omega0=omega0,
+                      return_omega=True, **kw)
+
+    def _subordinate(self, zarr):
+        """``g`` at points off the support (additive: ``Im z != 0``, using
+        ``g(conj z) = conj g(z)``; multiplicative: also ``z < 0``)."""
+        z = np.asarray(zarr, dtype=complex)
+        if self._kind == "mul":
+            return self._subordinate_from(z, None)[0].reshape(z.shape)
+        flip = z.imag < 0
+        zz = np.where(flip, np.conj(z), z)
+        if np.any(zz.imag == 0):
+            raise NoClosedFormError("additive subordination at real points needs the algebraic route")
+        out = self._subordinate_from(zz, None)[0].reshape(z.shape)
+        return np.where(flip, np.conj(out), out)
 
     def _stieltjes_fallback(self, zarr):
         return self._physical(zarr)
@@ -355,26 +382,6 @@ class FreeSum(_Binary):
     def _curve_closed(self, g, z):
         return _sum_curve(self, g, z)
 
-    def _subordinate(self, zarr):
-        from .._subordination import free_additive
-
-        ga, ha, dha = _gfuns(self.a)
-        _, hb, dhb = _gfuns(self.b)
-        z = np.asarray(zarr, dtype=complex)
-        flip = z.imag < 0
-        zz = np.where(flip, np.conj(z), z)
-        if np.any(zz.imag == 0):
-            raise NoClosedFormError("additive subordination at real points needs the algebraic route")
-        out = free_additive(ga, ha, dha, hb, dhb, zz.ravel()).reshape(z.shape)
-        return np.where(flip, np.conj(out), out)
-
-    def _subordinate_from(self, z, omega0, **kw):
-        from .._subordination import free_additive
-
-        ga, ha, dha = _gfuns(self.a)
-        _, hb, dhb = _gfuns(self.b)
-        return free_additive(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True, **kw)
-
     def _bound_interval(self):
         a_lo, a_hi = _range(self.a)
         b_lo, b_hi = _range(self.b)
@@ -413,21 +420,7 @@ class FreeProduct(_Binary):
         return _product_curve(self, g, z)
 
     _offset_real = False  # z < 0 lies in the domain of multiplicative subordination
-
-    def _subordinate(self, zarr):
-        from .._subordination import free_multiplicative
-
-        ga, ha, dha = _gfuns(self.a)
-        _, hb, dhb = _gfuns(self.b)
-        z = np.asarray(zarr, dtype=complex)
-        return free_multiplicative(ga, ha, dha, hb, dhb, z.ravel()).reshape(z.shape)
-
-    def _subordinate_from(self, z, omega0, **kw):
-        from .._subordination import free_multiplicative
-
-        ga, ha, dha = _gfuns(self.a)
-        _, hb, dhb = _gfuns(self.b)
-        return free_multiplicative(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True, **kw)
+    _kind = "mul"
 
     def _bound_interval(self):
         a_lo, a_hi = _range(self.a)
@@ -491,6 +484,7 @@ class WishartProduct(_Convolved):
         return first, rest
 
     _offset_real = False
+    _kind = "mul"  # MP(c_1, s) boxtimes WishartProduct(c_2, ...) by subordination
 
     def _s_closed(self, t):
         return 1 / (self.scale * sp.Mul(*[1 + c * t for c in self.ratios]))
@@ -506,26 +500,6 @@ class WishartProduct(_Convolved):
 
     def _numeric_radius(self):
         return float(self.scale) * float(np.prod([(1 + np.sqrt(float(c))) ** 2 for c in self.ratios]))
-
-    def _subordinate(self, zarr):
-        """``MP(c_1, s) boxtimes WishartProduct(c_2, ...)`` by subordination."""
-        from .._subordination import free_multiplicative
-
-        a, b = self._operands()
-        z = np.asarray(zarr, dtype=complex)
-        if len(self.ratios) == 1:
-            return a.stieltjes_numeric(z)
-        ga, ha, dha = _gfuns(a)
-        _, hb, dhb = _gfuns(b)
-        return free_multiplicative(ga, ha, dha, hb, dhb, z.ravel()).reshape(z.shape)
-
-    def _subordinate_from(self, z, omega0, **kw):
-        from .._subordination import free_multiplicative
-
-        a, b = self._operands()
-        ga, ha, dha = _gfuns(a)
-        _, hb, dhb = _gfuns(b)
-        return free_multiplicative(ga, ha, dha, hb, dhb, z, omega0=omega0, return_omega=True, **kw)
 
 
 # ---------------------------------------------------------------- construction
