@@ -43,7 +43,7 @@ import sympy as sp
 
 __all__ = [
     "z", "w", "t", "u", "x", "lam", "df", "kappa", "q",
-    "symbol", "CONVENTIONS",
+    "symbol", "CONVENTIONS", "LATEX_NAMES",
     "ml_stieltjes_from_stieltjes", "stieltjes_from_ml_stieltjes",
     "t_from_stieltjes", "stieltjes_from_t",
     "psi_from_t", "t_from_psi",
@@ -76,11 +76,14 @@ kappa = sp.Symbol("kappa", positive=True)
 #: overparameterization ratio q = N/P [C1]
 q = sp.Symbol("q", positive=True)
 
-_LATEX_NAMES = {
+#: LaTeX spellings of canonical names in the paper's notation (used by
+#: :mod:`freeprob.latex`)
+LATEX_NAMES = {
     "df": r"\mathrm{df}",
     "df1": r"\mathrm{df}_1",
     "df2": r"\mathrm{df}_2",
     "lambda": r"\lambda",
+    "lam": r"\lambda",
     "kappa": r"\kappa",
     "sigma2": r"\sigma^2",
 }
@@ -109,11 +112,6 @@ def symbol(name: str) -> sp.Symbol:
     if name not in _FACTORY:
         _FACTORY[name] = sp.Symbol(name, positive=True)
     return _FACTORY[name]
-
-
-def latex_name(name: str) -> str:
-    """LaTeX spelling of a canonical name (``df`` -> ``\\mathrm{df}``)."""
-    return _LATEX_NAMES.get(name, sp.latex(sp.Symbol(name)))
 
 
 #: Human-readable table of the conventions, printed by ``freeprob laws``.

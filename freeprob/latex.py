@@ -20,16 +20,15 @@ from sympy.printing.latex import LatexPrinter
 
 __all__ = ["latex", "FreeprobLatexPrinter"]
 
-_SYMBOL_NAMES = {"df": r"\mathrm{df}", "df1": r"\mathrm{df}_1", "df2": r"\mathrm{df}_2",
-                 "sigma2": r"\sigma^2", "lam": r"\lambda"}
-
-
 class FreeprobLatexPrinter(LatexPrinter):
     """sympy's LaTeX printer with freeprob's symbol table."""
 
     def _print_Symbol(self, expr, style="plain"):
-        if expr.name in _SYMBOL_NAMES:
-            return _SYMBOL_NAMES[expr.name]
+        # the paper's spellings live with the conventions (one place)
+        from .conventions import LATEX_NAMES
+
+        if expr.name in LATEX_NAMES:
+            return LATEX_NAMES[expr.name]
         return super()._print_Symbol(expr, style=style)
 
 

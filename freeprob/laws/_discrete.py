@@ -290,7 +290,13 @@ class PowerLaw(_AtomicLaw):
         return PowerLaw(p["alpha"], p["n"])
 
     def to_discrete(self) -> Discrete:
-        """The same law as a :class:`Discrete` (numeric ``n`` only)."""
+        """The same law as a :class:`Discrete` (numeric ``n`` only).
+
+        >>> import freeprob
+        >>> law = freeprob.PowerLaw(2, 100)
+        >>> abs(float(law.to_discrete().moments(1)[0]) - float(law.moments(1)[0])) < 1e-15
+        True
+        """
         vals, _ = self.spectrum.numeric_atoms()
         return Discrete(np.array(vals))
 

@@ -94,9 +94,6 @@ class _Convolved(SpectralLaw):
     # The physical branch comes from subordination (physical by construction);
     # on algebraic laws the value is then polished on the exact curve by
     # Newton, which must stay within 1e-6 of the subordination value.
-    def _eps(self):
-        return 1e-10 * (1 + self._numeric_radius())
-
     def _physical(self, zarr):
         """The physical ``g`` at complex or real points.
 
@@ -189,8 +186,6 @@ class _Convolved(SpectralLaw):
         ra, rb = a._numeric_radius(), b._numeric_radius()
         return ra + rb if isinstance(self, FreeSum) else ra * rb
 
-    def _first_moment_float(self):
-        return complex(sp.N(self.moments(1)[0]))
 
     def _ac_intervals(self):
         cv = self.curve()
