@@ -271,7 +271,12 @@ def _numeric_curve(law):
         expr = law.algebraic_equation(gd, zd)
     except NoClosedFormError:
         return None
-    return Curve(expr, gd, zd)
+    try:
+        return Curve(expr, gd, zd)
+    except OverflowError:
+        # coefficients beyond float64: the exact curve stays available
+        # symbolically; numerics use subordination alone
+        return None
 
 
 def _expansion_residual(terms, moments):
