@@ -27,7 +27,7 @@ import sympy as sp
 
 from ._cache import cached
 from ._spectrum import SpectralMean
-from .errors import ParameterError
+from .errors import FreeprobError, ParameterError
 
 __all__ = ["compile_expr", "Compiled", "BLOCK_ELEMENTS", "needs_complex"]
 
@@ -113,7 +113,8 @@ class Compiled:
         by_spec: dict = {}
         for i, m in enumerate(means):
             if m.summand.atoms(SpectralMean):
-                raise NotImplementedError("nested spectral means are not supported")
+                raise FreeprobError("a spectral mean inside another spectral mean's summand cannot be "
+                                    "compiled; expand the inner law (law.subs / doit) first")
             by_spec.setdefault(m.spectrum, []).append((i, m))
         for spec, items in by_spec.items():
             x = sp.Dummy("x")

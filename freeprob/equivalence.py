@@ -43,6 +43,7 @@ import numpy as np
 import sympy as sp
 
 from . import conventions as C
+from ._cache import cached
 from .errors import ConvergenceError, ParameterError
 from .laws import MarchenkoPastur, SpectralLaw
 
@@ -163,14 +164,48 @@ def deterministic_equivalent(population: SpectralLaw, noise: SpectralLaw | None 
     return DeterministicEquivalent(population, noise)
 
 
+def _lam_map(pop):
+    """Compiled ``kappa, q -> (lam(kappa), lam'(kappa), lam(kappa)/kappa)``
+    from the sympy map :meth:`DeterministicEquivalent.ridge_of_kappa` of the
+    white Wishart (``lam'`` = ``1 - gamma`` [R4], ``lam/kappa = 1/S_W(df1)``),
+    one fused pass over the spectrum.  The solver never re-types the map."""
+    return _lam_map_cached(pop)
+
+
+@cached(maxsize=64)
+def _lam_map_cached(pop):
+    from ._compile import compile_expr, needs_complex
+    from ._spectrum import SpectralMean
+    from ._stable import rationalize
+
+    lam_k = DeterministicEquivalent(pop, MarchenkoPastur(C.q)).ridge_of_kappa(C.kappa)
+    exprs = [lam_k, sp.diff(lam_k, C.kappa), lam_k / C.kappa]
+    if lam_k.atoms(SpectralMean):
+        # means left q-free (<x/(x+kappa)>, <x/(x+kappa)^2>, one fused pass with
+        # 1/(x+kappa) shared); absorbing q into them would triple the work per
+        # atom.  Where df2 = <x/(x+k)> - k<x/(x+k)^2> cancels (large kappa) the
+        # slope 1 - q df2 is ~1, so the cancellation does not matter.
+        pass  # compiled as derived
+    else:
+        exprs = [rationalize(e) if needs_complex(e) else sp.factor(sp.cancel(e)) for e in exprs]
+    dtype = complex if any(needs_complex(e) for e in exprs) else float
+    f = compile_expr(tuple(exprs), (C.kappa, C.q), dtype=dtype)
+
+    def evaluate(k, q):
+        return tuple(np.real(v) for v in f(k, q))
+
+    return evaluate
+
+
 def _kappa_zero(pop, q, m1, rtol):
-    r"""``kappa_0``: the root of ``q df1(kappa) = 1`` when ``q rank > 1``
-    (the ridgeless limit, [C11]).  ``h(kappa) = 1/df1(kappa) - q`` increases
-    from ``1/rank - q < 0`` (``kappa -> 0+``) and is ``>= 0`` at ``q m1``
-    (``kappa df1 <= m1``).  ``h`` need not be convex, so Newton steps
-    (``h' = (df1 - df2)/(kappa df1^2)``) are kept only inside the bracket,
-    otherwise the bracket is bisected geometrically (kappa spans decades);
-    converged when the bracket is narrower than ``rtol``."""
+    r"""``kappa_0``: the zero of ``g(kappa) = lam(kappa)/kappa = 1/S_W(df1)``
+    (``q df1 = 1``) when ``q rank > 1`` (the ridgeless limit, [C11]).  ``g``
+    increases from ``1 - q rank < 0`` (``kappa -> 0+``) and is ``>= 0`` at
+    ``q m1`` (``kappa df1 <= m1``).  ``g`` need not be convex, so Newton steps
+    (``g' = (lam' - g)/kappa``) are kept only inside the bracket, otherwise
+    the bracket is bisected geometrically (kappa spans decades); converged
+    when the bracket is narrower than ``rtol`` or ``g`` vanishes to rounding."""
+    lam_map = _lam_map(pop)
     hi = q * m1 * (1 + 1e-12) + 1e-300
     lo = hi * 1e-300
     k = hi.copy()
@@ -180,51 +215,29 @@ def _kappa_zero(pop, q, m1, rtol):
         if idx.size == 0:
             return k
         kk, qq = k[idx], q[idx]
-        d1, d2 = pop.df1_numeric(kk), pop.df2_numeric(kk)
-        h = 1 / d1 - qq
-        # a root (to rounding) or a bracket narrower than rtol: freeze
-        done = (np.abs(h) <= 4e-16 * qq) | (hi[idx] - lo[idx] <= rtol * hi[idx])
-        lo[idx] = np.where(h < 0, kk, lo[idx])
-        hi[idx] = np.where(h > 0, kk, hi[idx])
-        dh = (d1 - d2) / (kk * d1 * d1)
+        lam_k, dlam, g = lam_map(kk, qq)
+        done = (np.abs(g) <= 4e-16 * qq) | (hi[idx] - lo[idx] <= rtol * hi[idx])
+        lo[idx] = np.where(g < 0, kk, lo[idx])
+        hi[idx] = np.where(g > 0, kk, hi[idx])
         with np.errstate(divide="ignore", invalid="ignore"):
-            newton = kk - h / dh
+            newton = kk - g * kk / (dlam - g)
         inside = np.isfinite(newton) & (newton > lo[idx]) & (newton < hi[idx])
         k[idx] = np.where(done, kk, np.where(inside, newton, np.sqrt(lo[idx] * hi[idx])))
         active[idx[done]] = False
     raise ConvergenceError(f"kappa_0 (q df1 = 1) did not converge at {np.count_nonzero(active)} point(s)")
 
 
-def _df12(pop):
-    """``kappa -> (df1, df2)`` in one fused pass over the spectrum."""
-    from ._compile import compile_expr, needs_complex
-    from .laws._numeric import _numeric_form
-
-    e1, syms, vals = _numeric_form(pop, "df1", None)
-    e2, _, _ = _numeric_form(pop, "df2", None)
-    dtype = complex if needs_complex(e1) or needs_complex(e2) else float
-    f = compile_expr((e1, e2), (C.lam,) + syms, dtype=dtype)
-    cv = [complex(v) if dtype is complex else float(v) for v in vals]
-
-    def both(k):
-        a, b = f(k, *cv)
-        return np.real(a), np.real(b)
-
-    return both
-
-
 def _solve_positive(pop, lam, q, kappa0, m1, rtol, maxiter):
     r"""``kappa`` for ``lam > 0``.
 
     Many points share a few ratios ``q``: per ratio the explicit monotone map
-    ``lam(kappa) = kappa (1 - q df1(kappa))`` is tabulated on a log grid of
-    ``kappa`` (600 spectral sums, with the exact slope ``1 - gamma``), each
-    point starts from the cubic Hermite interpolation of ``log kappa`` in
-    ``log lam`` (error ~1e-9), and one fused Newton pass (``df1``, ``df2``
-    together) polishes it.  A point is accepted only if that Newton step is below
-    ``0.1 sqrt(rtol) kappa`` (quadratic convergence then leaves an error
-    below ``rtol``); every other point goes to the monotone descent."""
-    df12 = _df12(pop)
+    ``lam(kappa)`` is tabulated on a log grid of ``kappa`` (600 spectral sums,
+    with its exact slope ``1 - gamma``), each point starts from the cubic
+    Hermite interpolation of ``log kappa`` in ``log lam`` (error ~1e-9), and one
+    fused Newton pass polishes it.  A point is accepted only if that Newton
+    step is below ``0.1 sqrt(rtol) kappa`` (quadratic convergence then leaves
+    an error below ``rtol``); every other point goes to the monotone descent."""
+    lam_map = _lam_map(pop)
     k = np.full(lam.size, np.nan)
     for qv in np.unique(q):
         sel = np.flatnonzero(q == qv)
@@ -235,33 +248,30 @@ def _solve_positive(pop, lam, q, kappa0, m1, rtol, maxiter):
         grid = np.geomspace(lo, hi, 600)
         if kappa0[sel][0] > 0:
             grid = kappa0[sel][0] + np.geomspace(max(lo - kappa0[sel][0], 1e-300 + lo * 1e-12), hi, 600)
-        d1, d2 = df12(grid)
-        lam_grid = grid * (1 - qv * d1)
+        lam_grid, slope, _ = lam_map(grid, np.full(grid.size, qv))
         ok = lam_grid > 0
         if np.count_nonzero(ok) < 2 or np.any(np.diff(lam_grid[ok]) <= 0):
             continue
         # cubic Hermite in (log lam, log kappa) with the exact slope
-        # d log kappa / d log lam = (lam/kappa)/(1 - gamma)  [R4]: error ~ h^4
+        # d log kappa / d log lam = (lam/kappa)/lam'  [R4]: error ~ h^4
         xs, ys = np.log(lam_grid[ok]), np.log(grid[ok])
-        ms = (lam_grid[ok] / grid[ok]) / (1 - qv * d2[ok])
+        ms = (lam_grid[ok] / grid[ok]) / slope[ok]
         k[sel] = np.exp(_hermite(xs, ys, ms, np.log(lam[sel])))
     start = np.isfinite(k)
     if start.any():
         idx = np.flatnonzero(start)
         kk = np.maximum(k[idx], np.maximum(kappa0[idx], lam[idx]))
-        d1, d2 = df12(kk)
-        f = kk * (1 - q[idx] * d1) - lam[idx]
-        fp = 1 - q[idx] * d2
+        lam_k, slope, _ = lam_map(kk, q[idx])
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = f / fp
+            step = (lam_k - lam[idx]) / slope
         k_new = kk - step
-        good = (fp > 0) & np.isfinite(step) & (np.abs(step) <= 0.1 * np.sqrt(rtol) * kk) \
+        good = (slope > 0) & np.isfinite(step) & (np.abs(step) <= 0.1 * np.sqrt(rtol) * kk) \
             & (k_new >= np.maximum(kappa0[idx], lam[idx]))
         k[idx[good]] = k_new[good]
         k[idx[~good]] = np.nan
     rest = ~np.isfinite(k)
     if rest.any():
-        k[rest] = _newton_descent(pop, lam[rest], q[rest], kappa0[rest], m1, rtol, maxiter, df12)
+        k[rest] = _newton_descent(pop, lam[rest], q[rest], kappa0[rest], m1, rtol, maxiter)
     return k
 
 
@@ -277,10 +287,10 @@ def _hermite(xs, ys, ms, x):
             + (-2 * t3 + 3 * t2) * ys[i + 1] + (t3 - t2) * h * ms[i + 1])
 
 
-def _newton_descent(pop, lam, q, kappa0, m1, rtol, maxiter, df12=None):
+def _newton_descent(pop, lam, q, kappa0, m1, rtol, maxiter):
     """Monotone Newton descent on the convex increasing ``F(kappa) =
-    kappa (1 - q df1(kappa)) - lam`` from ``kappa = lam + q m1`` (``F >= 0``)."""
-    df12 = df12 or _df12(pop)
+    lam(kappa) - lam`` from ``kappa = lam + q m1`` (``F >= 0``)."""
+    lam_map = _lam_map(pop)
     k = np.maximum(lam + q * m1, kappa0) * (1 + 1e-12)
     active = np.ones(lam.size, dtype=bool)
     for _ in range(maxiter):
@@ -288,14 +298,13 @@ def _newton_descent(pop, lam, q, kappa0, m1, rtol, maxiter, df12=None):
         if idx.size == 0:
             return k
         kk = k[idx]
-        d1, d2 = df12(kk)
-        f = kk * (1 - q[idx] * d1) - lam[idx]
-        df = 1 - q[idx] * d2  # = 1 - gamma > 0 on the physical branch [R4]
-        if np.any(df <= 0):
-            bad = idx[df <= 0][0]
+        lam_k, slope, _ = lam_map(kk, q[idx])
+        f = lam_k - lam[idx]
+        if np.any(slope <= 0):  # slope = 1 - gamma > 0 on the physical branch [R4]
+            bad = idx[slope <= 0][0]
             raise ConvergenceError(f"1 - gamma <= 0 at kappa = {k[bad]} (lam = {lam[bad]}, q = {q[bad]}): "
                                    "left the physical branch")
-        k_new = np.maximum(kk - f / df, np.maximum(kappa0[idx], lam[idx]))
+        k_new = np.maximum(kk - f / slope, np.maximum(kappa0[idx], lam[idx]))
         done = (np.abs(k_new - kk) <= rtol * kk) | (f <= 0)
         k[idx] = np.where(f <= 0, kk, k_new)
         active[idx[done]] = False

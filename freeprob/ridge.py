@@ -54,6 +54,11 @@ KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "E
 SIGMA2 = sp.Symbol("sigma2", nonnegative=True)
 P_SYM = sp.Symbol("P", positive=True)
 
+# E_g and E_tr as compositions of the components [R7], [R8]: defined once,
+# substituted symbolically in quantities() and compiled as such in evaluate()
+_B, _VX, _VN, _EG, _S = sp.symbols("bias2 var_X var_X_noise E_g S")
+COMPOSITES = {"Eg": _B + _VX + _VN, "Etr": (_EG + SIGMA2) / _S**2}
+
 
 @dataclass(frozen=True)
 class SourceTarget:
@@ -108,12 +113,12 @@ class LinearRidge:
         df1 = self.population.df1(k)
         df2 = self.population.df2(k)
         gamma = q * df2
-        S = 1 / (1 - q * df1)
+        S = self.equivalent().s_noise(C.df).subs(C.df, df1)  # S = S_W(df1) [R8]
         bias2 = self._bias2(k)
         var_x = bias2 * gamma / (1 - gamma)
         var_noise = s2 * gamma / (1 - gamma)
-        eg = bias2 + var_x + var_noise
-        etr = (eg + s2) / S**2
+        eg = COMPOSITES["Eg"].subs({_B: bias2, _VX: var_x, _VN: var_noise})
+        etr = COMPOSITES["Etr"].subs({_EG: eg, _S: S})
         return {"kappa": k, "df1": df1, "df2": df2, "gamma": gamma, "S": S, "bias2": bias2,
                 "var_X": var_x, "var_X_noise": var_noise, "Eg": eg, "Etr": etr}
 
@@ -216,22 +221,21 @@ class LinearRidge:
         kappa = self.equivalent().solve(lam, q)
         exprs = self.quantities()
         args = (C.kappa, C.q, SIGMA2)
-        out = {}
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for key in KEYS:
-                if key == "kappa":
-                    out[key] = kappa
-                    continue
-                f = compile_expr(exprs[key], args)
-                val = np.asarray(f(kappa, q, s2), dtype=float)
-                out[key] = np.where(np.isnan(val), np.inf, val) if key in ("Eg", "var_X", "var_X_noise", "S") \
-                    else val
-        # ridgeless limits: bias-free when kappa = 0; no training error when S = oo
-        out["bias2"] = np.where(kappa == 0, 0.0, out["bias2"])
-        out["var_X"] = np.where(kappa == 0, 0.0, out["var_X"])
-        out["Eg"] = out["bias2"] + out["var_X"] + out["var_X_noise"]
-        out["Etr"] = np.where(np.isinf(out["S"]), 0.0, (out["Eg"] + s2) / out["S"] ** 2)
-        return out
+        out = {"kappa": kappa}
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
+                out[key] = np.asarray(compile_expr(exprs[key], args)(kappa, q, s2), dtype=float)
+            # ridgeless limits: S = kappa/lam = oo when lam = 0 < kappa (q > 1);
+            # at kappa = 0 the components kappa(df1 - df2) ~ kappa^2 and
+            # kappa^2 gamma/(1 - gamma) vanish (0 * oo -> 0 at q = 1)
+            out["S"] = np.where((lam == 0) & (kappa > 0), np.inf, out["S"])
+            for key in ("bias2", "var_X"):
+                out[key] = np.where(kappa == 0, 0.0, out[key])
+            out["var_X_noise"] = np.where(np.isnan(out["var_X_noise"]), np.inf, out["var_X_noise"])
+            out["Eg"] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN))(out["bias2"], out["var_X"], out["var_X_noise"])
+            out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"])
+            out["Etr"] = np.where(np.isinf(out["S"]), 0.0, out["Etr"])  # (E_g + s2)/oo^2, also for E_g = oo
+        return {key: out[key] for key in KEYS}
 
     def _evaluate_mp(self, dps, overrides):
         import mpmath
@@ -272,9 +276,11 @@ class LinearRidge:
                         continue
                     else:
                         out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=dps + 10)[()]
-                out["Eg"][idx] = out["bias2"][idx] + out["var_X"][idx] + out["var_X_noise"][idx]
+                out["Eg"][idx] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN), backend="mpmath")(
+                    out["bias2"][idx], out["var_X"][idx], out["var_X_noise"][idx], dps=dps + 10)[()]
                 S = out["S"][idx]
-                out["Etr"][idx] = (out["Eg"][idx] + sv) / S**2 if mpmath.isfinite(S) else mpmath.mpf(0)
+                out["Etr"][idx] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S), backend="mpmath")(
+                    out["Eg"][idx], sv, S, dps=dps + 10)[()] if mpmath.isfinite(S) else mpmath.mpf(0)
         return out
 
     def _num(self, name, value):
