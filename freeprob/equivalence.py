@@ -44,6 +44,8 @@ import sympy as sp
 
 from . import conventions as C
 from ._cache import cached
+from ._spectrum import SpectralMean
+from ._solve import expand_upper, invert_increasing
 from .errors import ConvergenceError, ParameterError
 from .laws import MarchenkoPastur, SpectralLaw
 
@@ -109,8 +111,80 @@ class DeterministicEquivalent:
             return sp.simplify(diff.summand) if hasattr(diff, "summand") else sp.simplify(diff)
         return sp.simplify(diff)
 
+    def two_point_equivalents(self) -> tuple:
+        r"""The second-order (two-point) equivalents of [R5] as matrix
+        relations (white Wishart noise, ``gamma = q df2_Sigma(kappa)``,
+        ``Tr/P = q tr``), each a :class:`Step`:
+
+        .. math::
+            \lambda^2(\hat\Sigma+\lambda)^{-1}A(\hat\Sigma+\lambda)^{-1} \simeq
+            \kappa^2(\Sigma+\kappa)^{-1}A(\Sigma+\kappa)^{-1}
+            + rac{\kappa^2}{1-\gamma}rac{\mathrm{Tr}[A\Sigma(\Sigma+\kappa)^{-2}]}{P}\Sigma(\Sigma+\kappa)^{-2},
+
+        the trace form ``Tr[Sigma_hat (Sigma_hat + lam)^-1 A (Sigma_hat + lam)^-1]/P``
+        and ``Sigma_hat (Sigma_hat + lam)^-2 ~ Sigma (Sigma + kappa)^-2/(1 - gamma)``
+        (``d/d lam`` of [R3] with ``d kappa/d lam = 1/(1 - gamma)`` [R4]).
+        Scalar versions that can be evaluated: :meth:`two_point_trace`.
+
+        >>> import freeprob
+        >>> steps = freeprob.deterministic_equivalent(freeprob.Identity(1)).two_point_equivalents()
+        >>> [s.reference for s in steps]
+        ['[R5]', '[R5]', '[R5]']
+        """
+        self._ratio()
+        n, p = sp.Symbol("N", positive=True), sp.Symbol("P", positive=True)
+        sh, sg, a = (sp.MatrixSymbol(name, n, n) for name in (r"\hat{\Sigma}", r"\Sigma", "A"))
+        eye = sp.Identity(n)
+        lam, k, gam = C.lam, C.kappa, sp.Symbol(r"\gamma")
+        rh, rs = sp.Inverse(sh + lam * eye), sp.Inverse(sg + k * eye)
+        two = sp.Trace(a * sg * rs * rs) / p
+        return (
+            Step(sp.Eq(lam**2 * rh * a * rh, k**2 * rs * a * rs + k**2 / (1 - gam) * two * sg * rs * rs,
+                       evaluate=False),
+                 "differentiate the one-point equivalent in a source added to Sigma; d kappa/d lam = 1/(1 - gamma)",
+                 "[R5]"),
+            Step(sp.Eq(sp.Trace(sh * rh * a * rh) / p, two / (1 - gam), evaluate=False),
+                 "trace of the first relation against Sigma_hat/lam^2", "[R5]"),
+            Step(sp.Eq(sh * rh * rh, sg * rs * rs / (1 - gam), evaluate=False),
+                 "d/d lam of Sigma_hat (Sigma_hat + lam)^-1 ~ Sigma (Sigma + kappa)^-1 [R3], [R4]", "[R5]"),
+        )
+
+    def two_point_trace(self, kind: str, a=1, b=1) -> sp.Expr:
+        r"""Scalar two-point equivalent for ``A = a(Sigma)``, ``B = b(Sigma)``
+        (``a``, ``b`` polynomials in the eigenvalue symbol
+        :data:`freeprob.conventions.x`), as an expression in ``kappa``, ``q``:
+
+        ``"sandwich"``: ``tr_N[B lam^2 (Sigma_hat+lam)^-1 A (Sigma_hat+lam)^-1]
+        ~ <a b kappa^2/(x+kappa)^2> + kappa^2 q <a x/(x+kappa)^2> <b x/(x+kappa)^2>/(1 - gamma)``;
+        ``"trace"``: ``Tr[Sigma_hat (Sigma_hat+lam)^-1 A (Sigma_hat+lam)^-1]/P
+        ~ q <a x/(x+kappa)^2>/(1 - gamma)``;
+        ``"derivative"``: ``tr_N[B Sigma_hat (Sigma_hat+lam)^-2] ~ <b x/(x+kappa)^2>/(1 - gamma)``;
+        ``<.>`` is the population mean ``tr_N`` and ``gamma = q df2_Sigma(kappa)`` [R5].
+
+        >>> import freeprob
+        >>> from freeprob.conventions import x
+        >>> freeprob.deterministic_equivalent(freeprob.Identity(1)).two_point_trace("trace", a=x)
+        -q/(-kappa**2 - 2*kappa + q - 1)
+
+        (``gamma/(1 - gamma)`` with ``gamma = q/(1 + kappa)^2``, as [R5] states for ``A = Sigma``.)
+        """
+        q, k = self._ratio(), C.kappa
+        x = C.x
+        gamma = q * self.population.df2(k)
+        mean = lambda f: _expect(self.population, sp.sympify(f), x, k)  # noqa: E731
+        if kind == "sandwich":
+            out = mean(a * b * k**2 / (x + k) ** 2) + \
+                k**2 * q * mean(a * x / (x + k) ** 2) * mean(b * x / (x + k) ** 2) / (1 - gamma)
+        elif kind == "trace":
+            out = q * mean(a * x / (x + k) ** 2) / (1 - gamma)
+        elif kind == "derivative":
+            out = mean(b * x / (x + k) ** 2) / (1 - gamma)
+        else:
+            raise ParameterError("kind", kind, "'sandwich', 'trace' or 'derivative'")
+        return out if out.atoms(SpectralMean) else sp.factor(sp.cancel(out))
+
     def _ratio(self):
-        if not isinstance(self.noise, MarchenkoPastur) or self.noise.scale != 1:
+        if not _is_white(self.noise):
             raise ParameterError("noise", repr(self.noise), "MarchenkoPastur(ratio) (white Wishart)",
                                  "the numeric solver and [R4] are written for white Wishart noise")
         return self.noise.ratio
@@ -119,13 +193,31 @@ class DeterministicEquivalent:
     def solve(self, lam, ratio=None, *, rtol: float = 1e-14, maxiter: int = 200):
         r"""``kappa`` at ridge(s) ``lam >= 0`` (arrays broadcast with ``ratio``).
 
-        White Wishart noise; ``ratio`` (q = N/P) overrides the noise law's
-        ratio and may be an array.  Returns ``kappa`` with the shape of the
-        broadcast inputs."""
-        q0 = self._ratio()
+        For white Wishart noise ``ratio`` (q = N/P) overrides the noise
+        law's ratio and may be an array.  Any other positive noise law with an
+        S-transform (catalogue laws, ``free_mul`` compositions such as
+        :class:`~freeprob.laws.WishartProduct`, atomic laws) is solved from
+        the same explicit map ``lam(kappa) = kappa/S_W(df1_Sigma(kappa))``,
+        compiled from sympy: ``kappa_0`` (the zero of ``1/S_W(df1)``, or 0) is
+        the lower end of every bracket, and the safeguarded Newton iteration of
+        :func:`~freeprob._solve.invert_increasing` runs inside it.  Returns
+        ``kappa`` with the shape of the broadcast inputs.
+
+        >>> import freeprob
+        >>> W = freeprob.WishartProduct([2, 3])     # Sigma_hat = Sigma^1/2 W1 W2 Sigma^1/2
+        >>> k = freeprob.deterministic_equivalent(freeprob.Identity(1), W).solve([0.0, 1.0])
+        >>> k.round(8)           # kappa_0 = 2: df1 = 1/(1 + kappa) reaches rank W = 1/3
+        array([2.        , 4.06064703])
+        """
         lam = np.asarray(lam, dtype=float)
         if np.any(~np.isfinite(lam)) or np.any(lam < 0):
             raise ParameterError("lam", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+        if not _is_white(self.noise):
+            if ratio is not None:
+                raise ParameterError("ratio", ratio, "unset for this noise law",
+                                     "the ratio is an override for white Wishart noise only")
+            return _solve_general(self.population, self.noise, lam, rtol)
+        q0 = self.noise.ratio
         qv = np.asarray(float(q0) if ratio is None else ratio, dtype=float)
         if np.any(~np.isfinite(qv)) or np.any(qv <= 0):
             raise ParameterError("ratio", qv[~(np.isfinite(qv) & (qv > 0))].ravel()[0], "(0, oo)")
@@ -162,6 +254,117 @@ def deterministic_equivalent(population: SpectralLaw, noise: SpectralLaw | None 
     elif ratio is not None:
         raise ParameterError("ratio", ratio, "unset when a noise law is given")
     return DeterministicEquivalent(population, noise)
+
+
+def _expect(law, f, x, k):
+    r"""``E f(eta)`` under the population law for ``f`` a Laurent polynomial
+    in ``x + kappa`` (polynomial in ``x`` times powers of ``1/(x + kappa)``):
+    a spectral mean for atomic laws, otherwise moments and derivatives of
+    ``E 1/(x + kappa) = -g(-kappa)`` [C4]:
+    ``E (x + kappa)^-j = (-1)^(j-1)/(j-1)! d^(j-1)/d kappa^(j-1) E 1/(x + kappa)``."""
+    xd = sp.Dummy("x")
+    fd = f.subs(x, xd)
+    direct = law._spectral_mean(fd, xd)
+    if direct is not None:
+        return direct
+    y = sp.Dummy("y")
+    resolvent = -law.stieltjes(-k)
+    moments = {}
+    out = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(fd.subs(xd, y - k))):
+        coeff, m = term.as_coeff_exponent(y)
+        if coeff.has(y) or not m.is_integer:
+            raise ParameterError("a, b", f, "polynomials in the eigenvalue symbol x")
+        m = int(m)
+        if m < 0:
+            j = -m
+            out += coeff * (-1) ** (j - 1) / sp.factorial(j - 1) * sp.diff(resolvent, k, j - 1)
+        else:
+            if m not in moments:  # E (x + kappa)^m by the binomial theorem
+                ms = [sp.Integer(1)] + list(law.moments(m)) if m else [sp.Integer(1)]
+                moments[m] = sum(sp.binomial(m, i) * ms[i] * k ** (m - i) for i in range(m + 1))
+            out += coeff * moments[m]
+    return out
+
+
+def _is_white(noise):
+    return isinstance(noise, MarchenkoPastur) and noise.scale == 1
+
+
+def _general_map(pop, noise):
+    """Compiled ``kappa -> (lam, lam')`` with ``lam = kappa/S_W(df1_Sigma(kappa))``
+    for a numeric noise law ``W`` (from :meth:`DeterministicEquivalent.ridge_of_kappa`)."""
+    from .laws._free import is_positive_law
+
+    if noise.free_symbols:
+        raise ParameterError("noise", repr(noise), "a law with numeric parameters",
+                             "substitute values (law.subs(...)) before solving")
+    if is_positive_law(noise) is not True:
+        raise ParameterError("noise", repr(noise), "a law supported on [0, oo)",
+                             "Sigma^1/2 W Sigma^1/2 needs a positive semidefinite W")
+    return _general_map_cached(pop, noise)
+
+
+@cached(maxsize=64)
+def _general_map_cached(pop, noise):
+    from ._compile import compile_expr, needs_complex
+
+    lam_k = DeterministicEquivalent(pop, noise).ridge_of_kappa(C.kappa)
+    exprs = (lam_k, sp.diff(lam_k, C.kappa))
+    cplx = any(needs_complex(e) for e in exprs)
+    f = compile_expr(exprs, (C.kappa,), dtype=complex if cplx else float)
+
+    def evaluate(k):
+        vals = f(k)
+        if cplx:
+            scale = np.maximum(np.abs(vals[0]), np.abs(k))
+            if np.any(np.abs(np.imag(vals[0])) > 1e-8 * scale):
+                from .errors import BranchError
+
+                raise BranchError(f"kappa/S_W(df1) left the real axis at kappa = {k[np.argmax(np.abs(np.imag(vals[0])))]}"
+                                  f" for noise {noise!r}: df1 outside the domain of S_W")
+        return tuple(np.real(v) for v in vals)
+
+    return evaluate
+
+
+def _solve_general(pop, noise, lam, rtol):
+    r"""``kappa`` for a general noise law.  ``S_W(df)`` is defined for ``df <
+    rank W = 1 - W({0})``, where ``1/S_W`` vanishes; on that domain ``g =
+    1/S_W(df1_Sigma(kappa))`` increases in ``kappa`` (``S_W`` of a positive
+    law decreases in Voiculescu's ``t = -df`` and ``df1_Sigma`` decreases).
+    So ``kappa_0`` solves ``df1_Sigma(kappa_0) = rank W`` when ``rank Sigma >
+    rank W`` (the ridgeless bottleneck; 0 otherwise) and ``lam(kappa) = kappa
+    g(kappa)`` increases from 0 on ``[kappa_0, oo)``: the bracket of every
+    point."""
+    pop._require_numeric("solve")
+    fmap = _general_map(pop, noise)
+    shape = lam.shape
+    lam = lam.ravel()
+    rank_w = 1.0 - noise._mass_at_zero()
+    rank_sigma = 1.0 - pop._mass_at_zero()
+    kappa0 = 0.0
+    if rank_sigma > rank_w * (1 + 1e-14):
+        def dfmap(k, idx):  # -df1 increases; d(-df1)/dk = (df1 - df2)/k  [C6]
+            d1, d2 = pop.df1_numeric(k), pop.df2_numeric(k)
+            return -d1, (d1 - d2) / k
+
+        m1 = float(sp.N(pop.moments(1)[0]))
+        hi = np.array([m1 * rank_sigma / rank_w + 1e-300])  # df1(k) <= m1/k
+        kappa0 = float(invert_increasing(dfmap, np.array([-rank_w]), hi * 1e-300, hi, rtol=rtol,
+                                         ftol=4e-16 * rank_w, what="kappa_0 (df1 = rank W)")[0])
+    out = np.full(lam.size, kappa0)
+    pos = np.flatnonzero(lam > 0)
+    if pos.size:
+        target = lam[pos]
+
+        def lmap(k, idx):
+            return fmap(k)[:2]
+
+        start = np.maximum(target, kappa0) + kappa0 + 1e-300
+        hi = expand_upper(lmap, target, start)
+        out[pos] = invert_increasing(lmap, target, np.full(pos.size, kappa0), hi, rtol=rtol)
+    return out.reshape(shape)
 
 
 def _lam_map(pop):
@@ -201,30 +404,19 @@ def _kappa_zero(pop, q, m1, rtol):
     r"""``kappa_0``: the zero of ``g(kappa) = lam(kappa)/kappa = 1/S_W(df1)``
     (``q df1 = 1``) when ``q rank > 1`` (the ridgeless limit, [C11]).  ``g``
     increases from ``1 - q rank < 0`` (``kappa -> 0+``) and is ``>= 0`` at
-    ``q m1`` (``kappa df1 <= m1``).  ``g`` need not be convex, so Newton steps
-    (``g' = (lam' - g)/kappa``) are kept only inside the bracket, otherwise
-    the bracket is bisected geometrically (kappa spans decades); converged
-    when the bracket is narrower than ``rtol`` or ``g`` vanishes to rounding."""
+    ``q m1`` (``kappa df1 <= m1``): a bracket for the safeguarded Newton
+    iteration of :func:`~freeprob._solve.invert_increasing` (``g`` need not be
+    convex; ``g' = (lam' - g)/kappa``), converged when the bracket is narrower
+    than ``rtol`` or ``g`` vanishes to rounding."""
     lam_map = _lam_map(pop)
+
+    def gmap(k, idx):
+        _, dlam, g = lam_map(k, q[idx])
+        return g, (dlam - g) / k
+
     hi = q * m1 * (1 + 1e-12) + 1e-300
-    lo = hi * 1e-300
-    k = hi.copy()
-    active = np.ones(q.size, dtype=bool)
-    for _ in range(600):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            return k
-        kk, qq = k[idx], q[idx]
-        lam_k, dlam, g = lam_map(kk, qq)
-        done = (np.abs(g) <= 4e-16 * qq) | (hi[idx] - lo[idx] <= rtol * hi[idx])
-        lo[idx] = np.where(g < 0, kk, lo[idx])
-        hi[idx] = np.where(g > 0, kk, hi[idx])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = kk - g * kk / (dlam - g)
-        inside = np.isfinite(newton) & (newton > lo[idx]) & (newton < hi[idx])
-        k[idx] = np.where(done, kk, np.where(inside, newton, np.sqrt(lo[idx] * hi[idx])))
-        active[idx[done]] = False
-    raise ConvergenceError(f"kappa_0 (q df1 = 1) did not converge at {np.count_nonzero(active)} point(s)")
+    return invert_increasing(gmap, np.zeros(q.size), hi * 1e-300, hi, rtol=rtol, ftol=4e-16 * q,
+                             what="kappa_0 (q df1 = 1)")
 
 
 def _solve_positive(pop, lam, q, kappa0, m1, rtol, maxiter):

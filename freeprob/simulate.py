@@ -28,7 +28,13 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["gcv", "simulate", "compare"]
+__all__ = ["gcv", "simulate", "compare", "SIM_KEYS"]
+
+#: keys of :func:`simulate`: the keys of ``LinearRidge.evaluate`` (``kappa``
+#: is the observable ``kappa_hat``, ``df1``/``df2``/``gamma``/``S`` their
+#: observable estimators) plus ``gcv`` and ``kappa_hat``
+SIM_KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "Eg", "Etr", "gcv",
+            "kappa_hat")
 
 
 def _ridges(ridge):
@@ -123,9 +129,35 @@ def _one_draw(args):
     etr = np.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
     g = _gcv_from_svd(u, s, y, lam)  # the same SVD: one factorization per draw
     df1 = np.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
-    df1 = np.where(lam == 0, np.count_nonzero(s_2 > 1e-12 * s_2.max()) / n, df1)
+    rank = np.count_nonzero(s_2 > 0)
+    df1 = np.where(lam == 0, rank / n, df1)
+    gamma, S = _gamma_s_hat(s_2, p, lam, g["kappa_hat"], rank)
     return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr, "gcv": g["gcv"] - s2,
-            "kappa_hat": g["kappa_hat"], "df1_hat": df1}
+            "kappa_hat": g["kappa_hat"], "df1": df1, "gamma": gamma, "df2": gamma * p / n, "S": S}
+
+
+def _gamma_s_hat(s_2, p, lam, kappa_hat, rank):
+    r"""Observable ``gamma`` and ``S`` [R4], [R8]: ``S_hat = kappa_hat/lam`` and
+    ``gamma_hat = 1 - 1/(d kappa_hat/d lam)`` with ``d kappa_hat/d lam =
+    kappa_hat^2 tr_P (K + lam)^-2`` (``kappa_hat = 1/tr_P (K + lam)^-1``).
+    At ``lam = 0``: for ``P > rank``, ``kappa_hat ~ lam P/(P - rank)`` so
+    ``S = P/(P - rank)`` and ``gamma = rank/P``; otherwise ``S = oo`` and
+    ``gamma = 1 - <1/s^2>^2/<1/s^4>`` over the nonzero ``s^2``."""
+    m = s_2.size
+    lam_ = lam[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tr2 = (np.sum(1 / (s_2[None, :] + lam_) ** 2, axis=1) + (p - m) / lam**2) / p
+        gamma = 1 - 1 / (kappa_hat**2 * tr2)
+        S = kappa_hat / lam
+    zero = lam == 0
+    if np.any(zero):
+        if p > rank:
+            g0, s0 = rank / p, p / (p - rank)
+        else:
+            inv = 1 / s_2[s_2 > 0]
+            g0, s0 = 1 - np.mean(inv) ** 2 / np.mean(inv * inv), np.inf
+        gamma, S = np.where(zero, g0, gamma), np.where(zero, s0, S)
+    return gamma, S
 
 
 def _jackknife(values, stat):
@@ -139,8 +171,10 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
              ridge=None) -> dict:
     """Monte Carlo of a :class:`~freeprob.LinearRidge` model (see the module).
 
-    Returns ``{key: (mean, standard_error)}`` for ``Eg, Etr, bias2, var_X,
-    var_X_noise, gcv, kappa_hat, df1_hat`` over the model's ridge values.
+    Returns ``{key: (mean, standard_error)}`` for :data:`SIM_KEYS` (the
+    keys of ``evaluate`` plus ``gcv`` and ``kappa_hat``) over the model's
+    ridge values; ``df1``, ``df2 = gamma_hat/q``, ``gamma`` and ``S`` are the
+    observable estimators of :func:`_gamma_s_hat`.
     ``executor`` is any ``concurrent.futures``-style executor (``map``);
     each draw gets its own child seed of ``rng``, so results do not depend on
     the executor.  ``ridge`` (array) overrides the model's ridge: the whole
@@ -184,12 +218,21 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     vx, vx_se = _jackknife(np.concatenate([es[:, :, None], ws], axis=2),
                            lambda a: a[:, :, 0].mean(axis=0) - bias2(a[:, :, 1:]))
     out["var_X"] = (vx, vx_se)
-    for key, arr in (("var_X_noise", stack["noise"]), ("Etr", stack["Etr"]), ("gcv", stack["gcv"]),
-                     ("kappa_hat", stack["kappa_hat"]), ("df1_hat", stack["df1_hat"])):
-        out[key] = (arr.mean(axis=0), arr.std(axis=0, ddof=1) / np.sqrt(seeds))
-    eg = es + stack["noise"]
-    out["Eg"] = (eg.mean(axis=0), eg.std(axis=0, ddof=1) / np.sqrt(seeds))
-    return out
+    for key in ("Etr", "gcv", "kappa_hat", "df1", "df2", "gamma", "S"):
+        out[key] = _mean_se(stack[key])
+    out["var_X_noise"] = _mean_se(stack["noise"])
+    out["Eg"] = _mean_se(es + stack["noise"])
+    out["kappa"] = out["kappa_hat"]
+    return {key: out[key] for key in SIM_KEYS}
+
+
+def _mean_se(arr):
+    """Mean and standard error over draws; an infinite column (``S`` at
+    ``lam = 0``, ``q > 1``) has mean oo and standard error 0."""
+    with np.errstate(invalid="ignore"):
+        mean = arr.mean(axis=0)
+        se = arr.std(axis=0, ddof=1) / np.sqrt(arr.shape[0])
+    return mean, np.where(np.isinf(mean), 0.0, se)
 
 
 def compare(model, sim: dict, *, ridge=None, allowance: float = 0.03, out=print) -> list:
@@ -197,17 +240,17 @@ def compare(model, sim: dict, *, ridge=None, allowance: float = 0.03, out=print)
     error, z-score and the finite-size allowance used (relative, pitfall P10).
     Returns the rows as dicts; prints them with ``out``."""
     th = model.evaluate() if ridge is None else model.evaluate(ridge=np.asarray(ridge, dtype=float))
-    pairs = {"Eg": "Eg", "Etr": "Etr", "bias2": "bias2", "var_X": "var_X", "var_X_noise": "var_X_noise",
-             "gcv": "Eg", "kappa_hat": "kappa", "df1_hat": "df1"}
+    pairs = {key: key for key in SIM_KEYS if key != "kappa"}
+    pairs.update(gcv="Eg", kappa_hat="kappa")
     rows = []
     out(f"{'key':<12} {'theory':>12} {'simulation':>12} {'s.e.':>10} {'z':>7}  allowance {allowance:.0%}")
     for key, tkey in pairs.items():
         t = np.atleast_1d(np.asarray(th[tkey], dtype=float))
         m, se = (np.atleast_1d(v) for v in sim[key])
         for i in range(t.size):
-            diff = m[i] - t[i]
+            diff = 0.0 if m[i] == t[i] else m[i] - t[i]  # oo == oo (S at lam = 0, q > 1)
             z = diff / se[i] if se[i] > 0 else (0.0 if diff == 0 else float(np.copysign(np.inf, diff)))
-            ok = abs(m[i] - t[i]) <= 4 * se[i] + allowance * abs(t[i]) + 1e-12
+            ok = diff == 0 or abs(diff) <= 4 * se[i] + allowance * abs(t[i]) + 1e-12
             rows.append({"key": key, "theory": t[i], "simulation": m[i], "se": se[i], "z": z, "ok": bool(ok)})
             out(f"{key:<12} {t[i]:>12.5g} {m[i]:>12.5g} {se[i]:>10.2g} {z:>7.2f}  {'ok' if ok else 'MISMATCH'}")
     return rows

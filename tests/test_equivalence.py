@@ -56,7 +56,7 @@ def test_no_failures_over_the_parameter_range():
     q = np.logspace(-3, 3, 13)
     L, Q = np.meshgrid(lam, q)
     for alpha in (1.01, 1.5, 3.0, 5.0):
-        for n in (10, 1000, 100000):
+        for n in (10, 1000, 10**6):  # the range: n up to 10^6 (about 3 s per alpha)
             pop = freeprob.PowerLaw(alpha, n)
             kappa = freeprob.deterministic_equivalent(pop, ratio=1).solve(L, Q)
             assert np.all(np.isfinite(kappa)) and np.all(kappa >= L)
@@ -94,6 +94,59 @@ def test_agrees_with_free_multiplication_by_subordination():
             assert np.allclose(direct, pop.df1_numeric(kappa), rtol=1e-9, atol=0)
 
 
+GENERAL_NOISE = {
+    "wishart-product": freeprob.WishartProduct([2, 3]),
+    "atomic": freeprob.Discrete([0.5, 1.5]),
+    "composition": freeprob.free_mul(freeprob.MarchenkoPastur(0.5), freeprob.Discrete([0.5, 1.5])),
+    "shifted-semicircle": freeprob.Semicircle(1, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERAL_NOISE))
+def test_general_noise_law_agrees_with_subordination(name):
+    # route 1: kappa from the explicit map lam(kappa) = kappa/S_W(df1(kappa));
+    # route 2: df1 of the free product Sigma boxtimes W by subordination.
+    # [R3]: df1_{Sigma_hat}(lam) = df1_Sigma(kappa).  Both are float64 with
+    # well-conditioned inversions away from the threshold: 1e-9.
+    W = GENERAL_NOISE[name]
+    for pop in (freeprob.PowerLaw(1.5, 400), freeprob.Discrete([0, 1, 3])):
+        lam = np.logspace(-3, 2, 6)
+        kappa = freeprob.deterministic_equivalent(pop, W).solve(lam)
+        assert np.all(kappa >= lam / float(W.moments(1)[0]) * (1 - 1e-12))
+        direct = freeprob.free_mul(pop, W).df1_numeric(lam)
+        assert np.allclose(direct, pop.df1_numeric(kappa), rtol=1e-9, atol=1e-12), (name, pop)
+
+
+def test_general_noise_ridgeless_bottleneck():
+    # Sigma_hat = Sigma^1/2 W1 W2 Sigma^1/2 with rank W = 1/3 < rank Sigma:
+    # kappa_0 solves df1_Sigma(kappa_0) = 1/3 (the narrowest bottleneck, [R17])
+    pop = freeprob.PowerLaw(1.2, 2000)
+    k0 = freeprob.deterministic_equivalent(pop, freeprob.WishartProduct([2, 3])).solve([0.0, 1e-12])
+    assert pop.df1_numeric(k0[:1])[0] == pytest.approx(1 / 3, rel=1e-13)
+    # kappa(1e-12) - kappa_0 ~ 1e-12/lam'(kappa_0), lam' = O(1e-3) here
+    assert k0[1] >= k0[0] and k0[1] == pytest.approx(k0[0], rel=1e-7)
+    # rank Sigma <= rank W: no threshold
+    assert freeprob.deterministic_equivalent(freeprob.Discrete([0, 0, 1]),
+                                             freeprob.WishartProduct([2, 3])).solve([0.0])[0] == 0.0
+
+
+@pytest.mark.montecarlo
+def test_monte_carlo_general_noise(rng):
+    # Sigma^1/2 Z1^T Z1/P1 ... Sigma^1/2 at N = 600 (P_l = N/c_l), one draw:
+    # df1_hat is a linear spectral statistic, O(1/N) fluctuation; tolerance 5/N
+    n = 600
+    pop = freeprob.PowerLaw(1.2, n)
+    sig = np.sqrt(pop.spectrum.numeric_atoms()[0])
+    z1 = rng.normal(size=(2 * n, n)) / np.sqrt(2 * n)   # ratio c1 = N/P1 = 1/2
+    z2 = rng.normal(size=(n // 3, n)) / np.sqrt(n // 3)  # ratio c2 = 3
+    w = (z1.T @ z1) @ (z2.T @ z2)
+    eig = np.real(np.linalg.eigvals(sig[:, None] * w * sig[None, :]))
+    lam = np.logspace(-3, 0, 5)
+    emp = np.array([np.mean(eig / (eig + l)) for l in lam])
+    kappa = freeprob.deterministic_equivalent(pop, freeprob.WishartProduct([0.5, 3])).solve(lam)
+    assert np.all(np.abs(emp - pop.df1_numeric(kappa)) < 5 / n)
+
+
 @pytest.mark.montecarlo
 def test_monte_carlo_degrees_of_freedom(rng):
     # df1 of the sample covariance at lam vs df1_Sigma(kappa): one draw at
@@ -115,6 +168,77 @@ def test_bad_input():
     with pytest.raises(ParameterError, match="ratio"):
         deq.solve(np.array([1.0]), ratio=0)
     with pytest.raises(ParameterError, match="noise"):
-        freeprob.deterministic_equivalent(freeprob.Identity(1), freeprob.Semicircle(1, 3)).solve(np.array([1.0]))
+        # Semicircle(1, 0) has support [-2, 2]: not a covariance noise
+        freeprob.deterministic_equivalent(freeprob.Identity(1), freeprob.Semicircle(1, 0)).solve(np.array([1.0]))
+    with pytest.raises(ParameterError, match="noise"):
+        freeprob.deterministic_equivalent(freeprob.Identity(1), freeprob.WishartProduct([C.q, 2])).solve([1.0])
+    with pytest.raises(ParameterError, match="ratio"):
+        freeprob.deterministic_equivalent(freeprob.Identity(1), freeprob.WishartProduct([2, 3])).solve([1.0], 2.0)
     with pytest.raises(ParameterError, match="population"):
         freeprob.deterministic_equivalent("identity")
+
+
+def test_two_point_trace_identities():
+    # route 2 for the "derivative" form: d/d lam of the one-point equivalent
+    # tr_N[B Sigma_hat (Sigma_hat + lam)^-1] ~ <b x/(x + kappa)> with
+    # d kappa/d lam = 1/(1 - gamma) [R4]; and "trace" at A = Sigma is
+    # gamma/(1 - gamma) [R5].  Both sides are sympy expressions, compared at
+    # three points to 1e-12 (sympy's simplify is too slow on the radicals).
+    x, k, q = C.x, C.kappa, C.q
+    for pop in (freeprob.Identity(2), freeprob.MarchenkoPastur(sp.Rational(1, 3)), freeprob.Discrete([1, 4])):
+        deq = freeprob.deterministic_equivalent(pop, ratio=q)
+        gamma = q * pop.df2(k)
+        one_point = pop.df1(k)  # b = 1
+        lhs = deq.two_point_trace("derivative")
+        assert _num_zero(lhs + sp.diff(one_point, k) / (1 - gamma))
+        assert _num_zero(deq.two_point_trace("trace", a=x) - gamma / (1 - gamma))
+    steps = freeprob.deterministic_equivalent(freeprob.Identity(1)).two_point_equivalents()
+    assert len(steps) == 3 and all(s.reference == "[R5]" for s in steps)
+    with pytest.raises(ParameterError, match="kind"):
+        freeprob.deterministic_equivalent(freeprob.Identity(1)).two_point_trace("cross")
+    with pytest.raises(ParameterError, match="a, b"):
+        freeprob.deterministic_equivalent(freeprob.Identity(1)).two_point_trace("trace", a=sp.sqrt(x))
+
+
+def _num_zero(expr):
+    # numeric spot check at rational points (q < 1 keeps 1 - gamma > 0)
+    from freeprob._compile import compile_expr
+
+    f = compile_expr(expr, (C.kappa, C.q), dtype=complex)
+    vals = f(np.array([0.1, 1.0, 7.0]), np.array([0.3, 0.5, 0.9]))
+    return np.allclose(np.asarray(vals, dtype=complex), 0, atol=1e-12)
+
+
+@pytest.mark.montecarlo
+@pytest.mark.parametrize("kind,a,b", [("sandwich", "x", "1"), ("sandwich", "1", "x"), ("trace", "x**2", "1"),
+                                      ("derivative", "1", "x")])
+def test_two_point_monte_carlo(kind, a, b, rng):
+    # N = 400, P = 300, 8 draws of Sigma_hat = Sigma^1/2 Z^T Z Sigma^1/2 / P:
+    # tolerance 4 standard errors of the draw mean + 3% finite-size allowance
+    # (second-order equivalents carry O(1/N) corrections, pitfall P10)
+    n, p, lam = 400, 300, 0.05
+    vals = np.repeat([0.5, 1.0, 3.0], [n // 4, n // 2, n - n // 4 - n // 2]).astype(float)
+    pop = freeprob.Discrete([0.5, 1.0, 3.0], [0.25, 0.5, 0.25])
+    x = C.x
+    fa, fb = (sp.lambdify(x, sp.sympify(e, locals={"x": x})) for e in (a, b))
+    A, B = (np.diag(np.broadcast_to(f(vals), vals.shape).astype(float)) for f in (fa, fb))
+    est = []
+    for _ in range(8):
+        z = rng.normal(size=(p, n)) * np.sqrt(vals)
+        sh = z.T @ z / p
+        r = np.linalg.inv(sh + lam * np.eye(n))
+        if kind == "sandwich":
+            est.append(np.trace(B @ (lam**2 * r @ A @ r)) / n)
+        elif kind == "trace":
+            est.append(np.trace(sh @ r @ A @ r) / p)
+        else:
+            est.append(np.trace(B @ sh @ r @ r) / n)
+    deq = freeprob.deterministic_equivalent(pop, ratio=n / p)
+    kappa = deq.solve([lam])
+    from freeprob._compile import compile_expr
+
+    theory = compile_expr(deq.two_point_trace(kind, a=sp.sympify(a, locals={"x": x}),
+                                              b=sp.sympify(b, locals={"x": x})), (C.kappa, C.q))(kappa, n / p)
+    theory = float(np.asarray(theory)[0])
+    m, se = np.mean(est), np.std(est, ddof=1) / np.sqrt(len(est))
+    assert abs(m - theory) <= 4 * se + 0.03 * abs(theory), (m, se, theory)

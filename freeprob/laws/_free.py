@@ -501,6 +501,12 @@ class WishartProduct(_Convolved):
     def _numeric_radius(self):
         return float(self.scale) * float(np.prod([(1 + np.sqrt(float(c))) ** 2 for c in self.ratios]))
 
+    def _atoms_closed(self):
+        # rank of a product of free projections' ranges: min(1, 1/c_l) (the
+        # narrowest bottleneck, [R17]); the only atom is at 0
+        mass = 1 - sp.Min(1, *[1 / c for c in self.ratios])
+        return [(sp.Integer(0), mass)] if mass != 0 else []
+
 
 # ---------------------------------------------------------------- construction
 def _check_law(name, law):
