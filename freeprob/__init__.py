@@ -18,6 +18,7 @@ from .equivalence import deterministic_equivalent as deterministic_equivalent
 from .latex import latex as latex
 from .ridge import LinearRidge as LinearRidge
 from .ridge import SourceTarget as SourceTarget
+from .features import RandomFeatureRidge as RandomFeatureRidge
 from .simulate import compare as compare
 from .simulate import gcv as gcv
 from .simulate import simulate as simulate
@@ -37,6 +38,7 @@ __all__ = [
     "clear_caches",
     "deterministic_equivalent",
     "LinearRidge",
+    "RandomFeatureRidge",
     "SourceTarget",
     "gcv",
     "simulate",

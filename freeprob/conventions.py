@@ -43,6 +43,7 @@ import sympy as sp
 
 __all__ = [
     "z", "w", "t", "u", "x", "lam", "df", "kappa", "q",
+    "kappa1", "kappa2", "kappa_F", "phi", "sigma2", "sigma_xi2", "width_ratio",
     "symbol", "CONVENTIONS", "LATEX_NAMES",
     "ml_stieltjes_from_stieltjes", "stieltjes_from_ml_stieltjes",
     "t_from_stieltjes", "stieltjes_from_t",
@@ -76,6 +77,28 @@ kappa = sp.Symbol("kappa", positive=True)
 #: overparameterization ratio q = N/P [C1]
 q = sp.Symbol("q", positive=True)
 
+#: random features [C14], [R12]: data-averaged and fully averaged ridges
+kappa1 = sp.Symbol("kappa_1", positive=True)
+kappa2 = sp.Symbol("kappa_2", positive=True)
+#: the inverse of the N-normalized df1 of the feature covariance Sigma_F [R18]
+kappa_F = sp.Function("kappa_F")
+#: P/D for random-feature models (the paper's phi in [R15]; its code's q is D/P = 1/phi, P1)
+phi = sp.Symbol("phi", positive=True)
+#: label-noise variance sigma_epsilon^2 and feature-noise variance sigma_xi^2 per feature [C14]
+sigma2 = sp.Symbol("sigma2", nonnegative=True)
+sigma_xi2 = sp.Symbol("sigma_xi2", nonnegative=True)
+
+
+def width_ratio(layer: int) -> sp.Symbol:
+    """``psi_l = N_l/D``, the width of layer ``l`` over the input dimension
+    [C14], [R15] (``layer`` counts from 1).
+
+    >>> width_ratio(1)
+    psi_1
+    """
+    return sp.Symbol(f"psi_{int(layer)}", positive=True)
+
+
 #: LaTeX spellings of canonical names in the paper's notation (used by
 #: :mod:`freeprob.latex`)
 LATEX_NAMES = {
@@ -86,6 +109,10 @@ LATEX_NAMES = {
     "lam": r"\lambda",
     "kappa": r"\kappa",
     "sigma2": r"\sigma^2",
+    "kappa_1": r"\kappa_1",
+    "kappa_2": r"\kappa_2",
+    "kappa_F": r"\kappa_F",
+    "sigma_xi2": r"\sigma_\xi^2",
 }
 
 _FACTORY: dict[str, sp.Symbol] = {}
@@ -126,6 +153,7 @@ CONVENTIONS = {
     "s_voiculescu": "S(t) = (1 + t)/t chi(t), chi = psi^{-1}  [C9]",
     "s_df": "S(df) = S_Voiculescu(-df)  (the paper's)  [C10]",
     "ratio": "q = N/P  [C1]",
+    "rf_ratios": "random features: phi = P/D, psi_l = N_l/D, df normalized by D  [C14], P1, P3",
 }
 
 

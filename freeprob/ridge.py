@@ -51,7 +51,7 @@ __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
 #: the keys of :meth:`LinearRidge.evaluate`, in order
 KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
 
-SIGMA2 = sp.Symbol("sigma2", nonnegative=True)
+SIGMA2 = C.sigma2  # label-noise variance, from the conventions module
 P_SYM = sp.Symbol("P", positive=True)
 
 # E_g and E_tr as compositions of the components [R7], [R8]: defined once,
@@ -75,18 +75,8 @@ class LinearRidge:
     """Linear ridge regression with a population law (see the module)."""
 
     def __init__(self, population, target=None, noise=0, samples=P_SYM, ridge=C.lam, dimension=None):
-        if not isinstance(population, SpectralLaw):
-            raise ParameterError("population", repr(population), "a freeprob spectral law")
-        if isinstance(population, (Discrete, PowerLaw)):
-            n = population.spectrum.size
-            if dimension is not None and sp.sympify(dimension) != n:
-                raise ParameterError("dimension", dimension, f"{n} (the number of atoms of the population)")
-            dimension = n
-        elif dimension is None:
-            raise ParameterError("dimension", None, "a positive integer or symbol",
-                                 f"{type(population).__name__} does not fix N")
         self.population = population
-        self.dimension = positive_integer("dimension", dimension)
+        self.dimension = _population_dimension(population, dimension)
         self.samples = positive_integer("samples", samples)
         self.noise = nonnegative("noise", noise)
         self.ridge = nonnegative("ridge", ridge)
@@ -206,9 +196,9 @@ class LinearRidge:
         bad = set(overrides) - {"ridge", "samples", "noise"}
         if bad:
             raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of ridge, samples, noise")
-        lam = np.asarray(overrides.get("ridge", self._num("ridge", self.ridge)), dtype=float)
-        p = np.asarray(overrides.get("samples", self._num("samples", self.samples)), dtype=float)
-        s2 = np.asarray(overrides.get("noise", self._num("noise", self.noise)), dtype=float)
+        lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
+        p = np.asarray(self._value(overrides, "samples"), dtype=float)
+        s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
         n = float(self._num("dimension", self.dimension))
         if np.any(~np.isfinite(lam)) or np.any(lam < 0):
             raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
@@ -243,9 +233,9 @@ class LinearRidge:
         from .errors import ConvergenceError
 
         flt = self.evaluate(**overrides)
-        lam = np.asarray(overrides.get("ridge", self._num("ridge", self.ridge)), dtype=float)
-        p = np.asarray(overrides.get("samples", self._num("samples", self.samples)), dtype=float)
-        s2 = np.asarray(overrides.get("noise", self._num("noise", self.noise)), dtype=float)
+        lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
+        p = np.asarray(self._value(overrides, "samples"), dtype=float)
+        s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
         lam, p, s2 = np.broadcast_arrays(lam, p, s2)
         n = float(self._num("dimension", self.dimension))
         exprs = self.quantities()
@@ -283,10 +273,29 @@ class LinearRidge:
                     out["Eg"][idx], sv, S, dps=dps + 10)[()] if mpmath.isfinite(S) else mpmath.mpf(0)
         return out
 
+    def _value(self, overrides, name):
+        """An override if given, else the constructor's (numeric) value."""
+        return overrides[name] if name in overrides else self._num(name, getattr(self, name))
+
     def _num(self, name, value):
         if not sp.sympify(value).is_number:
             raise ParameterError(name, value, "a number", f"pass {name}=... to evaluate()")
         return float(value)
+
+
+def _population_dimension(population, dimension):
+    """The population dimension: fixed by atomic laws, else required."""
+    if not isinstance(population, SpectralLaw):
+        raise ParameterError("population", repr(population), "a freeprob spectral law")
+    if isinstance(population, (Discrete, PowerLaw)):
+        n = population.spectrum.size
+        if dimension is not None and sp.sympify(dimension) != n:
+            raise ParameterError("dimension", dimension, f"{n} (the number of atoms of the population)")
+        dimension = n
+    elif dimension is None:
+        raise ParameterError("dimension", None, "a positive integer or symbol",
+                             f"{type(population).__name__} does not fix the dimension")
+    return positive_integer("dimension", dimension)
 
 
 def _target_weights(population, target, n):

@@ -1,0 +1,228 @@
+r"""Monte Carlo of random-feature ridge regression with crossed seeds (private).
+
+The design of pitfall P11: ``n_x`` data draws (``X``, label noise, training
+feature noise) crossed with ``n_f`` feature draws (``F``); every cell fits the
+whole ridge sweep from one eigendecomposition.  The label noise is averaged
+exactly (the estimator is linear in ``y``), so a cell holds the
+effective weights ``w_ij = F_j E_eps v_hat`` and the exact noise terms.
+
+Components [C15] by the unbiased two-way random-effects (ANOVA) estimators,
+with ``Sigma``-norm squares ``||.||^2 = sum_k eta_k (.)_k^2``:
+
+.. math::
+    \mathrm{Var}_{XF} = MS_{AB},\quad \mathrm{Var}_X = \frac{MS_A - MS_{AB}}{n_f},\quad
+    \mathrm{Var}_F = \frac{MS_B - MS_{AB}}{n_x},\quad
+    \mathrm{Bias}^2 = \|\bar w - \bar w^*\|^2 - \frac{\mathrm{Var}_X}{n_x} - \frac{\mathrm{Var}_F}{n_f}
+    - \frac{\mathrm{Var}_{XF}}{n_x n_f},
+
+(``E MS_AB = Var_XF``, ``E MS_A = Var_XF + n_f Var_X``, ``E MS_B = Var_XF + n_x
+Var_F``).  For the noise, ``Var_Xeps = sigma^2 E_X ||E_F A_{XF}||^2`` with
+``w_hat = ... + A_{XF} eps``; ``||E_F A||^2`` is estimated without bias by the
+U-statistic ``(||sum_j A_j||^2 - sum_j ||A_j||^2)/(n_f (n_f - 1))``, and
+``Var_XFeps`` is the rest of the noise.  With feature noise the test term
+``sigma_xi^2 ||v_hat||^2`` is added to ``E_g`` (pitfall P6).  Standard errors
+are the row-plus-column jackknife for crossed designs (delete one ``X`` draw,
+then one ``F`` draw; the sum of the two variances is conservative, Owen 2007).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ParameterError
+
+RF_SIM_KEYS = ("kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg", "Etr", "gcv")
+
+
+def _draw_f(d, widths, layer_variance, sigma_f, seed):
+    rng = np.random.default_rng(seed)
+    f = None
+    prev = d
+    for n_l in widths:
+        var = 1.0 / d if layer_variance == "input" else 1.0 / prev
+        layer = rng.normal(scale=np.sqrt(var), size=(prev, n_l))
+        f = layer if f is None else f @ layer
+        prev = n_l
+    if sigma_f is not None:
+        f = f * np.sqrt(sigma_f)[None, :]  # F = G Sigma_F^1/2 / sqrt(D)
+    return f
+
+
+def _row_task(args):
+    """All cells of one data draw ``X_i`` (every ``F_j``)."""
+    (sigma, wbar, p, lam, s2, sx, d, widths, layer_variance, sigma_f, x_seed, f_seeds, activation) = args
+    rng = np.random.default_rng(x_seed)
+    x = rng.normal(size=(p, d)) * np.sqrt(sigma)
+    eps = rng.normal(size=p) * np.sqrt(s2)
+    n_last = widths[-1]
+    y_sig = x @ wbar
+    nl = lam.size
+    cells = {k: [] for k in ("w", "noise", "Etr", "gcv", "kappa1", "test_xi")}
+    # cell vectors [w; sqrt(sx) v] with weights [Sigma; 1]: the test feature
+    # noise xi enters the prediction as v^T xi, so its variance sx ||v||^2 is
+    # a Euclidean block of the same quadratic form (pitfall P6)
+    weights = np.concatenate([sigma, np.ones(n_last)])
+    a_sum = np.zeros((nl, d + n_last, p))
+    a_norms = np.zeros(nl)
+    for f_seed in f_seeds:
+        f = _draw_f(d, widths, layer_variance, sigma_f, f_seed)
+        # training feature noise drawn with the F seed (see the module)
+        xi = np.random.default_rng(f_seed.spawn(1)[0]).normal(size=(p, n_last)) * np.sqrt(sx)
+        pre = x @ f
+        z = (activation.apply(pre) if activation is not None else pre) + xi
+        u, s, vt = _thin(z / np.sqrt(p))
+        from .simulate import _gcv_from_svd
+
+        s2v = s * s
+        with np.errstate(divide="ignore", invalid="ignore"):
+            filt = np.where(s2v[None, :] + lam[:, None] > 0, s[None, :] / (s2v[None, :] + lam[:, None]), 0.0)
+        filt = np.where(np.isfinite(filt), filt, 0.0)  # minimum norm at lam = 0
+        c = u.T @ y_sig / np.sqrt(p)
+        v_sig = (filt * c[None, :]) @ vt  # (nl, N)
+        fv = f @ vt.T  # (D, m): F v_i
+        sig_half = np.sqrt(sigma)[:, None]
+        col = np.sum((sig_half * fv) ** 2, axis=0)  # ||Sigma^1/2 F v_i||^2
+        if activation is None:
+            w = np.concatenate([v_sig @ f.T, np.sqrt(sx) * v_sig], axis=1)
+            cells["w"].append(w)
+            cells["noise"].append(s2 * (np.sum(filt**2 * col[None, :], axis=1) + sx * np.sum(filt**2, axis=1)) / p)
+            fv_ext = np.concatenate([fv, np.sqrt(sx) * vt.T], axis=0)
+            for il in range(nl):
+                a = (fv_ext * filt[il][None, :]) @ u.T / np.sqrt(p)  # [A_{XF}; sqrt(sx) B]: (D + N) x P
+                a_sum[il] += a
+                a_norms[il] += np.sum(weights[:, None] * a * a)
+        else:
+            # test feature noise: sigma_xi^2 E_eps ||v_hat||^2 (pitfall P6)
+            cells["test_xi"].append(sx * (np.sum(v_sig**2, axis=1) + s2 * np.sum(filt**2, axis=1) / p))
+            kern, cross = activation.kernels(f, sigma, wbar)
+            vk = vt @ kern @ vt.T  # K in the right-singular basis
+            err = (np.einsum("li,ij,lj->l", v_sig, kern, v_sig) - 2 * v_sig @ cross + wbar @ (sigma * wbar))
+            cells["w"].append(err)
+            cells["noise"].append(s2 * np.einsum("li,ij,lj->l", filt, vk, filt) / p)
+        resid_sig = y_sig - (z @ v_sig.T).T  # (nl, P)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shrink = np.where(s2v[None, :] > 0, lam[:, None] / (s2v[None, :] + lam[:, None]), 1.0)
+        shrink = np.where(np.isfinite(shrink), shrink, 0.0)
+        tr_res = (np.sum(shrink**2, axis=1) + (p - s.size)) / p  # Tr (I - H)^2 / P
+        cells["Etr"].append(np.mean(resid_sig**2, axis=1) + s2 * tr_res)
+        g = _gcv_from_svd(u, s, y_sig + eps, lam)
+        cells["gcv"].append(g["gcv"] - s2)
+        cells["kappa1"].append(g["kappa_hat"])
+    out = {k: np.array(v) for k, v in cells.items() if v}
+    nf = len(f_seeds)
+    if activation is None:
+        # unbiased ||E_F A||^2_Sigma for this X (U-statistic over F draws)
+        tot = np.array([np.sum(weights[:, None] * a_sum[il] ** 2) for il in range(nl)])
+        out["aa"] = s2 * (tot - a_norms) / (nf * (nf - 1))
+    return out
+
+
+def _thin(a):
+    """Thin SVD ``a = U diag(s) V^T`` through the smaller Gram matrix; singular
+    values below ``1e-12 s_max`` are set to 0 (minimum-norm solution)."""
+    p, n = a.shape
+    if p >= n:
+        ev, v = np.linalg.eigh(a.T @ a)
+        ev, v = ev[::-1].clip(min=0), v[:, ::-1]
+        s = np.sqrt(ev)
+        keep = s > 1e-12 * s[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(keep[None, :], (a @ v) / np.where(keep, s, 1.0)[None, :], 0.0)
+        return u, np.where(keep, s, 0.0), v.T
+    ev, u = np.linalg.eigh(a @ a.T)
+    ev, u = ev[::-1].clip(min=0), u[:, ::-1]
+    s = np.sqrt(ev)
+    keep = s > 1e-12 * s[0]
+    vt = np.where(keep[:, None], (u.T @ a) / np.where(keep, s, 1.0)[:, None], 0.0)
+    return u, np.where(keep, s, 0.0), vt
+
+
+def _anova(w, sigma, wbar):
+    """Bias^2, Var_X, Var_F, Var_XF from cell weights ``w`` (n_x, n_f, n_lam, D)."""
+    nx, nf = w.shape[:2]
+    sq = (lambda a: np.sum(sigma * a * a, axis=-1)) if sigma is not None else None
+    grand = w.mean(axis=(0, 1))
+    rows = w.mean(axis=1)
+    cols = w.mean(axis=0)
+    ms_a = nf * np.sum(sq(rows - grand[None]), axis=0) / (nx - 1)
+    ms_b = nx * np.sum(sq(cols - grand[None]), axis=0) / (nf - 1)
+    inter = w - rows[:, None] - cols[None, :] + grand[None, None]
+    ms_ab = np.sum(sq(inter), axis=(0, 1)) / ((nx - 1) * (nf - 1))
+    var_x = (ms_a - ms_ab) / nf
+    var_f = (ms_b - ms_ab) / nx
+    var_xf = ms_ab
+    bias2 = sq(grand - wbar) - var_x / nx - var_f / nf - var_xf / (nx * nf)
+    return bias2, var_x, var_f, var_xf
+
+
+def _crossed_se(data, stat):
+    """Row-plus-column jackknife standard error of ``stat(data)`` where every
+    array in ``data`` has the crossed axes (n_x, n_f) first."""
+    nx, nf = next(iter(data.values())).shape[:2]
+    full = stat(data)
+    rows = [stat({k: np.delete(v, i, axis=0) for k, v in data.items()}) for i in range(nx)]
+    cols = [stat({k: np.delete(v, j, axis=1) for k, v in data.items()}) for j in range(nf)]
+    var = sum((n - 1) / n * np.sum((np.array(r) - np.mean(r, axis=0)) ** 2, axis=0)
+              for n, r in ((nx, rows), (nf, cols)))
+    return full, np.sqrt(var)
+
+
+def simulate_rf(model, seeds, rng, executor, ridge, activation=None):
+    from .simulate import _ridges
+
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        seeds = (int(seeds), int(seeds))
+    try:
+        nx, nf = (int(s) for s in seeds)
+    except (TypeError, ValueError):
+        raise ParameterError("seeds", seeds, "an integer >= 2 or a pair (n_x, n_f) of them") from None
+    if nx < 2 or nf < 2:
+        raise ParameterError("seeds", seeds, "an integer >= 2 or a pair (n_x, n_f) of them")
+    pop = model.population
+    d = int(model._num("dimension", model.dimension))
+    sigma = (pop.spectrum.numeric_atoms()[0].astype(float) if hasattr(pop, "spectrum")
+             else np.full(d, float(pop.moments(1)[0])))
+    if model._weights is None:
+        wbar = np.full(d, 1 / np.sqrt(d))  # isotropic: wbar^T A wbar = tr A exactly (see simulate)
+    else:
+        wbar = np.sqrt(model._weights[1])
+    p = int(model._num("samples", model.samples))
+    widths = tuple(int(model._num("widths", w)) for w in model.widths)
+    lam = _ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
+    s2 = float(model._num("noise", model.noise))
+    sx = float(model._num("feature_noise", model.feature_noise))
+    sigma_f = None
+    if model.feature_covariance is not None:
+        from .sampling import atomic_spectrum, sample_eigenvalues
+
+        fc = model.feature_covariance
+        sigma_f = (fc.spectrum.numeric_atoms()[0].astype(float) if hasattr(fc, "spectrum")
+                   else (atomic_spectrum(fc, widths[0]) if hasattr(fc, "atoms") and not fc._ac_intervals()
+                         else np.sort(sample_eigenvalues(fc, widths[0], rng))))
+    seq = rng.bit_generator.seed_seq
+    x_seeds = seq.spawn(nx)
+    f_seeds = seq.spawn(nf)
+    tasks = [(sigma, wbar, p, lam, s2, sx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, activation)
+             for xs in x_seeds]
+    rows = list(executor.map(_row_task, tasks)) if executor is not None else [_row_task(t) for t in tasks]
+    data = {k: np.array([r[k] for r in rows]) for k in rows[0]}  # (n_x, n_f, n_lam, ...)
+    out = {}
+    if activation is None:
+        parts = ("bias2", "var_X", "var_F", "var_XF")
+        weights = np.concatenate([sigma, np.ones(widths[-1])])
+        target = np.concatenate([wbar, np.zeros(widths[-1])])
+        for i, key in enumerate(parts):
+            out[key] = _crossed_se({"w": data["w"]}, lambda dd, i=i: _anova(dd["w"], weights, target)[i])
+        noise_total = {"n": data["noise"]}
+        vxn = data["aa"].mean(axis=0)
+        vxn_se = data["aa"].std(axis=0, ddof=1) / np.sqrt(nx)
+        out["var_X_noise"] = (vxn, vxn_se)
+        tot, tot_se = _crossed_se(noise_total, lambda dd: dd["n"].mean(axis=(0, 1)))
+        out["var_XF_noise"] = (tot - vxn, np.sqrt(tot_se**2 + vxn_se**2))
+        eg = np.sum(weights * (data["w"] - target) ** 2, axis=-1) + data["noise"]
+    else:
+        eg = data["w"] + data["noise"] + data["test_xi"]
+    out["Eg"] = _crossed_se({"e": eg}, lambda dd: dd["e"].mean(axis=(0, 1)))
+    for key in ("Etr", "gcv", "kappa1"):
+        out[key] = _crossed_se({key: data[key]}, lambda dd, key=key: dd[key].mean(axis=(0, 1)))
+    return {k: out[k] for k in RF_SIM_KEYS if k in out}

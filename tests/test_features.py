@@ -1,0 +1,218 @@
+"""Random-feature ridge regression [R12]-[R19]: derived equations, closed
+forms, limits, conventions and Monte Carlo with crossed seeds."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.features import RF_KEYS
+
+
+def test_keys_and_derivation_steps():
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=100, samples=50, ridge=1e-2)
+    out = m.evaluate()
+    assert tuple(out) == RF_KEYS
+    steps = m.steps()
+    assert [s.reference for s in steps[:2]] == ["[R1]", "[R12]"]
+    # the S-transform of F F^T is derived from the free product of the layers
+    psi = C.width_ratio(1)
+    assert sp.simplify(m.s_features(C.df) - 1 / (psi - C.df)) == 0
+    deep = freeprob.RandomFeatureRidge(freeprob.Identity(1), widths=[30, 20], samples=10, dimension=40)
+    psi2 = C.width_ratio(2)
+    assert sp.simplify(deep.s_features(C.df) - 1 / ((psi - C.df) * (psi2 - C.df))) == 0  # [R17]
+    fan = freeprob.RandomFeatureRidge(freeprob.Identity(1), widths=[30, 20], samples=10, dimension=40,
+                                      layer_variance="fan_in")
+    # layer 2 variance 1/N_1: (N_2/D - df) -> (N_2/D - df) D/N_1 [R17]
+    assert sp.simplify(fan.s_features(C.df) - psi / ((psi - C.df) * (psi2 - C.df))) == 0
+    aniso = freeprob.RandomFeatureRidge(freeprob.Identity(1), widths=30, samples=10, dimension=40,
+                                        feature_covariance=freeprob.PowerLaw(0.5, 30))
+    u = C.df
+    assert sp.simplify(aniso.s_features(u) - 1 / (u * C.kappa_F(u / psi))) == 0  # [R18]
+
+
+def test_rho_and_gamma1_match_the_paper_forms():
+    # rho and gamma_1 are derived as derivatives of the explicit map; the
+    # paper writes them through s_F [R13]: rho = [1 + (df1 - df2)/df1 s_F]^-1,
+    # gamma_1 = (df1 - (df1 - df2) rho)/phi, s_F = sum_l df1/(psi_l - df1)
+    m = freeprob.RandomFeatureRidge(freeprob.Discrete([0.5, 1, 3]), widths=[2, 5], samples=7)
+    qs = m.quantities()
+    df1, df2 = qs["df1"], qs["df2"]
+    s_f = sum(df1 / (p - df1) for p in m.psis)
+    rho_paper = 1 / (1 + (df1 - df2) / df1 * s_f)
+    g1_paper = (df1 - (df1 - df2) * rho_paper) / C.phi
+    from freeprob._compile import compile_expr
+
+    args = (C.kappa2, C.phi, *m.psis, C.sigma2, C.sigma_xi2)
+    pts = [np.array([0.05, 0.7, 4.0]), np.array([0.5, 2.0, 3.0]), np.array([1.5, 0.9, 2.0]),
+           np.array([2.5, 1.2, 0.7]), np.zeros(3), np.zeros(3)]
+    for ours, paper in ((qs["rho"], rho_paper), (qs["gamma1"], g1_paper)):
+        a = compile_expr(ours, args)(*pts)
+        b = compile_expr(paper, args)(*pts)
+        assert np.allclose(a, b, rtol=1e-12, atol=0)
+    # Appendix A.4: kappa2 tf1 - rho kappa2 tf2 = rho kappa2^2 (-tf1') + (1 - rho) kappa2 tf1
+    k = C.kappa2
+    tf1p = (df1 - df2) / k
+    lhs = k * df1 - qs["rho"] * k * df2
+    rhs = qs["rho"] * k**2 * tf1p + (1 - qs["rho"]) * k * df1
+    assert np.allclose(compile_expr(lhs - rhs, args)(*pts), 0, atol=1e-13)
+
+
+def test_isotropic_ridgeless_closed_forms():
+    n_sym = sp.Symbol("N", positive=True)
+    m = freeprob.RandomFeatureRidge(freeprob.Identity(1), widths=n_sym, dimension=sp.Symbol("D", positive=True))
+    cf = m.isotropic_ridgeless_closed_forms()
+    phi, psi, s2 = C.phi, C.width_ratio(1), C.sigma2
+    # [R15] as stated there (m = min(N, P)/D, kappa_2 = (1 - m)/m)
+    assert sp.simplify(cf["signal_width_limited"] - (1 - psi) * phi / (phi - psi)) == 0
+    assert sp.simplify(cf["noise_width_limited"] - s2 * psi / (phi - psi)) == 0
+    assert sp.simplify(cf["signal_data_limited"] - (1 - phi) * psi / (psi - phi)) == 0
+    assert sp.simplify(cf["noise_data_limited"]
+                       - s2 * phi * (1 + psi - 2 * phi) / ((1 - phi) * (psi - phi))) == 0
+    assert sp.simplify(cf["kappa2_width_limited"] - (1 - psi) / psi) == 0
+    # the numeric solver at lam = 0 against the same closed forms, both sides
+    num = freeprob.RandomFeatureRidge(freeprob.Identity(1), widths=200, samples=100, ridge=0.0, dimension=400,
+                                      noise=0.5)
+    for n, p in ((120, 300), (300, 120), (50, 100), (100, 50)):
+        out = num.evaluate(widths=n, samples=p)
+        mm = min(n, p) / 400
+        ph, ps = p / 400, n / 400
+        noise = 0.5 * (ps / (ph - ps) if n < p else ph * (1 + ps - 2 * ph) / ((1 - ph) * (ps - ph)))
+        # float64 solve of the bottleneck: 1e-11
+        assert float(out["kappa2"]) == pytest.approx((1 - mm) / mm, rel=1e-11)
+        assert float(out["Eg"]) == pytest.approx((1 - mm) * max(n, p) / abs(n - p) + noise, rel=1e-10)
+    # P = infinity, lam -> 0, ||wbar|| = 1: E_g = 1 - N/D (projection) [R13]
+    big = num.evaluate(widths=100, samples=10**12, noise=0.0)
+    assert float(big["Eg"]) == pytest.approx(1 - 100 / 400, rel=1e-9)
+
+
+def test_duality_n_p_for_an_input_isotropic_target():
+    # [R15]: ridgeless, noiseless, target isotropic in input space (constant
+    # coefficients): E_g(N, P) = E_g(P, N) for any Sigma; broken by a
+    # generic anisotropic target
+    pop = freeprob.PowerLaw(1.3, 500)
+    m = freeprob.RandomFeatureRidge(pop, widths=100, samples=100, ridge=0.0)
+    for n, p in ((120, 300), (80, 400), (450, 200)):
+        a = float(m.evaluate(widths=n, samples=p)["Eg"])
+        b = float(m.evaluate(widths=p, samples=n)["Eg"])
+        assert a == pytest.approx(b, rel=1e-9)
+    src = freeprob.RandomFeatureRidge(pop, widths=100, samples=100, ridge=0.0, target=freeprob.SourceTarget(0.3))
+    a = float(src.evaluate(widths=120, samples=300)["Eg"])
+    b = float(src.evaluate(widths=300, samples=120)["Eg"])
+    assert abs(a - b) > 1e-3 * a
+
+
+def test_linear_ridge_is_the_infinite_width_limit():
+    # N -> oo with the effective ridge lam D/N (P2: S_F(0) = D/N): kappa_2 and
+    # every error tend to LinearRidge at ridge lam (q = D/P) with O(D/N)
+    # corrections; psi = 1e9 leaves ~1e-8
+    pop = freeprob.PowerLaw(1.5, 300)
+    lin = freeprob.LinearRidge(pop, target=freeprob.SourceTarget(0.6), noise=0.2, samples=150)
+    rf = freeprob.RandomFeatureRidge(pop, widths=300 * 10**9, samples=150, target=freeprob.SourceTarget(0.6),
+                                     noise=0.2)
+    lam = np.array([0.0, 1e-3, 0.1])
+    a = lin.evaluate(ridge=lam)
+    b = rf.evaluate(ridge=lam * 1e9)
+    assert np.allclose(b["kappa2"], a["kappa"], rtol=1e-7)
+    for key in ("bias2", "var_X", "var_X_noise", "Eg", "Etr"):
+        assert np.allclose(b[key], a[key], rtol=1e-6, atol=1e-12), key
+    assert np.all(np.abs(b["var_F"]) < 1e-7) and np.all(np.abs(b["rho"] - 1) < 1e-7)
+
+
+def test_fan_in_is_a_rescaled_ridge():
+    # [R17]: entry variances 1/N_{l-1} = rescaling lam -> lam prod_{l<L} N_l/D
+    pop = freeprob.PowerLaw(1.4, 300)
+    a = freeprob.RandomFeatureRidge(pop, widths=[250, 200, 150], samples=120, layer_variance="fan_in")
+    b = freeprob.RandomFeatureRidge(pop, widths=[250, 200, 150], samples=120)
+    lam = np.array([0.0, 1e-3, 0.2])
+    ea, eb = a.evaluate(ridge=lam), b.evaluate(ridge=lam * (250 / 300) * (200 / 300))
+    for key in ("kappa2", "Eg", "bias2", "var_F", "Etr"):
+        assert np.allclose(ea[key], eb[key], rtol=1e-10, atol=1e-15), key
+    # the narrowest layer sets the ridgeless resolution: df1(kappa_2) = 120/300 (P)
+    assert pop.df1_numeric(ea["kappa2"][:1])[0] == pytest.approx(120 / 300, rel=1e-12)
+    c = freeprob.RandomFeatureRidge(pop, widths=[250, 90, 150], samples=120, ridge=0.0)
+    assert pop.df1_numeric(np.atleast_1d(c.evaluate()["kappa2"]))[0] == pytest.approx(90 / 300, rel=1e-12)
+
+
+def test_isotropic_feature_covariance_reduces_to_white():
+    # alpha_F = 0: Sigma_F = I, so the kappa_F route must equal the white one
+    pop = freeprob.PowerLaw(1.5, 300)
+    lam = np.array([0.0, 1e-3, 0.3])
+    for n, p in ((200, 150), (100, 150)):
+        white = freeprob.RandomFeatureRidge(pop, widths=n, samples=p, noise=0.1).evaluate(ridge=lam)
+        aniso = freeprob.RandomFeatureRidge(pop, widths=n, samples=p, noise=0.1,
+                                            feature_covariance=freeprob.Discrete(np.ones(n))).evaluate(ridge=lam)
+        for key in RF_KEYS:
+            # inner inversion of df1_{Sigma_F} at 1e-15 relative, amplified by
+            # the outer derivatives: 1e-9
+            assert np.allclose(aniso[key], white[key], rtol=1e-9, atol=1e-14), (key, n, p)
+
+
+def test_feature_noise_is_an_extra_ridge():
+    # [R19]: kappa_1 + sigma_xi^2 = kappa_2 (N/D - df1(kappa_2))
+    pop = freeprob.PowerLaw(1.5, 300)
+    m = freeprob.RandomFeatureRidge(pop, widths=200, samples=150, feature_noise=0.3)
+    out = m.evaluate(ridge=np.array([0.0, 1e-2, 1.0]))
+    lhs = out["kappa1"] + 0.3
+    rhs = out["kappa2"] * (200 / 300 - pop.df1_numeric(out["kappa2"]))
+    assert np.allclose(lhs, rhs, rtol=1e-12)
+    # ridgeless with feature noise: dfbar1 = P/D (the data bottleneck, N > P)
+    dfbar = pop.df1_numeric(out["kappa2"][:1]) + 0.3 / out["kappa2"][:1]
+    assert dfbar[0] == pytest.approx(150 / 300, rel=1e-12)
+
+
+def test_bad_input():
+    pop = freeprob.PowerLaw(1.5, 50)
+    with pytest.raises(ParameterError, match="widths"):
+        freeprob.RandomFeatureRidge(pop, widths=0)
+    with pytest.raises(ParameterError, match="widths"):
+        freeprob.RandomFeatureRidge(pop, widths=[10, 2.5])
+    with pytest.raises(ParameterError, match="samples"):
+        freeprob.RandomFeatureRidge(pop, widths=10, samples=-3)
+    with pytest.raises(ParameterError, match="feature_noise"):
+        freeprob.RandomFeatureRidge(pop, widths=10, feature_noise=-0.1)
+    with pytest.raises(ParameterError, match="feature_covariance"):
+        freeprob.RandomFeatureRidge(pop, widths=10, feature_covariance=freeprob.PowerLaw(1.0, 11))
+    with pytest.raises(ParameterError, match="feature_covariance"):
+        freeprob.RandomFeatureRidge(pop, widths=[10, 5], feature_covariance=freeprob.PowerLaw(1.0, 10))
+    with pytest.raises(ParameterError, match="layer_variance"):
+        freeprob.RandomFeatureRidge(pop, widths=10, layer_variance="xavier")
+    m = freeprob.RandomFeatureRidge(pop, widths=10, samples=20, ridge=0.1)
+    with pytest.raises(ParameterError, match="ridge"):
+        m.evaluate(ridge=-1.0)
+    with pytest.raises(ParameterError, match="widths"):
+        m.evaluate(widths=[10, 10])
+    with pytest.raises(ParameterError, match="samples"):
+        m.evaluate(samples=np.array([10.5]))
+
+
+VARIANTS = {
+    "isotropic": dict(population=freeprob.Identity(1), widths=200, dimension=300),
+    "powerlaw-source": dict(population=freeprob.PowerLaw(1.5, 300), widths=200, target=freeprob.SourceTarget(0.7)),
+    "deep": dict(population=freeprob.PowerLaw(1.5, 300), widths=[250, 200]),
+    "deep-fan-in": dict(population=freeprob.PowerLaw(1.5, 300), widths=[250, 200], layer_variance="fan_in"),
+    "anisotropic": dict(population=freeprob.PowerLaw(1.5, 300), widths=200,
+                        feature_covariance=freeprob.PowerLaw(0.7, 200)),
+    "feature-noise": dict(population=freeprob.PowerLaw(1.5, 300), widths=200, feature_noise=0.3),
+    "overparameterized": dict(population=freeprob.PowerLaw(1.5, 300), widths=400),
+}
+
+
+@pytest.mark.montecarlo
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_theory_vs_crossed_seed_monte_carlo(name, rng):
+    # D = 300, P = 150, a 12 x 12 grid of (X, F) draws.  Each component must
+    # lie within 4 standard errors (row-plus-column jackknife) plus the
+    # finite-size allowance of pitfall P10: 5% of the component and 1% of
+    # E_g (small components carry the same O(1/P) corrections as E_g itself).
+    # kappa_1-hat has an O(1/P) bias (P10), inside the 5%.
+    m = freeprob.RandomFeatureRidge(samples=150, noise=0.2, **VARIANTS[name])
+    ridge = [0.0, 1e-2, 0.3]
+    sim = freeprob.simulate(m, seeds=(12, 12), rng=rng, ridge=ridge)
+    assert set(sim) == {"kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg",
+                        "Etr", "gcv"}
+    rows = freeprob.compare(m, sim, ridge=ridge, allowance=0.05, floor=0.01, out=lambda s: None)
+    bad = [r for r in rows if not r["ok"]]
+    assert not bad, bad
