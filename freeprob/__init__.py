@@ -19,6 +19,8 @@ from .latex import latex as latex
 from .ridge import LinearRidge as LinearRidge
 from .ridge import SourceTarget as SourceTarget
 from .features import RandomFeatureRidge as RandomFeatureRidge
+from .nonlinear import NonlinearRandomFeatureRidge as NonlinearRandomFeatureRidge
+from .activations import activation as activation
 from .simulate import compare as compare
 from .simulate import gcv as gcv
 from .simulate import simulate as simulate
@@ -39,6 +41,8 @@ __all__ = [
     "deterministic_equivalent",
     "LinearRidge",
     "RandomFeatureRidge",
+    "NonlinearRandomFeatureRidge",
+    "activation",
     "SourceTarget",
     "gcv",
     "simulate",

@@ -57,6 +57,14 @@ class _FastPowPrinter(NumPyPrinter):
         return super()._print_Pow(expr, rational=rational)
 
 
+def _erf_real(u):
+    """Elementwise ``erf`` for real arrays (numpy has none; scipy is not a
+    dependency): ``math.erf``, correctly rounded to ~1 ulp."""
+    import math
+
+    return np.frompyfunc(math.erf, 1, 1)(np.asarray(u, dtype=float)).astype(float)
+
+
 def _sqrt_upper(u):
     """Principal square root with exact zeros of the imaginary part read as
     ``+0``.
@@ -100,7 +108,7 @@ class Compiled:
         elif self.dtype.kind == "c":
             modules = [{"sqrt": _sqrt_upper}, "numpy"]
         else:
-            modules = "numpy"
+            modules = [{"erf": _erf_real}, "numpy"]
         printer = None if backend == "mpmath" else _FastPowPrinter(
             {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
              "user_functions": {}})

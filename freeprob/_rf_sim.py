@@ -188,9 +188,14 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None):
         wbar = np.sqrt(model._weights[1])
     p = int(model._num("samples", model.samples))
     widths = tuple(int(model._num("widths", w)) for w in model.widths)
-    lam = _ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
     s2 = float(model._num("noise", model.noise))
-    sx = float(model._num("feature_noise", model.feature_noise))
+    if activation is None:
+        lam = _ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
+        sx = float(model._num("feature_noise", model.feature_noise))
+    else:
+        # real features phi(X F): the nominal ridge, no additive feature noise
+        lam = _ridges(model._num("ridge", model.nominal_ridge) if ridge is None else ridge)
+        sx = 0.0
     sigma_f = None
     if model.feature_covariance is not None:
         from .sampling import atomic_spectrum, sample_eigenvalues

@@ -216,3 +216,55 @@ def test_theory_vs_crossed_seed_monte_carlo(name, rng):
     rows = freeprob.compare(m, sim, ridge=ridge, allowance=0.05, floor=0.01, out=lambda s: None)
     bad = [r for r in rows if not r["ok"]]
     assert not bad, bad
+
+
+def test_gaussian_equivalence_coefficients_two_routes():
+    # exact sympy integrals vs 30-digit mpmath quadrature, and relu's known
+    # values mu_0 = sqrt(nu/(2 pi)), mu_1 = 1/2, mu_*^2 = nu (1/4 - 1/(2 pi))
+    relu = freeprob.activation("relu")
+    for nu in (sp.Rational(1, 3), sp.Integer(2)):
+        ex = relu.coefficients(nu, method="exact")
+        qu = relu.coefficients(nu, method="quad")
+        assert np.allclose([float(v) for v in ex], qu, rtol=1e-14)
+        assert float(ex[0]) == pytest.approx(float(sp.sqrt(nu / (2 * sp.pi))), rel=1e-15)
+        assert ex[1] == sp.Rational(1, 2)
+        assert float(ex[2]) ** 2 == pytest.approx(float(nu * (sp.Rational(1, 4) - 1 / (2 * sp.pi))), rel=1e-14)
+    # erf: mu_1 = E erf'(h) = (2/sqrt(pi))/sqrt(1 + 2 nu); E erf(h)^2 = (2/pi) asin(2nu/(1 + 2nu))
+    mu0, mu1, ms = freeprob.activation("erf").coefficients(0.5)
+    assert mu0 == pytest.approx(0, abs=1e-15)
+    assert mu1 == pytest.approx(2 / np.sqrt(np.pi) / np.sqrt(2), rel=1e-14)
+    assert ms**2 + 0.5 * mu1**2 == pytest.approx(2 / np.pi * np.arcsin(0.5), rel=1e-13)
+    # a user expression: a polynomial is integrated exactly (E h^3 = 0, E h^4 = 3 nu^2)
+    h = sp.Symbol("u", real=True)
+    c = freeprob.activation(h + h**3).coefficients(1)
+    assert c == (0, 4, sp.sqrt(6))  # mu_1 = E[1 + 3h^2] = 4; E(h + h^3)^2 - 16 = 1 + 6 + 15 - 16
+
+
+def test_nonlinear_bad_input():
+    pop = freeprob.Identity(1)
+    x, y = sp.symbols("x y", real=True)
+    with pytest.raises(ParameterError, match="activation"):
+        freeprob.NonlinearRandomFeatureRidge(pop, widths=10, dimension=20, activation=x * y)
+    with pytest.raises(ParameterError, match="activation"):
+        freeprob.NonlinearRandomFeatureRidge(pop, widths=10, dimension=20, activation="gelu")
+    with pytest.raises(ParameterError, match="activation"):  # even: no linear part
+        freeprob.NonlinearRandomFeatureRidge(pop, widths=10, dimension=20, activation=x**2)
+    with pytest.raises(ParameterError, match="widths"):
+        freeprob.NonlinearRandomFeatureRidge(pop, widths=[10, 5], dimension=20)
+
+
+@pytest.mark.montecarlo
+@pytest.mark.parametrize("act,width", [("relu", 200), ("erf", 400)])
+def test_nonlinear_features_monte_carlo(act, width, rng):
+    # real features phi(X F) with the exact test error (arc-cosine / arcsine
+    # kernels) against the Gaussian-equivalent theory; D = 300, P = 150,
+    # 12 x 12 draws, tolerance as for the linear variants.  Isotropic inputs:
+    # Gaussian equivalence with one preactivation variance needs the
+    # variances F_j^T Sigma F_j to concentrate (effective rank >> 1).
+    m = freeprob.NonlinearRandomFeatureRidge(freeprob.Identity(1), widths=width, samples=150, noise=0.2,
+                                             dimension=300, activation=act)
+    ridge = [0.0, 1e-2, 0.3]
+    sim = freeprob.simulate(m, seeds=(12, 12), rng=rng, ridge=ridge)
+    rows = freeprob.compare(m, sim, ridge=ridge, allowance=0.05, floor=0.01, out=lambda s: None)
+    bad = [r for r in rows if not r["ok"]]
+    assert not bad, bad
