@@ -26,7 +26,8 @@ import numpy as np
 import sympy as sp
 
 from . import conventions as C
-from ._solve import expand_upper, invert_increasing
+from ._cache import cached
+from ._solve import expand_upper, hermite, invert_increasing, polish
 from .errors import ParameterError
 
 _TINY = 1e-250
@@ -94,10 +95,15 @@ class _Maps:
                     for v in self.f(*self.args(k, idx))]
 
 
-def kappa_f(law, t):
+def kappa_f(law, t, *, rtol=1e-15):
     """``(kappa_F(t), kappa_F'(t))``: the inverse of ``df1`` of the feature
     covariance (``N``-normalized) and its slope ``-kappa_F/(df1_F - df2_F)``;
-    ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck)."""
+    ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
+
+    Many points at once: a cached table of ``df1_F`` on a log grid gives a
+    cubic Hermite start in ``(log t, log kappa)``, one Newton step polishes it
+    (:func:`~freeprob._solve.polish`), and points it does not certify go to
+    the bracketed :func:`~freeprob._solve.invert_increasing`."""
     t = np.asarray(t, dtype=float)
     rank = 1.0 - law._mass_at_zero()
     kf = np.zeros(t.size)
@@ -110,20 +116,49 @@ def kappa_f(law, t):
             d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
             return -d1, (d1 - d2) / k
 
-        hi = m1 / tt * (1 + 1e-12)  # df1_F(k) <= m1/k
-        kf[inside] = invert_increasing(fmap, -tt, np.full(tt.size, _TINY), hi, rtol=1e-15, ftol=4e-16 * tt,
-                                       what="kappa_F (df1_{Sigma_F}(kappa_F) = t)")
+        est = np.full(tt.size, np.nan)
+        table = _df1_table(law)
+        if table is not None and tt.size >= 16:
+            xs, ys, ms = table
+            lt = np.log(tt)
+            ok = (lt > xs[0]) & (lt < xs[-1])
+            est[ok] = np.exp(hermite(xs, ys, ms, lt[ok]))
+            sel = np.flatnonzero(ok)
+            if sel.size:
+                new, good = polish(lambda k, idx: fmap(k, sel[idx]), -tt[sel], est[sel], 0.0, rtol=rtol)
+                est[sel] = np.where(good, new, np.nan)
+        rest = np.flatnonzero(~np.isfinite(est))
+        if rest.size:
+            hi = m1 / tt[rest] * (1 + 1e-12)  # df1_F(k) <= m1/k
+            est[rest] = invert_increasing(lambda k, idx: fmap(k, rest[idx]), -tt[rest], np.full(rest.size, _TINY),
+                                          hi, rtol=rtol, ftol=4e-16 * tt[rest],
+                                          what="kappa_F (df1_{Sigma_F}(kappa_F) = t)")
+        kf[inside] = est
     with np.errstate(divide="ignore", invalid="ignore"):
         d1, d2 = law.df1_numeric(np.maximum(kf, _TINY)), law.df2_numeric(np.maximum(kf, _TINY))
         slope = np.where(kf > 0, -kf / (d1 - d2), -np.inf)
     return kf, slope
 
 
-def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
-    """``kappa_2`` at every point (see the module)."""
-    maps = _Maps(model, phi, psis, sx)
+@cached(maxsize=16)
+def _df1_table(law):
+    """``(log t, log kappa, d log kappa/d log t)`` on a log grid of ``kappa``
+    where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
+    m1 = float(sp.N(law.moments(1)[0]))
+    k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
+    d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
+    good = (d1 - d2 > 1e-10 * d1) & (d1 > 0)
+    k, d1, d2 = k[good], d1[good], d2[good]
+    if k.size < 4 or np.any(np.diff(d1) >= 0):
+        return None
+    xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (-d1 / (d1 - d2))[::-1]
+    return xs, ys, ms
+
+
+def _bottleneck(model, maps, phi, psis, sx, rtol):
+    """``kappa_min`` for each parameter combination (see the module)."""
     pop = model.population
-    n = lam.size
+    n = phi.size
     allidx = np.arange(n)
     rank_pop = 1.0 - pop._mass_at_zero()
     if model.feature_covariance is None:
@@ -131,8 +166,6 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
     else:
         rank_f = np.minimum(1.0, psis[0] * (1.0 - model.feature_covariance._mass_at_zero()))
     m1 = float(sp.N(pop.moments(1)[0]))
-
-    # t_1: df1(t_1) = rank(F F^T)/D where the population's rank exceeds it
     t1 = np.zeros(n)
     sel = np.flatnonzero(rank_pop > rank_f * (1 + 1e-14))
     if sel.size:
@@ -161,9 +194,38 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
 
     z1 = zero_of(1, "kappa_2 at kappa_1 = 0") if np.any(sx > 0) else t1
     z2 = zero_of(3, "kappa_2 at dfbar1 = P/D")
-    kmin = np.maximum(z1, z2)
+    return np.maximum(z1, z2)
+
+
+def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
+    """``kappa_2`` at every point (see the module).
+
+    ``kappa_min`` is computed once per distinct parameter combination
+    ``(phi, psi_l, sigma_xi^2)``.  Combinations shared by many ridges (a
+    ridge sweep) tabulate the explicit map ``lam(kappa_2)`` on a log grid of
+    ``kappa_2 - kappa_min`` (600 points, one fused pass with the exact slope),
+    start every point from the cubic Hermite interpolation in ``(log lam,
+    log(kappa_2 - kappa_min))`` and polish it with one certified Newton step;
+    the rest is bracketed by ``[kappa_min, hi]``."""
+    keys = np.column_stack([phi, *psis, sx])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    u_phi, u_psis, u_sx = uniq[:, 0], [uniq[:, 1 + i] for i in range(len(psis))], uniq[:, -1]
+    kmin = _bottleneck(model, _Maps(model, u_phi, u_psis, u_sx), u_phi, u_psis, u_sx, rtol)[inv]
+    maps = _Maps(model, phi, psis, sx)
     out = kmin.copy()
-    pos = np.flatnonzero(lam > 0)
+    est = np.full(lam.size, np.nan)
+    for g in range(uniq.shape[0]):
+        sel = np.flatnonzero((inv == g) & (lam > 0))
+        if sel.size < 32:
+            continue
+        est[sel] = _table_start(maps, lam[sel], sel, kmin[sel[0]])
+    cand = np.flatnonzero(np.isfinite(est))
+    if cand.size:
+        new, good = polish(lambda k, idx: maps(k, cand[idx])[5:7], lam[cand], est[cand], kmin[cand], rtol=rtol)
+        out[cand[good]] = new[good]
+        est[cand[~good]] = np.nan
+    pos = np.flatnonzero((lam > 0) & ~np.isfinite(est))
     if pos.size:
         def lmap(k, idx):
             v = maps(k, pos[idx])
@@ -173,6 +235,34 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
         hi = expand_upper(lmap, lam[pos], start, what="kappa_2")
         out[pos] = invert_increasing(lmap, lam[pos], kmin[pos], hi, rtol=rtol, what="kappa_2")
     return out
+
+
+def _table_start(maps, lam, sel, kmin):
+    """Hermite starts for the points ``sel`` sharing ``kappa_min`` (nan where
+    the table does not reach)."""
+    idx = np.full(600, sel[0])
+    one = np.array([sel[0]])
+    lmax, lmin = float(np.max(lam)), float(np.min(lam))
+    hi = float(expand_upper(lambda k, i: maps(k, one)[5:7], np.array([lmax]), np.array([max(kmin, _TINY) * 2 + lmax]))[0])
+    d_lo = (hi - kmin) * 1e-3
+    for _ in range(400):  # shrink until lam(kmin + d_lo) <= lmin
+        if maps(np.array([kmin + d_lo]), one)[5][0] <= lmin:
+            break
+        d_lo /= 8.0
+    else:
+        return np.full(lam.size, np.nan)
+    d = np.geomspace(d_lo, (hi - kmin) * 1.01, 600)
+    k = kmin + d
+    vals = maps(k, idx)
+    lg, slope = vals[5], vals[6]
+    ok = (lg > 0) & (slope > 0) & np.isfinite(lg) & np.isfinite(slope)
+    if np.count_nonzero(ok) < 4 or np.any(np.diff(lg[ok]) <= 0):
+        return np.full(lam.size, np.nan)
+    xs, ys = np.log(lg[ok]), np.log(d[ok])
+    ms = (lg[ok] / d[ok]) / slope[ok]  # d log d / d log lam
+    out = kmin + np.exp(hermite(xs, ys, ms, np.log(lam)))
+    inside = (np.log(lam) > xs[0]) & (np.log(lam) < xs[-1])
+    return np.where(inside, out, np.nan)
 
 
 def evaluate(model, overrides):

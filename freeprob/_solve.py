@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import ConvergenceError
 
-__all__ = ["invert_increasing", "expand_upper"]
+__all__ = ["invert_increasing", "expand_upper", "hermite", "polish"]
 
 
 def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, maxiter: int = 2000,
@@ -93,3 +93,29 @@ def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100)
             break
     i = np.flatnonzero(active)[0]
     raise ConvergenceError(f"no upper bracket for {what} at target {target[i]!r}: the map stays below it")
+
+
+def hermite(xs, ys, ms, x):
+    """Cubic Hermite interpolation of nodes ``(xs, ys)`` (``xs`` increasing)
+    with slopes ``ms`` at ``x`` (clamped to the node range): error ``O(h^4)``."""
+    x = np.clip(x, xs[0], xs[-1])
+    i = np.clip(np.searchsorted(xs, x) - 1, 0, xs.size - 2)
+    h = xs[i + 1] - xs[i]
+    t = (x - xs[i]) / h
+    t2, t3 = t * t, t * t * t
+    return ((2 * t3 - 3 * t2 + 1) * ys[i] + (t3 - 2 * t2 + t) * h * ms[i]
+            + (-2 * t3 + 3 * t2) * ys[i + 1] + (t3 - t2) * h * ms[i + 1])
+
+
+def polish(fmap, target, k, lo, *, rtol: float):
+    """One Newton step from interpolated starts ``k``; returns the new values
+    and a mask of accepted points.  A point is accepted only if the step is
+    below ``0.1 sqrt(rtol) k`` (quadratic convergence then leaves an error
+    below ``rtol``) and stays above ``lo``; the others must be solved by
+    :func:`invert_increasing`."""
+    f, df = fmap(k, np.arange(k.size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = (f - target) / df
+    new = k - step
+    ok = (df > 0) & np.isfinite(step) & (np.abs(step) <= 0.1 * np.sqrt(rtol) * k) & (new > lo)
+    return new, ok

@@ -23,6 +23,12 @@ Benchmarks
 ``mc-sweep``
     Monte Carlo of 50 ridge values at N = P = 1000 per draw, against one
     eigendecomposition.
+``rf-evaluate``
+    every key of :class:`~freeprob.RandomFeatureRidge` (white and anisotropic
+    weights) on 1000 ridges with ``D = 10^5``, against LinearRidge.
+``rf-mc-grid``
+    crossed-seed Monte Carlo of a 20 x 20 grid at ``D = 1000, N = 500,
+    P = 400``, against the bare linear algebra of its cells.
 ``df1-discrete``
     ``df1`` of a ``10^6``-atom :class:`~freeprob.Discrete` law on ``10^3``
     ridge values, against the plain numpy loop
@@ -217,10 +223,53 @@ def bench_mc_sweep(n: int = 1000, seeds: int = 3) -> dict:
             "target": "ratio <= 2"}
 
 
+def bench_rf_evaluate(d: int = 10**5, n_points: int = 1000) -> dict:
+    """All keys of RandomFeatureRidge (white and anisotropic Sigma_F, with the
+    inner inversion of df1_{Sigma_F}) on 1000 ridges with D = 10^5, against a
+    LinearRidge evaluation of the same size."""
+    import freeprob
+
+    pop = freeprob.PowerLaw(1.5, d)
+    lam = np.logspace(-6, 1, n_points)
+    lin = freeprob.LinearRidge(pop, samples=d // 5, noise=0.1)
+    white = freeprob.RandomFeatureRidge(pop, widths=3 * d // 10, samples=d // 5, noise=0.1)
+    aniso = freeprob.RandomFeatureRidge(pop, widths=3 * d // 10, samples=d // 5, noise=0.1,
+                                        feature_covariance=freeprob.PowerLaw(0.7, 3 * d // 10))
+    times = {}
+    for name, m in (("linear", lin), ("white", white), ("anisotropic", aniso)):
+        m.evaluate(ridge=lam[:2])  # compile once
+        times[name], _ = _best(lambda m=m: m.evaluate(ridge=lam), repeat=2)
+    return {"LinearRidge [s]": times["linear"], "RandomFeatureRidge [s]": times["white"],
+            "anisotropic [s]": times["anisotropic"], "ratio white": times["white"] / times["linear"],
+            "ratio anisotropic": times["anisotropic"] / times["linear"], "target": "ratios <= 2"}
+
+
+def bench_rf_mc_grid(d: int = 1000, n: int = 500, p: int = 400, grid: int = 20) -> dict:
+    """Monte Carlo of a 20 x 20 grid of (X, F) draws at D = 1000, N = 500,
+    P = 400 (serial: numpy's BLAS threads use the cores), against the
+    unavoidable linear algebra of one cell (X F and one eigendecomposition
+    of the P x P feature Gram) times the number of cells."""
+    import freeprob
+
+    rng = np.random.default_rng(4)
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, d), widths=n, samples=p, noise=0.1, ridge=1e-3)
+    t_sim, _ = _best(lambda: freeprob.simulate(m, seeds=(grid, grid), rng=rng), repeat=1)
+    x, f = rng.normal(size=(p, d)), rng.normal(size=(d, n)) / np.sqrt(d)
+
+    def cell():
+        z = x @ f
+        np.linalg.eigh(z @ z.T)
+
+    t_cell, _ = _best(cell, repeat=3)
+    return {"grid [s]": t_sim, "cells x (XF + eigh) [s]": t_cell * grid * grid,
+            "ratio": t_sim / (t_cell * grid * grid), "target": "grid < 60 s on 2 cores"}
+
+
 BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete,
               "free-add-curve": bench_free_add_curve, "algebraic-density": bench_algebraic_density,
               "subordination": bench_subordination, "kappa-many-points": bench_kappa_many_points,
-              "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep}
+              "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep,
+              "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid}
 
 
 def run(only=None, out=print) -> dict:

@@ -184,18 +184,12 @@ def _cmd_ridge(args, out):
 
     from ._parse import parse_law_spec, parse_value
     from .latex import latex
-    from .ridge import KEYS, LinearRidge, SourceTarget
+    from .ridge import KEYS, LinearRidge
 
     name, params = parse_law_spec(args.population)
     dimension = params.pop("dimension", None)
     pop = _build_law(name, params)
-    target = None
-    if args.target:
-        tname, tparams = parse_law_spec(args.target)
-        if tname == "source":
-            target = SourceTarget(float(tparams.get("r", 0)))
-        elif tname != "isotropic":
-            raise ParseError(f"unknown target {tname!r}; valid: isotropic, source:r=R")
+    target = _parse_target(args.target)
 
     def values(text):
         v = parse_value(text)
@@ -234,6 +228,87 @@ def _cmd_ridge(args, out):
             for k, (m, e) in sim.items():
                 out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
     return 0
+
+
+def _cmd_features(args, out):
+    import numpy as np
+
+    from ._parse import parse_law_spec, parse_value
+    from .features import RF_KEYS, RandomFeatureRidge
+    from .latex import latex
+    from .nonlinear import NonlinearRandomFeatureRidge
+
+    name, params = parse_law_spec(args.population)
+    dimension = params.pop("dimension", None)
+    pop = _build_law(name, params)
+    target = _parse_target(args.target)
+
+    def values(text):
+        v = parse_value(text)
+        return np.array([float(x) for x in v]) if isinstance(v, list) else float(v)
+
+    widths = parse_value(args.widths)
+    widths = [int(w) for w in widths] if isinstance(widths, list) else int(widths)
+    ridge, samples, noise = values(args.ridge), values(args.samples), values(args.noise)
+    fcov = None
+    if args.feature_covariance:
+        fname, fparams = parse_law_spec(args.feature_covariance)
+        fcov = _build_law(fname, fparams)
+    common = dict(target=target, noise=float(np.atleast_1d(noise)[0]), samples=int(np.max(samples)), ridge=0,
+                  dimension=dimension)
+    if args.activation:
+        model = NonlinearRandomFeatureRidge(pop, widths, activation=args.activation, **common)
+        res = model.evaluate(ridge=ridge, samples=samples, noise=noise)
+    else:
+        model = RandomFeatureRidge(pop, widths, feature_covariance=fcov, layer_variance=args.layer_variance,
+                                   **common)
+        res = model.evaluate(ridge=ridge, samples=samples, noise=noise, feature_noise=values(args.feature_noise))
+    result = {k: np.atleast_1d(res[k]).tolist() for k in RF_KEYS}
+    sim = None
+    if args.simulate:
+        from .simulate import simulate
+
+        if not args.activation:
+            model = RandomFeatureRidge(pop, widths, feature_covariance=fcov, layer_variance=args.layer_variance,
+                                       feature_noise=float(np.atleast_1d(values(args.feature_noise))[0]),
+                                       **dict(common, samples=int(np.atleast_1d(samples)[0])))
+        sim = simulate(model, seeds=args.seeds, rng=np.random.default_rng(args.seed), ridge=np.atleast_1d(ridge))
+        result["simulation"] = {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()}
+                                for k, (m, e) in sim.items()}
+    if args.format == "json":
+        out(json.dumps(result, indent=2))
+    elif args.format == "latex":
+        qs = model.quantities()
+        out(r"\begin{align}")
+        for st in model.steps():
+            out(f" {latex(st.relation.lhs)} &= {latex(st.relation.rhs)} \\\\")
+        for key in ("rho", "gamma1", "gamma2", "bias2", "var_F", "Eg"):
+            out(f" \\mathrm{{{key.replace('_', ' ')}}} &= {latex(qs[key])} \\\\")
+        out(r"\end{align}")
+    else:
+        out(f"model     {model!r}")
+        out("  " + "  ".join(f"{k:>12}" for k in RF_KEYS))
+        for row in zip(*[np.atleast_1d(res[k]).ravel() for k in RF_KEYS]):
+            out("  " + "  ".join(f"{v:>12.6g}" for v in row))
+        if sim is not None:
+            out(f"simulation ({args.seeds} x {args.seeds} crossed X/F draws): mean +- s.e.")
+            for k, (m, e) in sim.items():
+                out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
+    return 0
+
+
+def _parse_target(text):
+    from ._parse import parse_law_spec
+    from .ridge import SourceTarget
+
+    if not text:
+        return None
+    tname, tparams = parse_law_spec(text)
+    if tname == "source":
+        return SourceTarget(float(tparams.get("r", 0)))
+    if tname != "isotropic":
+        raise ParseError(f"unknown target {tname!r}; valid: isotropic, source:r=R")
+    return None
 
 
 def _cmd_check(args, out):
@@ -292,6 +367,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, default=20)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--format", default="text", choices=("text", "json", "latex"))
+    f = sub.add_parser("features", help="random-feature ridge regression (linear, deep, anisotropic, noisy, "
+                       "nonlinear): deterministic equivalents (and simulation)")
+    f.add_argument("--population", required=True, help="law spec, e.g. powerlaw:alpha=1.5,n=2000")
+    f.add_argument("--widths", required=True, help="N, or N1,N2,... for a deep chain")
+    f.add_argument("--target", default=None, help="isotropic (default) or source:r=R")
+    f.add_argument("--samples", required=True, help="P (or a comma list)")
+    f.add_argument("--ridge", default="0", help="lambda (or a comma list)")
+    f.add_argument("--noise", default="0", help="sigma^2 (or a comma list)")
+    f.add_argument("--feature-noise", default="0", help="sigma_xi^2 per feature (or a comma list)")
+    f.add_argument("--feature-covariance", default=None, help="law spec of Sigma_F (anisotropic weights)")
+    f.add_argument("--layer-variance", default="input", choices=("input", "fan_in"))
+    f.add_argument("--activation", default=None, help="relu, tanh or erf (Gaussian equivalence)")
+    f.add_argument("--simulate", action="store_true")
+    f.add_argument("--seeds", type=int, default=12, help="n: an n x n grid of X and F draws")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--format", default="text", choices=("text", "json", "latex"))
     sub.add_parser("check", help="check every catalogue law by independent routes (main job)")
     b = sub.add_parser("bench", help="benchmarks with in-process baselines")
     b.add_argument("names", nargs="*")
@@ -302,7 +393,7 @@ def main(argv=None, out=print) -> int:
     """Entry point of the ``freeprob`` console script."""
     args = build_parser().parse_args(argv)
     handler = {"laws": _cmd_laws, "transform": _cmd_transform, "check": _cmd_check, "bench": _cmd_bench,
-               "convolve": _cmd_convolve, "ridge": _cmd_ridge}[args.command]
+               "convolve": _cmd_convolve, "ridge": _cmd_ridge, "features": _cmd_features}[args.command]
     try:
         return handler(args, out)
     except FreeprobError as exc:

@@ -45,7 +45,7 @@ import sympy as sp
 from . import conventions as C
 from ._cache import cached
 from ._spectrum import SpectralMean
-from ._solve import expand_upper, invert_increasing
+from ._solve import expand_upper, hermite, invert_increasing
 from .errors import ConvergenceError, ParameterError
 from .laws import MarchenkoPastur, SpectralLaw
 
@@ -448,7 +448,7 @@ def _solve_positive(pop, lam, q, kappa0, m1, rtol, maxiter):
         # d log kappa / d log lam = (lam/kappa)/lam'  [R4]: error ~ h^4
         xs, ys = np.log(lam_grid[ok]), np.log(grid[ok])
         ms = (lam_grid[ok] / grid[ok]) / slope[ok]
-        k[sel] = np.exp(_hermite(xs, ys, ms, np.log(lam[sel])))
+        k[sel] = np.exp(hermite(xs, ys, ms, np.log(lam[sel])))
     start = np.isfinite(k)
     if start.any():
         idx = np.flatnonzero(start)
@@ -465,18 +465,6 @@ def _solve_positive(pop, lam, q, kappa0, m1, rtol, maxiter):
     if rest.any():
         k[rest] = _newton_descent(pop, lam[rest], q[rest], kappa0[rest], m1, rtol, maxiter)
     return k
-
-
-def _hermite(xs, ys, ms, x):
-    """Cubic Hermite interpolation of nodes ``(xs, ys)`` with slopes ``ms``
-    at ``x`` (clamped to the node range)."""
-    x = np.clip(x, xs[0], xs[-1])
-    i = np.clip(np.searchsorted(xs, x) - 1, 0, xs.size - 2)
-    h = xs[i + 1] - xs[i]
-    t = (x - xs[i]) / h
-    t2, t3 = t * t, t * t * t
-    return ((2 * t3 - 3 * t2 + 1) * ys[i] + (t3 - 2 * t2 + t) * h * ms[i]
-            + (-2 * t3 + 3 * t2) * ys[i + 1] + (t3 - t2) * h * ms[i + 1])
 
 
 def _newton_descent(pop, lam, q, kappa0, m1, rtol, maxiter):

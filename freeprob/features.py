@@ -53,6 +53,7 @@ from __future__ import annotations
 import sympy as sp
 
 from . import conventions as C
+from ._cache import cached
 from ._compile import compile_expr
 from ._spectrum import ArraySpectrum, SpectralMean, absorb_means
 from ._validate import nonnegative, positive_integer
@@ -251,41 +252,53 @@ def _s_dimension_change(df, psi):
     return sp.simplify((1 - df) / (df * lam_d))
 
 
+@cached(maxsize=64)
 def _maps(model):
-    """See :meth:`RandomFeatureRidge.maps` (internal symbols ``_KF``, ``_DKF``)."""
+    """See :meth:`RandomFeatureRidge.maps` (internal symbols ``_KF``, ``_DKF``).
+
+    Built on placeholders ``df1``, ``df2`` so that derivatives follow
+    ``d df1/d kappa_2 = -(df1 - df2)/kappa_2`` [C6] and every map needs only
+    the two spectral means of ``df1`` and ``df2`` (one fused pass)."""
     k2, sx = C.kappa2, C.sigma_xi2
-    pop = model.population
-    df1, df2 = pop.df1(k2), pop.df2(k2)
+    d1, d2 = _D1, _D2
     psi_last = model.psis[-1]
     if model.feature_covariance is None:
         s_df = model.s_features(C.df)
-        s_f = s_df.subs(C.df, df1)
+        s_f = s_df.subs(C.df, d1)
         # (psi_L - df) S_F(df) cancels one factor of S_F exactly (white
         # layers): finite at the width bottleneck df1 = psi_L, where S_F = oo
-        noise_factor = sp.factor(sp.cancel((psi_last - C.df) * s_df)).subs(C.df, df1)
+        noise_factor = sp.factor(sp.cancel((psi_last - C.df) * s_df)).subs(C.df, d1)
     else:
-        s_f = 1 / (df1 * _KF)
-        noise_factor = (psi_last - df1) * s_f
+        s_f = 1 / (d1 * _KF)
+        noise_factor = (psi_last - d1) * s_f
     kappa1 = k2 / s_f - sx
-    dfbar = df1 + sx * noise_factor / k2
+    dfbar = d1 + sx * noise_factor / k2
     lam = kappa1 * (1 - dfbar / C.phi)
-    out = {"df1": df1, "df2": df2, "S_F": s_f, "kappa1": kappa1, "dfbar1": dfbar, "lam": lam,
+    out = {"df1": d1, "df2": d2, "S_F": s_f, "kappa1": kappa1, "dfbar1": dfbar, "lam": lam,
            "S_W": 1 / (1 - dfbar / C.phi)}
     for key in ("kappa1", "dfbar1", "lam"):
-        out["d" + key] = _total_diff(model, out[key], df1, df2)
-    return out
+        out["d" + key] = _total_diff(model, out[key])
+    pop = model.population
+    means = {d1: pop.df1(k2), d2: pop.df2(k2)}
+    return {key: val.subs(means) for key, val in out.items()}
 
 
-def _total_diff(model, expr, df1, df2):
-    """``d expr/d kappa_2`` with ``kappa_F(t)``, ``t = df1/psi``, held as the
-    value ``_KF``: ``d _KF/d kappa_2 = _DKF dt/d kappa_2`` and ``d df1/d
-    kappa_2 = -(df1 - df2)/kappa_2`` [C6]."""
+_D1, _D2 = sp.symbols("df1_placeholder df2_placeholder", positive=True)
+
+
+def _total_diff(model, expr):
+    """``d expr/d kappa_2`` with ``df1``, ``df2`` as placeholders (``d df1/d
+    kappa_2 = -(df1 - df2)/kappa_2``, ``df2`` does not occur in the maps) and
+    ``kappa_F(t)``, ``t = df1/psi``, held as the value ``_KF``: ``d _KF/d
+    kappa_2 = _DKF dt/d kappa_2``."""
     k2 = C.kappa2
-    out = sp.diff(expr, k2)
+    ddf1 = -(_D1 - _D2) / k2
+    if expr.has(_D2):
+        raise ParameterError("maps", expr, "expressions in df1 only")
+    out = sp.diff(expr, k2) + sp.diff(expr, _D1) * ddf1
     if model.feature_covariance is not None:
-        dt = -(df1 - df2) / (k2 * model.psis[0])
-        out += sp.diff(expr, _KF) * _DKF * dt
-    return absorb_means(sp.expand(out)) if out.atoms(SpectralMean) else out
+        out += sp.diff(expr, _KF) * _DKF * ddf1 / model.psis[0]
+    return out
 
 
 def _quantities(model):

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import sympy as sp
 
 import freeprob
@@ -73,3 +74,26 @@ def test_ridge_command():
     code, out = run(["ridge", "--population", "identity:dimension=50", "--samples", "100", "--format", "latex"])
     assert code == 0 and out.count(r"\begin{align}") == 1 and r"\kappa" in out
     assert main(["ridge", "--population", "identity", "--samples", "10"]) == 2
+
+
+def test_cli_features_json_text_latex_and_errors(capsys):
+    from freeprob.features import RF_KEYS
+
+    lines = []
+    assert main(["features", "--population", "powerlaw:alpha=1.5,n=300", "--widths", "200", "--samples", "150",
+                 "--ridge", "0,1e-2", "--noise", "0.1", "--format", "json"], out=lines.append) == 0
+    res = json.loads("\n".join(lines))
+    assert set(res) == set(RF_KEYS) and len(res["Eg"]) == 2
+    # the CLI evaluates the same model as the API
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 300), widths=200, samples=150, noise=0.1)
+    assert res["Eg"][1] == pytest.approx(float(m.evaluate(ridge=1e-2)["Eg"]), rel=1e-12)
+    lines = []
+    assert main(["features", "--population", "powerlaw:alpha=1.5,n=300", "--widths", "250,200", "--samples",
+                 "150", "--format", "latex"], out=lines.append) == 0
+    assert lines[0] == r"\begin{align}" and lines[-1] == r"\end{align}" and any("S_{F}" in s for s in lines)
+    lines = []
+    assert main(["features", "--population", "identity:dimension=100", "--widths", "80", "--samples", "60",
+                 "--ridge", "0.1", "--activation", "relu", "--simulate", "--seeds", "3"], out=lines.append) == 0
+    assert any(s.strip().startswith("var_F") for s in lines) is False and any("Eg" in s for s in lines)
+    assert main(["features", "--population", "powerlaw:alpha=1.5,n=30", "--widths", "0", "--samples", "10"]) == 2
+    assert "widths" in capsys.readouterr().err

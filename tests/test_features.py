@@ -72,6 +72,10 @@ def test_isotropic_ridgeless_closed_forms():
     assert sp.simplify(cf["noise_data_limited"]
                        - s2 * phi * (1 + psi - 2 * phi) / ((1 - phi) * (psi - phi))) == 0
     assert sp.simplify(cf["kappa2_width_limited"] - (1 - psi) / psi) == 0
+    # N <-> P duality of the noiseless ridgeless error, symbolically: swapping
+    # phi and psi maps the width-limited signal onto the data-limited one
+    swapped = cf["signal_width_limited"].subs({phi: psi, psi: phi}, simultaneous=True)
+    assert sp.simplify(swapped - cf["signal_data_limited"]) == 0
     # the numeric solver at lam = 0 against the same closed forms, both sides
     num = freeprob.RandomFeatureRidge(freeprob.Identity(1), widths=200, samples=100, ridge=0.0, dimension=400,
                                       noise=0.5)
@@ -268,3 +272,16 @@ def test_nonlinear_features_monte_carlo(act, width, rng):
     rows = freeprob.compare(m, sim, ridge=ridge, allowance=0.05, floor=0.01, out=lambda s: None)
     bad = [r for r in rows if not r["ok"]]
     assert not bad, bad
+
+
+def test_executor_gives_the_same_grid():
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 60), widths=40, samples=30, noise=0.1, ridge=0.1)
+    a = freeprob.simulate(m, seeds=(3, 4), rng=np.random.default_rng(5))
+    with ThreadPoolExecutor(2) as ex:
+        b = freeprob.simulate(m, seeds=(3, 4), rng=np.random.default_rng(5), executor=ex)
+    for key in a:
+        assert np.array_equal(a[key][0], b[key][0]), key
+    with pytest.raises(ParameterError, match="seeds"):
+        freeprob.simulate(m, seeds=(1, 4), rng=np.random.default_rng(5))
