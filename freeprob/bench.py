@@ -29,6 +29,10 @@ Benchmarks
 ``rf-mc-grid``
     crossed-seed Monte Carlo of a 20 x 20 grid at ``D = 1000, N = 500,
     P = 400``, against the bare linear algebra of its cells.
+``power-law-sums``
+    exact ``sum_k eta/(eta + kappa)`` at ``n = 10^9`` on 1000 kappa values.
+``slope-verification``
+    a three-decade slope fit of ``E_g`` against its derived exponent.
 ``df1-discrete``
     ``df1`` of a ``10^6``-atom :class:`~freeprob.Discrete` law on ``10^3``
     ridge values, against the plain numpy loop
@@ -265,11 +269,40 @@ def bench_rf_mc_grid(d: int = 1000, n: int = 500, p: int = 400, grid: int = 20) 
             "ratio": t_sim / (t_cell * grid * grid), "target": "grid < 60 s on 2 cores"}
 
 
+def bench_power_law_sums(n: int = 10**9, n_kappa: int = 1000) -> dict:
+    """Exact power-law sum ``sum_k eta/(eta + kappa)`` for ``n = 10^9`` on
+    1000 kappa values (Euler-Maclaurin), against the direct numpy sum at
+    ``n = 10^6`` (a problem 1000x smaller) in the same process."""
+    from .scaling import power_law_sum
+
+    kappa = np.logspace(-12, 1, n_kappa)
+    t_em, _ = _best(lambda: power_law_sum(kappa, 0, 0, 1, 1.5, n), repeat=3)
+    k = np.arange(1, 10**6 + 1, dtype=float) ** -1.5
+    t_direct, _ = _best(lambda: [np.sum(k / (k + kv)) for kv in kappa[:100]], repeat=1)
+    return {"n = 1e9, 1000 kappa [s]": t_em, "direct n = 1e6, per 1000 kappa [s]": 10 * t_direct,
+            "ratio": t_em / (10 * t_direct), "target": "< 1 s"}
+
+
+def bench_slope_verification() -> dict:
+    """``freeprob.scaling.verify`` over three decades of P (31 sizes,
+    n = 10^6), against one evaluate() of the same sweep."""
+    import freeprob
+    from .scaling import verify
+
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 10**6), target=freeprob.SourceTarget(0.4), ridge=0)
+    t_v, res = _best(lambda: verify(m, "Eg", start=30, decades=3), repeat=1)
+    p = np.unique(np.round(np.geomspace(30, 3e4, 31)))
+    t_e, _ = _best(lambda: m.evaluate(samples=p, ridge=np.zeros_like(p)), repeat=1)
+    return {"verify [s]": t_v, "evaluate sweep [s]": t_e, "ratio": t_v / t_e,
+            "derived - fitted": res.derived - res.fitted, "target": "verify < 10 s"}
+
+
 BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete,
               "free-add-curve": bench_free_add_curve, "algebraic-density": bench_algebraic_density,
               "subordination": bench_subordination, "kappa-many-points": bench_kappa_many_points,
               "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep,
-              "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid}
+              "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid,
+              "power-law-sums": bench_power_law_sums, "slope-verification": bench_slope_verification}
 
 
 def run(only=None, out=print) -> dict:

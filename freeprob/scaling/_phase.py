@@ -1,0 +1,171 @@
+r"""Phase diagram of random-feature scaling [R16e] and numerical verification
+of exponents.
+
+With ``lambda D/N ~ P^-ell`` (the feature-level ridge, pitfall P12) and
+``N ~ P^q`` (here ``q`` is an exponent, pitfall P1), ``E_g ~ P^-beta`` with
+
+.. math::
+    \beta = \min\Big\{2\alpha\min(1,\tfrac\ell\alpha)\min(r,1),\
+    (\alpha-c)\min(1,\tfrac\ell\alpha)+qc,\ 2\alpha q\min(\tfrac12,r),\
+    1-\min(1,\tfrac\ell\alpha,q)\Big\}
+
+(signal, feature variance, width-limited signal, noise -- the last only with
+label noise).  The authors' noisy branch drops ``r`` from the signal term
+(pitfall P17); it is written with ``min(r, 1)`` here.  ``c`` is the
+finite-width exponent (``c = 1`` for white features; [R18] for anisotropic
+weights).  For ``c = 1`` the test suite checks every term against the
+exponents derived from the model's expressions by
+:func:`~freeprob.scaling.exponent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .._validate import positive
+from ..errors import ParameterError
+from ._asymptotic import ALPHA, ELL, Q, R
+
+__all__ = ["PhaseDiagram", "phase_diagram", "verify", "Verification", "local_exponent"]
+
+TERMS = ("signal", "variance_F", "width_signal", "noise")
+
+
+@dataclass(frozen=True)
+class PhaseDiagram:
+    """``beta(ell, q)`` and the dominant term over the ``(ell, q)`` plane."""
+
+    alpha: float
+    r: float
+    c: float
+    noisy: bool
+
+    def terms(self):
+        """The four exponents as sympy expressions in ``ell``, ``q``."""
+        a, r, c = sp.Float(self.alpha), sp.Float(self.r), sp.Float(self.c)
+        m = sp.Min(1, ELL / a)
+        out = {"signal": 2 * a * m * sp.Min(r, 1), "variance_F": (a - c) * m + Q * c,
+               "width_signal": 2 * a * Q * sp.Min(sp.Rational(1, 2), r)}
+        if self.noisy:
+            out["noise"] = 1 - sp.Min(1, ELL / a, Q)
+        return out
+
+    def _values(self, ell, q):
+        ell, q = np.broadcast_arrays(np.asarray(ell, dtype=float), np.asarray(q, dtype=float))
+        a, r, c = self.alpha, self.r, self.c
+        m = np.minimum(1.0, ell / a)
+        vals = [2 * a * m * min(r, 1.0), (a - c) * m + q * c, 2 * a * q * min(0.5, r)]
+        if self.noisy:
+            vals.append(1 - np.minimum(np.minimum(1.0, ell / a), q))
+        return np.stack(vals)
+
+    def beta(self, ell, q):
+        """Exponent of ``E_g`` in ``P`` (vectorized)."""
+        return self._values(ell, q).min(axis=0)
+
+    def dominant(self, ell, q):
+        """Name of the dominant (smallest-exponent) term (vectorized)."""
+        idx = self._values(ell, q).argmin(axis=0)
+        return np.asarray(TERMS)[idx]
+
+    def plot(self, ax=None, *, ell=(0, 2), q=(0, 3), n=301):
+        """Heat map of ``beta`` with the dominant-term regions (matplotlib)."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:  # pragma: no cover - optional extra
+            raise ParameterError("matplotlib", None, "installed", "pip install 'freeprob[plot]'") from None
+        ax = ax or plt.subplots(figsize=(5, 4))[1]
+        L, Qg = np.meshgrid(np.linspace(*ell, n), np.linspace(*q, n))
+        im = ax.pcolormesh(L, Qg, self.beta(L, Qg), shading="auto", cmap="viridis")
+        dom = self._values(L, Qg).argmin(axis=0)
+        ax.contour(L, Qg, dom, levels=np.arange(len(TERMS)) + 0.5, colors="w", linewidths=0.8)
+        ax.set_xlabel(r"$\ell$ ($\lambda D/N \propto P^{-\ell}$)")
+        ax.set_ylabel(r"$q$ ($N \propto P^{q}$)")
+        ax.set_title(rf"$\beta$, $\alpha={self.alpha}$, $r={self.r}$, $c={self.c}$" + (" (noisy)" if self.noisy else ""))
+        ax.figure.colorbar(im, ax=ax)
+        return ax
+
+
+def phase_diagram(alpha, r, c=1.0, noisy=False) -> PhaseDiagram:
+    """The [R16e] phase diagram (see the module); ``alpha > 1``, ``r > 0``, ``0 <= c``."""
+    alpha, r, c = float(positive("alpha", alpha)), float(positive("r", r)), float(c)
+    if alpha <= 1:
+        raise ParameterError("alpha", alpha, "(1, oo)", "a normalizable spectrum (pitfall P13)")
+    if c < 0:
+        raise ParameterError("c", c, "[0, oo)")
+    return PhaseDiagram(alpha, r, c, bool(noisy))
+
+
+# ------------------------------------------------------------- verification
+def local_exponent(x, y):
+    """``-d log y/d log x`` by centred differences on a log grid."""
+    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
+    return -np.gradient(ly, lx)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Derived vs fitted exponent of one quantity."""
+
+    quantity: str
+    derived: float
+    fitted: float
+    sizes: np.ndarray
+    values: np.ndarray
+    local: np.ndarray
+
+    @property
+    def error(self):
+        return abs(self.fitted - self.derived)
+
+    def __str__(self):
+        return (f"{self.quantity}: derived {self.derived:.4g}, fitted {self.fitted:.4g} over "
+                f"{self.sizes[0]:.3g}..{self.sizes[-1]:.3g} (|diff| {self.error:.3g})")
+
+
+def verify(model, quantity, variable="samples", *, ell=None, q=None, start=100, decades=3, points=31,
+           fit_decades=2) -> Verification:
+    """Fit the local slope of the model's numeric evaluator over ``decades``
+    decades of ``variable`` (``samples`` from ``start``; the ridge follows
+    ``lambda = P^-ell``, times ``N/D`` for random features; widths ``N =
+    P^q``) and compare with the derived :func:`~freeprob.scaling.exponent`
+    at the model's own ``alpha`` and ``r``.  The fit is a least-squares line
+    in log-log over the last ``fit_decades`` decades (pitfall P14: exponents
+    converge slowly)."""
+    from ..features import RandomFeatureRidge
+    from ..ridge import SourceTarget
+    from ._exponents import leading_term
+
+    if variable != "samples":
+        raise ParameterError("variable", variable, "'samples'")
+    point = {ALPHA: float(model.population.alpha)}
+    if isinstance(model.target, SourceTarget):
+        point[R] = float(model.target.r)
+    if ell is not None:
+        point[ELL] = float(ell)
+    if q is not None:
+        point[Q] = float(q)
+    _, e, _ = leading_term(model, quantity, variable, ridge="power" if ell is not None else "zero",
+                           points=[point])
+    derived = float(e.subs(point))
+    p = np.unique(np.round(np.geomspace(start, start * 10**decades, points))).astype(float)
+    kw = {"samples": p}
+    rf = isinstance(model, RandomFeatureRidge)
+    widths = np.round(p**q) if (rf and q is not None) else None
+    if widths is not None:
+        kw["widths"] = widths
+    if ell is not None:
+        lam = p ** (-float(ell))
+        if rf:
+            d = float(model.dimension)
+            lam = lam * (widths if widths is not None else float(model.widths[0])) / d
+        kw["ridge"] = lam
+    else:
+        kw["ridge"] = np.zeros_like(p)
+    vals = np.asarray(model.evaluate(**kw)[quantity], dtype=float)
+    sel = p >= p[-1] / 10**fit_decades
+    slope = -np.polyfit(np.log(p[sel]), np.log(vals[sel]), 1)[0]
+    return Verification(quantity, derived, float(slope), p, vals, local_exponent(p, vals))
