@@ -76,7 +76,20 @@ COMPOSITES = {"Eg": sum(_PARTS), "Etr": (_EG + C.sigma2) / _SW**2}
 
 
 class RandomFeatureRidge:
-    """Linear random-feature ridge regression (see the module)."""
+    """Linear random-feature ridge regression (see the module).
+
+    Parameters
+    ----------
+    population : spectral law of the input covariance ``Sigma`` (dimension ``D``)
+    widths : ``N`` or ``[N_1, ..., N_L]`` (positive integers or symbols)
+    samples : ``P``; ridge : ``lambda >= 0`` on ``||v||^2`` with the ``1/P`` loss (P2)
+    target : None (isotropic, ``||wbar|| = 1``), an array in the eigenbasis, or :class:`~freeprob.SourceTarget`
+    noise : label-noise variance ``sigma^2``
+    feature_covariance : law of ``Sigma_F`` (one layer, ``N`` eigenvalues) for ``F = G Sigma_F^{1/2}/sqrt(D)``
+    feature_noise : ``sigma_xi^2`` per feature, ``z = F^T x + xi`` [R19]
+    layer_variance : ``"input"`` (every layer ``N(0, 1/D)``) or ``"fan_in"`` (``N(0, 1/N_{l-1})``) [R17]
+    dimension : ``D`` when the population law does not fix it
+    """
 
     def __init__(self, population, widths, samples=P_SYM, ridge=C.lam, target=None, noise=0,
                  feature_covariance=None, feature_noise=0, layer_variance="input", dimension=None):

@@ -49,8 +49,7 @@ class NonlinearRandomFeatureRidge(RandomFeatureRidge):
         self.coefficients = (mu0, mu1, mu_star)
         self._ridge_scale = float(mu1) ** 2
         self.nominal_ridge = self.ridge
-        self.ridge = self.ridge / sp.nsimplify(self._ridge_scale) if not isinstance(self.ridge, (int, float)) \
-            else self.ridge / self._ridge_scale
+        self.ridge = self.ridge / sp.Float(self._ridge_scale)  # the ridge of the scaled features z/mu_1
         self.feature_noise = float(mu_star) ** 2 / self._ridge_scale
 
     def evaluate(self, **overrides) -> dict:
