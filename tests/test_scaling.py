@@ -101,13 +101,16 @@ def test_regimes_of_noisy_linear_ridge():
 @pytest.mark.parametrize("r,ell,noise,key", [(0.4, None, 0.0, "Eg"), (1.5, None, 0.0, "Eg"),
                                              (0.4, 0.8, 0.0, "Eg"), (0.4, 0.8, 0.1, "Eg"),
                                              (0.4, None, 0.1, "var_X_noise")])
-def test_linear_ridge_slopes_match_derived_exponents(r, ell, noise, key):
+def test_linear_ridge_slopes_match_derived_exponents(r, ell, noise, key, rng):
     # slopes fitted on the evaluator over the last two of three decades
     # (P = 30..3e4, n = 10^6 >> P); corrections to scaling are O(P^-min(...))
-    # and ~0.05 in the exponent over that window (P14)
+    # and ~0.05 in the exponent over that window (P14).  Monte Carlo spot
+    # check of the same evaluator at D = 300, P = 80 (20 draws): 4 s.e. + 5%
     m = lin(r, 1e-3 if ell else 0.0, noise)
-    v = verify(m, key, ell=ell, start=30, decades=3)
+    v = verify(m, key, ell=ell, start=30, decades=3, monte_carlo=(300, 80, 20), rng=rng)
     assert v.error < 0.06, str(v)
+    sc = v.spot_check
+    assert abs(sc["simulation"] - sc["theory"]) <= 4 * sc["se"] + 0.05 * sc["theory"], str(v)
 
 
 def rf(r=0.8, ridge=0.0, noise=0.0):
@@ -210,3 +213,18 @@ def test_sign_definite_rf_forms_equal_the_model_quantities():
                 "Eg"):
         val = compile_expr(forms[key], args)(k2, 200 / 400, a, b, 0.2)
         assert np.allclose(val, out[key], rtol=1e-10), key
+
+
+def test_finite_width_exponents_of_anisotropic_weights():
+    # [R18] at the figure's P = 10, D = 10^4: the local exponent of
+    # Var_F + Var_XF at N = 10^4 is ~1 (alpha_F < 1/2), ~2(1 - alpha_F)
+    # (1/2 < alpha_F < 1, the crossover the analysis of [R18] predicts) and
+    # ~0 (alpha_F > 1); 0.05 covers the remaining drift over the last decade
+    from freeprob.scaling import finite_width_curve
+
+    pop = freeprob.PowerLaw(1.5, 10**4)
+    widths = np.unique(np.round(np.geomspace(1000, 10**4, 5))).astype(int)
+    for alpha_f, c in ((0.3, 1.0), (0.7, 2 * (1 - 0.7)), (1.5, 0.0)):
+        _, vals, local = finite_width_curve(pop, 10, alpha_f, widths)
+        assert np.all(vals > 0)
+        assert abs(local[-1] - c) < 0.05, (alpha_f, local)

@@ -29,7 +29,7 @@ from .._validate import positive
 from ..errors import ParameterError
 from ._asymptotic import ALPHA, ELL, Q, R
 
-__all__ = ["PhaseDiagram", "phase_diagram", "verify", "Verification", "local_exponent"]
+__all__ = ["PhaseDiagram", "phase_diagram", "verify", "Verification", "local_exponent", "finite_width_curve"]
 
 TERMS = ("signal", "variance_F", "width_signal", "noise")
 
@@ -121,20 +121,28 @@ class Verification:
     def error(self):
         return abs(self.fitted - self.derived)
 
+    spot_check: dict | None = None
+
     def __str__(self):
-        return (f"{self.quantity}: derived {self.derived:.4g}, fitted {self.fitted:.4g} over "
-                f"{self.sizes[0]:.3g}..{self.sizes[-1]:.3g} (|diff| {self.error:.3g})")
+        out = (f"{self.quantity}: derived {self.derived:.4g}, fitted {self.fitted:.4g} over "
+               f"{self.sizes[0]:.3g}..{self.sizes[-1]:.3g} (|diff| {self.error:.3g})")
+        if self.spot_check:
+            sc = self.spot_check
+            out += (f"; Monte Carlo at D = {sc['dimension']}, P = {sc['samples']}: theory {sc['theory']:.4g}, "
+                    f"simulation {sc['simulation']:.4g} +- {sc['se']:.2g}")
+        return out
 
 
 def verify(model, quantity, variable="samples", *, ell=None, q=None, start=100, decades=3, points=31,
-           fit_decades=2) -> Verification:
+           fit_decades=2, monte_carlo=None, rng=None) -> Verification:
     """Fit the local slope of the model's numeric evaluator over ``decades``
     decades of ``variable`` (``samples`` from ``start``; the ridge follows
     ``lambda = P^-ell``, times ``N/D`` for random features; widths ``N =
     P^q``) and compare with the derived :func:`~freeprob.scaling.exponent`
     at the model's own ``alpha`` and ``r``.  The fit is a least-squares line
     in log-log over the last ``fit_decades`` decades (pitfall P14: exponents
-    converge slowly)."""
+    converge slowly).  ``monte_carlo=(D, P, seeds)`` adds a Monte Carlo spot
+    check of the evaluator at a moderate size (needs ``rng``)."""
     from ..features import RandomFeatureRidge
     from ..ridge import SourceTarget
     from ._exponents import leading_term
@@ -168,4 +176,57 @@ def verify(model, quantity, variable="samples", *, ell=None, q=None, start=100, 
     vals = np.asarray(model.evaluate(**kw)[quantity], dtype=float)
     sel = p >= p[-1] / 10**fit_decades
     slope = -np.polyfit(np.log(p[sel]), np.log(vals[sel]), 1)[0]
-    return Verification(quantity, derived, float(slope), p, vals, local_exponent(p, vals))
+    spot = None
+    if monte_carlo is not None:
+        spot = _spot_check(model, quantity, ell, q, monte_carlo, rng)
+    return Verification(quantity, derived, float(slope), p, vals, local_exponent(p, vals), spot)
+
+
+def _spot_check(model, quantity, ell, q, spec, rng):
+    """Monte Carlo of the same model family at a moderate size: the power law
+    truncated to ``D`` eigenvalues, ``P`` samples (``N = P^q`` features,
+    ``lambda = P^-ell``), theory from the evaluator vs :func:`freeprob.simulate`."""
+    import freeprob
+    from ..features import RandomFeatureRidge
+
+    d, p, seeds = (int(v) for v in spec)
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator for the Monte Carlo spot check")
+    pop = freeprob.PowerLaw(model.population.alpha, d)
+    lam = 0.0 if ell is None else float(p) ** (-float(ell))
+    if isinstance(model, RandomFeatureRidge):
+        n = int(round(p**q)) if q is not None else int(model.widths[0])
+        lam = lam * n / d
+        small = freeprob.RandomFeatureRidge(pop, widths=n, samples=p, ridge=lam, target=model.target,
+                                            noise=model.noise)
+        sim = freeprob.simulate(small, seeds=(seeds, seeds), rng=rng)
+    else:
+        small = freeprob.LinearRidge(pop, target=model.target, noise=model.noise, samples=p, ridge=lam)
+        sim = freeprob.simulate(small, seeds=seeds, rng=rng)
+    theory = float(np.asarray(small.evaluate()[quantity]))
+    mean, se = (float(np.atleast_1d(v)[0]) for v in sim[quantity])
+    return {"dimension": d, "samples": p, "theory": theory, "simulation": mean, "se": se,
+            "z": (mean - theory) / se if se > 0 else 0.0}
+
+
+def finite_width_curve(population, samples, alpha_F, widths, *, ridge=0.0, target=None):
+    r"""The finite-width variance ``Var_F + Var_XF`` of anisotropic random
+    features (``Sigma_F = diag(j^-alpha_F)``, one model per width) and its
+    local exponent ``c(N) = -d log(Var_F + Var_XF)/d log N`` [R18]: the full
+    theory curve, not a fixed exponent.  Overparameterized and ridgeless
+    (``N >> P``) it tends to ``c = 1`` for ``alpha_F < 1/2``, crosses over to
+    ``2 (1 - alpha_F)`` for ``1/2 < alpha_F < 1`` and to ``0`` for ``alpha_F >
+    1`` (the features' variance then never vanishes).  Returns ``(widths,
+    values, local_exponents)``."""
+    from ..features import RandomFeatureRidge
+    from ..laws import PowerLaw
+
+    widths = np.asarray(widths, dtype=int)
+    vals = []
+    for n in widths:
+        m = RandomFeatureRidge(population, widths=int(n), samples=samples, ridge=ridge, target=target,
+                               feature_covariance=PowerLaw(alpha_F, int(n)))
+        out = m.evaluate()
+        vals.append(float(out["var_F"] + out["var_XF"]))
+    vals = np.array(vals)
+    return widths, vals, local_exponent(widths, vals)
