@@ -21,6 +21,8 @@ from .ridge import SourceTarget as SourceTarget
 from .features import RandomFeatureRidge as RandomFeatureRidge
 from .nonlinear import NonlinearRandomFeatureRidge as NonlinearRandomFeatureRidge
 from .activations import activation as activation
+from .derivation import Derivation as Derivation
+from .derivation import DerivationStep as DerivationStep
 from .simulate import compare as compare
 from .simulate import gcv as gcv
 from .simulate import simulate as simulate
@@ -43,6 +45,8 @@ __all__ = [
     "RandomFeatureRidge",
     "NonlinearRandomFeatureRidge",
     "activation",
+    "Derivation",
+    "DerivationStep",
     "SourceTarget",
     "gcv",
     "simulate",

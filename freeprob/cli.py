@@ -297,6 +297,78 @@ def _cmd_features(args, out):
     return 0
 
 
+def _cmd_derive(args, out):
+    import derivations
+
+    reg = derivations.registry()
+    if args.list or args.name is None:
+        for name, mod in reg.items():
+            out(f"{name:<28} {mod.build().title}")
+        return 0
+    if args.name == "all":
+        failed = 0
+        out(f"{'derivation':<28} {'steps':>5} {'ok':>4} {'cited':>5} {'failed':>6}")
+        for name, mod in reg.items():
+            rep = mod.build().check()
+            n_ok = sum(r.status == "ok" for r in rep)
+            n_c = sum(r.status == "cited" for r in rep)
+            n_f = sum(r.status == "failed" for r in rep)
+            failed += n_f
+            out(f"{name:<28} {len(rep):>5} {n_ok:>4} {n_c:>5} {n_f:>6}")
+            for r in rep:
+                if r.status == "failed":
+                    out("    FAILED " + r.row())
+        out(f"\n{len(reg)} derivations, {failed} failed step(s)")
+        return 1 if failed else 0
+    if args.name not in reg:
+        raise ParseError(f"unknown derivation {args.name!r}; valid: all, {', '.join(reg)}")
+    d = reg[args.name].build()
+    status = 0
+    if args.check:
+        rep = d.check()
+        for r in rep:
+            out(r.row())
+        status = 1 if any(r.status == "failed" for r in rep) else 0
+    if args.format == "pdf":
+        if not args.out:
+            raise ParseError("--format pdf needs --out FILE.pdf")
+        _write_pdf(d.to_latex(document=True), args.out)
+        out(f"wrote {args.out}")
+        return status
+    text = {"latex": lambda: d.to_latex(document=args.document), "markdown": d.to_markdown,
+            "json": d.to_json}[args.format]()
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        out(f"wrote {args.out}")
+    elif not args.check:
+        out(text)
+    return status
+
+
+def _write_pdf(tex, path):
+    """Compile a LaTeX document with pdflatex (twice, for labels)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise FreeprobError("pdflatex not found: install TeX Live (Debian/Ubuntu: apt-get install "
+                            "texlive-latex-base texlive-latex-recommended) or use --format latex")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "derivation.tex")
+        with open(src, "w", encoding="utf-8") as fh:
+            fh.write(tex)
+        for _ in range(2):
+            res = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "derivation.tex"], cwd=tmp,
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                raise FreeprobError("pdflatex failed:\n" + res.stdout[-2000:])
+        shutil.copyfile(os.path.join(tmp, "derivation.pdf"), path)
+
+
 def _parse_target(text):
     from ._parse import parse_law_spec
     from .ridge import SourceTarget
@@ -383,6 +455,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seeds", type=int, default=12, help="n: an n x n grid of X and F draws")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--format", default="text", choices=("text", "json", "latex"))
+    dv = sub.add_parser("derive", help="checkable derivations of the paper's results")
+    dv.add_argument("name", nargs="?", help="a derivation name, or 'all' (see --list)")
+    dv.add_argument("--list", action="store_true")
+    dv.add_argument("--format", default="markdown", choices=("latex", "markdown", "json", "pdf"))
+    dv.add_argument("--document", action="store_true", help="LaTeX: a complete document, not a fragment")
+    dv.add_argument("--check", action="store_true", help="check every step and print a report")
+    dv.add_argument("--out", default=None)
     sub.add_parser("check", help="check every catalogue law by independent routes (main job)")
     b = sub.add_parser("bench", help="benchmarks with in-process baselines")
     b.add_argument("names", nargs="*")
@@ -393,7 +472,8 @@ def main(argv=None, out=print) -> int:
     """Entry point of the ``freeprob`` console script."""
     args = build_parser().parse_args(argv)
     handler = {"laws": _cmd_laws, "transform": _cmd_transform, "check": _cmd_check, "bench": _cmd_bench,
-               "convolve": _cmd_convolve, "ridge": _cmd_ridge, "features": _cmd_features}[args.command]
+               "convolve": _cmd_convolve, "ridge": _cmd_ridge, "features": _cmd_features,
+               "derive": _cmd_derive}[args.command]
     try:
         return handler(args, out)
     except FreeprobError as exc:
