@@ -228,3 +228,24 @@ def test_finite_width_exponents_of_anisotropic_weights():
         _, vals, local = finite_width_curve(pop, 10, alpha_f, widths)
         assert np.all(vals > 0)
         assert abs(local[-1] - c) < 0.05, (alpha_f, local)
+
+
+def test_continuum_forms_of_the_kernel_case():
+    # PowerLaw(alpha, oo): the unnormalized kernel sums; leading forms vs the
+    # exact Euler-Maclaurin sums at small kappa (relative O(kappa^(1/alpha)))
+    from freeprob.conventions import kappa
+    from freeprob.scaling import continuum_forms
+
+    law = freeprob.PowerLaw(1.5, sp.oo)
+    with pytest.raises(ParameterError, match="continuum_forms"):
+        law.df1(kappa)
+    f = continuum_forms(law, freeprob.SourceTarget(0.3))
+    k = 1e-10
+    for key in ("df1", "df2", "tf1", "tf2", "tf1p"):
+        lead_val = float(f.leading(key).subs(kappa, k))
+        assert f.exact(key, [k])[0] == pytest.approx(lead_val, rel=1e-3), key
+    # df1 leading term is C_alpha kappa^(-1/alpha); finite n is normalized by n
+    assert abs(float((f.leading("df1") / (C_alpha(1.5) * kappa ** (-1 / 1.5))).subs(kappa, 0.3)) - 1) < 1e-12
+    fin = continuum_forms(freeprob.PowerLaw(1.5, 10**5))
+    assert np.allclose(fin.exact("df1", [1e-3, 1.0]), freeprob.PowerLaw(1.5, 10**5).df1_numeric(np.array([1e-3, 1.0])),
+                       rtol=1e-13)

@@ -250,6 +250,13 @@ def _check_weights_numeric(weights, n):
     return wts
 
 
+#: trace-normalized transforms, undefined for PowerLaw(alpha, oo)
+_NORMALIZED = frozenset({
+    "stieltjes", "t_transform", "moment_generating", "r_transform", "s_transform", "df1", "df2", "moments",
+    "free_cumulants", "density", "atoms", "support", "algebraic_equation", "stieltjes_numeric", "df1_numeric",
+    "df2_numeric", "density_numeric", "cdf_numeric", "to_discrete", "_require_numeric", "_mass_at_zero"})
+
+
 @final
 class PowerLaw(_AtomicLaw):
     r"""Power-law spectrum ``eta_k = k^{-alpha}``, ``k = 1..n``, equal weights [C12].
@@ -277,11 +284,21 @@ class PowerLaw(_AtomicLaw):
 
     def __init__(self, alpha, n):
         a = positive("alpha", alpha)
-        if isinstance(n, sp.Basic) and n.is_infinite:
-            raise ParameterError("n", n, "integers >= 1",
-                                 "the trace-normalized law of an infinite power law is a point mass at 0")
+        if (isinstance(n, sp.Basic) and n.is_infinite) or (isinstance(n, float) and np.isinf(n)):
+            # the infinite-dimensional kernel case: unnormalized sums only
+            # (see freeprob.scaling.continuum_forms); every trace-normalized
+            # transform raises, since the normalized law is a point mass at 0
+            self._set(alpha=a, n=sp.oo, spectrum=PowerLawSpectrum(a, sp.oo))
+            return
         size = positive_integer("n", n)
         self._set(alpha=a, n=size, spectrum=PowerLawSpectrum(a, size))
+
+    def __getattribute__(self, name):
+        if name in _NORMALIZED and object.__getattribute__(self, "n") is sp.oo:
+            raise ParameterError("n", "oo", "a finite n for trace-normalized transforms",
+                                 f"{name}() of PowerLaw(alpha, oo) is degenerate (the normalized law is a point "
+                                 "mass at 0); use freeprob.scaling.continuum_forms(law) for the kernel sums")
+        return object.__getattribute__(self, name)
 
     def params(self):
         return {"alpha": self.alpha, "n": self.n}

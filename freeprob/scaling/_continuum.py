@@ -46,7 +46,8 @@ import sympy as sp
 from .._cache import cached
 from ..errors import ParameterError
 
-__all__ = ["MellinTerm", "mellin_leading", "split_summand", "power_law_sum", "C_alpha"]
+__all__ = ["MellinTerm", "mellin_leading", "split_summand", "power_law_sum", "C_alpha", "ContinuumForms",
+           "continuum_forms"]
 
 
 def C_alpha(alpha):
@@ -205,3 +206,88 @@ def _log_integral(f3, kappa, t0, t1, beta, a, m, alpha):
             if np.all(u > 1e8):
                 tail = f3(np.full(kappa.size, xe), kappa)[0] * xe / decay
                 return out + tail
+
+
+# ------------------------------------------------------------ model sums
+_SUMMANDS = {"df1": (1, 1), "df2": (2, 2), "tf1": (1, 1), "tf2": (2, 2), "tf1p": (1, 2)}  # x^p/(x + kappa)^m
+
+
+@dataclass(frozen=True)
+class ContinuumForms:
+    r"""The spectral sums of the models on a power law, with their leading
+    forms (Mellin) and exact values (Euler-Maclaurin).
+
+    ``df1, df2`` are ``(1/n) sum_k eta^p/(eta + kappa)^m`` for finite ``n``
+    and the unnormalized kernel sums ``sum_k ...`` for ``n = oo`` (the
+    paper's ``q df = (1/P) sum``, [R11b]); ``tf1, tf2, tf1p`` (``-tf1'``) are
+    weighted by the unnormalized source target ``wbar_k^2 = k^{-(1 + 2 alpha
+    r)}/eta_k`` [C7], [C12]."""
+
+    alpha: sp.Expr
+    n: object
+    r: object = None
+
+    def _parts(self, key):
+        x, k = sp.Symbol("x", positive=True), sp.Symbol("kappa", positive=True)
+        p, m = _SUMMANDS[key]
+        d, parts = split_summand(x**p / (x + k) ** m, x, k)
+        if key.startswith("tf"):
+            if self.r is None:
+                raise ParameterError("target", None, "a SourceTarget(r) for target functionals")
+            beta = 1 + self.alpha * (2 * sp.sympify(self.r) - 1)
+        else:
+            beta = sp.Integer(0)
+        return d, parts, beta
+
+    def leading(self, key, kappa=None):
+        """Leading small-``kappa`` form: a sympy ``Piecewise`` over the
+        continuum and discrete terms of each part (``n = oo``; for finite ``n``
+        valid while ``kappa n^alpha >> 1``)."""
+        from ..conventions import kappa as kappa_symbol
+
+        kappa = kappa if kappa is not None else kappa_symbol
+        d, parts, beta = self._parts(key)
+        total = sp.Integer(0)
+        for c, a, m in parts:
+            cont, disc = mellin_leading(beta, a, m, self.alpha)
+            total += c * sp.Piecewise((cont.coefficient * kappa ** (d + cont.kappa_power), cont.condition),
+                                      (disc.coefficient * kappa ** (d + disc.kappa_power), disc.condition),
+                                      (sp.nan, True))
+        norm = 1 if self.n is sp.oo else sp.Integer(1) / self.n
+        return norm * total
+
+    def exact(self, key, kappa, **kw):
+        """Exact value at an array of ``kappa`` (:func:`power_law_sum`)."""
+        d, parts, beta = self._parts(key)
+        kappa = np.atleast_1d(np.asarray(kappa, dtype=float))
+        n = np.inf if self.n is sp.oo else int(self.n)
+        out = sum(float(c) * power_law_sum(kappa, float(beta), float(a), float(m), float(self.alpha), n, **kw)
+                  for c, a, m in parts) * kappa ** float(d)
+        return out if self.n is sp.oo else out / n
+
+
+def continuum_forms(population, target=None) -> ContinuumForms:
+    """:class:`ContinuumForms` of a ``PowerLaw(alpha, n)`` population (``n``
+    may be ``sympy.oo``: the infinite-dimensional kernel case) and an
+    optional :class:`~freeprob.SourceTarget`.
+
+    >>> import freeprob, sympy as sp
+    >>> from freeprob.scaling import continuum_forms
+    >>> f = continuum_forms(freeprob.PowerLaw(sp.Rational(3, 2), sp.oo))
+    >>> f.leading("df1")                          # C_{3/2} kappa^(-2/3) [R11b]
+    4*sqrt(3)*pi/(9*kappa**(2/3))
+    >>> from freeprob.conventions import kappa
+    >>> round(float(f.exact("df1", 1e-6)[0] - f.leading("df1").subs(kappa, 1e-6)), 3)   # the discrete term zeta(0)
+    -0.5
+    """
+    from ..laws import PowerLaw
+    from ..ridge import SourceTarget
+
+    if not isinstance(population, PowerLaw):
+        raise ParameterError("population", repr(population), "a PowerLaw(alpha, n)")
+    r = None
+    if target is not None:
+        if not isinstance(target, SourceTarget):
+            raise ParameterError("target", repr(target), "None or SourceTarget(r)")
+        r = target.r
+    return ContinuumForms(population.alpha, population.n, r)
