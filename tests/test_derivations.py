@@ -78,3 +78,12 @@ def test_cli_derive(capsys, tmp_path):
         assert rc == 0 and pdf.read_bytes()[:4] == b"%PDF"
     else:  # the CLI says how to get it
         assert rc == 2 and "apt-get install texlive" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is installed by .ci/run")
+@pytest.mark.parametrize("name", sorted(REG))
+def test_every_derivation_compiles_to_pdf(name, tmp_path):
+    # a complete document through a real pdflatex (twice, for the labels)
+    pdf = tmp_path / f"{name}.pdf"
+    assert main(["derive", name, "--format", "pdf", "--out", str(pdf)], out=lambda s: None) == 0
+    assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 10_000
