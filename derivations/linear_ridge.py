@@ -19,6 +19,22 @@ def _monte_carlo(rng):
     return abs(mean - th) <= 4 * se + 0.03 * th, abs(mean - th) / th, f"theory {th:.4g}, simulation {mean:.4g}"
 
 
+def _components(rng):
+    # [R7]: Bias^2 and Var_X against unbiased Monte Carlo estimates (P11),
+    # N = 150, P = 100, 40 draws: 4 s.e. + 5% of E_g (P10)
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 150), target=freeprob.SourceTarget(0.6), noise=0.1,
+                             samples=100, ridge=1e-2)
+    sim = freeprob.simulate(m, seeds=40, rng=rng)
+    th = m.evaluate()
+    worst, ok = 0.0, True
+    for key in ("bias2", "var_X", "var_X_noise"):
+        mean, se = (float(v[0]) for v in sim[key])
+        t = float(th[key])
+        ok &= abs(mean - t) <= 4 * se + 0.05 * float(th["Eg"])
+        worst = max(worst, abs(mean - t) / float(th["Eg"]))
+    return ok, worst, "bias2, var_X, var_X_noise vs Monte Carlo (relative to E_g)"
+
+
 def build() -> Derivation:
     q, s2 = C.q, C.sigma2
     iso = freeprob.LinearRidge(freeprob.Identity(1), samples=sp.Symbol("P", positive=True),
@@ -38,6 +54,9 @@ def build() -> Derivation:
                        "isotropic kappa"),
         DerivationStep(Eq(sp.Symbol("E_g^{MC}"), qs["Eg"]), "theory vs Monte Carlo", "[R6]", "montecarlo",
                        "Monte Carlo", checker=_monte_carlo),
+        DerivationStep(Eq(qs["var_X"], qs["bias2"] * qs["gamma"] / (1 - qs["gamma"])),
+                       "bias-variance decomposition over the data", "[R7]", "montecarlo", "Bias^2, Var_X",
+                       checker=_components),
     )
     return Derivation(NAME, "Linear ridge regression: errors, gap and isotropic closed forms", steps,
                       results=(("E_g", qs["Eg"]), ("optimal ridge", cf["optimal_ridge"])),

@@ -40,7 +40,7 @@ def _params(model, overrides):
         raise ParameterError(name, overrides[name], "one of ridge, samples, noise, feature_noise, widths")
 
     def num(name, value):
-        if isinstance(value, np.ndarray) or np.isscalar(value) and not isinstance(value, sp.Basic):
+        if isinstance(value, (np.ndarray, list, tuple)) or (np.isscalar(value) and not isinstance(value, sp.Basic)):
             return np.asarray(value, dtype=float)
         if not sp.sympify(value).is_number:
             raise ParameterError(name, value, "a number", f"pass {name}=... to evaluate()")

@@ -15,6 +15,8 @@ def test_keys_and_derivation_steps():
     m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=100, samples=50, ridge=1e-2)
     out = m.evaluate()
     assert tuple(out) == RF_KEYS
+    # lists broadcast like arrays
+    assert m.evaluate(ridge=[0.0, 1e-2])["Eg"].shape == (2,)
     steps = m.steps()
     assert [s.reference for s in steps[:2]] == ["[R1]", "[R12]"]
     # the S-transform of F F^T is derived from the free product of the layers
