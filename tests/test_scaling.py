@@ -131,6 +131,12 @@ def test_random_feature_exponents_derived():
     # the variance-limited window: bias vs variance cross at N = P^(1 + alpha(2r - 1)) [R16b]
     regs = {str(r_.exponent): r_ for r_ in regimes(rf(), "Eg", samples=40)}
     assert "alpha + q - 1" in regs
+    # in the width at P = oo: kappa_2 ~ N^-alpha and E_g ~ N^(-alpha min(2r, 1)) [R16d]
+    assert exponent(rf(), "kappa2", "width", R > 0.5) == ALPHA
+    assert exponent(rf(), "Eg", "width", sp.And(R > 0.5, R < 1)) == ALPHA
+    # in the ridge at P = oo (the kernel limit): kappa ~ lambda, E_g ~ lambda^(2r)
+    assert exponent(lin(0.4, 1e-3), "kappa", "ridge", R < 1) == 1
+    assert exponent(lin(0.4, 1e-3), "Eg", "ridge", R < 1) == 2 * R
     # ridge-dominated Var_F ~ P^-(ell - ell/alpha)/N [R16c]
     reg = sp.And(Q > 1, R > 0.5, R < 1, ELL < ALPHA)
     assert sp.simplify(exponent(rf(ridge=1e-3), "var_F", "samples", reg) - (ELL - ELL / ALPHA + Q)) == 0
@@ -246,6 +252,8 @@ def test_continuum_forms_of_the_kernel_case():
         assert f.exact(key, [k])[0] == pytest.approx(lead_val, rel=1e-3), key
     # df1 leading term is C_alpha kappa^(-1/alpha); finite n is normalized by n
     assert abs(float((f.leading("df1") / (C_alpha(1.5) * kappa ** (-1 / 1.5))).subs(kappa, 0.3)) - 1) < 1e-12
+    with pytest.raises(ParameterError, match="alpha"):  # non-normalizable (P13)
+        continuum_forms(freeprob.PowerLaw(0.8, sp.oo)).leading("df1")
     fin = continuum_forms(freeprob.PowerLaw(1.5, 10**5))
     assert np.allclose(fin.exact("df1", [1e-3, 1.0]), freeprob.PowerLaw(1.5, 10**5).df1_numeric(np.array([1e-3, 1.0])),
                        rtol=1e-13)

@@ -250,6 +250,9 @@ class ContinuumForms:
         total = sp.Integer(0)
         for c, a, m in parts:
             cont, disc = mellin_leading(beta, a, m, self.alpha)
+            if cont.condition is sp.false and disc.condition is sp.false:
+                raise ParameterError("alpha", self.alpha, "a normalizable power law (alpha > 1, pitfall P13)",
+                                     f"the n = oo sum of {key} diverges")
             total += c * sp.Piecewise((cont.coefficient * kappa ** (d + cont.kappa_power), cont.condition),
                                       (disc.coefficient * kappa ** (d + disc.kappa_power), disc.condition),
                                       (sp.nan, True))
