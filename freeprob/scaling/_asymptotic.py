@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .. import conventions as C
 from .._spectrum import ArraySpectrum, PowerLawSpectrum, SpectralMean
 from ..errors import FreeprobError, ParameterError
 from ._continuum import mellin_leading, split_summand
@@ -286,4 +285,4 @@ def kappa_lead(lam_map, kappa, env, ctx, ridge_lead):
 
 
 __all__ = ["ALPHA", "R", "ELL", "Q", "X", "Lead", "lead", "Context", "sample_points", "continuum_means",
-           "kappa_lead", "AmbiguousRegimeError", "CancellationError", "NoSuchRegimeError", "C"]
+           "kappa_lead", "AmbiguousRegimeError", "CancellationError", "NoSuchRegimeError"]

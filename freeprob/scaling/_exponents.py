@@ -115,8 +115,6 @@ def leading_term(model, quantity, variable="samples", regime=None, *, ridge=None
     noise = sp.sympify(model.noise)
     expr = expr.subs(C.sigma2, noise) if noise.is_number else expr
     expr = continuum_means(expr, st["kappa"], ctx, st["target_r"]).subs(st["subs"])
-    if st["target_r"] is not None:
-        expr = expr.subs(sp.Symbol("r_target"), R)
     res = lead(sp.expand(expr) if not expr.is_Mul else expr, env, ctx)
     coef = sp.simplify(sp.powsimp(sp.powdenest(res.coefficient, force=True), force=True))
     return coef, sp.simplify(res.exponent), ctx
