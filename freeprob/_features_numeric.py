@@ -56,6 +56,11 @@ def _params(model, overrides):
     if len(widths) != len(model.widths):
         raise ParameterError("widths", widths, f"{len(model.widths)} layer width(s), as the model")
     ws = [num("widths", w) for w in widths]
+    fc = model.feature_covariance
+    if fc is not None and "widths" in overrides and hasattr(fc, "spectrum") \
+            and np.any(ws[0] != float(fc.spectrum.size)):
+        raise ParameterError("widths", overrides["widths"], f"{fc.spectrum.size} (the size of feature_covariance)",
+                             "build a model per width with its own Sigma_F")
     d = float(num("dimension", model.dimension))
     for name, v, lo in (("ridge", lam, 0), ("noise", s2, 0), ("feature_noise", sx, 0)):
         if np.any(~np.isfinite(v)) or np.any(v < lo):

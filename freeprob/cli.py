@@ -182,19 +182,11 @@ def _cmd_convolve(args, out):
 def _cmd_ridge(args, out):
     import numpy as np
 
-    from ._parse import parse_law_spec, parse_value
     from .latex import latex
     from .ridge import KEYS, LinearRidge
 
-    name, params = parse_law_spec(args.population)
-    dimension = params.pop("dimension", None)
-    pop = _build_law(name, params)
-    target = _parse_target(args.target)
-
-    def values(text):
-        v = parse_value(text)
-        return np.array([float(x) for x in v]) if isinstance(v, list) else float(v)
-
+    pop, dimension, target = _model_inputs(args)
+    values = _values
     ridge, samples, noise = values(args.ridge), values(args.samples), values(args.noise)
     model = LinearRidge(pop, target=target, noise=0, samples=int(np.max(samples)), ridge=0,
                         dimension=dimension)
@@ -207,8 +199,7 @@ def _cmd_ridge(args, out):
                                 samples=int(np.atleast_1d(samples)[0]), ridge=0, dimension=dimension)
         sim = simulate(sim_model, seeds=args.seeds, rng=np.random.default_rng(args.seed),
                        ridge=np.atleast_1d(ridge))
-        result["simulation"] = {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()}
-                                for k, (m, e) in sim.items()}
+        result["simulation"] = _simulation_json(sim)
     if args.format == "json":
         out(json.dumps(result, indent=2))
     elif args.format == "latex":
@@ -225,8 +216,7 @@ def _cmd_ridge(args, out):
             out("  " + "  ".join(f"{v:>12.6g}" for v in row))
         if args.simulate:
             out(f"simulation ({args.seeds} seeds): mean +- s.e.")
-            for k, (m, e) in sim.items():
-                out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
+            _print_simulation(sim, out)
     return 0
 
 
@@ -238,15 +228,8 @@ def _cmd_features(args, out):
     from .latex import latex
     from .nonlinear import NonlinearRandomFeatureRidge
 
-    name, params = parse_law_spec(args.population)
-    dimension = params.pop("dimension", None)
-    pop = _build_law(name, params)
-    target = _parse_target(args.target)
-
-    def values(text):
-        v = parse_value(text)
-        return np.array([float(x) for x in v]) if isinstance(v, list) else float(v)
-
+    pop, dimension, target = _model_inputs(args)
+    values = _values
     widths = parse_value(args.widths)
     widths = [int(w) for w in widths] if isinstance(widths, list) else int(widths)
     ridge, samples, noise = values(args.ridge), values(args.samples), values(args.noise)
@@ -273,8 +256,7 @@ def _cmd_features(args, out):
                                        feature_noise=float(np.atleast_1d(values(args.feature_noise))[0]),
                                        **dict(common, samples=int(np.atleast_1d(samples)[0])))
         sim = simulate(model, seeds=args.seeds, rng=np.random.default_rng(args.seed), ridge=np.atleast_1d(ridge))
-        result["simulation"] = {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()}
-                                for k, (m, e) in sim.items()}
+        result["simulation"] = _simulation_json(sim)
     if args.format == "json":
         out(json.dumps(result, indent=2))
     elif args.format == "latex":
@@ -292,8 +274,7 @@ def _cmd_features(args, out):
             out("  " + "  ".join(f"{v:>12.6g}" for v in row))
         if sim is not None:
             out(f"simulation ({args.seeds} x {args.seeds} crossed X/F draws): mean +- s.e.")
-            for k, (m, e) in sim.items():
-                out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
+            _print_simulation(sim, out)
     return 0
 
 
@@ -367,6 +348,38 @@ def _write_pdf(tex, path):
             if res.returncode != 0:
                 raise FreeprobError("pdflatex failed:\n" + res.stdout[-2000:])
         shutil.copyfile(os.path.join(tmp, "derivation.pdf"), path)
+
+
+def _model_inputs(args):
+    """Population law, its dimension (if given) and the target of a model command."""
+    from ._parse import parse_law_spec
+
+    name, params = parse_law_spec(args.population)
+    dimension = params.pop("dimension", None)
+    return _build_law(name, params), dimension, _parse_target(args.target)
+
+
+def _values(text):
+    """A number or a comma list of numbers (parsed, never evaluated)."""
+    import numpy as np
+
+    from ._parse import parse_value
+
+    v = parse_value(text)
+    return np.array([float(x) for x in v]) if isinstance(v, list) else float(v)
+
+
+def _simulation_json(sim):
+    import numpy as np
+
+    return {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()} for k, (m, e) in sim.items()}
+
+
+def _print_simulation(sim, out):
+    import numpy as np
+
+    for k, (m, e) in sim.items():
+        out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
 
 
 def _parse_target(text):

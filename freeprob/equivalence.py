@@ -46,7 +46,7 @@ from . import conventions as C
 from ._cache import cached
 from ._spectrum import SpectralMean
 from ._solve import expand_upper, hermite, invert_increasing
-from .errors import ConvergenceError, ParameterError
+from .errors import ParameterError
 from .laws import MarchenkoPastur, SpectralLaw
 
 __all__ = ["DeterministicEquivalent", "deterministic_equivalent"]
@@ -468,25 +468,18 @@ def _solve_positive(pop, lam, q, kappa0, m1, rtol, maxiter):
 
 
 def _newton_descent(pop, lam, q, kappa0, m1, rtol, maxiter):
-    """Monotone Newton descent on the convex increasing ``F(kappa) =
-    lam(kappa) - lam`` from ``kappa = lam + q m1`` (``F >= 0``)."""
+    """The bracketed safeguarded Newton iteration of
+    :func:`~freeprob._solve.invert_increasing` on ``F(kappa) = lam(kappa) -
+    lam``: bracket ``[max(kappa_0, lam), lam + q m1]`` (``F <= 0`` at the
+    lower end since ``kappa >= lam`` [C11], ``F >= 0`` at the upper end);
+    ``F`` is convex and increasing there, so Newton from the upper end
+    descends without leaving the bracket."""
     lam_map = _lam_map(pop)
-    k = np.maximum(lam + q * m1, kappa0) * (1 + 1e-12)
-    active = np.ones(lam.size, dtype=bool)
-    for _ in range(maxiter):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            return k
-        kk = k[idx]
-        lam_k, slope, _ = lam_map(kk, q[idx])
-        f = lam_k - lam[idx]
-        if np.any(slope <= 0):  # slope = 1 - gamma > 0 on the physical branch [R4]
-            bad = idx[slope <= 0][0]
-            raise ConvergenceError(f"1 - gamma <= 0 at kappa = {k[bad]} (lam = {lam[bad]}, q = {q[bad]}): "
-                                   "left the physical branch")
-        k_new = np.maximum(kk - f / slope, np.maximum(kappa0[idx], lam[idx]))
-        done = (np.abs(k_new - kk) <= rtol * kk) | (f <= 0)
-        k[idx] = np.where(f <= 0, kk, k_new)
-        active[idx[done]] = False
-    raise ConvergenceError(f"kappa did not converge at {np.count_nonzero(active)} point(s) "
-                           f"(e.g. lam = {lam[active][0]}, q = {q[active][0]}) after {maxiter} Newton steps")
+
+    def fmap(k, idx):
+        lam_k, slope, _ = lam_map(k, q[idx])
+        return lam_k, slope
+
+    lo = np.maximum(kappa0, lam)
+    hi = np.maximum(lam + q * m1, kappa0) * (1 + 1e-12) + 1e-300
+    return invert_increasing(fmap, lam, lo, hi, rtol=rtol, maxiter=maxiter, what="kappa")

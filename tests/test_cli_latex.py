@@ -94,6 +94,8 @@ def test_cli_features_json_text_latex_and_errors(capsys):
     lines = []
     assert main(["features", "--population", "identity:dimension=100", "--widths", "80", "--samples", "60",
                  "--ridge", "0.1", "--activation", "relu", "--simulate", "--seeds", "3"], out=lines.append) == 0
-    assert any(s.strip().startswith("var_F") for s in lines) is False and any("Eg" in s for s in lines)
+    # nonlinear features: E_g from real relu features, no ANOVA components
+    sim_lines = lines[lines.index(next(s for s in lines if s.startswith("simulation"))) + 1:]
+    assert {s.split()[0] for s in sim_lines} == {"kappa1", "Eg", "Etr", "gcv"}
     assert main(["features", "--population", "powerlaw:alpha=1.5,n=30", "--widths", "0", "--samples", "10"]) == 2
     assert "widths" in capsys.readouterr().err

@@ -190,6 +190,10 @@ def test_bad_input():
         m.evaluate(ridge=-1.0)
     with pytest.raises(ParameterError, match="widths"):
         m.evaluate(widths=[10, 10])
+    aniso = freeprob.RandomFeatureRidge(pop, widths=10, samples=20, ridge=0.1,
+                                        feature_covariance=freeprob.PowerLaw(0.5, 10))
+    with pytest.raises(ParameterError, match="widths"):  # Sigma_F has 10 eigenvalues
+        aniso.evaluate(widths=20)
     with pytest.raises(ParameterError, match="samples"):
         m.evaluate(samples=np.array([10.5]))
 

@@ -54,13 +54,13 @@ class PhaseDiagram:
         return out
 
     def _values(self, ell, q):
+        """The terms at arrays of ``ell``, ``q``: compiled from :meth:`terms`
+        (the formula is written once, in sympy)."""
+        from .._compile import compile_expr
+
         ell, q = np.broadcast_arrays(np.asarray(ell, dtype=float), np.asarray(q, dtype=float))
-        a, r, c = self.alpha, self.r, self.c
-        m = np.minimum(1.0, ell / a)
-        vals = [2 * a * m * min(r, 1.0), (a - c) * m + q * c, 2 * a * q * min(0.5, r)]
-        if self.noisy:
-            vals.append(1 - np.minimum(np.minimum(1.0, ell / a), q))
-        return np.stack(vals)
+        f = compile_expr(tuple(self.terms().values()), (ELL, Q))
+        return np.stack([np.broadcast_to(v, ell.shape) for v in f(ell, q)])
 
     def beta(self, ell, q):
         """Exponent of ``E_g`` in ``P`` (vectorized)."""
