@@ -313,7 +313,9 @@ def _cmd_derive(args, out):
     if args.format == "pdf":
         if not args.out:
             raise ParseError("--format pdf needs --out FILE.pdf")
-        _write_pdf(d.to_latex(document=True), args.out)
+        from .derivation import compile_pdf
+
+        compile_pdf(d.to_latex(document=True), args.out)
         out(f"wrote {args.out}")
         return status
     text = {"latex": lambda: d.to_latex(document=args.document), "markdown": d.to_markdown,
@@ -325,29 +327,6 @@ def _cmd_derive(args, out):
     elif not args.check:
         out(text)
     return status
-
-
-def _write_pdf(tex, path):
-    """Compile a LaTeX document with pdflatex (twice, for labels)."""
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
-    exe = shutil.which("pdflatex")
-    if exe is None:
-        raise FreeprobError("pdflatex not found: install TeX Live (Debian/Ubuntu: apt-get install "
-                            "texlive-latex-base texlive-latex-recommended) or use --format latex")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "derivation.tex")
-        with open(src, "w", encoding="utf-8") as fh:
-            fh.write(tex)
-        for _ in range(2):
-            res = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "derivation.tex"], cwd=tmp,
-                                 capture_output=True, text=True)
-            if res.returncode != 0:
-                raise FreeprobError("pdflatex failed:\n" + res.stdout[-2000:])
-        shutil.copyfile(os.path.join(tmp, "derivation.pdf"), path)
 
 
 def _model_inputs(args):
@@ -410,6 +389,38 @@ def _cmd_check(args, out):
             out(res.row())
     out(f"\n{total - failures} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def _cmd_figures(args, out):
+    from . import figures
+
+    if args.list:
+        for fid in figures.available():
+            out(fid)
+        return 0
+    ids = [i.upper() for i in (args.only or figures.available())]
+    bad = [i for i in ids if i not in figures.available()]
+    if bad:
+        raise ParseError(f"unknown figure(s) {bad}; valid: {', '.join(figures.available())}")
+    if not args.out:
+        raise ParseError("--out DIR is required (PNG and PDF files are written there)")
+    import time
+
+    import numpy as np
+
+    for fid in ids:
+        t0 = time.perf_counter()
+        rng = None if args.seed is None else np.random.default_rng([args.seed, int(fid[1:])])
+        fig = figures.build(fid, fast=args.fast, rng=rng)
+        paths = fig.save(args.out)
+        out(f"{fid:<4} {fig.name:<40} {time.perf_counter() - t0:7.1f} s  " + ", ".join(paths[:2]))
+    return 0
+
+
+def _cmd_reproduce(args, out):
+    from .reproduce import run
+
+    return run(args.out, fast=args.fast, out=out)
 
 
 def _cmd_bench(args, out):
@@ -475,7 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
     dv.add_argument("--document", action="store_true", help="LaTeX: a complete document, not a fragment")
     dv.add_argument("--check", action="store_true", help="check every step and print a report")
     dv.add_argument("--out", default=None)
-    sub.add_parser("check", help="check every catalogue law by independent routes (main job)")
+    fg = sub.add_parser("figures", help="reproduce the paper's figures F1-F23 (PNG and PDF)")
+    fg.add_argument("--only", nargs="+", metavar="ID", help="figure ids, e.g. F7 F18")
+    fg.add_argument("--fast", action="store_true", help="small sizes and few seeds (seconds per figure)")
+    fg.add_argument("--out", default=None, help="output directory")
+    fg.add_argument("--seed", type=int, default=None, help="simulation seed (default: per-figure seeds)")
+    fg.add_argument("--list", action="store_true")
+    rp = sub.add_parser("reproduce", help="main job: derive and check the paper's results, write figures and "
+                                          "a PDF appendix")
+    rp.add_argument("--out", default="freeprob-output", help="output directory (default freeprob-output)")
+    rp.add_argument("--fast", action="store_true", help="figures in fast mode")
+    sub.add_parser("check", help="check every catalogue law by independent routes")
     b = sub.add_parser("bench", help="benchmarks with in-process baselines")
     b.add_argument("names", nargs="*")
     return p
@@ -486,7 +507,7 @@ def main(argv=None, out=print) -> int:
     args = build_parser().parse_args(argv)
     handler = {"laws": _cmd_laws, "transform": _cmd_transform, "check": _cmd_check, "bench": _cmd_bench,
                "convolve": _cmd_convolve, "ridge": _cmd_ridge, "features": _cmd_features,
-               "derive": _cmd_derive}[args.command]
+               "derive": _cmd_derive, "figures": _cmd_figures, "reproduce": _cmd_reproduce}[args.command]
     try:
         return handler(args, out)
     except FreeprobError as exc:

@@ -43,7 +43,7 @@ import sympy as sp
 from .errors import FreeprobError, ParameterError
 from .latex import latex
 
-__all__ = ["Derivation", "DerivationStep", "StepReport", "MODES", "Eq"]
+__all__ = ["Derivation", "DerivationStep", "StepReport", "MODES", "Eq", "latex_document", "compile_pdf"]
 
 MODES = ("symbolic", "numeric", "montecarlo", "cited")
 
@@ -148,10 +148,7 @@ class Derivation:
         body = "\n".join(lines)
         if not document:
             return body
-        return "\n".join([r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
-                          r"\usepackage[margin=2.2cm]{geometry}", r"\allowdisplaybreaks",
-                          rf"\title{{{_tex_escape(self.title)}}}", r"\date{}", r"\begin{document}",
-                          r"\maketitle", body, r"\end{document}", ""])
+        return latex_document(self.title, [body])
 
     def to_markdown(self) -> str:
         """Markdown with ``$$`` display math, one numbered step per item."""
@@ -238,3 +235,48 @@ def _numeric(i, label, st, diff, rng, points, dps, detail):
     ok = worst <= 10.0 ** (-dps // 2)
     return StepReport(i, label, "numeric" if not detail else "symbolic", "ok" if ok else "failed", worst, where,
                       detail)
+
+
+def latex_document(title: str, sections, *, figures=()) -> str:
+    r"""A complete article from LaTeX fragments (e.g. :meth:`Derivation.to_latex`
+    outputs), read like a paper appendix; ``figures`` are ``(path, caption)``
+    pairs of PDF/PNG files included with ``graphicx`` after the sections."""
+    lines = [r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb,graphicx}",
+             r"\usepackage[margin=2.2cm]{geometry}", r"\allowdisplaybreaks",
+             rf"\title{{{_tex_escape(title)}}}", r"\date{}", r"\begin{document}", r"\maketitle"]
+    lines += list(sections)
+    for path, caption in figures:
+        lines += [r"\begin{figure}[htbp]", r"\centering",
+                  rf"\includegraphics[width=0.95\linewidth]{{{path}}}",
+                  rf"\caption{{{_tex_escape(caption)}}}", r"\end{figure}"]
+    lines += [r"\end{document}", ""]
+    return "\n".join(lines)
+
+
+def compile_pdf(tex: str, path: str, *, resources=()) -> str:
+    """Compile a LaTeX document with a real pdflatex (twice, for labels) and
+    copy the PDF to ``path``; ``resources`` are files (figures) copied next
+    to the source first.  A missing pdflatex raises a :class:`FreeprobError`
+    saying how to install it."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise FreeprobError("pdflatex not found: install TeX Live (Debian/Ubuntu: apt-get install "
+                            "texlive-latex-base texlive-latex-recommended) or use --format latex")
+    with tempfile.TemporaryDirectory() as tmp:
+        for res in resources:
+            shutil.copyfile(res, os.path.join(tmp, os.path.basename(res)))
+        src = os.path.join(tmp, "derivation.tex")
+        with open(src, "w", encoding="utf-8") as fh:
+            fh.write(tex)
+        for _ in range(2):
+            res = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "derivation.tex"], cwd=tmp,
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                raise FreeprobError("pdflatex failed:\n" + res.stdout[-2000:])
+        shutil.copyfile(os.path.join(tmp, "derivation.pdf"), path)
+    return path

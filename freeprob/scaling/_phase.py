@@ -79,7 +79,7 @@ class PhaseDiagram:
             raise ParameterError("matplotlib", None, "installed", "pip install 'freeprob[plot]'") from None
         ax = ax or plt.subplots(figsize=(5, 4))[1]
         L, Qg = np.meshgrid(np.linspace(*ell, n), np.linspace(*q, n))
-        im = ax.pcolormesh(L, Qg, self.beta(L, Qg), shading="auto", cmap="viridis")
+        im = ax.pcolormesh(L, Qg, self.beta(L, Qg), shading="auto", cmap="viridis", rasterized=True)
         dom = self._values(L, Qg).argmin(axis=0)
         ax.contour(L, Qg, dom, levels=np.arange(len(TERMS)) + 0.5, colors="w", linewidths=0.8)
         ax.set_xlabel(r"$\ell$ ($\lambda D/N \propto P^{-\ell}$)")

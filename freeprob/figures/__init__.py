@@ -1,0 +1,69 @@
+r"""Reproductions of the paper's figures F1-F23 (ids of
+``paper-results.md`` section 3).
+
+Each builder returns a :class:`Figure`: frozen data (theory curves from the
+model evaluators, simulation points from :func:`freeprob.simulate`, guides)
+plus a caption that states any defect of the authors' figure fixed here.
+``fast=True`` shrinks sizes and seed counts so that every figure builds in
+seconds (the test suite and the notebooks use it); the default uses the
+authors' parameters.
+
+>>> from freeprob import figures
+>>> figures.available()[:4]
+('F1', 'F2', 'F3', 'F4')
+>>> fig = figures.build("F5", fast=True)
+>>> [p.title for p in fig.panels]
+['linear regression', 'linear random features']
+
+Write PNG and PDF files (needs the ``plot`` extra) with ``fig.save(dir)`` or
+``freeprob figures --only F7 --fast --out DIR``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ParameterError
+from . import _features, _linear, _noise, _spectra
+from ._base import Figure, Panel, Series
+
+__all__ = ["Figure", "Panel", "Series", "available", "build"]
+
+_BUILDERS = {
+    "F1": _spectra.f1, "F2": _spectra.f2, "F3": _spectra.f3, "F4": _spectra.f4, "F5": _spectra.f5,
+    "F6": _linear.f6, "F7": _linear.f7, "F8": _linear.f8, "F9": _linear.f9, "F10": _linear.f10,
+    "F11": _linear.f11, "F12": _features.f12, "F13": _features.f13, "F14": _features.f14,
+    "F15": _features.f15, "F16": _features.f16, "F17": _features.f17, "F18": _features.f18,
+    "F19": _noise.f19, "F20": _noise.f20, "F21": _noise.f21, "F22": _noise.f22, "F23": _noise.f23,
+}
+
+
+def available() -> tuple:
+    """The figure ids, in the paper's order."""
+    return tuple(_BUILDERS)
+
+
+def _check(figure_id):
+    key = str(figure_id).upper()
+    if key not in _BUILDERS:
+        raise ParameterError("figure", figure_id, ", ".join(_BUILDERS))
+    return _BUILDERS[key]
+
+
+def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None = None) -> Figure:
+    """Build figure ``figure_id`` (``"F1"`` ... ``"F23"``).
+
+    Parameters
+    ----------
+    fast : small sizes and few seeds (seconds per figure); default: the
+        authors' parameters (minutes for the random-feature figures).
+    rng : ``numpy.random.Generator`` for the simulations; default
+        ``np.random.default_rng(<figure number>)`` so that a figure is
+        reproducible on its own.
+    """
+    builder = _check(figure_id)
+    if rng is None:
+        rng = np.random.default_rng(int(str(figure_id).upper()[1:]))
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator")
+    return builder(bool(fast), rng)
