@@ -5,7 +5,8 @@ library.  ``REGISTRY`` maps names to modules."""
 from importlib import import_module
 
 _MODULES = ("mp_s_transforms", "free_products", "deterministic_equivalence", "two_point", "linear_ridge",
-            "kernel_ridge", "power_law_scaling", "random_features", "deep_and_anisotropic", "feature_noise")
+            "kernel_ridge", "power_law_scaling", "random_features", "deep_and_anisotropic", "feature_noise",
+            "figure_spectra")
 
 
 def registry() -> dict:

@@ -1,4 +1,5 @@
-"""Free multiplicative composition: S-transforms of products, Fuss-Catalan, general noise [R2]."""
+"""Free multiplicative composition: S-transforms of products, scaling and
+identity, change of normalization, Fuss-Catalan, general noise [R2]."""
 
 import numpy as np
 import sympy as sp
@@ -25,10 +26,24 @@ def build() -> Derivation:
     prod = freeprob.free_mul(a, b)
     t = C.t
     fc = freeprob.WishartProduct([1, 1]).moments(5)
+    scale, x, q = sp.Symbol("s", positive=True), sp.Symbol("x", positive=True), C.q
+    # [R2c]: A = Z^T Z/P (N x N, law MP(q)) and B = Z Z^T/P (P x P, law q MP(1/q)) share their
+    # nonzero spectrum; m/n = N/P = q and df_B = q df_A at equal lambda
+    s_a = freeprob.MarchenkoPastur(q).s_transform(C.df, convention="df")
+    s_b = freeprob.MarchenkoPastur(1 / q).scaled(q).s_transform(C.df, convention="df")
+    change = q * (1 - x) / (1 - q * x) * s_b.subs(C.df, q * x)
     steps = (
         DerivationStep(Eq(prod.s_transform(t), a.s_transform(t) * b.s_transform(t)),
                        "S-transform multiplicativity for free positive matrices", "[R2a]", "symbolic",
                        "S of a product"),
+        DerivationStep(Eq(a.scaled(scale).s_transform(t), a.s_transform(t) / scale),
+                       "scaling: S_{cA} = S_A/c (the T-transform of cA at cz is that of A at z)", "[R2b]",
+                       "symbolic", "S of a scaled law"),
+        DerivationStep(Eq(freeprob.Identity().s_transform(t), 1), "the identity is the unit of free multiplication",
+                       "[R2b]", "symbolic", "S_I = 1"),
+        DerivationStep(Eq(s_a.subs(C.df, x), change),
+                       "change of normalization between Z^T Z/P (N x N) and Z Z^T/P (P x P), m/n = q: "
+                       "S_A(x) = (m/n)(1-x)/(1-(m/n)x) S_B((m/n)x)", "[R2c]", "symbolic", "dimension change"),
         DerivationStep(Eq(fc[4], sp.binomial(15, 5) / 11),
                        "fifth moment of MP(1) boxtimes MP(1): the Fuss-Catalan number binom(3k, k)/(2k + 1)",
                        "[R2d]", "symbolic", "Fuss-Catalan m_5"),

@@ -25,8 +25,8 @@ from .errors import FreeprobError
 
 __all__ = ["MAIN_FIGURES", "run"]
 
-#: figures of the main job: spectra, double descent, power-law scaling and the phase diagram
-MAIN_FIGURES = ("F4", "F7", "F10", "F18")
+#: figures of the main job: the deep-Wishart spectrum, double descent and the phase diagram
+MAIN_FIGURES = ("F4", "F7", "F18")
 
 
 def run(out_dir: str, *, fast: bool = False, figures=MAIN_FIGURES, out=print) -> int:

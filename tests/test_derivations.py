@@ -87,3 +87,31 @@ def test_every_derivation_compiles_to_pdf(name, tmp_path):
     pdf = tmp_path / f"{name}.pdf"
     assert main(["derive", name, "--format", "pdf", "--out", str(pdf)], out=lambda s: None) == 0
     assert pdf.read_bytes()[:4] == b"%PDF" and pdf.stat().st_size > 10_000
+
+
+def test_every_result_of_the_catalogue_is_derived():
+    """Each [R1]-[R21] item (and the sub-items [R2a]-[R2d]) is the reference
+    of at least one step of some derivation."""
+    import re
+
+    refs = set()
+    for mod in REG.values():
+        for st in mod.build().steps:
+            refs |= set(re.findall(r"R\d+[a-e]?", st.reference))
+    want = {f"R{i}" for i in range(1, 22) if i != 2} | {"R2a", "R2b", "R2c", "R2d"}
+    have = refs | {r.rstrip("abcde") for r in refs}
+    assert want <= have, sorted(want - have)
+
+
+@pytest.mark.parametrize("name", sorted(REG))
+def test_markdown_renders(name):
+    """The Markdown export renders (CommonMark, markdown-it-py) to a heading,
+    one list item per step, and display math that survives intact."""
+    from markdown_it import MarkdownIt
+
+    d = REG[name].build()
+    md = d.to_markdown()
+    html = MarkdownIt("commonmark").render(md)
+    assert html.count("<h2>") >= 1
+    assert html.count("$$") == md.count("$$")
+    assert html.count("<li>") >= len(d.steps) or html.count("<p>") >= len(d.steps)
