@@ -284,18 +284,18 @@ def _cmd_derive(args, out):
     reg = derivations.registry()
     if args.list or args.name is None:
         for name, mod in reg.items():
-            out(f"{name:<28} {mod.build().title}")
+            out(f"{name:<28} {mod.TITLE}")
         return 0
     if args.name == "all":
+        from .derivation import TALLY_COLUMNS, tally
+
         failed = 0
-        out(f"{'derivation':<28} {'steps':>5} {'ok':>4} {'cited':>5} {'failed':>6}")
+        out(f"{'derivation':<28} " + " ".join(f"{c:>10}" for c in TALLY_COLUMNS))
         for name, mod in reg.items():
             rep = mod.build().check()
-            n_ok = sum(r.status == "ok" for r in rep)
-            n_c = sum(r.status == "cited" for r in rep)
-            n_f = sum(r.status == "failed" for r in rep)
-            failed += n_f
-            out(f"{name:<28} {len(rep):>5} {n_ok:>4} {n_c:>5} {n_f:>6}")
+            n = tally(rep)
+            failed += n["failed"]
+            out(f"{name:<28} " + " ".join(f"{n[c]:>10}" for c in TALLY_COLUMNS))
             for r in rep:
                 if r.status == "failed":
                     out("    FAILED " + r.row())
@@ -304,22 +304,23 @@ def _cmd_derive(args, out):
     if args.name not in reg:
         raise ParseError(f"unknown derivation {args.name!r}; valid: all, {', '.join(reg)}")
     d = reg[args.name].build()
-    status = 0
+    status, rep = 0, None
+    if args.format == "pdf" and not args.out:
+        raise ParseError("--format pdf needs --out FILE.pdf")
     if args.check:
+        # the exports then carry the outcome of every step's check
         rep = d.check()
         for r in rep:
             out(r.row())
         status = 1 if any(r.status == "failed" for r in rep) else 0
     if args.format == "pdf":
-        if not args.out:
-            raise ParseError("--format pdf needs --out FILE.pdf")
         from .derivation import compile_pdf
 
-        compile_pdf(d.to_latex(document=True), args.out)
+        compile_pdf(d.to_latex(document=True, reports=rep), args.out)
         out(f"wrote {args.out}")
         return status
-    text = {"latex": lambda: d.to_latex(document=args.document), "markdown": d.to_markdown,
-            "json": d.to_json}[args.format]()
+    text = {"latex": lambda: d.to_latex(document=args.document, reports=rep),
+            "markdown": lambda: d.to_markdown(reports=rep), "json": lambda: d.to_json(reports=rep)}[args.format]()
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -8,7 +8,7 @@ normalized sums over the eigenvalues ``\eta_k``.
 >>> import freeprob
 >>> from freeprob.conventions import df, q
 >>> freeprob.latex(freeprob.MarchenkoPastur(q).s_transform(df, convention="df"))
-'\\frac{1}{- \\mathrm{df} q + 1}'
+'\\frac{1}{1 - \\mathrm{df} q}'
 >>> freeprob.latex(freeprob.MarchenkoPastur(q))
 '\\mathrm{MP}\\left(q\\right)'
 """
@@ -30,6 +30,28 @@ class FreeprobLatexPrinter(LatexPrinter):
         if expr.name in LATEX_NAMES:
             return LATEX_NAMES[expr.name]
         return super()._print_Symbol(expr, style=style)
+
+    def _print_Add(self, expr, order=None):
+        # the paper writes 1 - q df, not -df q + 1: terms with a positive sign
+        # first, each group in sympy's canonical order (a stable partition, so
+        # the output is still deterministic)
+        terms = self._as_ordered_terms(expr, order=order)
+        terms = [t for t in terms if not t.could_extract_minus_sign()] + \
+            [t for t in terms if t.could_extract_minus_sign()]
+        tex = ""
+        for i, term in enumerate(terms):
+            if i == 0:
+                pass
+            elif term.could_extract_minus_sign():
+                tex += " - "
+                term = -term
+            else:
+                tex += " + "
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = r"\left(%s\right)" % term_tex
+            tex += term_tex
+        return tex
 
 
 def _law_latex(law, printer) -> str:

@@ -35,24 +35,24 @@ def run(out_dir: str, *, fast: bool = False, figures=MAIN_FIGURES, out=print) ->
     import derivations
 
     from . import figures as figs
-    from .derivation import compile_pdf, latex_document
+    from .derivation import TALLY_COLUMNS, check_table, compile_pdf, latex_document, tally
 
     os.makedirs(out_dir, exist_ok=True)
     t0 = time.perf_counter()
     out("== derivations: every step checked ==")
-    out(f"{'derivation':<28} {'steps':>5} {'ok':>4} {'cited':>5} {'failed':>6}")
-    sections, failed = [], 0
+    out(f"{'derivation':<28} " + " ".join(f"{c:>10}" for c in TALLY_COLUMNS))
+    sections, rows, failed = [], [], 0
     for name, mod in derivations.registry().items():
         d = mod.build()
         rep = d.check()
-        n_f = sum(r.status == "failed" for r in rep)
-        failed += n_f
-        out(f"{name:<28} {len(rep):>5} {sum(r.status == 'ok' for r in rep):>4} "
-            f"{sum(r.status == 'cited' for r in rep):>5} {n_f:>6}")
+        n = tally(rep)
+        failed += n["failed"]
+        out(f"{name:<28} " + " ".join(f"{n[c]:>10}" for c in TALLY_COLUMNS))
         for r in rep:
             if r.status == "failed":
                 out("    FAILED " + r.row())
-        sections.append(d.to_latex())
+        sections.append(d.to_latex(reports=rep))
+        rows.append((d, rep))
     out(f"({time.perf_counter() - t0:.0f} s)\n")
     out("== figures ==")
     fig_dir = os.path.join(out_dir, "figures")
@@ -65,7 +65,7 @@ def run(out_dir: str, *, fast: bool = False, figures=MAIN_FIGURES, out=print) ->
         included.append((next(p for p in paths if p.endswith(".pdf")), f"{fid}. {fig.caption}"))
     tex = latex_document("freeprob: derivations and figures of Atanasov, Zavatone-Veth and Pehlevan, "
                          "Scaling and renormalization in high-dimensional regression", sections,
-                         figures=[(os.path.basename(p), c) for p, c in included])
+                         figures=[(os.path.basename(p), c) for p, c in included], tables=[check_table(rows)])
     tex_path = os.path.join(out_dir, "freeprob-appendix.tex")
     with open(tex_path, "w", encoding="utf-8") as fh:
         fh.write(tex)

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, Math, display
 
+import derivations
 import freeprob
 from freeprob import figures
 from freeprob.conventions import df, kappa, lam, q, z
@@ -29,10 +30,20 @@ rng = np.random.default_rng(2024)
 
 def show(figure_id):
     fig = figures.build(figure_id, fast=FAST, rng=rng)
-    display(Markdown(f"**{fig.id}.** {fig.caption}"))
+    display(Markdown(f"**{fig.id}: {fig.title}.** {fig.caption}"))
     display(fig.render())
     plt.close("all")
-    return fig"""
+    return fig
+
+
+def derive(name):
+    # build a derivation of derivations/, check every step, typeset it with the outcomes
+    d = derivations.registry()[name].build()
+    report = d.check(rng=rng)
+    display(Markdown(d.to_markdown(reports=report)))
+    failed = [r.row() for r in report if r.status == "failed"]
+    assert not failed, failed
+    return d, report"""
 
 NOTEBOOKS = {
     "01_spectra_and_transforms.ipynb": [
@@ -56,6 +67,10 @@ display(C2)                                # a WishartProduct: S(t) = prod 1/(1 
 display(C2.moments(4))                     # exact moments from the S-transform
 deep = freeprob.WishartProduct([30, 6])    # C = F2^T F1^T F1 F2, widths [200, 1000, 6000]
 deep.atoms()                               # the exact atom at zero (pitfall P16)""",
+        "## The derivations of this section, checked step by step",
+        """derive("mp-s-transforms")
+derive("free-products")
+derive("figure-spectra");""",
         "## The paper's spectral figures F1-F4",
         """for fid in ("F1", "F2", "F3", "F4"):
     show(fid)""",
@@ -84,12 +99,12 @@ model.evaluate()""",
         "## Theory vs Monte Carlo (crossed seeds, unbiased components, standard errors)",
         """sim = freeprob.simulate(model, seeds=6 if FAST else 30, rng=rng)
 rows = freeprob.compare(model, sim, allowance=0.05)""",
-        "## Isotropic closed forms [R9] and the derivation document",
-        """import derivations
-d = derivations.registry()["linear-ridge"].build()
-report = d.check()
-print(sum(r.status == "ok" for r in report), "steps checked,", sum(r.status == "failed" for r in report), "failed")
-print(d.to_latex()[:600])""",
+        "## The derivations: deterministic equivalence, errors and GCV, isotropic closed forms, kernel ridge",
+        """for name in ("deterministic-equivalence", "two-point", "linear-ridge", "isotropic-ridge", "kernel-ridge"):
+    derive(name)""",
+        "#### The same document in LaTeX, ready for a paper (a fragment; `to_latex(document=True)` gives a whole article)",
+        """d, report = derive("isotropic-ridge")
+print(d.to_latex(reports=report)[:900])""",
         "## Figures F6-F8: renormalized ridge, double descent, GCV",
         """for fid in ("F6", "F7", "F8"):
     show(fid)""",
@@ -114,6 +129,8 @@ for reg in regimes(noisy, "Eg", samples=40 if FAST else 200):
         "## Slopes of the evaluator vs the derived exponent",
         """v = verify(lin, "Eg", start=30, decades=2 if FAST else 3)
 print(v)""",
+        "## The derivation, checked step by step",
+        """derive("power-law-scaling");""",
         "## Figures F9-F11",
         """for fid in ("F9", "F10", "F11"):
     show(fid)""",
@@ -136,6 +153,9 @@ rows = freeprob.compare(rf, sim, allowance=0.05, floor=0.01)""",
                                    ridge=1e-5, target=freeprob.SourceTarget(0.7))
 display(Math(r"S_F(\\mathrm{df}) = " + freeprob.latex(deep.s_features())))
 deep.evaluate()["Eg"]""",
+        "## The derivations: nested renormalization, deep chains, anisotropic weights",
+        """for name in ("random-features", "deep-chains", "anisotropic-weights"):
+    derive(name)""",
         "## Figures F12-F17 and the phase diagram F18",
         """for fid in ("F12", "F13", "F14", "F15", "F16", "F17", "F18"):
     show(fid)""",
@@ -152,10 +172,8 @@ noisy.evaluate()""",
 nl = freeprob.NonlinearRandomFeatureRidge(freeprob.Identity(), widths=100, dimension=200, samples=150, ridge=1e-3,
                                           activation=relu)
 nl.evaluate()["Eg"]""",
-        "## The derivation document",
-        """import derivations
-d = derivations.registry()["feature-noise"].build()
-print(d.to_markdown()[:800])""",
+        "## The derivation, checked step by step",
+        """derive("feature-noise");""",
         "## Figures F19-F23",
         """for fid in ("F19", "F20", "F21", "F22", "F23"):
     show(fid)""",

@@ -21,13 +21,15 @@ Write PNG and PDF files (needs the ``plot`` extra) with ``fig.save(dir)`` or
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import ParameterError
 from . import _features, _linear, _noise, _spectra
 from ._base import Figure, Panel, Series
 
-__all__ = ["Figure", "Panel", "Series", "available", "build"]
+__all__ = ["Figure", "Panel", "Series", "TITLES", "available", "build"]
 
 _BUILDERS = {
     "F1": _spectra.f1, "F2": _spectra.f2, "F3": _spectra.f3, "F4": _spectra.f4, "F5": _spectra.f5,
@@ -35,6 +37,34 @@ _BUILDERS = {
     "F11": _linear.f11, "F12": _features.f12, "F13": _features.f13, "F14": _features.f14,
     "F15": _features.f15, "F16": _features.f16, "F17": _features.f17, "F18": _features.f18,
     "F19": _noise.f19, "F20": _noise.f20, "F21": _noise.f21, "F22": _noise.f22, "F23": _noise.f23,
+}
+
+
+#: what each figure shows (the figure list of the specification, section 3)
+TITLES = {
+    "F1": "Wigner spectrum and the semicircle",
+    "F2": "White Wishart (Marchenko-Pastur) densities",
+    "F3": "Empirical spectrum of a power-law population",
+    "F4": "Deep white Wishart spectrum",
+    "F5": "Venn diagrams of the variance components",
+    "F6": "Renormalized ridge and degrees of freedom, isotropic linear regression",
+    "F7": "Double descent and GCV, isotropic linear regression",
+    "F8": "Double descent on linear axes, isotropic linear regression",
+    "F9": "Renormalized ridge and degrees of freedom, power-law linear regression",
+    "F10": "Error scaling of power-law linear regression: capacity and source",
+    "F11": "Multiple descent with a gapped spectrum",
+    "F12": "Isotropic linear random features: components and parameters",
+    "F13": "Structured random features, variance dominated",
+    "F14": "Structured random features, variance and ridge dominated",
+    "F15": "Structured random features, noise mitigated by the ridge",
+    "F16": "Deep structured linear random features",
+    "F17": "Finite-width variance with anisotropic weights",
+    "F18": "Phase diagram of the dominant term of the error",
+    "F19": "Isotropic random features with additive feature noise",
+    "F20": "Renormalized ridges with feature noise",
+    "F21": "Additive-noise dominated scaling",
+    "F22": "Additive and multiplicative noise dominated scaling",
+    "F23": "Noise mitigated by the ridge, with feature noise",
 }
 
 
@@ -66,4 +96,5 @@ def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None
         rng = np.random.default_rng(int(str(figure_id).upper()[1:]))
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator")
-    return builder(bool(fast), rng)
+    fig = builder(bool(fast), rng)
+    return fig if fig.title else replace(fig, title=TITLES[fig.id])

@@ -117,8 +117,9 @@ class Sweep:
 @dataclass(frozen=True)
 class Figure:
     """A reproduced figure: id (``"F7"``), file stem, caption (stating any
-    defect of the authors' figure that is fixed here), panels and the
-    parameters used (``(name, value)`` pairs)."""
+    defect of the authors' figure that is fixed here), panels, the
+    parameters used (``(name, value)`` pairs), the provenance of its theory
+    curves and a title (what the figure shows, in words)."""
 
     id: str
     name: str
@@ -126,6 +127,7 @@ class Figure:
     panels: tuple
     params: tuple = field(default=())
     sweeps: tuple = ()
+    title: str = ""
 
     def panel(self, title: str) -> Panel:
         for p in self.panels:
@@ -143,12 +145,14 @@ class Figure:
         n = len(self.panels)
         cols = min(n, 3)
         rows = -(-n // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.7 * rows), squeeze=False)
+        # a panel with many curves gets its legend beside the axes, not on the curves
+        wide = any(_legend_outside(p) for p in self.panels)
+        fig, axes = plt.subplots(rows, cols, figsize=((6.4 if wide else 4.6) * cols, 3.7 * rows), squeeze=False)
         for ax, panel in zip(axes.ravel(), self.panels):
             _draw(ax, panel)
         for ax in axes.ravel()[n:]:
             ax.set_visible(False)
-        fig.suptitle(f"{self.id}: {self.name}", fontsize=10)
+        fig.suptitle(f"{self.id}: {self.title or self.name}", fontsize=10)
         fig.tight_layout()
         return fig
 
@@ -160,9 +164,13 @@ class Figure:
         fig = self.render()
         stem = os.path.join(out_dir, f"{self.id}_{self.name}")
         paths = []
-        for fmt in formats:
-            fig.savefig(f"{stem}.{fmt}", dpi=130)
-            paths.append(f"{stem}.{fmt}")
+        import matplotlib
+
+        # TrueType fonts in the PDF (matplotlib's default Type 3 fonts are bitmaps in some viewers)
+        with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):
+            for fmt in formats:
+                fig.savefig(f"{stem}.{fmt}", dpi=130, bbox_inches="tight")
+                paths.append(f"{stem}.{fmt}")
         plt.close(fig)
         with open(f"{stem}.txt", "w") as fh:
             fh.write(self.caption + "\n")
@@ -223,16 +231,34 @@ def _draw(ax, panel):
                 ax.axvline(xv, color="0.5", ls=":", lw=1.0)
     ax.set_xscale(panel.xscale)
     ax.set_yscale(panel.yscale)
-    if panel.xscale == "log":  # minor tick labels overlap on short log ranges
-        from matplotlib.ticker import NullFormatter
-
-        ax.xaxis.set_minor_formatter(NullFormatter())
+    if panel.xscale == "log":
+        _log_ticks(ax, [s for s in panel.series if s.kind != "vline"])
     if panel.ylim is not None:
         ax.set_ylim(*panel.ylim)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)
     ax.set_title(panel.title, fontsize=9)
-    ax.legend(fontsize=6.5, ncol=2 if len(panel.series) > 6 else 1)
+    if _legend_outside(panel):
+        ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=6.5)
+
+
+def _legend_outside(panel) -> bool:
+    return sum(s.kind != "vline" for s in panel.series) > 5
+
+
+def _log_ticks(ax, series):
+    """Major ticks at 1, 2, 5 times powers of ten on a log axis that spans less
+    than two decades (one label otherwise); minor labels off (they overlap)."""
+    from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+
+    xs = np.concatenate([np.asarray(s.x) for s in series if s.x]) if series else np.array([])
+    xs = xs[np.isfinite(xs) & (xs > 0)]
+    if xs.size and np.log10(xs.max() / xs.min()) < 2:
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=20))
+        ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _venn(ax, sets, regions):

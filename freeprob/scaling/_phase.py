@@ -32,6 +32,9 @@ from ._asymptotic import ALPHA, ELL, Q, R
 __all__ = ["PhaseDiagram", "phase_diagram", "verify", "Verification", "local_exponent", "finite_width_curve"]
 
 TERMS = ("signal", "variance_F", "width_signal", "noise")
+#: the terms in words, for legends
+TERM_LABELS = {"signal": "signal (bias)", "variance_F": r"finite width ($\mathrm{Var}_F$)",
+               "width_signal": "width-limited signal", "noise": "label noise"}
 
 
 @dataclass(frozen=True)
@@ -72,20 +75,30 @@ class PhaseDiagram:
         return np.asarray(TERMS)[idx]
 
     def plot(self, ax=None, *, ell=(0, 2), q=(0, 3), n=301):
-        """Heat map of ``beta`` with the dominant-term regions (matplotlib)."""
+        """The regions of the dominant term (colours, named in the legend)
+        with contours of ``beta`` (matplotlib)."""
         try:
             import matplotlib.pyplot as plt
+            from matplotlib.colors import ListedColormap
+            from matplotlib.patches import Patch
         except ImportError:  # pragma: no cover - optional extra
             raise ParameterError("matplotlib", None, "installed", "pip install 'freeprob[plot]'") from None
         ax = ax or plt.subplots(figsize=(5, 4))[1]
         L, Qg = np.meshgrid(np.linspace(*ell, n), np.linspace(*q, n))
-        im = ax.pcolormesh(L, Qg, self.beta(L, Qg), shading="auto", cmap="viridis", rasterized=True)
-        dom = self._values(L, Qg).argmin(axis=0)
-        ax.contour(L, Qg, dom, levels=np.arange(len(TERMS)) + 0.5, colors="w", linewidths=0.8)
+        vals = self._values(L, Qg)
+        dom, beta = vals.argmin(axis=0), vals.min(axis=0)
+        colors = ("#8fb8de", "#f2b880", "#a8d5a2", "#d9a3c7")[:len(vals)]
+        ax.pcolormesh(L, Qg, dom, shading="auto", cmap=ListedColormap(colors), vmin=-0.5,
+                      vmax=len(colors) - 0.5, rasterized=True)
+        cs = ax.contour(L, Qg, beta, levels=8, colors="k", linewidths=0.5)
+        ax.clabel(cs, fontsize=6, fmt="%.2f")
+        present = sorted(set(np.unique(dom).tolist()))
+        ax.legend(handles=[Patch(color=colors[i], label=TERM_LABELS[TERMS[i]]) for i in present], fontsize=6.5,
+                  loc="upper right", framealpha=0.9)
         ax.set_xlabel(r"$\ell$ ($\lambda D/N \propto P^{-\ell}$)")
         ax.set_ylabel(r"$q$ ($N \propto P^{q}$)")
-        ax.set_title(rf"$\beta$, $\alpha={self.alpha}$, $r={self.r}$, $c={self.c}$" + (" (noisy)" if self.noisy else ""))
-        ax.figure.colorbar(im, ax=ax)
+        ax.set_title(rf"$E_g \sim P^{{-\beta}}$, $\alpha={self.alpha}$, $r={self.r}$, $c={self.c}$"
+                     + (" (noisy)" if self.noisy else ""))
         return ax
 
 
