@@ -73,7 +73,8 @@ def build() -> Derivation:
                        "the kappa equation [R3] of $\\Sigma = I$ is a quadratic; the library solves it", "[R9]",
                        "symbolic", "isotropic quadratic", where=((kap, cf["kappa"]),),
                        source="LinearRidge(Identity(1)).isotropic_closed_forms()['kappa']"),
-        DerivationStep(Eq(kap, ((q + lam - 1) + sp.sqrt((q + lam - 1) ** 2 + 4 * lam)) / 2),
+        DerivationStep(Eq(kap, sp.Mul(sp.Rational(1, 2), (q + lam - 1) + sp.sqrt((q + lam - 1) ** 2 + 4 * lam),
+                                      evaluate=False)),
                        "the root the library keeps (positive, the physical one) is the $+$ root", "[R9], P5",
                        "symbolic", "the + root", where=((kap, cf["kappa"]),)),
         DerivationStep(sp.GreaterThan(kap, lam), "$\\kappa \\geq \\lambda$ on the physical branch (a root "

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mpmath
 import numpy as np
@@ -142,20 +142,32 @@ class DerivationStep:
 
 @dataclass(frozen=True)
 class StepReport:
-    """Outcome of checking one step: ``status`` is ``ok``, ``failed`` or ``cited``."""
+    """Outcome of checking one step: ``status`` is ``ok``, ``failed`` or
+    ``cited``; ``point`` is where the worst residual was found, as sorted
+    ``(symbol name, value)`` pairs (frozen and hashable; :attr:`at` is the
+    same as a dict)."""
 
     index: int
     label: str
     mode: str
     status: str
     residual: float | None = None
-    point: dict = field(default_factory=dict)
+    point: tuple = ()
     detail: str = ""
+
+    def __post_init__(self):
+        if isinstance(self.point, dict):
+            object.__setattr__(self, "point", tuple(sorted(self.point.items())))
+
+    @property
+    def at(self) -> dict:
+        """``point`` as a dict."""
+        return dict(self.point)
 
     def row(self) -> str:
         """One line of a text report."""
         res = "" if self.residual is None else f"{self.residual:.2e}"
-        pt = ", ".join(f"{k}={v:.4g}" for k, v in self.point.items())
+        pt = ", ".join(f"{k}={v:.4g}" for k, v in self.point)
         return f"{self.index:>3} {self.label[:38]:<38} {self.mode:<10} {self.status:<6} {res:>9}  {pt} {self.detail}"
 
     def summary(self) -> str:
@@ -164,7 +176,7 @@ class StepReport:
             return "cited, not checked"
         res = "" if self.residual is None else f"{self.residual:.1e}"
         if self.status == "failed":
-            pt = ", ".join(f"{k} = {v:.4g}" for k, v in self.point.items())
+            pt = ", ".join(f"{k} = {v:.4g}" for k, v in self.point)
             return f"FAILED ({self.mode}): residual {res} {('at ' + pt) if pt else ''} {self.detail}".strip()
         if self.mode == "symbolic":
             return self.detail or "symbolic identity (sympy reduces the difference to 0)"
@@ -190,7 +202,9 @@ class Derivation:
     summary: str = ""
 
     def __post_init__(self):
-        if not self.name or not isinstance(self.steps, tuple) or not self.steps:
+        if not isinstance(self.name, str) or not self.name:
+            raise ParameterError("name", self.name, "a nonempty string")
+        if not isinstance(self.steps, tuple) or not self.steps:
             raise ParameterError("steps", self.steps, "a nonempty tuple of DerivationStep")
         bad = [s for s in self.steps if not isinstance(s, DerivationStep)]
         if bad:
@@ -211,9 +225,7 @@ class Derivation:
             label = st.label or st.justification
             try:
                 out.append(_check_step(i, label, st, rng, points, dps))
-            except (FreeprobError, TypeError, ValueError, ZeroDivisionError, ArithmeticError, np.linalg.LinAlgError,
-                    NotImplementedError) as exc:
-                # a failing check is reported with its step, never raised
+            except Exception as exc:  # noqa: BLE001 - the contract: a failing check is reported, never raised
                 out.append(StepReport(i, label, st.check, "failed", None, {}, f"{type(exc).__name__}: {exc}"))
         return out
 
@@ -223,10 +235,11 @@ class Derivation:
 
     # ---------------------------------------------------------- export
     def to_latex(self, document: bool = False, *, reports=None) -> str:
-        """A ``\\section`` with one labelled equation per step, preceded by its
-        justification, reference, library call and (with ``reports`` from
-        :meth:`check`) the outcome of its check.  Over-wide equations are
-        scaled to the line.  ``document=True`` gives a complete, compilable
+        """A ``\\section`` with one labelled amsmath ``align`` block per step,
+        preceded by its justification, reference, library call and (with
+        ``reports`` from :meth:`check`) the outcome of its check.  Over-wide
+        equations are scaled to the line; a relation with two long sides is
+        set on two lines.  ``document=True`` gives a complete, compilable
         article (:func:`latex_document`)."""
         reports = _reports(self, reports)
         lines = [rf"\section{{{_tex_text(self.title)}}}\label{{sec:{self.name}}}"]
@@ -236,7 +249,7 @@ class Derivation:
             lines.append(r"\paragraph{Assumptions.} " + "; ".join(_tex_text(a) for a in self.assumptions) + ".")
         for i, st in enumerate(self.steps, 1):
             head = rf"\paragraph{{Step {i}: {_tex_text(st.label or st.justification)}.}} "
-            text = _tex_text(st.justification) + (f" {_tex_text(st.reference)}" if st.reference else "") + "."
+            text = _tex_text(_sentence(st.justification)) + (f" {_tex_text(st.reference)}" if st.reference else "") + "."
             if st.source:
                 text += r" Computed by \texttt{" + _tex_verbatim(st.source) + "}."
             if reports is not None:
@@ -263,7 +276,7 @@ class Derivation:
             lines += ["**Assumptions:** " + "; ".join(self.assumptions) + ".", ""]
         for i, st in enumerate(self.steps, 1):
             head = f"**{st.label}.** " if st.label else ""
-            item = f"{i}. {head}{st.justification} {st.reference}".rstrip() + "."
+            item = f"{i}. {head}{_sentence(st.justification)} {st.reference}".rstrip() + "."
             if st.source:
                 item += f" Computed by `{st.source}`."
             item += f" *Check: {reports[i - 1].summary() if reports is not None else st.check}.*"
@@ -275,9 +288,9 @@ class Derivation:
 
     def to_json(self, *, reports=None) -> str:
         """JSON: name, title, summary, assumptions; per step the sympy
-        ``srepr`` of both sides (as typeset and with ``where`` substituted),
-        LaTeX, justification, reference, check mode and, with ``reports``,
-        the outcome; the results."""
+        ``srepr`` of both sides as typeset, the ``where`` bindings (name and
+        library expression), LaTeX, justification, reference, check mode and,
+        with ``reports``, the outcome; the results."""
         reports = _reports(self, reports)
         steps = []
         for i, st in enumerate(self.steps):
@@ -289,7 +302,7 @@ class Derivation:
                               for k, v in st.where]}
             if reports is not None:
                 r = reports[i]
-                item["result"] = {"status": r.status, "mode": r.mode, "residual": r.residual, "point": r.point,
+                item["result"] = {"status": r.status, "mode": r.mode, "residual": r.residual, "point": r.at,
                                   "detail": r.detail}
             steps.append(item)
         return json.dumps({"name": self.name, "title": self.title, "summary": self.summary,
@@ -306,6 +319,11 @@ def _reports(d, reports):
     if len(reports) != len(d.steps) or any(not isinstance(r, StepReport) for r in reports):
         raise ParameterError("reports", f"{len(reports)} items", f"the {len(d.steps)} StepReports of {d.name}.check()")
     return reports
+
+
+def _sentence(text: str) -> str:
+    """``text`` with its first letter capitalized (not inside leading math)."""
+    return text[:1].upper() + text[1:] if text[:1].isalpha() else text
 
 
 def _sides(rel):
@@ -426,7 +444,7 @@ def _equation(st, label) -> str:
         body = rf"\begin{{gathered}}\fpfit{{{l_tex}}}\\ \fpfit{{{{}}{op} {r_tex}}}\end{{gathered}}"
     else:
         body = rf"\fpfit{{{l_tex} {op} {r_tex}}}"
-    return "\\begin{equation}\\label{" + label + "}\n  " + body + "\n\\end{equation}"
+    return "\\begin{align}\n  " + body + " \\label{" + label + "}\n\\end{align}"
 
 
 # OT1 (the default encoding, Type 1 Computer Modern fonts) has no text glyphs

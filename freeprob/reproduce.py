@@ -62,7 +62,7 @@ def run(out_dir: str, *, fast: bool = False, figures=MAIN_FIGURES, out=print) ->
         fig = figs.build(fid, fast=fast)
         paths = fig.save(fig_dir)
         out(f"{fid:<4} {fig.name:<36} {time.perf_counter() - t1:6.1f} s  {paths[0]}")
-        included.append((next(p for p in paths if p.endswith(".pdf")), f"{fid}. {fig.caption}"))
+        included.append((next(p for p in paths if p.endswith(".pdf")), f"{fid}: {fig.title}. {fig.caption}"))
     tex = latex_document("freeprob: derivations and figures of Atanasov, Zavatone-Veth and Pehlevan, "
                          "Scaling and renormalization in high-dimensional regression", sections,
                          figures=[(os.path.basename(p), c) for p, c in included], tables=[check_table(rows)])

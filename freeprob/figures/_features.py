@@ -207,7 +207,8 @@ def f18(fast, rng):
                    for title, noisy in (("noiseless", False), ("noisy (signal term with min(r,1))", True)))
     return Figure("F18", "phase_plot", (
         f"Dominant term of E_g ~ P^-beta in the (ell, q) plane, lam D/N ~ P^-ell, N ~ P^q, alpha={alpha}, r={r}, "
-        f"c={c} [R16e]; white contours separate signal, feature-variance, width-limited and noise regions. "
+        f"c={c} [R16e]: colours mark the dominant term (signal, finite-width variance, width-limited signal, label "
+        "noise) and black contours are levels of beta. "
         "Corrected: the authors' noisy plot drops r from the signal term (pitfall P17); here it is "
         "2 alpha min(1, ell/alpha) min(r, 1) in both panels."), panels,
         (("alpha", alpha), ("r", r), ("c", c), ("grid", grid)))
