@@ -291,3 +291,60 @@ def test_executor_gives_the_same_grid():
         assert np.array_equal(a[key][0], b[key][0]), key
     with pytest.raises(ParameterError, match="seeds"):
         freeprob.simulate(m, seeds=(1, 4), rng=np.random.default_rng(5))
+
+
+def test_simulation_does_not_depend_on_the_loop_order_or_executor():
+    """The crossed-seed simulation keeps the feature draws, or redraws them
+    per data draw, or runs under an executor: every path draws the same
+    matrices from the same seeds and adds the cells in the same order, so the
+    results are identical (the training feature noise is seeded by the
+    cell's pair of seeds, not by advancing a seed sequence).  The
+    feature-outer path batches its products over the data draws, so it
+    agrees up to BLAS rounding (1e-12 relative)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from freeprob import _rf_sim
+
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 120), widths=[80, 60], samples=70, ridge=1e-2, noise=0.05,
+                              feature_noise=0.2, target=freeprob.SourceTarget(0.7))
+
+    def run(budget=None, executor=None):
+        old = _rf_sim._CACHE_BYTES
+        _rf_sim._CACHE_BYTES = old if budget is None else budget
+        try:
+            return freeprob.simulate(m, seeds=(5, 4), rng=np.random.default_rng(3), ridge=np.array([1e-3, 0.1]),
+                               executor=executor)
+        finally:
+            _rf_sim._CACHE_BYTES = old
+
+    kept = run()
+    with ThreadPoolExecutor(2) as ex:
+        others = {"redrawn per row": run(budget=0), "threads": run(executor=ex)}
+    # the feature-outer path, called directly on the same seeds
+    seq = np.random.default_rng(3).bit_generator.seed_seq
+    xs, fs = seq.spawn(5), seq.spawn(4)
+    sigma = m.population.spectrum.numeric_atoms()[0].astype(float)
+    wbar = np.sqrt(m._weights[1])
+    lam = np.array([1e-3, 0.1])
+    ctx = (sigma, wbar, 70, lam, 0.05, 0.2, None, np.concatenate([sigma, np.ones(60)]))
+    outer = _rf_sim._rows_feature_outer(ctx, 120, (80, 60), "input", None, xs, fs)
+    inner = [_rf_sim._row_task((ctx, 120, (80, 60), "input", None, x, fs, None)) for x in xs]
+    for key in outer[0]:
+        assert all(np.allclose(o[key], i[key], rtol=1e-12, atol=1e-12 * np.abs(i[key]).max()) for o, i in zip(outer, inner)), key
+    for name, other in others.items():
+        for key in kept:
+            assert np.array_equal(np.asarray(kept[key][0]), np.asarray(other[key][0])), (name, key)
+
+
+def test_training_feature_noise_is_fresh_per_cell():
+    """[R19]: the training feature noise is independent across cells (X_i, F_j):
+    two cells that share X or F do not share it, and it has variance sigma_xi^2."""
+    from freeprob import _rf_sim
+
+    seq = np.random.default_rng(0).bit_generator.seed_seq
+    x1, x2, f1, f2 = seq.spawn(4)
+    a, b, c = (_rf_sim._xi(x, f, 200, 50, 0.3) for x, f in ((x1, f1), (x1, f2), (x2, f1)))
+    assert np.array_equal(a, _rf_sim._xi(x1, f1, 200, 50, 0.3))  # reproducible from the pair
+    for u, v in ((a, b), (a, c)):
+        assert abs(np.corrcoef(u.ravel(), v.ravel())[0, 1]) < 4 / np.sqrt(u.size)
+    assert a.var() == pytest.approx(0.3, rel=4 * np.sqrt(2 / a.size))
