@@ -31,3 +31,10 @@ def test_python_examples_run(tmp_path, monkeypatch):
     for i, block in enumerate(blocks):
         exec(compile(block, f"README.md python block {i}", "exec"), ns)  # noqa: S102 - the README's own code
     assert os.path.exists(os.path.join(tmp_path, "out", "F13_structured_LRF_OV.png"))
+
+
+def test_gallery_images_exist():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert len(images) >= 6
+    missing = [p for p in images if not os.path.exists(os.path.join(ROOT, p))]
+    assert not missing, missing
