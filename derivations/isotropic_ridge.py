@@ -56,7 +56,6 @@ def build() -> Derivation:
                                  dimension=sp.Symbol("N", positive=True))
     cf = model.isotropic_closed_forms()
     qs = model.quantities()
-    pop = model.population
     kap = sp.Symbol(r"\kappa(\lambda)")
     k0, kpk, kst, eg_st = sp.Symbol(r"\kappa_0"), sp.Symbol(r"\kappa\vert_{q=1}"), sp.Symbol(r"\kappa^*"), \
         sp.Symbol(r"E_g^*")

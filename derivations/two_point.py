@@ -88,7 +88,7 @@ def build() -> Derivation:
     gam = sp.Symbol(r"\gamma")
     t_sig = sp.Symbol(r"\tfrac1P \mathrm{Tr}\big[\hat\Sigma(\hat\Sigma+\lambda)^{-1}\Sigma(\hat\Sigma+\lambda)^{-1}\big]")
     t_der = sp.Symbol(r"\mathrm{tr}\,\hat\Sigma(\hat\Sigma+\lambda)^{-2}")
-    d1, d2, lk = N.df1_Sigma(k), N.df2_Sigma(k), N.lam_of_kappa(k)
+    d1, lk = N.df1_Sigma(k), N.lam_of_kappa(k)
     rng_ = ((q, 0.1, 0.9), (k, 0.05, 5.0))
     steps = (
         DerivationStep(rel[0].relation, "differentiate the one-point equivalent with respect to a source added to "
