@@ -18,7 +18,8 @@ TITLE = "Deep linear random-feature chains"
 
 
 def _bottleneck(rng):
-    # lambda = 0: df1(kappa_2) = min(P, N_1, ..., N_L)/D, for a width and a sample bottleneck
+    # lambda = 0: df1(kappa_2) = min(P, N_1, ..., N_L)/D, for a width and a sample
+    # bottleneck; the bottleneck solve is to ~1e-14 relative: tolerance 1e-10
     pop = freeprob.PowerLaw(1.4, 400)
     out = []
     for widths, p, m in (([300, 120, 250], 200, 120), ([300, 250, 280], 150, 150)):
@@ -29,7 +30,8 @@ def _bottleneck(rng):
 
 
 def _fan_in(rng):
-    # variances 1/N_{l-1} at lambda against variances 1/D at lambda N_1/D
+    # variances 1/N_{l-1} at lambda against variances 1/D at lambda N_1/D: an
+    # exact rescaling, two solves at ~1e-14 relative: tolerance 1e-10
     pop = freeprob.PowerLaw(1.4, 300)
     a = freeprob.RandomFeatureRidge(pop, widths=[250, 200], samples=120, layer_variance="fan_in")
     b = freeprob.RandomFeatureRidge(pop, widths=[250, 200], samples=120)

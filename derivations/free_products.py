@@ -54,7 +54,8 @@ def _deep_wishart(rng):
 
 def _general_noise(rng):
     # kappa for W = W1 W2 (WishartProduct) from the explicit map against df1
-    # of Sigma boxtimes W by subordination (an independent solver)
+    # of Sigma boxtimes W by subordination (an independent solver, converged
+    # to ~1e-12): tolerance 1e-9
     pop, W = freeprob.PowerLaw(1.5, 300), freeprob.WishartProduct([2, 3])
     lam = np.logspace(-3, 1, 5)
     kappa = freeprob.deterministic_equivalent(pop, W).solve(lam)

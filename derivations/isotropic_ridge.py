@@ -41,7 +41,8 @@ def _bayes_optimal(rng):
 
 def _general_sigma(rng):
     # an anisotropic Sigma with the isotropic prior (||wbar||^2 = s = 1): at
-    # lam* = q sigma^2, E_g = s kappa* df1_Sigma(kappa*)
+    # lam* = q sigma^2, E_g = s kappa* df1_Sigma(kappa*): an exact identity of
+    # the evaluator's expressions, float64 rounding only: tolerance 1e-12
     pop = freeprob.PowerLaw(1.4, 400)
     q, s2 = 400 / 250, 0.2
     m = freeprob.LinearRidge(pop, noise=s2, samples=250, ridge=q * s2)

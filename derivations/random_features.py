@@ -63,7 +63,8 @@ def _kappa2_matrix(rng):
 
 def _duality(rng):
     # ridgeless, noiseless, target isotropic in input space: E_g(N, P) = E_g(P, N)
-    # for an anisotropic Sigma (power law, D = 400)
+    # for an anisotropic Sigma (power law, D = 400); two bottleneck solves at
+    # ~1e-14 relative: tolerance 1e-9
     pop = freeprob.PowerLaw(1.4, 400)
     a = freeprob.RandomFeatureRidge(pop, widths=120, samples=250, ridge=0.0).evaluate()["Eg"]
     b = freeprob.RandomFeatureRidge(pop, widths=250, samples=120, ridge=0.0).evaluate()["Eg"]

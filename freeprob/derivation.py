@@ -220,6 +220,10 @@ class Derivation:
         rng = rng if rng is not None else np.random.default_rng(20240502)
         if not isinstance(rng, np.random.Generator):
             raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator")
+        if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 1:
+            raise ParameterError("points", points, "integers >= 1 (a numeric step needs a point to be checked)")
+        if isinstance(dps, bool) or not isinstance(dps, (int, np.integer)) or dps < 20:
+            raise ParameterError("dps", dps, "integers >= 20 (the residual bound is 10^(-dps/2), below float64)")
         out = []
         for i, st in enumerate(self.steps, 1):
             label = st.label or st.justification
@@ -376,6 +380,11 @@ def _numeric(i, label, st, rel, rng, points, dps, detail):
         with mpmath.workdps(dps):
             value = mpmath.mpmathify(f(*vals, dps=dps)[()])
             scale = abs(mpmath.mpmathify(scale_f(*vals, dps=dps)[()]))
+            if not (mpmath.isfinite(value) and mpmath.isfinite(scale)):
+                # NaN or inf at a point is a failure (NaN would compare False and slip through)
+                worst, where = float("inf"), {str(k): v for k, v in pt.items()}
+                detail = (detail + "; " if detail else "") + "the relation is not finite at the point"
+                break
             if inequality:
                 # the sign of lhs - rhs decides; a violation is its size relative to the scale
                 if abs(mpmath.im(value)) > mpmath.mpf(10) ** (-dps // 2) * scale:

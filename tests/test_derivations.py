@@ -114,6 +114,20 @@ def test_inequalities_are_checked_at_every_point():
     assert [r.status for r in rep] == ["ok", "failed"] and rep[1].at["x"] >= 1
 
 
+def test_a_non_finite_relation_fails_and_bad_check_settings_are_refused():
+    x = sp.Symbol("x", positive=True)
+    f = sp.Function("f")
+    nan_at_points = sp.Piecewise((sp.nan, x > 0.5), (1, True))  # sympy cannot see it; mpmath meets it
+    d = Derivation("n", "N", (DerivationStep(Eq(f(x), 1), "NaN at the points", "[C0]", "numeric",
+                                             where=((f(x), nan_at_points),), ranges=((x, 1.0, 2.0),)),))
+    rep = d.check()[0]
+    assert rep.status == "failed" and "not finite" in rep.detail and "x" in rep.at
+    with pytest.raises(ParameterError, match="points"):
+        d.check(points=0)
+    with pytest.raises(ParameterError, match="dps"):
+        d.check(dps=8)
+
+
 def test_a_wrong_step_is_reported_not_raised():
     x = sp.Symbol("x", positive=True)
 
