@@ -1,6 +1,6 @@
 """Deterministic equivalence: the renormalized ridge kappa = lambda S_W(df1(kappa)) [R3], [R4].
 
-The chain of :meth:`freeprob.equivalence.DeterministicEquivalent.steps`, each
+The chain of :meth:`freeprob.models.equivalence.DeterministicEquivalent.steps`, each
 link checked: multiplicativity against sampled covariances, the df
 convention at the library's algebraic S-transform, the algebra of the
 inversion, the explicit map and its derivatives, uniqueness by convexity,
@@ -12,9 +12,9 @@ import sympy as sp
 
 import freeprob
 from freeprob import conventions as C
-from freeprob._compile import compile_expr
 from freeprob.derivation import Derivation, DerivationStep, Eq
-from freeprob.sampling import population_wishart_eigenvalues
+from freeprob.montecarlo.sampling import population_wishart_eigenvalues
+from freeprob.numeric.compile import compile_expr
 
 from . import _notation as N
 from ._checks import agree, within

@@ -7,7 +7,11 @@ import sympy as sp
 import freeprob
 from freeprob import conventions as C
 from freeprob.derivation import Derivation, DerivationStep, Eq
-from freeprob.sampling import ks_distance, population_wishart_eigenvalues, wigner
+from freeprob.montecarlo.sampling import (
+    ks_distance,
+    population_wishart_eigenvalues,
+    wigner,
+)
 
 from ._checks import ks_rigid_tolerance
 

@@ -9,7 +9,7 @@ import sympy as sp
 import freeprob
 from freeprob import conventions as C
 from freeprob.derivation import Derivation, DerivationStep, Eq
-from freeprob.sampling import free_product_eigenvalues
+from freeprob.montecarlo.sampling import free_product_eigenvalues
 
 from . import _notation as N
 from ._checks import agree, ks_rigid_tolerance, within

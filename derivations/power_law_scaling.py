@@ -15,7 +15,17 @@ import sympy as sp
 import freeprob
 from freeprob import conventions as C
 from freeprob.derivation import Derivation, DerivationStep, Eq
-from freeprob.scaling import ALPHA, ELL, R, C_alpha, continuum_forms, exponent, leading_term, mellin_leading, verify
+from freeprob.scaling import (
+    ALPHA,
+    ELL,
+    C_alpha,
+    R,
+    continuum_forms,
+    exponent,
+    leading_term,
+    mellin_leading,
+    verify,
+)
 
 from . import _notation as N
 

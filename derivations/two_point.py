@@ -1,9 +1,9 @@
 """Two-point (second-order) deterministic equivalents [R5].
 
 The three matrix relations of
-:meth:`freeprob.equivalence.DeterministicEquivalent.two_point_equivalents`
+:meth:`freeprob.models.equivalence.DeterministicEquivalent.two_point_equivalents`
 are checked against sampled covariance matrices through the library's
-scalar traces (:meth:`~freeprob.equivalence.DeterministicEquivalent.two_point_trace`);
+scalar traces (:meth:`~freeprob.models.equivalence.DeterministicEquivalent.two_point_trace`);
 the trace form is checked at ``A = Sigma`` and the derivative form against
 the chain rule through the explicit map ``lambda(kappa)``.
 """
@@ -13,8 +13,8 @@ import sympy as sp
 
 import freeprob
 from freeprob import conventions as C
-from freeprob._compile import compile_expr
 from freeprob.derivation import Derivation, DerivationStep
+from freeprob.numeric.compile import compile_expr
 
 from . import _notation as N
 from ._checks import agree, sample_covariance

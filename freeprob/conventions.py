@@ -100,7 +100,7 @@ def width_ratio(layer: int) -> sp.Symbol:
 
 
 #: LaTeX spellings of canonical names in the paper's notation (used by
-#: :mod:`freeprob.latex`)
+#: :mod:`freeprob.printing`)
 LATEX_NAMES = {
     "df": r"\mathrm{df}",
     "df1": r"\mathrm{df}_1",
@@ -130,7 +130,7 @@ def symbol(name: str) -> sp.Symbol:
     True
     """
     if not isinstance(name, str) or not name.isidentifier():
-        from .errors import ParseError
+        from freeprob.errors import ParseError
 
         raise ParseError(f"not a valid symbol name: {name!r}")
     canonical = {"lambda": lam, "lam": lam, "kappa": kappa, "df": df, "q": q}

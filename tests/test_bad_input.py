@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 import freeprob
-from freeprob.cli import main
+from freeprob.app.cli import main
 from freeprob.errors import (
     FreeprobError,
     NoClosedFormError,
@@ -98,4 +98,4 @@ def test_cli_errors_are_clean(capsys):
     assert main(["transform", "semicircle", "--param", "variance=__import__('os')", "--kind", "r"]) == 2
     assert "cannot parse" in capsys.readouterr().err
     with pytest.raises(ParseError):
-        freeprob._parse.parse_params(["ratio"])
+        freeprob.parsing.parse_params(["ratio"])

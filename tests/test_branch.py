@@ -1,6 +1,6 @@
 """The physical branch: closed forms and the numeric evaluator against an
 mpmath root chosen by continuation from infinity (an independent route,
-freeprob._branch), at z = -lam for lam in [1e-8, 1e6], far out, and just
+freeprob.laws._branch), at z = -lam for lam in [1e-8, 1e6], far out, and just
 above the support."""
 
 import mpmath
@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 
 import freeprob
-from freeprob._branch import certify, continuation_root
 from freeprob.errors import BranchError
+from freeprob.laws._branch import certify, continuation_root
 
 LAWS = [
     freeprob.MarchenkoPastur(sp.Rational(1, 2)),

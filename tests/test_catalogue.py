@@ -1,7 +1,7 @@
 """Generic checks over the catalogue table (freeprob.laws._catalogue).
 
 Every law with typical parameters must pass every identity check of
-freeprob.testing (each states its own tolerance and why), satisfy the
+freeprob.app.check (each states its own tolerance and why), satisfy the
 Herglotz sign at random points of the upper half plane (Hypothesis), and have
 df1 monotone in [0, 1] on lam > 0 when it is a positive law.
 """
@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import freeprob
+from freeprob.app.check import run_checks
 from freeprob.laws._catalogue import examples
-from freeprob.testing import run_checks
 
 LAWS = examples()
 IDS = [label for label, _ in LAWS]

@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 import freeprob
-from freeprob.cli import main
+from freeprob.app.cli import main
 
 
 def run(args):
@@ -77,7 +77,7 @@ def test_ridge_command():
 
 
 def test_cli_features_json_text_latex_and_errors(capsys):
-    from freeprob.features import RF_KEYS
+    from freeprob.models.features import RF_KEYS
 
     lines = []
     assert main(["features", "--population", "powerlaw:alpha=1.5,n=300", "--widths", "200", "--samples", "150",

@@ -94,7 +94,7 @@ def test_subordination_agrees_with_algebraic_route(a, b, op):
     dens = law.density_numeric(x)
     # independent route: subordination alone (warm-started ladder of heights
     # down to x + 1e-9 i; the O(1e-9) height is the bias allowed)
-    from freeprob._subordination import ladder
+    from freeprob.laws._subordination import ladder
 
     sub = np.maximum(0, -ladder(law._subordinate_from, x, 1e-9, 1e-3 * (1 + law._numeric_radius())).imag / np.pi)
     assert np.max(np.abs(dens - sub)) < 1e-8
@@ -110,13 +110,13 @@ def test_subordination_agrees_with_algebraic_route(a, b, op):
 
 def test_flint_and_sympy_backends_agree():
     pytest.importorskip("flint")
-    from freeprob._algebra import eliminate
+    from freeprob.laws._algebra import eliminate
 
     a = freeprob.Discrete([1, 2, 4])
     b = freeprob.Discrete([sp.Rational(1, 2), 3])
     w, r, R = sp.symbols("w r R")
-    qa = freeprob._relations.r_equation_from_curve(a.algebraic_equation(g, z), g, z, r, w)
-    qb = sp.expand(freeprob._relations.r_equation_from_curve(b.algebraic_equation(g, z), g, z, r, w).subs(r, R - r))
+    qa = freeprob.laws._relations.r_equation_from_curve(a.algebraic_equation(g, z), g, z, r, w)
+    qb = sp.expand(freeprob.laws._relations.r_equation_from_curve(b.algebraic_equation(g, z), g, z, r, w).subs(r, R - r))
     f1 = eliminate(qa, qb, r, R, w, z * g - 1, g, g, (), (g, z), prefer="flint")
     f2 = eliminate(qa, qb, r, R, w, z * g - 1, g, g, (), (g, z), prefer="sympy")
     norm = lambda fs: sorted(sp.srepr(sp.Poly.from_dict(f, g, z).monic().as_expr()) for f in fs)

@@ -11,12 +11,21 @@ import shutil
 import numpy as np
 import pytest
 import sympy as sp
+from freeprob.derivations import _checks
 
-import derivations
-from derivations import _checks
-from freeprob.cli import main
-from freeprob.derivation import (MODES, TALLY_COLUMNS, Derivation, DerivationStep, Eq, check_table, compile_pdf,
-                                 latex_document, tally)
+from freeprob import derivations
+from freeprob.app.cli import main
+from freeprob.derivation import (
+    MODES,
+    TALLY_COLUMNS,
+    Derivation,
+    DerivationStep,
+    Eq,
+    check_table,
+    compile_pdf,
+    latex_document,
+    tally,
+)
 from freeprob.errors import ParameterError
 
 REG = derivations.registry()

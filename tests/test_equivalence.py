@@ -10,7 +10,7 @@ import sympy as sp
 import freeprob
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
-from freeprob.sampling import population_wishart_eigenvalues
+from freeprob.montecarlo.sampling import population_wishart_eigenvalues
 
 
 def iso_kappa(lam, q):
@@ -202,7 +202,7 @@ def test_two_point_trace_identities():
 
 def _num_zero(expr):
     # numeric spot check at rational points (q < 1 keeps 1 - gamma > 0)
-    from freeprob._compile import compile_expr
+    from freeprob.numeric.compile import compile_expr
 
     f = compile_expr(expr, (C.kappa, C.q), dtype=complex)
     vals = f(np.array([0.1, 1.0, 7.0]), np.array([0.3, 0.5, 0.9]))
@@ -235,7 +235,7 @@ def test_two_point_monte_carlo(kind, a, b, rng):
             est.append(np.trace(B @ sh @ r @ r) / n)
     deq = freeprob.deterministic_equivalent(pop, ratio=n / p)
     kappa = deq.solve([lam])
-    from freeprob._compile import compile_expr
+    from freeprob.numeric.compile import compile_expr
 
     theory = compile_expr(deq.two_point_trace(kind, a=sp.sympify(a, locals={"x": x}),
                                               b=sp.sympify(b, locals={"x": x})), (C.kappa, C.q))(kappa, n / p)

@@ -8,7 +8,7 @@ import sympy as sp
 import freeprob
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
-from freeprob.features import RF_KEYS
+from freeprob.models.features import RF_KEYS
 
 
 def test_keys_and_derivation_steps():
@@ -45,7 +45,7 @@ def test_rho_and_gamma1_match_the_paper_forms():
     s_f = sum(df1 / (p - df1) for p in m.psis)
     rho_paper = 1 / (1 + (df1 - df2) / df1 * s_f)
     g1_paper = (df1 - (df1 - df2) * rho_paper) / C.phi
-    from freeprob._compile import compile_expr
+    from freeprob.numeric.compile import compile_expr
 
     args = (C.kappa2, C.phi, *m.psis, C.sigma2, C.sigma_xi2)
     pts = [np.array([0.05, 0.7, 4.0]), np.array([0.5, 2.0, 3.0]), np.array([1.5, 0.9, 2.0]),
@@ -303,7 +303,7 @@ def test_simulation_does_not_depend_on_the_loop_order_or_executor():
     agrees up to BLAS rounding (1e-12 relative)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from freeprob import _rf_sim
+    from freeprob.montecarlo import _features as _rf_sim
 
     m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 120), widths=[80, 60], samples=70, ridge=1e-2, noise=0.05,
                               feature_noise=0.2, target=freeprob.SourceTarget(0.7))
@@ -339,7 +339,7 @@ def test_simulation_does_not_depend_on_the_loop_order_or_executor():
 def test_training_feature_noise_is_fresh_per_cell():
     """[R19]: the training feature noise is independent across cells (X_i, F_j):
     two cells that share X or F do not share it, and it has variance sigma_xi^2."""
-    from freeprob import _rf_sim
+    from freeprob.montecarlo import _features as _rf_sim
 
     seq = np.random.default_rng(0).bit_generator.seed_seq
     x1, x2, f1, f2 = seq.spawn(4)

@@ -39,7 +39,7 @@ def test_unknown_figure_lists_valid_ids():
 
 
 def test_cli_unknown_figure_lists_valid_ids(capsys):
-    from freeprob.cli import main
+    from freeprob.app.cli import main
 
     assert main(["figures", "--only", "F0", "--out", "x"]) == 2
     err = capsys.readouterr().err
@@ -201,7 +201,7 @@ def test_f4_deep_wishart_density_moments_are_fuss_catalan(built):
 
 
 def test_f5_regions_name_every_simulated_component(built):
-    from freeprob._rf_sim import RF_SIM_KEYS
+    from freeprob.montecarlo._features import RF_SIM_KEYS
 
     fig = _fig(built, "F5")
     regions = " ".join(label for _, label in dict(fig.panel("linear random features").extra)["regions"])

@@ -15,7 +15,7 @@ import pytest
 import sympy as sp
 
 import freeprob
-from freeprob.sampling import (
+from freeprob.montecarlo.sampling import (
     empirical_stieltjes,
     ks_distance,
     ks_tolerance,

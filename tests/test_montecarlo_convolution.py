@@ -15,7 +15,7 @@ import pytest
 import sympy as sp
 
 import freeprob
-from freeprob.sampling import (
+from freeprob.montecarlo.sampling import (
     free_product_eigenvalues,
     free_sum_eigenvalues,
     ks_distance,

@@ -48,7 +48,7 @@ def test_gap_identity_and_keys():
     m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 300), noise=0.1, samples=100, ridge=1e-2)
     assert m.gap_identity() == 0
     out = m.evaluate()
-    assert tuple(out) == freeprob.ridge.KEYS
+    assert tuple(out) == freeprob.models.linear.KEYS
     # E_g + sigma^2 = S^2 E_tr and the decomposition [R7], [R8]
     assert np.allclose(out["Eg"] + 0.1, out["S"] ** 2 * out["Etr"], rtol=1e-12)
     assert np.allclose(out["Eg"], out["bias2"] + out["var_X"] + out["var_X_noise"], rtol=1e-14)
@@ -145,7 +145,7 @@ def test_isotropic_closed_forms_are_derived():
     import sympy as sp
 
     from freeprob.conventions import lam, q
-    from freeprob.ridge import SIGMA2 as s2
+    from freeprob.models.linear import SIGMA2 as s2
 
     m = freeprob.LinearRidge(freeprob.Identity(1), samples=sp.Symbol("P", positive=True),
                              dimension=sp.Symbol("N", positive=True))

@@ -9,8 +9,22 @@ import sympy as sp
 
 import freeprob
 from freeprob.errors import ParameterError
-from freeprob.scaling import (ALPHA, ELL, Q, R, C_alpha, NoSuchRegimeError, exponent, leading_term,
-                              mellin_leading, phase_diagram, power_law_sum, regimes, split_summand, verify)
+from freeprob.scaling import (
+    ALPHA,
+    ELL,
+    C_alpha,
+    NoSuchRegimeError,
+    Q,
+    R,
+    exponent,
+    leading_term,
+    mellin_leading,
+    phase_diagram,
+    power_law_sum,
+    regimes,
+    split_summand,
+    verify,
+)
 
 
 def test_c_alpha_and_mellin_constants():
@@ -202,8 +216,8 @@ def test_bad_input():
 def test_sign_definite_rf_forms_equal_the_model_quantities():
     # the rearranged forms used for asymptotics (A = lam/kappa_1, B =
     # kappa_1/kappa_2) against the model's own evaluate() at numeric points
-    from freeprob._compile import compile_expr
     from freeprob import conventions as C
+    from freeprob.numeric.compile import compile_expr
     from freeprob.scaling._rf_forms import A_SYM, B_SYM, rf_forms
 
     m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 400), widths=300, samples=200,

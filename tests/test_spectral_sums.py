@@ -7,8 +7,8 @@ import numpy as np
 import sympy as sp
 
 import freeprob
-from freeprob._spectrum import SpectralMean
 from freeprob.conventions import lam
+from freeprob.numeric.spectrum import SpectralMean
 
 
 def test_large_discrete_stays_unevaluated():

@@ -5,8 +5,8 @@ import numpy as np
 import sympy as sp
 
 import freeprob
-from freeprob._stable import rationalize
 from freeprob.conventions import lam, q, z
+from freeprob.numeric.stable import rationalize
 
 
 def test_rewrite_is_the_same_function():

@@ -25,9 +25,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import ParameterError
-from . import _features, _linear, _noise, _spectra
-from ._base import Figure, Panel, Series
+from freeprob.errors import ParameterError
+from freeprob.figures import _features, _linear, _noise, _spectra
+from freeprob.figures._base import Figure, Panel, Series
 
 __all__ = ["Figure", "Panel", "Series", "TITLES", "available", "build"]
 

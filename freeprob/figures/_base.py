@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ParameterError
+from freeprob.errors import ParameterError
 
 __all__ = ["Series", "Panel", "Figure", "Sweep", "require_matplotlib"]
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..features import RandomFeatureRidge
-from ..laws import Identity, PowerLaw
-from ..ridge import SourceTarget
-from ..scaling import phase_diagram
-from ..simulate import simulate
-from ._base import Figure, Panel, Series
-from ._linear import LABELS, guide, series, sweep
+from freeprob.figures._base import Figure, Panel, Series
+from freeprob.figures._linear import LABELS, guide, series, sweep
+from freeprob.laws import Identity, PowerLaw
+from freeprob.models.features import RandomFeatureRidge
+from freeprob.models.linear import SourceTarget
+from freeprob.montecarlo.simulate import simulate
+from freeprob.scaling import phase_diagram
 
 RF_LABELS = dict(LABELS, kappa1=r"$\kappa_1$", kappa2=r"$\kappa_2$", gamma1=r"$\gamma_1$", gamma2=r"$\gamma_2$",
                  rho=r"$\rho$", var_F=r"Var$_F$", var_XF=r"Var$_{XF}$", var_XF_noise=r"Var$_{XF\epsilon}$",

@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..laws import Discrete, Identity, PowerLaw
-from ..ridge import LinearRidge, SourceTarget
-from ..simulate import simulate
-from ._base import Figure, Panel, Series, Sweep
+from freeprob.figures._base import Figure, Panel, Series, Sweep
+from freeprob.laws import Discrete, Identity, PowerLaw
+from freeprob.models.linear import LinearRidge, SourceTarget
+from freeprob.montecarlo.simulate import simulate
 
 LABELS = {"kappa": r"$\kappa$", "kappa_hat": r"$\hat\kappa_{GCV}$", "df1": r"$\mathrm{df}_1$",
           "df2": r"$\mathrm{df}_2$", "gamma": r"$\gamma$", "Eg": r"$E_g$", "Etr": r"$E_{tr}$",

@@ -6,12 +6,18 @@ features' noise (P6)."""
 
 from __future__ import annotations
 
-from ..features import RandomFeatureRidge
-from ..laws import Identity, PowerLaw
-from ..ridge import SourceTarget
-from ._base import Figure, Panel
-from ._features import _NOTE, RF_LABELS, SUM, _grid, with_feature_variance
-from ._linear import guide, series, sweep
+from freeprob.figures._base import Figure, Panel
+from freeprob.figures._features import (
+    _NOTE,
+    RF_LABELS,
+    SUM,
+    _grid,
+    with_feature_variance,
+)
+from freeprob.figures._linear import guide, series, sweep
+from freeprob.laws import Identity, PowerLaw
+from freeprob.models.features import RandomFeatureRidge
+from freeprob.models.linear import SourceTarget
 
 
 def f19(fast, rng):

@@ -1,15 +1,25 @@
 r"""Spectral figures F1-F5: Wigner, Marchenko-Pastur, the empirical spectrum
 of a power-law population, the deep white Wishart, and the variance-component
 diagrams.  Theory densities come from the laws' branch-certified numeric
-densities; histograms from :mod:`freeprob.sampling` or direct matrix draws."""
+densities; histograms from :mod:`freeprob.montecarlo.sampling` or direct matrix draws."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..laws import MarchenkoPastur, PowerLaw, Semicircle, WishartProduct, free_mul
-from ..sampling import population_wishart_eigenvalues, white_wishart, wigner
-from ._base import Figure, Panel, Series
+from freeprob.figures._base import Figure, Panel, Series
+from freeprob.laws import (
+    MarchenkoPastur,
+    PowerLaw,
+    Semicircle,
+    WishartProduct,
+    free_mul,
+)
+from freeprob.montecarlo.sampling import (
+    population_wishart_eigenvalues,
+    white_wishart,
+    wigner,
+)
 
 
 def _hist(eigs, bins, n_total):

@@ -1,10 +1,39 @@
-"""Spectral laws: the catalogue and the abstract interface."""
+"""The law layer: spectral laws, their transforms, and free convolution.
 
-from ._affine import Affine, affine
-from ._base import SpectralLaw
-from ._classical import Identity, MarchenkoPastur, Semicircle
-from ._discrete import Discrete, PowerLaw
-from ._free import FreeProduct, FreeSum, WishartProduct, free_add, free_mul
+* :mod:`~freeprob.laws._base` -- :class:`SpectralLaw`, the interface: public
+  symbolic transforms dispatched over routes (:mod:`~freeprob.laws._routes`),
+  numeric transforms (:mod:`~freeprob.laws._numeric`), affine images;
+* the catalogue -- :mod:`~freeprob.laws._classical` (Marchenko-Pastur,
+  semicircle, point mass), :mod:`~freeprob.laws._discrete` (atomic laws,
+  power laws), :mod:`~freeprob.laws._affine`;
+* free convolution -- :mod:`~freeprob.laws._free` (``free_add``,
+  ``free_mul`` and their registry of closed forms) and the convolved laws of
+  :mod:`~freeprob.laws._convolved`;
+* the machinery -- transform relations (:mod:`~freeprob.laws._relations`),
+  algebraic curves and elimination (:mod:`~freeprob.laws._curve`,
+  :mod:`~freeprob.laws._algebra`), subordination
+  (:mod:`~freeprob.laws._subordination`) and branch continuation
+  (:mod:`~freeprob.laws._branch`).
+
+A new law is one final subclass of :class:`SpectralLaw` in one file: it
+declares its parameters, implements the closed-form hooks it knows
+(``_stieltjes_closed``, ``_r_closed``, ``_s_closed``, ``_affine_closed``,
+...), prints itself (``_latex``), and may register closed forms of the free
+operations (:func:`register_closed_form`) and a sampler
+(:func:`freeprob.montecarlo.sampling.register_sampler`).
+"""
+
+from freeprob.laws._affine import Affine, affine
+from freeprob.laws._base import SpectralLaw
+from freeprob.laws._classical import Identity, MarchenkoPastur, Semicircle
+from freeprob.laws._convolved import FreeProduct, FreeSum, WishartProduct
+from freeprob.laws._discrete import Discrete, PowerLaw
+from freeprob.laws._free import (
+    free_add,
+    free_mul,
+    is_positive_law,
+    register_closed_form,
+)
 
 #: the catalogue: CLI name -> constructor
 CATALOGUE = {
@@ -17,4 +46,5 @@ CATALOGUE = {
 }
 
 __all__ = ["SpectralLaw", "MarchenkoPastur", "Semicircle", "Identity", "Discrete", "PowerLaw",
-           "Affine", "affine", "CATALOGUE", "FreeSum", "FreeProduct", "WishartProduct", "free_add", "free_mul"]
+           "Affine", "affine", "CATALOGUE", "FreeSum", "FreeProduct", "WishartProduct", "free_add", "free_mul",
+           "is_positive_law", "register_closed_form"]

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import final
 
-import numpy as np
 import sympy as sp
 
-from .._validate import nonzero, real
-from ._base import SpectralLaw
+from freeprob.laws._base import SpectralLaw, register_operation
+from freeprob.parameters import nonzero, real
 
 __all__ = ["Affine", "affine"]
 
 
+@register_operation("affine")
 def affine(law: SpectralLaw, a, b) -> SpectralLaw:
     """The law of ``a A + b`` in the simplest available family.
 
@@ -33,29 +33,12 @@ def affine(law: SpectralLaw, a, b) -> SpectralLaw:
     >>> affine(freeprob.MarchenkoPastur(2), 1, 1)
     Affine(law=MarchenkoPastur(ratio=2, scale=1), scale=1, shift=1)
     """
-    from ._classical import Identity, MarchenkoPastur, Semicircle
-    from ._discrete import Discrete
-
     a = nonzero("c" if b == 0 else "scale", a)
     b = real("c" if a == 1 else "shift", b)
     if a == 1 and b == 0:
         return law
-    if isinstance(law, Affine):
-        return affine(law.law, a * law.scale, a * law.shift + b)
-    if isinstance(law, Identity):
-        return Identity(a * law.scale + b)
-    if isinstance(law, Semicircle):
-        return Semicircle(a**2 * law.variance, a * law.center + b)
-    if isinstance(law, MarchenkoPastur) and b == 0 and a.is_positive:
-        return MarchenkoPastur(law.ratio, a * law.scale)
-    if isinstance(law, Discrete):
-        vals, wts = law.values, law.weights
-        if isinstance(vals, np.ndarray):
-            if a.is_number and b.is_number:
-                return Discrete(float(a) * vals + float(b), None if law.spectrum.numeric_atoms()[1] is None else wts)
-        else:
-            return Discrete([a * v + b for v in vals], list(wts))
-    return Affine(law, a, b)
+    closed = law._affine_closed(a, b)  # each law knows its own affine family
+    return closed if closed is not None else Affine(law, a, b)
 
 
 @final
@@ -70,9 +53,16 @@ class Affine(SpectralLaw):
 
     catalogue_name = "affine"
 
+    def _affine_closed(self, a, b):
+        return affine(self.law, a * self.scale, a * self.shift + b)
+
+    def _latex(self, printer):
+        p = printer._print
+        return r"%s\,\left[%s\right] + %s" % (p(self.scale), p(self.law), p(self.shift))
+
     def __init__(self, law, scale, shift):
         if not isinstance(law, SpectralLaw):
-            from ..errors import ParameterError
+            from freeprob.errors import ParameterError
 
             raise ParameterError("law", law, "a freeprob spectral law")
         self._set(law=law, scale=nonzero("scale", scale), shift=real("shift", shift))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ._classical import Identity, MarchenkoPastur, Semicircle
-from ._discrete import Discrete, PowerLaw
-from ._free import WishartProduct, free_add, free_mul
+from freeprob.laws._classical import Identity, MarchenkoPastur, Semicircle
+from freeprob.laws._convolved import WishartProduct
+from freeprob.laws._discrete import Discrete, PowerLaw
+from freeprob.laws._free import free_add, free_mul
 
 __all__ = ["examples"]
 

@@ -13,9 +13,9 @@ from typing import final
 
 import sympy as sp
 
-from .. import conventions as C
-from .._validate import positive, real
-from ._base import SpectralLaw
+from freeprob import conventions as C
+from freeprob.laws._base import SpectralLaw
+from freeprob.parameters import positive, real
 
 __all__ = ["MarchenkoPastur", "Semicircle", "Identity"]
 
@@ -53,6 +53,15 @@ class MarchenkoPastur(SpectralLaw):
     """
 
     catalogue_name = "marchenko-pastur"
+    positive_by_construction = True
+
+    def _affine_closed(self, a, b):
+        return MarchenkoPastur(self.ratio, a * self.scale) if b == 0 and a.is_positive else None
+
+    def _latex(self, printer):
+        p = printer._print
+        inner = p(self.ratio) if self.scale == 1 else f"{p(self.ratio)},\\, {p(self.scale)}"
+        return r"\mathrm{MP}\left(%s\right)" % inner
 
     def __init__(self, ratio, scale=1):
         self._set(ratio=positive("ratio", ratio), scale=positive("scale", scale))
@@ -133,6 +142,12 @@ class Semicircle(SpectralLaw):
 
     catalogue_name = "semicircle"
 
+    def _affine_closed(self, a, b):
+        return Semicircle(a**2 * self.variance, a * self.center + b)
+
+    def _latex(self, printer):
+        return r"\mathrm{SC}\left(%s,\, %s\right)" % (printer._print(self.variance), printer._print(self.center))
+
     def __init__(self, variance=1, center=0):
         self._set(variance=positive("variance", variance, "(0, oo) (use Identity for a point mass)"),
                   center=real("center", center))
@@ -188,6 +203,12 @@ class Identity(SpectralLaw):
     """
 
     catalogue_name = "identity"
+
+    def _affine_closed(self, a, b):
+        return Identity(a * self.scale + b)
+
+    def _latex(self, printer):
+        return r"\delta_{%s}" % printer._print(self.scale)
 
     def __init__(self, scale=1):
         self._set(scale=real("scale", scale))

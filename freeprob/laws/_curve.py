@@ -13,14 +13,13 @@ serves to *refine* and *check*, never to choose a branch on its own:
 * :meth:`Curve.residual` checks values against the curve.
 
 Branch selection by continuation from infinity lives in
-:func:`freeprob._branch.continuation_root` (mpmath, an independent route).
+:func:`freeprob.laws._branch.continuation_root` (mpmath, an independent route).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-
 
 __all__ = ["Curve"]
 
@@ -104,14 +103,14 @@ class Curve:
         coefficients, so its real roots are isolated exactly: flint's
         ball-arithmetic ``complex_roots`` when available, sympy's
         ``real_roots`` otherwise."""
-        from .._algebra import backend, integral
+        from freeprob.laws._algebra import backend, integral
 
         gens = (self.g, self.z)
         poly = integral(self.expr, gens)
         if poly is not None and backend() == "flint":
             import flint
 
-            from .._algebra import _ctx, _to_flint
+            from freeprob.laws._algebra import _ctx, _to_flint
 
             fp = _to_flint(poly, _ctx(gens))
             disc = fp.discriminant(str(self.g))

@@ -1,6 +1,6 @@
 r"""Atomic laws: population covariance spectra.
 
-Transforms of atomic laws are spectral means (:class:`~freeprob._spectrum.SpectralMean`),
+Transforms of atomic laws are spectral means (:class:`~freeprob.numeric.spectrum.SpectralMean`),
 left unevaluated so that a ``10^6``-atom spectrum costs nothing symbolically
 and is summed in cache-sized blocks numerically.  ``doit()`` expands a small
 spectrum exactly.
@@ -14,10 +14,15 @@ from typing import final
 import numpy as np
 import sympy as sp
 
-from .._spectrum import ArraySpectrum, ExactSpectrum, PowerLawSpectrum, SpectralMean
-from .._validate import positive, positive_integer, real, to_sympy
-from ..errors import NoClosedFormError, ParameterError
-from ._base import SpectralLaw
+from freeprob.errors import NoClosedFormError, ParameterError
+from freeprob.laws._base import SpectralLaw
+from freeprob.numeric.spectrum import (
+    ArraySpectrum,
+    ExactSpectrum,
+    PowerLawSpectrum,
+    SpectralMean,
+)
+from freeprob.parameters import positive, positive_integer, real, to_sympy
 
 __all__ = ["Discrete", "PowerLaw"]
 
@@ -36,6 +41,10 @@ class _AtomicLaw(SpectralLaw):
 
     def _key(self):
         return (self.spectrum,)
+
+    @property
+    def finite_spectrum(self):
+        return self.spectrum
 
     def _spectral_mean(self, summand, var):
         return SpectralMean(summand, var, self.spectrum)
@@ -86,7 +95,7 @@ class _AtomicLaw(SpectralLaw):
         vals, _ = self.spectrum.numeric_atoms()
         hit = np.isin(real_pts, vals)
         if np.any(hit):
-            from ..errors import SupportError
+            from freeprob.errors import SupportError
 
             raise SupportError(f"z = {real_pts[hit][0]} is an atom of the law (a pole of g)")
 
@@ -118,6 +127,20 @@ class Discrete(_AtomicLaw):
     """
 
     catalogue_name = "discrete"
+
+    def _affine_closed(self, a, b):
+        vals, wts = self.values, self.weights
+        if isinstance(self.spectrum, ArraySpectrum):
+            if a.is_number and b.is_number:
+                return Discrete(float(a) * vals + float(b), None if self.spectrum.numeric_atoms()[1] is None else wts)
+            return None
+        return Discrete([a * v + b for v in vals], list(wts))
+
+    def _latex(self, printer):
+        vals, wts = self.values, self.weights
+        if len(vals) > 8:
+            return r"\textstyle\sum_{k=1}^{%d} p_k\,\delta_{\eta_k}" % len(vals)
+        return " + ".join(r"%s\,\delta_{%s}" % (printer._print(w), printer._print(v)) for v, w in zip(vals, wts))
 
     def __init__(self, values, weights=None):
         self._set(spectrum=_make_spectrum(values, weights))
@@ -281,6 +304,9 @@ class PowerLaw(_AtomicLaw):
     """
 
     catalogue_name = "powerlaw"
+
+    def _latex(self, printer):
+        return r"\mathrm{PL}\left(\alpha = %s,\, n = %s\right)" % (printer._print(self.alpha), printer._print(self.n))
 
     def __init__(self, alpha, n):
         a = positive("alpha", alpha)

@@ -2,11 +2,33 @@
 dominant balance, the phase diagram of random features, and numerical
 verification of exponents (issue: scaling laws)."""
 
-from ._asymptotic import ALPHA, ELL, Q, R, AmbiguousRegimeError, CancellationError, NoSuchRegimeError
-from ._continuum import (C_alpha, ContinuumForms, MellinTerm, continuum_forms, mellin_leading, power_law_sum,
-                          split_summand)
-from ._exponents import Regime, exponent, leading_term, regimes
-from ._phase import PhaseDiagram, Verification, finite_width_curve, local_exponent, phase_diagram, verify
+from freeprob.scaling._asymptotic import (
+           ALPHA,
+           ELL,
+           AmbiguousRegimeError,
+           CancellationError,
+           NoSuchRegimeError,
+           Q,
+           R,
+)
+from freeprob.scaling._continuum import (
+           C_alpha,
+           ContinuumForms,
+           MellinTerm,
+           continuum_forms,
+           mellin_leading,
+           power_law_sum,
+           split_summand,
+)
+from freeprob.scaling._exponents import Regime, exponent, leading_term, regimes
+from freeprob.scaling._phase import (
+           PhaseDiagram,
+           Verification,
+           finite_width_curve,
+           local_exponent,
+           phase_diagram,
+           verify,
+)
 
 __all__ = ["ContinuumForms", "continuum_forms", "ALPHA", "R", "ELL", "Q", "C_alpha", "MellinTerm", "mellin_leading", "power_law_sum",
            "split_summand", "exponent", "leading_term", "regimes", "Regime", "AmbiguousRegimeError",

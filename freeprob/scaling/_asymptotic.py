@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .._spectrum import ArraySpectrum, PowerLawSpectrum, SpectralMean
-from ..errors import FreeprobError, ParameterError
-from ._continuum import mellin_leading, split_summand
+from freeprob.errors import FreeprobError, ParameterError
+from freeprob.models.design import source_weight_exponent
+from freeprob.numeric.spectrum import ArraySpectrum, PowerLawSpectrum, SpectralMean
+from freeprob.scaling._continuum import mellin_leading, split_summand
 
 ALPHA, R, ELL, Q = sp.symbols("alpha r ell q", positive=True)
 X = sp.Symbol("X", positive=True)
@@ -194,7 +195,7 @@ def continuum_means(expr, kappa_symbols, ctx: Context, target_r=None):
             beta, factor = sp.Integer(0), 1 / n
         elif isinstance(mean.spectrum, ArraySpectrum) and target_r is not None:
             # unnormalized source target: p_k = wbar_k^2 = k^-(1 + 2 alpha r)/eta_k [C12]
-            beta, factor = 1 + ALPHA * (2 * target_r - 1), sp.Integer(1)
+            beta, factor = source_weight_exponent(ALPHA, target_r), sp.Integer(1)
         else:
             raise ParameterError("population", mean.spectrum, "a PowerLaw population (continuum asymptotics)")
         d, parts = split_summand(mean.summand, mean.var, k)

@@ -43,8 +43,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from .._cache import cached
-from ..errors import ParameterError
+from freeprob.errors import ParameterError
+from freeprob.models.design import source_weight_exponent
+from freeprob.numeric.cache import cached
 
 __all__ = ["MellinTerm", "mellin_leading", "split_summand", "power_law_sum", "C_alpha", "ContinuumForms",
            "continuum_forms"]
@@ -116,7 +117,7 @@ _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
 @cached(maxsize=64)
 def _derivatives(beta, a, m, alpha):
     """Compiled ``F, F', F'''`` of ``F(k) = k^-beta (kappa k^alpha)^a/(1 + kappa k^alpha)^m``."""
-    from .._compile import compile_expr
+    from freeprob.numeric.compile import compile_expr
 
     k, kap = sp.Symbol("k", positive=True), sp.Symbol("kappa", positive=True)
     f = k ** (-beta) * (kap * k**alpha) ** a / (1 + kap * k**alpha) ** m
@@ -234,7 +235,7 @@ class ContinuumForms:
         if key.startswith("tf"):
             if self.r is None:
                 raise ParameterError("target", None, "a SourceTarget(r) for target functionals")
-            beta = 1 + self.alpha * (2 * sp.sympify(self.r) - 1)
+            beta = source_weight_exponent(self.alpha, sp.sympify(self.r))
         else:
             beta = sp.Integer(0)
         return d, parts, beta
@@ -243,7 +244,7 @@ class ContinuumForms:
         """Leading small-``kappa`` form: a sympy ``Piecewise`` over the
         continuum and discrete terms of each part (``n = oo``; for finite ``n``
         valid while ``kappa n^alpha >> 1``)."""
-        from ..conventions import kappa as kappa_symbol
+        from freeprob.conventions import kappa as kappa_symbol
 
         kappa = kappa if kappa is not None else kappa_symbol
         d, parts, beta = self._parts(key)
@@ -283,8 +284,8 @@ def continuum_forms(population, target=None) -> ContinuumForms:
     >>> round(float(f.exact("df1", 1e-6)[0] - f.leading("df1").subs(kappa, 1e-6)), 3)   # the discrete term zeta(0)
     -0.5
     """
-    from ..laws import PowerLaw
-    from ..ridge import SourceTarget
+    from freeprob.laws import PowerLaw
+    from freeprob.models.linear import SourceTarget
 
     if not isinstance(population, PowerLaw):
         raise ParameterError("population", repr(population), "a PowerLaw(alpha, n)")

@@ -14,12 +14,23 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .. import conventions as C
-from .._cache import cached
-from ..errors import ParameterError
-from ._asymptotic import (ALPHA, ELL, Q, R, AmbiguousRegimeError, CancellationError, Context, Lead,
-                          continuum_means, kappa_lead, lead,
-                          sample_points)
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.numeric.cache import cached
+from freeprob.scaling._asymptotic import (
+    ALPHA,
+    ELL,
+    AmbiguousRegimeError,
+    CancellationError,
+    Context,
+    Lead,
+    Q,
+    R,
+    continuum_means,
+    kappa_lead,
+    lead,
+    sample_points,
+)
 
 __all__ = ["exponent", "regimes", "Regime", "leading_term"]
 
@@ -28,9 +39,9 @@ _VARIABLES = ("samples", "width", "ridge")
 
 def _setup(model, variable, ridge):
     """Expressions, scaling environment and free regime symbols of a model."""
-    from ..features import RandomFeatureRidge, _maps
-    from ..laws import PowerLaw
-    from ..ridge import LinearRidge, SourceTarget
+    from freeprob.laws import PowerLaw
+    from freeprob.models.features import RandomFeatureRidge, _maps
+    from freeprob.models.linear import LinearRidge, SourceTarget
 
     if variable not in _VARIABLES:
         raise ParameterError("variable", variable, f"one of {_VARIABLES}")
@@ -49,7 +60,7 @@ def _setup(model, variable, ridge):
     if isinstance(model, LinearRidge):
         if variable == "width":
             raise ParameterError("variable", variable, "'samples' or 'ridge' for LinearRidge")
-        from ..equivalence import deterministic_equivalent
+        from freeprob.models.equivalence import deterministic_equivalent
 
         kap = C.kappa
         qs = model.quantities()
@@ -71,7 +82,7 @@ def _setup(model, variable, ridge):
             raise ParameterError("model", repr(model), "one white layer (anisotropic weights: use local exponents)")
         if not sp.sympify(model.feature_noise).is_zero:
             raise ParameterError("feature_noise", model.feature_noise, "0 for the exponent analysis")
-        from ._rf_forms import rf_forms
+        from freeprob.scaling._rf_forms import rf_forms
 
         k2 = C.kappa2
         m = _maps(model)
@@ -125,7 +136,7 @@ def _rf_bottlenecks(model, st, env, ctx):
     ``B = psi - df1 = kappa_1/kappa_2`` (:mod:`._rf_forms`): whichever of
     ``A``, ``B`` does not cancel is expanded directly, the other follows from
     the identity; both cancel only if the ridge is zero and ``kappa_1 = 0``."""
-    from ._rf_forms import A_SYM, B_SYM
+    from freeprob.scaling._rf_forms import A_SYM, B_SYM
 
     k2 = C.kappa2
     zero = Lead(sp.Integer(0), sp.oo)
@@ -195,7 +206,7 @@ def regimes(model, quantity="Eg", variable="samples", *, ridge=None, samples=200
     import numpy as np
 
     st = _setup(model, variable, ridge)
-    from ._asymptotic import BOX
+    from freeprob.scaling._asymptotic import BOX
 
     rng = np.random.default_rng(seed)
     found = {}
@@ -228,7 +239,7 @@ def _canonical(rel, free):
     None when it holds on the whole box (no information)."""
     import numpy as np
 
-    from ._asymptotic import BOX
+    from freeprob.scaling._asymptotic import BOX
 
     if rel in (sp.true, sp.false) or not isinstance(rel, sp.core.relational.Relational):
         if isinstance(rel, sp.Not):

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .._validate import positive
-from ..errors import ParameterError
-from ._asymptotic import ALPHA, ELL, Q, R
+from freeprob.errors import ParameterError
+from freeprob.parameters import positive
+from freeprob.scaling._asymptotic import ALPHA, ELL, Q, R
 
 __all__ = ["PhaseDiagram", "phase_diagram", "verify", "Verification", "local_exponent", "finite_width_curve"]
 
@@ -59,7 +59,7 @@ class PhaseDiagram:
     def _values(self, ell, q):
         """The terms at arrays of ``ell``, ``q``: compiled from :meth:`terms`
         (the formula is written once, in sympy)."""
-        from .._compile import compile_expr
+        from freeprob.numeric.compile import compile_expr
 
         ell, q = np.broadcast_arrays(np.asarray(ell, dtype=float), np.asarray(q, dtype=float))
         f = compile_expr(tuple(self.terms().values()), (ELL, Q))
@@ -156,9 +156,9 @@ def verify(model, quantity, variable="samples", *, ell=None, q=None, start=100, 
     in log-log over the last ``fit_decades`` decades (pitfall P14: exponents
     converge slowly).  ``monte_carlo=(D, P, seeds)`` adds a Monte Carlo spot
     check of the evaluator at a moderate size (needs ``rng``)."""
-    from ..features import RandomFeatureRidge
-    from ..ridge import SourceTarget
-    from ._exponents import leading_term
+    from freeprob.models.features import RandomFeatureRidge
+    from freeprob.models.linear import SourceTarget
+    from freeprob.scaling._exponents import leading_term
 
     if variable != "samples":
         raise ParameterError("variable", variable, "'samples'")
@@ -199,23 +199,24 @@ def _spot_check(model, quantity, ell, q, spec, rng):
     """Monte Carlo of the same model family at a moderate size: the power law
     truncated to ``D`` eigenvalues, ``P`` samples (``N = P^q`` features,
     ``lambda = P^-ell``), theory from the evaluator vs :func:`freeprob.simulate`."""
-    import freeprob
-    from ..features import RandomFeatureRidge
+    from freeprob.laws import PowerLaw
+    from freeprob.models import LinearRidge, RandomFeatureRidge
+    from freeprob.montecarlo import simulate
 
     d, p, seeds = (int(v) for v in spec)
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator for the Monte Carlo spot check")
-    pop = freeprob.PowerLaw(model.population.alpha, d)
+    pop = PowerLaw(model.population.alpha, d)
     lam = 0.0 if ell is None else float(p) ** (-float(ell))
     if isinstance(model, RandomFeatureRidge):
         n = int(round(p**q)) if q is not None else int(model.widths[0])
         lam = lam * n / d
-        small = freeprob.RandomFeatureRidge(pop, widths=n, samples=p, ridge=lam, target=model.target,
-                                            noise=model.noise)
-        sim = freeprob.simulate(small, seeds=(seeds, seeds), rng=rng)
+        small = RandomFeatureRidge(pop, widths=n, samples=p, ridge=lam, target=model.target,
+                                   noise=model.noise)
+        sim = simulate(small, seeds=(seeds, seeds), rng=rng)
     else:
-        small = freeprob.LinearRidge(pop, target=model.target, noise=model.noise, samples=p, ridge=lam)
-        sim = freeprob.simulate(small, seeds=seeds, rng=rng)
+        small = LinearRidge(pop, target=model.target, noise=model.noise, samples=p, ridge=lam)
+        sim = simulate(small, seeds=seeds, rng=rng)
     theory = float(np.asarray(small.evaluate()[quantity]))
     mean, se = (float(np.atleast_1d(v)[0]) for v in sim[quantity])
     return {"dimension": d, "samples": p, "theory": theory, "simulation": mean, "se": se,
@@ -231,8 +232,8 @@ def finite_width_curve(population, samples, alpha_F, widths, *, ridge=0.0, targe
     ``2 (1 - alpha_F)`` for ``1/2 < alpha_F < 1`` and to ``0`` for ``alpha_F >
     1`` (the features' variance then never vanishes).  Returns ``(widths,
     values, local_exponents)``."""
-    from ..features import RandomFeatureRidge
-    from ..laws import PowerLaw
+    from freeprob.laws import PowerLaw
+    from freeprob.models.features import RandomFeatureRidge
 
     widths = np.asarray(widths, dtype=int)
     vals = []

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .. import conventions as C
-from .._spectrum import SpectralMean, absorb_means
+from freeprob import conventions as C
+from freeprob.numeric.spectrum import SpectralMean, absorb_means
 
 A_SYM, B_SYM = sp.symbols("A_bottleneck B_bottleneck", nonnegative=True)
 
@@ -32,7 +32,7 @@ A_SYM, B_SYM = sp.symbols("A_bottleneck B_bottleneck", nonnegative=True)
 def rf_forms(model):
     """Sign-definite expressions of every key, in ``A``, ``B``, the means and
     ``kappa_2``, ``phi``, ``sigma2`` (see the module)."""
-    from ..features import _target_functionals
+    from freeprob.models._features_maps import _target_functionals
 
     k = C.kappa2
     pop = model.population

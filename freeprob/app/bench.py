@@ -1,0 +1,319 @@
+"""Benchmarks that print ratios against a baseline run in the same process.
+
+Run with ``freeprob bench`` (or ``python -m freeprob bench``).  Timings are
+never asserted in the test suite (they are flaky); the memory bound of the
+spectral sums is tested deterministically with ``tracemalloc``.
+
+Benchmarks
+----------
+``import``
+    ``python -c "import freeprob"`` against ``import sympy, numpy, mpmath``
+    (fresh interpreters, best of 5).
+``free-add-curve``
+    free addition of two 7-atom laws to an algebraic curve, against rmtool's
+    ``AplusB`` on the same inputs (when rmtool is installed).
+``algebraic-density``
+    density of an algebraic law on 1000 points after the first call.
+``subordination``
+    density of ``Discrete(10^4) boxtimes MP`` on 1000 points.
+``kappa-many-points`` / ``kappa-huge-spectrum``
+    the renormalized ridge on 10^5 ridges x 100 eigenvalues and on 1000
+    ridges x 10^5 eigenvalues, against a Python loop of scipy ``brentq``
+    (rtol 1e-12) on the full spectral sum.
+``mc-sweep``
+    Monte Carlo of 50 ridge values at N = P = 1000 per draw, against one
+    eigendecomposition.
+``rf-evaluate``
+    every key of :class:`~freeprob.RandomFeatureRidge` (white and anisotropic
+    weights) on 1000 ridges with ``D = 10^5``, against LinearRidge.
+``rf-mc-grid``
+    crossed-seed Monte Carlo of a 20 x 20 grid at ``D = 1000, N = 500,
+    P = 400``, against the bare linear algebra of its cells.
+``power-law-sums``
+    exact ``sum_k eta/(eta + kappa)`` at ``n = 10^9`` on 1000 kappa values.
+``slope-verification``
+    a three-decade slope fit of ``E_g`` against its derived exponent.
+``df1-discrete``
+    ``df1`` of a ``10^6``-atom :class:`~freeprob.Discrete` law on ``10^3``
+    ridge values, against the plain numpy loop
+    ``[np.mean(v / (v + lam)) for lam in lams]``; also reports the peak
+    memory of freeprob's evaluation (a ``10^3 x 10^6`` temporary would be
+    8 GB).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+__all__ = ["run", "BENCHMARKS"]
+
+
+def _best(fn, repeat=3):
+    best = float("inf")
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def bench_import(repeat: int = 5) -> dict:
+    def timed(code):
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    empty = timed("pass")
+    deps = timed("import sympy, numpy, mpmath") - empty
+    ours = timed("import freeprob") - empty
+    return {"import freeprob [s]": ours, "import sympy+numpy+mpmath [s]": deps,
+            "ratio": ours / deps, "target": "freeprob < 1 s"}
+
+
+def bench_df1_discrete(n_atoms: int = 10**6, n_lam: int = 1000, seed: int = 0) -> dict:
+    import freeprob
+
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(0.0, 1.0, n_atoms) ** 2
+    lams = np.logspace(-4, 2, n_lam)
+    law = freeprob.Discrete(v)
+    law.df1_numeric(lams[:2])  # compile once (cached), as a user's sweep would
+
+    t_base, base = _best(lambda: np.array([np.mean(v / (v + lam)) for lam in lams]), repeat=2)
+    t_ours, ours = _best(lambda: law.df1_numeric(lams), repeat=2)
+    tracemalloc.start()
+    law.df1_numeric(lams)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    err = float(np.max(np.abs(ours - base) / base))
+    return {"numpy loop [s]": t_base, "freeprob [s]": t_ours, "ratio": t_ours / t_base,
+            "peak memory [MB]": peak / 2**20, "max rel. diff": err, "target": "ratio <= 1.5"}
+
+
+def bench_free_add_curve(k: int = 7) -> dict:
+    """Free addition of two k-atom laws to an algebraic curve (fresh caches),
+    against rmtool's AplusB on the same inputs when rmtool is installed."""
+    import sympy as sp
+
+    import freeprob
+    from freeprob.laws._algebra import backend
+
+    vals_a = list(range(1, k + 1))
+    vals_b = [sp.Rational(j, 3) for j in range(1, k + 1)]
+
+    g, z = sp.symbols("g z")
+
+    def ours():
+        freeprob.clear_caches()
+        law = freeprob.free_add(freeprob.Discrete(vals_a), freeprob.Discrete(vals_b))
+        law.algebraic_equation(g, z)  # the curve as a sympy expression
+        return law.curve_degree()
+
+    t_ours, deg = _best(ours, repeat=3)
+    out = {"backend": backend(), "freeprob [s]": t_ours, "curve degree (g, z)": deg, "target": "< 0.5 s, >= 20x rmtool"}
+    try:
+        import rmtool
+    except ImportError:
+        out["rmtool"] = "not installed (pip install rmtool to compare)"
+        return out
+    la = rmtool.atomLmz([float(v) for v in vals_a], [1 / k] * k)
+    lb = rmtool.atomLmz([float(v) for v in vals_b], [1 / k] * k)
+    t_rm, _ = _best(lambda: rmtool.AplusB(la, lb), repeat=1)
+    out["rmtool AplusB [s]"] = t_rm
+    out["speed-up"] = t_rm / t_ours
+    return out
+
+
+def bench_algebraic_density(n_points: int = 1000) -> dict:
+    """Density of an algebraic law (atoms boxtimes MP) on 1000 points after
+    the first call (which compiles and finds the support)."""
+    import sympy as sp
+
+    import freeprob
+
+    law = freeprob.free_mul(freeprob.Discrete([1, 2, 4]), freeprob.MarchenkoPastur(sp.Rational(1, 2)))
+    lo, hi = law._ac_intervals()[0][0], law._ac_intervals()[-1][1]
+    x = np.linspace(lo, hi, n_points)
+    t_first, _ = _best(lambda: law.density_numeric(x), repeat=1)
+    t, _ = _best(lambda: law.density_numeric(x), repeat=3)
+    base, _ = _best(lambda: np.linalg.eigvalsh(np.diag(np.ones(300))), repeat=3)
+    return {"first call [s]": t_first, "density, 1000 points [s]": t, "target": "< 0.05 s"}
+
+
+def bench_subordination(n_atoms: int = 10**4, n_points: int = 1000) -> dict:
+    """Density of Discrete(10^4 atoms) boxtimes MarchenkoPastur on 1000
+    points by subordination (no curve: 10^4 atoms are not algebraic in
+    practice)."""
+    import sympy as sp
+
+    import freeprob
+
+    rng = np.random.default_rng(1)
+    law = freeprob.free_mul(freeprob.Discrete(rng.uniform(0.5, 2.0, n_atoms)),
+                            freeprob.MarchenkoPastur(sp.Rational(1, 2)))
+    x = np.linspace(0.05, 5.0, n_points)
+    t, d = _best(lambda: law.density_numeric(x), repeat=2)
+    return {"density, 1000 points [s]": t, "mass on the grid": float(np.trapezoid(d, x)), "target": "< 2 s"}
+
+
+def _brentq_loop(v, lams, q):
+    """The research-code baseline: one scipy brentq per ridge value on the
+    full spectral sum, bracket [lam, lam + q m1], rtol 1e-12."""
+    from scipy.optimize import brentq
+
+    m1 = float(np.mean(v))
+    out = np.empty(lams.size)
+    for i, lam in enumerate(lams):
+        f = lambda k: k * (1 - q * np.mean(v / (v + k))) - lam  # noqa: E731
+        out[i] = brentq(f, lam, (lam + q * m1) * (1 + 1e-12) + 1e-300, rtol=1e-12, xtol=1e-300)
+    return out
+
+
+def _kappa_bench(n_eig, n_lam, q, seed):
+    import importlib.util
+
+    import freeprob
+
+    if importlib.util.find_spec("scipy") is None:
+        return {"baseline": "scipy not installed (pip install scipy to compare)"}
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(0.01, 1.0, n_eig) ** 2
+    lams = np.logspace(-6, 2, n_lam)
+    deq = freeprob.deterministic_equivalent(freeprob.Discrete(v), ratio=q)
+    deq.solve(lams[:3])  # compile once
+    t_ours, ours = _best(lambda: deq.solve(lams), repeat=2)
+    t_base, base = _best(lambda: _brentq_loop(v, lams, q), repeat=1)
+    return {"brentq loop [s]": t_base, "freeprob [s]": t_ours, "speed-up": t_base / t_ours,
+            "max rel. diff": float(np.max(np.abs(ours - base) / base))}
+
+
+def bench_kappa_many_points() -> dict:
+    """kappa on 10^5 ridge values with 100 eigenvalues (vectorization)."""
+    out = _kappa_bench(100, 10**5, 0.5, 0)
+    out["target"] = "speed-up >= 20"
+    return out
+
+
+def bench_kappa_huge_spectrum() -> dict:
+    """kappa on 1000 ridge values with 10^5 eigenvalues (fewer spectral sums)."""
+    out = _kappa_bench(10**5, 1000, 2.0, 1)
+    out["target"] = "speed-up >= 3"
+    return out
+
+
+def bench_mc_sweep(n: int = 1000, seeds: int = 3) -> dict:
+    """Monte Carlo of 50 ridge values at N = P = 1000, per draw, against one
+    eigendecomposition of an N x N matrix."""
+    import freeprob
+
+    rng = np.random.default_rng(2)
+    model = freeprob.LinearRidge(freeprob.PowerLaw(1.5, n), noise=0.1, samples=n, ridge=1e-3)
+    ridge = np.logspace(-4, 1, 50)
+    t_sim, _ = _best(lambda: freeprob.simulate(model, seeds=seeds, rng=rng, ridge=ridge), repeat=1)
+    a = rng.normal(size=(n, n))
+    a = a @ a.T / n
+    t_eig, _ = _best(lambda: np.linalg.eigh(a), repeat=3)
+    per_draw = t_sim / seeds
+    return {"simulate per draw [s]": per_draw, "eigh N x N [s]": t_eig, "ratio": per_draw / t_eig,
+            "target": "ratio <= 2"}
+
+
+def bench_rf_evaluate(d: int = 10**5, n_points: int = 1000) -> dict:
+    """All keys of RandomFeatureRidge (white and anisotropic Sigma_F, with the
+    inner inversion of df1_{Sigma_F}) on 1000 ridges with D = 10^5, against a
+    LinearRidge evaluation of the same size."""
+    import freeprob
+
+    pop = freeprob.PowerLaw(1.5, d)
+    lam = np.logspace(-6, 1, n_points)
+    lin = freeprob.LinearRidge(pop, samples=d // 5, noise=0.1)
+    white = freeprob.RandomFeatureRidge(pop, widths=3 * d // 10, samples=d // 5, noise=0.1)
+    aniso = freeprob.RandomFeatureRidge(pop, widths=3 * d // 10, samples=d // 5, noise=0.1,
+                                        feature_covariance=freeprob.PowerLaw(0.7, 3 * d // 10))
+    times = {}
+    for name, m in (("linear", lin), ("white", white), ("anisotropic", aniso)):
+        m.evaluate(ridge=lam[:2])  # compile once
+        times[name], _ = _best(lambda m=m: m.evaluate(ridge=lam), repeat=2)
+    return {"LinearRidge [s]": times["linear"], "RandomFeatureRidge [s]": times["white"],
+            "anisotropic [s]": times["anisotropic"], "ratio white": times["white"] / times["linear"],
+            "ratio anisotropic": times["anisotropic"] / times["linear"], "target": "ratios <= 2"}
+
+
+def bench_rf_mc_grid(d: int = 1000, n: int = 500, p: int = 400, grid: int = 20) -> dict:
+    """Monte Carlo of a 20 x 20 grid of (X, F) draws at D = 1000, N = 500,
+    P = 400 (serial: numpy's BLAS threads use the cores), against the
+    unavoidable linear algebra of one cell (X F and one eigendecomposition
+    of the P x P feature Gram) times the number of cells."""
+    import freeprob
+
+    rng = np.random.default_rng(4)
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, d), widths=n, samples=p, noise=0.1, ridge=1e-3)
+    t_sim, _ = _best(lambda: freeprob.simulate(m, seeds=(grid, grid), rng=rng), repeat=1)
+    x, f = rng.normal(size=(p, d)), rng.normal(size=(d, n)) / np.sqrt(d)
+
+    def cell():
+        z = x @ f
+        np.linalg.eigh(z @ z.T)
+
+    t_cell, _ = _best(cell, repeat=3)
+    return {"grid [s]": t_sim, "cells x (XF + eigh) [s]": t_cell * grid * grid,
+            "ratio": t_sim / (t_cell * grid * grid), "target": "grid < 60 s on 2 cores"}
+
+
+def bench_power_law_sums(n: int = 10**9, n_kappa: int = 1000) -> dict:
+    """Exact power-law sum ``sum_k eta/(eta + kappa)`` for ``n = 10^9`` on
+    1000 kappa values (Euler-Maclaurin), against the direct numpy sum at
+    ``n = 10^6`` (a problem 1000x smaller) in the same process."""
+    from freeprob.scaling import power_law_sum
+
+    kappa = np.logspace(-12, 1, n_kappa)
+    t_em, _ = _best(lambda: power_law_sum(kappa, 0, 0, 1, 1.5, n), repeat=3)
+    k = np.arange(1, 10**6 + 1, dtype=float) ** -1.5
+    t_direct, _ = _best(lambda: [np.sum(k / (k + kv)) for kv in kappa[:100]], repeat=1)
+    return {"n = 1e9, 1000 kappa [s]": t_em, "direct n = 1e6, per 1000 kappa [s]": 10 * t_direct,
+            "ratio": t_em / (10 * t_direct), "target": "< 1 s"}
+
+
+def bench_slope_verification() -> dict:
+    """``freeprob.scaling.verify`` over three decades of P (31 sizes,
+    n = 10^6), against one evaluate() of the same sweep."""
+    import freeprob
+    from freeprob.scaling import verify
+
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 10**6), target=freeprob.SourceTarget(0.4), ridge=0)
+    t_v, res = _best(lambda: verify(m, "Eg", start=30, decades=3), repeat=1)
+    p = np.unique(np.round(np.geomspace(30, 3e4, 31)))
+    t_e, _ = _best(lambda: m.evaluate(samples=p, ridge=np.zeros_like(p)), repeat=1)
+    return {"verify [s]": t_v, "evaluate sweep [s]": t_e, "ratio": t_v / t_e,
+            "derived - fitted": res.derived - res.fitted, "target": "verify < 10 s"}
+
+
+BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete,
+              "free-add-curve": bench_free_add_curve, "algebraic-density": bench_algebraic_density,
+              "subordination": bench_subordination, "kappa-many-points": bench_kappa_many_points,
+              "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep,
+              "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid,
+              "power-law-sums": bench_power_law_sums, "slope-verification": bench_slope_verification}
+
+
+def run(only=None, out=print) -> dict:
+    """Run the selected benchmarks and print one block per benchmark."""
+    results = {}
+    for name, fn in BENCHMARKS.items():
+        if only and name not in only:
+            continue
+        res = fn()
+        results[name] = res
+        out(f"[{name}]")
+        for k, v in res.items():
+            out(f"  {k:<32} {v:.4g}" if isinstance(v, float) else f"  {k:<32} {v}")
+    return results

@@ -1,0 +1,556 @@
+r"""The convolved laws: free sums, free products and products of Wishart laws.
+
+:class:`FreeSum` and :class:`FreeProduct` are built by
+:func:`~freeprob.laws.free_add` and :func:`~freeprob.laws.free_mul` when no
+closed form applies.  They know their R- or S-transform exactly, their
+Stieltjes curve through the Rao-Edelman polynomial method (resultants of the
+operands' curves, the factor that admits the exact moment expansion kept), and
+their numerics through the curve or through Belinschi-Bercovici
+subordination (:mod:`freeprob.laws._subordination`).
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+import numpy as np
+import sympy as sp
+
+from freeprob import conventions as C
+from freeprob.errors import NoClosedFormError, ParameterError
+from freeprob.laws._algebra import eliminate
+from freeprob.laws._base import SpectralLaw, operation
+from freeprob.laws._classical import Identity, MarchenkoPastur
+from freeprob.laws._curve import Curve
+from freeprob.laws._relations import (
+    moments_from_free_cumulants,
+    moments_from_s_series,
+    r_equation_from_curve,
+    s_equation_from_curve,
+    s_series_from_moments,
+)
+from freeprob.laws._subordination import gfuns, law_range
+from freeprob.numeric.cache import cached
+from freeprob.parameters import positive
+
+__all__ = ["FreeSum", "FreeProduct", "WishartProduct"]
+
+
+def _check_law(name, law):
+    if not isinstance(law, SpectralLaw):
+        raise ParameterError(name, repr(law), "a freeprob spectral law")
+
+
+class _Convolved(SpectralLaw):
+    """Numerics shared by laws known through a curve or subordination."""
+
+    def _operands(self):
+        return ()
+
+    @property
+    def free_symbols(self):
+        out = set()
+        for v in self.params().values():
+            out |= v.free_symbols
+        return out
+
+    def subs(self, *args, **kwargs):
+        mapping = dict(args[0]) if args else {}
+        for name, val in kwargs.items():
+            mapping.update({s: val for s in self.free_symbols if s.name == name})
+        return self._replace(**{k: (v.subs(mapping) if isinstance(v, (sp.Basic, SpectralLaw)) else v)
+                                for k, v in self.params().items()})
+
+    # curve ---------------------------------------------------------------
+    def curve(self) -> Curve | None:
+        """The numeric :class:`Curve` (numeric parameters), or None."""
+        return _numeric_curve(self)
+
+    def curve_degree(self):
+        """Degrees ``(deg_g, deg_z)`` of the Stieltjes curve."""
+        if isinstance(self, FreeSum) and self._r_closed(C.w) is None or isinstance(self, FreeProduct):
+            cached_terms = (_sum_curve_cached if isinstance(self, FreeSum) else _product_curve_cached)(self)[0]
+            return max(m[0] for m in cached_terms), max(m[1] for m in cached_terms)
+        gd, zd = sp.Dummy("g"), sp.Dummy("z")
+        p = sp.Poly(self.algebraic_equation(gd, zd), gd, zd)
+        return p.degree(gd), p.degree(zd)
+
+
+    # numerics -------------------------------------------------------------
+    # The physical branch comes from subordination (physical by construction);
+    # on algebraic laws the value is then polished on the exact curve by
+    # Newton, which must stay within 1e-6 of the subordination value.
+    def _physical(self, zarr):
+        """The physical ``g`` at complex or real points.
+
+        Above height ``h = 1e-3 (1 + R)`` subordination converges fast from a
+        cold start.  Below it a ladder of heights (x1e-2 per rung, warm
+        starts) descends to the target (or to ``1e-12 (1 + R)`` for real
+        targets, where the map is no longer a strict contraction).  On
+        algebraic laws the value is polished by Newton on the exact curve
+        when it converges within 1e-6 relative (low-degree curves)."""
+        from freeprob.laws._subordination import ladder
+
+        z = np.asarray(zarr, dtype=complex).ravel()
+        flip = z.imag < 0
+        zz = np.where(flip, np.conj(z), z)
+        scale = 1 + self._numeric_radius()
+        h = 1e-3 * scale
+        direct = (zz.imag >= h) | ((zz.imag == 0) & (not self._offset_real) & (zz.real < 0))
+        gv = np.empty(z.shape, dtype=complex)
+        if direct.any():
+            gv[direct] = self._subordinate(zz[direct])
+        low = ~direct
+        if low.any():
+            target = np.maximum(zz[low].imag, 1e-12 * scale)
+            gv[low] = ladder(self._subordinate_from, zz[low].real, target, h)
+        cv = self.curve()
+        if cv is not None and cv.deg <= 12:
+            # refinement only: a converged Newton root within 1e-6 of the
+            # subordination value replaces it (exact boundary values on the
+            # axis); high-degree curves with huge integer coefficients are too
+            # ill-conditioned in float64 and keep the subordination value,
+            # which is physical by construction (and certified afterwards)
+            g1, conv = cv.newton(gv, zz, iters=30)
+            keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv)))
+            gv = np.where(keep, g1, gv)
+        # off the support the boundary value on the real axis is real
+        real = (zz.imag == 0) & (np.abs(gv.imag) <= 1e-9 * np.abs(gv))
+        gv = np.where(real, gv.real + 0j, gv)
+        return np.where(flip, np.conj(gv), gv)
+
+    _offset_real = True
+    #: "add" or "mul": which subordination (Belinschi-Bercovici) applies
+    _kind = "add"
+
+    def _subordinate_from(self, z, omega0, **kw):
+        """Subordination at complex points ``z`` from ``omega0`` (None: cold
+        start); returns ``(g, omega[, converged])``."""
+        from freeprob.laws._subordination import free_additive, free_multiplicative
+
+        a, b = self._operands()
+        ga, ha, dha = gfuns(a)
+        _, hb, dhb = gfuns(b)
+        solver = free_additive if self._kind == "add" else free_multiplicative
+        return solver(ga, ha, dha, hb, dhb, np.asarray(z, dtype=complex).ravel(), omega0=omega0,
+                      return_omega=True, **kw)
+
+    def _subordinate(self, zarr):
+        """``g`` at points off the support (additive: ``Im z != 0``, using
+        ``g(conj z) = conj g(z)``; multiplicative: also ``z < 0``)."""
+        z = np.asarray(zarr, dtype=complex)
+        if self._kind == "mul":
+            return self._subordinate_from(z, None)[0].reshape(z.shape)
+        flip = z.imag < 0
+        zz = np.where(flip, np.conj(z), z)
+        if np.any(zz.imag == 0):
+            raise NoClosedFormError("additive subordination at real points needs the algebraic route")
+        out = self._subordinate_from(zz, None)[0].reshape(z.shape)
+        return np.where(flip, np.conj(out), out)
+
+    def _stieltjes_fallback(self, zarr):
+        return self._physical(zarr)
+
+    def _dstieltjes_fallback(self, zarr, gv):
+        cv = self.curve()
+        if cv is not None:
+            return cv.derivative(gv, zarr)
+        h = 1e-6 * (1 + np.abs(zarr))
+        return (self._physical(zarr + h) - self._physical(zarr - h)) / (2 * h)
+
+    def density_numeric(self, x):
+        """Density on a real grid: subordination at ``x + i eps``
+        (``eps = 1e-10 (1 + R)``), polished at ``x + i0`` on the exact curve
+        when the law is algebraic."""
+        self._require_numeric("density_numeric")
+        xs = np.asarray(x, dtype=float)
+        gv = self._physical(xs.astype(complex).ravel())
+        return np.maximum(0.0, -gv.imag / np.pi).reshape(xs.shape)
+
+    def _numeric_radius(self):
+        a, b = self._operands()
+        ra, rb = a._numeric_radius(), b._numeric_radius()
+        return ra + rb if isinstance(self, FreeSum) else ra * rb
+
+
+    def _ac_intervals(self):
+        cv = self.curve()
+        if cv is None:
+            return self._bound_interval()
+        return _support_from_curve(self, cv)
+
+    def _atoms_closed(self):
+        if self.free_symbols:
+            raise NoClosedFormError(f"atoms of {self!r} need numeric parameters")
+        cv = self.curve()
+        if cv is None:
+            return []
+        return [(sp.Float(z0), sp.Float(m)) for z0, m in _atoms_from_curve(self, cv)]
+
+    def _support_closed(self):
+        parts = [sp.Interval(sp.Float(a), sp.Float(b)) for a, b in self._ac_intervals()]
+        parts += [sp.FiniteSet(loc) for loc, _ in self.atoms()]
+        return sp.Union(*parts)
+
+    def _bound_interval(self):
+        return []
+
+
+@cached(maxsize=64)
+def _atoms_from_curve(law, cv):
+    """Atoms at real zeros ``z0`` of the leading coefficient ``c_d``: an atom
+    gives ``-eps Im g(z0 + i eps) -> mass`` independently of ``eps``; a power
+    singularity at an edge gives ``eps^(1-p) -> 0``.  Masses from two scales
+    must agree to 1e-4 relative; the balance ``-c_{d-1}(z0)/c_d'(z0)`` refines
+    them when consistent."""
+    lead = cv._c[cv.deg]
+    out = []
+    seen = []
+    for r in (np.roots(lead) if lead.size > 1 else []):
+        if abs(r.imag) > 1e-6 * (1 + abs(r)):
+            continue
+        z0 = float(r.real)
+        if any(abs(z0 - s0) <= 1e-6 * (1 + abs(s0)) for s0 in seen):
+            continue
+        seen.append(z0)
+        z0 = round(z0, 12)
+        eps = np.array([1e-6, 1e-8]) * (1 + law._numeric_radius())
+        gv = law._subordinate(z0 + 1j * eps)
+        est = -eps * gv.imag
+        if est[1] <= 1e-10 or abs(est[0] - est[1]) > 1e-3 * est[1] + 1e-9:
+            continue
+        num = -np.polyval(cv._c[cv.deg - 1], z0)
+        den = np.polyval(np.polyder(lead), z0)
+        mass = float(np.real(num / den)) if den != 0 else float("nan")
+        if not (np.isfinite(mass) and abs(mass - est[1]) <= 1e-5):
+            mass = float(est[1])
+        out.append((z0, mass))
+    return tuple(out)
+
+
+@cached(maxsize=64)
+def _support_from_curve(law, cv):
+    """Support intervals: consecutive real roots of the discriminant, kept when
+    the density at their midpoint is positive."""
+    edges = cv.candidate_edges()
+    edges = edges[np.abs(edges) <= 1e6 * (1 + law._numeric_radius())]
+    if edges.size < 2:
+        return ()
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    dens = law.density_numeric(mids)
+    intervals = []
+    for (a, b), d in zip(zip(edges[:-1], edges[1:]), dens):
+        if d > 1e-9:
+            if intervals and abs(intervals[-1][1] - a) <= 1e-12 * (1 + abs(a)):
+                intervals[-1] = (intervals[-1][0], b)
+            else:
+                intervals.append((a, b))
+    return tuple(intervals)
+
+
+@cached(maxsize=64)
+def _numeric_curve(law):
+    if law.free_symbols:
+        return None
+    gd, zd = sp.Dummy("g"), sp.Dummy("z")
+    try:
+        expr = law.algebraic_equation(gd, zd)
+    except NoClosedFormError:
+        return None
+    try:
+        return Curve(expr, gd, zd)
+    except OverflowError:
+        # coefficients beyond float64: the exact curve stays available
+        # symbolically; numerics use subordination alone
+        return None
+
+
+def _expansion_residual(terms, moments):
+    """Low-order coefficients of the factor ``{(i, j, ...): c}`` (powers of
+    ``g``, ``z``, params) on the moment expansion ``g = y (1 + m_1 y + ...)``,
+    ``z = 1/y`` (times ``y^deg_z``), exact through order ``len(moments)``
+    (truncated power series, no full expansion).  ``moments`` may contain the
+    parameters as symbols ``params``."""
+    from freeprob.laws._relations import _tps_mul
+
+    K = len(moments)
+    dz = max(m[1] for m in terms)
+    dg = max(m[0] for m in terms)
+    M = [sp.Integer(1)] + [sp.sympify(m) for m in moments]
+    powers = [[sp.Integer(1)] + [sp.Integer(0)] * K]
+    for _ in range(dg):
+        powers.append(_tps_mul(powers[-1], M, K))
+    out = [sp.Integer(0)] * (K + 1)
+    for m, a in terms.items():
+        i, j = m[0], m[1]
+        shift = dz - j + i  # y^(dz - j) * y^i * M^i
+        for k in range(K + 1 - shift):
+            out[k + shift] += a * powers[i][k]
+    return out
+
+
+def _terms_expr(terms, g, z, params):
+    return sp.Poly.from_dict(terms, g, z, *params).as_expr()
+
+
+def _choose_factor(factors, law, params):
+    """The irreducible factor admitting the moment expansion (Rao-Edelman's
+    rule); the other factors are spurious cross-branch combinations.
+
+    The expansion ``g = sum_k m_k z^{-k-1}`` with the law's exact moments is
+    substituted into each factor (truncated power series); the factor whose
+    low-order coefficients all vanish is kept, doubling the order (6, 12, ...,
+    48) while more than one factor passes."""
+    if len(factors) == 1:
+        return factors[0]
+    psyms = tuple(sorted(params, key=str))
+    K = 6
+    while True:
+        moments = law.moments(K)
+        keep = []
+        for f in factors:
+            coll = {}
+            for m, c in f.items():  # parameter monomials into the (g, z) coefficients
+                coll[m[:2]] = coll.get(m[:2], 0) + c * sp.Mul(*[v**e for v, e in zip(psyms, m[2:])])
+            res = _expansion_residual(coll, moments)
+            if all((c == 0) if not psyms else (sp.simplify(c) == 0) for c in res):
+                keep.append(f)
+        if len(keep) == 1:
+            return keep[0]
+        if not keep or K >= 48:
+            raise NoClosedFormError(f"could not isolate the physical factor ({len(keep)} of {len(factors)} "
+                                    f"admit the moment expansion to order {K})")
+        K *= 2
+
+
+class _Binary(_Convolved):
+    """A law built from two operand laws ``a`` and ``b`` (abstract)."""
+
+    def __init__(self, a, b):
+        _check_law("a", a)
+        _check_law("b", b)
+        self._set(a=a, b=b)
+
+    def params(self):
+        return {"a": self.a, "b": self.b}
+
+    def _operands(self):
+        return self.a, self.b
+
+
+@final
+class FreeSum(_Binary):
+    r"""``a boxplus b``: limiting law of ``A + Q B Q^T`` (``R = R_a + R_b``).
+
+    >>> import freeprob, sympy as sp
+    >>> law = freeprob.free_add(freeprob.Discrete([-1, 1]), freeprob.Discrete([-1, 1]))
+    >>> sp.factor(law.algebraic_equation(*sp.symbols("g z")))
+    g**2*z**2 - 4*g**2 - 1
+    """
+
+    catalogue_name = "free-sum"
+
+    def _latex(self, printer):
+        return r"\left(%s\right) \boxplus \left(%s\right)" % (printer._print(self.a), printer._print(self.b))
+
+    def _replace(self, **p):
+        return operation("add")(p["a"], p["b"])
+
+    def _r_closed(self, w):
+        try:
+            return self.a.r_transform(w) + self.b.r_transform(w)
+        except NoClosedFormError:
+            return None
+
+    def _free_cumulants_closed(self, n):
+        return [x + y for x, y in zip(self.a.free_cumulants(n), self.b.free_cumulants(n))]
+
+    def _moments_closed(self, n):
+        return moments_from_free_cumulants(self._free_cumulants_closed(n))
+
+    def _curve_closed(self, g, z):
+        return _sum_curve(self, g, z)
+
+    def _bound_interval(self):
+        a_lo, a_hi = law_range(self.a)
+        b_lo, b_hi = law_range(self.b)
+        return [(a_lo + b_lo, a_hi + b_hi)]
+
+
+@final
+class FreeProduct(_Binary):
+    r"""``a boxtimes b``: limiting law of ``A^{1/2} Q B Q^T A^{1/2}`` (``S = S_a S_b``).
+
+    >>> import freeprob
+    >>> freeprob.free_mul(freeprob.Discrete([1, 2]), freeprob.MarchenkoPastur(1)).moments(2)
+    [3/2, 19/4]
+
+    (``m_2 = m_2(a) m_1(b)^2 + m_1(a)^2 m_2(b) - m_1(a)^2 m_1(b)^2``.)
+    """
+
+    catalogue_name = "free-product"
+
+    def _latex(self, printer):
+        return r"\left(%s\right) \boxtimes \left(%s\right)" % (printer._print(self.a), printer._print(self.b))
+
+    def _replace(self, **p):
+        return operation("mul")(p["a"], p["b"])
+
+    def _s_closed(self, t):
+        try:
+            return self.a.s_transform(t) * self.b.s_transform(t)
+        except NoClosedFormError:
+            return None
+
+    def _moments_closed(self, n):
+        sa = s_series_from_moments(self.a.moments(n), n)
+        sb = s_series_from_moments(self.b.moments(n), n)
+        prod = [sp.expand(sum(sa[i] * sb[k - i] for i in range(k + 1))) for k in range(n)]
+        return moments_from_s_series(prod, n)
+
+    def _curve_closed(self, g, z):
+        return _product_curve(self, g, z)
+
+    _offset_real = False  # z < 0 lies in the domain of multiplicative subordination
+    _kind = "mul"
+
+    def _bound_interval(self):
+        a_lo, a_hi = law_range(self.a)
+        b_lo, b_hi = law_range(self.b)
+        return [(min(0.0, a_lo * b_hi), a_hi * b_hi)]
+
+
+@final
+class WishartProduct(_Convolved):
+    r"""Product of free white Wisharts (deep white Wishart) [R2d].
+
+    .. math:: S^{\rm V}(t) = \frac{1}{s}\prod_\ell \frac{1}{1 + c_\ell t},\qquad
+              z\,t = (1 + t)\prod_\ell (1 + c_\ell t)\ (s = 1),
+
+    with ``t = z g - 1`` the T-transform; ``ratios`` are the ``c_l``.  For
+    ``C = F_L^T ... F_1^T F_1 ... F_L`` with widths ``N_0, ..., N_L`` and entry
+    variances ``1/N_{l-1}``, ``c_l = N_L/N_{l-1}``.
+
+    >>> import freeprob
+    >>> freeprob.WishartProduct([1, 1]).moments(5)     # Fuss-Catalan
+    [1, 3, 12, 55, 273]
+
+    Parameters
+    ----------
+    ratios : sequence of positive numbers or symbols ``c_l``
+    scale : positive overall scale ``s``
+    """
+
+    catalogue_name = "wishart-product"
+    positive_by_construction = True
+
+    def _latex(self, printer):
+        body = r" \boxtimes ".join(r"\mathrm{MP}\left(%s\right)" % printer._print(c) for c in self.ratios)
+        return body if self.scale == 1 else r"%s\,\left[%s\right]" % (printer._print(self.scale), body)
+
+    def __init__(self, ratios, scale=1):
+        try:
+            rs = tuple(positive(f"ratios[{i}]", r) for i, r in enumerate(ratios))
+        except TypeError:
+            raise ParameterError("ratios", ratios, "a nonempty sequence of positive numbers") from None
+        if not rs:
+            raise ParameterError("ratios", "[]", "a nonempty sequence of positive numbers")
+        self._set(ratios=rs, scale=positive("scale", scale))
+
+    def params(self):
+        out = {f"c{i + 1}": r for i, r in enumerate(self.ratios)}
+        out["scale"] = self.scale
+        return out
+
+    def _key(self):
+        return (self.ratios, self.scale)
+
+    def _replace(self, **p):
+        scale = p.pop("scale")
+        return WishartProduct([p[f"c{i + 1}"] for i in range(len(self.ratios))], scale)
+
+    def __repr__(self):
+        return f"WishartProduct(ratios={list(self.ratios)}, scale={self.scale})"
+
+    def _operands(self):
+        first = MarchenkoPastur(self.ratios[0], self.scale)
+        if len(self.ratios) == 1:
+            return first, Identity(1)
+        # a single remaining factor is a Marchenko-Pastur law with a closed form
+        rest = WishartProduct(self.ratios[1:]) if len(self.ratios) > 2 else MarchenkoPastur(self.ratios[1])
+        return first, rest
+
+    _offset_real = False
+    _kind = "mul"  # MP(c_1, s) boxtimes WishartProduct(c_2, ...) by subordination
+
+    def _s_closed(self, t):
+        return 1 / (self.scale * sp.Mul(*[1 + c * t for c in self.ratios]))
+
+    def _moments_closed(self, n):
+        from freeprob.laws._relations import series_coefficients
+
+        return moments_from_s_series(series_coefficients(self._s_closed(C.t), C.t, n), n)
+
+    def _curve_closed(self, g, z):
+        tt = z * g - 1
+        return sp.expand(self.scale * g * sp.Mul(*[1 + c * tt for c in self.ratios]) - tt)
+
+    def _numeric_radius(self):
+        return float(self.scale) * float(np.prod([(1 + np.sqrt(float(c))) ** 2 for c in self.ratios]))
+
+    def _atoms_closed(self):
+        # rank of a product of free projections' ranges: min(1, 1/c_l) (the
+        # narrowest bottleneck, [R17]); the only atom is at 0
+        mass = 1 - sp.Min(1, *[1 / c for c in self.ratios])
+        return [(sp.Integer(0), mass)] if mass != 0 else []
+
+
+# ---------------------------------------------------------------- construction
+# ------------------------------------------------------------- algebraic route
+def _params_of(*laws):
+    out = set()
+    for law in laws:
+        out |= law.free_symbols
+    return out
+
+
+@cached(maxsize=64)
+def _sum_curve_cached(law):
+    a, b = law.a, law.b
+    g, z = sp.Dummy("g"), sp.Dummy("z")
+    w, r, R = sp.Dummy("w"), sp.Dummy("r"), sp.Dummy("R")
+    params = _params_of(a, b)
+    qa = r_equation_from_curve(a.algebraic_equation(g, z), g, z, r, w)
+    if a == b:
+        # R = 2 R_a: no cross-branch resultant (a linear "elimination")
+        factors = eliminate(qa, r - R / 2, r, R, w, z * g - 1, g, g, params, (g, z))
+    else:
+        qb = sp.expand(r_equation_from_curve(b.algebraic_equation(g, z), g, z, r, w).subs(r, R - r))
+        # R = (z g - 1)/g, w = g
+        factors = eliminate(qa, qb, r, R, w, z * g - 1, g, g, params, (g, z))
+    return _choose_factor(factors, law, params), tuple(sorted(params, key=str))
+
+
+def _sum_curve(law, g, z):
+    terms, params = _sum_curve_cached(law)
+    return _terms_expr(terms, g, z, params)
+
+
+@cached(maxsize=64)
+def _product_curve_cached(law):
+    a, b = law.a, law.b
+    g, z = sp.Dummy("g"), sp.Dummy("z")
+    t, s, S = sp.Dummy("t"), sp.Dummy("s"), sp.Dummy("S")
+    params = _params_of(a, b)
+    sa = s_equation_from_curve(a.algebraic_equation(g, z), g, z, s, t)
+    sb_expr = s_equation_from_curve(b.algebraic_equation(g, z), g, z, s, t)
+    deg_b = sp.Poly(sb_expr, s).degree()
+    sb = sp.expand(sp.numer(sp.together(sb_expr.subs(s, S / s) * s**deg_b)))
+    # S = g/(z g - 1), t = z g - 1
+    factors = eliminate(sa, sb, s, S, t, g, z * g - 1, z * g - 1, params, (g, z))
+    return _choose_factor(factors, law, params), tuple(sorted(params, key=str))
+
+
+def _product_curve(law, g, z):
+    terms, params = _product_curve_cached(law)
+    return _terms_expr(terms, g, z, params)

@@ -1,0 +1,29 @@
+"""The model layer: deterministic equivalents and the learning problems built on them.
+
+* :mod:`~freeprob.models.equivalence` -- the one-point equivalent
+  ``kappa = lambda S_W(df1(kappa))`` and the two-point equivalents;
+* :mod:`~freeprob.models.linear` -- :class:`LinearRidge` and
+  :class:`SourceTarget`;
+* :mod:`~freeprob.models.features` -- :class:`RandomFeatureRidge` (symbolic
+  maps), with its numeric solver in :mod:`~freeprob.models._features_numeric`;
+* :mod:`~freeprob.models.nonlinear` and :mod:`~freeprob.models.activations`
+  -- nonlinear features through Gaussian equivalence.
+
+Every model is a frozen, hashable dataclass (:class:`~freeprob.models.base.AbstractModel`):
+``model.replace(**changes)`` gives a new model, and caches are keyed on the
+frozen value.  Models use the laws and the numeric layer; they never import
+Monte Carlo, scaling or the application.
+"""
+
+from freeprob.models.activations import Activation, activation
+from freeprob.models.base import AbstractModel
+from freeprob.models.equivalence import (
+           DeterministicEquivalent,
+           deterministic_equivalent,
+)
+from freeprob.models.features import RF_KEYS, RandomFeatureRidge
+from freeprob.models.linear import KEYS, LinearRidge, SourceTarget
+from freeprob.models.nonlinear import NonlinearRandomFeatureRidge
+
+__all__ = ["AbstractModel", "Activation", "activation", "DeterministicEquivalent", "deterministic_equivalent",
+           "RF_KEYS", "RandomFeatureRidge", "KEYS", "LinearRidge", "SourceTarget", "NonlinearRandomFeatureRidge"]

@@ -1,0 +1,137 @@
+r"""The symbolic side of random-feature ridge regression (private to :mod:`freeprob.models`).
+
+The explicit maps ``kappa_2 -> (kappa_1, lambda)`` and every quantity of
+[R13], [R14] as sympy expressions, built from the S-transforms that
+:class:`~freeprob.models.features.RandomFeatureRidge` derives.  The numeric
+solver (:mod:`freeprob.models._features_numeric`) compiles these same
+expressions; neither imports the model class.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.laws import MarchenkoPastur
+from freeprob.numeric.cache import cached
+from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.spectrum import ArraySpectrum, SpectralMean, absorb_means
+
+#: the keys of :meth:`RandomFeatureRidge.evaluate`, in order
+RF_KEYS = ("kappa1", "kappa2", "df1", "df2", "gamma1", "gamma2", "rho", "bias2", "var_X", "var_F", "var_XF",
+           "var_X_noise", "var_XF_noise", "Eg", "Etr")
+
+_KF, _DKF = sp.symbols("kappa_F_value kappa_F_slope", positive=True)  # kappa_F(t), kappa_F'(t) at t = df1/psi
+_PARTS = sp.symbols("bias2 var_X var_F var_XF var_X_noise var_XF_noise")
+_EG, _SW = sp.symbols("E_g S_W")
+#: E_g and E_tr as compositions of the components [R13], [R14]
+COMPOSITES = {"Eg": sum(_PARTS), "Etr": (_EG + C.sigma2) / _SW**2}
+
+
+
+def _s_dimension_change(df, psi):
+    r"""``S_{F F^T}(df)`` in ``D`` dimensions from the ``N x N`` matrix
+    ``Sigma_F^{1/2} (G^T G/D) Sigma_F^{1/2}`` [R2a], [R2c], [R18]:
+    ``S_N(u) = S_{Sigma_F}(u) S_{MP(psi)}(u)`` with ``S_{Sigma_F}(u) = (1 - u)/(u
+    kappa_F(u))`` [C10]; ``df1_D = psi df1_N`` so ``lambda_D(df) =
+    lambda_N(df/psi)`` and ``S_D(df) = (1 - df)/(df lambda_D(df))``."""
+    u = sp.Dummy("u")
+    s_sigma_f = (1 - u) / (u * C.kappa_F(u))
+    s_n = s_sigma_f * MarchenkoPastur(psi).s_transform(u, convention="df")
+    lam_n = (1 - u) / (u * s_n)
+    lam_d = lam_n.subs(u, df / psi)
+    return sp.simplify((1 - df) / (df * lam_d))
+
+
+@cached(maxsize=64)
+def _maps(model):
+    """See :meth:`RandomFeatureRidge.maps` (internal symbols ``_KF``, ``_DKF``).
+
+    Built on placeholders ``df1``, ``df2`` so that derivatives follow
+    ``d df1/d kappa_2 = -(df1 - df2)/kappa_2`` [C6] and every map needs only
+    the two spectral means of ``df1`` and ``df2`` (one fused pass)."""
+    k2, sx = C.kappa2, C.sigma_xi2
+    d1, d2 = _D1, _D2
+    psi_last = model.psis[-1]
+    if model.feature_covariance is None:
+        s_df = model.s_features(C.df)
+        s_f = s_df.subs(C.df, d1)
+        # (psi_L - df) S_F(df) cancels one factor of S_F exactly (white
+        # layers): finite at the width bottleneck df1 = psi_L, where S_F = oo
+        noise_factor = sp.factor(sp.cancel((psi_last - C.df) * s_df)).subs(C.df, d1)
+    else:
+        s_f = 1 / (d1 * _KF)
+        noise_factor = (psi_last - d1) * s_f
+    kappa1 = k2 / s_f - sx
+    dfbar = d1 + sx * noise_factor / k2
+    lam = kappa1 * (1 - dfbar / C.phi)
+    out = {"df1": d1, "df2": d2, "S_F": s_f, "kappa1": kappa1, "dfbar1": dfbar, "lam": lam,
+           "S_W": 1 / (1 - dfbar / C.phi)}
+    for key in ("kappa1", "dfbar1", "lam"):
+        out["d" + key] = _total_diff(model, out[key])
+    pop = model.population
+    means = {d1: pop.df1(k2), d2: pop.df2(k2)}
+    return {key: val.subs(means) for key, val in out.items()}
+
+
+_D1, _D2 = sp.symbols("df1_placeholder df2_placeholder", positive=True)
+
+
+def _total_diff(model, expr):
+    """``d expr/d kappa_2`` with ``df1``, ``df2`` as placeholders (``d df1/d
+    kappa_2 = -(df1 - df2)/kappa_2``, ``df2`` does not occur in the maps) and
+    ``kappa_F(t)``, ``t = df1/psi``, held as the value ``_KF``: ``d _KF/d
+    kappa_2 = _DKF dt/d kappa_2``."""
+    k2 = C.kappa2
+    ddf1 = -(_D1 - _D2) / k2
+    if expr.has(_D2):
+        raise ParameterError("maps", expr, "expressions in df1 only")
+    out = sp.diff(expr, k2) + sp.diff(expr, _D1) * ddf1
+    if model.feature_covariance is not None:
+        out += sp.diff(expr, _KF) * _DKF * ddf1 / model.psis[0]
+    return out
+
+
+def _quantities(model):
+    k2, s2 = C.kappa2, C.sigma2
+    m = _maps(model)
+    df1, df2 = m["df1"], m["df2"]
+    rho = (m["kappa1"] / k2) / m["dkappa1"]
+    gamma1 = 1 - m["dlam"] / m["dkappa1"]
+    gamma2 = df2 / C.phi
+    tf1, tf2, tf1p = _target_functionals(model, k2, df1, df2)
+    bias2 = k2**2 * tf1p
+    var_x = bias2 * gamma2 / (1 - gamma2)
+    var_f = (1 - rho) * k2 * tf2
+    e_inf = k2 * tf1 - rho * k2 * tf2
+    var_xf = e_inf / (1 - gamma1) - bias2 - var_x - var_f
+    var_xn = s2 * gamma2 / (1 - gamma2)
+    var_xfn = s2 * (gamma1 / (1 - gamma1) - gamma2 / (1 - gamma2))
+    parts = dict(zip(_PARTS, (bias2, var_x, var_f, var_xf, var_xn, var_xfn)))
+    eg = COMPOSITES["Eg"].subs(parts)
+    etr = COMPOSITES["Etr"].subs({_EG: eg, _SW: m["S_W"]})
+    return {"kappa1": m["kappa1"], "kappa2": k2, "df1": df1, "df2": df2, "gamma1": gamma1, "gamma2": gamma2,
+            "rho": rho, "bias2": bias2, "var_X": var_x, "var_F": var_f, "var_XF": var_xf, "var_X_noise": var_xn,
+            "var_XF_noise": var_xfn, "Eg": eg, "Etr": etr}
+
+
+def _target_functionals(model, k, df1, df2):
+    """``tf1 = wbar^T Sigma (Sigma + k)^-1 wbar``, ``tf2``, ``-tf1'`` [C7]; for
+    the isotropic target (``||wbar|| = 1``) the normalized traces ``df1``,
+    ``df2`` and ``(df1 - df2)/k``."""
+    if model._weights is None:
+        return df1, df2, absorb_means(sp.expand((df1 - df2) / k)) if df1.atoms(SpectralMean) else (df1 - df2) / k
+    x = sp.Dummy("x")
+    spec = ArraySpectrum(*model._weights)
+    return (SpectralMean(x / (x + k), x, spec), SpectralMean(x**2 / (x + k) ** 2, x, spec),
+            SpectralMean(x / (x + k) ** 2, x, spec))
+
+
+def _compiled(model, key_exprs):
+    """Compile expressions in the numeric arguments of the model."""
+    args = (C.kappa2, C.phi, *model.psis, C.sigma2, C.sigma_xi2)
+    if model.feature_covariance is not None:
+        args += (_KF, _DKF)
+    return compile_expr(tuple(key_exprs), args), args
+

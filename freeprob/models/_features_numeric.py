@@ -1,0 +1,316 @@
+r"""Numeric evaluation of :class:`~freeprob.models.features.RandomFeatureRidge` (private).
+
+``kappa_2`` is found from the explicit map ``kappa_2 -> lambda`` compiled from
+the model's sympy maps (never re-typed).  ``lambda(kappa_2) = kappa_1(kappa_2)
+(1 - dfbar1(kappa_2)/phi)`` is a product of two increasing factors [R12],
+[R19], so the physical root lies above
+
+* ``t_1``: the bottleneck of ``F F^T`` -- ``df1(t_1) = rank(F F^T)/D =
+  min(1, psi_l)`` (white layers) or ``psi rank(Sigma_F)`` (anisotropic), when
+  the population's rank exceeds it (``S_F`` is defined for ``df1 <= rank``);
+* ``z_1``: the zero of ``kappa_1`` (``= t_1`` without feature noise);
+* ``z_2``: the zero of ``1 - dfbar1/phi`` (the data bottleneck ``df1 = P/D``
+  without feature noise),
+
+``kappa_min = max(z_1, z_2)`` is the ridgeless limit (min(P, N_1, ..., N_L)/D,
+[R12], [R17]) and every ``lambda > 0`` is bracketed by ``[kappa_min, hi]``
+for :func:`~freeprob.numeric.solve.invert_increasing`.  Anisotropic weights need
+``kappa_F(t)`` (the inverse of the ``N``-normalized ``df1_{Sigma_F}``) inside
+every map evaluation: an inner bracketed inversion, with
+``kappa_F' = -kappa_F/(df1_F - df2_F)`` [C6].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.numeric.cache import cached
+from freeprob.numeric.solve import expand_upper, hermite, invert_increasing, polish
+
+_TINY = 1e-250
+
+
+def _params(model, overrides):
+    bad = set(overrides) - {"ridge", "samples", "noise", "feature_noise", "widths"}
+    if bad:
+        name = sorted(bad)[0]
+        raise ParameterError(name, overrides[name], "one of ridge, samples, noise, feature_noise, widths")
+
+    def num(name, value):
+        if isinstance(value, (np.ndarray, list, tuple)) or (np.isscalar(value) and not isinstance(value, sp.Basic)):
+            return np.asarray(value, dtype=float)
+        if not sp.sympify(value).is_number:
+            raise ParameterError(name, value, "a number", f"pass {name}=... to evaluate()")
+        return np.asarray(float(value))
+
+    lam = num("ridge", overrides.get("ridge", model.ridge))
+    p = num("samples", overrides.get("samples", model.samples))
+    s2 = num("noise", overrides.get("noise", model.noise))
+    sx = num("feature_noise", overrides.get("feature_noise", model.feature_noise))
+    widths = overrides.get("widths", model.widths)
+    if not isinstance(widths, (list, tuple)):
+        widths = (widths,)
+    if len(widths) != len(model.widths):
+        raise ParameterError("widths", widths, f"{len(model.widths)} layer width(s), as the model")
+    ws = [num("widths", w) for w in widths]
+    fc = model.feature_covariance
+    if fc is not None and "widths" in overrides and fc.finite_spectrum is not None \
+            and np.any(ws[0] != float(fc.spectrum.size)):
+        raise ParameterError("widths", overrides["widths"], f"{fc.spectrum.size} (the size of feature_covariance)",
+                             "build a model per width with its own Sigma_F")
+    d = float(num("dimension", model.dimension))
+    for name, v, lo in (("ridge", lam, 0), ("noise", s2, 0), ("feature_noise", sx, 0)):
+        if np.any(~np.isfinite(v)) or np.any(v < lo):
+            raise ParameterError(name, v[~(np.isfinite(v) & (v >= lo))].ravel()[0], "[0, oo)")
+    for name, v in (("samples", p), *(("widths", w) for w in ws)):
+        if np.any(v < 1) or np.any(v != np.round(v)):
+            raise ParameterError(name, v[(v < 1) | (v != np.round(v))].ravel()[0], "integers >= 1")
+    arrs = np.broadcast_arrays(lam, p, s2, sx, *ws)
+    shape = arrs[0].shape
+    lam, p, s2, sx, *ws = (a.ravel().astype(float) for a in arrs)
+    return shape, lam, p / d, [w / d for w in ws], s2, sx
+
+
+class _Maps:
+    """The compiled maps of one model, with ``kappa_F`` supplied when needed."""
+
+    def __init__(self, model, phi, psis, sx):
+        from freeprob.models._features_maps import _compiled, _maps
+
+        self.model, self.phi, self.psis, self.sx = model, phi, psis, sx
+        m = _maps(model)
+        f2 = 1 - m["dfbar1"] / C.phi
+        self.f, _ = _compiled(model, (m["df1"], m["kappa1"], m["dkappa1"], f2, -m["ddfbar1"] / C.phi, m["lam"],
+                                      m["dlam"]))
+        self.aniso = model.feature_covariance is not None
+        self.pop = model.population
+
+    def args(self, k, idx):
+        a = [k, self.phi[idx], *(p[idx] for p in self.psis), np.zeros(idx.size), self.sx[idx]]
+        if self.aniso:
+            a += list(kappa_f(self.model.feature_covariance, self.pop.df1_numeric(k) / self.psis[0][idx]))
+        return a
+
+    def __call__(self, k, idx):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return [np.real(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float))
+                    for v in self.f(*self.args(k, idx))]
+
+
+def kappa_f(law, t, *, rtol=1e-15):
+    """``(kappa_F(t), kappa_F'(t))``: the inverse of ``df1`` of the feature
+    covariance (``N``-normalized) and its slope ``-kappa_F/(df1_F - df2_F)``;
+    ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
+
+    Many points at once: a cached table of ``df1_F`` on a log grid gives a
+    cubic Hermite start in ``(log t, log kappa)``, one Newton step polishes it
+    (:func:`~freeprob.numeric.solve.polish`), and points it does not certify go to
+    the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
+    t = np.asarray(t, dtype=float)
+    rank = 1.0 - law._mass_at_zero()
+    kf = np.zeros(t.size)
+    inside = np.flatnonzero(t < rank * (1 - 1e-15))
+    if inside.size:
+        tt = t[inside]
+        m1 = float(sp.N(law.moments(1)[0]))
+
+        def fmap(k, idx):
+            d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
+            return -d1, (d1 - d2) / k
+
+        est = np.full(tt.size, np.nan)
+        table = _df1_table(law)
+        if table is not None and tt.size >= 16:
+            xs, ys, ms = table
+            lt = np.log(tt)
+            ok = (lt > xs[0]) & (lt < xs[-1])
+            est[ok] = np.exp(hermite(xs, ys, ms, lt[ok]))
+            sel = np.flatnonzero(ok)
+            if sel.size:
+                new, good = polish(lambda k, idx: fmap(k, sel[idx]), -tt[sel], est[sel], 0.0, rtol=rtol)
+                est[sel] = np.where(good, new, np.nan)
+        rest = np.flatnonzero(~np.isfinite(est))
+        if rest.size:
+            hi = m1 / tt[rest] * (1 + 1e-12)  # df1_F(k) <= m1/k
+            est[rest] = invert_increasing(lambda k, idx: fmap(k, rest[idx]), -tt[rest], np.full(rest.size, _TINY),
+                                          hi, rtol=rtol, ftol=4e-16 * tt[rest],
+                                          what="kappa_F (df1_{Sigma_F}(kappa_F) = t)")
+        kf[inside] = est
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1, d2 = law.df1_numeric(np.maximum(kf, _TINY)), law.df2_numeric(np.maximum(kf, _TINY))
+        slope = np.where(kf > 0, -kf / (d1 - d2), -np.inf)
+    return kf, slope
+
+
+@cached(maxsize=16)
+def _df1_table(law):
+    """``(log t, log kappa, d log kappa/d log t)`` on a log grid of ``kappa``
+    where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
+    m1 = float(sp.N(law.moments(1)[0]))
+    k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
+    d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
+    good = (d1 - d2 > 1e-10 * d1) & (d1 > 0)
+    k, d1, d2 = k[good], d1[good], d2[good]
+    if k.size < 4 or np.any(np.diff(d1) >= 0):
+        return None
+    xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (-d1 / (d1 - d2))[::-1]
+    return xs, ys, ms
+
+
+def _bottleneck(model, maps, phi, psis, sx, rtol):
+    """``kappa_min`` for each parameter combination (see the module)."""
+    pop = model.population
+    n = phi.size
+    allidx = np.arange(n)
+    rank_pop = 1.0 - pop._mass_at_zero()
+    if model.feature_covariance is None:
+        rank_f = np.minimum(1.0, np.min(np.vstack(psis), axis=0))
+    else:
+        rank_f = np.minimum(1.0, psis[0] * (1.0 - model.feature_covariance._mass_at_zero()))
+    m1 = float(sp.N(pop.moments(1)[0]))
+    t1 = np.zeros(n)
+    sel = np.flatnonzero(rank_pop > rank_f * (1 + 1e-14))
+    if sel.size:
+        def dfmap(k, idx):
+            d1, d2 = pop.df1_numeric(k), pop.df2_numeric(k)
+            return -d1, (d1 - d2) / k
+
+        hi = m1 / rank_f[sel] * (1 + 1e-12)
+        t1[sel] = invert_increasing(dfmap, -rank_f[sel], np.full(sel.size, _TINY), hi, rtol=rtol,
+                                    ftol=4e-16 * rank_f[sel], what="kappa_2 bottleneck (df1 = rank F F^T/D)")
+
+    def zero_of(component, what):
+        """Zero of an increasing component on [t_1, oo) where it is negative at t_1."""
+        base = np.maximum(t1, _TINY)
+        vals = maps(base, allidx)[component]
+        neg = np.flatnonzero(~(vals >= 0))
+        out = t1.copy()
+        if neg.size:
+            def cmap(k, idx):
+                v = maps(k, neg[idx])
+                return v[component], v[component + 1]
+
+            hi = expand_upper(cmap, np.zeros(neg.size), np.maximum(base[neg], m1) * 2, what=what)
+            out[neg] = invert_increasing(cmap, np.zeros(neg.size), base[neg], hi, rtol=rtol, what=what)
+        return out
+
+    z1 = zero_of(1, "kappa_2 at kappa_1 = 0") if np.any(sx > 0) else t1
+    z2 = zero_of(3, "kappa_2 at dfbar1 = P/D")
+    return np.maximum(z1, z2)
+
+
+def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
+    """``kappa_2`` at every point (see the module).
+
+    ``kappa_min`` is computed once per distinct parameter combination
+    ``(phi, psi_l, sigma_xi^2)``.  Combinations shared by many ridges (a
+    ridge sweep) tabulate the explicit map ``lam(kappa_2)`` on a log grid of
+    ``kappa_2 - kappa_min`` (600 points, one fused pass with the exact slope),
+    start every point from the cubic Hermite interpolation in ``(log lam,
+    log(kappa_2 - kappa_min))`` and polish it with one certified Newton step;
+    the rest is bracketed by ``[kappa_min, hi]``."""
+    keys = np.column_stack([phi, *psis, sx])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    u_phi, u_psis, u_sx = uniq[:, 0], [uniq[:, 1 + i] for i in range(len(psis))], uniq[:, -1]
+    kmin = _bottleneck(model, _Maps(model, u_phi, u_psis, u_sx), u_phi, u_psis, u_sx, rtol)[inv]
+    maps = _Maps(model, phi, psis, sx)
+    out = kmin.copy()
+    est = np.full(lam.size, np.nan)
+    for g in range(uniq.shape[0]):
+        sel = np.flatnonzero((inv == g) & (lam > 0))
+        if sel.size < 32:
+            continue
+        est[sel] = _table_start(maps, lam[sel], sel, kmin[sel[0]])
+    cand = np.flatnonzero(np.isfinite(est))
+    if cand.size:
+        new, good = polish(lambda k, idx: maps(k, cand[idx])[5:7], lam[cand], est[cand], kmin[cand], rtol=rtol)
+        out[cand[good]] = new[good]
+        est[cand[~good]] = np.nan
+    pos = np.flatnonzero((lam > 0) & ~np.isfinite(est))
+    if pos.size:
+        def lmap(k, idx):
+            v = maps(k, pos[idx])
+            return v[5], v[6]
+
+        start = np.maximum(kmin[pos], _TINY) * 2 + lam[pos]
+        hi = expand_upper(lmap, lam[pos], start, what="kappa_2")
+        out[pos] = invert_increasing(lmap, lam[pos], kmin[pos], hi, rtol=rtol, what="kappa_2")
+    return out
+
+
+def _table_start(maps, lam, sel, kmin):
+    """Hermite starts for the points ``sel`` sharing ``kappa_min`` (nan where
+    the table does not reach)."""
+    idx = np.full(600, sel[0])
+    one = np.array([sel[0]])
+    lmax, lmin = float(np.max(lam)), float(np.min(lam))
+    hi = float(expand_upper(lambda k, i: maps(k, one)[5:7], np.array([lmax]), np.array([max(kmin, _TINY) * 2 + lmax]))[0])
+    d_lo = (hi - kmin) * 1e-3
+    for _ in range(400):  # shrink until lam(kmin + d_lo) <= lmin
+        if maps(np.array([kmin + d_lo]), one)[5][0] <= lmin:
+            break
+        d_lo /= 8.0
+    else:
+        return np.full(lam.size, np.nan)
+    d = np.geomspace(d_lo, (hi - kmin) * 1.01, 600)
+    k = kmin + d
+    vals = maps(k, idx)
+    lg, slope = vals[5], vals[6]
+    ok = (lg > 0) & (slope > 0) & np.isfinite(lg) & np.isfinite(slope)
+    if np.count_nonzero(ok) < 4 or np.any(np.diff(lg[ok]) <= 0):
+        return np.full(lam.size, np.nan)
+    xs, ys = np.log(lg[ok]), np.log(d[ok])
+    ms = (lg[ok] / d[ok]) / slope[ok]  # d log d / d log lam
+    out = kmin + np.exp(hermite(xs, ys, ms, np.log(lam)))
+    inside = (np.log(lam) > xs[0]) & (np.log(lam) < xs[-1])
+    return np.where(inside, out, np.nan)
+
+
+def evaluate(model, overrides):
+    from freeprob.models._features_maps import RF_KEYS, _compiled, _quantities
+
+    shape, lam, phi, psis, s2, sx = _params(model, overrides)
+    k2 = solve_kappa2(model, lam, phi, psis, sx)
+    qs = _quantities(model)
+    keys = [k for k in RF_KEYS if k not in ("Eg", "Etr")]
+    f, _ = _compiled(model, [qs[k] for k in keys] + [_s_w(model)])
+    # kappa_2 = 0 (no bottleneck: D < min(P, N_l)) is evaluated at 1e-150,
+    # where every expression equals its kappa_2 -> 0 limit to rounding
+    # provided the population's eigenvalues are >> 1e-150 (checked)
+    kz = k2 == 0
+    if kz.any():
+        vals, _ = (model.population.spectrum.numeric_atoms() if model.population.finite_spectrum is not None
+                   else (np.array([float(sp.N(model.population.moments(1)[0]))]), None))
+        if np.min(vals[vals > 0]) < 1e-120:
+            raise ParameterError("population", repr(model.population), "eigenvalues above 1e-120 at kappa_2 = 0")
+    ke = np.where(kz, 1e-150, k2)
+    args = [ke, phi, *psis, s2, sx]
+    if model.feature_covariance is not None:
+        args += list(kappa_f(model.feature_covariance, model.population.df1_numeric(ke) / psis[0]))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args)]
+    out = dict(zip(keys, vals[:-1]))
+    s_w = vals[-1]
+    out["kappa2"] = k2
+    for key in ("bias2", "var_X"):
+        out[key] = np.where(kz, 0.0, out[key])
+    from freeprob.models._features_maps import _EG, _PARTS, _SW, COMPOSITES
+    from freeprob.numeric.compile import compile_expr
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # S_W = kappa_1/lam diverges at lam = 0 when the data bottleneck binds (E_tr = 0)
+        s_w = np.where((lam == 0) & ~np.isfinite(s_w), np.inf, s_w)
+        out["Eg"] = compile_expr(COMPOSITES["Eg"], _PARTS)(*(out[str(p)] for p in _PARTS))
+        etr = compile_expr(COMPOSITES["Etr"], (_EG, C.sigma2, _SW))(out["Eg"], s2, s_w)
+        out["Etr"] = np.where(np.isinf(s_w), 0.0, etr)
+    return {key: np.asarray(out[key]).reshape(shape) for key in RF_KEYS}
+
+
+def _s_w(model):
+    from freeprob.models._features_maps import _maps
+
+    return _maps(model)["S_W"]

@@ -1,0 +1,143 @@
+r"""Nonlinear random features through Gaussian equivalence [R19].
+
+For a preactivation ``h ~ N(0, nu)`` (``nu = tr Sigma`` for ``F_ij ~
+N(0, 1/D)``, [C14]) an activation ``phi`` is replaced by its Gaussian
+equivalent ``phi(h) ~ mu_0 + mu_1 h + mu_* xi`` with
+
+.. math::
+    \mu_0 = \mathbb E\,\phi(h),\qquad \mu_1 = \frac{\mathbb E[h\,\phi(h)]}{\nu} = \mathbb E\,\phi'(h),\qquad
+    \mu_*^2 = \mathbb E\,\phi(h)^2 - \mu_0^2 - \nu\,\mu_1^2 ,
+
+so that features ``phi(F^T x)/mu_1`` are the additive-noise model with
+feature noise ``sigma_xi^2 = mu_*^2/mu_1^2`` at ridge ``lambda/mu_1^2``
+(the constant ``mu_0`` is a rank-one spike of the feature Gram; it is kept
+in simulations and does not enter the proportional limit).  The expectations
+are exact sympy integrals when sympy finds them (``relu``) and mpmath
+tanh-sinh quadrature otherwise (``tanh``, ``erf``, any
+user expression in one variable).
+
+>>> import freeprob
+>>> relu = freeprob.activation("relu")
+>>> relu.coefficients(1, method="exact")       # 1/sqrt(2 pi), 1/2, sqrt(1/4 - 1/(2 pi))
+(sqrt(2)/(2*sqrt(pi)), 1/2, sqrt(-2 + pi)/(2*sqrt(pi)))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from freeprob.errors import ParameterError
+
+__all__ = ["Activation", "activation", "BUILTIN"]
+
+_H = sp.Symbol("h", real=True)
+
+#: built-in activations, as sympy expressions in ``h``
+BUILTIN = {
+    "relu": sp.Piecewise((_H, _H > 0), (0, True)),
+    "tanh": sp.tanh(_H),
+    "erf": sp.erf(_H),
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation ``phi(h)``: a sympy expression in one variable."""
+
+    expr: sp.Expr
+    var: sp.Symbol
+    name: str
+
+    def __call__(self, h):
+        """Apply elementwise to a numpy array (compiled from the expression)."""
+        from freeprob.numeric.compile import compile_expr
+
+        return np.asarray(compile_expr(self.expr, (self.var,))(np.asarray(h, dtype=float)), dtype=float) \
+            * np.ones_like(h, dtype=float)
+
+    apply = __call__
+
+    def coefficients(self, nu, *, method: str | None = None, dps: int = 30):
+        """``(mu_0, mu_1, mu_*)`` at preactivation variance ``nu`` (see the
+        module).  ``method="exact"`` integrates with sympy (raises if it cannot);
+        ``"quad"`` uses mpmath at ``dps`` digits; default: exact for
+        piecewise-polynomial activations, quadrature otherwise."""
+        nu = sp.nsimplify(nu) if not isinstance(nu, sp.Basic) else nu
+        if method is None:
+            method = "exact" if _piecewise_polynomial(self.expr, self.var) else "quad"
+        if method == "exact":
+            s = sp.Symbol("s", real=True)
+            f = self.expr.subs(self.var, sp.sqrt(nu) * s)
+            gauss = sp.exp(-s**2 / 2) / sp.sqrt(2 * sp.pi)
+
+            def e(g):
+                val = sp.integrate(sp.piecewise_fold(g * gauss), (s, -sp.oo, sp.oo))
+                if val.has(sp.Integral):
+                    raise ParameterError("method", "exact", "'quad' for this activation",
+                                         "sympy cannot integrate it in closed form")
+                return sp.simplify(val)
+
+            mu0 = e(f)
+            mu1 = sp.simplify(e(s * f) / sp.sqrt(nu))
+            mu_star = sp.sqrt(sp.simplify(e(f**2) - mu0**2 - nu * mu1**2))
+            return mu0, mu1, mu_star
+        if method != "quad":
+            raise ParameterError("method", method, "'exact' or 'quad'")
+        fn = sp.lambdify(self.var, self.expr, "mpmath")
+        with mpmath.workdps(dps):
+            v = mpmath.mpf(sp.N(nu, dps + 5))
+            sq = mpmath.sqrt(v)
+            w = lambda s: mpmath.exp(-s * s / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+            pts = [-mpmath.inf, 0, mpmath.inf]  # split at the kink of relu-like activations
+            mu0 = mpmath.quad(lambda s: fn(sq * s) * w(s), pts)
+            mu1 = mpmath.quad(lambda s: s * fn(sq * s) * w(s), pts) / sq
+            m2 = mpmath.quad(lambda s: fn(sq * s) ** 2 * w(s), pts)
+            mu_star = mpmath.sqrt(max(m2 - mu0**2 - v * mu1**2, 0))
+            return float(mu0), float(mu1), float(mu_star)
+
+    # -- exact second moments for simulation (independent numerics) --------
+    def kernels(self, f, sigma, wbar):
+        """``K_jk = E phi(h_j) phi(h_k)`` and ``c_j = E phi(h_j) wbar^T x`` for
+        ``h = F^T x``, ``x ~ N(0, diag(sigma))``: the exact test error of a
+        readout ``v`` is ``v^T K v - 2 v^T c + wbar^T Sigma wbar``.  Closed
+        forms of the arc-cosine (relu, Cho-Saul 2009) and arcsine (erf,
+        Williams 1997) kernels; ``c`` by Stein's lemma."""
+        cov = f.T @ (sigma[:, None] * f)
+        diag = np.sqrt(np.diag(cov))
+        cross = f.T @ (sigma * wbar)
+        if self.name == "relu":
+            cos = np.clip(cov / np.outer(diag, diag), -1.0, 1.0)
+            theta = np.arccos(cos)
+            kern = np.outer(diag, diag) / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * cos)
+            return kern, 0.5 * cross
+        if self.name == "erf":
+            a = 1 + 2 * np.diag(cov)
+            kern = 2 / np.pi * np.arcsin(np.clip(2 * cov / np.sqrt(np.outer(a, a)), -1.0, 1.0))
+            return kern, 2 / np.sqrt(np.pi) / np.sqrt(a) * cross
+        raise ParameterError("activation", self.name, "'relu' or 'erf' for exact-error simulation")
+
+
+def activation(spec) -> Activation:
+    """An :class:`Activation` from a built-in name (``relu``, ``tanh``,
+    ``erf``) or a sympy expression in exactly one variable."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        if spec not in BUILTIN:
+            raise ParameterError("activation", spec, f"one of {sorted(BUILTIN)} or a sympy expression")
+        return Activation(BUILTIN[spec], _H, spec)
+    if isinstance(spec, sp.Basic):
+        free = sorted(spec.free_symbols, key=str)
+        if len(free) != 1:
+            raise ParameterError("activation", spec, "a sympy expression in exactly one variable")
+        return Activation(spec, free[0], str(spec))
+    raise ParameterError("activation", repr(spec), "a built-in name or a sympy expression in one variable")
+
+
+def _piecewise_polynomial(expr, var):
+    pieces = [e for e, _ in expr.args] if isinstance(expr, sp.Piecewise) else [expr]
+    return all(sp.sympify(p).is_polynomial(var) for p in pieces)

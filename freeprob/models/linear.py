@@ -1,0 +1,296 @@
+r"""Linear ridge regression in the proportional limit [R6]-[R9].
+
+``LinearRidge(population, target, noise, samples, ridge, dimension)`` holds
+the model of [C2]: ``x ~ N(0, Sigma)`` with ``Sigma`` of law ``population``
+(dimension ``N``), ``P = samples`` training points, label noise variance
+``sigma^2 = noise``, ridge ``lam`` with the ``1/P`` loss, ``q = N/P`` [C1].
+Every quantity is a sympy expression in the renormalized ridge ``kappa``
+(defined implicitly by :meth:`kappa_equation`, derived in
+:mod:`freeprob.models.equivalence`) and the parameters:
+
+.. math::
+    \mathrm{df}_{1,2} = \mathrm{df}^{1,2}_\Sigma(\kappa),\quad
+    \gamma = q\,\mathrm{df}_2,\quad S = S_W(\mathrm{df}_1) = \frac{1}{1 - q\,\mathrm{df}_1},
+
+.. math::
+    \mathrm{Bias}^2 = \kappa^2\,\bar w^\top\Sigma(\Sigma+\kappa)^{-2}\bar w,\quad
+    \mathrm{Var}_X = \mathrm{Bias}^2\frac{\gamma}{1-\gamma},\quad
+    \mathrm{Var}_{X\epsilon} = \sigma^2\frac{\gamma}{1-\gamma},\quad
+    E_g = \mathrm{Bias}^2 + \mathrm{Var}_X + \mathrm{Var}_{X\epsilon},\quad
+    E_{tr} = \frac{E_g + \sigma^2}{S^2}.
+
+``S`` is written as ``S_W(df1)`` rather than ``kappa/lam`` (equal by [R3]),
+and ``E_tr`` through the gap identity ``E_g + sigma^2 = S^2 E_tr`` [R8], so
+both stay finite and correct at ``lam = 0`` (``S -> oo`` and ``E_tr -> 0``
+for ``q > 1``).
+
+>>> import freeprob, numpy as np
+>>> m = freeprob.LinearRidge(freeprob.Identity(1), noise=0.25, samples=100, ridge=0.0, dimension=50)
+>>> out = m.evaluate()
+>>> float(out["Eg"]), float(out["Etr"])        # sigma^2 q/(1-q), sigma^2 (1-q) [R9]
+(0.25, 0.125)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.laws import SpectralLaw
+from freeprob.models.base import AbstractModel
+from freeprob.models.design import (
+    SourceTarget,
+    freeze_target,
+    population_dimension,
+    target_weights,
+)
+from freeprob.models.equivalence import deterministic_equivalent
+from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.spectrum import ArraySpectrum, SpectralMean, absorb_means
+from freeprob.parameters import nonnegative, positive_integer
+
+__all__ = ["LinearRidge", "SourceTarget", "KEYS"]
+
+#: the keys of :meth:`LinearRidge.evaluate`, in order
+KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
+
+SIGMA2 = C.sigma2  # label-noise variance, from the conventions module
+P_SYM = sp.Symbol("P", positive=True)
+
+# E_g and E_tr as compositions of the components [R7], [R8]: defined once,
+# substituted symbolically in quantities() and compiled as such in evaluate()
+_B, _VX, _VN, _EG, _S = sp.symbols("bias2 var_X var_X_noise E_g S")
+COMPOSITES = {"Eg": _B + _VX + _VN, "Etr": (_EG + SIGMA2) / _S**2}
+
+
+@dataclass(frozen=True)
+class LinearRidge(AbstractModel):
+    """Linear ridge regression with a population law (see the module).
+
+    A frozen dataclass (:class:`~freeprob.models.base.AbstractModel`):
+    ``replace(**changes)`` gives a new model; equal models hash alike.
+
+    Parameters
+    ----------
+    population : the law of the population covariance ``Sigma`` (dimension ``N``)
+    target : None (isotropic, ``||wbar|| = 1``), an array in the eigenbasis, or :class:`SourceTarget`
+    noise : label-noise variance ``sigma^2 >= 0``
+    samples : ``P`` (a positive integer or symbol)
+    ridge : ``lambda >= 0`` with the ``1/P`` loss (P2)
+    dimension : ``N`` when the population law does not fix it
+    """
+
+    population: SpectralLaw
+    target: object = None
+    noise: object = 0
+    samples: object = P_SYM
+    ridge: object = C.lam
+    dimension: object = None
+
+    SWEEPABLE = ("ridge", "samples", "noise")
+
+    def __post_init__(self):
+        self._set(dimension=population_dimension(self.population, self.dimension),
+                  samples=positive_integer("samples", self.samples),
+                  noise=nonnegative("noise", self.noise),
+                  ridge=nonnegative("ridge", self.ridge),
+                  target=freeze_target(self.target))
+        target_weights(self.population, self.target, self.dimension)  # validates the target
+
+    @property
+    def _weights(self):
+        return target_weights(self.population, self.target, self.dimension)
+
+    # ------------------------------------------------------------ symbolic
+    @property
+    def ratio(self):
+        """``q = N/P`` [C1]."""
+        return C.ratio(self.dimension, self.samples)
+
+    def equivalent(self):
+        return deterministic_equivalent(self.population, ratio=C.q)
+
+    def kappa_equation(self) -> sp.Eq:
+        """``kappa = lam S_W(df1_Sigma(kappa))`` [R3] (in the symbols kappa, lambda, q)."""
+        return self.equivalent().kappa_equation()
+
+    def quantities(self) -> dict:
+        """Every key of :meth:`evaluate` as a sympy expression in ``kappa``,
+        ``lambda``, ``q`` and ``sigma2`` [R6]-[R8]."""
+        k, q, s2 = C.kappa, C.q, SIGMA2
+        df1 = self.population.df1(k)
+        df2 = self.population.df2(k)
+        gamma = q * df2
+        S = self.equivalent().s_noise(C.df).subs(C.df, df1)  # S = S_W(df1) [R8]
+        bias2 = self._bias2(k)
+        var_x = bias2 * gamma / (1 - gamma)
+        var_noise = s2 * gamma / (1 - gamma)
+        eg = COMPOSITES["Eg"].subs({_B: bias2, _VX: var_x, _VN: var_noise})
+        etr = COMPOSITES["Etr"].subs({_EG: eg, _S: S})
+        return {"kappa": k, "df1": df1, "df2": df2, "gamma": gamma, "S": S, "bias2": bias2,
+                "var_X": var_x, "var_X_noise": var_noise, "Eg": eg, "Etr": etr}
+
+    def _bias2(self, k):
+        """``kappa^2 wbar^T Sigma (Sigma + kappa)^-2 wbar`` [R7]."""
+        if self._weights is None:
+            # isotropic, ||wbar|| = 1: wbar^T A wbar -> tr A, and
+            # tr Sigma (Sigma + kappa)^-2 = (df1 - df2)/kappa  [C6]
+            return absorb_means(sp.expand(k * (self.population.df1(k) - self.population.df2(k))))
+        x = sp.Dummy("x")
+        vals, wts = self._weights
+        return SpectralMean(k**2 * x / (x + k) ** 2, x, ArraySpectrum(vals, wts))
+
+    def isotropic_closed_forms(self) -> dict:
+        r"""Closed forms of the isotropic model ``Sigma = c I`` [R9], derived
+        from this model's own expressions (not typed):
+
+        ``kappa`` -- the root of the quadratic :meth:`kappa_equation` that is
+        positive (the physical branch, ``kappa >= lam``);
+        ``Eg_ridgeless_under``/``Etr_ridgeless_under`` -- ``kappa = 0`` (q < 1);
+        ``kappa0_over`` and ``Eg_ridgeless_over`` -- the root of
+        ``q df1(kappa_0) = 1`` (q > 1), where ``E_tr = 0``;
+        ``kappa_peak`` -- ``kappa`` at ``q = 1``;
+        ``optimal_ridge``/``Eg_optimal`` -- ``lam(kappa*)`` at the stationary
+        ``kappa*`` of ``E_g`` (``d E_g/d lam = E_g'(kappa)/(1 - gamma)``).
+
+        >>> import freeprob, sympy as sp
+        >>> m = freeprob.LinearRidge(freeprob.Identity(1), samples=sp.Symbol("P", positive=True),
+        ...                          dimension=sp.Symbol("N", positive=True))
+        >>> m.isotropic_closed_forms()["optimal_ridge"]
+        q*sigma2
+        """
+        from freeprob.laws import Identity
+
+        if not isinstance(self.population, Identity):
+            raise ParameterError("population", repr(self.population), "Identity(c) (isotropic)")
+        k, q, lam, s2 = C.kappa, C.q, C.lam, SIGMA2
+        eq = self.kappa_equation()
+        quad = sp.numer(sp.together(eq.lhs - eq.rhs))
+        probe = {q: sp.Rational(1, 2), lam: sp.Integer(1)}
+        roots = [r for r in sp.solve(quad, k) if sp.N(r.subs(probe)) > 0]
+        if len(roots) != 1:
+            raise ParameterError("population", repr(self.population), "a law whose kappa equation is quadratic")
+        qs = self.quantities()
+        eg, etr, s_fac = sp.simplify(qs["Eg"]), qs["Etr"], qs["S"]  # S = 1/(1 - q df1)
+        df1 = self.population.df1(k)
+        k0 = [r for r in sp.solve(sp.numer(sp.together(q * df1 - 1)), k) if r != 0][0]
+        stationary = sp.solve(sp.numer(sp.together(sp.diff(eg, k))), k)
+        probe2 = {q: sp.Rational(2), s2: sp.Rational(1, 2)}
+        kstar = [r for r in stationary if sp.N(r.subs(probe2)) > 0][0]
+        lam_of_k = self.equivalent().ridge_of_kappa(k)
+        return {
+            "kappa": roots[0],
+            "Eg": eg,
+            "Eg_ridgeless_under": sp.simplify(eg.subs(k, 0)),
+            "Etr_ridgeless_under": sp.simplify(etr.subs(k, 0)),
+            "kappa0_over": sp.simplify(k0),
+            "Eg_ridgeless_over": sp.simplify(eg.subs(k, k0)),
+            # 1 - q df1(kappa_0) = 0 by definition of kappa_0: S = S_W(df1) diverges
+            "S_ridgeless_over": sp.oo if sp.simplify(1 / s_fac.subs(k, k0)) == 0 else sp.simplify(s_fac.subs(k, k0)),
+            "kappa_peak": sp.simplify(roots[0].subs(q, 1)),
+            "optimal_ridge": sp.simplify(lam_of_k.subs(k, kstar)),
+            "Eg_optimal": sp.simplify(eg.subs(k, kstar)),
+            "kappa_optimal": kstar,
+        }
+
+    def gap_identity(self) -> sp.Expr:
+        """``E_g + sigma^2 - S^2 E_tr`` [R8]: zero."""
+        qs = self.quantities()
+        return sp.simplify(qs["Eg"] + SIGMA2 - qs["S"] ** 2 * qs["Etr"])
+
+    # ------------------------------------------------------------- numerics
+    def evaluate(self, *, dps: int | None = None, **overrides) -> dict:
+        """Numeric values of :data:`KEYS`, broadcasting over array-valued
+        ``ridge``, ``samples`` and ``noise`` (overrides of the constructor's
+        values; symbols must be given numbers here).
+
+        ``dps=50`` switches to mpmath: ``kappa`` is refined from the float
+        solution by Newton on ``kappa (1 - q df1) = lam`` with the exact slope
+        ``1 - gamma`` at ``dps`` digits (converged when the step is below
+        ``10^-dps kappa``), and every quantity is evaluated from its sympy
+        expression with the mpmath backend (object arrays of ``mpf``)."""
+        if dps is not None:
+            return self._evaluate_mp(int(dps), overrides)
+        bad = set(overrides) - {"ridge", "samples", "noise"}
+        if bad:
+            raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of ridge, samples, noise")
+        lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
+        p = np.asarray(self._value(overrides, "samples"), dtype=float)
+        s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
+        n = float(self._num("dimension", self.dimension))
+        if np.any(~np.isfinite(lam)) or np.any(lam < 0):
+            raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+        if np.any(p < 1) or np.any(p != np.round(p)):
+            raise ParameterError("samples", p[(p < 1) | (p != np.round(p))].ravel()[0], "integers >= 1")
+        if np.any(~np.isfinite(s2)) or np.any(s2 < 0):
+            raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
+        lam, p, s2 = np.broadcast_arrays(lam, p, s2)
+        q = n / p
+        kappa = self.equivalent().solve(lam, q)
+        exprs = self.quantities()
+        args = (C.kappa, C.q, SIGMA2)
+        out = {"kappa": kappa}
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
+                out[key] = np.asarray(compile_expr(exprs[key], args)(kappa, q, s2), dtype=float)
+            # ridgeless limits: S = kappa/lam = oo when lam = 0 < kappa (q > 1);
+            # at kappa = 0 the components kappa(df1 - df2) ~ kappa^2 and
+            # kappa^2 gamma/(1 - gamma) vanish (0 * oo -> 0 at q = 1)
+            out["S"] = np.where((lam == 0) & (kappa > 0), np.inf, out["S"])
+            for key in ("bias2", "var_X"):
+                out[key] = np.where(kappa == 0, 0.0, out[key])
+            out["var_X_noise"] = np.where(np.isnan(out["var_X_noise"]), np.inf, out["var_X_noise"])
+            out["Eg"] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN))(out["bias2"], out["var_X"], out["var_X_noise"])
+            out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"])
+            out["Etr"] = np.where(np.isinf(out["S"]), 0.0, out["Etr"])  # (E_g + s2)/oo^2, also for E_g = oo
+        return {key: out[key] for key in KEYS}
+
+    def _evaluate_mp(self, dps, overrides):
+        import mpmath
+
+        from freeprob.errors import ConvergenceError
+
+        flt = self.evaluate(**overrides)
+        lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
+        p = np.asarray(self._value(overrides, "samples"), dtype=float)
+        s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
+        lam, p, s2 = np.broadcast_arrays(lam, p, s2)
+        n = float(self._num("dimension", self.dimension))
+        exprs = self.quantities()
+        args = (C.kappa, C.q, SIGMA2)
+        d1 = compile_expr(exprs["df1"], args, backend="mpmath")
+        d2 = compile_expr(exprs["df2"], args, backend="mpmath")
+        shape = lam.shape
+        out = {key: np.empty(shape, dtype=object) for key in KEYS}
+        with mpmath.workdps(dps + 10):
+            for idx in np.ndindex(shape):
+                q = mpmath.mpf(n) / mpmath.mpf(p[idx])
+                lm, sv = mpmath.mpf(lam[idx]), mpmath.mpf(s2[idx])
+                k = mpmath.mpf(flt["kappa"][idx])
+                if lm > 0:
+                    for _ in range(60):
+                        f = k * (1 - q * d1(k, q, sv, dps=dps + 10)[()]) - lm
+                        step = f / (1 - q * d2(k, q, sv, dps=dps + 10)[()])
+                        k -= step
+                        if abs(step) <= mpmath.mpf(10) ** (-dps - 2) * abs(k):
+                            break
+                    else:
+                        raise ConvergenceError(f"mpmath refinement of kappa did not converge at lam = {lam[idx]}")
+                out["kappa"][idx] = +k
+                for key in KEYS[1:]:
+                    if key in ("bias2", "var_X") and k == 0:
+                        out[key][idx] = mpmath.mpf(0)
+                    elif key in ("Eg", "Etr"):
+                        continue
+                    else:
+                        out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=dps + 10)[()]
+                out["Eg"][idx] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN), backend="mpmath")(
+                    out["bias2"][idx], out["var_X"][idx], out["var_X_noise"][idx], dps=dps + 10)[()]
+                S = out["S"][idx]
+                out["Etr"][idx] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S), backend="mpmath")(
+                    out["Eg"][idx], sv, S, dps=dps + 10)[()] if mpmath.isfinite(S) else mpmath.mpf(0)
+        return out

@@ -1,0 +1,19 @@
+"""The Monte-Carlo layer: the only independent numerics in freeprob.
+
+* :mod:`~freeprob.montecarlo.sampling` -- samplers of random matrices and
+  spectra (Wigner, Wishart, Haar free sums and products), registered per law
+  type, and distances between a sample and a law;
+* :mod:`~freeprob.montecarlo.estimators` -- thin SVD, GCV, jackknife and
+  crossed-seed ANOVA estimators;
+* :mod:`~freeprob.montecarlo.simulate` -- :func:`simulate` and
+  :func:`compare` for linear ridge, with the crossed-seed random-feature
+  simulation in :mod:`~freeprob.montecarlo._features`.
+
+This layer uses the models (to know what to sample) but no model imports it.
+"""
+
+from freeprob.montecarlo import sampling
+from freeprob.montecarlo.estimators import gcv
+from freeprob.montecarlo.simulate import SIM_KEYS, compare, simulate
+
+__all__ = ["sampling", "gcv", "simulate", "compare", "SIM_KEYS"]

@@ -1,0 +1,28 @@
+"""The numeric layer: the one boundary where sympy expressions become numbers.
+
+* :mod:`~freeprob.numeric.compile` -- ``compile_expr``, the only place
+  ``lambdify`` is called; it decides real or complex arithmetic and evaluates
+  spectral means blockwise;
+* :mod:`~freeprob.numeric.spectrum` -- spectra (exact, array, power law) and
+  the unevaluated spectral mean ``(1/n) sum_k f(eta_k)``;
+* :mod:`~freeprob.numeric.stable` -- the conjugate rewrite that removes
+  cancellation in ``A +- sqrt(...)``;
+* :mod:`~freeprob.numeric.solve` -- bracketed, monotone-aware root finding;
+* :mod:`~freeprob.numeric.cache` -- explicit, clearable caches.
+
+This layer imports only the base (:mod:`freeprob.conventions`,
+:mod:`freeprob.errors`, :mod:`freeprob.parameters`).
+"""
+
+from freeprob.numeric.cache import cached, clear_caches
+from freeprob.numeric.compile import Compiled, compile_expr, needs_complex
+from freeprob.numeric.spectrum import (
+           ArraySpectrum,
+           ExactSpectrum,
+           PowerLawSpectrum,
+           SpectralMean,
+           absorb_means,
+)
+
+__all__ = ["cached", "clear_caches", "Compiled", "compile_expr", "needs_complex", "ArraySpectrum",
+           "ExactSpectrum", "PowerLawSpectrum", "SpectralMean", "absorb_means"]

@@ -1,0 +1,249 @@
+"""Compile sympy expressions into numeric evaluators: the ONLY place ``lambdify``
+is called (house rule 2: formulas are written once, as sympy).
+
+:func:`compile_expr` returns a :class:`Compiled` evaluator that
+
+* broadcasts its arguments (numpy arrays or scalars),
+* evaluates every :class:`~freeprob.numeric.spectrum.SpectralMean` in the expression
+  by a chunked, cache-friendly loop: blocks of about ``2**16`` (points x atoms)
+  are formed, the summand is evaluated on the block and reduced with a
+  matrix-vector product, so a ``10^3 x 10^6`` temporary is never allocated,
+* has an mpmath backend that runs inside ``mpmath.workdps(dps)`` only.
+
+Compiled evaluators are cached by ``(expression, arguments, backend, dtype)``
+in an explicit cache cleared by :func:`freeprob.clear_caches`.
+
+>>> import numpy as np, sympy as sp
+>>> a = sp.Symbol("a")
+>>> f = compile_expr(a**2 + 1, (a,))
+>>> f(np.array([1.0, 2.0]))
+array([2., 5.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob.errors import FreeprobError, ParameterError
+from freeprob.numeric.cache import cached
+from freeprob.numeric.spectrum import SpectralMean
+
+__all__ = ["compile_expr", "Compiled", "BLOCK_ELEMENTS", "needs_complex"]
+
+#: number of (point, atom) pairs evaluated per block of a spectral mean;
+#: 2**15 complex or 2**16 real doubles keep a block in the L2 cache.
+BLOCK_ELEMENTS = 2**15
+
+
+from sympy.printing.numpy import NumPyPrinter  # noqa: E402
+
+
+class _FastPowPrinter(NumPyPrinter):
+    """NumPy printer writing small integer powers as products.
+
+    sympy prints ``x**-1`` as ``x**(-1.0)``; for complex arrays numpy's
+    ``power`` with a float exponent goes through exp/log (~50 ns an element),
+    while ``1/x`` and ``x*x`` are single arithmetic operations."""
+
+    def _print_Pow(self, expr, rational=False):
+        e = expr.exp
+        if e.is_Integer and 1 <= abs(int(e)) <= 4:
+            base = self.parenthesize(expr.base, 1000)
+            # always parenthesized: inside a Mul sympy prints b**-2 as a
+            # denominator Pow(b, 2) and relies on Pow's precedence
+            prod = "*".join([base] * abs(int(e)))
+            return f"({prod})" if e > 0 else f"(1/({prod}))"
+        return super()._print_Pow(expr, rational=rational)
+
+
+def _erf_real(u):
+    """Elementwise ``erf`` for real arrays (numpy has none; scipy is not a
+    dependency): ``math.erf``, correctly rounded to ~1 ulp."""
+    import math
+
+    return np.frompyfunc(math.erf, 1, 1)(np.asarray(u, dtype=float)).astype(float)
+
+
+def _sqrt_upper(u):
+    """Principal square root with exact zeros of the imaginary part read as
+    ``+0``.
+
+    IEEE arithmetic produces ``-0.0`` imaginary parts (``-(2+0j) - 4 = -6-0j``),
+    and numpy's ``sqrt`` then takes the *lower* lip of its cut, flipping the
+    sign of ``sqrt(z - a) sqrt(z - b)`` at real ``z``.  Adding ``+0j`` maps
+    ``-0.0`` to ``+0.0``, so every factor is approached from above, which is
+    the lip mpmath (no signed zeros) takes and the limit ``z + i0`` of the
+    physical branch [C4].
+
+    >>> import numpy as np
+    >>> complex(_sqrt_upper(np.complex128(complex(-4, -0.0))))
+    2j
+    """
+    return np.sqrt(np.asarray(u) + 0j)
+
+
+class Compiled:
+    """A numeric evaluator of one sympy expression, or of a tuple of them
+    evaluated together (see :func:`compile_expr`)."""
+
+    def __init__(self, expr, args: tuple, backend: str, dtype):
+        self.multi = isinstance(expr, tuple)
+        exprs = expr if self.multi else (expr,)
+        self.expr = expr
+        self.args = args
+        self.backend = backend
+        self.dtype = np.dtype(dtype) if backend == "numpy" else None
+        free = set().union(*[e.free_symbols for e in exprs]) - set(args)
+        if free:
+            raise ParameterError(
+                "expression", sorted(map(str, free)), "numeric values for every symbol",
+                "substitute numbers (law.subs(...)) or pass them as arguments",
+            )
+        means = sorted(set().union(*[e.atoms(SpectralMean) for e in exprs]), key=sp.default_sort_key)
+        dummies = [sp.Dummy(f"mean{i}") for i in range(len(means))]
+        repl = dict(zip(means, dummies))
+        if backend == "mpmath":
+            modules = "mpmath"
+        elif self.dtype.kind == "c":
+            modules = [{"sqrt": _sqrt_upper}, "numpy"]
+        else:
+            modules = [{"erf": _erf_real}, "numpy"]
+        printer = None if backend == "mpmath" else _FastPowPrinter(
+            {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+             "user_functions": {}})
+        self._outer = [sp.lambdify(list(args) + dummies, e.xreplace(repl), modules=modules, cse=True,
+                                   printer=printer) for e in exprs]
+        # means over the same spectrum are summed in ONE pass: a single
+        # lambdified function returns all their summands (common
+        # subexpressions such as 1/(w - x) computed once per element)
+        self._groups = []
+        by_spec: dict = {}
+        for i, m in enumerate(means):
+            if m.summand.atoms(SpectralMean):
+                raise FreeprobError("a spectral mean inside another spectral mean's summand cannot be "
+                                    "compiled; expand the inner law (law.subs / doit) first")
+            by_spec.setdefault(m.spectrum, []).append((i, m))
+        for spec, items in by_spec.items():
+            x = sp.Dummy("x")
+            summands = [m.summand.xreplace({m.var: x}) for _, m in items]
+            f = sp.lambdify([x] + list(args), summands, modules=modules, cse=True, printer=printer)
+            self._groups.append(([i for i, _ in items], f, spec))
+        self._nmeans = len(means)
+
+    # -- numpy ----------------------------------------------------------------
+    def __call__(self, *values, dps: int | None = None):
+        if len(values) != len(self.args):
+            raise TypeError(f"expected {len(self.args)} arguments {self.args}, got {len(values)}")
+        if self.backend == "mpmath":
+            return self._call_mpmath(values, dps or 50)
+        arrays = [np.asarray(v, dtype=self.dtype) for v in values]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
+        npts = int(np.prod(shape)) if shape else 1
+        means = [None] * self._nmeans
+        for idx, f, spec in self._groups:
+            for i, val in zip(idx, _chunked_means(f, len(idx), spec, flat, npts, self.dtype)):
+                means[i] = val
+        outs = []
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for outer in self._outer:
+                out = outer(*flat, *means)
+                out = np.asarray(out, dtype=np.result_type(out, self.dtype))
+                outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
+        return tuple(outs) if self.multi else outs[0]
+
+    # -- mpmath ---------------------------------------------------------------
+    def _call_mpmath(self, values, dps):
+        import mpmath
+
+        arrays = [np.asarray(v, dtype=object) for v in values]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
+        npts = int(np.prod(shape)) if shape else 1
+        outs = [np.empty(npts, dtype=object) for _ in self._outer]
+        with mpmath.workdps(dps):
+            atoms = [spec.mp_atoms() for _, _, spec in self._groups]
+            for i in range(npts):
+                pt = [mpmath.mpmathify(a[i]) for a in flat]
+                ms = [None] * self._nmeans
+                for (idx, f, _), (vals, wts) in zip(self._groups, atoms):
+                    terms = [f(v, *pt) for v in vals]
+                    for j, k in enumerate(idx):
+                        ms[k] = mpmath.fsum(p * t[j] for p, t in zip(wts, terms))
+                for out, outer in zip(outs, self._outer):
+                    out[i] = outer(*pt, *ms)
+        res = [o.reshape(shape) for o in outs]
+        return tuple(res) if self.multi else res[0]
+
+
+def needs_complex(expr) -> bool:
+    """True when ``expr`` contains radicals, logs or ``I`` (real inputs may
+    leave the real axis in intermediate steps: evaluate in complex128).
+
+    >>> import sympy as sp
+    >>> a = sp.Symbol("a")
+    >>> needs_complex(a/(a + 1)), needs_complex(sp.sqrt(a - 1))
+    (False, True)
+    """
+    for p in sp.preorder_traversal(expr):
+        if isinstance(p, sp.Pow) and not p.exp.is_Integer:
+            return True
+        if p is sp.I or isinstance(p, (sp.log, sp.asin, sp.acos, sp.atan)):
+            return True
+        if isinstance(p, SpectralMean) and needs_complex(p.summand):
+            return True
+    return False
+
+
+def _chunked_means(f, count, spectrum, flat_args, npts, dtype):
+    """``sum_k p_k f_j(eta_k, args)`` for every point and every summand ``j``
+    of ``f`` (which returns ``count`` summands), in L2-sized blocks."""
+    vals, wts = spectrum.numeric_atoms()
+    n = vals.size
+    equal = wts is None
+    outs = [np.zeros(npts, dtype=np.result_type(dtype, float)) for _ in range(count)]
+    ca = min(n, BLOCK_ELEMENTS)
+    cp = max(1, BLOCK_ELEMENTS // ca)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for p0 in range(0, npts, cp):
+            p1 = min(npts, p0 + cp)
+            cols = [a[p0:p1, None] for a in flat_args]
+            for a0 in range(0, n, ca):
+                a1 = min(n, a0 + ca)
+                blocks = f(vals[None, a0:a1], *cols)
+                for out, blk in zip(outs, blocks):
+                    if np.ndim(blk) < 2 or blk.shape != (p1 - p0, a1 - a0):
+                        blk = np.broadcast_to(blk, (p1 - p0, a1 - a0))
+                    if equal:
+                        out[p0:p1] += blk.sum(axis=1)
+                    else:
+                        out[p0:p1] += blk @ wts[a0:a1]
+    if equal:
+        for out in outs:
+            out /= n
+    return outs
+
+
+@cached(maxsize=1024)
+def _compile_cached(expr, args, backend, dtype_name):
+    return Compiled(expr, args, backend, dtype_name)
+
+
+def compile_expr(expr, args, *, backend: str = "numpy", dtype=float) -> Compiled:
+    """Compile ``expr`` as a function of the symbols ``args``.
+
+    Parameters
+    ----------
+    expr : sympy expression (may contain spectral means), or a tuple of them:
+        the evaluator then returns a tuple and sums all spectral means over
+        the same spectrum in one fused pass
+    args : tuple of symbols, the positional arguments of the evaluator
+    backend : ``"numpy"`` (vectorized, float64/complex128) or ``"mpmath"``
+        (arbitrary precision; call with ``dps=``)
+    dtype : numpy dtype of the inputs (``float`` or ``complex``)
+    """
+    if backend not in ("numpy", "mpmath"):
+        raise ParameterError("backend", backend, "{'numpy', 'mpmath'}")
+    expr = tuple(sp.sympify(e) for e in expr) if isinstance(expr, (tuple, list)) else sp.sympify(expr)
+    return _compile_cached(expr, tuple(args), backend, np.dtype(dtype).name)

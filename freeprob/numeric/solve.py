@@ -1,0 +1,121 @@
+r"""Bracketed, safeguarded inversion of explicit monotone maps (private).
+
+Every renormalized ridge of freeprob (``kappa``, ``kappa_1``, ``kappa_2``,
+``kappa_F``) is defined implicitly, but the *inverse* map -- ridge as a
+function of the renormalized ridge -- is explicit and increasing on the
+physical branch ([R3], [R12], [R18]).  :func:`invert_increasing` inverts such
+a map at many points at once:
+
+* every point carries a bracket ``[lo, hi]`` with ``f(lo) <= target <= f(hi)``;
+* a Newton step (with the exact derivative compiled from sympy) is taken
+  when it lands strictly inside the bracket, otherwise the bracket is
+  bisected -- geometrically when it spans decades (renormalized ridges range
+  over 300 orders of magnitude), arithmetically otherwise;
+* a point is converged when its bracket is narrower than ``rtol`` relative,
+  when a Newton step inside the bracket is below ``rtol`` relative (Newton
+  converges quadratically there), or when ``|f - target| <= ftol``;
+* failure raises :class:`~freeprob.errors.ConvergenceError` naming a point;
+  the last iterate is never returned.
+
+>>> import numpy as np
+>>> f = lambda k, idx: (k**3, 3 * k**2)
+>>> invert_increasing(f, np.array([8.0, 1e-30]), np.zeros(2), np.full(2, 10.0)).round(12)
+array([2.e+00, 1.e-10])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from freeprob.errors import ConvergenceError
+
+__all__ = ["invert_increasing", "expand_upper", "hermite", "polish"]
+
+
+def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, maxiter: int = 2000,
+                      what: str = "kappa"):
+    """Solve ``f(k) = target`` for ``f`` increasing on each bracket ``[lo, hi]``.
+
+    ``fmap(k, idx)`` returns ``(f(k), f'(k))`` for the points ``idx`` (an
+    index array into ``target``).  ``lo``, ``hi`` and ``target`` are 1-d
+    arrays of one length; the brackets must satisfy ``f(lo) <= target <=
+    f(hi)`` (not re-checked at ``lo``, where ``f`` may be a limit)."""
+    target = np.asarray(target, dtype=float)
+    lo = np.array(lo, dtype=float, copy=True)
+    hi = np.array(hi, dtype=float, copy=True)
+    ftol = np.broadcast_to(np.asarray(ftol, dtype=float), target.shape)
+    k = hi.copy()
+    out = np.full(target.size, np.nan)
+    active = np.ones(target.size, dtype=bool)
+    for _ in range(maxiter):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            return out
+        kk = k[idx]
+        f, df = fmap(kk, idx)
+        r = f - target[idx]
+        lo[idx] = np.where(r < 0, kk, lo[idx])
+        hi[idx] = np.where(r > 0, kk, hi[idx])
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = kk - r / df
+        inside = np.isfinite(newton) & (newton > lo[idx]) & (newton < hi[idx])
+        l, h = lo[idx], hi[idx]
+        narrow = h - l <= rtol * h
+        small_step = inside & (np.abs(newton - kk) <= rtol * kk)
+        exact = np.abs(r) <= ftol[idx]
+        done = narrow | small_step | exact
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bisect = np.where((l > 0) & (h > 4 * l), np.sqrt(l * h), 0.5 * (l + h))
+        nxt = np.where(inside, newton, bisect)
+        out[idx[done]] = np.where(small_step, newton, np.where(exact, kk, 0.5 * (l + h)))[done]
+        k[idx] = nxt
+        active[idx[done]] = False
+    i = np.flatnonzero(active)[0]
+    raise ConvergenceError(f"{what} did not converge at {np.count_nonzero(active)} point(s) "
+                           f"(e.g. target {target[i]!r}, bracket [{lo[i]!r}, {hi[i]!r}]) "
+                           f"after {maxiter} safeguarded Newton steps")
+
+
+def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100):
+    """Smallest ``start * 2**j`` with ``f >= target`` (vectorized): the
+    upper end of a bracket for :func:`invert_increasing`."""
+    k = np.array(start, dtype=float, copy=True)
+    active = np.ones(k.size, dtype=bool)
+    for _ in range(limit):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            return k
+        f, _ = fmap(k[idx], idx)
+        low = ~(f >= target[idx])
+        k[idx[low]] *= 2.0
+        active[idx[~low]] = False
+        if not np.all(np.isfinite(k[idx])):
+            break
+    i = np.flatnonzero(active)[0]
+    raise ConvergenceError(f"no upper bracket for {what} at target {target[i]!r}: the map stays below it")
+
+
+def hermite(xs, ys, ms, x):
+    """Cubic Hermite interpolation of nodes ``(xs, ys)`` (``xs`` increasing)
+    with slopes ``ms`` at ``x`` (clamped to the node range): error ``O(h^4)``."""
+    x = np.clip(x, xs[0], xs[-1])
+    i = np.clip(np.searchsorted(xs, x) - 1, 0, xs.size - 2)
+    h = xs[i + 1] - xs[i]
+    t = (x - xs[i]) / h
+    t2, t3 = t * t, t * t * t
+    return ((2 * t3 - 3 * t2 + 1) * ys[i] + (t3 - 2 * t2 + t) * h * ms[i]
+            + (-2 * t3 + 3 * t2) * ys[i + 1] + (t3 - t2) * h * ms[i + 1])
+
+
+def polish(fmap, target, k, lo, *, rtol: float):
+    """One Newton step from interpolated starts ``k``; returns the new values
+    and a mask of accepted points.  A point is accepted only if the step is
+    below ``0.1 sqrt(rtol) k`` (quadratic convergence then leaves an error
+    below ``rtol``) and stays above ``lo``; the others must be solved by
+    :func:`invert_increasing`."""
+    f, df = fmap(k, np.arange(k.size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = (f - target) / df
+    new = k - step
+    ok = (df > 0) & np.isfinite(step) & (np.abs(step) <= 0.1 * np.sqrt(rtol) * k) & (new > lo)
+    return new, ok

@@ -1,0 +1,324 @@
+r"""Spectra of atomic laws and the unevaluated spectral mean.
+
+A population spectrum with ``10^6`` numeric atoms must never be expanded into
+a sympy ``Add`` of a million terms.  Instead transforms of atomic laws are
+written with :class:`SpectralMean`, the node
+
+.. math:: \langle f \rangle = \sum_k p_k\, f(\eta_k), \qquad \sum_k p_k = 1,
+
+which stays unevaluated, differentiates and substitutes through its summand,
+prints as a sum in LaTeX, and is evaluated vectorized in chunks by
+:mod:`freeprob.numeric.compile` (the only place numeric evaluators are built).
+
+Three kinds of spectrum exist:
+
+* :class:`ExactSpectrum` -- a handful of atoms kept as sympy numbers or
+  symbols (exact algebra, ``doit()`` expands the sum);
+* :class:`ArraySpectrum` -- numeric atoms held as float64 arrays, hashed by
+  content;
+* :class:`PowerLawSpectrum` -- ``eta_k = k^{-alpha}``, ``k = 1..n`` with equal
+  weights; ``n`` and ``alpha`` may be symbols and the sum stays a ``Sum``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import sympy as sp
+
+from freeprob.numeric.cache import cached
+
+__all__ = ["SpectralMean", "ExactSpectrum", "ArraySpectrum", "PowerLawSpectrum", "absorb_means"]
+
+_MAX_POWERLAW_ATOMS = 10**8
+
+
+class AbstractSpectrum(sp.Basic):
+    """Interface shared by the three spectrum kinds."""
+
+    @property
+    def size(self) -> sp.Expr:  # number of atoms
+        raise NotImplementedError
+
+    def numeric_atoms(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, weights) as float64 arrays; weights ``None`` means equal."""
+        raise NotImplementedError
+
+    def mp_atoms(self):
+        """(values, weights) as lists of mpmath numbers at the current precision."""
+        raise NotImplementedError
+
+    def explicit_sum(self, summand: sp.Expr, var: sp.Symbol) -> sp.Expr:
+        raise NotImplementedError
+
+    def latex_sum(self, printer, summand: sp.Expr, var: sp.Symbol) -> str:
+        raise NotImplementedError
+
+
+class ExactSpectrum(AbstractSpectrum):
+    """A few atoms with exact (sympy) values and weights."""
+
+    def __new__(cls, values, weights):
+        return sp.Basic.__new__(cls, sp.Tuple(*values), sp.Tuple(*weights))
+
+    @property
+    def values(self):
+        return self.args[0]
+
+    @property
+    def weights(self):
+        return self.args[1]
+
+    @property
+    def size(self):
+        return sp.Integer(len(self.args[0]))
+
+    def numeric_atoms(self):
+        return _exact_numeric_atoms(self)
+
+    def mp_atoms(self):
+        import mpmath
+
+        vals = [mpmath.mpmathify(sp.N(v, mpmath.mp.dps + 5)) for v in self.values]
+        wts = [mpmath.mpmathify(sp.N(p, mpmath.mp.dps + 5)) for p in self.weights]
+        return vals, wts
+
+    def explicit_sum(self, summand, var):
+        return sp.Add(*[p * summand.subs(var, v) for v, p in zip(self.values, self.weights)])
+
+    def latex_sum(self, printer, summand, var):
+        eta = sp.Symbol(r"\eta_k")
+        body = printer._print(summand.subs(var, eta))
+        return r"\sum_{k=1}^{%d} p_k \left(%s\right)" % (len(self.values), body)
+
+    def _sympystr(self, printer):
+        return "atoms(%s)" % ", ".join(f"{v}:{p}" for v, p in zip(self.values, self.weights))
+
+
+@cached(maxsize=64)
+def _exact_numeric_atoms(spec: ExactSpectrum):
+    try:
+        vals = np.array([float(v) for v in spec.values], dtype=float)
+        wts = np.array([float(p) for p in spec.weights], dtype=float)
+    except TypeError:
+        from freeprob.errors import ParameterError
+
+        raise ParameterError("values", spec.values, "numbers", "substitute symbolic atoms first") from None
+    return vals, wts
+
+
+class ArraySpectrum(sp.Atom):
+    """Numeric atoms held as float64 arrays, hashed by their bytes."""
+
+    def __new__(cls, values: np.ndarray, weights: np.ndarray | None):
+        obj = sp.Atom.__new__(cls)
+        vals = np.ascontiguousarray(values, dtype=float)
+        vals.setflags(write=False)
+        h = hashlib.sha1(vals.tobytes())
+        if weights is not None:
+            wts = np.ascontiguousarray(weights, dtype=float)
+            wts.setflags(write=False)
+            h.update(b"w" + wts.tobytes())
+        else:
+            wts = None
+        obj._values = vals
+        obj._weights = wts
+        obj._digest = h.hexdigest()
+        return obj
+
+    def _hashable_content(self):
+        return (self._digest,)
+
+    def __getnewargs__(self):
+        return (self._values, self._weights)
+
+    @property
+    def size(self):
+        return sp.Integer(self._values.size)
+
+    def numeric_atoms(self):
+        return self._values, self._weights
+
+    def mp_atoms(self):
+        import mpmath
+
+        vals = [mpmath.mpf(float(v)) for v in self._values]
+        if self._weights is None:
+            n = len(vals)
+            wts = [mpmath.mpf(1) / n] * n
+        else:
+            wts = [mpmath.mpf(float(p)) for p in self._weights]
+        return vals, wts
+
+    def explicit_sum(self, summand, var):
+        vals, wts = self.numeric_atoms()
+        if wts is None:
+            wts = np.full(vals.size, 1.0 / vals.size)
+        return sp.Add(*[sp.Float(p) * summand.subs(var, sp.Float(v)) for v, p in zip(vals, wts)])
+
+    def latex_sum(self, printer, summand, var):
+        eta = sp.Symbol(r"\eta_k")
+        body = printer._print(summand.subs(var, eta))
+        n = self._values.size
+        if self._weights is None:
+            return r"\frac{1}{%d}\sum_{k=1}^{%d} %s" % (n, n, _paren(body))
+        return r"\sum_{k=1}^{%d} p_k %s" % (n, _paren(body))
+
+    def _sympystr(self, printer):
+        return f"spectrum[{self._values.size} atoms, {self._digest[:8]}]"
+
+
+class PowerLawSpectrum(AbstractSpectrum):
+    r"""``eta_k = k^{-alpha}``, ``k = 1..n``, equal weights ``1/n``."""
+
+    def __new__(cls, alpha, n):
+        return sp.Basic.__new__(cls, sp.sympify(alpha), sp.sympify(n))
+
+    @property
+    def alpha(self):
+        return self.args[0]
+
+    @property
+    def n(self):
+        return self.args[1]
+
+    @property
+    def size(self):
+        return self.n
+
+    def numeric_atoms(self):
+        from freeprob.errors import ParameterError
+
+        if not (self.alpha.is_number and self.n.is_number):
+            raise ParameterError(
+                "PowerLaw", (self.alpha, self.n), "numeric alpha and n",
+                "substitute numbers for the symbols before numeric evaluation",
+            )
+        if self.n is sp.oo or int(self.n) > _MAX_POWERLAW_ATOMS:
+            raise ParameterError("n", self.n, f"[1, {_MAX_POWERLAW_ATOMS}] for atom-by-atom evaluation")
+        return _powerlaw_atoms(float(self.alpha), int(self.n)), None
+
+    def mp_atoms(self):
+        import mpmath
+
+        n = int(self.n)
+        a = mpmath.mpmathify(sp.N(self.alpha, mpmath.mp.dps + 5))
+        vals = [mpmath.mpf(k) ** (-a) for k in range(1, n + 1)]
+        return vals, [mpmath.mpf(1) / n] * n
+
+    def explicit_sum(self, summand, var):
+        k = sp.Dummy("k", integer=True, positive=True)
+        s = sp.Sum(summand.subs(var, k ** (-self.alpha)), (k, 1, self.n)) / self.n
+        return s.doit() if self.n.is_number and self.n <= 64 else s
+
+    def latex_sum(self, printer, summand, var):
+        k = sp.Symbol("k")
+        body = printer._print(summand.subs(var, k ** (-self.alpha)))
+        n = printer._print(self.n)
+        return r"\frac{1}{%s}\sum_{k=1}^{%s} %s" % (n, n, _paren(body))
+
+
+@cached(maxsize=8)
+def _powerlaw_atoms(alpha: float, n: int) -> np.ndarray:
+    vals = np.arange(1, n + 1, dtype=float) ** (-alpha)
+    vals.setflags(write=False)
+    return vals
+
+
+def _paren(body: str) -> str:
+    return r"\left(%s\right)" % body
+
+
+class SpectralMean(sp.Expr):
+    r"""Unevaluated spectral mean ``sum_k p_k f(eta_k)`` of ``summand`` in ``var``.
+
+    >>> import sympy as sp
+    >>> from freeprob.numeric.spectrum import SpectralMean, ExactSpectrum
+    >>> x, lam = sp.Dummy("x"), sp.Symbol("lambda", positive=True)
+    >>> m = SpectralMean(x/(x + lam), x, ExactSpectrum([1, 3], [sp.S.Half, sp.S.Half]))
+    >>> sp.simplify(m.doit().subs(lam, 1))
+    5/8
+    >>> sp.diff(m, lam).doit().subs(lam, 1)
+    -7/32
+    """
+
+    is_commutative = True
+
+    def __new__(cls, summand, var, spectrum):
+        summand = sp.sympify(summand)
+        if not summand.has(var):
+            return summand  # weights sum to one
+        return sp.Expr.__new__(cls, summand, var, spectrum)
+
+    @property
+    def summand(self):
+        return self.args[0]
+
+    @property
+    def var(self):
+        return self.args[1]
+
+    @property
+    def spectrum(self):
+        return self.args[2]
+
+    @property
+    def free_symbols(self):
+        return (self.summand.free_symbols - {self.var}) | self.spectrum.free_symbols
+
+    def _eval_derivative(self, s):
+        if s in self.spectrum.free_symbols:
+            return sp.Derivative(self.doit(), s)
+        return SpectralMean(sp.diff(self.summand, s), self.var, self.spectrum)
+
+    def _eval_subs(self, old, new):
+        if old == self.var:
+            return self
+        return None
+
+    def doit(self, **hints):
+        summand = self.summand.doit(**hints) if hints.get("deep", True) else self.summand
+        return self.spectrum.explicit_sum(summand, self.var)
+
+    def _latex(self, printer):
+        return self.spectrum.latex_sum(printer, self.summand, self.var)
+
+    def _sympystr(self, printer):
+        return "SpectralMean(%s, %s, %s)" % (
+            printer._print(self.summand), printer._print(self.var), printer._print(self.spectrum))
+
+
+def absorb_means(expr: sp.Expr) -> sp.Expr:
+    r"""Rewrite ``c + a <f>`` as ``<c + a f>`` (weights sum to one) and cancel.
+
+    This turns ``1 + lam <1/(-lam - x)>`` into ``<x/(x + lam)>``: the same
+    number, but without the catastrophic cancellation of ``1 - lam <...>`` at
+    large ``lam``.  Expressions that are not affine in a single kind of spectral
+    mean are returned unchanged.
+
+    >>> import sympy as sp
+    >>> from freeprob.numeric.spectrum import SpectralMean, ExactSpectrum, absorb_means
+    >>> x, lam = sp.Dummy("x"), sp.Symbol("lambda", positive=True)
+    >>> spec = ExactSpectrum([1, 3], [sp.S.Half, sp.S.Half])
+    >>> absorb_means(1 + lam*SpectralMean(1/(-lam - x), x, spec)).summand
+    _x/(_x + lambda)
+    """
+    means = expr.atoms(SpectralMean)
+    if not means:
+        return expr
+    keys = {(m.var, m.spectrum) for m in means}
+    if len(keys) != 1:
+        return expr
+    var, spectrum = next(iter(keys))
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(expr, deep=False, mul=True, multinomial=False,
+                                           power_exp=False, power_base=False, log=False)):
+        coeff, rest = term.as_independent(SpectralMean, as_Add=False)
+        if rest == 1:
+            total += coeff
+        elif isinstance(rest, SpectralMean):
+            total += coeff * rest.summand
+        else:
+            return expr
+    return SpectralMean(sp.factor(sp.cancel(total)), var, spectrum)
