@@ -1,7 +1,8 @@
 r"""The one place where freeprob's sign and normalization conventions live.
 
 Every docstring in freeprob that writes a transform refers to the items below
-by their tag ([C4] ... [C11] of the paper-results specification). Conversions
+by their tag; each tag is defined in the documentation's reference page of
+conventions (``docs/reference/conventions.md``: [C1] ... [C15]). Conversions
 between conventions are explicit functions here; no other module writes a
 silent minus sign or a ``t -> -df`` substitution.
 

@@ -278,6 +278,16 @@ def test_replace_equals_a_fresh_model(kind, change):
     _assert_same(m.evaluate(), MODELS[kind]().evaluate())
 
 
+def test_deterministic_equivalent_is_frozen():
+    deq = freeprob.deterministic_equivalent(freeprob.PowerLaw(1.5, 200), ratio=2)
+    with pytest.raises(AttributeError):
+        deq.population = freeprob.Identity(1)
+    other = deq.replace(population=freeprob.PowerLaw(2.0, 200))
+    fresh = freeprob.deterministic_equivalent(freeprob.PowerLaw(2.0, 200), ratio=2)
+    assert other == fresh and hash(other) == hash(fresh)
+    np.testing.assert_array_equal(other.solve([0.0, 1e-3]), fresh.solve([0.0, 1e-3]))
+
+
 def test_replace_refuses_an_unknown_name():
     with pytest.raises(freeprob.errors.ParameterError, match="ridgee"):
         _linear().replace(ridgee=1.0)

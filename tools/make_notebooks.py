@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, Math, display
 
-import derivations
+from freeprob import derivations
 import freeprob
 from freeprob import figures
 from freeprob.conventions import df, kappa, lam, q, z

@@ -176,10 +176,10 @@ def _mass(law):
 
 def _moment_routes(law, n=6):
     # every available exact route gives the same moments (exact equality)
-    from freeprob.laws._base import _ROUTES
+    from freeprob.laws._routes import ROUTES
 
     values = {}
-    for route in _ROUTES["moments"]:
+    for route in ROUTES["moments"]:
         try:
             values[route] = law.moments(n, method=route)
         except NoClosedFormError:

@@ -1,5 +1,5 @@
-r"""Reproductions of the paper's figures F1-F23 (ids of
-``paper-results.md`` section 3).
+r"""Reproductions of the paper's figures [F1]-[F23] (freeprob's identifiers,
+defined in the documentation's reference page of figures).
 
 Each builder returns a :class:`Figure`: frozen data (theory curves from the
 model evaluators, simulation points from :func:`freeprob.simulate`, guides)

@@ -2,8 +2,7 @@ r"""Closed-form laws: Marchenko-Pastur, Wigner semicircle, point mass.
 
 Square roots of quadratics are always written as ``sqrt(z - a) sqrt(z - b)``
 (branch cut exactly on ``[a, b]``), never ``sqrt((z - a)(z - b))``, whose cut
-leaves the interval and gives the wrong branch on half the plane (pitfall P2
-of the software survey).
+leaves the interval and gives the wrong branch on half the plane (pitfall P5).
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ class MarchenkoPastur(SpectralLaw):
     ratio : positive number or symbol, ``q = N/P``
     scale : positive number or symbol, entry variance of ``Z``
 
-    References: paper-results [R1], [C10], [C1].
+    References: [R1], [C10], [C1].
     """
 
     catalogue_name = "marchenko-pastur"

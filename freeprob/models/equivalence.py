@@ -69,6 +69,15 @@ class DeterministicEquivalent:
     population: SpectralLaw
     noise: SpectralLaw
 
+    def replace(self, **changes) -> "DeterministicEquivalent":
+        """A new equivalent with ``population`` and/or ``noise`` changed (frozen, as the models)."""
+        bad = set(changes) - {"population", "noise"}
+        if bad:
+            name = sorted(bad)[0]
+            raise ParameterError(name, changes[name], "population or noise")
+        return deterministic_equivalent(changes.get("population", self.population),
+                                        changes.get("noise", self.noise))
+
     # ------------------------------------------------------------ symbolic
     def s_noise(self, df=C.df):
         """``S_W(df)`` in the paper's convention [C10]."""
@@ -108,7 +117,7 @@ class DeterministicEquivalent:
         diff = sp.diff(lam, C.kappa) - (1 - gamma)
         if diff.atoms(SpectralMean):
             diff = absorb_means(sp.expand(diff))
-            return sp.simplify(diff.summand) if hasattr(diff, "summand") else sp.simplify(diff)
+            return sp.simplify(diff.summand) if isinstance(diff, SpectralMean) else sp.simplify(diff)
         return sp.simplify(diff)
 
     def two_point_equivalents(self) -> tuple:

@@ -236,12 +236,11 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None):
         sx = 0.0
     sigma_f = None
     if model.feature_covariance is not None:
-        from freeprob.montecarlo.sampling import atomic_spectrum, sample_eigenvalues
+        from freeprob.montecarlo.sampling import sample_eigenvalues
 
         fc = model.feature_covariance
-        sigma_f = (fc.spectrum.numeric_atoms()[0].astype(float) if fc.finite_spectrum is not None
-                   else (atomic_spectrum(fc, widths[0]) if hasattr(fc, "atoms") and not fc._ac_intervals()
-                         else np.sort(sample_eigenvalues(fc, widths[0], rng))))
+        sigma_f = (fc.finite_spectrum.numeric_atoms()[0].astype(float) if fc.finite_spectrum is not None
+                   else np.sort(sample_eigenvalues(fc, widths[0], rng)))
     seq = rng.bit_generator.seed_seq
     x_seeds = seq.spawn(nx)
     f_seeds = seq.spawn(nf)
