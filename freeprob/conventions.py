@@ -230,6 +230,20 @@ def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
     return df1 + lamvar * sp.diff(df1, lamvar)
 
 
+def df1_slope_from_df2(df1: sp.Expr, df2: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
+    """``d df1/d lam`` in terms of ``df1`` and ``df2``, solved from
+    :func:`df2_from_df1` (``df2 = df1 + lam d(df1)/d(lam)``) [C6]: the one
+    source of the slope that the solvers use.
+
+    >>> df1_slope_from_df2(sp.Symbol("a"), sp.Symbol("b"), lam)
+    (-a + b)/lambda
+    """
+    f, slope = sp.Function("df1"), sp.Dummy("slope")
+    relation = df2_from_df1(f(lamvar), lamvar).subs(sp.Derivative(f(lamvar), lamvar), slope).subs(f(lamvar), df1)
+    (out,) = sp.solve(sp.Eq(sp.sympify(df2), relation), slope)
+    return sp.together(out)
+
+
 def s_df_from_voiculescu(s_v: sp.Expr, tvar: sp.Symbol, dfvar: sp.Symbol) -> sp.Expr:
     """The paper's ``S(df) = S_Voiculescu(-df)`` [C10], pitfall P4.
 

@@ -52,7 +52,7 @@ def f2(fast, rng):
         q_eff = n / p
         eigs = white_wishart(n, p, rng)
         law = MarchenkoPastur(q_eff)
-        lo, hi = (1 - np.sqrt(q_eff)) ** 2, (1 + np.sqrt(q_eff)) ** 2
+        (lo, hi), = law._ac_intervals()  # the edges (1 -+ sqrt q)^2, from the law [R1]
         x = np.linspace(lo, hi, 400)[1:-1]
         edges, dens = _hist(eigs[eigs > 1e-9], np.linspace(lo, hi, 40), n)
         series += [Series(f"q={q_eff:.3g} sampled", edges, dens, "histogram", key=f"q{i}"),

@@ -74,6 +74,24 @@ def _numeric_expr(twin, kind, method):
     return expr
 
 
+_D1, _D2, _G, _DG = sp.symbols("df1_value df2_value g_value dg_value")
+#: ``d df1/d lam`` from ``df1``, ``df2`` [C6], compiled once
+_SLOPE = compile_expr(C.df1_slope_from_df2(_D1, _D2, C.lam), (_D1, _D2, C.lam))
+
+
+@cached(maxsize=4)
+def _df_from_g(which):
+    """``df1`` (``which = 1``) or ``df2`` as compiled functions of ``(lam, g(-lam),
+    g'(-lam))``, derived from :func:`~freeprob.conventions.df1_from_stieltjes`
+    and :func:`~freeprob.conventions.df2_from_df1` [C6]."""
+    zd, g = sp.Dummy("z"), sp.Function("g")
+    df1 = C.df1_from_stieltjes(g(zd), zd, C.lam)
+    expr = df1 if which == 1 else C.df2_from_df1(df1, C.lam).doit()
+    expr = expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: _DG).subs(g(-C.lam), _G)
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: -_DG)
+    return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
+
+
 class NumericMethods:
     """Numeric transforms of a law (a mixin of :class:`~freeprob.laws.SpectralLaw`):
     ``g``, ``df1``, ``df2``, density and cdf at arrays of points, compiled
@@ -170,6 +188,20 @@ class NumericMethods:
         """
         return self._df_numeric(lam, dps, 1)
 
+    def df1_with_slope(self, lam):
+        r"""``(df1(lam), d df1/d lam)`` for ``lam > 0`` (arrays), the slope from
+        :func:`~freeprob.conventions.df1_slope_from_df2` [C6]; what the
+        monotone solvers of the models need at each step.
+
+        >>> import freeprob
+        >>> d1, s = freeprob.Identity(1).df1_with_slope(1.0)
+        >>> float(d1), float(s)                         # 1/(1 + lam), -1/(1 + lam)^2
+        (0.5, -0.25)
+        """
+        lam = np.asarray(lam, dtype=float)
+        d1, d2 = self.df1_numeric(lam), self.df2_numeric(lam)
+        return d1, _SLOPE(d1, d2, lam)
+
     def df2_numeric(self, lam, *, dps: int | None = None):
         r"""``df2(lam)`` for ``lam >= 0`` (array) [C6].
 
@@ -196,13 +228,12 @@ class NumericMethods:
             vals = self._evaluate(kind, None, safe)
         except NoClosedFormError:
             # [C6] from the numeric Stieltjes transform on the negative axis:
-            # df1 = 1 + lam g(-lam), df2 = 1 + 2 lam g(-lam) - lam^2 g'(-lam)
+            # [C6] from the numeric Stieltjes transform on the negative axis,
+            # compiled from the conventions' relations (df_from_g)
             zneg = -safe.astype(complex)
             gv = self.stieltjes_numeric(zneg)
-            if which == 1:
-                vals = 1 + safe * gv
-            else:
-                vals = 1 + 2 * safe * gv - safe**2 * self._dstieltjes_fallback(zneg, gv)
+            dgv = self._dstieltjes_fallback(zneg, gv) if which == 2 else np.zeros_like(gv)
+            vals = _df_from_g(which)(safe.astype(complex), gv, dgv)
         if np.iscomplexobj(vals):
             if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
                 raise BranchError(f"{kind} left the real axis on the negative axis of {self!r}")

@@ -117,9 +117,9 @@ def kappa_f(law, t, *, rtol=1e-15):
         tt = t[inside]
         m1 = float(sp.N(law.moments(1)[0]))
 
-        def fmap(k, idx):
-            d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
-            return -d1, (d1 - d2) / k
+        def fmap(k, idx):  # -df1_F increases [C6]
+            d1, slope = law.df1_with_slope(k)
+            return -d1, -slope
 
         est = np.full(tt.size, np.nan)
         table = _df1_table(law)
@@ -140,8 +140,8 @@ def kappa_f(law, t, *, rtol=1e-15):
                                           what="kappa_F (df1_{Sigma_F}(kappa_F) = t)")
         kf[inside] = est
     with np.errstate(divide="ignore", invalid="ignore"):
-        d1, d2 = law.df1_numeric(np.maximum(kf, _TINY)), law.df2_numeric(np.maximum(kf, _TINY))
-        slope = np.where(kf > 0, -kf / (d1 - d2), -np.inf)
+        _, d1_slope = law.df1_with_slope(np.maximum(kf, _TINY))
+        slope = np.where(kf > 0, 1 / d1_slope, -np.inf)  # kappa_F' = 1/df1_F'(kappa_F)
     return kf, slope
 
 
@@ -151,12 +151,13 @@ def _df1_table(law):
     where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
     m1 = float(sp.N(law.moments(1)[0]))
     k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
-    d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
-    good = (d1 - d2 > 1e-10 * d1) & (d1 > 0)
-    k, d1, d2 = k[good], d1[good], d2[good]
+    d1, slope = law.df1_with_slope(k)
+    good = (-k * slope > 1e-10 * d1) & (d1 > 0)
+    k, d1, slope = k[good], d1[good], slope[good]
     if k.size < 4 or np.any(np.diff(d1) >= 0):
         return None
-    xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (-d1 / (d1 - d2))[::-1]
+    # d log kappa/d log t at t = df1(kappa): df1/(kappa df1')
+    xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (d1 / (k * slope))[::-1]
     return xs, ys, ms
 
 
@@ -174,9 +175,9 @@ def _bottleneck(model, maps, phi, psis, sx, rtol):
     t1 = np.zeros(n)
     sel = np.flatnonzero(rank_pop > rank_f * (1 + 1e-14))
     if sel.size:
-        def dfmap(k, idx):
-            d1, d2 = pop.df1_numeric(k), pop.df2_numeric(k)
-            return -d1, (d1 - d2) / k
+        def dfmap(k, idx):  # -df1 increases [C6]
+            d1, slope = pop.df1_with_slope(k)
+            return -d1, -slope
 
         hi = m1 / rank_f[sel] * (1 + 1e-12)
         t1[sel] = invert_increasing(dfmap, -rank_f[sel], np.full(sel.size, _TINY), hi, rtol=rtol,

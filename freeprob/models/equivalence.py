@@ -354,9 +354,9 @@ def _solve_general(pop, noise, lam, rtol):
     rank_sigma = 1.0 - pop._mass_at_zero()
     kappa0 = 0.0
     if rank_sigma > rank_w * (1 + 1e-14):
-        def dfmap(k, idx):  # -df1 increases; d(-df1)/dk = (df1 - df2)/k  [C6]
-            d1, d2 = pop.df1_numeric(k), pop.df2_numeric(k)
-            return -d1, (d1 - d2) / k
+        def dfmap(k, idx):  # -df1 increases [C6]
+            d1, slope = pop.df1_with_slope(k)
+            return -d1, -slope
 
         m1 = float(sp.N(pop.moments(1)[0]))
         hi = np.array([m1 * rank_sigma / rank_w + 1e-300])  # df1(k) <= m1/k

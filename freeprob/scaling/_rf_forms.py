@@ -15,8 +15,11 @@ becomes a sum of products of nonnegative terms:
     + \kappa_2\gamma_1\mathrm{tf}_2\Big],\quad
     \mathrm{Var}_{XF\epsilon} = \sigma^2\frac{(1-\rho)\Delta/\phi}{(1-\gamma_1)(1-\gamma_2)} .
 
-The test suite checks that these forms equal the model's own expressions at
-random points (the two are algebraically identical).
+The forms are a rewrite of the model's own expressions, not a second
+definition: :func:`rf_forms` checks, symbolically and for the model at hand,
+that each form equals the model's expression once ``A``, ``B`` and ``Delta``
+are substituted back (every spectral mean held as a symbol), and raises
+:class:`~freeprob.errors.ParameterError` if one does not.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import sympy as sp
 
 from freeprob import conventions as C
+from freeprob.numeric.cache import cached
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
 
 A_SYM, B_SYM = sp.symbols("A_bottleneck B_bottleneck", nonnegative=True)
@@ -31,7 +35,13 @@ A_SYM, B_SYM = sp.symbols("A_bottleneck B_bottleneck", nonnegative=True)
 
 def rf_forms(model):
     """Sign-definite expressions of every key, in ``A``, ``B``, the means and
-    ``kappa_2``, ``phi``, ``sigma2`` (see the module)."""
+    ``kappa_2``, ``phi``, ``sigma2`` (see the module); derived and checked
+    once per (frozen) model."""
+    return dict(_rf_forms(model))
+
+
+@cached(maxsize=32)
+def _rf_forms(model):
     from freeprob.models._features_maps import _target_functionals
 
     k = C.kappa2
@@ -54,9 +64,38 @@ def rf_forms(model):
     var_xn = s2 * gamma2 / one_m_g2
     var_xfn = s2 * one_m_rho * (delta / phi) / (one_m_g1 * one_m_g2)
     eg = bias2 + var_x + var_f + var_xf + var_xn + var_xfn
-    return {"kappa2": k, "df1": d1, "df2": d2, "rho": rho, "gamma1": gamma1, "gamma2": gamma2,
-            "bias2": bias2, "var_X": var_x, "var_F": var_f, "var_XF": var_xf, "var_X_noise": var_xn,
-            "var_XF_noise": var_xfn, "Eg": eg, "one_minus_rho": one_m_rho}
+    out = {"kappa2": k, "df1": d1, "df2": d2, "rho": rho, "gamma1": gamma1, "gamma2": gamma2,
+           "bias2": bias2, "var_X": var_x, "var_F": var_f, "var_XF": var_xf, "var_X_noise": var_xn,
+           "var_XF_noise": var_xfn, "Eg": eg, "one_minus_rho": one_m_rho}
+    _check_rewrite(model, out, {delta: d1 - d2, tf1p: (tf1 - tf2) / k})
+    return tuple(out.items())
+
+
+def _by_name(expr, identities):
+    """Replace each spectral mean that prints like a key of ``identities``
+    (the bound variable of a mean is a dummy: equal means print alike)."""
+    names = {str(k): v for k, v in identities.items()}
+    return expr.xreplace({m: names[str(m)] for m in expr.atoms(SpectralMean) if str(m) in names})
+
+
+def _check_rewrite(model, forms, identities):
+    """Each form equals the model's expression (``sigma_xi^2 = 0``) identically,
+    given the identities ``Delta = df1 - df2`` and ``tf1 - tf2 = -kappa tf1'`` [C6], [C7]."""
+    from freeprob.errors import ParameterError
+    from freeprob.models._features_maps import _quantities
+
+    own = _quantities(model)
+    own["one_minus_rho"] = 1 - own["rho"]
+    for key, form in forms.items():
+        back = _by_name(substitute_bottlenecks(form, model), identities)
+        diff = back - _by_name(own[key].subs(C.sigma_xi2, 0), identities)
+        # a mean is identified by its summand and spectrum, whatever its bound variable
+        names = {str(m) for m in diff.atoms(SpectralMean)}
+        symbols = {name: sp.Dummy(f"mean{i}") for i, name in enumerate(sorted(names))}
+        means = {m: symbols[str(m)] for m in diff.atoms(SpectralMean)}
+        if sp.simplify(sp.together(diff.xreplace(means))) != 0:
+            raise ParameterError("model", repr(model), "a model whose sign-definite forms match its expressions",
+                                 f"the rewrite of {key} does not reproduce the model")
 
 
 def substitute_bottlenecks(expr, model):
