@@ -1,4 +1,18 @@
-"""Parameter validation at the boundary (house rule 8).
+"""Parameter declarations and validation at the boundary (house rule 8).
+
+Every scalar parameter of a law or a model is declared once, as a
+:class:`Parameter`: its name, domain, LaTeX symbol and typical range.  From
+that one declaration come
+
+* validation (``Parameter.validate``, with an error that names the parameter
+  and its domain),
+* the LaTeX symbol of the parameter (:func:`latex_symbol`, used by the
+  printer for symbols of that name),
+* typical values for the catalogue of tests (``Parameter.typical``), and
+* Hypothesis strategies for property tests (``Parameter.strategy()``).
+
+Classes list their declarations in a ``PARAMETERS`` mapping
+(:func:`declare`).
 
 Numbers are checked against their allowed range; sympy symbols are accepted
 when their assumptions do not contradict the range (a symbol created by
@@ -15,6 +29,7 @@ freeprob.errors.ParameterError: ratio = -1 is outside its allowed range (0, oo)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -22,10 +37,11 @@ import sympy as sp
 
 from freeprob.errors import ParameterError
 
-__all__ = ["to_sympy", "positive", "nonnegative", "real", "nonzero", "positive_integer"]
+__all__ = ["to_sympy", "positive", "nonnegative", "real", "nonzero", "positive_integer", "Parameter", "declare",
+           "latex_symbol", "DOMAINS"]
 
 
-def to_sympy(name: str, value) -> sp.Expr:
+def to_sympy(name: str, value, allowed: str = "finite real numbers") -> sp.Expr:
     """Convert a user value (int, float, Fraction, numpy scalar, sympy) to sympy."""
     if isinstance(value, str):
         raise ParameterError(name, repr(value), "numbers or sympy expressions",
@@ -41,26 +57,26 @@ def to_sympy(name: str, value) -> sp.Expr:
     except (sp.SympifyError, TypeError):
         raise ParameterError(name, value, "numbers or sympy expressions") from None
     if out.has(sp.nan, sp.zoo) or (out.is_number and out.is_real is False):
-        raise ParameterError(name, value, "finite real numbers")
+        raise ParameterError(name, value, allowed)
     return out
 
 
 def positive(name, value, allowed="(0, oo)"):
-    v = to_sympy(name, value)
+    v = to_sympy(name, value, allowed)
     if v.is_positive is False or v.is_infinite:
         raise ParameterError(name, v, allowed)
     return v
 
 
 def nonnegative(name, value, allowed="[0, oo)"):
-    v = to_sympy(name, value)
+    v = to_sympy(name, value, allowed)
     if v.is_nonnegative is False or v.is_infinite:
         raise ParameterError(name, v, allowed)
     return v
 
 
 def real(name, value, allowed="(-oo, oo)"):
-    v = to_sympy(name, value)
+    v = to_sympy(name, value, allowed)
     if v.is_real is False or v.is_infinite:
         raise ParameterError(name, v, allowed)
     return v
@@ -84,3 +100,110 @@ def positive_integer(name, value, allowed="integers >= 1"):
     if v.is_positive is False or v.is_integer is False:
         raise ParameterError(name, v, allowed)
     return v
+
+
+#: domain name -> (validator, the allowed set as printed in errors)
+DOMAINS = {
+    "positive": (positive, "(0, oo)"),
+    "nonnegative": (nonnegative, "[0, oo)"),
+    "real": (real, "(-oo, oo)"),
+    "nonzero": (nonzero, "real numbers != 0"),
+    "positive_integer": (positive_integer, "integers >= 1"),
+}
+
+#: symbol name -> LaTeX, filled by the declarations (one entry per name)
+_LATEX: dict = {}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: name, domain, LaTeX symbol, typical range.
+
+    >>> ratio = Parameter("ratio", "positive", "q", (0.1, 10.0), doc="q = N/P [C1]")
+    >>> ratio.validate(2)
+    2
+    >>> ratio.validate(-1)
+    Traceback (most recent call last):
+    ...
+    freeprob.errors.ParameterError: ratio = -1 is outside its allowed range (0, oo)
+    >>> ratio.typical_values(3)
+    (0.1, 1.0, 10.0)
+
+    Parameters
+    ----------
+    name : the keyword of the constructor
+    domain : a key of :data:`DOMAINS`
+    latex : the LaTeX symbol (``"q"``, ``"\\sigma^2"``)
+    typical : ``(low, high)``, the range the tests and the catalogue draw from
+    note : an extra remark shown in the error when the domain is violated
+    doc : one line for the documentation
+    """
+
+    name: str
+    domain: str
+    latex: str
+    typical: tuple
+    note: str = ""
+    doc: str = ""
+
+    def __post_init__(self):
+        if self.domain not in DOMAINS:
+            raise ParameterError("domain", self.domain, "{" + ", ".join(DOMAINS) + "}")
+        lo, hi = self.typical
+        if not lo <= hi:
+            raise ParameterError("typical", self.typical, "(low, high) with low <= high")
+
+    @property
+    def allowed(self) -> str:
+        return DOMAINS[self.domain][1] + (f" ({self.note})" if self.note else "")
+
+    def validate(self, value, name: str | None = None):
+        """The value as sympy, or :class:`~freeprob.errors.ParameterError` naming the parameter."""
+        validator, _ = DOMAINS[self.domain]
+        return validator(name or self.name, value, self.allowed)
+
+    def typical_values(self, count: int = 3) -> tuple:
+        """``count`` values spread over the typical range (geometric when it is positive)."""
+        lo, hi = (float(v) for v in self.typical)
+        vals = np.geomspace(lo, hi, count) if lo > 0 else np.linspace(lo, hi, count)
+        if self.domain == "positive_integer":
+            return tuple(int(round(v)) for v in vals)
+        return tuple(float(v) for v in vals)
+
+    def strategy(self):
+        """A Hypothesis strategy over the typical range (imports hypothesis lazily)."""
+        from hypothesis import strategies as st
+
+        lo, hi = self.typical
+        if self.domain == "positive_integer":
+            return st.integers(int(lo), int(hi))
+        return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False).filter(
+            lambda v: v != 0 or self.domain in ("real", "nonnegative"))
+
+    def symbol(self) -> sp.Symbol:
+        """A sympy symbol for the parameter, with the assumptions of its domain."""
+        assumptions = {"positive": {"positive": True}, "positive_integer": {"positive": True, "integer": True},
+                       "nonnegative": {"nonnegative": True}, "real": {"real": True},
+                       "nonzero": {"real": True, "nonzero": True}}[self.domain]
+        return sp.Symbol(self.latex_name, **assumptions)
+
+    @property
+    def latex_name(self) -> str:
+        """The plain name of the parameter's symbol (``q`` for ``ratio``)."""
+        return self.latex.replace("\\", "").replace("{", "").replace("}", "").replace("^", "").replace(" ", "")
+
+
+def declare(*parameters: Parameter) -> dict:
+    """``{name: Parameter}`` for a class's ``PARAMETERS``; registers the LaTeX symbols."""
+    out = {}
+    for prm in parameters:
+        if prm.name in out:
+            raise ParameterError("parameters", prm.name, "distinct names")
+        out[prm.name] = prm
+        _LATEX.setdefault(prm.latex_name, prm.latex)
+    return out
+
+
+def latex_symbol(name: str) -> str | None:
+    """The declared LaTeX of a parameter symbol named ``name``, or None."""
+    return _LATEX.get(name)

@@ -19,6 +19,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from freeprob.errors import ParameterError
+from freeprob.parameters import latex_symbol
 
 __all__ = ["latex", "FreeprobLatexPrinter"]
 
@@ -31,6 +32,9 @@ class FreeprobLatexPrinter(LatexPrinter):
 
         if expr.name in LATEX_NAMES:
             return LATEX_NAMES[expr.name]
+        declared = latex_symbol(expr.name)  # a declared parameter's symbol
+        if declared is not None:
+            return declared
         return super()._print_Symbol(expr, style=style)
 
     def _print_Add(self, expr, order=None):

@@ -18,7 +18,7 @@ from typing import final
 import sympy as sp
 
 from freeprob.laws._base import SpectralLaw, register_operation
-from freeprob.parameters import nonzero, real
+from freeprob.parameters import Parameter, declare, nonzero, real
 
 __all__ = ["Affine", "affine"]
 
@@ -52,6 +52,7 @@ class Affine(SpectralLaw):
     """
 
     catalogue_name = "affine"
+    PARAMETERS = declare(Parameter("scale", "nonzero", "a", (0.5, 2.0)), Parameter("shift", "real", "b", (-2.0, 2.0)))
 
     def _affine_closed(self, a, b):
         return affine(self.law, a * self.scale, a * self.shift + b)
@@ -65,7 +66,8 @@ class Affine(SpectralLaw):
             from freeprob.errors import ParameterError
 
             raise ParameterError("law", law, "a freeprob spectral law")
-        self._set(law=law, scale=nonzero("scale", scale), shift=real("shift", shift))
+        P = self.PARAMETERS
+        self._set(law=law, scale=P["scale"].validate(scale), shift=P["shift"].validate(shift))
 
     def params(self):
         return {"law": self.law, "scale": self.scale, "shift": self.shift}

@@ -67,6 +67,9 @@ class SpectralLaw(NumericMethods, abc.ABC):
 
     #: catalogue name used by the CLI (``marchenko-pastur``, ...)
     catalogue_name: str = ""
+    #: the declared scalar parameters (:func:`freeprob.parameters.declare`);
+    #: array parameters (atoms, weights) validate themselves
+    PARAMETERS: dict = {}
     #: declared capability: the law is supported on ``[0, oo)`` for every
     #: admissible value of its (possibly symbolic) parameters
     positive_by_construction: bool = False

@@ -17,10 +17,19 @@ from freeprob.laws._free import free_add, free_mul
 __all__ = ["examples"]
 
 
+def _declared(cls):
+    """A law at the middle of the typical range of each declared parameter."""
+    kwargs = {name: prm.typical_values(3)[1] for name, prm in cls.PARAMETERS.items()}
+    return f"{cls.__name__} typical " + ", ".join(f"{k}={v:.4g}" for k, v in kwargs.items()), cls(**kwargs)
+
+
 def examples():
-    """``[(label, law), ...]`` with typical numeric parameters."""
+    """``[(label, law), ...]`` with typical numeric parameters: hand-picked
+    cases (atoms at 0, q = 1, affine images, convolutions) and one law per
+    class at the middle of its declared typical ranges."""
     half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
-    return [
+    declared = [_declared(cls) for cls in (MarchenkoPastur, Semicircle, Identity, PowerLaw)]
+    return declared + [
         ("MP q=1/2", MarchenkoPastur(half)),
         ("MP q=1", MarchenkoPastur(1)),
         ("MP q=3 (atom at 0)", MarchenkoPastur(3)),

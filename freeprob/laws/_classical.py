@@ -14,7 +14,7 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.laws._base import SpectralLaw
-from freeprob.parameters import positive, real
+from freeprob.parameters import Parameter, declare
 
 __all__ = ["MarchenkoPastur", "Semicircle", "Identity"]
 
@@ -52,6 +52,8 @@ class MarchenkoPastur(SpectralLaw):
     """
 
     catalogue_name = "marchenko-pastur"
+    PARAMETERS = declare(Parameter("ratio", "positive", "q", (0.1, 10.0), doc="q = N/P [C1]"),
+                         Parameter("scale", "positive", "s", (0.5, 2.0), doc="the law of s W"))
     positive_by_construction = True
 
     def _affine_closed(self, a, b):
@@ -63,7 +65,8 @@ class MarchenkoPastur(SpectralLaw):
         return r"\mathrm{MP}\left(%s\right)" % inner
 
     def __init__(self, ratio, scale=1):
-        self._set(ratio=positive("ratio", ratio), scale=positive("scale", scale))
+        P = self.PARAMETERS
+        self._set(ratio=P["ratio"].validate(ratio), scale=P["scale"].validate(scale))
 
     def params(self):
         return {"ratio": self.ratio, "scale": self.scale}
@@ -140,6 +143,8 @@ class Semicircle(SpectralLaw):
     """
 
     catalogue_name = "semicircle"
+    PARAMETERS = declare(Parameter("variance", "positive", r"\sigma^2", (0.25, 4.0), note="use Identity for a point mass"),
+                         Parameter("center", "real", "c", (-2.0, 2.0)))
 
     def _affine_closed(self, a, b):
         return Semicircle(a**2 * self.variance, a * self.center + b)
@@ -148,8 +153,8 @@ class Semicircle(SpectralLaw):
         return r"\mathrm{SC}\left(%s,\, %s\right)" % (printer._print(self.variance), printer._print(self.center))
 
     def __init__(self, variance=1, center=0):
-        self._set(variance=positive("variance", variance, "(0, oo) (use Identity for a point mass)"),
-                  center=real("center", center))
+        P = self.PARAMETERS
+        self._set(variance=P["variance"].validate(variance), center=P["center"].validate(center))
 
     def params(self):
         return {"variance": self.variance, "center": self.center}
@@ -202,6 +207,7 @@ class Identity(SpectralLaw):
     """
 
     catalogue_name = "identity"
+    PARAMETERS = declare(Parameter("scale", "real", "c", (0.5, 2.0), doc="the point mass at c"))
 
     def _affine_closed(self, a, b):
         return Identity(a * self.scale + b)
@@ -210,7 +216,7 @@ class Identity(SpectralLaw):
         return r"\delta_{%s}" % printer._print(self.scale)
 
     def __init__(self, scale=1):
-        self._set(scale=real("scale", scale))
+        self._set(scale=self.PARAMETERS["scale"].validate(scale))
 
     def params(self):
         return {"scale": self.scale}

@@ -31,7 +31,7 @@ from freeprob.laws._relations import (
 )
 from freeprob.laws._subordination import gfuns, law_range
 from freeprob.numeric.cache import cached
-from freeprob.parameters import positive
+from freeprob.parameters import Parameter, declare
 
 __all__ = ["FreeSum", "FreeProduct", "WishartProduct"]
 
@@ -442,6 +442,8 @@ class WishartProduct(_Convolved):
     """
 
     catalogue_name = "wishart-product"
+    PARAMETERS = declare(Parameter("ratios", "positive", "c_\\ell", (0.1, 10.0), doc="one ratio per Wishart factor"),
+                         Parameter("scale", "positive", "s", (0.5, 2.0)))
     positive_by_construction = True
 
     def _latex(self, printer):
@@ -450,12 +452,12 @@ class WishartProduct(_Convolved):
 
     def __init__(self, ratios, scale=1):
         try:
-            rs = tuple(positive(f"ratios[{i}]", r) for i, r in enumerate(ratios))
+            rs = tuple(self.PARAMETERS["ratios"].validate(r, f"ratios[{i}]") for i, r in enumerate(ratios))
         except TypeError:
             raise ParameterError("ratios", ratios, "a nonempty sequence of positive numbers") from None
         if not rs:
             raise ParameterError("ratios", "[]", "a nonempty sequence of positive numbers")
-        self._set(ratios=rs, scale=positive("scale", scale))
+        self._set(ratios=rs, scale=self.PARAMETERS["scale"].validate(scale))
 
     def params(self):
         out = {f"c{i + 1}": r for i, r in enumerate(self.ratios)}

@@ -22,7 +22,12 @@ from freeprob.numeric.spectrum import (
     PowerLawSpectrum,
     SpectralMean,
 )
-from freeprob.parameters import positive, positive_integer, real, to_sympy
+from freeprob.parameters import (
+    Parameter,
+    declare,
+    real,
+    to_sympy,
+)
 
 __all__ = ["Discrete", "PowerLaw"]
 
@@ -304,19 +309,21 @@ class PowerLaw(_AtomicLaw):
     """
 
     catalogue_name = "powerlaw"
+    PARAMETERS = declare(Parameter("alpha", "positive", r"\alpha", (1.1, 3.0), doc="capacity exponent [C12]"),
+                         Parameter("n", "positive_integer", "n", (10, 1000), doc="number of eigenvalues (or oo)"))
 
     def _latex(self, printer):
         return r"\mathrm{PL}\left(\alpha = %s,\, n = %s\right)" % (printer._print(self.alpha), printer._print(self.n))
 
     def __init__(self, alpha, n):
-        a = positive("alpha", alpha)
+        a = self.PARAMETERS["alpha"].validate(alpha)
         if (isinstance(n, sp.Basic) and n.is_infinite) or (isinstance(n, float) and np.isinf(n)):
             # the infinite-dimensional kernel case: unnormalized sums only
             # (see freeprob.scaling.continuum_forms); every trace-normalized
             # transform raises, since the normalized law is a point mass at 0
             self._set(alpha=a, n=sp.oo, spectrum=PowerLawSpectrum(a, sp.oo))
             return
-        size = positive_integer("n", n)
+        size = self.PARAMETERS["n"].validate(n)
         self._set(alpha=a, n=size, spectrum=PowerLawSpectrum(a, size))
 
     def __getattribute__(self, name):

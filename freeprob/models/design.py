@@ -23,9 +23,18 @@ from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw
 from freeprob.models.base import FrozenArray
 from freeprob.numeric.cache import cached
-from freeprob.parameters import positive, positive_integer
+from freeprob.parameters import Parameter, positive
 
-__all__ = ["SourceTarget", "source_weight_exponent", "population_dimension", "freeze_target", "target_weights"]
+#: the model parameters, declared once (:class:`freeprob.parameters.Parameter`)
+NOISE = Parameter("noise", "nonnegative", r"\sigma^2", (0.0, 1.0), doc="label-noise variance [C2]")
+SAMPLES = Parameter("samples", "positive_integer", "P", (10, 1000), doc="training samples P [C1]")
+RIDGE = Parameter("ridge", "nonnegative", r"\lambda", (0.0, 1.0), doc="ridge with the 1/P loss, P2")
+DIMENSION = Parameter("dimension", "positive_integer", "N", (10, 1000), doc="dimension of the population")
+WIDTHS = Parameter("widths", "positive_integer", r"N_\ell", (10, 1000), doc="feature widths N_l [C14]")
+FEATURE_NOISE = Parameter("feature_noise", "nonnegative", r"\sigma_\xi^2", (0.0, 1.0),
+                          doc="feature-noise variance per feature [R19]")
+
+__all__ = ["NOISE", "SAMPLES", "RIDGE", "DIMENSION", "WIDTHS", "FEATURE_NOISE", "SourceTarget", "source_weight_exponent", "population_dimension", "freeze_target", "target_weights"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ def population_dimension(population, dimension):
     elif dimension is None:
         raise ParameterError("dimension", None, "a positive integer or symbol",
                              f"{type(population).__name__} does not fix the dimension")
-    return positive_integer("dimension", dimension)
+    return DIMENSION.validate(dimension)
 
 
 def freeze_target(target):

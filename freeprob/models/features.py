@@ -67,9 +67,19 @@ from freeprob.models._features_maps import (
     _s_dimension_change,
 )
 from freeprob.models.base import AbstractModel
-from freeprob.models.design import freeze_target, population_dimension, target_weights
+from freeprob.models.design import (
+    DIMENSION,
+    FEATURE_NOISE,
+    NOISE,
+    RIDGE,
+    SAMPLES,
+    WIDTHS,
+    freeze_target,
+    population_dimension,
+    target_weights,
+)
 from freeprob.models.equivalence import Step
-from freeprob.parameters import nonnegative, positive_integer
+from freeprob.parameters import declare
 
 __all__ = ["RandomFeatureRidge", "RF_KEYS", "COMPOSITES"]
 
@@ -108,19 +118,21 @@ class RandomFeatureRidge(AbstractModel):
     dimension: object = None
 
     SWEEPABLE = ("ridge", "samples", "noise", "feature_noise", "widths")
+    PARAMETERS = declare(WIDTHS, SAMPLES, RIDGE, NOISE, FEATURE_NOISE, DIMENSION)
 
     def __post_init__(self):
         widths = self.widths
         ws = tuple(widths) if isinstance(widths, (list, tuple)) else (widths,)
         if not ws:
             raise ParameterError("widths", widths, "a positive integer or a nonempty list of them")
+        P = self.PARAMETERS
         self._set(dimension=population_dimension(self.population, self.dimension),
-                  widths=tuple(positive_integer(f"widths[{i}]" if len(ws) > 1 else "widths", w)
+                  widths=tuple(P["widths"].validate(w, f"widths[{i}]" if len(ws) > 1 else "widths")
                                for i, w in enumerate(ws)),
-                  samples=positive_integer("samples", self.samples),
-                  ridge=nonnegative("ridge", self.ridge),
-                  noise=nonnegative("noise", self.noise),
-                  feature_noise=nonnegative("feature_noise", self.feature_noise),
+                  samples=P["samples"].validate(self.samples),
+                  ridge=P["ridge"].validate(self.ridge),
+                  noise=P["noise"].validate(self.noise),
+                  feature_noise=P["feature_noise"].validate(self.feature_noise),
                   target=freeze_target(self.target))
         if self.layer_variance not in ("input", "fan_in"):
             raise ParameterError("layer_variance", self.layer_variance,

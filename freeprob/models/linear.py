@@ -43,6 +43,10 @@ from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw
 from freeprob.models.base import AbstractModel
 from freeprob.models.design import (
+    DIMENSION,
+    NOISE,
+    RIDGE,
+    SAMPLES,
     SourceTarget,
     freeze_target,
     population_dimension,
@@ -51,7 +55,7 @@ from freeprob.models.design import (
 from freeprob.models.equivalence import deterministic_equivalent
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import ArraySpectrum, SpectralMean, absorb_means
-from freeprob.parameters import nonnegative, positive_integer
+from freeprob.parameters import declare
 
 __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
 
@@ -92,12 +96,14 @@ class LinearRidge(AbstractModel):
     dimension: object = None
 
     SWEEPABLE = ("ridge", "samples", "noise")
+    PARAMETERS = declare(NOISE, SAMPLES, RIDGE, DIMENSION)
 
     def __post_init__(self):
+        P = self.PARAMETERS
         self._set(dimension=population_dimension(self.population, self.dimension),
-                  samples=positive_integer("samples", self.samples),
-                  noise=nonnegative("noise", self.noise),
-                  ridge=nonnegative("ridge", self.ridge),
+                  samples=P["samples"].validate(self.samples),
+                  noise=P["noise"].validate(self.noise),
+                  ridge=P["ridge"].validate(self.ridge),
                   target=freeze_target(self.target))
         target_weights(self.population, self.target, self.dimension)  # validates the target
 

@@ -33,9 +33,10 @@ from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.models.activations import activation as _activation
 from freeprob.models.base import AbstractModel
+from freeprob.models.design import DIMENSION, NOISE, RIDGE, SAMPLES, WIDTHS
 from freeprob.models.features import RandomFeatureRidge
 from freeprob.numeric.cache import cached
-from freeprob.parameters import positive_integer
+from freeprob.parameters import declare
 
 __all__ = ["NonlinearRandomFeatureRidge"]
 
@@ -71,6 +72,7 @@ class NonlinearRandomFeatureRidge(AbstractModel):
     method: object = None
 
     SWEEPABLE = ("ridge", "samples", "noise", "widths")
+    PARAMETERS = declare(WIDTHS, SAMPLES, RIDGE, NOISE, DIMENSION)
 
     def __post_init__(self):
         widths = self.widths
@@ -78,7 +80,7 @@ class NonlinearRandomFeatureRidge(AbstractModel):
             if len(widths) != 1:
                 raise ParameterError("widths", widths, "one width N", "nonlinear features are one layer here")
             widths = widths[0]
-        self._set(widths=(positive_integer("widths", widths),))
+        self._set(widths=(self.PARAMETERS["widths"].validate(widths),))
         _activation(self.activation)  # validates the activation
         self.linear_equivalent()  # validates every other parameter and the coefficients
 
