@@ -44,7 +44,7 @@ class FrozenArray:
     """A read-only float64 array with value semantics (equality and hash by content).
 
     >>> a = FrozenArray([1.0, 2.0])
-    >>> a == FrozenArray([1, 2]), np.asarray(a).sum()
+    >>> a == FrozenArray([1, 2]), float(np.asarray(a).sum())
     (True, 3.0)
     """
 
