@@ -63,6 +63,7 @@ __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
 KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
 
 SIGMA2 = C.sigma2  # label-noise variance, from the conventions module
+_DF1, _DF2 = sp.symbols("df1_value df2_value", nonnegative=True)  # df1(kappa), df2(kappa) as values
 P_SYM = sp.Symbol("P", positive=True)
 
 # E_g and E_tr as compositions of the components [R7], [R8]: defined once,
@@ -124,15 +125,23 @@ class LinearRidge(AbstractModel):
         """``kappa = lam S_W(df1_Sigma(kappa))`` [R3] (in the symbols kappa, lambda, q)."""
         return self.equivalent().kappa_equation()
 
-    def quantities(self) -> dict:
+    def quantities(self, *, df=None) -> dict:
         """Every key of :meth:`evaluate` as a sympy expression in ``kappa``,
-        ``lambda``, ``q`` and ``sigma2`` [R6]-[R8]."""
+        ``lambda``, ``q`` and ``sigma2`` [R6]-[R8].
+
+        ``df=(d1, d2)`` writes the quantities in terms of given expressions
+        (symbols) for ``df1(kappa)`` and ``df2(kappa)`` instead of the
+        population's closed forms; :meth:`evaluate` does so for laws without
+        a finite spectrum and takes their values from the law's own certified
+        evaluators (no cancellation at any ``kappa``)."""
         k, q, s2 = C.kappa, C.q, SIGMA2
-        df1 = self.population.df1(k)
-        df2 = self.population.df2(k)
+        if df is None:
+            df1, df2 = self.population.df1(k), self.population.df2(k)
+        else:
+            df1, df2 = df
         gamma = q * df2
         S = self.equivalent().s_noise(C.df).subs(C.df, df1)  # S = S_W(df1) [R8]
-        bias2 = self._bias2(k)
+        bias2 = self._bias2(k, df1, df2)
         var_x = bias2 * gamma / (1 - gamma)
         var_noise = s2 * gamma / (1 - gamma)
         eg = COMPOSITES["Eg"].subs({_B: bias2, _VX: var_x, _VN: var_noise})
@@ -140,12 +149,13 @@ class LinearRidge(AbstractModel):
         return {"kappa": k, "df1": df1, "df2": df2, "gamma": gamma, "S": S, "bias2": bias2,
                 "var_X": var_x, "var_X_noise": var_noise, "Eg": eg, "Etr": etr}
 
-    def _bias2(self, k):
+    def _bias2(self, k, df1, df2):
         """``kappa^2 wbar^T Sigma (Sigma + kappa)^-2 wbar`` [R7]."""
         if self._weights is None:
             # isotropic, ||wbar|| = 1: wbar^T A wbar -> tr A, and
             # tr Sigma (Sigma + kappa)^-2 = (df1 - df2)/kappa  [C6]
-            return absorb_means(sp.expand(k * (self.population.df1(k) - self.population.df2(k))))
+            diff = k * (df1 - df2)
+            return absorb_means(sp.expand(diff)) if diff.atoms(SpectralMean) else diff
         x = sp.Dummy("x")
         vals, wts = self._weights
         return SpectralMean(k**2 * x / (x + k) ** 2, x, ArraySpectrum(vals, wts))
@@ -237,12 +247,20 @@ class LinearRidge(AbstractModel):
         lam, p, s2 = np.broadcast_arrays(lam, p, s2)
         q = n / p
         kappa = self.equivalent().solve(lam, q)
-        exprs = self.quantities()
-        args = (C.kappa, C.q, SIGMA2)
         out = {"kappa": kappa}
+        if self.population.finite_spectrum is None:
+            # a law known in closed form or through a curve: df1, df2 from its
+            # own certified evaluators, the rest compiled in terms of them
+            exprs = self.quantities(df=(_DF1, _DF2))
+            args = (C.kappa, C.q, SIGMA2, _DF1, _DF2)
+            values = (kappa, q, s2, self.population.df1_numeric(kappa), self.population.df2_numeric(kappa))
+        else:
+            exprs = self.quantities()
+            args = (C.kappa, C.q, SIGMA2)
+            values = (kappa, q, s2)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
-                out[key] = np.asarray(compile_expr(exprs[key], args)(kappa, q, s2), dtype=float)
+                out[key] = np.asarray(compile_expr(exprs[key], args)(*values), dtype=float)
             # ridgeless limits: S = kappa/lam = oo when lam = 0 < kappa (q > 1);
             # at kappa = 0 the components kappa(df1 - df2) ~ kappa^2 and
             # kappa^2 gamma/(1 - gamma) vanish (0 * oo -> 0 at q = 1)
@@ -258,7 +276,7 @@ class LinearRidge(AbstractModel):
     def _evaluate_mp(self, dps, overrides):
         import mpmath
 
-        from freeprob.errors import ConvergenceError
+        from freeprob.errors import BranchError, ConvergenceError
 
         flt = self.evaluate(**overrides)
         lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
@@ -299,4 +317,14 @@ class LinearRidge(AbstractModel):
                 S = out["S"][idx]
                 out["Etr"][idx] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S), backend="mpmath")(
                     out["Eg"][idx], sv, S, dps=dps + 10)[()] if mpmath.isfinite(S) else mpmath.mpf(0)
+            # closed forms with radicals are evaluated on complex mpmath
+            # numbers: the quantities are real, certified here
+            for key in KEYS:
+                for idx in np.ndindex(shape):
+                    v = out[key][idx]
+                    if isinstance(v, mpmath.mpc):
+                        if abs(v.imag) > mpmath.mpf(10) ** (-dps) * (abs(v.real) + mpmath.mpf(10) ** (-dps)):
+                            raise BranchError(f"{key} left the real axis at point {idx} (imaginary part "
+                                              f"{mpmath.nstr(v.imag, 3)})")
+                        out[key][idx] = v.real
         return out

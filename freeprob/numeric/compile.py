@@ -25,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from freeprob.errors import FreeprobError, ParameterError
+from freeprob.errors import BranchError, FreeprobError, ParameterError
 from freeprob.numeric.cache import cached
 from freeprob.numeric.spectrum import SpectralMean
+from freeprob.numeric.stable import rationalize
 
 __all__ = ["compile_expr", "Compiled", "BLOCK_ELEMENTS", "needs_complex"]
 
@@ -90,6 +91,16 @@ class Compiled:
     def __init__(self, expr, args: tuple, backend: str, dtype):
         self.multi = isinstance(expr, tuple)
         exprs = expr if self.multi else (expr,)
+        #: "auto": real inputs and real results; radicals are evaluated in
+        #: complex arithmetic after the stable rewrite, and the result is
+        #: certified real before it is returned
+        self.real_result = dtype == "auto"
+        if self.real_result and backend == "numpy":
+            cplx = any(needs_complex(e) for e in exprs)
+            if cplx:
+                exprs = tuple(rationalize(e) if not e.atoms(SpectralMean) else e for e in exprs)
+                expr = exprs if self.multi else exprs[0]
+            dtype = complex if cplx else float
         self.expr = expr
         self.args = args
         self.backend = backend
@@ -151,7 +162,23 @@ class Compiled:
                 out = outer(*flat, *means)
                 out = np.asarray(out, dtype=np.result_type(out, self.dtype))
                 outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
+        if self.real_result and self.dtype.kind == "c":
+            outs = [self._certified_real(o, k) for k, o in enumerate(outs)]
         return tuple(outs) if self.multi else outs[0]
+
+    def _certified_real(self, out, k):
+        """The real part of a complex evaluation of a real quantity, after
+        checking that the imaginary part is rounding (a real quantity off its
+        branch cut); otherwise :class:`~freeprob.errors.BranchError`."""
+        re, im = out.real, out.imag
+        bad = np.abs(im) > 1e-9 * np.abs(re) + 1e-300
+        bad &= np.isfinite(out)
+        if np.any(bad):
+            i = int(np.flatnonzero(bad.ravel())[0])
+            exprs = self.expr if self.multi else (self.expr,)
+            raise BranchError(f"the real quantity {str(exprs[k])[:80]} left the real axis "
+                              f"(imaginary part {im.ravel()[i]:.3g} at point {i}): an argument outside its domain")
+        return re.copy()
 
     # -- mpmath ---------------------------------------------------------------
     def _call_mpmath(self, values, dps):
@@ -230,7 +257,7 @@ def _compile_cached(expr, args, backend, dtype_name):
     return Compiled(expr, args, backend, dtype_name)
 
 
-def compile_expr(expr, args, *, backend: str = "numpy", dtype=float) -> Compiled:
+def compile_expr(expr, args, *, backend: str = "numpy", dtype="auto") -> Compiled:
     """Compile ``expr`` as a function of the symbols ``args``.
 
     Parameters
@@ -241,9 +268,15 @@ def compile_expr(expr, args, *, backend: str = "numpy", dtype=float) -> Compiled
     args : tuple of symbols, the positional arguments of the evaluator
     backend : ``"numpy"`` (vectorized, float64/complex128) or ``"mpmath"``
         (arbitrary precision; call with ``dps=``)
-    dtype : numpy dtype of the inputs (``float`` or ``complex``)
+    dtype : ``"auto"`` (the default: real arguments, real results; an
+        expression with radicals or logarithms is rewritten without
+        cancellation (:func:`~freeprob.numeric.stable.rationalize`), evaluated
+        in complex128 and certified real, else
+        :class:`~freeprob.errors.BranchError`), or the numpy dtype of the
+        arguments and results (``float`` or ``complex``)
     """
     if backend not in ("numpy", "mpmath"):
         raise ParameterError("backend", backend, "{'numpy', 'mpmath'}")
     expr = tuple(sp.sympify(e) for e in expr) if isinstance(expr, (tuple, list)) else sp.sympify(expr)
-    return _compile_cached(expr, tuple(args), backend, np.dtype(dtype).name)
+    name = "auto" if isinstance(dtype, str) and dtype == "auto" else np.dtype(dtype).name
+    return _compile_cached(expr, tuple(args), backend, name)
