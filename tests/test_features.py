@@ -348,3 +348,30 @@ def test_training_feature_noise_is_fresh_per_cell():
     for u, v in ((a, b), (a, c)):
         assert abs(np.corrcoef(u.ravel(), v.ravel())[0, 1]) < 4 / np.sqrt(u.size)
     assert a.var() == pytest.approx(0.3, rel=4 * np.sqrt(2 / a.size))
+
+
+def _quantile_atoms(law, n):
+    """``n`` atoms at the mid-quantiles of a law (from its cdf): a finite
+    spectrum whose traces approach the law's as ``n`` grows, an independent
+    route for the continuous population."""
+    (lo, hi), = law._ac_intervals()
+    grid = np.linspace(lo, hi, 200001)
+    cdf = law.cdf_numeric(grid)
+    u = (np.arange(n) + 0.5) / n
+    return np.interp(u, cdf, grid)
+
+
+@pytest.mark.parametrize("law", [freeprob.MarchenkoPastur(0.5), freeprob.Semicircle(1, 3)], ids=repr)
+def test_continuous_population_in_random_features(law):
+    """A closed-form population (df1, df2 from the law's certified
+    evaluators) against the same model on the law's mid-quantile atoms."""
+    d, n, p = 2000, 1600, 1200
+    lams = np.array([0.0, 1e-3, 1.0, 1e9])
+    cont = freeprob.RandomFeatureRidge(law, widths=n, samples=p, dimension=d, noise=0.1).evaluate(ridge=lams)
+    atoms = freeprob.Discrete(_quantile_atoms(law, d))
+    disc = freeprob.RandomFeatureRidge(atoms, widths=n, samples=p, noise=0.1).evaluate(ridge=lams)
+    for key in ("kappa1", "kappa2", "df1", "df2", "bias2", "var_F", "Eg", "Etr"):
+        assert np.all(np.isfinite(cont[key])), key
+        # quantile atoms approximate the traces to ~1e-4 at this size (square-root edges)
+        np.testing.assert_allclose(cont[key], disc[key], rtol=2e-3, atol=1e-6, err_msg=key)
+    assert cont["Eg"][-1] == pytest.approx(float(sp.N(law.moments(1)[0])), rel=1e-6)  # E_g -> tr Sigma

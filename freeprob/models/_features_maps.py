@@ -70,9 +70,20 @@ def _maps(model):
            "S_W": 1 / (1 - dfbar / C.phi)}
     for key in ("kappa1", "dfbar1", "lam"):
         out["d" + key] = _total_diff(model, out[key])
+    if not means_inline(model):
+        return out  # df1, df2 stay values: the law's certified evaluators supply them
     pop = model.population
     means = {d1: pop.df1(k2), d2: pop.df2(k2)}
     return {key: val.subs(means) for key, val in out.items()}
+
+
+def means_inline(model) -> bool:
+    """True when ``df1``, ``df2`` enter the compiled maps as spectral means
+    (a population with a finite spectrum: one fused pass over its atoms);
+    False for a law known in closed form or through a curve, whose ``df1``,
+    ``df2`` come from the law's own certified evaluators (``df1_numeric``,
+    ``df2_numeric``: no cancellation, any ``kappa_2``)."""
+    return model.population.finite_spectrum is not None
 
 
 _D1, _D2 = sp.symbols("df1_placeholder df2_placeholder", positive=True)
@@ -129,9 +140,21 @@ def _target_functionals(model, k, df1, df2):
 
 
 def _compiled(model, key_exprs):
-    """Compile expressions in the numeric arguments of the model."""
+    """Compile expressions in the numeric arguments of the model (see
+    :func:`numeric_args` for their values)."""
     args = (C.kappa2, C.phi, *model.psis, C.sigma2, C.sigma_xi2)
     if model.feature_covariance is not None:
         args += (_KF, _DKF)
+    if not means_inline(model):
+        args += (_D1, _D2)
     return compile_expr(tuple(key_exprs), args), args
+
+
+def df_values(model, k2) -> list:
+    """The trailing arguments ``[df1(kappa_2), df2(kappa_2)]`` of :func:`_compiled`
+    when the means are not inline, else ``[]``."""
+    if means_inline(model):
+        return []
+    pop = model.population
+    return [pop.df1_numeric(k2), pop.df2_numeric(k2)]
 

@@ -27,6 +27,17 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
+from freeprob.models._features_maps import (
+    _EG,
+    _PARTS,
+    _SW,
+    COMPOSITES,
+    RF_KEYS,
+    _compiled,
+    _maps,
+    _quantities,
+    df_values,
+)
 from freeprob.numeric.cache import cached
 from freeprob.numeric.solve import expand_upper, hermite, invert_increasing, polish
 
@@ -78,8 +89,6 @@ class _Maps:
     """The compiled maps of one model, with ``kappa_F`` supplied when needed."""
 
     def __init__(self, model, phi, psis, sx):
-        from freeprob.models._features_maps import _compiled, _maps
-
         self.model, self.phi, self.psis, self.sx = model, phi, psis, sx
         m = _maps(model)
         f2 = 1 - m["dfbar1"] / C.phi
@@ -92,7 +101,7 @@ class _Maps:
         a = [k, self.phi[idx], *(p[idx] for p in self.psis), np.zeros(idx.size), self.sx[idx]]
         if self.aniso:
             a += list(kappa_f(self.model.feature_covariance, self.pop.df1_numeric(k) / self.psis[0][idx]))
-        return a
+        return a + df_values(self.model, k)
 
     def __call__(self, k, idx):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -272,7 +281,6 @@ def _table_start(maps, lam, sel, kmin):
 
 
 def evaluate(model, overrides):
-    from freeprob.models._features_maps import RF_KEYS, _compiled, _quantities
 
     shape, lam, phi, psis, s2, sx = _params(model, overrides)
     k2 = solve_kappa2(model, lam, phi, psis, sx)
@@ -292,6 +300,7 @@ def evaluate(model, overrides):
     args = [ke, phi, *psis, s2, sx]
     if model.feature_covariance is not None:
         args += list(kappa_f(model.feature_covariance, model.population.df1_numeric(ke) / psis[0]))
+    args += df_values(model, ke)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args)]
     out = dict(zip(keys, vals[:-1]))
@@ -299,7 +308,6 @@ def evaluate(model, overrides):
     out["kappa2"] = k2
     for key in ("bias2", "var_X"):
         out[key] = np.where(kz, 0.0, out[key])
-    from freeprob.models._features_maps import _EG, _PARTS, _SW, COMPOSITES
     from freeprob.numeric.compile import compile_expr
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -312,6 +320,4 @@ def evaluate(model, overrides):
 
 
 def _s_w(model):
-    from freeprob.models._features_maps import _maps
-
     return _maps(model)["S_W"]

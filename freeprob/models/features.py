@@ -58,6 +58,8 @@ from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.laws import MarchenkoPastur, SpectralLaw, free_mul, is_positive_law
 from freeprob.models._features_maps import (
+    _D1,
+    _D2,
     _DKF,
     _KF,
     COMPOSITES,
@@ -65,6 +67,7 @@ from freeprob.models._features_maps import (
     _maps,
     _quantities,
     _s_dimension_change,
+    means_inline,
 )
 from freeprob.models.base import AbstractModel
 from freeprob.models.design import (
@@ -209,12 +212,12 @@ class RandomFeatureRidge(AbstractModel):
         """The explicit maps in ``kappa_2`` (with ``kappa_F`` held as a value
         for anisotropic weights): ``df1``, ``df2``, ``S_F``, ``kappa1``,
         ``dfbar1``, ``lam`` and their ``kappa_2``-derivatives (``d...``)."""
-        return _maps(self)
+        return {k: self._with_means(v) for k, v in _maps(self).items()}
 
     def quantities(self) -> dict:
         """Every key of :meth:`evaluate` as a sympy expression in ``kappa_2``,
         ``phi``, ``psi_l``, ``sigma2``, ``sigma_xi2`` [R13], [R14]."""
-        return {k: self._display(v) for k, v in _quantities(self).items()}
+        return {k: self._display(self._with_means(v)) for k, v in _quantities(self).items()}
 
     def isotropic_ridgeless_closed_forms(self) -> dict:
         r"""Ridgeless closed forms of the isotropic one-layer model ``Sigma =
@@ -251,6 +254,14 @@ class RandomFeatureRidge(AbstractModel):
             out[f"signal_{name}"] = sp.factor(sp.simplify(eg.subs(s2, 0)))
             out[f"noise_{name}"] = sp.factor(sp.simplify(eg - eg.subs(s2, 0)))
         return out
+
+    def _with_means(self, expr):
+        """``df1``, ``df2`` of the population in place of the value symbols
+        that the numeric maps keep for laws without a finite spectrum."""
+        if means_inline(self):
+            return expr
+        pop, k2 = self.population, C.kappa2
+        return expr.subs({_D1: pop.df1(k2), _D2: pop.df2(k2)})
 
     def _display(self, expr):
         if self.feature_covariance is None:
