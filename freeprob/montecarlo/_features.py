@@ -40,6 +40,7 @@ from freeprob.montecarlo.estimators import (
     ridges,
     thin_svd,
 )
+from freeprob.montecarlo.sampling import population_spectrum
 
 RF_SIM_KEYS = ("kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg", "Etr", "gcv")
 
@@ -218,8 +219,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None):
         raise ParameterError("seeds", seeds, "an integer >= 2 or a pair (n_x, n_f) of them")
     pop = model.population
     d = int(model._num("dimension", model.dimension))
-    sigma = (pop.spectrum.numeric_atoms()[0].astype(float) if pop.finite_spectrum is not None
-             else np.full(d, float(pop.moments(1)[0])))
+    sigma = population_spectrum(pop, d)  # the law's atoms, or its mid-quantiles
     if model._weights is None:
         wbar = np.full(d, 1 / np.sqrt(d))  # isotropic: wbar^T A wbar = tr A exactly (see simulate)
     else:

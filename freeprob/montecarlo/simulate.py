@@ -40,6 +40,7 @@ from freeprob.montecarlo.estimators import (
     ridges,
     thin_svd,
 )
+from freeprob.montecarlo.sampling import population_spectrum
 
 __all__ = ["gcv", "simulate", "compare", "SIM_KEYS"]  # gcv re-exported from estimators
 
@@ -132,9 +133,8 @@ def _simulate_linear(model, seeds, rng, executor, ridge):
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
         raise ParameterError("seeds", seeds, "integers >= 2")
     pop = model.population
-    vals, _ = pop.spectrum.numeric_atoms() if pop.finite_spectrum is not None else (None, None)
     n = int(model._num("dimension", model.dimension))
-    sigma = vals.astype(float) if vals is not None else np.full(n, float(pop.moments(1)[0]))
+    sigma = population_spectrum(pop, n)  # the law's atoms, or its mid-quantiles
     if model._weights is None:
         # isotropic target, ||wbar|| = 1: constant coefficients in the
         # eigenbasis, so wbar^T A wbar = tr A exactly for every A = a(Sigma)
