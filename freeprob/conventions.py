@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from freeprob.errors import ParameterError
+
 __all__ = [
     "z", "w", "t", "u", "x", "lam", "df", "kappa", "q",
     "kappa1", "kappa2", "kappa_F", "phi", "sigma2", "sigma_xi2", "width_ratio",
@@ -88,6 +90,31 @@ phi = sp.Symbol("phi", positive=True)
 #: label-noise variance sigma_epsilon^2 and feature-noise variance sigma_xi^2 per feature [C14]
 sigma2 = sp.Symbol("sigma2", nonnegative=True)
 sigma_xi2 = sp.Symbol("sigma_xi2", nonnegative=True)
+
+
+
+def as_expr(value, name: str = "argument") -> sp.Expr:
+    """``value`` as a sympy object, refusing strings (house rule 8).
+
+    Every public entry point that takes a symbol or an expression passes it
+    through here: a string is never handed to ``sympify``, which would
+    evaluate it as Python code.
+
+    >>> as_expr(2) + as_expr(sp.Symbol("x"))
+    x + 2
+    >>> as_expr("x")
+    Traceback (most recent call last):
+    ...
+    freeprob.errors.ParameterError: argument = 'x' is outside its allowed range a number or a sympy expression: strings are never parsed here (build symbols with sympy.Symbol or freeprob.conventions.symbol; the command line has its own whitelist parser)
+    """
+    if isinstance(value, str):
+        raise ParameterError(name, repr(value)[:60], "a number or a sympy expression",
+                             "strings are never parsed here (build symbols with sympy.Symbol or "
+                             "freeprob.conventions.symbol; the command line has its own whitelist parser)")
+    try:
+        return sp.sympify(value, strict=True)
+    except (sp.SympifyError, TypeError):
+        raise ParameterError(name, type(value).__name__, "a number or a sympy expression") from None
 
 
 def width_ratio(layer: int) -> sp.Symbol:
@@ -167,7 +194,7 @@ def ml_stieltjes_from_stieltjes(g: sp.Expr) -> sp.Expr:
     >>> ml_stieltjes_from_stieltjes(1/z)
     -1/z
     """
-    return -sp.sympify(g)
+    return -as_expr(g)
 
 
 def stieltjes_from_ml_stieltjes(m: sp.Expr) -> sp.Expr:
@@ -176,7 +203,7 @@ def stieltjes_from_ml_stieltjes(m: sp.Expr) -> sp.Expr:
     >>> stieltjes_from_ml_stieltjes(-1/z)
     1/z
     """
-    return -sp.sympify(m)
+    return -as_expr(m)
 
 
 def t_from_stieltjes(g: sp.Expr, var: sp.Symbol) -> sp.Expr:
@@ -185,7 +212,7 @@ def t_from_stieltjes(g: sp.Expr, var: sp.Symbol) -> sp.Expr:
     >>> t_from_stieltjes(1/z, z)
     0
     """
-    return var * sp.sympify(g) - 1
+    return var * as_expr(g) - 1
 
 
 def stieltjes_from_t(tz: sp.Expr, var: sp.Symbol) -> sp.Expr:
@@ -194,7 +221,7 @@ def stieltjes_from_t(tz: sp.Expr, var: sp.Symbol) -> sp.Expr:
     >>> stieltjes_from_t(sp.Integer(0), z)
     1/z
     """
-    return (sp.sympify(tz) + 1) / var
+    return (as_expr(tz) + 1) / var
 
 
 def psi_from_t(tz: sp.Expr, zvar: sp.Symbol, uvar: sp.Symbol) -> sp.Expr:
@@ -203,12 +230,12 @@ def psi_from_t(tz: sp.Expr, zvar: sp.Symbol, uvar: sp.Symbol) -> sp.Expr:
     >>> psi_from_t(2/(z - 2), z, u)
     2/(-2 + 1/u)
     """
-    return sp.sympify(tz).subs(zvar, 1 / uvar)
+    return as_expr(tz).subs(zvar, 1 / uvar)
 
 
 def t_from_psi(psi: sp.Expr, uvar: sp.Symbol, zvar: sp.Symbol) -> sp.Expr:
     """Inverse of :func:`psi_from_t`: ``t(z) = psi(1/z)`` [C5]."""
-    return sp.sympify(psi).subs(uvar, 1 / zvar)
+    return as_expr(psi).subs(uvar, 1 / zvar)
 
 
 def df1_from_stieltjes(g: sp.Expr, zvar: sp.Symbol, lamvar: sp.Symbol) -> sp.Expr:
@@ -217,7 +244,7 @@ def df1_from_stieltjes(g: sp.Expr, zvar: sp.Symbol, lamvar: sp.Symbol) -> sp.Exp
     >>> sp.cancel(df1_from_stieltjes(1/(z - 1), z, lam))
     1/(lambda + 1)
     """
-    return 1 + lamvar * sp.sympify(g).subs(zvar, -lamvar)
+    return 1 + lamvar * as_expr(g).subs(zvar, -lamvar)
 
 
 def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
@@ -226,7 +253,7 @@ def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
     >>> sp.simplify(df2_from_df1(1/(1 + lam), lam))
     (lambda + 1)**(-2)
     """
-    df1 = sp.sympify(df1)
+    df1 = as_expr(df1)
     return df1 + lamvar * sp.diff(df1, lamvar)
 
 
@@ -240,7 +267,7 @@ def df1_slope_from_df2(df1: sp.Expr, df2: sp.Expr, lamvar: sp.Symbol) -> sp.Expr
     """
     f, slope = sp.Function("df1"), sp.Dummy("slope")
     relation = df2_from_df1(f(lamvar), lamvar).subs(sp.Derivative(f(lamvar), lamvar), slope).subs(f(lamvar), df1)
-    (out,) = sp.solve(sp.Eq(sp.sympify(df2), relation), slope)
+    (out,) = sp.solve(sp.Eq(as_expr(df2), relation), slope)
     return sp.together(out)
 
 
@@ -250,7 +277,7 @@ def s_df_from_voiculescu(s_v: sp.Expr, tvar: sp.Symbol, dfvar: sp.Symbol) -> sp.
     >>> s_df_from_voiculescu(1/(1 + 2*t), t, df)
     1/(1 - 2*df)
     """
-    return sp.sympify(s_v).subs(tvar, -dfvar)
+    return as_expr(s_v).subs(tvar, -dfvar)
 
 
 def s_voiculescu_from_df(s_df: sp.Expr, dfvar: sp.Symbol, tvar: sp.Symbol) -> sp.Expr:
@@ -259,17 +286,17 @@ def s_voiculescu_from_df(s_df: sp.Expr, dfvar: sp.Symbol, tvar: sp.Symbol) -> sp
     >>> s_voiculescu_from_df(1/(1 - 2*df), df, t)
     1/(2*t + 1)
     """
-    return sp.sympify(s_df).subs(dfvar, -tvar)
+    return as_expr(s_df).subs(dfvar, -tvar)
 
 
 def s_from_chi(chi: sp.Expr, tvar: sp.Symbol) -> sp.Expr:
     """Voiculescu ``S(t) = (1 + t)/t * chi(t)`` with ``chi = psi^{-1}`` [C9]."""
-    return (1 + tvar) / tvar * sp.sympify(chi)
+    return (1 + tvar) / tvar * as_expr(chi)
 
 
 def r_from_inverse_stieltjes(ginv: sp.Expr, wvar: sp.Symbol) -> sp.Expr:
     """``R(w) = g^{-1}(w) - 1/w`` [C8]."""
-    return sp.sympify(ginv) - 1 / wvar
+    return as_expr(ginv) - 1 / wvar
 
 
 def renormalized_ridge(ridge, s_value):
@@ -287,4 +314,4 @@ def ratio(n_parameters, n_samples):
     >>> ratio(200, 100)
     2
     """
-    return sp.sympify(n_parameters) / sp.sympify(n_samples)
+    return as_expr(n_parameters, "n_parameters") / as_expr(n_samples, "n_samples")

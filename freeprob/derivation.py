@@ -57,6 +57,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from freeprob.conventions import as_expr
 from freeprob.errors import FreeprobError, ParameterError
 from freeprob.printing import latex
 
@@ -82,7 +83,7 @@ _UNEVALUATED = (sp.Limit, sp.Integral, sp.Derivative, sp.Sum, sp.Subs)
 
 def Eq(lhs, rhs) -> sp.Equality:
     """An unevaluated equation (``sympy.Eq`` would collapse an identity to ``True``)."""
-    return sp.Eq(sp.sympify(lhs), sp.sympify(rhs), evaluate=False)
+    return sp.Eq(as_expr(lhs, "lhs"), as_expr(rhs, "rhs"), evaluate=False)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class DerivationStep:
         """The relation with the ``where`` bindings substituted (what is checked)."""
         rel = self.relation
         if self.where:
-            rel = rel.xreplace({sp.sympify(k): sp.sympify(v) for k, v in self.where})
+            rel = rel.xreplace({as_expr(k, "where"): as_expr(v, "where") for k, v in self.where})
         if rel.has(*_UNEVALUATED):
             rel = rel.func(*(a.doit() if a.has(*_UNEVALUATED) else a for a in rel.args), evaluate=False)
         return rel

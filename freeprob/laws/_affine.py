@@ -17,7 +17,7 @@ from typing import final
 
 import sympy as sp
 
-from freeprob.laws._base import SpectralLaw, register_operation
+from freeprob.laws._base import SpectralLaw, register_operation, substitution
 from freeprob.parameters import Parameter, declare, nonzero, real
 
 __all__ = ["Affine", "affine"]
@@ -80,10 +80,9 @@ class Affine(SpectralLaw):
         return self.law.free_symbols | self.scale.free_symbols | self.shift.free_symbols
 
     def subs(self, *args, **kwargs):
-        mapping = dict(args[0]) if args else {}
-        for name, val in kwargs.items():
-            mapping.update({s: val for s in self.free_symbols if s.name == name})
-        return affine(self.law.subs(mapping), self.scale.subs(mapping), self.shift.subs(mapping))
+        mapping = substitution(self, args, kwargs)
+        inner = {s: v for s, v in mapping.items() if s in self.law.free_symbols}
+        return affine(self.law.subs(inner) if inner else self.law, self.scale.subs(mapping), self.shift.subs(mapping))
 
     def _inner(self, z):
         return (z - self.shift) / self.scale

@@ -62,6 +62,26 @@ def operation(name: str):
     return _OPERATIONS[name]
 
 
+def substitution(law, args, kwargs) -> dict:
+    """``{symbol: value}`` from ``subs({q: 2})`` or ``subs(q=2)``: keys must be
+    symbols of the law, values numbers or sympy expressions (strings are
+    refused, :func:`~freeprob.conventions.as_expr`)."""
+    symbols = law.free_symbols
+    allowed = f"one of the law's symbols {sorted(map(str, symbols))}"
+    mapping = {}
+    for key, val in (dict(args[0]) if args else {}).items():
+        key = C.as_expr(key, "subs")
+        if key not in symbols:
+            raise ParameterError(str(key), val, allowed)
+        mapping[key] = C.as_expr(val, str(key))
+    for name, val in kwargs.items():
+        match = [s for s in symbols if s.name == name]
+        if not match:
+            raise ParameterError(name, val, allowed)
+        mapping[match[0]] = C.as_expr(val, name)
+    return mapping
+
+
 class SpectralLaw(NumericMethods, abc.ABC):
     """Abstract base of every spectral law (see the module docstring)."""
 
@@ -189,12 +209,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.MarchenkoPastur(q).subs({q: 2})
         MarchenkoPastur(ratio=2, scale=1)
         """
-        mapping = dict(args[0]) if args else {}
-        for name, val in kwargs.items():
-            match = [s for s in self.free_symbols if s.name == name]
-            if not match:
-                raise ParameterError(name, val, f"one of the law's symbols {sorted(map(str, self.free_symbols))}")
-            mapping[match[0]] = val
+        mapping = substitution(self, args, kwargs)
         new = {}
         for k, v in self.params().items():
             new[k] = v.subs(mapping) if isinstance(v, sp.Basic) else v
@@ -239,7 +254,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         z/2 - sqrt(z - 2)*sqrt(z + 2)/2
         """
         check_method("stieltjes", method)
-        return _stieltjes(self, sp.sympify(z), method)
+        return _stieltjes(self, C.as_expr(z, 'z'), method)
 
     def algebraic_equation(self, g, z, *, method=None) -> sp.Expr:
         r"""Polynomial ``P(g, z)`` with ``P(g(z), z) = 0`` (algebraic laws).
@@ -250,7 +265,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         2*g**2*z - g*(z + 1) + 1
         """
         check_method("algebraic_equation", method)
-        return _curve(self, sp.sympify(g), sp.sympify(z), method)
+        return _curve(self, C.as_expr(g, 'g'), C.as_expr(z, 'z'), method)
 
     def t_transform(self, z) -> sp.Expr:
         """T-transform ``t(z) = z g(z) - 1`` [C5].
@@ -259,7 +274,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.Identity(2).t_transform(sp.Symbol("z"))
         z/(z - 2) - 1
         """
-        z = sp.sympify(z)
+        z = C.as_expr(z, 'z')
         return C.t_from_stieltjes(self.stieltjes(z), z)
 
     def moment_generating(self, u) -> sp.Expr:
@@ -270,7 +285,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> sp.series(freeprob.Identity(2).moment_generating(u), u, 0, 3)
         2*u + 4*u**2 + O(u**3)
         """
-        u = sp.sympify(u)
+        u = C.as_expr(u, 'u')
         zd = sp.Dummy("z")
         return C.psi_from_t(self.t_transform(zd), zd, u)
 
@@ -286,7 +301,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         1/(-q*w + 1)
         """
         check_method("r_transform", method)
-        return _r(self, sp.sympify(w), method)
+        return _r(self, C.as_expr(w, 'w'), method)
 
     def s_transform(self, t, convention="voiculescu", *, method=None) -> sp.Expr:
         r"""S-transform.
@@ -306,7 +321,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         check_method("s_transform", method)
         if convention not in ("voiculescu", "df"):
             raise ParameterError("convention", convention, "{'voiculescu', 'df'}")
-        t = sp.sympify(t)
+        t = C.as_expr(t, 't')
         tv = sp.Dummy("t")
         s_v = _s(self, tv, method)
         if convention == "df":
@@ -324,7 +339,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.Identity(2).df1(lam)
         2/(lambda + 2)
         """
-        return _df1(self, sp.sympify(lam))
+        return _df1(self, C.as_expr(lam, 'lam'))
 
     def df2(self, lam) -> sp.Expr:
         r"""``df2(lam) = tr A^2 (A + lam)^{-2} = df1 + lam df1'(lam)`` [C6].
@@ -334,7 +349,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.Identity(2).df2(lam)
         4/(lambda + 2)**2
         """
-        return _df2(self, sp.sympify(lam))
+        return _df2(self, C.as_expr(lam, 'lam'))
 
     def moments(self, n: int, *, method=None) -> list:
         r"""Exact moments ``[m_1, ..., m_n]``, ``m_k = tr A^k``.
@@ -370,7 +385,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.Identity().density(sp.Symbol("x"))
         0
         """
-        x = sp.sympify(x)
+        x = C.as_expr(x, 'x')
         out = self._density_closed(x)
         if out is None:
             raise NoClosedFormError(f"{self!r} has no closed-form density; use density_numeric")

@@ -19,7 +19,7 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import NoClosedFormError, ParameterError
 from freeprob.laws._algebra import eliminate
-from freeprob.laws._base import SpectralLaw, operation
+from freeprob.laws._base import SpectralLaw, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
 from freeprob.laws._curve import Curve
 from freeprob.laws._relations import (
@@ -55,11 +55,15 @@ class _Convolved(SpectralLaw):
         return out
 
     def subs(self, *args, **kwargs):
-        mapping = dict(args[0]) if args else {}
-        for name, val in kwargs.items():
-            mapping.update({s: val for s in self.free_symbols if s.name == name})
-        return self._replace(**{k: (v.subs(mapping) if isinstance(v, (sp.Basic, SpectralLaw)) else v)
-                                for k, v in self.params().items()})
+        mapping = substitution(self, args, kwargs)
+
+        def sub(v):
+            if isinstance(v, SpectralLaw):
+                part = {s: val for s, val in mapping.items() if s in v.free_symbols}
+                return v.subs(part) if part else v
+            return v.subs(mapping) if isinstance(v, sp.Basic) else v
+
+        return self._replace(**{k: sub(v) for k, v in self.params().items()})
 
     # curve ---------------------------------------------------------------
     def curve(self) -> Curve | None:

@@ -85,6 +85,7 @@ class DeterministicEquivalent:
 
     def ridge_of_kappa(self, kappa=C.kappa):
         r"""The explicit map ``lam(kappa) = kappa / S_W(df1_Sigma(kappa))``."""
+        kappa = C.as_expr(kappa, "kappa")
         return kappa / self.s_noise(C.df).subs(C.df, self.population.df1(kappa))
 
     def kappa_equation(self, lam=C.lam, kappa=C.kappa) -> sp.Eq:
