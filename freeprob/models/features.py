@@ -242,7 +242,7 @@ class RandomFeatureRidge(AbstractModel):
                 or self.feature_covariance is not None:
             raise ParameterError("model", repr(self), "one layer, Identity(1) population, white features")
         k2, phi, psi, s2 = C.kappa2, C.phi, self.psis[0], C.sigma2
-        qs = {k: v.subs(C.sigma_xi2, 0) for k, v in _quantities(self).items()}
+        qs = {k: self._with_means(v).subs(C.sigma_xi2, 0) for k, v in _quantities(self).items()}
         df1 = self.population.df1(k2)
         out = {}
         for name, m in (("width_limited", psi), ("data_limited", phi)):
