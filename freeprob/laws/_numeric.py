@@ -75,8 +75,13 @@ def _numeric_expr(twin, kind, method):
 
 
 _D1, _D2, _G, _DG = sp.symbols("df1_value df2_value g_value dg_value")
-#: ``d df1/d lam`` from ``df1``, ``df2`` [C6], compiled once
-_SLOPE = compile_expr(C.df1_slope_from_df2(_D1, _D2, C.lam), (_D1, _D2, C.lam))
+
+
+@cached(maxsize=1)
+def _slope():
+    """``d df1/d lam`` from ``df1``, ``df2`` [C6], compiled once (on first use:
+    ``import freeprob`` compiles nothing)."""
+    return compile_expr(C.df1_slope_from_df2(_D1, _D2, C.lam), (_D1, _D2, C.lam))
 
 
 @cached(maxsize=4)
@@ -200,7 +205,7 @@ class NumericMethods:
         """
         lam = np.asarray(lam, dtype=float)
         d1, d2 = self.df1_numeric(lam), self.df2_numeric(lam)
-        return d1, _SLOPE(d1, d2, lam)
+        return d1, _slope()(d1, d2, lam)
 
     def df2_numeric(self, lam, *, dps: int | None = None):
         r"""``df2(lam)`` for ``lam >= 0`` (array) [C6].
