@@ -45,10 +45,10 @@ _TINY = 1e-250
 
 
 def _params(model, overrides):
-    bad = set(overrides) - {"ridge", "samples", "noise", "feature_noise", "widths"}
+    bad = set(overrides) - set(model.SWEEPABLE)
     if bad:
         name = sorted(bad)[0]
-        raise ParameterError(name, overrides[name], "one of ridge, samples, noise, feature_noise, widths")
+        raise ParameterError(name, overrides[name], "one of " + ", ".join(model.SWEEPABLE))
 
     def num(name, value):
         if isinstance(value, (np.ndarray, list, tuple)) or (np.isscalar(value) and not isinstance(value, sp.Basic)):

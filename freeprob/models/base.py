@@ -112,11 +112,7 @@ class AbstractModel(abc.ABC):
             if name not in names:
                 raise ParameterError(name, changes[name], f"one of {sorted(names)}")
         current = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
-        return type(self)(**{**self._constructor_values(current), **changes})
-
-    def _constructor_values(self, current: dict) -> dict:
-        """The constructor arguments that reproduce this model (hook)."""
-        return current
+        return type(self)(**{**current, **changes})
 
     @abc.abstractmethod
     def quantities(self) -> dict:

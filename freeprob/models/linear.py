@@ -231,9 +231,9 @@ class LinearRidge(AbstractModel):
         expression with the mpmath backend (object arrays of ``mpf``)."""
         if dps is not None:
             return self._evaluate_mp(int(dps), overrides)
-        bad = set(overrides) - {"ridge", "samples", "noise"}
+        bad = set(overrides) - set(self.SWEEPABLE)
         if bad:
-            raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of ridge, samples, noise")
+            raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of " + ", ".join(self.SWEEPABLE))
         lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
         p = np.asarray(self._value(overrides, "samples"), dtype=float)
         s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
