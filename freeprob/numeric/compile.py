@@ -96,7 +96,7 @@ class Compiled:
         #: certified real before it is returned
         self.real_result = dtype == "auto"
         if self.real_result and backend == "numpy":
-            cplx = any(needs_complex(e) for e in exprs)
+            cplx = any(needs_complex(e, real_arguments=True) for e in exprs)
             if cplx:
                 exprs = tuple(rationalize(e) if not e.atoms(SpectralMean) else e for e in exprs)
                 expr = exprs if self.multi else exprs[0]
@@ -204,21 +204,28 @@ class Compiled:
         return tuple(res) if self.multi else res[0]
 
 
-def needs_complex(expr) -> bool:
+def needs_complex(expr, *, real_arguments: bool = False) -> bool:
     """True when ``expr`` contains radicals, logs or ``I`` (real inputs may
     leave the real axis in intermediate steps: evaluate in complex128).
 
+    With ``real_arguments=True`` (the ``"auto"`` mode of :func:`compile_expr`)
+    a radical or logarithm whose argument sympy proves nonnegative (positive)
+    from the symbols' assumptions stays real and does not count.
+
     >>> import sympy as sp
-    >>> a = sp.Symbol("a")
-    >>> needs_complex(a/(a + 1)), needs_complex(sp.sqrt(a - 1))
-    (False, True)
+    >>> a, p = sp.Symbol("a"), sp.Symbol("p", positive=True)
+    >>> needs_complex(a/(a + 1)), needs_complex(sp.sqrt(a - 1)), needs_complex(p**1.5, real_arguments=True)
+    (False, True, False)
     """
     for p in sp.preorder_traversal(expr):
         if isinstance(p, sp.Pow) and not p.exp.is_Integer:
+            if not (real_arguments and p.base.is_nonnegative and p.exp.is_real):
+                return True
+        if p is sp.I or isinstance(p, (sp.asin, sp.acos, sp.atan)):
             return True
-        if p is sp.I or isinstance(p, (sp.log, sp.asin, sp.acos, sp.atan)):
+        if isinstance(p, sp.log) and not (real_arguments and p.args[0].is_positive):
             return True
-        if isinstance(p, SpectralMean) and needs_complex(p.summand):
+        if isinstance(p, SpectralMean) and needs_complex(p.summand, real_arguments=real_arguments):
             return True
     return False
 
