@@ -34,7 +34,8 @@ WIDTHS = Parameter("widths", "positive_integer", r"N_\ell", (10, 1000), doc="fea
 FEATURE_NOISE = Parameter("feature_noise", "nonnegative", r"\sigma_\xi^2", (0.0, 1.0),
                           doc="feature-noise variance per feature [R19]")
 
-__all__ = ["NOISE", "SAMPLES", "RIDGE", "DIMENSION", "WIDTHS", "FEATURE_NOISE", "SourceTarget", "source_weight_exponent", "population_dimension", "freeze_target", "target_weights"]
+__all__ = ["NOISE", "SAMPLES", "RIDGE", "DIMENSION", "WIDTHS", "FEATURE_NOISE", "SourceTarget",
+           "source_weight_exponent", "population_dimension", "freeze_target", "target_weights"]
 
 
 @dataclass(frozen=True)
