@@ -3,8 +3,6 @@ a symbol refuses a string with a typed error, and nothing is executed."""
 
 from __future__ import annotations
 
-import pathlib
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -75,4 +73,4 @@ def test_frozen_models_refuse_assignment(payload):
 def test_symbols_and_numbers_still_work():
     assert MP.stieltjes(sp.Symbol("z")).free_symbols == {sp.Symbol("z")}
     assert C.ratio(np.int64(4), 2) == 2
-    assert pathlib.Path(".").exists()
+    assert freeprob.derivation.Eq(sp.Symbol("x"), 1).rhs == 1

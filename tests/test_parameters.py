@@ -91,7 +91,7 @@ def test_validation_comes_from_the_declaration(cls, name):
 def test_latex_of_declared_symbols():
     for cls in list(LAWS) + list(MODELS):
         for prm in cls.PARAMETERS.values():
-            assert freeprob.latex(prm.symbol()) == prm.latex or prm.latex_name in ("alpha",), (cls, prm)
+            assert freeprob.latex(prm.symbol()) == prm.latex, (cls, prm)
     assert freeprob.latex(freeprob.MarchenkoPastur.PARAMETERS["ratio"].symbol() * 2) == "2 q"
 
 

@@ -197,7 +197,10 @@ def test_continuous_population_in_linear_ridge(name):
     pos = lams > 0
     np.testing.assert_allclose(out["Eg"][pos] + 0.1, out["S"][pos] ** 2 * out["Etr"][pos], rtol=1e-10)
     m1 = float(sp.N(law.moments(1)[0]))
+    # at lambda = 1e9, E_g = tr Sigma - O(m2/kappa): the correction is ~1e-9 relative
     assert out["Eg"][-1] == pytest.approx(m1, rel=1e-6)
+    # the 30-digit route evaluates the raw closed forms in mpmath; the float
+    # route loses at most a few ulps per operation plus the solver's 1e-14 in kappa
     mp = m.evaluate(ridge=lams[1:4], dps=30)
     for key in ("df1", "df2", "bias2", "var_X", "Eg", "Etr"):
         np.testing.assert_allclose(out[key][1:4], np.array(mp[key], dtype=float), rtol=1e-9, err_msg=key)

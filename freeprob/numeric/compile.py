@@ -171,6 +171,9 @@ class Compiled:
         checking that the imaginary part is rounding (a real quantity off its
         branch cut); otherwise :class:`~freeprob.errors.BranchError`."""
         re, im = out.real, out.imag
+        # rounding leaves ~1e-16 |terms| in the imaginary part; 1e-9 relative
+        # tolerates terms up to 1e7 times the result (cancellation), while a
+        # point off the branch gives an imaginary part of the result's size
         bad = np.abs(im) > 1e-9 * np.abs(re) + 1e-300
         bad &= np.isfinite(out)
         if np.any(bad):
