@@ -20,6 +20,7 @@ __all__ = [
     "SupportError",
     "ConvergenceError",
     "ParseError",
+    "NumericalError",
 ]
 
 
@@ -70,3 +71,13 @@ class ConvergenceError(FreeprobError):
 
 class ParseError(FreeprobError, ValueError):
     """A command-line or spec string could not be parsed."""
+
+
+class NumericalError(FreeprobError, ArithmeticError):
+    """Finite, valid inputs produced NaN or inf in a quantity.
+
+    Raised at the numeric boundary (:func:`freeprob.numeric.compile.compile_expr`)
+    instead of returning the non-finite value; the message names the quantity
+    and the point.  A value that is infinite in exact arithmetic (a derived
+    limit such as ``S = kappa/lambda`` at ``lambda = 0``) is returned as
+    ``inf`` by the model that derived it, never by this boundary."""

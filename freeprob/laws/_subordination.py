@@ -184,8 +184,11 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
         return u[idx] * hh(hb, u[idx] * hh(ha, w))
 
     def dphi(w, idx):
-        w2 = u[idx] * hh(ha, w)
-        return u[idx] ** 2 * dhh(dhb, w2) * dhh(dha, w)
+        # a Newton slope: overflow (|z| ~ 1e-250 solver probes) gives a
+        # non-finite step, which the safeguard in _solve refuses
+        with np.errstate(over="ignore", invalid="ignore"):
+            w2 = u[idx] * hh(ha, w)
+            return u[idx] ** 2 * dhh(dhb, w2) * dhh(dha, w)
 
     def in_domain(w, idx):
         # Belinschi-Bercovici: omega maps each half plane into itself (and
@@ -264,7 +267,7 @@ def _gfuns_cached(law):
         w = np.asarray(w)
         prev = last.get("w")
         if prev is None or prev.shape != w.shape or not np.array_equal(prev, w):
-            last.update(w=np.array(w, copy=True), val=fhdh(w, *cv))
+            last.update(w=np.array(w, copy=True), val=fhdh(w, *cv, finite=False))
         return last["val"]
 
-    return (lambda w: fg(w, *cv)), (lambda w: hdh(w)[0]), (lambda w: hdh(w)[1])
+    return (lambda w: fg(w, *cv, finite=False)), (lambda w: hdh(w)[0]), (lambda w: hdh(w)[1])

@@ -38,8 +38,16 @@ from freeprob.models._features_maps import (
     _quantities,
     df_values,
 )
+from freeprob.models.base import broadcast, real_array
+from freeprob.models.design import trace_dimension
 from freeprob.numeric.cache import cached
-from freeprob.numeric.solve import expand_upper, hermite, invert_increasing, polish
+from freeprob.numeric.solve import (
+    expand_lower,
+    expand_upper,
+    hermite,
+    invert_increasing,
+    polish,
+)
 
 _TINY = 1e-250
 
@@ -52,7 +60,7 @@ def _params(model, overrides):
 
     def num(name, value):
         if isinstance(value, (np.ndarray, list, tuple)) or (np.isscalar(value) and not isinstance(value, sp.Basic)):
-            return np.asarray(value, dtype=float)
+            return real_array(name, value)
         if not sp.sympify(value).is_number:
             raise ParameterError(name, value, "a number", f"pass {name}=... to evaluate()")
         return np.asarray(float(value))
@@ -72,14 +80,14 @@ def _params(model, overrides):
             and np.any(ws[0] != float(fc.spectrum.size)):
         raise ParameterError("widths", overrides["widths"], f"{fc.spectrum.size} (the size of feature_covariance)",
                              "build a model per width with its own Sigma_F")
-    d = float(num("dimension", model.dimension))
+    d = float(num("dimension", trace_dimension(model.dimension)))  # 1 for the kernel sums [C16]
     for name, v, lo in (("ridge", lam, 0), ("noise", s2, 0), ("feature_noise", sx, 0)):
         if np.any(~np.isfinite(v)) or np.any(v < lo):
             raise ParameterError(name, v[~(np.isfinite(v) & (v >= lo))].ravel()[0], "[0, oo)")
     for name, v in (("samples", p), *(("widths", w) for w in ws)):
         if np.any(v < 1) or np.any(v != np.round(v)):
             raise ParameterError(name, v[(v < 1) | (v != np.round(v))].ravel()[0], "integers >= 1")
-    arrs = np.broadcast_arrays(lam, p, s2, sx, *ws)
+    arrs = broadcast(ridge=lam, samples=p, noise=s2, feature_noise=sx, **{f"widths[{i}]": w for i, w in enumerate(ws)})
     shape = arrs[0].shape
     lam, p, s2, sx, *ws = (a.ravel().astype(float) for a in arrs)
     return shape, lam, p / d, [w / d for w in ws], s2, sx
@@ -104,9 +112,8 @@ class _Maps:
         return a + df_values(self.model, k)
 
     def __call__(self, k, idx):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return [np.real(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float))
-                    for v in self.f(*self.args(k, idx))]
+        return [np.real(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float))
+                for v in self.f(*self.args(k, idx), finite=False)]  # a solver probe
 
 
 def kappa_f(law, t, *, rtol=1e-15):
@@ -119,12 +126,12 @@ def kappa_f(law, t, *, rtol=1e-15):
     (:func:`~freeprob.numeric.solve.polish`), and points it does not certify go to
     the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
     t = np.asarray(t, dtype=float)
-    rank = 1.0 - law._mass_at_zero()
+    rank = law._trace_rank()
     kf = np.zeros(t.size)
     inside = np.flatnonzero(t < rank * (1 - 1e-15))
     if inside.size:
         tt = t[inside]
-        m1 = float(sp.N(law.moments(1)[0]))
+        m1 = law._trace_mean()
 
         def fmap(k, idx):  # -df1_F increases [C6]
             d1, slope = law.df1_with_slope(k)
@@ -158,7 +165,7 @@ def kappa_f(law, t, *, rtol=1e-15):
 def _df1_table(law):
     """``(log t, log kappa, d log kappa/d log t)`` on a log grid of ``kappa``
     where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
-    m1 = float(sp.N(law.moments(1)[0]))
+    m1 = law._trace_mean()
     k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
     d1, slope = law.df1_with_slope(k)
     good = (-k * slope > 1e-10 * d1) & (d1 > 0)
@@ -175,12 +182,14 @@ def _bottleneck(model, maps, phi, psis, sx, rtol):
     pop = model.population
     n = phi.size
     allidx = np.arange(n)
-    rank_pop = 1.0 - pop._mass_at_zero()
+    rank_pop = pop._trace_rank()
+    # the rank of F F^T in trace units: min(D, N_l)/D, or N_l for the kernel sums (D = oo) [C16]
+    full = 1.0 if model.dimension is not sp.oo else np.inf
     if model.feature_covariance is None:
-        rank_f = np.minimum(1.0, np.min(np.vstack(psis), axis=0))
+        rank_f = np.minimum(full, np.min(np.vstack(psis), axis=0))
     else:
-        rank_f = np.minimum(1.0, psis[0] * (1.0 - model.feature_covariance._mass_at_zero()))
-    m1 = float(sp.N(pop.moments(1)[0]))
+        rank_f = np.minimum(full, psis[0] * model.feature_covariance._trace_rank())
+    m1 = pop._trace_mean()
     t1 = np.zeros(n)
     sel = np.flatnonzero(rank_pop > rank_f * (1 + 1e-14))
     if sel.size:
@@ -189,7 +198,11 @@ def _bottleneck(model, maps, phi, psis, sx, rtol):
             return -d1, -slope
 
         hi = m1 / rank_f[sel] * (1 + 1e-12)
-        t1[sel] = invert_increasing(dfmap, -rank_f[sel], np.full(sel.size, _TINY), hi, rtol=rtol,
+        lo = np.full(sel.size, _TINY)
+        if rank_pop == np.inf:  # kernel sums: df1 -> oo as kappa -> 0; find the bracket [C16]
+            lo = expand_lower(dfmap, -rank_f[sel], hi,
+                              what="kappa_2 bottleneck")
+        t1[sel] = invert_increasing(dfmap, -rank_f[sel], lo, hi, rtol=rtol,
                                     ftol=4e-16 * rank_f[sel], what="kappa_2 bottleneck (df1 = rank F F^T/D)")
 
     def zero_of(component, what):
@@ -292,17 +305,21 @@ def evaluate(model, overrides):
     # provided the population's eigenvalues are >> 1e-150 (checked)
     kz = k2 == 0
     if kz.any():
-        vals, _ = (model.population.spectrum.numeric_atoms() if model.population.finite_spectrum is not None
-                   else (np.array([float(sp.N(model.population.moments(1)[0]))]), None))
-        if np.min(vals[vals > 0]) < 1e-120:
+        pop = model.population
+        if pop.catalogue_name == "powerlaw":  # k^-alpha over k <= n: the smallest eigenvalue
+            vals = np.array([0.0 if pop.n is sp.oo else float(pop.n) ** -float(pop.alpha)])
+        elif pop.finite_spectrum is not None:
+            vals = pop.spectrum.numeric_atoms()[0]
+        else:
+            vals = np.array([pop._trace_mean()])
+        if not np.any(vals > 0) or np.min(vals[vals > 0]) < 1e-120:
             raise ParameterError("population", repr(model.population), "eigenvalues above 1e-120 at kappa_2 = 0")
     ke = np.where(kz, 1e-150, k2)
     args = [ke, phi, *psis, s2, sx]
     if model.feature_covariance is not None:
         args += list(kappa_f(model.feature_covariance, model.population.df1_numeric(ke) / psis[0]))
     args += df_values(model, ke)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args)]
+    vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args, finite=False)]
     out = dict(zip(keys, vals[:-1]))
     s_w = vals[-1]
     out["kappa2"] = k2
@@ -310,13 +327,33 @@ def evaluate(model, overrides):
         out[key] = np.where(kz, 0.0, out[key])
     from freeprob.numeric.compile import compile_expr
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # S_W = kappa_1/lam diverges at lam = 0 when the data bottleneck binds (E_tr = 0)
-        s_w = np.where((lam == 0) & ~np.isfinite(s_w), np.inf, s_w)
-        out["Eg"] = compile_expr(COMPOSITES["Eg"], _PARTS)(*(out[str(p)] for p in _PARTS))
-        etr = compile_expr(COMPOSITES["Etr"], (_EG, C.sigma2, _SW))(out["Eg"], s2, s_w)
-        out["Etr"] = np.where(np.isinf(s_w), 0.0, etr)
+    # S_W = kappa_1/lam is +oo at lam = 0 when the data bottleneck binds
+    # (q df1 = 1 exactly, where the float value is 1/0), and then
+    # E_tr = (E_g + sigma^2)/S_W^2 = 0
+    ridgeless = lam == 0
+    s_w = np.where(ridgeless & ~np.isfinite(s_w), np.inf, s_w)
+    out["Eg"] = compile_expr(COMPOSITES["Eg"], _PARTS)(*(out[str(p)] for p in _PARTS), finite=False)
+    etr = compile_expr(COMPOSITES["Etr"], (_EG, C.sigma2, _SW))(out["Eg"], s2, s_w, finite=False)
+    out["Etr"] = np.where(np.isinf(s_w), 0.0, etr)
+    _certify(out, ridgeless, lam)
     return {key: np.asarray(out[key]).reshape(shape) for key in RF_KEYS}
+
+
+def _certify(out, ridgeless, lam):
+    """Every value finite, except the variance that diverges at an
+    interpolation threshold at ``lam = 0``; otherwise
+    :class:`~freeprob.errors.NumericalError` naming the key and the ridge."""
+    from freeprob.errors import NumericalError
+
+    for key in RF_KEYS:
+        v = np.asarray(out[key], dtype=float)
+        bad = ~np.isfinite(v)
+        if key in ("var_X_noise", "var_X", "Eg"):
+            bad &= ~(ridgeless & (v == np.inf))
+        if np.any(bad):
+            i = int(np.flatnonzero(bad.ravel())[0])
+            raise NumericalError(f"{key} = {v.ravel()[i]!r} at ridge = {np.broadcast_to(lam, v.shape).ravel()[i]!r} "
+                                 "(finite, valid parameters)")
 
 
 def _s_w(model):

@@ -43,7 +43,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import ParameterError
+from freeprob.errors import ConvergenceError, NoClosedFormError, ParameterError
 from freeprob.laws import MarchenkoPastur, SpectralLaw
 from freeprob.numeric.cache import cached
 from freeprob.numeric.solve import expand_upper, hermite, invert_increasing
@@ -236,8 +236,8 @@ class DeterministicEquivalent:
         shape = lam.shape
         lam, qv = lam.ravel().astype(float), qv.ravel().astype(float)
         pop = self.population
-        rank = 1.0 - pop._mass_at_zero()
-        m1 = float(sp.N(pop.moments(1)[0]))
+        rank = pop._trace_rank()
+        m1 = pop._trace_mean()
 
         kappa0 = np.zeros(lam.size)
         over = qv * rank > 1 + 1e-15
@@ -325,7 +325,7 @@ def _general_map_cached(pop, noise):
     f = compile_expr(exprs, (C.kappa,), dtype=complex if cplx else float)
 
     def evaluate(k):
-        vals = f(k)
+        vals = f(k, finite=False)  # a solver probe: the solver judges the values
         if cplx:
             scale = np.maximum(np.abs(vals[0]), np.abs(k))
             if np.any(np.abs(np.imag(vals[0])) > 1e-8 * scale):
@@ -391,7 +391,11 @@ def _lam_map_cached(pop):
     from freeprob.numeric.spectrum import SpectralMean
     from freeprob.numeric.stable import rationalize
 
-    lam_k = DeterministicEquivalent(pop, MarchenkoPastur(C.q)).ridge_of_kappa(C.kappa)
+    equiv = DeterministicEquivalent(pop, MarchenkoPastur(C.q))
+    try:
+        lam_k = equiv.ridge_of_kappa(C.kappa)
+    except NoClosedFormError:
+        return _lam_map_from_df(pop, equiv)
     exprs = [lam_k, sp.diff(lam_k, C.kappa), lam_k / C.kappa]
     if lam_k.atoms(SpectralMean):
         # means left q-free (<x/(x+kappa)>, <x/(x+kappa)^2>, one fused pass with
@@ -405,7 +409,26 @@ def _lam_map_cached(pop):
     f = compile_expr(tuple(exprs), (C.kappa, C.q), dtype=dtype)
 
     def evaluate(k, q):
-        return tuple(np.real(v) for v in f(k, q))
+        return tuple(np.real(v) for v in f(k, q, finite=False))  # a solver probe
+
+    return evaluate
+
+
+def _lam_map_from_df(pop, equiv):
+    """The same map for a population known through its curve (a free sum or
+    product): ``lam = kappa/S_W(df1)`` and its slope by the chain rule with
+    ``df1' = (df2 - df1)/kappa`` [C6], compiled in the values ``df1, df2``,
+    which the law's own certified evaluators supply."""
+    from freeprob.numeric.compile import compile_expr
+
+    d1, d2 = sp.symbols("df1_value df2_value", nonnegative=True)
+    lam_k = C.kappa / equiv.s_noise(C.df).subs(C.df, d1)
+    slope = sp.diff(lam_k, C.kappa) + sp.diff(lam_k, d1) * (d2 - d1) / C.kappa
+    f = compile_expr((lam_k, slope, lam_k / C.kappa), (C.kappa, C.q, d1, d2))
+
+    def evaluate(k, q):
+        k = np.asarray(k, dtype=float)
+        return f(k, q, pop.df1_numeric(k), pop.df2_numeric(k), finite=False)  # a solver probe
 
     return evaluate
 
@@ -425,7 +448,20 @@ def _kappa_zero(pop, q, m1, rtol):
         return g, (dlam - g) / k
 
     hi = q * m1 * (1 + 1e-12) + 1e-300
-    return invert_increasing(gmap, np.zeros(q.size), hi * 1e-300, hi, rtol=rtol, ftol=4e-16 * q,
+    lo = hi * 1e-300
+    if pop._trace_rank() == np.inf:
+        # kernel sums [C16]: g -> -oo as kappa -> 0+, and the sums need
+        # kappa k^alpha to reach 1e5 within the float range; step down from
+        # hi by 1e-4 until g < 0 (a bracket found, not assumed)
+        lo = hi.copy()
+        for _ in range(75):
+            g, _ = gmap(lo, np.arange(q.size))
+            if np.all(g < 0):
+                break
+            lo = np.where(g < 0, lo, lo * 1e-4)
+        else:
+            raise ConvergenceError("no lower bracket for kappa_0 of the kernel sums above 1e-300")
+    return invert_increasing(gmap, np.zeros(q.size), lo, hi, rtol=rtol, ftol=4e-16 * q,
                              what="kappa_0 (q df1 = 1)")
 
 

@@ -41,7 +41,7 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw
-from freeprob.models.base import AbstractModel
+from freeprob.models.base import AbstractModel, broadcast, real_array
 from freeprob.models.design import (
     DIMENSION,
     NOISE,
@@ -50,11 +50,12 @@ from freeprob.models.design import (
     SourceTarget,
     freeze_target,
     population_dimension,
-    target_weights,
+    target_spectrum,
+    trace_dimension,
 )
 from freeprob.models.equivalence import deterministic_equivalent
 from freeprob.numeric.compile import compile_expr
-from freeprob.numeric.spectrum import ArraySpectrum, SpectralMean, absorb_means
+from freeprob.numeric.spectrum import SpectralMean, absorb_means
 from freeprob.parameters import declare
 
 __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
@@ -65,6 +66,7 @@ KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise", "E
 SIGMA2 = C.sigma2  # label-noise variance, from the conventions module
 _DF1, _DF2 = sp.symbols("df1_value df2_value", nonnegative=True)  # df1(kappa), df2(kappa) as values
 P_SYM = sp.Symbol("P", positive=True)
+_XB = sp.Dummy("x")  # the bias mean's variable: one Dummy, so equal models compile once
 
 # E_g and E_tr as compositions of the components [R7], [R8]: defined once,
 # substituted symbolically in quantities() and compiled as such in evaluate()
@@ -106,17 +108,23 @@ class LinearRidge(AbstractModel):
                   noise=P["noise"].validate(self.noise),
                   ridge=P["ridge"].validate(self.ridge),
                   target=freeze_target(self.target))
-        target_weights(self.population, self.target, self.dimension)  # validates the target
+        target_spectrum(self.population, self.target, self.dimension)  # validates the target
+        if self.dimension is sp.oo and self.target is None:
+            raise ParameterError("target", None, "a SourceTarget(r) in the kernel limit",
+                                 "an isotropic target has infinite norm when N = oo")
 
     @property
     def _weights(self):
+        """The target's ``(eta_k, p_k)`` arrays, for the samplers."""
+        from freeprob.models.design import target_weights
+
         return target_weights(self.population, self.target, self.dimension)
 
     # ------------------------------------------------------------ symbolic
     @property
     def ratio(self):
-        """``q = N/P`` [C1]."""
-        return C.ratio(self.dimension, self.samples)
+        """``q = N/P`` [C1] (``1/P`` in the kernel limit ``N = oo`` [C16])."""
+        return C.ratio(trace_dimension(self.dimension), self.samples)
 
     def equivalent(self):
         return deterministic_equivalent(self.population, ratio=C.q)
@@ -151,14 +159,13 @@ class LinearRidge(AbstractModel):
 
     def _bias2(self, k, df1, df2):
         """``kappa^2 wbar^T Sigma (Sigma + kappa)^-2 wbar`` [R7]."""
-        if self._weights is None:
+        spec = target_spectrum(self.population, self.target, self.dimension)
+        if spec is None:
             # isotropic, ||wbar|| = 1: wbar^T A wbar -> tr A, and
             # tr Sigma (Sigma + kappa)^-2 = (df1 - df2)/kappa  [C6]
             diff = k * (df1 - df2)
             return absorb_means(sp.expand(diff)) if diff.atoms(SpectralMean) else diff
-        x = sp.Dummy("x")
-        vals, wts = self._weights
-        return SpectralMean(k**2 * x / (x + k) ** 2, x, ArraySpectrum(vals, wts))
+        return SpectralMean(k**2 * _XB / (_XB + k) ** 2, _XB, spec)
 
     def isotropic_closed_forms(self) -> dict:
         r"""Closed forms of the isotropic model ``Sigma = c I`` [R9], derived
@@ -230,21 +237,21 @@ class LinearRidge(AbstractModel):
         ``10^-dps kappa``), and every quantity is evaluated from its sympy
         expression with the mpmath backend (object arrays of ``mpf``)."""
         if dps is not None:
-            return self._evaluate_mp(int(dps), overrides)
+            return self._evaluate_mp(dps, overrides)
         bad = set(overrides) - set(self.SWEEPABLE)
         if bad:
             raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of " + ", ".join(self.SWEEPABLE))
-        lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
-        p = np.asarray(self._value(overrides, "samples"), dtype=float)
-        s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
-        n = float(self._num("dimension", self.dimension))
+        lam = real_array("ridge", self._value(overrides, "ridge"))
+        p = real_array("samples", self._value(overrides, "samples"))
+        s2 = real_array("noise", self._value(overrides, "noise"))
+        n = float(self._num("dimension", trace_dimension(self.dimension)))
         if np.any(~np.isfinite(lam)) or np.any(lam < 0):
             raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
         if np.any(p < 1) or np.any(p != np.round(p)):
             raise ParameterError("samples", p[(p < 1) | (p != np.round(p))].ravel()[0], "integers >= 1")
         if np.any(~np.isfinite(s2)) or np.any(s2 < 0):
             raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
-        lam, p, s2 = np.broadcast_arrays(lam, p, s2)
+        lam, p, s2 = broadcast(ridge=lam, samples=p, noise=s2)
         q = n / p
         kappa = self.equivalent().solve(lam, q)
         out = {"kappa": kappa}
@@ -258,19 +265,15 @@ class LinearRidge(AbstractModel):
             exprs = self.quantities()
             args = (C.kappa, C.q, SIGMA2)
             values = (kappa, q, s2)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
-                out[key] = np.asarray(compile_expr(exprs[key], args)(*values), dtype=float)
-            # ridgeless limits: S = kappa/lam = oo when lam = 0 < kappa (q > 1);
-            # at kappa = 0 the components kappa(df1 - df2) ~ kappa^2 and
-            # kappa^2 gamma/(1 - gamma) vanish (0 * oo -> 0 at q = 1)
-            out["S"] = np.where((lam == 0) & (kappa > 0), np.inf, out["S"])
-            for key in ("bias2", "var_X"):
-                out[key] = np.where(kappa == 0, 0.0, out[key])
-            out["var_X_noise"] = np.where(np.isnan(out["var_X_noise"]), np.inf, out["var_X_noise"])
-            out["Eg"] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN))(out["bias2"], out["var_X"], out["var_X_noise"])
-            out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"])
-            out["Etr"] = np.where(np.isinf(out["S"]), 0.0, out["Etr"])  # (E_g + s2)/oo^2, also for E_g = oo
+        for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
+            out[key] = np.asarray(compile_expr(exprs[key], args)(*values, finite=False), dtype=float)
+        over, thresh = _ridgeless_points(lam, kappa, out["gamma"])
+        _ridgeless_limits(out, over, thresh, s2, zero=0.0, inf=np.inf)
+        out["Eg"] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN))(out["bias2"], out["var_X"], out["var_X_noise"],
+                                                                 finite=False)
+        out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"], finite=False)
+        out["Etr"] = np.where(over | thresh, 0.0, out["Etr"])
+        _certify(out, over, thresh, s2, lam, p)
         return {key: out[key] for key in KEYS}
 
     def _evaluate_mp(self, dps, overrides):
@@ -278,17 +281,20 @@ class LinearRidge(AbstractModel):
 
         from freeprob.errors import BranchError, ConvergenceError
 
+        if isinstance(dps, bool) or not isinstance(dps, (int, np.integer)) or not 15 <= dps <= 10_000:
+            raise ParameterError("dps", dps, "integers in [15, 10000]", "digits of the mpmath evaluation")
         flt = self.evaluate(**overrides)
         lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
         p = np.asarray(self._value(overrides, "samples"), dtype=float)
         s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
         lam, p, s2 = np.broadcast_arrays(lam, p, s2)
-        n = float(self._num("dimension", self.dimension))
+        n = float(self._num("dimension", trace_dimension(self.dimension)))
         exprs = self.quantities()
         args = (C.kappa, C.q, SIGMA2)
         d1 = compile_expr(exprs["df1"], args, backend="mpmath")
         d2 = compile_expr(exprs["df2"], args, backend="mpmath")
         shape = lam.shape
+        over, thresh = _ridgeless_points(lam, flt["kappa"], flt["gamma"])
         out = {key: np.empty(shape, dtype=object) for key in KEYS}
         with mpmath.workdps(dps + 10):
             for idx in np.ndindex(shape):
@@ -305,13 +311,21 @@ class LinearRidge(AbstractModel):
                     else:
                         raise ConvergenceError(f"mpmath refinement of kappa did not converge at lam = {lam[idx]}")
                 out["kappa"][idx] = +k
+                special = over[idx] or thresh[idx]
                 for key in KEYS[1:]:
-                    if key in ("bias2", "var_X") and k == 0:
-                        out[key][idx] = mpmath.mpf(0)
-                    elif key in ("Eg", "Etr"):
+                    if key in ("Eg", "Etr"):
                         continue
-                    else:
-                        out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=dps + 10)[()]
+                    if special and key in ("S", "gamma", "bias2", "var_X", "var_X_noise"):
+                        # the derived ridgeless limits (_ridgeless_limits), in mpmath numbers
+                        if not (over[idx] and key in ("gamma", "bias2", "var_X", "var_X_noise")):
+                            continue
+                    out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=dps + 10)[()]
+                if special:
+                    cell = {key: out[key][idx] for key in ("S", "gamma", "bias2", "var_X", "var_X_noise")}
+                    _ridgeless_limits(cell, over[idx], thresh[idx], sv, zero=mpmath.mpf(0), inf=mpmath.inf,
+                                      one=mpmath.mpf(1), cell=True)
+                    for key, v in cell.items():
+                        out[key][idx] = v
                 out["Eg"][idx] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN), backend="mpmath")(
                     out["bias2"][idx], out["var_X"][idx], out["var_X_noise"][idx], dps=dps + 10)[()]
                 S = out["S"][idx]
@@ -328,3 +342,57 @@ class LinearRidge(AbstractModel):
                                               f"{mpmath.nstr(v.imag, 3)})")
                         out[key][idx] = v.real
         return out
+
+
+def _ridgeless_points(lam, kappa, gamma):
+    """The points where ``lam = 0`` makes a quantity a limit: ``over``
+    (``kappa > 0``, more effective dimensions than samples) and ``thresh``
+    (``kappa = 0`` at the interpolation threshold ``gamma = 1``)."""
+    at0 = np.asarray(lam) == 0
+    kappa = np.asarray(kappa, dtype=float)
+    over = at0 & (kappa > 0)
+    # gamma = q df2(0) = q (1 - mass at 0) = 1 exactly in exact arithmetic;
+    # the float value is within a few ulps of it
+    thresh = at0 & (kappa == 0) & (np.abs(1 - np.asarray(gamma, dtype=float)) <= 16 * np.finfo(float).eps)
+    return over, thresh
+
+
+def _ridgeless_limits(out, over, thresh, s2, *, zero, inf, one=1.0, cell=False):
+    r"""Replace the ``0/0`` and ``1/0`` of the closed forms at ``lam = 0`` by
+    their limits ``lam -> 0+`` (derived here once, for both backends).
+
+    * ``over``: ``S = kappa/lam = +oo`` exactly (``q df1(kappa) = 1``).
+    * ``thresh`` (``kappa = 0``, ``gamma = 1``): with the gap
+      ``1 - gamma = lam/kappa + q (df1 - df2) >= q kappa tr Sigma(Sigma + kappa)^-2/N``
+      and ``Bias^2 <= kappa^2 wbar^T Sigma (Sigma + kappa)^-2 wbar``,
+      ``Bias^2/(1 - gamma) = O(kappa) -> 0``: ``Bias^2 = Var_X = 0``;
+      ``Var_Xe = sigma^2 gamma/(1 - gamma)`` is ``0`` when ``sigma^2 = 0``
+      (identically, at every ``lam``) and ``+oo`` otherwise; ``S = +oo``.
+    """
+    if cell:  # one point, mpmath numbers
+        if over:
+            out["S"] = inf
+        if thresh:
+            out.update(S=inf, gamma=one, bias2=zero, var_X=zero, var_X_noise=inf if s2 > 0 else zero)
+        return
+    s2 = np.broadcast_to(s2, over.shape)
+    out["S"] = np.where(over | thresh, inf, out["S"])
+    out["gamma"] = np.where(thresh, one, out["gamma"])
+    for key in ("bias2", "var_X"):
+        out[key] = np.where(thresh, zero, out[key])
+    out["var_X_noise"] = np.where(thresh, np.where(s2 > 0, inf, zero), out["var_X_noise"])
+
+
+def _certify(out, over, thresh, s2, lam, p):
+    """Every value finite, except the derived infinities of
+    :func:`_ridgeless_limits`; otherwise :class:`~freeprob.errors.NumericalError`."""
+    from freeprob.errors import NumericalError
+
+    s2 = np.broadcast_to(s2, over.shape)
+    allowed = {"S": over | thresh, "var_X_noise": thresh & (s2 > 0), "Eg": thresh & (s2 > 0)}
+    for key in KEYS:
+        bad = ~np.isfinite(out[key]) & ~allowed.get(key, False)
+        if np.any(bad):
+            i = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), bad.shape) if bad.ndim else ()
+            raise NumericalError(f"{key} = {out[key][i]!r} at ridge = {np.broadcast_to(lam, bad.shape)[i]!r}, "
+                                 f"samples = {np.broadcast_to(p, bad.shape)[i]!r}, noise = {s2[i]!r}")

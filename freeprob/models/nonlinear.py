@@ -32,7 +32,7 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.models.activations import activation as _activation
-from freeprob.models.base import AbstractModel
+from freeprob.models.base import AbstractModel, real_array
 from freeprob.models.design import DIMENSION, NOISE, RIDGE, SAMPLES, WIDTHS
 from freeprob.models.features import RandomFeatureRidge
 from freeprob.numeric.cache import cached
@@ -149,7 +149,10 @@ class NonlinearRandomFeatureRidge(AbstractModel):
             raise ParameterError("feature_noise", overrides["feature_noise"], "unset",
                                  "it is mu_*^2/mu_1^2 of the activation")
         if "ridge" in overrides:
-            overrides = dict(overrides, ridge=np.asarray(overrides["ridge"], dtype=float) / self.ridge_scale)
+            lam = real_array("ridge", overrides["ridge"])
+            if np.any(~np.isfinite(lam)) or np.any(lam < 0):  # the user's ridge, before the scaling
+                raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+            overrides = dict(overrides, ridge=lam / self.ridge_scale)
         out = self.linear_equivalent().evaluate(**overrides)
         # kappa_1 of the real features phi(F^T x) = mu_1 (scaled features):
         # the Gram scales by mu_1^2 [C14], P2

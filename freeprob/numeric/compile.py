@@ -25,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from freeprob.errors import BranchError, FreeprobError, ParameterError
+from freeprob.errors import BranchError, FreeprobError, NumericalError, ParameterError
 from freeprob.numeric.cache import cached
-from freeprob.numeric.spectrum import SpectralMean
+from freeprob.numeric.powersum import PowerLawSums
+from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
 from freeprob.numeric.stable import rationalize
 
 __all__ = ["compile_expr", "Compiled", "BLOCK_ELEMENTS", "needs_complex"]
@@ -56,6 +57,55 @@ class _FastPowPrinter(NumPyPrinter):
             prod = "*".join([base] * abs(int(e)))
             return f"({prod})" if e > 0 else f"(1/({prod}))"
         return super()._print_Pow(expr, rational=rational)
+
+
+class _RatioPow(sp.Function):
+    """``(a/b)**n`` kept as one ratio for the printers (see :func:`_pair_powers`)."""
+
+    nargs = 3
+
+    def _numpycode(self, printer):
+        a, b, n = (printer._print(x) for x in self.args)
+        return f"(({a})/({b}))**{n}"
+
+    _mpmathcode = _numpycode
+
+    def _eval_rewrite_as_Pow(self, a, b, n, **kwargs):
+        return (a / b) ** n
+
+
+def _pair_powers(expr):
+    """Rewrite ``a**n * b**-n`` (integer ``n >= 2``) as ``(a/b)**n``.
+
+    The ratio stays in floating-point range where ``a**n`` and ``b**n``
+    overflow: ``kappa**2 x/(x + kappa)**2`` at ``kappa = 1e300`` is
+    ``x (kappa/(x + kappa))**2``, not inf/inf.  The pair is held in an
+    unevaluated :class:`_RatioPow` so that ``cse`` cannot split it again.
+
+    >>> import sympy as sp
+    >>> x, k = sp.symbols("x kappa")
+    >>> _pair_powers(x*k**2/(x + k)**2)
+    x*_RatioPow(kappa, kappa + x, 2)
+    """
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = [_pair_powers(a) for a in expr.args]
+    if not expr.is_Mul:
+        return expr.func(*args) if args != list(expr.args) else expr
+    ups, downs, rest = {}, {}, []
+    for f in args:
+        if f.is_Pow and f.exp.is_Integer and abs(int(f.exp)) >= 2:
+            (ups if f.exp > 0 else downs).setdefault(abs(int(f.exp)), []).append(f.base)
+        else:
+            rest.append(f)
+    for n in sorted(ups):
+        nums, dens = ups[n], downs.get(n, [])
+        while nums and dens:
+            rest.append(_RatioPow(nums.pop(), dens.pop(), sp.Integer(n)))
+        rest.extend(b**n for b in nums)
+    for n, dens in downs.items():
+        rest.extend(b ** (-n) for b in dens)
+    return sp.Mul(*rest)
 
 
 def _erf_real(u):
@@ -123,7 +173,7 @@ class Compiled:
         printer = None if backend == "mpmath" else _FastPowPrinter(
             {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
              "user_functions": {}})
-        self._outer = [sp.lambdify(list(args) + dummies, e.xreplace(repl), modules=modules, cse=True,
+        self._outer = [sp.lambdify(list(args) + dummies, _pair_powers(e.xreplace(repl)), modules=modules, cse=True,
                                    printer=printer) for e in exprs]
         # means over the same spectrum are summed in ONE pass: a single
         # lambdified function returns all their summands (common
@@ -138,12 +188,29 @@ class Compiled:
         for spec, items in by_spec.items():
             x = sp.Dummy("x")
             summands = [m.summand.xreplace({m.var: x}) for _, m in items]
-            f = sp.lambdify([x] + list(args), summands, modules=modules, cse=True, printer=printer)
-            self._groups.append(([i for i, _ in items], f, spec))
+            f = sp.lambdify([x] + list(args), [_pair_powers(e) for e in summands], modules=modules, cse=True,
+                            printer=printer)
+            if isinstance(spec, PowerLawSpectrum) and spec.uses_sums():
+                sums = PowerLawSums(summands, x, args, spec, modules, printer)
+                self._groups.append(([i for i, _ in items], (f, sums), spec))
+                continue
+            # atoms at exactly 0 take the summand at x = 0 simplified exactly
+            # (x/(x + kappa) -> 0): its value for kappa > 0 and its limit at
+            # kappa -> 0+, where the floating-point 0/0 would be NaN
+            f0 = sp.lambdify(list(args), [sp.sympify(e.subs(x, 0)) for e in summands], modules=modules,
+                             printer=printer)
+            self._groups.append(([i for i, _ in items], (f, f0), spec))
         self._nmeans = len(means)
 
     # -- numpy ----------------------------------------------------------------
-    def __call__(self, *values, dps: int | None = None):
+    def __call__(self, *values, dps: int | None = None, finite: bool = True):
+        """Evaluate at broadcast argument arrays.
+
+        ``finite=True`` (the default) certifies the result: a NaN or inf at a
+        point where every argument is finite raises
+        :class:`~freeprob.errors.NumericalError` naming the quantity and the
+        point.  ``finite=False`` returns non-finite values to a caller that
+        replaces them by derived limits and certifies what it returns."""
         if len(values) != len(self.args):
             raise TypeError(f"expected {len(self.args)} arguments {self.args}, got {len(values)}")
         if self.backend == "mpmath":
@@ -153,8 +220,12 @@ class Compiled:
         flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
         npts = int(np.prod(shape)) if shape else 1
         means = [None] * self._nmeans
-        for idx, f, spec in self._groups:
-            for i, val in zip(idx, _chunked_means(f, len(idx), spec, flat, npts, self.dtype)):
+        for idx, (f, f0), spec in self._groups:
+            if isinstance(f0, PowerLawSums):
+                vals = f0.means(flat, npts, self.dtype)
+            else:
+                vals = _chunked_means(f, f0, len(idx), spec, flat, npts, self.dtype)
+            for i, val in zip(idx, vals):
                 means[i] = val
         outs = []
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -164,7 +235,21 @@ class Compiled:
                 outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
         if self.real_result and self.dtype.kind == "c":
             outs = [self._certified_real(o, k) for k, o in enumerate(outs)]
+        if finite:
+            valid = np.ones(shape, dtype=bool)
+            for a in arrays:
+                valid &= np.broadcast_to(np.isfinite(a), shape)
+            for k, o in enumerate(outs):
+                self._certify_finite(o, k, valid, arrays, shape)
         return tuple(outs) if self.multi else outs[0]
+
+    def _certify_finite(self, out, k, valid, arrays, shape):
+        bad = ~np.isfinite(out) & valid
+        if np.any(bad):
+            idx = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), shape) if shape else ()
+            point = ", ".join(f"{s} = {np.broadcast_to(a, shape)[idx]!r}" for s, a in zip(self.args, arrays))
+            exprs = self.expr if self.multi else (self.expr,)
+            raise NumericalError(f"{str(exprs[k])[:80]} is {out[idx]!r} at the finite point {point}")
 
     def _certified_real(self, out, k):
         """The real part of a complex evaluation of a real quantity, after
@@ -193,12 +278,17 @@ class Compiled:
         npts = int(np.prod(shape)) if shape else 1
         outs = [np.empty(npts, dtype=object) for _ in self._outer]
         with mpmath.workdps(dps):
-            atoms = [spec.mp_atoms() for _, _, spec in self._groups]
+            atoms = [None if isinstance(f0, PowerLawSums) else spec.mp_atoms() for _, (_, f0), spec in self._groups]
             for i in range(npts):
                 pt = [mpmath.mpmathify(a[i]) for a in flat]
                 ms = [None] * self._nmeans
-                for (idx, f, _), (vals, wts) in zip(self._groups, atoms):
-                    terms = [f(v, *pt) for v in vals]
+                for (idx, (f, f0), _), at in zip(self._groups, atoms):
+                    if at is None:
+                        for k, v in zip(idx, f0.mp_means(f, pt, len(idx))):
+                            ms[k] = v
+                        continue
+                    vals, wts = at
+                    terms = [f0(*pt) if v == 0 else f(v, *pt) for v in vals]
                     for j, k in enumerate(idx):
                         ms[k] = mpmath.fsum(p * t[j] for p, t in zip(wts, terms))
                 for out, outer in zip(outs, self._outer):
@@ -233,13 +323,26 @@ def needs_complex(expr, *, real_arguments: bool = False) -> bool:
     return False
 
 
-def _chunked_means(f, count, spectrum, flat_args, npts, dtype):
+def _chunked_means(f, f0, count, spectrum, flat_args, npts, dtype):
     """``sum_k p_k f_j(eta_k, args)`` for every point and every summand ``j``
-    of ``f`` (which returns ``count`` summands), in L2-sized blocks."""
+    of ``f`` (which returns ``count`` summands), in L2-sized blocks; atoms at
+    0 use ``f0``, the summands simplified exactly at ``eta = 0``."""
     vals, wts = spectrum.numeric_atoms()
     n = vals.size
-    equal = wts is None
     outs = [np.zeros(npts, dtype=np.result_type(dtype, float)) for _ in range(count)]
+    zero = vals == 0
+    if np.any(zero):
+        mass = (np.count_nonzero(zero) / n) if wts is None else float(np.sum(wts[zero]))
+        vals, wts = vals[~zero], (None if wts is None else wts[~zero])
+        at0 = f0(*flat_args)
+        for out, v in zip(outs, at0):
+            out += mass * np.broadcast_to(v, (npts,))
+        if wts is None:
+            wts = np.full(vals.size, 1.0 / n)
+        n = vals.size
+        if n == 0:
+            return outs
+    equal = wts is None
     ca = min(n, BLOCK_ELEMENTS)
     cp = max(1, BLOCK_ELEMENTS // ca)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

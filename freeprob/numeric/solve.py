@@ -29,7 +29,7 @@ import numpy as np
 
 from freeprob.errors import ConvergenceError
 
-__all__ = ["invert_increasing", "expand_upper", "hermite", "polish"]
+__all__ = ["expand_lower", "invert_increasing", "expand_upper", "hermite", "polish"]
 
 
 def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, maxiter: int = 2000,
@@ -65,9 +65,9 @@ def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, ma
         exact = np.abs(r) <= ftol[idx]
         done = narrow | small_step | exact
         with np.errstate(divide="ignore", invalid="ignore"):
-            bisect = np.where((l > 0) & (h > 4 * l), np.sqrt(l * h), 0.5 * (l + h))
+            bisect = np.where((l > 0) & (h > 4 * l), np.sqrt(l) * np.sqrt(h), 0.5 * l + 0.5 * h)
         nxt = np.where(inside, newton, bisect)
-        out[idx[done]] = np.where(small_step, newton, np.where(exact, kk, 0.5 * (l + h)))[done]
+        out[idx[done]] = np.where(small_step, newton, np.where(exact, kk, 0.5 * l + 0.5 * h))[done]
         k[idx] = nxt
         active[idx[done]] = False
     i = np.flatnonzero(active)[0]
@@ -93,6 +93,33 @@ def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100)
             break
     i = np.flatnonzero(active)[0]
     raise ConvergenceError(f"no upper bracket for {what} at target {target[i]!r}: the map stays below it")
+
+
+def expand_lower(fmap, target, start, *, what: str = "kappa", factor: float = 1e-4, floor: float = 1e-300):
+    """Largest ``start * factor**j`` (``j >= 0``) with ``f < target``
+    (vectorized): the lower end of a bracket for :func:`invert_increasing`,
+    found by stepping down instead of assumed (a map such as the kernel sums
+    of [C16] is defined for every positive argument but costs more, and
+    diverges, as it approaches 0).
+
+    >>> import numpy as np
+    >>> expand_lower(lambda k, idx: (np.log(k), None), np.array([-20.0]), np.array([1.0]))
+    array([1.e-12])
+    """
+    k = np.array(start, dtype=float, copy=True)
+    active = np.ones(k.size, dtype=bool)
+    while True:
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            return k
+        f, _ = fmap(k[idx], idx)
+        high = ~(f < target[idx])
+        active[idx[~high]] = False
+        step = idx[high]
+        if step.size and np.any(k[step] * factor < floor):
+            i = step[np.argmin(k[step])]
+            raise ConvergenceError(f"no lower bracket for {what} above {floor:g} at target {target[i]!r}")
+        k[step] *= factor
 
 
 def hermite(xs, ys, ms, x):
