@@ -2,7 +2,7 @@ r"""The one place where freeprob's sign and normalization conventions live.
 
 Every docstring in freeprob that writes a transform refers to the items below
 by their tag; each tag is defined in the documentation's reference page of
-conventions (``docs/reference/conventions.md``: [C1] ... [C15]). Conversions
+conventions (``docs/reference/conventions.md``: [C1] ... [C16]). Conversions
 between conventions are explicit functions here; no other module writes a
 silent minus sign or a ``t -> -df`` substitution.
 
@@ -26,6 +26,8 @@ Conventions
      ``S(df) = S_Voiculescu(-df)``; white Wishart ``S_W(df) = 1/(1 - q df)``.
 [C11] Renormalized ridge ``kappa = lam * S(df)``.
 [C1] ``q = N/P`` (parameters over samples); never ``P/N``.
+[C16] The kernel limit ``N = oo``: ``df1``, ``df2`` are unnormalized sums
+     ``sum_k eta_k^j/(eta_k + kappa)^j`` and the models use ``q = 1/P``.
 
 Examples
 --------

@@ -11,9 +11,11 @@ from __future__ import annotations
 import random
 from typing import final
 
+import mpmath
 import numpy as np
 import sympy as sp
 
+from freeprob.conventions import as_expr
 from freeprob.errors import NoClosedFormError, ParameterError
 from freeprob.laws._base import SpectralLaw
 from freeprob.numeric.spectrum import (
@@ -183,6 +185,12 @@ class Discrete(_AtomicLaw):
             return f"Discrete({self.spectrum.size} atoms)"
         return f"Discrete(values={list(self.values)}, weights={list(self.weights)})"
 
+    def _symbolic_positive(self):
+        signs = [sp.sympify(v).is_nonnegative for v, p in zip(self.values, self.weights) if p != 0]
+        if any(s is False for s in signs):
+            return False
+        return True if all(signs) else None
+
     def _merged_atoms(self):
         if isinstance(self.spectrum, ArraySpectrum):
             vals, _ = self.spectrum.numeric_atoms()
@@ -255,6 +263,8 @@ def _make_spectrum(values, weights):
     else:
         if isinstance(weights, np.ndarray):
             weights = weights.tolist()
+        if not isinstance(weights, (list, tuple)):
+            raise ParameterError("weights", weights, "a sequence of nonnegative numbers, one per value")
         if len(weights) != n:
             raise ParameterError("weights", f"{len(weights)} entries", f"exactly {n} entries (one per value)")
         wts = [to_sympy(f"weights[{i}]", p) for i, p in enumerate(weights)]
@@ -264,6 +274,11 @@ def _make_spectrum(values, weights):
         total = sp.nsimplify(sum(wts)) if all(p.is_Rational for p in wts) else sum(wts)
         if total.is_number and abs(float(total) - 1) > 1e-12 * n:
             raise ParameterError("weights", f"sum {total}", "weights summing to 1")
+        if not total.is_number and sp.simplify(total - 1) != 0:
+            raise ParameterError("weights", f"sum {total}", "weights summing to 1 identically in their symbols")
+        for i, p in enumerate(wts):
+            if p.is_number and float(p) > 1 + 1e-12:
+                raise ParameterError(f"weights[{i}]", p, "[0, 1]")
     return ExactSpectrum(vals, wts)
 
 
@@ -278,11 +293,16 @@ def _check_weights_numeric(weights, n):
     return wts
 
 
-#: trace-normalized transforms, undefined for PowerLaw(alpha, oo)
+#: the summation variable of the kernel sums (one Dummy: equal expressions
+#: hit the compile cache)
+_X = sp.Dummy("x")
+
+#: trace-normalized transforms, undefined for PowerLaw(alpha, oo); df1, df2
+#: and their numeric values are the kernel sums there [C16]
 _NORMALIZED = frozenset({
-    "stieltjes", "t_transform", "moment_generating", "r_transform", "s_transform", "df1", "df2", "moments",
-    "free_cumulants", "density", "atoms", "support", "algebraic_equation", "stieltjes_numeric", "df1_numeric",
-    "df2_numeric", "density_numeric", "cdf_numeric", "to_discrete", "_require_numeric", "_mass_at_zero"})
+    "stieltjes", "t_transform", "moment_generating", "r_transform", "s_transform", "moments",
+    "free_cumulants", "density", "atoms", "support", "algebraic_equation", "stieltjes_numeric",
+    "density_numeric", "cdf_numeric", "to_discrete", "_mass_at_zero"})
 
 
 @final
@@ -318,8 +338,9 @@ class PowerLaw(_AtomicLaw):
     def __init__(self, alpha, n):
         a = self.PARAMETERS["alpha"].validate(alpha)
         if (isinstance(n, sp.Basic) and n.is_infinite) or (isinstance(n, float) and np.isinf(n)):
-            # the infinite-dimensional kernel case: unnormalized sums only
-            # (see freeprob.scaling.continuum_forms); every trace-normalized
+            # the infinite-dimensional kernel case [C16]: df1, df2 are the
+            # unnormalized sums sum_k eta_k^j/(eta_k + kappa)^j, which the
+            # models pair with q = 1/P; every other trace-normalized
             # transform raises, since the normalized law is a point mass at 0
             self._set(alpha=a, n=sp.oo, spectrum=PowerLawSpectrum(a, sp.oo))
             return
@@ -386,3 +407,28 @@ class PowerLaw(_AtomicLaw):
 
     def _mass_at_zero(self):
         return 0.0
+
+    def df1(self, lam):
+        r"""``df1``; for ``n = oo`` the kernel sum ``sum_k eta_k/(eta_k + lam)`` [C16].
+
+        >>> import freeprob, sympy as sp
+        >>> freeprob.PowerLaw(2, sp.oo).df1(sp.Symbol("lambda"))
+        SpectralMean(_x/(_x + lambda), _x, PowerLawSpectrum(2, oo))
+        """
+        if self.n is not sp.oo:
+            return super().df1(lam)
+        return SpectralMean(_X / (_X + as_expr(lam, "lam")), _X, self.spectrum)
+
+    def df2(self, lam):
+        """``df2``; for ``n = oo`` the kernel sum ``sum_k eta_k^2/(eta_k + lam)^2`` [C16]."""
+        if self.n is not sp.oo:
+            return super().df2(lam)
+        return SpectralMean(_X**2 / (_X + as_expr(lam, "lam")) ** 2, _X, self.spectrum)
+
+    def _trace_rank(self):
+        return np.inf if self.n is sp.oo else 1.0
+
+    def _trace_mean(self):
+        if self.n is sp.oo:  # sum_k k^-alpha
+            return float(mpmath.zeta(float(self.alpha)))
+        return float(sp.N(self.moments(1)[0]))

@@ -8,7 +8,13 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import BranchError, NoClosedFormError, ParameterError, SupportError
+from freeprob.errors import (
+    BranchError,
+    NoClosedFormError,
+    NumericalError,
+    ParameterError,
+    SupportError,
+)
 from freeprob.laws._branch import certify, continuation_root
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
@@ -48,7 +54,7 @@ def _symbolic_twin(law, path="law"):
             vals.append(v)
         else:
             new[name] = v
-    return law._replace(**new), tuple(syms), tuple(vals)
+    return law._twin_replace(**new), tuple(syms), tuple(vals)
 
 
 def _numeric_form(law, kind, method):
@@ -97,11 +103,42 @@ def _df_from_g(which):
     return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
 
 
+def _real_points(name, x):
+    """Real evaluation points as a float array; NaN, complex or non-numeric
+    input is a :class:`ParameterError` (never a density of 0 or a cdf of 1)."""
+    try:
+        arr = np.asarray(x)
+    except ValueError:
+        raise ParameterError(name, "a ragged sequence", "real numbers") from None
+    if arr.dtype.kind not in "fiu":
+        raise ParameterError(name, repr(x)[:60], "real numbers (complex points: stieltjes_numeric)")
+    arr = arr.astype(float)
+    if np.any(np.isnan(arr)):
+        raise ParameterError(name, "nan", "real numbers")
+    return arr
+
+
 class NumericMethods:
     """Numeric transforms of a law (a mixin of :class:`~freeprob.laws.SpectralLaw`):
     ``g``, ``df1``, ``df2``, density and cdf at arrays of points, compiled
     from the law's sympy expressions at the numeric boundary and certified
     (Herglotz sign, reality off the support)."""
+
+    def _twin_replace(self, **params):
+        """The law with parameters replaced by the canonical symbols of its
+        numeric twin (``_replace`` by default; a convolved law keeps its class,
+        its positivity was decided for the numbers already)."""
+        return self._replace(**params)
+
+    def _trace_rank(self) -> float:
+        """``df1(0+)``: the rank fraction ``1 - mass at 0`` (``oo`` for the
+        kernel sums of [C16])."""
+        return 1.0 - self._mass_at_zero()
+
+    def _trace_mean(self) -> float:
+        """``lim kappa df1(kappa)`` as ``kappa -> oo``: the first moment (the
+        trace sum for the kernel limit [C16])."""
+        return float(sp.N(self.moments(1)[0]))
 
     def _require_numeric(self, what):
         if self.free_symbols:
@@ -136,7 +173,17 @@ class NumericMethods:
         try:
             if dps is not None:
                 return self._evaluate("stieltjes", method, _mp_points(z), dps=dps, complex_=True)
-            out = self._evaluate("stieltjes", method, zarr, complex_=True)
+            out = self._evaluate("stieltjes", method, zarr, complex_=True, finite=False)
+            bad = ~np.isfinite(out)
+            if bad.any():
+                # a removable 0/0 of the closed form (MP with q < 1 at z = 0):
+                # the value there by the continuation route, if the law has a curve
+                try:
+                    fix = np.asarray(self._stieltjes_continuation(zarr[bad], 30), dtype=complex)
+                except NoClosedFormError:
+                    raise NumericalError(f"non-finite Stieltjes value of {self!r} at z = {zarr[bad][0]!r}") from None
+                out = out.copy()
+                out[bad] = fix
         except NoClosedFormError:
             if method is not None:
                 raise
@@ -154,7 +201,7 @@ class NumericMethods:
     def _dstieltjes_fallback(self, zarr, gv):
         raise NoClosedFormError(f"{self!r} has no numeric derivative route")
 
-    def _evaluate(self, kind, method, points, *, dps=None, complex_=False):
+    def _evaluate(self, kind, method, points, *, dps=None, complex_=False, finite=True):
         """Evaluate the compiled ``kind`` expression (stieltjes, df1, df2,
         density) of the parameter-symbolic twin at ``points``."""
         expr, syms, values = _numeric_form(self, kind, method)
@@ -165,7 +212,8 @@ class NumericMethods:
                 vals = [mpmath.mpmathify(sp.N(v, dps + 5)) for v in values]
             return compile_expr(expr, args, backend="mpmath")(points, *vals, dps=dps)
         dtype = complex if (complex_ or needs_complex(expr)) else float
-        return compile_expr(expr, args, dtype=dtype)(points, *[complex(v) if dtype is complex else float(v) for v in values])
+        return compile_expr(expr, args, dtype=dtype)(points, *[complex(v) if dtype is complex else float(v) for v in values],
+                                                     finite=finite)
 
     def _stieltjes_continuation(self, zarr, dps):
         gsym, zsym = sp.Dummy("g"), sp.Dummy("z")
@@ -223,7 +271,9 @@ class NumericMethods:
             bad = lam_arr[~(np.isfinite(lam_arr) & (lam_arr >= 0))].ravel()[0]
             raise ParameterError("lam", bad, "[0, oo)")
         kind = "df1" if which == 1 else "df2"
-        rank = 1 - self._mass_at_zero()
+        rank = self._trace_rank()
+        if rank == np.inf and np.any(lam_arr == 0):
+            raise ParameterError("lam", 0, "(0, oo) for the kernel sums", "df(0) = sum_k 1 diverges")
         safe = np.where(lam_arr > 0, lam_arr, 1.0)
         if dps is not None:
             vals = np.asarray(self._evaluate(kind, None, safe.astype(object) if safe.ndim else safe, dps=dps), dtype=object)
@@ -253,7 +303,7 @@ class NumericMethods:
         0.31831
         """
         self._require_numeric("density_numeric")
-        out = self._evaluate("density", None, np.asarray(x, dtype=float))
+        out = self._evaluate("density", None, _real_points("x", x))
         return np.asarray(out).real
 
     def cdf_numeric(self, x, *, nodes: int = 4000):
@@ -268,12 +318,16 @@ class NumericMethods:
         0.5
         """
         self._require_numeric("cdf_numeric")
-        xq = np.asarray(x, dtype=float)
+        xq = _real_points("x", x)
         out = np.zeros(xq.shape)
         for a, b in self._ac_intervals():
             th = np.linspace(0, np.pi, nodes + 1)
             grid = a + (b - a) * (1 - np.cos(th)) / 2
-            dens = self.density_numeric(grid) * (b - a) * np.sin(th) / 2
+            # the Jacobian sin(th) vanishes at both ends: the density is
+            # needed at interior nodes only (not at the edges themselves,
+            # where it may be singular or the subordination stalls)
+            dens = np.zeros(grid.size)
+            dens[1:-1] = self.density_numeric(grid[1:-1]) * (b - a) * np.sin(th[1:-1]) / 2
             cum = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(th))])
             out += np.interp(xq, grid, cum, left=0.0, right=cum[-1])
         for loc, m in self.atoms():

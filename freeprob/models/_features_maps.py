@@ -14,9 +14,10 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.laws import MarchenkoPastur
+from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
-from freeprob.numeric.spectrum import ArraySpectrum, SpectralMean, absorb_means
+from freeprob.numeric.spectrum import SpectralMean, absorb_means
 
 #: the keys of :meth:`RandomFeatureRidge.evaluate`, in order
 RF_KEYS = ("kappa1", "kappa2", "df1", "df2", "gamma1", "gamma2", "rho", "bias2", "var_X", "var_F", "var_XF",
@@ -131,12 +132,15 @@ def _target_functionals(model, k, df1, df2):
     """``tf1 = wbar^T Sigma (Sigma + k)^-1 wbar``, ``tf2``, ``-tf1'`` [C7]; for
     the isotropic target (``||wbar|| = 1``) the normalized traces ``df1``,
     ``df2`` and ``(df1 - df2)/k``."""
-    if model._weights is None:
+    spec = target_spectrum(model.population, model.target, model.dimension)
+    if spec is None:
         return df1, df2, absorb_means(sp.expand((df1 - df2) / k)) if df1.atoms(SpectralMean) else (df1 - df2) / k
-    x = sp.Dummy("x")
-    spec = ArraySpectrum(*model._weights)
+    x = _XT
     return (SpectralMean(x / (x + k), x, spec), SpectralMean(x**2 / (x + k) ** 2, x, spec),
             SpectralMean(x / (x + k) ** 2, x, spec))
+
+
+_XT = sp.Dummy("x")  # the target means' variable: one Dummy, so equal models compile once
 
 
 def _compiled(model, key_exprs):

@@ -5,8 +5,11 @@ r"""The data design shared by the models: population dimension and target.
 * :class:`SourceTarget` -- the power-law target of [C12], ``eta_k wbar_k^2
   ~ k^{-(1 + 2 alpha r)}``; its exponent lives here only
   (:meth:`SourceTarget.power_exponent`);
-* :func:`target_weights` -- ``(eta_k, p_k)`` with ``sum_k p_k = ||wbar||^2``
-  for the bias sums, cached on the frozen (population, target, dimension).
+* :func:`target_spectrum` -- the target as a weighted spectrum for the bias
+  means, and :func:`target_weights`, its ``(eta_k, p_k)`` arrays for the
+  samplers, cached on the frozen (population, target, dimension);
+* :func:`trace_dimension` -- the ``N`` of ``q = N/P``: ``1`` for the
+  infinite-dimensional kernel limit, whose means are sums [C16].
 
 A later data design (correlated samples, a sample-sample covariance) adds its
 pieces here, next to these.
@@ -23,6 +26,7 @@ from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw
 from freeprob.models.base import FrozenArray
 from freeprob.numeric.cache import cached
+from freeprob.numeric.spectrum import ArraySpectrum, PowerLawSpectrum
 from freeprob.parameters import Parameter, positive
 
 #: the model parameters, declared once (:class:`freeprob.parameters.Parameter`)
@@ -35,7 +39,8 @@ FEATURE_NOISE = Parameter("feature_noise", "nonnegative", r"\sigma_\xi^2", (0.0,
                           doc="feature-noise variance per feature [R19]")
 
 __all__ = ["NOISE", "SAMPLES", "RIDGE", "DIMENSION", "WIDTHS", "FEATURE_NOISE", "SourceTarget",
-           "source_weight_exponent", "population_dimension", "freeze_target", "target_weights"]
+           "source_weight_exponent", "population_dimension", "freeze_target", "target_weights",
+           "target_spectrum", "trace_dimension"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,12 @@ def population_dimension(population, dimension):
     """The population dimension: fixed by atomic laws, else required."""
     if not isinstance(population, SpectralLaw):
         raise ParameterError("population", repr(population), "a freeprob spectral law")
+    require_positive("population", population)
+    if population.finite_spectrum is not None and population.finite_spectrum.size is sp.oo:
+        # the kernel limit PowerLaw(alpha, oo): N = oo, traces are sums [C16]
+        if dimension is not None and sp.sympify(dimension) is not sp.oo:
+            raise ParameterError("dimension", dimension, "oo (the population is infinite-dimensional)")
+        return sp.oo
     if population.finite_spectrum is not None:
         n = population.finite_spectrum.size
         if dimension is not None and sp.sympify(dimension) != n:
@@ -79,6 +90,34 @@ def population_dimension(population, dimension):
     return DIMENSION.validate(dimension)
 
 
+def require_positive(name, law):
+    """Refuse a law that is not positive semidefinite (a covariance), or
+    whose positivity cannot be decided from its symbols' assumptions."""
+    from freeprob.laws import is_positive_law
+
+    if law.catalogue_name == "powerlaw":  # k^-alpha > 0 by construction, at any n (oo included)
+        return
+    positive = is_positive_law(law)
+    if positive is False:
+        raise ParameterError(name, repr(law), "positive semidefinite laws (support in [0, oo))",
+                             "a covariance has no negative eigenvalues")
+    if positive is None:
+        raise ParameterError(name, repr(law), "laws whose positivity can be decided",
+                             "give the symbols numbers or assumptions (positive=True)")
+
+
+def trace_dimension(dimension):
+    """The ``N`` in ``q = N/P`` that multiplies the population's spectral
+    means: ``dimension`` itself, or ``1`` when it is ``oo`` (the kernel limit,
+    whose means are unnormalized sums, so that ``q df1 = (1/P) sum_k
+    eta_k/(eta_k + kappa)`` [C16]).
+
+    >>> trace_dimension(100), trace_dimension(sp.oo)
+    (100, 1)
+    """
+    return sp.Integer(1) if dimension is sp.oo else dimension
+
+
 def freeze_target(target):
     """Array targets become :class:`FrozenArray` (hashable, read-only)."""
     if target is None or isinstance(target, (SourceTarget, FrozenArray)):
@@ -88,24 +127,49 @@ def freeze_target(target):
     raise ParameterError("target", type(target).__name__, "None, an array in the eigenbasis, or a SourceTarget")
 
 
-@cached()
-def target_weights(population, target, n):
-    """``(values, p_k)`` with ``sum_k p_k = ||wbar||^2`` for the bias sum, or
-    None for the isotropic target."""
+def target_spectrum(population, target, n):
+    """The target as a weighted spectrum for the bias mean
+    ``wbar^T f(Sigma) wbar = sum_k p_k f(eta_k)`` (weights ``p_k = wbar_k^2``,
+    ``sum_k p_k = ||wbar||^2``), or None for the isotropic target.
+
+    A :class:`SourceTarget` on ``PowerLaw(alpha, n)`` is the power-law
+    spectrum with weights ``k^{-b}/sum_k k^{-b}``, ``b`` =
+    :func:`source_weight_exponent` [C12]: exact for symbolic ``n``, summed by
+    Euler-Maclaurin for ``n`` up to ``oo`` (where ``b > 1`` is required for
+    ``||wbar|| = 1``).
+
+    >>> import freeprob
+    >>> target_spectrum(freeprob.PowerLaw(2, 10), SourceTarget(1), 10)
+    PowerLawSpectrum(2, 10, 3)
+    """
     if target is None:
         return None
     if isinstance(target, SourceTarget):
-        if population.catalogue_name != "powerlaw" or not population.n.is_number:
-            raise ParameterError("target", "SourceTarget", "a PowerLaw population with numeric n")
-        k = np.arange(1, int(population.n) + 1, dtype=float)
-        alpha = float(population.alpha)
-        vals, _ = population.spectrum.numeric_atoms()
-        w2 = k ** (-float(source_weight_exponent(alpha, float(target.r))))
-        return vals, w2 / w2.sum()
+        if population.catalogue_name != "powerlaw":
+            raise ParameterError("target", "SourceTarget", "a PowerLaw population")
+        b = sp.sympify(source_weight_exponent(population.alpha, target.r))
+        if population.n is sp.oo and b.is_number and not b > 1:
+            raise ParameterError("target", f"SourceTarget(r={target.r})",
+                                 "r > 1/2 on PowerLaw(alpha, oo)",
+                                 f"the weights k^-{b} are not normalizable (||wbar|| = 1 needs 1 + alpha (2r - 1) > 1)")
+        return PowerLawSpectrum(population.alpha, population.n, b)
     wbar = np.asarray(target, dtype=float)
     if population.finite_spectrum is None:
         raise ParameterError("target", "an array", "arrays need an atomic population (the eigenbasis)")
     vals, _ = population.spectrum.numeric_atoms()
     if wbar.shape != vals.shape:
         raise ParameterError("target", f"length {wbar.size}", f"length {vals.size} (the population dimension)")
-    return vals, wbar**2
+    if not np.all(np.isfinite(wbar)):
+        raise ParameterError("target", "non-finite entries", "finite real numbers")
+    return ArraySpectrum(vals, wbar**2)
+
+
+@cached()
+def target_weights(population, target, n):
+    """``(values, p_k)`` arrays of :func:`target_spectrum` (for the samplers;
+    ``n`` up to the atom limit), or None for the isotropic target."""
+    spec = target_spectrum(population, target, n)
+    if spec is None:
+        return None
+    vals, p = spec.numeric_atoms()
+    return vals, (np.full(vals.size, 1.0 / vals.size) if p is None else p)

@@ -79,6 +79,7 @@ from freeprob.models.design import (
     WIDTHS,
     freeze_target,
     population_dimension,
+    target_spectrum,
     target_weights,
 )
 from freeprob.models.equivalence import Step
@@ -156,7 +157,7 @@ class RandomFeatureRidge(AbstractModel):
                 raise ParameterError("feature_covariance", repr(feature_covariance), "a law with numeric parameters")
             if is_positive_law(feature_covariance) is not True:
                 raise ParameterError("feature_covariance", repr(feature_covariance), "a law supported on [0, oo)")
-        target_weights(self.population, self.target, self.dimension)  # validates the target
+        target_spectrum(self.population, self.target, self.dimension)  # validates the target
 
     @property
     def _weights(self):

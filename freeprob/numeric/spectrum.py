@@ -16,8 +16,10 @@ Three kinds of spectrum exist:
   symbols (exact algebra, ``doit()`` expands the sum);
 * :class:`ArraySpectrum` -- numeric atoms held as float64 arrays, hashed by
   content;
-* :class:`PowerLawSpectrum` -- ``eta_k = k^{-alpha}``, ``k = 1..n`` with equal
-  weights; ``n`` and ``alpha`` may be symbols and the sum stays a ``Sum``.
+* :class:`PowerLawSpectrum` -- ``eta_k = k^{-alpha}``, ``k = 1..n`` with
+  weights ``k^{-beta}/Z`` (equal weights for ``beta = 0``); ``n`` and
+  ``alpha`` may be symbols and the sum stays a ``Sum``; numerically, ``n``
+  may be as large as ``10^12`` or infinite (:mod:`freeprob.numeric.powersum`).
 """
 
 from __future__ import annotations
@@ -170,10 +172,20 @@ class ArraySpectrum(sp.Atom):
 
 
 class PowerLawSpectrum(AbstractSpectrum):
-    r"""``eta_k = k^{-alpha}``, ``k = 1..n``, equal weights ``1/n``."""
+    r"""``eta_k = k^{-alpha}``, ``k = 1..n``, weights ``p_k = k^{-beta}/Z`` [C12].
 
-    def __new__(cls, alpha, n):
-        return sp.Basic.__new__(cls, sp.sympify(alpha), sp.sympify(n))
+    ``Z = sum_{k <= n} k^{-beta}`` (so ``beta = 0`` is the uniform law,
+    ``p_k = 1/n``); for ``n = oo`` with ``beta <= 1`` the sum diverges and
+    ``Z = 1``: the mean is then the unnormalized kernel sum [C16].  Numeric
+    means beyond :data:`~freeprob.numeric.powersum.ATOM_LIMIT` atoms use the
+    exact head plus Euler-Maclaurin tail of :mod:`freeprob.numeric.powersum`.
+    """
+
+    def __new__(cls, alpha, n, beta=0):
+        beta = sp.sympify(beta)
+        if beta == 0:  # the uniform law keeps its two-argument form
+            return sp.Basic.__new__(cls, sp.sympify(alpha), sp.sympify(n))
+        return sp.Basic.__new__(cls, sp.sympify(alpha), sp.sympify(n), beta)
 
     @property
     def alpha(self):
@@ -184,38 +196,74 @@ class PowerLawSpectrum(AbstractSpectrum):
         return self.args[1]
 
     @property
+    def beta(self):
+        return self.args[2] if len(self.args) > 2 else sp.Integer(0)
+
+    @property
     def size(self):
         return self.n
 
-    def numeric_atoms(self):
+    def uses_sums(self) -> bool:
+        """True when numeric means take the Euler-Maclaurin route (``n`` above
+        the atom limit, or infinite)."""
+        from freeprob.numeric.powersum import ATOM_LIMIT
+
+        self._require_numbers()
+        return self.n is sp.oo or int(self.n) > ATOM_LIMIT
+
+    def _require_numbers(self):
         from freeprob.errors import ParameterError
 
-        if not (self.alpha.is_number and self.n.is_number):
+        if not (self.alpha.is_number and self.n.is_number and self.beta.is_number):
             raise ParameterError(
                 "PowerLaw", (self.alpha, self.n), "numeric alpha and n",
                 "substitute numbers for the symbols before numeric evaluation",
             )
+
+    def numeric_atoms(self):
+        from freeprob.errors import ParameterError
+
+        self._require_numbers()
         if self.n is sp.oo or int(self.n) > _MAX_POWERLAW_ATOMS:
-            raise ParameterError("n", self.n, f"[1, {_MAX_POWERLAW_ATOMS}] for atom-by-atom evaluation")
-        return _powerlaw_atoms(float(self.alpha), int(self.n)), None
+            raise ParameterError("n", self.n, f"[1, {_MAX_POWERLAW_ATOMS}] for a list of atoms",
+                                 "spectral means of larger power laws are evaluated by compile_expr")
+        vals = _powerlaw_atoms(float(self.alpha), int(self.n))
+        if self.beta == 0:
+            return vals, None
+        w = np.arange(1, vals.size + 1, dtype=float) ** (-float(self.beta))
+        return vals, w / w.sum()
 
     def mp_atoms(self):
         import mpmath
 
         n = int(self.n)
         a = mpmath.mpmathify(sp.N(self.alpha, mpmath.mp.dps + 5))
+        b = mpmath.mpmathify(sp.N(self.beta, mpmath.mp.dps + 5))
         vals = [mpmath.mpf(k) ** (-a) for k in range(1, n + 1)]
-        return vals, [mpmath.mpf(1) / n] * n
+        w = [mpmath.mpf(k) ** (-b) for k in range(1, n + 1)]
+        z = mpmath.fsum(w)
+        return vals, [v / z for v in w]
+
+    def _weight_norm(self, k):
+        if self.beta == 0:
+            return 1, self.n
+        return k ** (-self.beta), sp.Sum(k ** (-self.beta), (k, 1, self.n))
 
     def explicit_sum(self, summand, var):
         k = sp.Dummy("k", integer=True, positive=True)
-        s = sp.Sum(summand.subs(var, k ** (-self.alpha)), (k, 1, self.n)) / self.n
+        w, z = self._weight_norm(k)
+        s = sp.Sum(w * summand.subs(var, k ** (-self.alpha)), (k, 1, self.n)) / z
         return s.doit() if self.n.is_number and self.n <= 64 else s
 
     def latex_sum(self, printer, summand, var):
         k = sp.Symbol("k")
         body = printer._print(summand.subs(var, k ** (-self.alpha)))
         n = printer._print(self.n)
+        if self.beta != 0:
+            return r"\frac{\sum_{k=1}^{%s} k^{-%s} %s}{\sum_{k=1}^{%s} k^{-%s}}" % (
+                n, printer._print(self.beta), _paren(body), n, printer._print(self.beta))
+        if self.n is sp.oo:
+            return r"\sum_{k=1}^{\infty} %s" % _paren(body)
         return r"\frac{1}{%s}\sum_{k=1}^{%s} %s" % (n, n, _paren(body))
 
 

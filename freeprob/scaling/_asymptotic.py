@@ -191,8 +191,13 @@ def continuum_means(expr, kappa_symbols, ctx: Context, target_r=None):
         if len(kap) != 1:
             raise ParameterError("expression", mean, "means of one renormalized ridge")
         k = kap[0]
-        if isinstance(mean.spectrum, PowerLawSpectrum):
-            beta, factor = sp.Integer(0), 1 / n
+        if isinstance(mean.spectrum, PowerLawSpectrum) and mean.spectrum.beta != 0 and target_r is not None:
+            # the source target as a weighted power law: p_k ~ k^-b, b = 1 + alpha (2r - 1)
+            # [C12]; its normalization is a constant (zeta(b)), not a power of X
+            beta, factor = source_weight_exponent(ALPHA, target_r), sp.Integer(1)
+        elif isinstance(mean.spectrum, PowerLawSpectrum) and mean.spectrum.beta == 0:
+            # trace-normalized (1/n) sums, or the kernel sums of n = oo [C16]
+            beta, factor = sp.Integer(0), (sp.Integer(1) if mean.spectrum.n is sp.oo else 1 / n)
         elif isinstance(mean.spectrum, ArraySpectrum) and target_r is not None:
             # unnormalized source target: p_k = wbar_k^2 = k^-(1 + 2 alpha r)/eta_k [C12]
             beta, factor = source_weight_exponent(ALPHA, target_r), sp.Integer(1)

@@ -66,7 +66,8 @@ def _setup(model, variable, ridge):
         qs = model.quantities()
         lam_map = deterministic_equivalent(model.population, ratio=C.q).ridge_of_kappa(kap)
         p_sym = sp.Symbol("P_scaling", positive=True)
-        subs = {C.q: n / p_sym}
+        # q = N/P, or 1/P with the kernel sums of N = oo [C16]
+        subs = {C.q: (1 if model.population.n is sp.oo else n) / p_sym}
         if variable == "samples":
             env = {p_sym: Lead(sp.Integer(1), sp.Integer(-1))}
         else:  # ridge -> 0 with P = oo: the kernel limit, kappa = lambda
@@ -185,8 +186,43 @@ def exponent(model, quantity, variable="samples", regime=None, *, ridge=None):
     2*alpha*r
     >>> exponent(m, "bias2", "samples", R > 1)          # capacity-limited
     2*alpha
+
+    Without ``regime``, a model with numeric ``alpha`` and ``r`` selects its
+    own regime and the exponent comes back as a number (with ``regime``, the
+    symbolic form of that regime):
+
+    >>> exponent(freeprob.LinearRidge(freeprob.PowerLaw(sp.Rational(3, 2), 10**6),
+    ...          target=freeprob.SourceTarget(sp.Rational(2, 5)), ridge=0), "bias2", "samples")
+    6/5
     """
+    point = _concrete_point(model) if regime is None else {}
+    if point:
+        # the model's own numbers select the regime: the dominant balance is
+        # decided at them (and at sampled ell when the ridge scales as X^-ell);
+        # with ``regime`` given, the symbolic exponent of that regime is returned
+        st = _setup(model, variable, ridge)
+        rest = st["free"] - set(point)
+        pts = [{**point, **p} for p in sample_points(None, rest)] if rest else [point]
+        _, e, _ = leading_term(model, quantity, variable, ridge=ridge, points=pts)
+        e = e.subs(point)
+        return sp.nsimplify(e, rational=True)
     return leading_term(model, quantity, variable, regime, ridge=ridge)[1]
+
+
+def _concrete_point(model):
+    """``{ALPHA: alpha, R: r}`` for the model's numeric exponents (as floats
+    for the decisions), or {} when any of them is a symbol."""
+    from freeprob.models.design import SourceTarget
+
+    if getattr(model.population, "catalogue_name", "") != "powerlaw":
+        return {}  # _setup refuses it with a clear message
+    alpha = sp.sympify(model.population.alpha)
+    vals = {ALPHA: alpha}
+    if isinstance(model.target, SourceTarget):
+        vals[R] = sp.sympify(model.target.r)
+    if not all(v.is_number for v in vals.values()):
+        return {}
+    return {k: float(v) for k, v in vals.items()}
 
 
 @dataclass(frozen=True)
