@@ -69,7 +69,14 @@ def substitution(law, args, kwargs) -> dict:
     symbols = law.free_symbols
     allowed = f"one of the law's symbols {sorted(map(str, symbols))}"
     mapping = {}
+    if len(args) > 1 or (args and not isinstance(args[0], dict)):
+        raise ParameterError("subs", args, "one dict {symbol: value} or keyword arguments")
     for key, val in (dict(args[0]) if args else {}).items():
+        if isinstance(key, str):  # a name, matched against the law's symbols (never parsed)
+            match = [s for s in symbols if s.name == key]
+            if not match:
+                raise ParameterError(key, val, allowed)
+            key = match[0]
         key = C.as_expr(key, "subs")
         if key not in symbols:
             raise ParameterError(str(key), val, allowed)
@@ -178,6 +185,11 @@ class SpectralLaw(NumericMethods, abc.ABC):
         """Numeric mass of the atom at 0 (numeric parameters)."""
         return sum(float(m) for loc, m in self.atoms() if sp.N(loc) == 0)
 
+    def _symbolic_positive(self):
+        """Positivity of a law with symbolic parameters from the symbols'
+        assumptions: True, False, or None (undecided)."""
+        return None
+
     @property
     def finite_spectrum(self):
         """The spectrum of a law made of finitely many atoms with a fixed
@@ -212,7 +224,12 @@ class SpectralLaw(NumericMethods, abc.ABC):
         mapping = substitution(self, args, kwargs)
         new = {}
         for k, v in self.params().items():
-            new[k] = v.subs(mapping) if isinstance(v, sp.Basic) else v
+            if isinstance(v, sp.Basic):
+                new[k] = v.subs(mapping)
+            elif isinstance(v, (tuple, list)):  # atoms and weights of a Discrete law
+                new[k] = [e.subs(mapping) if isinstance(e, sp.Basic) else e for e in v]
+            else:
+                new[k] = v
         return self._replace(**new)
 
     def __repr__(self):
@@ -387,6 +404,10 @@ class SpectralLaw(NumericMethods, abc.ABC):
         """
         x = C.as_expr(x, 'x')
         out = self._density_closed(x)
+        if out is None and self.finite_spectrum is None:
+            from freeprob.laws._quadratic import quadratic_density
+
+            out = quadratic_density(self, x)
         if out is None:
             raise NoClosedFormError(f"{self!r} has no closed-form density; use density_numeric")
         return out
@@ -415,9 +436,17 @@ def _short(v):
     return str(v)
 
 
+#: the largest moment or cumulant order computed exactly (the work grows as
+#: n^3 exact operations on growing numbers)
+MAX_ORDER = 100
+
+
 def _check_order(n):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError("n", n, "integers >= 1")
+    if n > MAX_ORDER:
+        raise ParameterError("n", n, f"[1, {MAX_ORDER}]", "exact moments beyond that order cost too much; "
+                             "use the density or the Stieltjes transform numerically")
     return int(n)
 
 

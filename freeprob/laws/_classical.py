@@ -94,6 +94,18 @@ class MarchenkoPastur(SpectralLaw):
     def _s_closed(self, t):
         return 1 / (self.scale * (1 + self.ratio * t))
 
+    def _moments_closed(self, n):
+        r"""Narayana polynomials: ``m_k = s^k sum_{j<k} N(k, j+1) q^j``,
+        ``N(k, j) = C(k, j) C(k, j-1)/k`` (non-crossing partitions with
+        ``j + 1`` blocks; free cumulants ``s^k q^(k-1)``)."""
+        q, s = self.ratio, self.scale
+        return [s**k * sum(sp.binomial(k, j + 1) * sp.binomial(k, j) / k * q**j for j in range(k))
+                for k in range(1, n + 1)]
+
+    def _free_cumulants_closed(self, n):
+        q, s = self.ratio, self.scale
+        return [s**k * q ** (k - 1) for k in range(1, n + 1)]
+
     def _density_closed(self, x):
         q, s = self.ratio, self.scale
         a, b = self.edges()

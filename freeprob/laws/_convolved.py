@@ -17,11 +17,12 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import NoClosedFormError, ParameterError
+from freeprob.errors import BranchError, NoClosedFormError, ParameterError
 from freeprob.laws._algebra import eliminate
 from freeprob.laws._base import SpectralLaw, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
-from freeprob.laws._curve import Curve
+from freeprob.laws._curve import Curve, nearest_root
+from freeprob.laws._exact import atoms_by_theorem, rational_twin
 from freeprob.laws._relations import (
     moments_from_free_cumulants,
     moments_from_s_series,
@@ -73,7 +74,7 @@ class _Convolved(SpectralLaw):
     def curve_degree(self):
         """Degrees ``(deg_g, deg_z)`` of the Stieltjes curve."""
         if isinstance(self, FreeSum) and self._r_closed(C.w) is None or isinstance(self, FreeProduct):
-            cached_terms = (_sum_curve_cached if isinstance(self, FreeSum) else _product_curve_cached)(self)[0]
+            cached_terms = (_sum_curve_cached if isinstance(self, FreeSum) else _product_curve_cached)(rational_twin(self))[0]
             return max(m[0] for m in cached_terms), max(m[1] for m in cached_terms)
         gd, zd = sp.Dummy("g"), sp.Dummy("z")
         p = sp.Poly(self.algebraic_equation(gd, zd), gd, zd)
@@ -117,6 +118,16 @@ class _Convolved(SpectralLaw):
             # which is physical by construction (and certified afterwards)
             g1, conv = cv.newton(gv, zz, iters=30)
             keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv)))
+            if not keep.all():
+                # subordination can stall near a pole (an atom) at a few
+                # 1e-4 of the value: take the curve's root nearest to it when
+                # that root is isolated (every other root 10x farther away),
+                # else follow the root from infinity (mpmath continuation)
+                g1, keep = nearest_root(cv, gv, zz, g1, keep)
+                if not keep.all():
+                    bad = np.flatnonzero(~keep)
+                    g1[bad] = np.asarray(self._stieltjes_continuation(zz[bad], 30), dtype=complex)
+                    keep[bad] = True
             gv = np.where(keep, g1, gv)
         # off the support the boundary value on the real axis is real
         real = (zz.imag == 0) & (np.abs(gv.imag) <= 1e-9 * np.abs(gv))
@@ -163,13 +174,33 @@ class _Convolved(SpectralLaw):
         return (self._physical(zarr + h) - self._physical(zarr - h)) / (2 * h)
 
     def density_numeric(self, x):
-        """Density on a real grid: subordination at ``x + i eps``
-        (``eps = 1e-10 (1 + R)``), polished at ``x + i0`` on the exact curve
-        when the law is algebraic."""
+        """Density of the absolutely continuous part on a real grid:
+        subordination at ``x + i eps`` (``eps = 1e-10 (1 + R)``), polished at
+        ``x + i0`` on the exact curve when the law is algebraic; exactly 0
+        off the support intervals (where an atom would otherwise leak in as
+        ``mass/(pi eps)``)."""
+        from freeprob.laws._numeric import _real_points
+
         self._require_numeric("density_numeric")
-        xs = np.asarray(x, dtype=float)
-        gv = self._physical(xs.astype(complex).ravel())
-        return np.maximum(0.0, -gv.imag / np.pi).reshape(xs.shape)
+        xs = _real_points("x", x)
+        inside = np.zeros(xs.shape, dtype=bool)
+        for a, b in self._ac_intervals():
+            inside |= (xs >= a) & (xs <= b)
+        out = np.zeros(xs.shape)
+        if inside.any():
+            out[inside] = self._density_raw(xs[inside])
+        return out
+
+    def _density_raw(self, xs):
+        """``-Im g(x + i0)/pi`` at real points; a value below ``-1e-9`` of
+        the largest one is a branch failure, smaller negatives are rounding."""
+        gv = self._physical(np.asarray(xs, dtype=float).astype(complex).ravel())
+        dens = -gv.imag / np.pi
+        scale = float(np.max(np.abs(dens))) if dens.size else 0.0
+        if np.any(dens < -1e-9 * (1.0 + scale)):
+            raise BranchError(f"negative density {float(np.min(dens)):.3g} for {self!r}: the Stieltjes value "
+                              "left the physical branch")
+        return np.where(dens < 0, 0.0, dens).reshape(np.shape(xs))
 
     def _numeric_radius(self):
         a, b = self._operands()
@@ -184,12 +215,7 @@ class _Convolved(SpectralLaw):
         return _support_from_curve(self, cv)
 
     def _atoms_closed(self):
-        if self.free_symbols:
-            raise NoClosedFormError(f"atoms of {self!r} need numeric parameters")
-        cv = self.curve()
-        if cv is None:
-            return []
-        return [(sp.Float(z0), sp.Float(m)) for z0, m in _atoms_from_curve(self, cv)]
+        raise NotImplementedError  # each convolved law states its atoms (by theorem or in closed form)
 
     def _support_closed(self):
         parts = [sp.Interval(sp.Float(a), sp.Float(b)) for a, b in self._ac_intervals()]
@@ -201,38 +227,6 @@ class _Convolved(SpectralLaw):
 
 
 @cached(maxsize=64)
-def _atoms_from_curve(law, cv):
-    """Atoms at real zeros ``z0`` of the leading coefficient ``c_d``: an atom
-    gives ``-eps Im g(z0 + i eps) -> mass`` independently of ``eps``; a power
-    singularity at an edge gives ``eps^(1-p) -> 0``.  Masses from two scales
-    must agree to 1e-4 relative; the balance ``-c_{d-1}(z0)/c_d'(z0)`` refines
-    them when consistent."""
-    lead = cv._c[cv.deg]
-    out = []
-    seen = []
-    for r in (np.roots(lead) if lead.size > 1 else []):
-        if abs(r.imag) > 1e-6 * (1 + abs(r)):
-            continue
-        z0 = float(r.real)
-        if any(abs(z0 - s0) <= 1e-6 * (1 + abs(s0)) for s0 in seen):
-            continue
-        seen.append(z0)
-        z0 = round(z0, 12)
-        eps = np.array([1e-6, 1e-8]) * (1 + law._numeric_radius())
-        gv = law._subordinate(z0 + 1j * eps)
-        est = -eps * gv.imag
-        if est[1] <= 1e-10 or abs(est[0] - est[1]) > 1e-3 * est[1] + 1e-9:
-            continue
-        num = -np.polyval(cv._c[cv.deg - 1], z0)
-        den = np.polyval(np.polyder(lead), z0)
-        mass = float(np.real(num / den)) if den != 0 else float("nan")
-        if not (np.isfinite(mass) and abs(mass - est[1]) <= 1e-5):
-            mass = float(est[1])
-        out.append((z0, mass))
-    return tuple(out)
-
-
-@cached(maxsize=64)
 def _support_from_curve(law, cv):
     """Support intervals: consecutive real roots of the discriminant, kept when
     the density at their midpoint is positive."""
@@ -241,7 +235,7 @@ def _support_from_curve(law, cv):
     if edges.size < 2:
         return ()
     mids = 0.5 * (edges[:-1] + edges[1:])
-    dens = law.density_numeric(mids)
+    dens = law._density_raw(mids)
     intervals = []
     for (a, b), d in zip(zip(edges[:-1], edges[1:]), dens):
         if d > 1e-9:
@@ -258,7 +252,11 @@ def _numeric_curve(law):
         return None
     gd, zd = sp.Dummy("g"), sp.Dummy("z")
     try:
-        expr = law.algebraic_equation(gd, zd)
+        # float parameters become the rationals of their shortest decimal
+        # form (within half an ulp of the binary value) before the
+        # algebraic route, which needs exact arithmetic to isolate the
+        # physical factor
+        expr = rational_twin(law).algebraic_equation(gd, zd)
     except NoClosedFormError:
         return None
     try:
@@ -338,6 +336,9 @@ class _Binary(_Convolved):
     def params(self):
         return {"a": self.a, "b": self.b}
 
+    def _twin_replace(self, **p):
+        return type(self)(p["a"], p["b"])
+
     def _operands(self):
         return self.a, self.b
 
@@ -374,6 +375,12 @@ class FreeSum(_Binary):
 
     def _curve_closed(self, g, z):
         return _sum_curve(self, g, z)
+
+    def _atoms_closed(self):
+        r"""Bercovici-Voiculescu: ``c`` is an atom of ``a boxplus b`` iff
+        ``c = x + y`` with ``a({x}) + b({y}) > 1``, of mass
+        ``a({x}) + b({y}) - 1``."""
+        return atoms_by_theorem(self, lambda x, y: x + y, zero_rule=False)
 
     def _bound_interval(self):
         a_lo, a_hi = law_range(self.a)
@@ -414,6 +421,12 @@ class FreeProduct(_Binary):
 
     def _curve_closed(self, g, z):
         return _product_curve(self, g, z)
+
+    def _atoms_closed(self):
+        r"""Belinschi: for positive laws, ``(a boxtimes b)({0}) = max(a({0}),
+        b({0}))``, and ``c != 0`` is an atom iff ``c = x y`` with
+        ``a({x}) + b({y}) > 1``, of mass ``a({x}) + b({y}) - 1``."""
+        return atoms_by_theorem(self, lambda x, y: x * y, zero_rule=True)
 
     _offset_real = False  # z < 0 lies in the domain of multiplicative subordination
     _kind = "mul"
@@ -538,7 +551,7 @@ def _sum_curve_cached(law):
 
 
 def _sum_curve(law, g, z):
-    terms, params = _sum_curve_cached(law)
+    terms, params = _sum_curve_cached(rational_twin(law))
     return _terms_expr(terms, g, z, params)
 
 
@@ -558,5 +571,5 @@ def _product_curve_cached(law):
 
 
 def _product_curve(law, g, z):
-    terms, params = _product_curve_cached(law)
+    terms, params = _product_curve_cached(rational_twin(law))
     return _terms_expr(terms, g, z, params)

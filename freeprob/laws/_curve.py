@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-__all__ = ["Curve"]
+__all__ = ["Curve", "nearest_root"]
 
 
 class Curve:
@@ -129,3 +129,26 @@ class Curve:
         if disc.degree() <= 0:
             return np.array([])
         return np.unique(np.round(np.array([float(r) for r in disc.real_roots()], dtype=float), 12))
+
+
+def nearest_root(cv, gv, z, g1, keep):
+    """For the points not yet kept: the root of the curve at ``z`` nearest
+    to the approximate value ``gv``, accepted when it lies within 1e-2 of it
+    and every other root is at least 10 times farther (an unambiguous
+    choice); returns updated ``(g1, keep)``."""
+    g1, keep = g1.copy(), keep.copy()
+    cs = cv.coeffs_at(z[~keep])
+    for j, i in enumerate(np.flatnonzero(~keep)):
+        poly = cs[::-1, j]
+        nz = np.flatnonzero(poly != 0)
+        if nz.size == 0 or nz[0] == poly.size - 1:
+            continue
+        roots = np.roots(poly[nz[0]:])
+        d = np.abs(roots - gv[i])
+        order = np.argsort(d)
+        near = d[order[0]]
+        second = d[order[1]] if roots.size > 1 else np.inf
+        if near <= 1e-2 * (1 + abs(gv[i])) and second >= 10 * near:
+            polished, ok = cv.newton(roots[order[:1]], z[i:i + 1], iters=5)
+            g1[i], keep[i] = polished[0], True
+    return g1, keep

@@ -59,7 +59,7 @@ def _closed_form(operation, a, b):
 def is_positive_law(law) -> bool | None:
     """True if the law is supported on ``[0, oo)`` (None if undecidable)."""
     if law.free_symbols:
-        return True if law.positive_by_construction else None
+        return True if law.positive_by_construction else law._symbolic_positive()
     lows = [a for a, _ in law._ac_intervals()] + list(np.real(law._atom_points()))
     return bool(min(lows) >= -1e-14) if lows else None
 
@@ -80,8 +80,9 @@ def free_add(a, b) -> SpectralLaw:
 
 @register_operation("mul")
 def free_mul(a, b) -> SpectralLaw:
-    """Free multiplicative convolution ``a boxtimes b``; ``b`` must be a
-    positive law (supported on ``[0, oo)``).
+    """Free multiplicative convolution ``a boxtimes b``; ``a`` and ``b`` must be
+    positive laws (supported on ``[0, oo)``, decidably so for symbolic
+    parameters), else :class:`~freeprob.errors.ParameterError`.
 
     >>> import freeprob
     >>> freeprob.free_mul(freeprob.MarchenkoPastur(2), freeprob.MarchenkoPastur(3))
@@ -89,9 +90,16 @@ def free_mul(a, b) -> SpectralLaw:
     """
     _check_law("a", a)
     _check_law("b", b)
-    if is_positive_law(b) is False:
-        raise ParameterError("b", repr(b), "positive laws (support in [0, oo))",
-                             "the free product A^(1/2) Q B Q^T A^(1/2) needs B >= 0")
+    for name, law in (("a", a), ("b", b)):
+        positive = is_positive_law(law)
+        if positive is False:
+            raise ParameterError(name, repr(law), "positive laws (support in [0, oo))",
+                                 "the free product A^(1/2) Q B Q^T A^(1/2) is built from S-transforms, "
+                                 "which need A >= 0 and B >= 0")
+        if positive is None:
+            raise ParameterError(name, repr(law), "laws whose positivity can be decided",
+                                 "give the symbols numbers, or assumptions (positive=True) that make "
+                                 "the support lie in [0, oo)")
     closed = _closed_form("mul", a, b)
     return closed if closed is not None else FreeProduct(a, b)
 

@@ -67,13 +67,18 @@ def moments_from_free_cumulants(kappas):
     [0, 1, 0, 2, 0, 5]
     """
     n = len(kappas)
+    kap = [sp.sympify(v) for v in kappas]
     m = [sp.Integer(1)] + [sp.Integer(0)] * n
+    # powers[s][j] = [z^j] M(z)^s, filled column by column as the moments
+    # become known: O(n^3) products in all
+    powers = [[sp.Integer(1)] + [sp.Integer(0)] * n] + [[sp.Integer(0)] * (n + 1) for _ in range(n)]
+    for s_ in range(1, n + 1):
+        powers[s_][0] = sp.Integer(1)
     for k in range(1, n + 1):
-        total = sp.Integer(0)
-        for s in range(1, k + 1):
-            coeffs = _power_coeffs(m[:k] + [sp.Integer(0)] * (n + 1 - k), s, k - s)
-            total += sp.sympify(kappas[s - 1]) * coeffs[k - s]
-        m[k] = sp.expand(total)
+        m[k] = sp.expand(sum(kap[s_ - 1] * powers[s_][k - s_] for s_ in range(1, k + 1)))
+        # column k of every power, now that m_k is known
+        for s_ in range(1, n + 1):
+            powers[s_][k] = sp.expand(sum(m[i] * powers[s_ - 1][k - i] for i in range(0, k + 1)))
     return m[1:]
 
 
@@ -167,8 +172,11 @@ def solve_analytic_branch(equation, unknown, var, value_at_zero, sample_point=No
     for cand in candidates:
         try:
             lim = sp.limit(cand, var, 0)
-        except Exception:  # pragma: no cover - sympy cannot take this limit
-            continue
+        except (NotImplementedError, ValueError, sp.PoleError) as exc:
+            # a candidate that cannot be tested might be the physical one:
+            # the choice is undecided, never made by dropping it
+            raise NoClosedFormError(f"cannot take the limit of a candidate {what} at {var} = 0 "
+                                    f"({type(exc).__name__}); the branch is undecided") from None
         diff = sp.simplify(lim - value_at_zero)
         if diff == 0:
             chosen.append(cand)

@@ -29,7 +29,7 @@ from freeprob.numeric.compile import compile_expr, needs_complex
 from freeprob.numeric.spectrum import ArraySpectrum, SpectralMean, absorb_means
 
 ROUTES = {
-    "stieltjes": ("closed", "mean"),
+    "stieltjes": ("closed", "mean", "curve"),
     "algebraic_equation": ("closed", "atoms"),
     "r_transform": ("closed", "curve"),
     "s_transform": ("closed", "r", "curve"),
@@ -49,9 +49,13 @@ def _stieltjes(law, z, method):
     for route in routes:
         if route == "closed":
             out = law._stieltjes_closed(z)
-        else:
+        elif route == "mean":
             xd = sp.Dummy("x")
             out = law._spectral_mean(1 / (z - xd), xd)
+        else:  # a certified branch of a degree-2 curve
+            from freeprob.laws._quadratic import quadratic_stieltjes
+
+            out = quadratic_stieltjes(law, z) if law.finite_spectrum is None else None
         if out is not None:
             return out
     raise NoClosedFormError(

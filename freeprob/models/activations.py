@@ -66,7 +66,11 @@ class Activation:
         module).  ``method="exact"`` integrates with sympy (raises if it cannot);
         ``"quad"`` uses mpmath at ``dps`` digits; default: exact for
         piecewise-polynomial activations, quadrature otherwise."""
-        nu = sp.nsimplify(nu) if not isinstance(nu, sp.Basic) else nu
+        nu = sp.sympify(nu)
+        if nu.atoms(sp.Float):  # floats as the rationals of their decimal form (exact integration stays exact)
+            nu = sp.nsimplify(nu, rational=True)
+        if nu.is_number and not (nu.is_finite and nu > 0):
+            raise ParameterError("nu", nu, "(0, oo)", "the preactivation variance tr Sigma")
         if method is None:
             method = "exact" if _piecewise_polynomial(self.expr, self.var) else "quad"
         if method == "exact":
@@ -96,7 +100,15 @@ class Activation:
             mu0 = mpmath.quad(lambda s: fn(sq * s) * w(s), pts)
             mu1 = mpmath.quad(lambda s: s * fn(sq * s) * w(s), pts) / sq
             m2 = mpmath.quad(lambda s: fn(sq * s) ** 2 * w(s), pts)
-            mu_star = mpmath.sqrt(max(m2 - mu0**2 - v * mu1**2, 0))
+            for name, val in (("mu_0", mu0), ("mu_1", mu1), ("E phi^2", m2)):
+                if not mpmath.isfinite(val):
+                    raise ParameterError("activation", self.name, "activations with finite Gaussian moments",
+                                         f"{name} = {val} at preactivation variance {nu}")
+            rest = m2 - mu0**2 - v * mu1**2  # >= 0 by Cauchy-Schwarz; rounding leaves ~10^-dps m2
+            if rest < -mpmath.mpf(10) ** (5 - dps) * (abs(m2) + 1):
+                raise ParameterError("activation", self.name, "a square-integrable activation",
+                                     f"E phi^2 - mu_0^2 - nu mu_1^2 = {mpmath.nstr(rest, 3)} < 0")
+            mu_star = mpmath.sqrt(rest) if rest > 0 else mpmath.mpf(0)
             return float(mu0), float(mu1), float(mu_star)
 
     # -- exact second moments for simulation (independent numerics) --------

@@ -39,14 +39,28 @@ def gcv(X, y, ridge) -> dict:
     >>> sorted(out), out["gcv"].shape
     (['gcv', 'kappa_hat'], (2,))
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if X.ndim != 2 or y.ndim != 1 or y.size != X.shape[0]:
-        raise ParameterError("X, y", f"shapes {X.shape}, {y.shape}", "X of shape (P, N) and y of shape (P,)")
+    X, y = _data(X, y)
     lam = ridges(ridge)
     p = X.shape[0]
     u, s, _ = thin_svd(X / np.sqrt(p))
     return gcv_from_svd(u, s, y, lam)
+
+def _data(X, y):
+    """``X`` (P x N) and ``y`` (P) as finite float arrays, or a ParameterError."""
+    try:
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError("X, y", "non-numeric data", "real arrays X of shape (P, N) and y of shape (P,)") from None
+    if X.ndim != 2 or y.ndim != 1 or y.size != X.shape[0]:
+        raise ParameterError("X, y", f"shapes {X.shape}, {y.shape}", "X of shape (P, N) and y of shape (P,)")
+    if X.size == 0:
+        raise ParameterError("X", f"shape {X.shape}", "at least one sample and one feature")
+    for name, a in (("X", X), ("y", y)):
+        if not np.all(np.isfinite(a)):
+            raise ParameterError(name, "NaN or inf entries", "finite real numbers")
+    return X, y
+
 
 def gcv_from_svd(u, s, y, lam):
     p = u.shape[0]
@@ -61,8 +75,11 @@ def gcv_from_svd(u, s, y, lam):
         # tr_P (K + lam)^-1: m eigenvalues s^2, P - m zeros
         tr_inv = (np.sum(1 / (s2 + lam_), axis=1) + (p - m) / lam) / p
         kappa_hat = np.where(lam > 0, 1 / tr_inv, 0.0 if p > m else 1 / np.mean(1 / s2))
-        quad = np.sum(c * c / (s2 + lam_) ** 2, axis=1) / p  # y^T (K + lam)^-2 y / P, column-space part
-        est = kappa_hat**2 * quad + np.where(lam > 0, kappa_hat**2 * r2 / (p * lam**2), 0.0)
+        # kappa^2 y^T (K + lam)^-2 y / P with the ratios kappa/(s^2 + lam) and
+        # kappa/lam formed first (no overflow of kappa^2 at lam ~ 1e300)
+        kap = kappa_hat[:, None]
+        quad = np.sum(c * c * (kap / (s2 + lam_)) ** 2, axis=1) / p
+        est = quad + np.where(lam > 0, (kappa_hat / np.where(lam > 0, lam, 1.0)) ** 2 * r2 / p, 0.0)
     # lam = 0, P > N: kappa_hat ~ lam P/(P - N) and the r^2 term tends to
     # r^2 P / (P - N)^2; the column-space part vanishes
     zero = lam == 0
