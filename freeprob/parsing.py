@@ -1,11 +1,15 @@
 """Parsing of command-line and spec strings (never ``eval``).
 
-Grammar of a value: a comma-separated list of items; an item is an integer,
-a decimal or scientific literal (read *exactly* as a rational), a fraction
-``p/q``, ``oo``, or an identifier (a positive symbol from
-:func:`freeprob.conventions.symbol`).
+Grammar of a value: a comma-separated list of items; an item is an integer
+(exact), a decimal or scientific literal (a float: ``0.5`` stays a float, so
+that floats stay fast), a fraction ``p/q`` (exact), ``oo``, or an identifier
+(a positive symbol from :func:`freeprob.conventions.symbol`).  Reserved
+names (``nan``, ``I``, ``E``, ``pi``, ...) and literals beyond the float
+range are refused.
 
 >>> parse_value("0.5")
+0.500000000000000
+>>> parse_value("1/2")
 1/2
 >>> parse_value("1,2,3")
 [1, 2, 3]
@@ -21,6 +25,7 @@ freeprob.errors.ParseError: cannot parse value "__import__('os')": expected a nu
 
 from __future__ import annotations
 
+import math
 import re
 
 import sympy as sp
@@ -33,6 +38,8 @@ __all__ = ["parse_value", "parse_params", "parse_law_spec"]
 _DEC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _FRAC = re.compile(r"^[+-]?\d+/\d+$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: names that sympy reads as constants or that mean "not a number"
+_RESERVED = frozenset({"nan", "I", "E", "pi", "zoo", "S", "N", "O", "Q", "true", "false", "none"})
 
 
 def _item(text: str):
@@ -43,10 +50,16 @@ def _item(text: str):
             raise ParseError(f"cannot parse value {text!r}: zero denominator")
         return sp.Rational(int(p), int(q))
     if _DEC.match(s):
-        val = sp.Rational(s)
-        return sp.Integer(val) if val.is_integer else val
+        if re.match(r"^[+-]?\d+$", s):
+            return sp.Integer(int(s))
+        val = float(s)
+        if not math.isfinite(val):
+            raise ParseError(f"cannot parse value {text!r}: beyond the float range (write it as p/q)")
+        return sp.Float(val)
     if s in ("oo", "inf", "+oo"):
         return sp.oo
+    if s.lower() in _RESERVED or s in _RESERVED:
+        raise ParseError(f"cannot parse value {text!r}: {s!r} is a reserved name, not a number or a symbol")
     if _NAME.match(s):
         return symbol(s)
     raise ParseError(f"cannot parse value {text!r}: expected a number, p/q, oo or a symbol name")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 import sympy as sp
@@ -187,7 +188,8 @@ def _cmd_ridge(args, out):
 
     pop, dimension, target = _model_inputs(args)
     values = _values
-    ridge, samples, noise = values(args.ridge), values(args.samples), values(args.noise)
+    ridge, samples = values(args.ridge, "--ridge"), values(args.samples, "--samples", "count")
+    noise = values(args.noise, "--noise")
     model = LinearRidge(pop, target=target, noise=0, samples=int(np.max(samples)), ridge=0,
                         dimension=dimension)
     res = model.evaluate(ridge=ridge, samples=samples, noise=noise)
@@ -225,14 +227,15 @@ def _cmd_features(args, out):
 
     from freeprob.models.features import RF_KEYS, RandomFeatureRidge
     from freeprob.models.nonlinear import NonlinearRandomFeatureRidge
-    from freeprob.parsing import parse_law_spec, parse_value
+    from freeprob.parsing import parse_law_spec
     from freeprob.printing import latex
 
     pop, dimension, target = _model_inputs(args)
     values = _values
-    widths = parse_value(args.widths)
-    widths = [int(w) for w in widths] if isinstance(widths, list) else int(widths)
-    ridge, samples, noise = values(args.ridge), values(args.samples), values(args.noise)
+    widths = values(args.widths, "--widths", "count")
+    widths = [int(w) for w in widths] if isinstance(widths, np.ndarray) else int(widths)
+    ridge, samples = values(args.ridge, "--ridge"), values(args.samples, "--samples", "count")
+    noise, feature_noise = values(args.noise, "--noise"), values(args.feature_noise, "--feature-noise")
     fcov = None
     if args.feature_covariance:
         fname, fparams = parse_law_spec(args.feature_covariance)
@@ -245,7 +248,7 @@ def _cmd_features(args, out):
     else:
         model = RandomFeatureRidge(pop, widths, feature_covariance=fcov, layer_variance=args.layer_variance,
                                    **common)
-        res = model.evaluate(ridge=ridge, samples=samples, noise=noise, feature_noise=values(args.feature_noise))
+        res = model.evaluate(ridge=ridge, samples=samples, noise=noise, feature_noise=feature_noise)
     result = {k: np.atleast_1d(res[k]).tolist() for k in RF_KEYS}
     sim = None
     if args.simulate:
@@ -253,7 +256,7 @@ def _cmd_features(args, out):
 
         if not args.activation:
             model = RandomFeatureRidge(pop, widths, feature_covariance=fcov, layer_variance=args.layer_variance,
-                                       feature_noise=float(np.atleast_1d(values(args.feature_noise))[0]),
+                                       feature_noise=float(np.atleast_1d(feature_noise)[0]),
                                        **dict(common, samples=int(np.atleast_1d(samples)[0])))
         sim = simulate(model, seeds=args.seeds, rng=np.random.default_rng(args.seed), ridge=np.atleast_1d(ridge))
         result["simulation"] = _simulation_json(sim)
@@ -339,14 +342,47 @@ def _model_inputs(args):
     return _build_law(name, params), dimension, _parse_target(args.target)
 
 
-def _values(text):
-    """A number or a comma list of numbers (parsed, never evaluated)."""
+def _values(text, option="value", kind="nonnegative"):
+    """A number or a comma list of numbers (parsed, never evaluated):
+    ``kind="nonnegative"`` (finite reals >= 0) or ``"count"`` (integers >= 1).
+    Anything else is a :class:`ParseError` naming the option."""
     import numpy as np
 
     from freeprob.parsing import parse_value
 
     v = parse_value(text)
-    return np.array([float(x) for x in v]) if isinstance(v, list) else float(v)
+    items = v if isinstance(v, list) else [v]
+    if not items:
+        raise ParseError(f"{option} {text!r}: no value")
+    nums = []
+    for x in items:
+        if not (x.is_number and x.is_finite and x.is_real):
+            raise ParseError(f"{option} {text!r}: {x} is not a finite number")
+        f = float(x)
+        if kind == "count" and (not x.is_integer or f < 1):
+            raise ParseError(f"{option} {text!r}: {x} is not an integer >= 1")
+        if f < 0:
+            raise ParseError(f"{option} {text!r}: {x} is negative")
+        nums.append(f)
+    return np.array(nums) if isinstance(v, list) else nums[0]
+
+
+def _count(text):
+    """argparse type: an integer >= 1 (argparse reports a bad one, exit 2)."""
+    import argparse
+
+    if not re.match(r"^\d+$", text.strip()) or int(text) < 1 or int(text) > 10**6:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer in [1, 1000000]")
+    return int(text)
+
+
+def _seed(text):
+    """argparse type: a seed, an integer in [0, 2^63)."""
+    import argparse
+
+    if not re.match(r"^\d+$", text.strip()) or int(text) >= 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (an integer in [0, 2^63))")
+    return int(text)
 
 
 def _simulation_json(sim):
@@ -370,7 +406,10 @@ def _parse_target(text):
         return None
     tname, tparams = parse_law_spec(text)
     if tname == "source":
-        return SourceTarget(float(tparams.get("r", 0)))
+        r = tparams.get("r")
+        if r is None or isinstance(r, list) or not (r.is_number and r.is_finite and r > 0):
+            raise ParseError(f"--target {text!r}: r must be a positive number (source:r=R)")
+        return SourceTarget(float(r))
     if tname != "isotropic":
         raise ParseError(f"unknown target {tname!r}; valid: isotropic, source:r=R")
     return None
@@ -380,16 +419,14 @@ def _cmd_check(args, out):
     from freeprob.app.check import run_checks
     from freeprob.laws._catalogue import examples
 
-    failures = 0
-    total = 0
+    counts = {"ok": 0, "FAIL": 0, "skip": 0}
     out(f"{'law':<44} {'check':<28} {'status':<5} {'residual':>8}")
     for label, law in examples():
         for res in run_checks(law):
-            total += 1
-            failures += not res.passed
+            counts[res.status] += 1
             out(res.row())
-    out(f"\n{total - failures} passed, {failures} failed")
-    return 1 if failures else 0
+    out(f"\n{counts['ok']} passed, {counts['FAIL']} failed, {counts['skip']} skipped (reasons above)")
+    return 1 if counts["FAIL"] else 0
 
 
 def _cmd_figures(args, out):
@@ -461,8 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ridge", default="0", help="lambda (or a comma list)")
     r.add_argument("--noise", default="0", help="sigma^2 (or a comma list)")
     r.add_argument("--simulate", action="store_true")
-    r.add_argument("--seeds", type=int, default=20)
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--seeds", type=_count, default=20)
+    r.add_argument("--seed", type=_seed, default=0)
     r.add_argument("--format", default="text", choices=("text", "json", "latex"))
     f = sub.add_parser("features", help="random-feature ridge regression (linear, deep, anisotropic, noisy, "
                        "nonlinear): deterministic equivalents (and simulation)")
@@ -477,8 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--layer-variance", default="input", choices=("input", "fan_in"))
     f.add_argument("--activation", default=None, help="relu, tanh or erf (Gaussian equivalence)")
     f.add_argument("--simulate", action="store_true")
-    f.add_argument("--seeds", type=int, default=12, help="n: an n x n grid of X and F draws")
-    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--seeds", type=_count, default=12, help="n: an n x n grid of X and F draws")
+    f.add_argument("--seed", type=_seed, default=0)
     f.add_argument("--format", default="text", choices=("text", "json", "latex"))
     dv = sub.add_parser("derive", help="checkable derivations of the paper's results")
     dv.add_argument("name", nargs="?", help="a derivation name, or 'all' (see --list)")
@@ -491,7 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--only", nargs="+", metavar="ID", help="figure ids, e.g. F7 F18")
     fg.add_argument("--fast", action="store_true", help="small sizes and few seeds (seconds per figure)")
     fg.add_argument("--out", default=None, help="output directory")
-    fg.add_argument("--seed", type=int, default=None, help="simulation seed (default: per-figure seeds)")
+    fg.add_argument("--seed", type=_seed, default=None, help="simulation seed (default: per-figure seeds)")
     fg.add_argument("--list", action="store_true")
     rp = sub.add_parser("reproduce", help="main job: derive and check the paper's results, write figures and "
                                           "a PDF appendix")
@@ -513,6 +550,9 @@ def main(argv=None, out=print) -> int:
         return handler(args, out)
     except FreeprobError as exc:
         print(f"freeprob: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output file that cannot be written
+        print(f"freeprob: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 2
 
 
