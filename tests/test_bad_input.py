@@ -33,7 +33,7 @@ from freeprob.errors import (
     (lambda: freeprob.PowerLaw(-1, 10), "alpha"),
     (lambda: freeprob.PowerLaw(1.5, 0), "n"),
     (lambda: freeprob.PowerLaw(1.5, 2.5), "n"),
-    (lambda: freeprob.PowerLaw(1.5, sp.oo).df1(sp.Symbol("k")), "n"),  # the kernel case has no normalized df1
+    (lambda: freeprob.PowerLaw(1.5, sp.oo).stieltjes(sp.Symbol("z")), "n"),  # no trace-normalized g at n = oo (df1 is the kernel sum, C16)
     (lambda: freeprob.Identity("2"), "scale"),
     (lambda: freeprob.Semicircle().scaled(0), "c"),
 ])

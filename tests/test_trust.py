@@ -1,0 +1,240 @@
+"""Right answers off the catalogue (issue 14): derived limits instead of
+NaN/inf, typed errors at the numeric boundary, power laws of any size up to
+the kernel limit.  Each value is checked against an independent route
+(mpmath, the atom-by-atom sum, a limit, a closed form)."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob as fp
+from freeprob.errors import NumericalError, ParameterError
+from freeprob.numeric import powersum
+from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.spectrum import PowerLawSpectrum
+
+
+# ------------------------------------------------------------ the boundary
+def test_non_finite_value_at_a_finite_point_raises_and_names_the_point():
+    x = sp.Symbol("x")
+    f = compile_expr((x - 1) / (x**2 - 1), (x,))
+    with pytest.raises(NumericalError, match="x = np.float64\\(1.0\\)"):
+        f(np.array([0.5, 1.0]))
+    out = f(np.array([0.5, 1.0]), finite=False)      # for callers that apply derived limits
+    assert np.isnan(out[1]) and out[0] == pytest.approx(1 / 1.5, rel=1e-15)
+
+
+def test_ratio_powers_do_not_overflow():
+    # kappa^2 x/(x + kappa)^2 = x (kappa/(x + kappa))^2 -> x at kappa = 1e300
+    x, k = sp.symbols("x kappa", positive=True)
+    f = compile_expr(k**2 * x / (x + k) ** 2, (x, k))
+    assert float(f(2.0, 1e300)) == pytest.approx(2.0, rel=1e-15)
+
+
+# ------------------------------------------------------------ derived limits
+def test_square_noiseless_ridgeless_model_fits_exactly():
+    # q = 1, lam = 0, sigma^2 = 0: X is square and invertible, E_g = 0 (was inf)
+    m = fp.LinearRidge(fp.Identity(1), samples=100, ridge=0, dimension=100, noise=0)
+    out = m.evaluate()
+    assert float(out["Eg"]) == 0.0 and float(out["var_X_noise"]) == 0.0 and float(out["Etr"]) == 0.0
+    assert float(out["S"]) == np.inf and float(out["gamma"]) == 1.0
+    # the limit lam -> 0+ along the curve: E_g(lam) decreases to 0
+    small = m.evaluate(ridge=np.array([1e-4, 1e-6, 1e-8]))["Eg"]
+    assert np.all(np.diff(small) < 0) and small[-1] < 1e-3
+    mp = m.evaluate(dps=20)
+    assert mp["Eg"][()] == 0 and mp["S"][()] == np.inf
+
+
+def test_interpolation_threshold_with_noise_diverges_exactly():
+    m = fp.LinearRidge(fp.Identity(1), samples=100, ridge=0, dimension=100, noise=0.1)
+    out = m.evaluate(samples=np.array([50, 100, 200]))
+    # q = 2: sigma^2/(q - 1) + (1 - 1/q) [R9]; q = 1: +oo; q = 1/2: sigma^2 q/(1 - q)
+    assert out["Eg"] == pytest.approx([0.1 / 1 + 0.5, np.inf, 0.1], rel=1e-13)
+    assert out["Etr"] == pytest.approx([0.0, 0.0, 0.1 * 0.5], abs=1e-15)
+    with pytest.raises(ParameterError):
+        m.evaluate(dps="30")
+    with pytest.raises(ParameterError):
+        m.evaluate(dps=-5)
+
+
+def test_singular_population_at_ridge_zero_has_the_rank_fraction():
+    m = fp.LinearRidge(fp.Discrete([0.0, 1.0]), samples=4, ridge=0)
+    out = m.evaluate()
+    assert float(out["df1"]) == 0.5 and float(out["df2"]) == 0.5   # rank fraction, not NaN
+    near = m.evaluate(ridge=1e-12)                                   # the limit lam -> 0+
+    assert float(near["df1"]) == pytest.approx(0.5, rel=1e-9)
+    big = fp.LinearRidge(fp.Discrete(np.r_[np.zeros(300), np.ones(300)]), samples=4, ridge=0).evaluate()
+    assert float(big["S"]) == np.inf and float(big["Etr"]) == 0.0 and np.isfinite(big["Eg"])
+
+
+@pytest.mark.parametrize("law", [fp.Discrete([1.0, 2.0]), fp.PowerLaw(1.5, 50)])
+def test_huge_ridge_gives_the_null_predictor(law):
+    # lam -> oo: w_hat -> 0, so E_g -> ||wbar||_Sigma^2 = tr Sigma (isotropic, ||wbar|| = 1)
+    out = fp.LinearRidge(law, samples=4, ridge=1e300).evaluate()
+    assert float(out["Eg"]) == pytest.approx(float(sp.N(law.moments(1)[0])), rel=1e-12)
+    assert float(out["Etr"]) == pytest.approx(float(out["Eg"]), rel=1e-12)
+
+
+# ------------------------------------------------------------ power laws of any size
+@pytest.mark.parametrize("alpha,beta", [(1.5, 0), (3.0, 2.2), (1.5, 0.5)])
+def test_euler_maclaurin_sums_equal_the_atom_by_atom_sums(alpha, beta):
+    x, k = sp.Dummy("x"), sp.Symbol("kappa", positive=True)
+    summands = [x / (x + k), k**2 * x / (x + k) ** 2, x**2 / (x + k) ** 2]
+    spec = PowerLawSpectrum(alpha, powersum.ATOM_LIMIT + 1, beta)
+    kappas = np.logspace(-8, 1, 40)
+    em = powersum.PowerLawSums(summands, x, (k,), spec, "numpy", None).means([kappas], kappas.size, np.dtype(float))
+    vals, w = spec.numeric_atoms()
+    w = np.full(vals.size, 1 / vals.size) if w is None else w
+    for s, got in zip(summands, em):
+        f = sp.lambdify([x, k], s, "numpy")
+        direct = np.array([np.dot(w, f(vals, kv)) for kv in kappas])
+        assert np.max(np.abs(got / direct - 1)) < 2e-14
+
+
+@pytest.mark.parametrize("n", [10**9, sp.oo])
+def test_large_and_infinite_power_laws_in_linear_ridge_match_mpmath(n):
+    m = fp.LinearRidge(fp.PowerLaw(1.5, n), target=fp.SourceTarget(0.6), samples=100, noise=0.1)
+    lams = np.array([1e-5, 1e-2, 0.0])
+    fast = m.evaluate(ridge=lams)
+    slow = m.evaluate(ridge=lams, dps=20)       # head + mpmath.sumem, Newton at 30 digits
+    for key, v in fast.items():
+        ref = np.array([float(s) for s in slow[key]])
+        fin = np.isfinite(ref)
+        assert np.array_equal(np.isfinite(v), fin), key
+        assert np.allclose(v[fin], ref[fin], rtol=1e-12, atol=0), key
+
+
+def test_kernel_limit_is_the_limit_of_growing_dimension():
+    # kappa = lam + (kappa/P) sum_k eta_k/(eta_k + kappa) [C16]: E_g(n) -> E_g(oo)
+    # with an O(n^-(alpha - 1)) correction
+    def eg(n):
+        return float(fp.LinearRidge(fp.PowerLaw(2, n), target=fp.SourceTarget(0.8), samples=50,
+                                    ridge=1e-3, noise=0.0).evaluate()["Eg"])
+
+    inf = eg(sp.oo)
+    errs = [abs(eg(n) - inf) for n in (10**6, 10**9, 10**12)]
+    assert errs[0] > errs[1] > errs[2] and errs[1] < 1e-6 * inf
+    with pytest.raises(ParameterError, match="target"):
+        fp.LinearRidge(fp.PowerLaw(2, sp.oo), samples=50)          # isotropic target: infinite norm
+    with pytest.raises(ParameterError, match="r > 1/2"):
+        fp.LinearRidge(fp.PowerLaw(2, sp.oo), target=fp.SourceTarget(0.25), samples=50)
+
+
+# ------------------------------------------------------------ atoms, support, closed forms
+def test_free_product_keeps_its_atom_at_zero_as_a_haar_sample_does(rng):
+    law = fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([0, 1], [0.7, 0.3]))
+    (loc, mass), = law.atoms()                                # Belinschi: max of the operands' masses at 0
+    assert loc == 0 and float(mass) == pytest.approx(0.7, abs=1e-15)
+    from freeprob.montecarlo.sampling import free_product_eigenvalues
+
+    eig = free_product_eigenvalues(fp.MarchenkoPastur(0.5), fp.Discrete([0, 1], [0.7, 0.3]), 400, rng)
+    assert np.mean(np.abs(eig) < 1e-9) == pytest.approx(0.7, abs=1 / 400)
+    # the continuous part lies between the curve's edges (1 -+ sqrt(...)) of the
+    # rational-weight law, and the cdf reaches 1 (atoms included)
+    sup = law.support()
+    assert sp.FiniteSet(0).is_subset(sup)
+    ac = [s for s in sup.args if isinstance(s, sp.Interval)]
+    assert len(ac) == 1 and float(ac[0].start) == pytest.approx(0.3754, abs=1e-4) \
+        and float(ac[0].end) == pytest.approx(1.9246, abs=1e-4)
+    assert float(law.cdf_numeric(10.0)) == pytest.approx(1.0, abs=1e-6)
+    assert float(fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([0, 1])).cdf_numeric(10.0)) == \
+        pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("law,atoms", [
+    (fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([0, 1])), [(0, 0.5)]),
+    (fp.WishartProduct([2, 3]), [(0, 2 / 3)]),
+    (fp.free_add(fp.Discrete([0, 1], [sp.Rational(7, 10), sp.Rational(3, 10)]),
+                 fp.Discrete([0, 5], [sp.Rational(6, 10), sp.Rational(4, 10)])), [(0, 0.3), (5, 0.1)]),
+])
+def test_atoms_from_the_operands_match_a_haar_sample(law, atoms, rng):
+    got = [v for a, m in law.atoms() for v in (float(a), float(m))]
+    assert got == pytest.approx([v for pair in atoms for v in pair], abs=1e-14)
+    if all(not (a <= 0.0 <= b) for a, b in law._ac_intervals()):
+        assert float(law.density_numeric(0.0)) == 0.0   # the atom does not leak into the density
+    # the independent route: a Haar sample at n = 300, where an atom of mass m
+    # is an eigenvalue of multiplicity m n exactly (dimension counting)
+    from freeprob.montecarlo import sampling
+
+    n = 300
+    if isinstance(law, fp.WishartProduct):
+        eig = sampling.wishart_product_eigenvalues([2, 3], n, rng)
+    elif isinstance(law, fp.laws.FreeSum):
+        eig = sampling.free_sum_eigenvalues(law.a, law.b, n, rng)
+    else:
+        eig = sampling.free_product_eigenvalues(law.a, law.b, n, rng)
+    for loc, mass in atoms:
+        assert np.sum(np.abs(eig - loc) < 1e-8) == pytest.approx(mass * n, abs=1.0)
+
+
+def test_float_weights_give_the_support_of_the_rational_law():
+    flt = fp.free_add(fp.Discrete([0, 1], [0.7, 0.3]), fp.Semicircle(1))
+    exact = fp.free_add(fp.Discrete([0, 1], [sp.Rational(7, 10), sp.Rational(3, 10)]), fp.Semicircle(1))
+    s1, s2 = flt.support(), exact.support()
+    assert float(s1.start) == pytest.approx(float(s2.start), abs=1e-12) and float(s1.start) == pytest.approx(-1.835, abs=1e-3)
+    assert flt.stieltjes_numeric(-1.9)[0] == pytest.approx(exact.stieltjes_numeric(-1.9)[0], rel=1e-12)
+
+
+def test_arcsine_law_from_its_degree_two_curve():
+    law = fp.free_add(fp.Discrete([-1, 1]), fp.Discrete([-1, 1]))
+    z, x = sp.symbols("z x")
+    g = law.stieltjes(z)
+    assert sp.simplify(g**2 * (z**2 - 4) - 1) == 0                 # on the curve
+    dens = law.density(x)
+    for v in (sp.Rational(-19, 10), 0, sp.Rational(1, 3), sp.Rational(3, 2)):
+        assert sp.simplify(dens.subs(x, v) - 1 / (sp.pi * sp.sqrt(4 - v**2))) == 0
+    assert dens.subs(x, 3) == 0
+    # the branch against the continuation route, across the cut and on the negative axis
+    pts = np.array([-3.0, -2.5 + 1e-3j, 1j, 0.5 + 0.5j, 1.999 + 1e-6j])
+    ours = compile_expr(g, (z,), dtype=complex)(pts.astype(complex))
+    ref = law.stieltjes_numeric(pts, method="continuation")
+    assert np.allclose(ours, ref.astype(complex), rtol=1e-10, atol=0)
+
+
+# ------------------------------------------------------------ refusals
+@pytest.mark.parametrize("make,name", [
+    (lambda: fp.Discrete([1, 2], weights=1), "weights"),
+    (lambda: fp.Discrete([1, 2], [sp.Symbol("p"), sp.Symbol("p")]), "weights"),
+    (lambda: fp.Discrete([1, 2], [sp.Symbol("p"), 1 - sp.Symbol("p")]).subs(p=2), "weights"),
+    (lambda: fp.LinearRidge(fp.Discrete([-1, 1]), samples=10, ridge=0.1), "population"),
+    (lambda: fp.LinearRidge(fp.Semicircle(1, 0), dimension=10), "population"),
+    (lambda: fp.free_mul(fp.Semicircle(1, 0), fp.MarchenkoPastur(0.5)), "a"),
+    (lambda: fp.free_mul(fp.MarchenkoPastur(2), fp.Semicircle(sp.Symbol("v"))), "b"),
+    (lambda: fp.LinearRidge(fp.Identity(1), samples=4, dimension=10).evaluate(ridge=1j), "ridge"),
+    (lambda: fp.LinearRidge(fp.Identity(1), samples=4, dimension=10).evaluate(ridge=[1, 2, 3], samples=[1, 2]),
+     "ridge and samples"),
+    (lambda: fp.MarchenkoPastur(0.5).density_numeric(np.nan), "x"),
+    (lambda: fp.MarchenkoPastur(0.5).cdf_numeric(np.nan), "x"),
+    (lambda: fp.MarchenkoPastur(0.5).moments(2**70), "n"),
+    (lambda: fp.gcv(np.full((5, 3), np.nan), np.ones(5), 1.0), "X"),
+    (lambda: fp.gcv(np.zeros((0, 3)), np.ones(0), 1.0), "X"),
+    (lambda: fp.gcv(np.ones((5, 3)), np.full(5, np.nan), 1.0), "y"),
+])
+def test_bad_input_is_a_parameter_error_naming_it(make, name):
+    with pytest.raises(ParameterError) as info:
+        make()
+    assert info.value.name.startswith(name)
+
+
+def test_substitutions_reach_atoms_and_weights():
+    q = sp.Symbol("q", positive=True)
+    assert fp.Discrete([q, 2]).subs(q=1).values == (1, 2)
+    assert fp.Discrete([q, 2]).subs({"q": 3}).values == (3, 2)
+    with pytest.raises(ParameterError):
+        fp.Discrete([q, 2]).subs(qq=1)
+
+
+def test_moments_are_fast_and_exact_to_the_stated_order():
+    # Narayana closed form against the cumulant route, and the order limit
+    m = fp.MarchenkoPastur(sp.Rational(1, 2))
+    assert m.moments(40) == m.moments(40, method="cumulants")
+    assert len(fp.MarchenkoPastur(0.5).moments(100)) == 100
+    huge = fp.PowerLaw(2, 10**9).df1_numeric(np.array([1e-3]))
+    assert 0 < float(huge[0]) < 1
+    assert fp.gcv(np.eye(3), np.ones(3), 1e300)["gcv"] == pytest.approx([1.0], rel=1e-12)  # the null predictor
+
+
+def test_gcv_at_a_huge_ridge_is_the_null_predictor(rng):
+    X, y = rng.normal(size=(20, 5)), rng.normal(size=20)
+    out = fp.gcv(X, y, [1e300])
+    assert float(out["gcv"][0]) == pytest.approx(float(np.mean(y**2)), rel=1e-12)
