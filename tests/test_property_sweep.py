@@ -107,7 +107,7 @@ RF_POPULATIONS = ["MP q<1", "MP q>1", "discrete float, atom at 0", "powerlaw 1e3
                   "Wishart product", "affine MP"]
 
 
-@settings(max_examples=16, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(RF_POPULATIONS), variant=st.sampled_from(RF_VARIANTS), q=st.sampled_from(RATIOS),
        noise=st.sampled_from(NOISES), width_ratio=st.sampled_from([0.5, 2.0]))
 def test_random_features_over_the_catalogue(name, variant, q, noise, width_ratio):

@@ -283,6 +283,25 @@ def bench_power_law_sums(n: int = 10**9, n_kappa: int = 1000) -> dict:
             "ratio": t_em / (10 * t_direct), "target": "< 1 s"}
 
 
+def bench_kernel_models(n_points: int = 1000) -> dict:
+    """Every key of LinearRidge on 1000 ridges for PowerLaw(1.5, n) with a
+    source target at n = 10^9 and n = oo (the kernel sums, Euler-Maclaurin at
+    the compile boundary; compiled once, then timed), against the same model
+    at n = 10^5 summed atom by atom."""
+    import sympy as sp
+
+    import freeprob
+
+    lam = np.logspace(-6, 1, n_points)
+    times = {}
+    for label, n in (("n = 1e9", 10**9), ("n = oo", sp.oo), ("n = 1e5 (atoms)", 10**5)):
+        m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, n), target=freeprob.SourceTarget(0.6), samples=100, noise=0.1)
+        m.evaluate(ridge=lam[:2])  # compile once
+        times[label], _ = _best(lambda m=m: m.evaluate(ridge=lam * 1.01), repeat=2)
+    return {**{f"{k} [s]": v for k, v in times.items()},
+            "ratio oo / atoms": times["n = oo"] / times["n = 1e5 (atoms)"], "target": "each < 1 s"}
+
+
 def bench_slope_verification() -> dict:
     """``freeprob.scaling.verify`` over three decades of P (31 sizes,
     n = 10^6), against one evaluate() of the same sweep."""
@@ -302,7 +321,8 @@ BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete,
               "subordination": bench_subordination, "kappa-many-points": bench_kappa_many_points,
               "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep,
               "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid,
-              "power-law-sums": bench_power_law_sums, "slope-verification": bench_slope_verification}
+              "power-law-sums": bench_power_law_sums, "kernel-models": bench_kernel_models,
+              "slope-verification": bench_slope_verification}
 
 
 def run(only=None, out=print) -> dict:

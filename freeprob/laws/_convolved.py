@@ -17,7 +17,12 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import BranchError, NoClosedFormError, ParameterError
+from freeprob.errors import (
+    BranchError,
+    ConvergenceError,
+    NoClosedFormError,
+    ParameterError,
+)
 from freeprob.laws._algebra import eliminate
 from freeprob.laws._base import SpectralLaw, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
@@ -103,13 +108,21 @@ class _Convolved(SpectralLaw):
         h = 1e-3 * scale
         direct = (zz.imag >= h) | ((zz.imag == 0) & (not self._offset_real) & (zz.real < 0))
         gv = np.empty(z.shape, dtype=complex)
-        if direct.any():
-            gv[direct] = self._subordinate(zz[direct])
-        low = ~direct
-        if low.any():
-            target = np.maximum(zz[low].imag, 1e-12 * scale)
-            gv[low] = ladder(self._subordinate_from, zz[low].real, target, h)
         cv = self.curve()
+        try:
+            if direct.any():
+                gv[direct] = self._subordinate(zz[direct])
+            low = ~direct
+            if low.any():
+                target = np.maximum(zz[low].imag, 1e-12 * scale)
+                gv[low] = ladder(self._subordinate_from, zz[low].real, target, h)
+        except ConvergenceError:
+            if cv is None:
+                raise
+            # subordination stalled (far out, where omega ~ 1/z sits at its
+            # rounding floor): the root of the curve followed from infinity
+            gv = np.asarray(self._stieltjes_continuation(zz, 30), dtype=complex)
+            return np.where(flip, np.conj(gv), gv)
         if cv is not None and cv.deg <= 12:
             # refinement only: a converged Newton root within 1e-6 of the
             # subordination value replaces it (exact boundary values on the
@@ -118,14 +131,21 @@ class _Convolved(SpectralLaw):
             # which is physical by construction (and certified afterwards)
             g1, conv = cv.newton(gv, zz, iters=30)
             keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv)))
-            if not keep.all():
-                # subordination can stall near a pole (an atom) at a few
-                # 1e-4 of the value: take the curve's root nearest to it when
-                # that root is isolated (every other root 10x farther away),
-                # else follow the root from infinity (mpmath continuation)
-                g1, keep = nearest_root(cv, gv, zz, g1, keep)
-                if not keep.all():
-                    bad = np.flatnonzero(~keep)
+            # at real points subordination can stall near a pole (an atom)
+            # at a few 1e-4 of the value: take the curve's root nearest to it
+            # when that root is isolated (every other root 10x farther away);
+            # off the support (g real to 1e-9) a point without an isolated root
+            # follows the root from infinity (mpmath continuation), on the
+            # support the subordination value stays (physical by construction,
+            # certified afterwards)
+            real = ~keep & (zz.imag == 0)
+            if real.any():
+                g2, found = nearest_root(cv, gv, zz, g1, ~real)
+                found &= real
+                g1 = np.where(found, g2, g1)
+                keep = keep | found
+                bad = np.flatnonzero(real & ~found & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)))
+                if bad.size:
                     g1[bad] = np.asarray(self._stieltjes_continuation(zz[bad], 30), dtype=complex)
                     keep[bad] = True
             gv = np.where(keep, g1, gv)

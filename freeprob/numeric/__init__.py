@@ -1,10 +1,12 @@
 """The numeric layer: the one boundary where sympy expressions become numbers.
 
 * :mod:`~freeprob.numeric.compile` -- ``compile_expr``, the only place
-  ``lambdify`` is called; it decides real or complex arithmetic and evaluates
-  spectral means blockwise;
+  ``lambdify`` is called; it decides real or complex arithmetic, evaluates
+  spectral means blockwise and certifies that the results are finite;
 * :mod:`~freeprob.numeric.spectrum` -- spectra (exact, array, power law) and
   the unevaluated spectral mean ``(1/n) sum_k f(eta_k)``;
+* :mod:`~freeprob.numeric.powersum` -- spectral means over power laws of any
+  size (``n`` up to infinity) by exact head plus Euler-Maclaurin tail;
 * :mod:`~freeprob.numeric.stable` -- the conjugate rewrite that removes
   cancellation in ``A +- sqrt(...)``;
 * :mod:`~freeprob.numeric.solve` -- bracketed, monotone-aware root finding;

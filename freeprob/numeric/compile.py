@@ -65,10 +65,16 @@ class _RatioPow(sp.Function):
     nargs = 3
 
     def _numpycode(self, printer):
+        a, b = (printer._print(x) for x in self.args[:2])
+        n = int(self.args[2])
+        ratio = f"(({a})/({b}))"
+        # small powers as products: numpy's power on complex arrays goes
+        # through exp/log (the reason for _FastPowPrinter)
+        return "(" + "*".join([ratio] * n) + ")" if n <= 4 else f"{ratio}**{n}"
+
+    def _mpmathcode(self, printer):
         a, b, n = (printer._print(x) for x in self.args)
         return f"(({a})/({b}))**{n}"
-
-    _mpmathcode = _numpycode
 
     def _eval_rewrite_as_Pow(self, a, b, n, **kwargs):
         return (a / b) ** n
