@@ -267,6 +267,11 @@ class LinearRidge(AbstractModel):
             values = (kappa, q, s2)
         for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
             out[key] = np.asarray(compile_expr(exprs[key], args)(*values, finite=False), dtype=float)
+        # S = S_W(df1) = kappa/lam by the kappa equation [R3]: for lam > 0 the
+        # ratio is the well-conditioned form (1 - q df1 = lam/kappa rounds to 0
+        # at lam ~ 1e-169, kappa ~ 1); S_W(df1) serves the limit lam -> 0
+        pos = lam > 0
+        out["S"] = np.where(pos, kappa / np.where(pos, lam, 1.0), out["S"])
         over, thresh = _ridgeless_points(lam, kappa, out["gamma"])
         _ridgeless_limits(out, over, thresh, s2, zero=0.0, inf=np.inf)
         out["Eg"] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN))(out["bias2"], out["var_X"], out["var_X_noise"],
