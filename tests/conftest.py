@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import mpmath
 import numpy as np
 import pytest
@@ -9,8 +11,13 @@ from hypothesis import settings
 
 import freeprob
 
-settings.register_profile("ci", max_examples=40, deadline=None)
-settings.load_profile("ci")
+# The suite's property tests draw the same examples on every run, so that a
+# commit is judged on its own change; FREEPROB_HYPOTHESIS=explore draws new
+# ones (and more of them) to hunt for bugs, whose reproducers then become
+# @example rows.
+settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True)
+settings.register_profile("explore", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("FREEPROB_HYPOTHESIS", "ci"))
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import inspect
 
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import freeprob
@@ -141,6 +142,9 @@ def test_scaled_wishart_product_far_from_the_support():
 
 @given(samples=design.SAMPLES.strategy(), dimension=design.DIMENSION.strategy(), noise=design.NOISE.strategy(),
        ridge=design.RIDGE.strategy())
+@example(samples=10, dimension=11, noise=0.0, ridge=2.2250738585e-313)  # found by this test: kappa/lam overflows
+@example(samples=10, dimension=10, noise=0.0, ridge=1.401298464324817e-45)  # q = 1: 1 - df1 rounded to 0
+@example(samples=10, dimension=10, noise=0.0, ridge=4.480061900739385e-165)  # q = 1: 275 Newton halvings
 def test_declared_linear_models_evaluate(samples, dimension, noise, ridge):
     # ridge 0 included: at N = P the derived limits (E_g = 0 without noise,
     # +oo with it; S = +oo) are the only infinities
@@ -149,6 +153,19 @@ def test_declared_linear_models_evaluate(samples, dimension, noise, ridge):
     thresh = ridge == 0 and out["gamma"] == 1.0
     for key, val in out.items():
         if not np.isfinite(val):
-            assert ridge == 0 and val == np.inf and (key == "S" or (thresh and noise > 0 and key in ("Eg", "var_X_noise"))), key
-    assert out["Eg"] >= 0 and 0 <= out["gamma"] <= 1 and (out["gamma"] < 1 or thresh)
+            # S = kappa/lam beyond the float range (a subnormal ridge) rounds to +oo
+            rounds = key == "S" and ridge > 0 and out["kappa"] / np.finfo(float).max > ridge
+            assert val == np.inf and (rounds or ridge == 0 and (
+                key == "S" or (thresh and noise > 0 and key in ("Eg", "var_X_noise")))), key
+    # gamma = 1 only at the threshold, or where 1 - gamma ~ kappa ~ sqrt(ridge) rounds away (q = 1)
+    assert out["Eg"] >= 0 and 0 <= out["gamma"] <= 1 and (out["gamma"] < 1 or thresh or ridge < 1e-32)
     assert out["df2"] <= out["df1"] + 1e-15
+
+def test_subnormal_ridge_gives_the_exact_s_at_high_precision():
+    # kappa/lam = 4.49e311 overflows float64: the float path rounds S to +oo
+    # (and E_tr to 0), the mpmath path gives the number from the kappa equation
+    m = freeprob.LinearRidge(freeprob.Identity(1), samples=10, dimension=11, noise=0.3, ridge=2.2250738585e-313)
+    flt, mp = m.evaluate(), m.evaluate(dps=20)
+    assert flt["S"] == np.inf and flt["Etr"] == 0.0
+    assert abs(float(mp["S"] * mpmath.mpf(2.2250738585e-313)) - float(flt["kappa"])) < 1e-15
+    assert abs(float(mp["Etr"] * mp["S"] ** 2) - float(flt["Eg"] + 0.3)) < 1e-12

@@ -28,6 +28,7 @@ from freeprob.laws._base import SpectralLaw
 from freeprob.laws._classical import Identity, MarchenkoPastur, Semicircle
 from freeprob.laws._convolved import FreeProduct, FreeSum, WishartProduct
 from freeprob.laws._discrete import Discrete, PowerLaw
+from freeprob.laws._exact import rational_twin
 from freeprob.laws._free import (
     free_add,
     free_mul,
@@ -47,4 +48,4 @@ CATALOGUE = {
 
 __all__ = ["SpectralLaw", "MarchenkoPastur", "Semicircle", "Identity", "Discrete", "PowerLaw",
            "Affine", "affine", "CATALOGUE", "FreeSum", "FreeProduct", "WishartProduct", "free_add", "free_mul",
-           "is_positive_law", "register_closed_form"]
+           "is_positive_law", "rational_twin", "register_closed_form"]

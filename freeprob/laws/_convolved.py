@@ -272,10 +272,8 @@ def _numeric_curve(law):
         return None
     gd, zd = sp.Dummy("g"), sp.Dummy("z")
     try:
-        # float parameters become the rationals of their shortest decimal
-        # form (within half an ulp of the binary value) before the
-        # algebraic route, which needs exact arithmetic to isolate the
-        # physical factor
+        # float parameters become the rationals of their shortest decimal form
+        # (half an ulp from the binary value): the algebraic route is exact
         expr = rational_twin(law).algebraic_equation(gd, zd)
     except NoClosedFormError:
         return None
@@ -434,6 +432,8 @@ class FreeProduct(_Binary):
             return None
 
     def _moments_closed(self, n):
+        if n == 1:  # tr AB = tr A tr B for free A, B: O(1) per factor of a chain
+            return [sp.expand(self.a.moments(1)[0] * self.b.moments(1)[0])]
         sa = s_series_from_moments(self.a.moments(n), n)
         sb = s_series_from_moments(self.b.moments(n), n)
         prod = [sp.expand(sum(sa[i] * sb[k - i] for i in range(k + 1))) for k in range(n)]
@@ -526,9 +526,15 @@ class WishartProduct(_Convolved):
         return 1 / (self.scale * sp.Mul(*[1 + c * t for c in self.ratios]))
 
     def _moments_closed(self, n):
-        from freeprob.laws._relations import series_coefficients
-
-        return moments_from_s_series(series_coefficients(self._s_closed(C.t), C.t, n), n)
+        # S = 1/(s P(t)), P = prod (1 + c_l t) truncated layer by layer, 1/P by
+        # a_k = -sum_j p_j a_(k-j): O(L n^2) (sympy's series: exponential in L)
+        poly = [sp.Integer(1)] + [sp.Integer(0)] * (n - 1)
+        for c in self.ratios:
+            poly = [sp.expand(poly[k] + (c * poly[k - 1] if k else 0)) for k in range(n)]
+        inv = [sp.Integer(1)]
+        for k in range(1, n):
+            inv.append(sp.expand(-sum(poly[j] * inv[k - j] for j in range(1, k + 1))))
+        return moments_from_s_series([a / self.scale for a in inv], n)
 
     def _curve_closed(self, g, z):
         tt = z * g - 1
@@ -538,13 +544,11 @@ class WishartProduct(_Convolved):
         return float(self.scale) * float(np.prod([(1 + np.sqrt(float(c))) ** 2 for c in self.ratios]))
 
     def _atoms_closed(self):
-        # rank of a product of free projections' ranges: min(1, 1/c_l) (the
-        # narrowest bottleneck, [R17]); the only atom is at 0
+        # rank of a product of free projections: min(1, 1/c_l) [R17]; one atom, at 0
         mass = 1 - sp.Min(1, *[1 / c for c in self.ratios])
         return [(sp.Integer(0), mass)] if mass != 0 else []
 
 
-# ---------------------------------------------------------------- construction
 # ------------------------------------------------------------- algebraic route
 def _params_of(*laws):
     out = set()

@@ -18,8 +18,8 @@ from freeprob.errors import (
 from freeprob.laws._branch import certify, continuation_root
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
-from freeprob.numeric.spectrum import SpectralMean
-from freeprob.numeric.stable import rationalize
+from freeprob.numeric.spectrum import SpectralMean, absorb_means
+from freeprob.numeric.stable import group_parameters, rationalize
 
 __all__ = ["NumericMethods"]
 
@@ -73,6 +73,18 @@ def _numeric_expr(twin, kind, method):
         if not expr.atoms(SpectralMean) and needs_complex(expr):
             # differentiate the cancellation-free df1
             return C.df2_from_df1(rationalize(twin.df1(C.lam)), C.lam)
+    elif kind in ("cdf1", "cdf2"):
+        # the complements 1 - df1 = <lam/(x + lam)> and 1 - df2 (weights sum
+        # to one), exact where df -> 1 (lam -> 0 on a full-rank law)
+        # (top-level expansion only: radicands keep their (1 - sqrt(q))^2 form,
+        # exact at q = 1 where the expanded 2 sqrt(q) - q - 1 + lam loses lam)
+        expr = sp.expand(1 - (twin.df1(C.lam) if kind == "cdf1" else twin.df2(C.lam)), deep=False)
+        if expr.atoms(SpectralMean):
+            return absorb_means(expr)
+        if needs_complex(expr):
+            c1 = group_parameters(rationalize(sp.expand(1 - twin.df1(C.lam), deep=False)), C.lam)
+            # 1 - df2 = c1 + lam c1' [C6]: a sum of two positive terms
+            return c1 if kind == "cdf1" else c1 + C.lam * sp.diff(c1, C.lam)
     else:
         expr = twin.density(C.x)
     if kind != "density" and not expr.atoms(SpectralMean):
@@ -88,6 +100,21 @@ def _slope():
     """``d df1/d lam`` from ``df1``, ``df2`` [C6], compiled once (on first use:
     ``import freeprob`` compiles nothing)."""
     return compile_expr(C.df1_slope_from_df2(_D1, _D2, C.lam), (_D1, _D2, C.lam))
+
+
+@cached(maxsize=4)
+def _complement_from_g(which):
+    """``1 - df1`` (``which = 1``) or ``1 - df2`` as compiled functions of
+    ``(lam, g(-lam), g'(-lam))``: :func:`_df_from_g` subtracted from 1 and
+    expanded, so the constant cancels symbolically (``1 - df1 = -lam
+    g(-lam)``, ``1 - df2 = -2 lam g(-lam) - lam^2 g'(-lam)`` [C6]: no float
+    difference of two numbers near 1)."""
+    zd, g = sp.Dummy("z"), sp.Function("g")
+    df1 = C.df1_from_stieltjes(g(zd), zd, C.lam)
+    expr = 1 - (df1 if which == 1 else C.df2_from_df1(df1, C.lam).doit())
+    expr = expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: _DG).subs(g(-C.lam), _G)
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: -_DG)
+    return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
 
 
 @cached(maxsize=4)
@@ -205,7 +232,7 @@ class NumericMethods:
         """Evaluate the compiled ``kind`` expression (stieltjes, df1, df2,
         density) of the parameter-symbolic twin at ``points``."""
         expr, syms, values = _numeric_form(self, kind, method)
-        var = {"stieltjes": C.z, "df1": C.lam, "df2": C.lam, "density": C.x}[kind]
+        var = {"stieltjes": C.z, "df1": C.lam, "df2": C.lam, "cdf1": C.lam, "cdf2": C.lam, "density": C.x}[kind]
         args = (var,) + syms
         if dps is not None:
             with mpmath.workdps(dps + 5):
@@ -263,6 +290,46 @@ class NumericMethods:
         0.25
         """
         return self._df_numeric(lam, dps, 2)
+
+    def df_complement_numeric(self, lam, which: int = 1):
+        r"""``1 - df1(lam)`` (``which = 1``) or ``1 - df2(lam)`` for ``lam >
+        0`` (array), computed without forming ``df`` [C6].
+
+        Where ``df -> 1`` (``lam -> 0`` on a law without an atom at 0) the
+        difference ``1 - df`` rounds to 0 in float64 below ``lam ~ 1e-16
+        m_{-1}^{-1}``, and everything built on it (``lam(kappa) = kappa(1 -
+        q df1)`` at ``q = 1``, ``1 - gamma``) loses its digits.  Here it is
+        the absorbed mean ``<lam/(x + lam)>`` for atomic laws, the
+        rationalized closed form (a sum of terms of one sign) for radical
+        laws, or ``-lam g(-lam)`` and ``-2 lam g(-lam) - lam^2 g'(-lam)``
+        from the certified Stieltjes transform otherwise.  Normalized laws
+        only (not the kernel sums, [C16]).
+
+        >>> import freeprob
+        >>> float(freeprob.MarchenkoPastur(0.5).df_complement_numeric(1e-30))  # lam <1/x> = lam/(1 - q)
+        2e-30
+        """
+        self._require_numeric("df_complement_numeric")
+        if which not in (1, 2):
+            raise ParameterError("which", which, "1 or 2")
+        if self._trace_rank() == np.inf:
+            raise ParameterError("lam", lam, "a normalized law", "the kernel sums [C16] have no complement 1 - df")
+        lam_arr = np.asarray(lam, dtype=float)
+        if np.any(~np.isfinite(lam_arr)) or np.any(lam_arr <= 0):
+            raise ParameterError("lam", lam_arr[~(np.isfinite(lam_arr) & (lam_arr > 0))].ravel()[0], "(0, oo)")
+        kind = "cdf1" if which == 1 else "cdf2"
+        try:
+            vals = self._evaluate(kind, None, lam_arr)
+        except NoClosedFormError:
+            zneg = -lam_arr.astype(complex)
+            gv = self.stieltjes_numeric(zneg)
+            dgv = self._dstieltjes_fallback(zneg, gv) if which == 2 else np.zeros_like(gv)
+            vals = _complement_from_g(which)(lam_arr.astype(complex), gv, dgv)
+        if np.iscomplexobj(vals):
+            if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
+                raise BranchError(f"1 - df{which} left the real axis on the negative axis of {self!r}")
+            vals = vals.real
+        return vals
 
     def _df_numeric(self, lam, dps, which):
         self._require_numeric("df_numeric")

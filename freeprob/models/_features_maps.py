@@ -9,6 +9,7 @@ expressions; neither imports the model class.
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
@@ -17,7 +18,7 @@ from freeprob.laws import MarchenkoPastur
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
-from freeprob.numeric.spectrum import SpectralMean, absorb_means
+from freeprob.numeric.spectrum import SpectralMean, absorb_means, absorb_sums
 
 #: the keys of :meth:`RandomFeatureRidge.evaluate`, in order
 RF_KEYS = ("kappa1", "kappa2", "df1", "df2", "gamma1", "gamma2", "rho", "bias2", "var_X", "var_F", "var_XF",
@@ -56,26 +57,42 @@ def _maps(model):
     d1, d2 = _D1, _D2
     psi_last = model.psis[-1]
     if model.feature_covariance is None:
-        s_df = model.s_features(C.df)
-        s_f = s_df.subs(C.df, d1)
+        # as a ratio of polynomials in df, factor by factor (one univariate
+        # cancel per layer, O(L)): the factors psi_l - df stay sums that the
+        # numeric boundary absorbs into one mean (_compiled)
+        groups = {psi: sp.S.One for psi in model.psis}
+        rest = sp.S.One
+        for f in sp.Mul.make_args(model.s_features(C.df)):
+            owners = [psi for psi in model.psis if f.has(psi)]
+            if len(owners) > 1:
+                raise ParameterError("widths", model.widths, "an S-transform that factors over the layers")
+            if owners:
+                groups[owners[0]] *= f
+            else:
+                rest *= f
+        factors = [sp.factor(sp.cancel(g)) for g in groups.values()]
+        s_f = (rest * sp.Mul(*factors)).xreplace({C.df: d1})
         # (psi_L - df) S_F(df) cancels one factor of S_F exactly (white
         # layers): finite at the width bottleneck df1 = psi_L, where S_F = oo
-        noise_factor = sp.factor(sp.cancel((psi_last - C.df) * s_df)).subs(C.df, d1)
+        factors[-1] = sp.factor(sp.cancel((psi_last - C.df) * factors[-1]))
+        noise_factor = (rest * sp.Mul(*factors)).xreplace({C.df: d1})
     else:
         s_f = 1 / (d1 * _KF)
         noise_factor = (psi_last - d1) * s_f
     kappa1 = k2 / s_f - sx
     dfbar = d1 + sx * noise_factor / k2
-    lam = kappa1 * (1 - dfbar / C.phi)
-    out = {"df1": d1, "df2": d2, "S_F": s_f, "kappa1": kappa1, "dfbar1": dfbar, "lam": lam,
-           "S_W": 1 / (1 - dfbar / C.phi)}
+    # 1 - dfbar/phi with its df1 part kept as one sum, (1 - df1/phi): the
+    # numeric boundary absorbs it into one mean, exact at P = D (_compiled)
+    f_w = (1 - d1 / C.phi) - sx * noise_factor / (k2 * C.phi)
+    lam = kappa1 * f_w
+    out = {"df1": d1, "df2": d2, "S_F": s_f, "kappa1": kappa1, "dfbar1": dfbar, "lam": lam, "S_W": 1 / f_w}
     for key in ("kappa1", "dfbar1", "lam"):
         out["d" + key] = _total_diff(model, out[key])
     if not means_inline(model):
         return out  # df1, df2 stay values: the law's certified evaluators supply them
     pop = model.population
     means = {d1: pop.df1(k2), d2: pop.df2(k2)}
-    return {key: val.subs(means) for key, val in out.items()}
+    return {key: val.xreplace(means) for key, val in out.items()}
 
 
 def means_inline(model) -> bool:
@@ -121,8 +138,8 @@ def _quantities(model):
     var_xn = s2 * gamma2 / (1 - gamma2)
     var_xfn = s2 * (gamma1 / (1 - gamma1) - gamma2 / (1 - gamma2))
     parts = dict(zip(_PARTS, (bias2, var_x, var_f, var_xf, var_xn, var_xfn)))
-    eg = COMPOSITES["Eg"].subs(parts)
-    etr = COMPOSITES["Etr"].subs({_EG: eg, _SW: m["S_W"]})
+    eg = COMPOSITES["Eg"].xreplace(parts)
+    etr = COMPOSITES["Etr"].xreplace({_EG: eg, _SW: m["S_W"]})
     return {"kappa1": m["kappa1"], "kappa2": k2, "df1": df1, "df2": df2, "gamma1": gamma1, "gamma2": gamma2,
             "rho": rho, "bias2": bias2, "var_X": var_x, "var_F": var_f, "var_XF": var_xf, "var_X_noise": var_xn,
             "var_XF_noise": var_xfn, "Eg": eg, "Etr": etr}
@@ -144,14 +161,63 @@ _XT = sp.Dummy("x")  # the target means' variable: one Dummy, so equal models co
 
 
 def _compiled(model, key_exprs):
-    """Compile expressions in the numeric arguments of the model (see
-    :func:`numeric_args` for their values)."""
-    args = (C.kappa2, C.phi, *model.psis, C.sigma2, C.sigma_xi2)
+    """Compile expressions in the numeric arguments of the model: ``kappa_2,
+    phi, psi_1..psi_L, sigma^2, sigma_xi^2`` (then ``kappa_F``, ``kappa_F'``
+    for anisotropic features, ``df1``, ``df2`` for laws not inline).
+
+    The numeric boundary of the model (see :func:`stable_form`)."""
+    exprs, args = stable_form(model, key_exprs)
+    f = compile_expr(exprs, args)
+    return _ShiftedWidths(f, len(model.psis)), args
+
+
+_E_PHI = sp.Dummy("e_phi")
+_E_PSI = tuple(sp.Dummy(f"e_{i + 1}") for i in range(64))  # fixed symbols: the compile cache sees equal expressions
+
+
+def stable_form(model, key_exprs):
+    """See :func:`_stable_form` (cached on the model and the expressions)."""
+    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs))
+
+
+@cached(maxsize=128)
+def _stable_form(model, key_exprs):
+    """The expressions and arguments that the evaluators compile.
+
+    ``phi`` and the widths enter as ``1 + e`` (``e = phi - 1``, ``psi_l -
+    1``, passed as values by :class:`_ShiftedWidths`), and for a normalized
+    finite spectrum every sum affine in its means is absorbed into one mean
+    (:func:`~freeprob.numeric.spectrum.absorb_sums`): a factor ``psi_l -
+    df1`` becomes ``<(e_l (x + k) + k)/(x + k)>`` and ``1 - df1/phi`` becomes
+    ``<(k + e x + e k)/((1 + e)(x + k))>``, exact at ``N_l = D`` and ``P = D``
+    where ``df1 -> 1`` as ``kappa_2 -> 0`` and ``1 - df1`` would round to 0;
+    ``df1 - df2`` becomes ``<x k/(x + k)^2>``."""
+    layers = len(model.psis)
+    eps = [_E_PHI] + list(_E_PSI[:layers]) + [sp.Dummy(f"e_{i + 1}") for i in range(len(_E_PSI), layers)]
+    shift = dict(zip((C.phi, *model.psis), (1 + e for e in eps)))
+    args = (C.kappa2, *eps, C.sigma2, C.sigma_xi2)
     if model.feature_covariance is not None:
         args += (_KF, _DKF)
     if not means_inline(model):
         args += (_D1, _D2)
-    return compile_expr(tuple(key_exprs), args), args
+    exprs = [sp.sympify(e).xreplace(shift) for e in key_exprs]
+    if means_inline(model) and model.dimension is not sp.oo:  # the kernel sums [C16] are not normalized
+        exprs = [absorb_sums(e) for e in exprs]
+    return tuple(exprs), args
+
+
+class _ShiftedWidths:
+    """The compiled evaluator called with ``phi`` and the widths ``psi_l``
+    themselves (see :func:`stable_form`)."""
+
+    def __init__(self, f, layers):
+        self.f, self.layers = f, layers
+
+    def __call__(self, *values, finite=True):
+        values = list(values)
+        for i in range(1, 2 + self.layers):  # phi, psi_1, ..., psi_L
+            values[i] = np.asarray(values[i], dtype=float) - 1.0
+        return self.f(*values, finite=finite)
 
 
 def df_values(model, k2) -> list:

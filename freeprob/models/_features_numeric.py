@@ -37,10 +37,13 @@ from freeprob.models._features_maps import (
     _maps,
     _quantities,
     df_values,
+    means_inline,
+    stable_form,
 )
 from freeprob.models.base import broadcast, real_array
 from freeprob.models.design import trace_dimension
 from freeprob.numeric.cache import cached
+from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.solve import (
     expand_lower,
     expand_upper,
@@ -99,7 +102,7 @@ class _Maps:
     def __init__(self, model, phi, psis, sx):
         self.model, self.phi, self.psis, self.sx = model, phi, psis, sx
         m = _maps(model)
-        f2 = 1 - m["dfbar1"] / C.phi
+        f2 = 1 / m["S_W"]  # 1 - dfbar1/phi, grouped for the numeric boundary
         self.f, _ = _compiled(model, (m["df1"], m["kappa1"], m["dkappa1"], f2, -m["ddfbar1"] / C.phi, m["lam"],
                                       m["dlam"]))
         self.aniso = model.feature_covariance is not None
@@ -199,7 +202,10 @@ def _bottleneck(model, maps, phi, psis, sx, rtol):
 
         hi = m1 / rank_f[sel] * (1 + 1e-12)
         lo = np.full(sel.size, _TINY)
-        if rank_pop == np.inf:  # kernel sums: df1 -> oo as kappa -> 0; find the bracket [C16]
+        if rank_pop == np.inf or not means_inline(model):
+            # kernel sums: df1 -> oo as kappa -> 0 [C16]; a law with a curve:
+            # its Stieltjes transform near z = 0- (an atom's pole) is costly
+            # and may stall; in both cases step down to the bracket
             lo = expand_lower(dfmap, -rank_f[sel], hi,
                               what="kappa_2 bottleneck")
         t1[sel] = invert_increasing(dfmap, -rank_f[sel], lo, hi, rtol=rtol,
@@ -209,6 +215,15 @@ def _bottleneck(model, maps, phi, psis, sx, rtol):
         """Zero of an increasing component on [t_1, oo) where it is negative at t_1."""
         base = np.maximum(t1, _TINY)
         vals = maps(base, allidx)[component]
+        # a deep chain at N_l = D underflows at kappa_2 ~ 1e-250 (kappa_1 ~
+        # kappa_2^(L+1)): move the lower end up to where the map is a number
+        # (atomic populations only: a law with a curve evaluates df at any kappa)
+        for _ in range(60 if means_inline(model) else 0):
+            bad = ~np.isfinite(vals) & (t1 == 0) & (base < m1)
+            if not bad.any():
+                break
+            base = np.where(bad, base * 1e5, base)
+            vals = maps(base, allidx)[component]
         neg = np.flatnonzero(~(vals >= 0))
         out = t1.copy()
         if neg.size:
@@ -314,6 +329,7 @@ def evaluate(model, overrides):
             vals = np.array([pop._trace_mean()])
         if not np.any(vals > 0) or np.min(vals[vals > 0]) < 1e-120:
             raise ParameterError("population", repr(model.population), "eigenvalues above 1e-120 at kappa_2 = 0")
+        scale = float(np.min(vals[vals > 0]))
     ke = np.where(kz, 1e-150, k2)
     args = [ke, phi, *psis, s2, sx]
     if model.feature_covariance is not None:
@@ -323,10 +339,31 @@ def evaluate(model, overrides):
     out = dict(zip(keys, vals[:-1]))
     s_w = vals[-1]
     out["kappa2"] = k2
-    for key in ("bias2", "var_X"):
-        out[key] = np.where(kz, 0.0, out[key])
+    if kz.any() and model.feature_covariance is None and means_inline(model):
+        lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
+                                np.flatnonzero(kz), phi, psis, s2, sx, scale)
+        for j, key in enumerate(keys):
+            out[key] = np.where(kz, lim[:, j], out[key])
+        s_w = np.where(kz, lim[:, -1], s_w)
+    else:
+        for key in ("bias2", "var_X"):
+            out[key] = np.where(kz, 0.0, out[key])
     from freeprob.numeric.compile import compile_expr
 
+    # the random-feature interpolation threshold: at lam = 0 with white
+    # layers and no feature noise, the data bottleneck df1 = P/D and the
+    # width bottleneck df1 = min N_l/D coincide when P = min N_l (below the
+    # population's rank); lam(kappa_2) then has a double zero at kappa_min,
+    # 1 - gamma_1 = lam'/kappa_1' = 0 exactly, and Var_XF = +oo (with noise
+    # Var_XF,e too): the classical peak of random-feature double descent
+    if model.feature_covariance is None:
+        narrow = np.min(np.vstack(psis), axis=0)
+        peak = (lam == 0) & (k2 > 0) & (sx == 0) & (phi == narrow) & (model.population._trace_rank() > phi)
+        if peak.any():
+            out["gamma1"] = np.where(peak, 1.0, out["gamma1"])  # lam' = 0: the 0/0 of a double zero
+            out["var_XF"] = np.where(peak, np.inf, out["var_XF"])
+            out["var_XF_noise"] = np.where(peak, np.where(s2 > 0, np.inf, 0.0), out["var_XF_noise"])
+            s_w = np.where(peak, np.inf, s_w)  # 1 - dfbar1/phi = 0 there: E_tr = O(kappa_2 - kappa_min) -> 0
     # S_W = kappa_1/lam is +oo at lam = 0 when the data bottleneck binds
     # (q df1 = 1 exactly, where the float value is 1/0), and then
     # E_tr = (E_g + sigma^2)/S_W^2 = 0
@@ -339,8 +376,55 @@ def evaluate(model, overrides):
     return {key: np.asarray(out[key]).reshape(shape) for key in RF_KEYS}
 
 
+def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale):
+    r"""The limits ``kappa_2 -> 0+`` of the quantities at the points where
+    ``kappa_2 = 0`` (``lam = 0`` with ``D <= min(P, N_l)``), one row per point.
+
+    Every quantity is a rational function of ``kappa_2`` and of spectral
+    means analytic at ``kappa_2 = 0`` (a population with positive atoms,
+    checked by the caller), so near 0 it is ``c kappa_2^m (1 + O(kappa_2))``
+    for an integer ``m``; the means are power series in ``kappa_2/x_min``
+    (``x_min = scale``, the smallest positive eigenvalue).  It is evaluated
+    in mpmath (no underflow; ``psi_l - 1`` and the complements ``1 - df``
+    exact, see :func:`_compiled`) at ``kappa_2 = scale 10^-a`` and ``scale
+    10^-2a``, ``a = 12``, with ``3a + 40`` digits; the ratio of the two values
+    certifies ``m``: ``m = 0`` gives the limit ``c``, ``m > 0`` the limit 0,
+    ``m < 0`` the limit ``+-oo`` (a variance at an interpolation threshold
+    with noise, exact).  Anything else raises
+    :class:`~freeprob.errors.ConvergenceError`."""
+    import mpmath
+
+    from freeprob.errors import ConvergenceError
+
+    f = compile_expr(*stable_form(model, exprs), backend="mpmath")
+    a = 12
+    dps = 3 * a + 40
+    keys = np.column_stack([phi[points], *(p[points] for p in psis), s2[points], sx[points]])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    rows = np.empty((uniq.shape[0], len(names)))
+    with mpmath.workdps(dps):
+        for r, key in enumerate(uniq):
+            pars = [mpmath.mpf(float(v)) - 1 for v in key[:-2]] + [mpmath.mpf(float(key[-2])),
+                                                                    mpmath.mpf(float(key[-1]))]
+            near, far = (f(mpmath.mpf(scale) * mpmath.mpf(10) ** -e, *pars, dps=dps) for e in (a, 2 * a))
+            for j, name in enumerate(names):
+                u, v = mpmath.re(near[j][()]), mpmath.re(far[j][()])
+                if u == 0 and v == 0:
+                    rows[r, j] = 0.0
+                    continue
+                if u == 0 or v == 0:
+                    raise ConvergenceError(f"{name} at kappa_2 -> 0: no certified limit (values {u}, {v})")
+                m = -float(mpmath.log10(abs(v / u))) / a  # v/u = 10^(-a m) (1 + O(10^-a))
+                if abs(m - round(m)) > 1e-3 or mpmath.sign(u) != mpmath.sign(v):
+                    raise ConvergenceError(f"{name} at kappa_2 -> 0: not of the form c kappa_2^m "
+                                           f"(ratio exponent {m:.4f})")
+                m = round(m)
+                rows[r, j] = float(v) if m == 0 else 0.0 if m > 0 else (np.inf if v > 0 else -np.inf)
+    return rows[inv.ravel()]
+
+
 def _certify(out, ridgeless, lam):
-    """Every value finite, except the variance that diverges at an
+    """Every value finite, except a variance that diverges (to ``+oo``) at an
     interpolation threshold at ``lam = 0``; otherwise
     :class:`~freeprob.errors.NumericalError` naming the key and the ridge."""
     from freeprob.errors import NumericalError
@@ -348,7 +432,7 @@ def _certify(out, ridgeless, lam):
     for key in RF_KEYS:
         v = np.asarray(out[key], dtype=float)
         bad = ~np.isfinite(v)
-        if key in ("var_X_noise", "var_X", "Eg"):
+        if key in ("var_X_noise", "var_XF_noise", "var_X", "var_XF", "Eg"):
             bad &= ~(ridgeless & (v == np.inf))
         if np.any(bad):
             i = int(np.flatnonzero(bad.ravel())[0])

@@ -200,7 +200,7 @@ class DeterministicEquivalent:
         return self.noise.ratio
 
     # ------------------------------------------------------------- numerics
-    def solve(self, lam, ratio=None, *, rtol: float = 1e-14, maxiter: int = 200):
+    def solve(self, lam, ratio=None, *, rtol: float = 1e-14, maxiter: int = 2000):
         r"""``kappa`` at ridge(s) ``lam >= 0`` (arrays broadcast with ``ratio``).
 
         For white Wishart noise ``ratio`` (q = N/P) overrides the noise
@@ -388,7 +388,7 @@ def _lam_map(pop):
 @cached(maxsize=64)
 def _lam_map_cached(pop):
     from freeprob.numeric.compile import compile_expr, needs_complex
-    from freeprob.numeric.spectrum import SpectralMean
+    from freeprob.numeric.spectrum import SpectralMean, absorb_means
     from freeprob.numeric.stable import rationalize
 
     equiv = DeterministicEquivalent(pop, MarchenkoPastur(C.q))
@@ -396,20 +396,37 @@ def _lam_map_cached(pop):
         lam_k = equiv.ridge_of_kappa(C.kappa)
     except NoClosedFormError:
         return _lam_map_from_df(pop, equiv)
+    if not lam_k.atoms(SpectralMean) and needs_complex(lam_k) and pop._trace_rank() < np.inf:
+        return _lam_map_from_df(pop, equiv)  # radicals: the law's certified complements
     exprs = [lam_k, sp.diff(lam_k, C.kappa), lam_k / C.kappa]
+    shift = 0.0
     if lam_k.atoms(SpectralMean):
-        # means left q-free (<x/(x+kappa)>, <x/(x+kappa)^2>, one fused pass with
-        # 1/(x+kappa) shared); absorbing q into them would triple the work per
-        # atom.  Where df2 = <x/(x+k)> - k<x/(x+k)^2> cancels (large kappa) the
-        # slope 1 - q df2 is ~1, so the cancellation does not matter.
-        pass  # compiled as derived
+        # means left q-free (one fused pass with 1/(x+kappa) shared).  For a
+        # normalized spectrum df = 1 - <kappa/(x + kappa)> and q = 1 + e (e
+        # passed as a value): 1 - q df1 = -e + (1 + e)<kappa/(x+kappa)>, exact
+        # at q = 1 as kappa -> 0 (where 1 - df1 rounds to 0 below kappa ~ 1e-16
+        # and the map would be flat), and the slope 1 - q df2 likewise.
+        if pop._trace_rank() < np.inf:
+            e = sp.Dummy("e")
+            g, slope = (absorb_means(sp.expand(ex.xreplace({C.q: 1 + e}))) for ex in exprs[2:0:-1])
+            if isinstance(g, SpectralMean) and isinstance(slope, SpectralMean):
+                # <(kappa - e x)/(x + kappa)> and <(kappa(2x + kappa) - e x^2)/(x + kappa)^2>
+                f0 = compile_expr((C.kappa * g, slope, g), (C.kappa, e), dtype=float)
+                shift = 1.0
     else:
-        exprs = [rationalize(e) if needs_complex(e) else sp.factor(sp.cancel(e)) for e in exprs]
-    dtype = complex if any(needs_complex(e) for e in exprs) else float
-    f = compile_expr(tuple(exprs), (C.kappa, C.q), dtype=dtype)
+        # q = 1 + e here too: kappa + 1 - q is kappa - e, exact at q = 1
+        e = sp.Dummy("e")
+        exprs = [ex.xreplace({C.q: 1 + e}) for ex in exprs]
+        exprs = [rationalize(ex) if needs_complex(ex) else sp.factor(sp.cancel(ex)) for ex in exprs]
+        dtype = complex if any(needs_complex(ex) for ex in exprs) else float
+        f0 = compile_expr(tuple(exprs), (C.kappa, e), dtype=dtype)
+        shift = 1.0
+    if not shift:
+        dtype = complex if any(needs_complex(e) for e in exprs) else float
+        f0 = compile_expr(tuple(exprs), (C.kappa, C.q), dtype=dtype)
 
     def evaluate(k, q):
-        return tuple(np.real(v) for v in f(k, q, finite=False))  # a solver probe
+        return tuple(np.real(v) for v in f0(k, np.asarray(q, dtype=float) - shift, finite=False))  # a solver probe
 
     return evaluate
 
@@ -424,6 +441,20 @@ def _lam_map_from_df(pop, equiv):
     d1, d2 = sp.symbols("df1_value df2_value", nonnegative=True)
     lam_k = C.kappa / equiv.s_noise(C.df).subs(C.df, d1)
     slope = sp.diff(lam_k, C.kappa) + sp.diff(lam_k, d1) * (d2 - d1) / C.kappa
+    if pop._trace_rank() < np.inf:
+        # in the complements c = 1 - df and e = q - 1, cancelled: 1 - q df1 =
+        # c1 + e c1 - e is exact at q = 1 as kappa -> 0, where df1 rounds to 1
+        c1, c2, e = sp.symbols("cdf1_value cdf2_value e_value")
+        sub = {d1: 1 - c1, d2: 1 - c2, C.q: 1 + e}
+        f = compile_expr(tuple(sp.factor(sp.cancel(x.xreplace(sub))) for x in (lam_k, slope, lam_k / C.kappa)),
+                         (C.kappa, e, c1, c2))
+
+        def evaluate(k, q):
+            k = np.asarray(k, dtype=float)
+            return f(k, np.asarray(q, dtype=float) - 1.0, pop.df_complement_numeric(k, 1),
+                     pop.df_complement_numeric(k, 2), finite=False)  # a solver probe
+
+        return evaluate
     f = compile_expr((lam_k, slope, lam_k / C.kappa), (C.kappa, C.q, d1, d2))
 
     def evaluate(k, q):

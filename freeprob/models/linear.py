@@ -40,7 +40,7 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
-from freeprob.laws import SpectralLaw
+from freeprob.laws import SpectralLaw, rational_twin
 from freeprob.models.base import AbstractModel, broadcast, real_array
 from freeprob.models.design import (
     DIMENSION,
@@ -54,8 +54,9 @@ from freeprob.models.design import (
     trace_dimension,
 )
 from freeprob.models.equivalence import deterministic_equivalent
+from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
-from freeprob.numeric.spectrum import SpectralMean, absorb_means
+from freeprob.numeric.spectrum import SpectralMean, absorb_means, absorb_sums
 from freeprob.parameters import declare
 
 __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
@@ -255,7 +256,12 @@ class LinearRidge(AbstractModel):
         q = n / p
         kappa = self.equivalent().solve(lam, q)
         out = {"kappa": kappa}
-        if self.population.finite_spectrum is None:
+        stable = _stable_quantities(self)
+        if stable is not None:
+            exprs = stable
+            args = (C.kappa, _E, SIGMA2)
+            values = (kappa, q - 1.0, s2)
+        elif self.population.finite_spectrum is None:
             # a law known in closed form or through a curve: df1, df2 from its
             # own certified evaluators, the rest compiled in terms of them
             exprs = self.quantities(df=(_DF1, _DF2))
@@ -267,18 +273,37 @@ class LinearRidge(AbstractModel):
             values = (kappa, q, s2)
         for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
             out[key] = np.asarray(compile_expr(exprs[key], args)(*values, finite=False), dtype=float)
+        if stable is None and self.population.finite_spectrum is None and self.population._trace_rank() < np.inf:
+            # where df1 > 1/2 the differences 1 - q df1, 1 - gamma, df1 - df2
+            # lose the digits of 1 - df as kappa -> 0: there the same
+            # quantities in the law's certified complements 1 - df1, 1 - df2
+            # (and e = q - 1), each form used where it is exact
+            near = (kappa > 0) & (values[3] > 0.5)
+            if near.any():
+                pop, k_n = self.population, np.where(near, kappa, 1.0)
+                comp = (kappa, q - 1.0, s2, np.where(near, pop.df_complement_numeric(k_n, 1), 0.5),
+                        np.where(near, pop.df_complement_numeric(k_n, 2), 0.5))
+                cq = _complement_quantities(self)
+                for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
+                    v = compile_expr(cq[key], (C.kappa, _E, SIGMA2, _C1, _C2))(*comp, finite=False)
+                    out[key] = np.where(near, np.asarray(v, dtype=float), out[key])
         # S = S_W(df1) = kappa/lam by the kappa equation [R3]: for lam > 0 the
         # ratio is the well-conditioned form (1 - q df1 = lam/kappa rounds to 0
         # at lam ~ 1e-169, kappa ~ 1); S_W(df1) serves the limit lam -> 0
+        # a ridge below ~1e-308 kappa makes kappa/lam exceed the float range:
+        # +inf is then the correctly rounded value (evaluate(dps=...) gives it)
         pos = lam > 0
-        out["S"] = np.where(pos, kappa / np.where(pos, lam, 1.0), out["S"])
+        with np.errstate(over="ignore"):
+            out["S"] = np.where(pos, kappa / np.where(pos, lam, 1.0), out["S"])
+        huge = pos & np.isinf(out["S"])
         over, thresh = _ridgeless_points(lam, kappa, out["gamma"])
         _ridgeless_limits(out, over, thresh, s2, zero=0.0, inf=np.inf)
         out["Eg"] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN))(out["bias2"], out["var_X"], out["var_X_noise"],
                                                                  finite=False)
-        out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"], finite=False)
+        with np.errstate(over="ignore"):  # S**2 beyond the float range: E_tr rounds to 0
+            out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"], finite=False)
         out["Etr"] = np.where(over | thresh, 0.0, out["Etr"])
-        _certify(out, over, thresh, s2, lam, p)
+        _certify(out, over | huge, thresh, s2, lam, p)
         return {key: out[key] for key in KEYS}
 
     def _evaluate_mp(self, dps, overrides):
@@ -294,22 +319,28 @@ class LinearRidge(AbstractModel):
         s2 = np.asarray(self._value(overrides, "noise"), dtype=float)
         lam, p, s2 = np.broadcast_arrays(lam, p, s2)
         n = float(self._num("dimension", trace_dimension(self.dimension)))
-        exprs = self.quantities()
+        # float parameters as the rationals they stand for: sympy folds a
+        # Float ratio into 15-digit constants (sqrt(0.5) = 0.707106781186548),
+        # which would cap every mpmath value at ~1e-16 absolute
+        exprs = self.replace(population=rational_twin(self.population)).quantities()
         args = (C.kappa, C.q, SIGMA2)
         d1 = compile_expr(exprs["df1"], args, backend="mpmath")
         d2 = compile_expr(exprs["df2"], args, backend="mpmath")
         shape = lam.shape
+        # 1 - q df1 ~ kappa ~ sqrt(lam) at q = 1 cancels log10(1/kappa) digits
+        tiny = lam[lam > 0]
+        work = dps + 10 + (int(np.ceil(-np.log10(tiny.min()) / 2)) + 5 if tiny.size and tiny.min() < 1 else 0)
         over, thresh = _ridgeless_points(lam, flt["kappa"], flt["gamma"])
         out = {key: np.empty(shape, dtype=object) for key in KEYS}
-        with mpmath.workdps(dps + 10):
+        with mpmath.workdps(work):
             for idx in np.ndindex(shape):
                 q = mpmath.mpf(n) / mpmath.mpf(p[idx])
                 lm, sv = mpmath.mpf(lam[idx]), mpmath.mpf(s2[idx])
                 k = mpmath.mpf(flt["kappa"][idx])
                 if lm > 0:
                     for _ in range(60):
-                        f = k * (1 - q * d1(k, q, sv, dps=dps + 10)[()]) - lm
-                        step = f / (1 - q * d2(k, q, sv, dps=dps + 10)[()])
+                        f = k * (1 - q * d1(k, q, sv, dps=work)[()]) - lm
+                        step = f / (1 - q * d2(k, q, sv, dps=work)[()])
                         k -= step
                         if abs(step) <= mpmath.mpf(10) ** (-dps - 2) * abs(k):
                             break
@@ -324,7 +355,10 @@ class LinearRidge(AbstractModel):
                         # the derived ridgeless limits (_ridgeless_limits), in mpmath numbers
                         if not (over[idx] and key in ("gamma", "bias2", "var_X", "var_X_noise")):
                             continue
-                    out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=dps + 10)[()]
+                    if key == "S" and lm > 0:
+                        out[key][idx] = k / lm  # the kappa equation, as in the float path
+                        continue
+                    out[key][idx] = compile_expr(exprs[key], args, backend="mpmath")(k, q, sv, dps=work)[()]
                 if special:
                     cell = {key: out[key][idx] for key in ("S", "gamma", "bias2", "var_X", "var_X_noise")}
                     _ridgeless_limits(cell, over[idx], thresh[idx], sv, zero=mpmath.mpf(0), inf=mpmath.inf,
@@ -332,10 +366,10 @@ class LinearRidge(AbstractModel):
                     for key, v in cell.items():
                         out[key][idx] = v
                 out["Eg"][idx] = compile_expr(COMPOSITES["Eg"], (_B, _VX, _VN), backend="mpmath")(
-                    out["bias2"][idx], out["var_X"][idx], out["var_X_noise"][idx], dps=dps + 10)[()]
+                    out["bias2"][idx], out["var_X"][idx], out["var_X_noise"][idx], dps=work)[()]
                 S = out["S"][idx]
                 out["Etr"][idx] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S), backend="mpmath")(
-                    out["Eg"][idx], sv, S, dps=dps + 10)[()] if mpmath.isfinite(S) else mpmath.mpf(0)
+                    out["Eg"][idx], sv, S, dps=work)[()] if mpmath.isfinite(S) else mpmath.mpf(0)
             # closed forms with radicals are evaluated on complex mpmath
             # numbers: the quantities are real, certified here
             for key in KEYS:
@@ -347,6 +381,49 @@ class LinearRidge(AbstractModel):
                                               f"{mpmath.nstr(v.imag, 3)})")
                         out[key][idx] = v.real
         return out
+
+
+_E = sp.Dummy("e")  # q - 1
+_C1, _C2 = sp.symbols("cdf1_value cdf2_value", nonnegative=True)  # 1 - df1(kappa), 1 - df2(kappa)
+
+
+@cached(maxsize=64)
+def _complement_quantities(model):
+    """:meth:`LinearRidge.quantities` in the values ``1 - df1``, ``1 - df2``
+    and ``e = q - 1``, cancelled to single fractions: ``1 - gamma = 1 -
+    q df2`` is ``c2 + e c2 - e``, exact at ``q = 1`` (the values come from
+    :meth:`~freeprob.laws.SpectralLaw.df_complement_numeric`)."""
+    sub = {_DF1: 1 - _C1, _DF2: 1 - _C2, C.q: 1 + _E}
+    return {key: sp.factor(sp.cancel(val.xreplace(sub))) for key, val in model.quantities(df=(_DF1, _DF2)).items()}
+
+
+@cached(maxsize=64)
+def _stable_quantities(model):
+    """:meth:`LinearRidge.quantities` with ``q = 1 + e`` (``e`` passed as a
+    value) in a form exact at ``q = 1`` as ``kappa -> 0``, where ``1 - gamma
+    = 1 - q df2`` rounds to 0: for a normalized finite spectrum every sum of
+    means is absorbed into one mean (:func:`~freeprob.numeric.spectrum.absorb_sums`,
+    ``1 - gamma = <(kappa(2x + kappa) - e x^2)/(x + kappa)^2>``); a rational
+    closed form is cancelled to one fraction (``1 - gamma = kappa(kappa +
+    2) - e`` over ``(kappa + 1)^2`` for ``Identity(1)``).  None for laws
+    outside these two cases (radical closed forms, curves, the kernel sums)."""
+    from freeprob.errors import NoClosedFormError
+    from freeprob.numeric.compile import needs_complex
+
+    pop = model.population
+    if pop._trace_rank() == np.inf:
+        return None
+    if pop.finite_spectrum is None and not pop.free_symbols:
+        try:
+            qs = model.quantities()
+        except NoClosedFormError:
+            return None
+        if any(v.has(SpectralMean) or needs_complex(v) for v in qs.values()):
+            return None
+        return {key: sp.factor(sp.cancel(val.xreplace({C.q: 1 + _E}))) for key, val in qs.items()}
+    if pop.finite_spectrum is None:
+        return None
+    return {key: absorb_sums(val.xreplace({C.q: 1 + _E})) for key, val in model.quantities().items()}
 
 
 def _ridgeless_points(lam, kappa, gamma):

@@ -31,7 +31,7 @@ import sympy as sp
 
 from freeprob.numeric.cache import cached
 
-__all__ = ["SpectralMean", "ExactSpectrum", "ArraySpectrum", "PowerLawSpectrum", "absorb_means"]
+__all__ = ["SpectralMean", "ExactSpectrum", "ArraySpectrum", "PowerLawSpectrum", "absorb_means", "absorb_sums"]
 
 _MAX_POWERLAW_ATOMS = 10**8
 
@@ -370,3 +370,71 @@ def absorb_means(expr: sp.Expr) -> sp.Expr:
         else:
             return expr
     return SpectralMean(sp.factor(sp.cancel(total)), var, spectrum)
+
+
+def _affine_term(term) -> bool:
+    """A term ``c`` or ``c <f>`` with ``c`` free of means (checked without expanding)."""
+    _, rest = term.as_independent(SpectralMean, as_Add=False)
+    return rest == 1 or isinstance(rest, SpectralMean)
+
+
+def absorb_sums(expr: sp.Expr) -> sp.Expr:
+    r"""Apply :func:`absorb_means` to every sum inside ``expr`` that is affine
+    in the means of one spectrum, innermost first.
+
+    ``1 - q <x^2/(x + k)^2>`` at ``q = 1 + e`` becomes the single mean
+    ``<(k (2x + k) - e x^2)/(x + k)^2>``, which keeps its digits where
+    ``1 - gamma`` would round to 0 (``q = 1``, ``k -> 0``).
+
+    >>> import sympy as sp
+    >>> x, k, e = sp.Dummy("x"), sp.Symbol("kappa", positive=True), sp.Symbol("e")
+    >>> spec = ExactSpectrum([1, 3], [sp.S.Half, sp.S.Half])
+    >>> absorb_sums(2/(1 - (1 + e)*SpectralMean(x/(x + k), x, spec)))
+    2/SpectralMean(-_x*e/(_x + kappa) + kappa/(_x + kappa), _x, atoms(1:1/2, 3:1/2))
+    """
+    return _absorb(sp.sympify(expr), {})
+
+
+def _absorb(expr, memo):
+    """:func:`absorb_sums` with a memo: the maps of a deep chain repeat the
+    same factor sums many times (the derivative of a product)."""
+    if not expr.args or not expr.has(SpectralMean) or isinstance(expr, SpectralMean):
+        return expr
+    if expr in memo:
+        return memo[expr]
+    args = [_absorb(a, memo) for a in expr.args]
+    new = expr.func(*args) if args != list(expr.args) else expr
+    out = new
+    if new.is_Add and all(_affine_term(t) for t in new.args):
+        # relative to the first mean's coefficient c, the terms whose ratio to
+        # c is free of the means' parameters go inside <...> and c stays
+        # outside: kappa_2 <f> - sigma_xi^2 is left alone (kappa_2 inside the
+        # summand overflows at 1e200, sigma_xi^2/kappa_2 at 1e-200), while
+        # 1 - (1 + e)<f> and (<f> - <g>)/kappa become one mean, where the
+        # cancellation happens symbolically
+        params = set().union(*(m.free_symbols for m in new.atoms(SpectralMean)))
+        coeffs = [t.as_independent(SpectralMean, as_Add=False)[0] for t in new.args]
+        ref = sp.S.One if not set().union(*(c.free_symbols for c in coeffs)) & params else \
+            next(c for c, t in zip(coeffs, new.args) if t.has(SpectralMean))
+        inside = [t for t in new.args if not ((t / ref).as_independent(SpectralMean, as_Add=False)[0].free_symbols
+                                              & params)]
+        if len(inside) >= 2:
+            outside = [t for t in new.args if t not in inside]
+            out = ref * _absorb_add(sp.Add(*[t / ref for t in inside])) + sp.Add(*outside)
+    memo[expr] = out
+    return out
+
+
+@cached(maxsize=4096)
+def _absorb_add(add):
+    mean = absorb_means(add)
+    if not isinstance(mean, SpectralMean):
+        return add
+    # one term per monomial of the numerator over the denominator:
+    # kappa^2/(x + kappa)^2 + 2 x kappa/(x + kappa)^2 pairs into bounded
+    # ratios (the compiler's (a/b)^n), where the single fraction overflows
+    # at kappa ~ 1e300
+    num, den = sp.fraction(mean.summand)
+    if den == 1:
+        return mean
+    return SpectralMean(sp.Add(*[t / den for t in sp.Add.make_args(sp.expand(num))]), mean.var, mean.spectrum)

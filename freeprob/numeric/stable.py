@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["rationalize"]
+__all__ = ["group_parameters", "rationalize"]
 
 
 def _is_radical_factor(f):
@@ -69,3 +69,29 @@ def rationalize(expr: sp.Expr) -> sp.Expr:
     expr = sp.together(expr)
     num, den = sp.fraction(expr)
     return _rationalize_add(sp.expand_mul(num)) / _rationalize_add(sp.expand_mul(den))
+
+
+def group_parameters(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    r"""In every sum, factor the terms free of ``var`` into one product, so
+    that float evaluation forms the parameter part first.
+
+    ``lam + s - q s`` is evaluated left to right as ``(lam + s) - q s``: at
+    ``q = 1`` and ``lam = 1e-12`` the rounding of ``lam + s`` leaves
+    ``lam`` with four digits.  As ``lam + s (1 - q)`` the parameter part is
+    exactly 0 and ``lam`` keeps all of its digits.
+
+    >>> import sympy as sp
+    >>> lam, q, s = sp.symbols("lambda q s")
+    >>> group_parameters(lam + s - q*s, lam)
+    lambda - s*(q - 1)
+    """
+    expr = sp.sympify(expr)
+    if not expr.args:
+        return expr
+    args = [group_parameters(a, var) for a in expr.args]
+    if isinstance(expr, sp.Add):
+        const = [a for a in args if not a.has(var)]
+        rest = [a for a in args if a.has(var)]
+        if len(const) >= 2 and rest:
+            return sp.Add(sp.factor(sp.Add(*const)), *rest)
+    return expr.func(*args) if args != list(expr.args) else expr

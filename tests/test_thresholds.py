@@ -1,0 +1,138 @@
+"""Interpolation thresholds and deep chains (issue 14).
+
+* the complements ``1 - df`` of every kind of law against 60-digit mpmath;
+* linear ridge at ``q = 1`` down to ``lam = 1e-30``, where ``1 - q df1`` and
+  ``1 - gamma`` round to 0 unless formed directly, against ``evaluate(dps=30)``;
+* random features at ``lam = 0`` with ``N_l = D`` or ``P = D`` (thresholds of
+  the deep chain): the certified limits ``kappa_2 -> 0+`` against the
+  ordinary least squares formulas (square invertible features) and against
+  the values at small ridges;
+* the symbolic maps of a deep chain grow linearly in the number of layers.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob as fp
+from freeprob.models._features_maps import _maps
+
+LAMS = np.array([1e-30, 1e-12, 1e-3, 1.0, 1e3])
+
+
+@pytest.mark.parametrize("law", [fp.MarchenkoPastur(0.5), fp.MarchenkoPastur(1), fp.MarchenkoPastur(2),
+                                 fp.Discrete([1, 2]), fp.Identity(2), fp.Semicircle(1, 3), fp.PowerLaw(1.5, 200)],
+                         ids=repr)
+def test_complements_of_df_keep_their_digits(law):
+    for which, df in ((1, law.df1_numeric), (2, law.df2_numeric)):
+        c = law.df_complement_numeric(LAMS, which)
+        with mpmath.workdps(60):
+            ref = df(LAMS.astype(object), dps=60)
+            err = max(abs(float((1 - mpmath.re(r)) / mpmath.mpf(v) - 1)) for v, r in zip(c, ref))
+        assert err < 2e-15, (which, err)
+
+
+def test_complement_of_a_law_without_closed_form():
+    # free sum: -lam g(-lam) from the certified Stieltjes transform; at
+    # lam -> 0 it is lam <1/x>, with <1/x> from the same values at 1e-8
+    law = fp.free_add(fp.MarchenkoPastur(0.5), fp.Discrete([1, 3]))
+    c = law.df_complement_numeric(np.array([1e-30, 1e-20]))
+    assert c[0] > 0 and c[0] * 1e10 == pytest.approx(c[1], rel=1e-12)
+    g = complex(law.stieltjes_numeric(np.array([-1e-8 + 0j]))[0])
+    assert c[0] / 1e-30 == pytest.approx(-g.real, rel=1e-7)
+
+
+@pytest.mark.parametrize("law", [fp.MarchenkoPastur(0.5), fp.Semicircle(1, 3), fp.PowerLaw(1.5, 1000),
+                                 fp.Identity(1)], ids=repr)
+@pytest.mark.parametrize("samples", [1000, 2000])
+def test_linear_ridge_at_q_one_and_tiny_ridge(law, samples):
+    # q = N/P = 1: kappa ~ sqrt(lam), 1 - q df1 ~ kappa; the float path keeps
+    # every digit that the 30-digit evaluation has
+    m = fp.LinearRidge(law, samples=samples, dimension=1000, noise=0.1)
+    lams = np.geomspace(1e-30, 1, 7)
+    a, b = m.evaluate(ridge=lams), m.evaluate(ridge=lams, dps=30)
+    for key in ("kappa", "df1", "gamma", "bias2", "var_X", "Eg"):
+        np.testing.assert_allclose(a[key], b[key].astype(float), rtol=5e-14, err_msg=key)
+
+
+def test_q_one_identity_at_a_subnormal_ridge():
+    # kappa^2/(1 + kappa) = lam at q = 1: kappa = 3.7e-23 at lam = 1.4e-45
+    out = fp.LinearRidge(fp.Identity(1), samples=10, dimension=10, ridge=1.401298464324817e-45).evaluate()
+    k = float(out["kappa"])
+    assert k * k / (1 + k) == pytest.approx(1.401298464324817e-45, rel=1e-14)
+    # bias2 = kappa^2/(1 + kappa)^2, var_X = kappa/((1 + kappa)^2 (2 + kappa)): E_g = kappa/2 + O(kappa^2)
+    assert float(out["Eg"]) == pytest.approx(k / 2, rel=1e-10)
+
+
+# ------------------------------------------------------------ random features at thresholds
+POP = fp.PowerLaw(1.5, 100)
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("noise", [0.0, 0.1])
+def test_square_features_reduce_to_least_squares(layers, noise):
+    # N_l = D < P: F is square and invertible, the ridgeless predictor is
+    # ordinary least squares in D dimensions: E_g = s2 D/(P - D - ...) ->
+    # s2 gamma/(1 - gamma) with gamma = D/P, E_tr = s2 (1 - D/P)
+    m = fp.RandomFeatureRidge(POP, widths=[100] * layers, samples=200, ridge=0, noise=noise)
+    out = {k: float(v) for k, v in m.evaluate().items()}
+    g = 100 / 200
+    assert out["Eg"] == pytest.approx(noise * g / (1 - g), abs=1e-15)
+    assert out["Etr"] == pytest.approx(noise * (1 - g), abs=1e-15)
+    assert out["bias2"] == 0 and out["var_F"] == 0 and out["kappa2"] == 0
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_threshold_limit_is_the_small_ridge_limit(layers):
+    # P = N = D, no noise: the limit lam -> 0+ of the deterministic
+    # equivalent is finite and nonzero (var_XF); the values at small ridges
+    # approach it monotonically, with error O(kappa_2)
+    m = fp.RandomFeatureRidge(POP, widths=[100] * layers, samples=100, ridge=0)
+    lim = float(m.evaluate()["Eg"])
+    vals = m.evaluate(ridge=np.array([1e-8, 1e-12, 1e-16]))
+    errs = np.abs(vals["Eg"] - lim)
+    assert lim > 0 and np.all(np.diff(errs) < 0) and errs[-1] < 1e-3 * lim
+
+
+def test_threshold_with_noise_is_infinite_and_only_there():
+    m = fp.RandomFeatureRidge(POP, widths=[100], samples=100, ridge=0, noise=0.1)
+    out = {k: float(v) for k, v in m.evaluate().items()}
+    assert out["Eg"] == np.inf and out["var_X_noise"] == np.inf and out["var_XF_noise"] == np.inf
+    assert np.isfinite(out["var_XF"]) and out["Etr"] == 0.0
+    assert float(m.evaluate(ridge=1e-12)["Eg"]) > 10  # the divergence, seen from lam > 0
+
+
+def test_deep_chain_at_width_equal_dimension():
+    # N_l = D for every layer, P < D: the chain's kappa_1 ~ kappa_2^(L+1)
+    # underflows near 0; the bottleneck search starts where the map is a number
+    prev = 0.0
+    for layers in (1, 2, 4, 8):
+        out = fp.RandomFeatureRidge(POP, widths=[100] * layers, samples=50, ridge=1e-2).evaluate()
+        eg = float(out["Eg"])
+        assert np.isfinite(eg) and eg > prev  # each square layer adds variance
+        prev = eg
+
+
+def test_deep_chain_maps_grow_polynomially_in_depth():
+    # the chain rule through a product of L factors gives L terms of L - 1
+    # factors: quadratic symbolic size at most (it was exponential: the
+    # S-transform's series and a multivariate factorization of the product)
+    def size(layers):
+        m = fp.RandomFeatureRidge(POP, widths=[100] * layers, samples=50, ridge=1e-2)
+        return sum(sp.count_ops(v) for v in _maps(m).values())
+
+    s4, s8, s16 = size(4), size(8), size(16)
+    assert s16 / s8 <= 4.2 and s8 / s4 <= 4.2, (s4, s8, s16)
+
+
+def test_wishart_product_moments_by_recurrence_equal_the_series():
+    from freeprob import conventions as C
+    from freeprob.laws._relations import moments_from_s_series, series_coefficients
+
+    c1, c2 = sp.symbols("c1 c2", positive=True)
+    w = fp.WishartProduct([c1, c2, sp.Rational(3, 2)], 2)
+    ref = moments_from_s_series(series_coefficients(w._s_closed(C.t), C.t, 5), 5)
+    assert all(sp.simplify(a - b) == 0 for a, b in zip(w.moments(5), ref))
