@@ -103,28 +103,16 @@ def _slope():
 
 
 @cached(maxsize=4)
-def _complement_from_g(which):
-    """``1 - df1`` (``which = 1``) or ``1 - df2`` as compiled functions of
-    ``(lam, g(-lam), g'(-lam))``: :func:`_df_from_g` subtracted from 1 and
-    expanded, so the constant cancels symbolically (``1 - df1 = -lam
-    g(-lam)``, ``1 - df2 = -2 lam g(-lam) - lam^2 g'(-lam)`` [C6]: no float
-    difference of two numbers near 1)."""
-    zd, g = sp.Dummy("z"), sp.Function("g")
-    df1 = C.df1_from_stieltjes(g(zd), zd, C.lam)
-    expr = 1 - (df1 if which == 1 else C.df2_from_df1(df1, C.lam).doit())
-    expr = expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: _DG).subs(g(-C.lam), _G)
-    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: -_DG)
-    return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
-
-
-@cached(maxsize=4)
-def _df_from_g(which):
+def _df_from_g(which, complement=False):
     """``df1`` (``which = 1``) or ``df2`` as compiled functions of ``(lam, g(-lam),
     g'(-lam))``, derived from :func:`~freeprob.conventions.df1_from_stieltjes`
-    and :func:`~freeprob.conventions.df2_from_df1` [C6]."""
+    and :func:`~freeprob.conventions.df2_from_df1` [C6]; with ``complement``
+    ``1 - df``, expanded so that the constant cancels symbolically (``1 - df1
+    = -lam g(-lam)``: no float difference of two numbers near 1)."""
     zd, g = sp.Dummy("z"), sp.Function("g")
     df1 = C.df1_from_stieltjes(g(zd), zd, C.lam)
     expr = df1 if which == 1 else C.df2_from_df1(df1, C.lam).doit()
+    expr = 1 - expr if complement else expr
     expr = expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: _DG).subs(g(-C.lam), _G)
     expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: -_DG)
     return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
@@ -317,17 +305,24 @@ class NumericMethods:
         lam_arr = np.asarray(lam, dtype=float)
         if np.any(~np.isfinite(lam_arr)) or np.any(lam_arr <= 0):
             raise ParameterError("lam", lam_arr[~(np.isfinite(lam_arr) & (lam_arr > 0))].ravel()[0], "(0, oo)")
-        kind = "cdf1" if which == 1 else "cdf2"
+        return self._df_positive(lam_arr, which, complement=True)
+
+    def _df_positive(self, lam, which, complement=False):
+        """``df_which`` (or ``1 - df_which``) at ``lam > 0`` (float array):
+        the compiled closed form, else [C6] from the certified Stieltjes
+        transform on the negative axis; real values certified."""
+        kind = ("cdf" if complement else "df") + str(which)
         try:
-            vals = self._evaluate(kind, None, lam_arr)
+            vals = self._evaluate(kind, None, lam)
         except NoClosedFormError:
-            zneg = -lam_arr.astype(complex)
+            zneg = -lam.astype(complex)
             gv = self.stieltjes_numeric(zneg)
             dgv = self._dstieltjes_fallback(zneg, gv) if which == 2 else np.zeros_like(gv)
-            vals = _complement_from_g(which)(lam_arr.astype(complex), gv, dgv)
+            vals = _df_from_g(which, complement)(lam.astype(complex), gv, dgv)
         if np.iscomplexobj(vals):
             if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
-                raise BranchError(f"1 - df{which} left the real axis on the negative axis of {self!r}")
+                raise BranchError(f"{'1 - ' if complement else ''}df{which} left the real axis on the negative "
+                                  f"axis of {self!r}")
             vals = vals.real
         return vals
 
@@ -346,21 +341,7 @@ class NumericMethods:
             vals = np.asarray(self._evaluate(kind, None, safe.astype(object) if safe.ndim else safe, dps=dps), dtype=object)
             vals[lam_arr == 0] = rank
             return vals
-        try:
-            vals = self._evaluate(kind, None, safe)
-        except NoClosedFormError:
-            # [C6] from the numeric Stieltjes transform on the negative axis:
-            # [C6] from the numeric Stieltjes transform on the negative axis,
-            # compiled from the conventions' relations (df_from_g)
-            zneg = -safe.astype(complex)
-            gv = self.stieltjes_numeric(zneg)
-            dgv = self._dstieltjes_fallback(zneg, gv) if which == 2 else np.zeros_like(gv)
-            vals = _df_from_g(which)(safe.astype(complex), gv, dgv)
-        if np.iscomplexobj(vals):
-            if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
-                raise BranchError(f"{kind} left the real axis on the negative axis of {self!r}")
-            vals = vals.real
-        return np.where(lam_arr > 0, vals, rank)
+        return np.where(lam_arr > 0, self._df_positive(safe, which), rank)
 
     def density_numeric(self, x):
         """Density of the absolutely continuous part at real points (array).
