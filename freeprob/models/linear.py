@@ -304,7 +304,8 @@ class LinearRidge(AbstractModel):
             out["Etr"] = compile_expr(COMPOSITES["Etr"], (_EG, SIGMA2, _S))(out["Eg"], s2, out["S"], finite=False)
         out["Etr"] = np.where(over | thresh, 0.0, out["Etr"])
         _certify(out, over | huge, thresh, s2, lam, p)
-        return {key: out[key] for key in KEYS}
+        # (a law evaluator may return shape (1,) for a scalar: the inputs' shape is the contract)
+        return {key: np.reshape(out[key], np.shape(kappa)) for key in KEYS}
 
     def _evaluate_mp(self, dps, overrides):
         import mpmath
