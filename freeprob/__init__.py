@@ -46,6 +46,7 @@ from freeprob import errors as errors
 from freeprob._version import __version__ as __version__
 from freeprob.derivation import Derivation as Derivation
 from freeprob.derivation import DerivationStep as DerivationStep
+from freeprob.laws import AR1 as AR1
 from freeprob.laws import Discrete as Discrete
 from freeprob.laws import Identity as Identity
 from freeprob.laws import MarchenkoPastur as MarchenkoPastur
@@ -55,6 +56,7 @@ from freeprob.laws import SpectralLaw as SpectralLaw
 from freeprob.laws import WishartProduct as WishartProduct
 from freeprob.laws import free_add as free_add
 from freeprob.laws import free_mul as free_mul
+from freeprob.models import CorrelatedRidge as CorrelatedRidge
 from freeprob.models import LinearRidge as LinearRidge
 from freeprob.models import NonlinearRandomFeatureRidge as NonlinearRandomFeatureRidge
 from freeprob.models import RandomFeatureRidge as RandomFeatureRidge
@@ -62,6 +64,8 @@ from freeprob.models import SourceTarget as SourceTarget
 from freeprob.models import activation as activation
 from freeprob.models import deterministic_equivalent as deterministic_equivalent
 from freeprob.montecarlo import compare as compare
+from freeprob.montecarlo import corr_gcv as corr_gcv
+from freeprob.montecarlo import estimate_correlation as estimate_correlation
 from freeprob.montecarlo import gcv as gcv
 from freeprob.montecarlo import simulate as simulate
 from freeprob.numeric import clear_caches as clear_caches
@@ -73,6 +77,7 @@ __all__ = [
     "clear_caches",
     "deterministic_equivalent",
     "LinearRidge",
+    "CorrelatedRidge",
     "RandomFeatureRidge",
     "NonlinearRandomFeatureRidge",
     "activation",
@@ -80,6 +85,8 @@ __all__ = [
     "DerivationStep",
     "SourceTarget",
     "gcv",
+    "corr_gcv",
+    "estimate_correlation",
     "simulate",
     "compare",
     "latex",
@@ -90,6 +97,7 @@ __all__ = [
     "Discrete",
     "PowerLaw",
     "WishartProduct",
+    "AR1",
     "free_add",
     "free_mul",
     "__version__",

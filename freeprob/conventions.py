@@ -2,7 +2,7 @@ r"""The one place where freeprob's sign and normalization conventions live.
 
 Every docstring in freeprob that writes a transform refers to the items below
 by their tag; each tag is defined in the documentation's reference page of
-conventions (``docs/reference/conventions.md``: [C1] ... [C16]). Conversions
+conventions (``docs/reference/conventions.md``: [C1] ... [C17]). Conversions
 between conventions are explicit functions here; no other module writes a
 silent minus sign or a ``t -> -df`` substitution.
 
@@ -28,6 +28,11 @@ Conventions
 [C1] ``q = N/P`` (parameters over samples); never ``P/N``.
 [C16] The kernel limit ``N = oo``: ``df1``, ``df2`` are unnormalized sums
      ``sum_k eta_k^j/(eta_k + kappa)^j`` and the models use ``q = 1/P``.
+[C17] Correlated samples: ``X = K^{1/2} Z Sigma^{1/2}`` with a ``P x P``
+     sample correlation ``K`` (traces normalized by ``P``) and a test point
+     with ``K_** = 1``; ``nu`` is the renormalized ridge of the sample side,
+     ``df1_K(nu) = q df1_Sigma(kappa)``, and ``S_K(df) = (1 - df)/(df nu)``
+     at ``df = df1_K(nu)`` (:func:`s_from_renormalized_ridge`).
 
 Examples
 --------
@@ -56,7 +61,7 @@ __all__ = [
     "df1_from_stieltjes", "df2_from_df1",
     "s_df_from_voiculescu", "s_voiculescu_from_df",
     "s_from_chi", "r_from_inverse_stieltjes",
-    "renormalized_ridge", "ratio",
+    "renormalized_ridge", "ratio", "nu", "s_from_renormalized_ridge",
 ]
 
 # ---------------------------------------------------------------------------
@@ -89,6 +94,8 @@ kappa2 = sp.Symbol("kappa_2", positive=True)
 kappa_F = sp.Function("kappa_F")
 #: P/D for random-feature models (the paper's phi in [R15]; its code's q is D/P = 1/phi, P1)
 phi = sp.Symbol("phi", positive=True)
+#: renormalized ridge of the sample side of correlated data [C17]
+nu = sp.Symbol("nu", nonnegative=True)
 #: label-noise variance sigma_epsilon^2 and feature-noise variance sigma_xi^2 per feature [C14]
 sigma2 = sp.Symbol("sigma2", nonnegative=True)
 sigma_xi2 = sp.Symbol("sigma_xi2", nonnegative=True)
@@ -184,6 +191,7 @@ CONVENTIONS = {
     "s_df": "S(df) = S_Voiculescu(-df)  (the paper's)  [C10]",
     "ratio": "q = N/P  [C1]",
     "rf_ratios": "random features: phi = P/D, psi_l = N_l/D, df normalized by D  [C14], P1, P3",
+    "correlated": "X = K^1/2 Z Sigma^1/2, df1_K(nu) = q df1_Sigma(kappa), S_K = (1 - df)/(df nu)  [C17]",
 }
 
 
@@ -308,6 +316,20 @@ def renormalized_ridge(ridge, s_value):
     lambda/(-df*q + 1)
     """
     return ridge * s_value
+
+
+def s_from_renormalized_ridge(dfvalue, ridge):
+    r"""``S(df) = (1 - df)/(df nu)`` at ``df = df1(nu)`` [C17]: the paper's
+    S-transform [C10] of a law read off its own renormalized ridge ``nu``.
+
+    For ``A = c I``, ``df1(nu) = c/(c + nu)`` and the value is ``1/c``:
+
+    >>> c = sp.Symbol("c", positive=True)
+    >>> sp.simplify(s_from_renormalized_ridge(c/(c + nu), nu))
+    1/c
+    """
+    dfvalue, ridge = as_expr(dfvalue, "df"), as_expr(ridge, "nu")
+    return (1 - dfvalue) / (dfvalue * ridge)
 
 
 def ratio(n_parameters, n_samples):

@@ -37,7 +37,7 @@ import sympy as sp
 
 from freeprob.errors import ParameterError
 
-__all__ = ["to_sympy", "positive", "nonnegative", "real", "nonzero", "positive_integer", "Parameter", "declare",
+__all__ = ["to_sympy", "positive", "nonnegative", "real", "nonzero", "correlation", "positive_integer", "Parameter", "declare",
            "latex_symbol", "DOMAINS"]
 
 
@@ -89,6 +89,14 @@ def nonzero(name, value, allowed="real numbers != 0"):
     return v
 
 
+def correlation(name, value, allowed="(-1, 1)"):
+    """A correlation coefficient: a real number with ``|value| < 1``."""
+    v = real(name, value, allowed)
+    if v.is_number and not abs(v) < 1:
+        raise ParameterError(name, v, allowed)
+    return v
+
+
 def positive_integer(name, value, allowed="integers >= 1"):
     if isinstance(value, float) and not float(value).is_integer():
         raise ParameterError(name, value, allowed, "sizes must be whole numbers")
@@ -109,6 +117,7 @@ DOMAINS = {
     "real": (real, "(-oo, oo)"),
     "nonzero": (nonzero, "real numbers != 0"),
     "positive_integer": (positive_integer, "integers >= 1"),
+    "correlation": (correlation, "(-1, 1)"),
 }
 
 #: symbol name -> LaTeX, filled by the declarations (one entry per name)
@@ -184,7 +193,7 @@ class Parameter:
         """A sympy symbol for the parameter, with the assumptions of its domain."""
         assumptions = {"positive": {"positive": True}, "positive_integer": {"positive": True, "integer": True},
                        "nonnegative": {"nonnegative": True}, "real": {"real": True},
-                       "nonzero": {"real": True, "nonzero": True}}[self.domain]
+                       "nonzero": {"real": True, "nonzero": True}, "correlation": {"real": True}}[self.domain]
         return sp.Symbol(self.latex_name, **assumptions)
 
     @property

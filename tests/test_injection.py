@@ -44,6 +44,16 @@ CALLS = {
                                                                       dimension=10),
     "model.replace": lambda s: freeprob.LinearRidge(freeprob.Identity(1), dimension=10).replace(noise=s),
     "free_add": lambda s: freeprob.free_add(MP, s),
+    "AR1": lambda s: freeprob.AR1(s),
+    "AR1.toeplitz": lambda s: freeprob.AR1(0.5).toeplitz(s),
+    "CorrelatedRidge(sample_correlation)": lambda s: freeprob.CorrelatedRidge(freeprob.Identity(1), s, dimension=5),
+    "CorrelatedRidge(noise_correlation)": lambda s: freeprob.CorrelatedRidge(freeprob.Identity(1), freeprob.AR1(0.5),
+                                                                             noise_correlation=s, dimension=5),
+    "CorrelatedRidge(noise)": lambda s: freeprob.CorrelatedRidge(freeprob.Identity(1), freeprob.AR1(0.5),
+                                                                 noise=s, dimension=5),
+    "corr_gcv": lambda s: freeprob.corr_gcv(np.ones((4, 2)), np.ones(4), 0.1, s),
+    "corr_gcv(ridge)": lambda s: freeprob.corr_gcv(np.ones((4, 2)), np.ones(4), s, freeprob.AR1(0.5)),
+    "conventions.s_from_renormalized_ridge": lambda s: C.s_from_renormalized_ridge(s, 1),
 }
 
 

@@ -134,6 +134,18 @@ def _gauss_cos(law, k, nodes=2000):
     return total
 
 
+def _mp_intervals(law, dps):
+    """The support intervals at ``dps`` digits: from the exact sympy support
+    when it has exact edges (a float edge a few ulps inside or outside the
+    support puts a 1/sqrt edge singularity into the quadrature), else the
+    float intervals."""
+    sup = law.support()
+    parts = [p for p in (sup.args if isinstance(sup, sp.Union) else (sup,)) if isinstance(p, sp.Interval)]
+    if parts and all(p.start.is_number and p.end.is_number for p in parts):
+        return [(mpmath.mpf(sp.N(p.start, dps + 5)), mpmath.mpf(sp.N(p.end, dps + 5))) for p in parts]
+    return [(mpmath.mpf(a), mpmath.mpf(b)) for a, b in law._ac_intervals()]
+
+
 def moments_by_quadrature(law, n: int, dps: int = 20) -> list:
     """Moments ``int x^k rho(x) dx + sum atoms``: tanh-sinh quadrature of the
     closed-form density (mpmath), or Gauss-Legendre on the numeric density of
@@ -143,8 +155,8 @@ def moments_by_quadrature(law, n: int, dps: int = 20) -> list:
     with mpmath.workdps(dps):
         for k in range(1, n + 1):
             total = mpmath.mpf(0)
-            for a, b in law._ac_intervals():
-                if closed:
+            if closed:
+                for a, b in _mp_intervals(law, dps):
                     total += mpmath.quad(lambda v: v**k * dens(v, dps=dps)[()], [a, b])
             if not closed:
                 total += mpmath.mpf(_gauss_cos(law, k))
@@ -185,7 +197,7 @@ def _mass(law):
     dens, closed = _density_callable(law)
     if closed:
         with mpmath.workdps(20):
-            total = sum(mpmath.quad(lambda v: dens(v, dps=20)[()], [a, b]) for a, b in law._ac_intervals())
+            total = sum(mpmath.quad(lambda v: dens(v, dps=20)[()], [a, b]) for a, b in _mp_intervals(law, 20))
     else:
         total = _gauss_cos(law, 0)
     return _result(law, "total mass = 1", abs(float(total) + law._total_atom_mass() - 1), 1e-10 if closed else 1e-5)

@@ -432,14 +432,15 @@ def _cmd_check(args, out):
 def _cmd_figures(args, out):
     from freeprob import figures
 
+    every = figures.available(extensions=True)  # the paper's figures, then X1, ... (built only on request)
     if args.list:
-        for fid in figures.available():
+        for fid in every:
             out(fid)
         return 0
     ids = [i.upper() for i in (args.only or figures.available())]
-    bad = [i for i in ids if i not in figures.available()]
+    bad = [i for i in ids if i not in every]
     if bad:
-        raise ParseError(f"unknown figure(s) {bad}; valid: {', '.join(figures.available())}")
+        raise ParseError(f"unknown figure(s) {bad}; valid: {', '.join(every)}")
     if not args.out:
         raise ParseError("--out DIR is required (PNG and PDF files are written there)")
     import time

@@ -1,5 +1,6 @@
 r"""Reproductions of the paper's figures [F1]-[F23] (freeprob's identifiers,
-defined in the documentation's reference page of figures).
+defined in the documentation's reference page of figures), and figures of
+the results freeprob adds (``X1``: correlated samples, [R22]).
 
 Each builder returns a :class:`Figure`: frozen data (theory curves from the
 model evaluators, simulation points from :func:`freeprob.simulate`, guides)
@@ -26,10 +27,10 @@ from dataclasses import replace
 import numpy as np
 
 from freeprob.errors import ParameterError
-from freeprob.figures import _features, _linear, _noise, _spectra
+from freeprob.figures import _correlated, _features, _linear, _noise, _spectra
 from freeprob.figures._base import Figure, Panel, Series
 
-__all__ = ["Figure", "Panel", "Series", "TITLES", "available", "build"]
+__all__ = ["Figure", "Panel", "Series", "TITLES", "EXTENSIONS", "available", "build"]
 
 _BUILDERS = {
     "F1": _spectra.f1, "F2": _spectra.f2, "F3": _spectra.f3, "F4": _spectra.f4, "F5": _spectra.f5,
@@ -38,6 +39,9 @@ _BUILDERS = {
     "F15": _features.f15, "F16": _features.f16, "F17": _features.f17, "F18": _features.f18,
     "F19": _noise.f19, "F20": _noise.f20, "F21": _noise.f21, "F22": _noise.f22, "F23": _noise.f23,
 }
+
+#: figures of results beyond the paper (built like the others; not in :func:`available`)
+EXTENSIONS = {"X1": _correlated.x1}
 
 
 #: what each figure shows (the figure list of the specification, section 3)
@@ -65,23 +69,27 @@ TITLES = {
     "F21": "Additive-noise dominated scaling",
     "F22": "Additive and multiplicative noise dominated scaling",
     "F23": "Noise mitigated by the ridge, with feature noise",
+    "X1": "GCV and CorrGCV on AR(1)-correlated samples",
 }
 
 
-def available() -> tuple:
-    """The figure ids, in the paper's order."""
-    return tuple(_BUILDERS)
+def available(*, extensions: bool = False) -> tuple:
+    """The figure ids, in the paper's order (``extensions=True`` adds the
+    figures beyond the paper, ``X1``, ...)."""
+    return tuple(_BUILDERS) + (tuple(EXTENSIONS) if extensions else ())
 
 
 def _check(figure_id):
     key = str(figure_id).upper()
+    if key in EXTENSIONS:
+        return EXTENSIONS[key]
     if key not in _BUILDERS:
-        raise ParameterError("figure", figure_id, ", ".join(_BUILDERS))
+        raise ParameterError("figure", figure_id, ", ".join((*_BUILDERS, *EXTENSIONS)))
     return _BUILDERS[key]
 
 
 def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None = None) -> Figure:
-    """Build figure ``figure_id`` (``"F1"`` ... ``"F23"``).
+    """Build figure ``figure_id`` (``"F1"`` ... ``"F23"``, or an extension such as ``"X1"``).
 
     Parameters
     ----------

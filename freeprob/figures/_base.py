@@ -192,7 +192,7 @@ def require_matplotlib():
 _COLORS = {"Eg": "C0", "Etr": "C1", "bias2": "C2", "var_X": "C3", "var_X_noise": "C4", "gcv": "C5",
            "var_F": "C6", "var_XF": "C7", "var_F+var_XF": "C6", "var_XF_noise": "C8", "kappa": "C0",
            "kappa1": "C0", "kappa2": "C1", "df1": "C2", "df2": "C3", "gamma": "C4", "gamma1": "C4",
-           "gamma2": "C5", "kappa_hat": "C9", "rho": "C8", "S": "C9"}
+           "gamma2": "C5", "kappa_hat": "C9", "rho": "C8", "S": "C9", "corr_gcv": "C2"}
 
 
 def _color(series, i):

@@ -5,7 +5,8 @@
   numeric transforms (:mod:`~freeprob.laws._numeric`), affine images;
 * the catalogue -- :mod:`~freeprob.laws._classical` (Marchenko-Pastur,
   semicircle, point mass), :mod:`~freeprob.laws._discrete` (atomic laws,
-  power laws), :mod:`~freeprob.laws._affine`;
+  power laws), :mod:`~freeprob.laws._toeplitz` (the AR(1) sample
+  correlation), :mod:`~freeprob.laws._affine`;
 * free convolution -- :mod:`~freeprob.laws._free` (``free_add``,
   ``free_mul`` and their registry of closed forms) and the convolved laws of
   :mod:`~freeprob.laws._convolved`;
@@ -35,6 +36,7 @@ from freeprob.laws._free import (
     is_positive_law,
     register_closed_form,
 )
+from freeprob.laws._toeplitz import AR1
 
 #: the catalogue: CLI name -> constructor
 CATALOGUE = {
@@ -44,8 +46,9 @@ CATALOGUE = {
     "discrete": Discrete,
     "powerlaw": PowerLaw,
     "wishart-product": WishartProduct,
+    "ar1": AR1,
 }
 
-__all__ = ["SpectralLaw", "MarchenkoPastur", "Semicircle", "Identity", "Discrete", "PowerLaw",
+__all__ = ["SpectralLaw", "AR1", "MarchenkoPastur", "Semicircle", "Identity", "Discrete", "PowerLaw",
            "Affine", "affine", "CATALOGUE", "FreeSum", "FreeProduct", "WishartProduct", "free_add", "free_mul",
            "is_positive_law", "rational_twin", "register_closed_form"]

@@ -153,6 +153,10 @@ class SpectralLaw(NumericMethods, abc.ABC):
     def _density_closed(self, x):
         return None
 
+    def _df1_closed(self, lam):
+        """``df1(lam)`` in a form without the cancellation of ``1 + lam g(-lam)``, or None."""
+        return None
+
     @abc.abstractmethod
     def _atoms_closed(self):
         """List of (location, mass); an empty list if there is no atom."""

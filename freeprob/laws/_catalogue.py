@@ -13,6 +13,7 @@ from freeprob.laws._classical import Identity, MarchenkoPastur, Semicircle
 from freeprob.laws._convolved import WishartProduct
 from freeprob.laws._discrete import Discrete, PowerLaw
 from freeprob.laws._free import free_add, free_mul
+from freeprob.laws._toeplitz import AR1
 
 __all__ = ["examples"]
 
@@ -28,7 +29,7 @@ def examples():
     cases (atoms at 0, q = 1, affine images, convolutions) and one law per
     class at the middle of its declared typical ranges."""
     half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
-    declared = [_declared(cls) for cls in (MarchenkoPastur, Semicircle, Identity, PowerLaw)]
+    declared = [_declared(cls) for cls in (MarchenkoPastur, Semicircle, Identity, PowerLaw, AR1)]
     return declared + [
         ("MP q=1/2", MarchenkoPastur(half)),
         ("MP q=1", MarchenkoPastur(1)),
@@ -50,4 +51,6 @@ def examples():
         ("atoms boxtimes MP(1/2)", free_mul(Discrete([1, 2]), MarchenkoPastur(half))),
         ("WishartProduct [2, 3]", WishartProduct([2, 3])),
         ("WishartProduct [1/2, 1/4]", WishartProduct([half, quarter])),
+        ("AR1 rho=1/2", AR1(half)),
+        ("AR1 rho=-0.9", AR1(-0.9)),
     ]

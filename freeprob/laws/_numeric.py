@@ -371,12 +371,15 @@ class NumericMethods:
         for a, b in self._ac_intervals():
             th = np.linspace(0, np.pi, nodes + 1)
             grid = a + (b - a) * (1 - np.cos(th)) / 2
-            # the Jacobian sin(th) vanishes at both ends: the density is
-            # needed at interior nodes only (not at the edges themselves,
-            # where it may be singular or the subordination stalls)
-            dens = np.zeros(grid.size)
-            dens[1:-1] = self.density_numeric(grid[1:-1]) * (b - a) * np.sin(th[1:-1]) / 2
-            cum = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(th))])
+            # the midpoint rule in th: the density is needed inside the
+            # interval only (not at the edges, where it may be singular or the
+            # subordination stalls); with a 1/sqrt edge (arcsine, AR(1)) the
+            # integrand tends to a nonzero limit there, which a trapezoid
+            # with zero end values would miss
+            mid = (th[1:] + th[:-1]) / 2
+            xm = a + (b - a) * (1 - np.cos(mid)) / 2
+            dens = self.density_numeric(xm) * (b - a) * np.sin(mid) / 2
+            cum = np.concatenate([[0.0], np.cumsum(dens * np.diff(th))])
             out += np.interp(xq, grid, cum, left=0.0, right=cum[-1])
         for loc, m in self.atoms():
             out += np.where(xq >= float(loc), float(m), 0.0)

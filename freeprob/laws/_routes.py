@@ -131,6 +131,9 @@ def _s(law, t, method):
 
 @cached()
 def _df1(law, lam):
+    closed = law._df1_closed(lam)
+    if closed is not None:  # a law whose df1 has a cancellation-free closed form
+        return closed
     zd = sp.Dummy("z")
     expr = C.df1_from_stieltjes(law.stieltjes(zd), zd, lam)
     return _canonical(expr)

@@ -6,6 +6,9 @@
   :class:`SourceTarget`;
 * :mod:`~freeprob.models.features` -- :class:`RandomFeatureRidge` (symbolic
   maps), with its numeric solver in :mod:`~freeprob.models._features_numeric`;
+* :mod:`~freeprob.models.correlated` -- :class:`CorrelatedRidge`, ridge
+  on samples correlated by a ``P x P`` matrix ``K`` (S-transforms on both
+  sides of the data);
 * :mod:`~freeprob.models.nonlinear` and :mod:`~freeprob.models.activations`
   -- nonlinear features through Gaussian equivalence.
 
@@ -17,6 +20,7 @@ Monte Carlo, scaling or the application.
 
 from freeprob.models.activations import Activation, activation
 from freeprob.models.base import AbstractModel
+from freeprob.models.correlated import CORRELATED_KEYS, CorrelatedRidge
 from freeprob.models.equivalence import (
            DeterministicEquivalent,
            deterministic_equivalent,
@@ -25,5 +29,5 @@ from freeprob.models.features import RF_KEYS, RandomFeatureRidge
 from freeprob.models.linear import KEYS, LinearRidge, SourceTarget
 from freeprob.models.nonlinear import NonlinearRandomFeatureRidge
 
-__all__ = ["AbstractModel", "Activation", "activation", "DeterministicEquivalent", "deterministic_equivalent",
+__all__ = ["AbstractModel", "CORRELATED_KEYS", "CorrelatedRidge", "Activation", "activation", "DeterministicEquivalent", "deterministic_equivalent",
            "RF_KEYS", "RandomFeatureRidge", "KEYS", "LinearRidge", "SourceTarget", "NonlinearRandomFeatureRidge"]

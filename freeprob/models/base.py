@@ -166,3 +166,21 @@ class AbstractModel(abc.ABC):
         if not sp.sympify(value).is_number:
             raise ParameterError(name, value, "a number", f"pass {name}=... to evaluate()")
         return float(value)
+
+    def _ridge_sweep(self, overrides):
+        """``(ridge, samples, noise)`` of a ridge model's ``evaluate``: the
+        overrides (one of ``SWEEPABLE``) or the constructor's values, each
+        validated (a :class:`ParameterError` naming it) and broadcast together."""
+        bad = set(overrides) - set(self.SWEEPABLE)
+        if bad:
+            raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of " + ", ".join(self.SWEEPABLE))
+        lam = real_array("ridge", self._value(overrides, "ridge"))
+        p = real_array("samples", self._value(overrides, "samples"))
+        s2 = real_array("noise", self._value(overrides, "noise"))
+        if np.any(~np.isfinite(lam)) or np.any(lam < 0):
+            raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+        if np.any(p < 1) or np.any(p != np.round(p)):
+            raise ParameterError("samples", p[(p < 1) | (p != np.round(p))].ravel()[0], "integers >= 1")
+        if np.any(~np.isfinite(s2)) or np.any(s2 < 0):
+            raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
+        return broadcast(ridge=lam, samples=p, noise=s2)

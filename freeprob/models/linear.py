@@ -41,7 +41,7 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw, rational_twin
-from freeprob.models.base import AbstractModel, broadcast, real_array
+from freeprob.models.base import AbstractModel
 from freeprob.models.design import (
     DIMENSION,
     NOISE,
@@ -239,20 +239,8 @@ class LinearRidge(AbstractModel):
         expression with the mpmath backend (object arrays of ``mpf``)."""
         if dps is not None:
             return self._evaluate_mp(dps, overrides)
-        bad = set(overrides) - set(self.SWEEPABLE)
-        if bad:
-            raise ParameterError(sorted(bad)[0], overrides[sorted(bad)[0]], "one of " + ", ".join(self.SWEEPABLE))
-        lam = real_array("ridge", self._value(overrides, "ridge"))
-        p = real_array("samples", self._value(overrides, "samples"))
-        s2 = real_array("noise", self._value(overrides, "noise"))
+        lam, p, s2 = self._ridge_sweep(overrides)
         n = float(self._num("dimension", trace_dimension(self.dimension)))
-        if np.any(~np.isfinite(lam)) or np.any(lam < 0):
-            raise ParameterError("ridge", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
-        if np.any(p < 1) or np.any(p != np.round(p)):
-            raise ParameterError("samples", p[(p < 1) | (p != np.round(p))].ravel()[0], "integers >= 1")
-        if np.any(~np.isfinite(s2)) or np.any(s2 < 0):
-            raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
-        lam, p, s2 = broadcast(ridge=lam, samples=p, noise=s2)
         q = n / p
         kappa = self.equivalent().solve(lam, q)
         out = {"kappa": kappa}

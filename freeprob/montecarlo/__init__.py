@@ -7,13 +7,14 @@
   crossed-seed ANOVA estimators;
 * :mod:`~freeprob.montecarlo.simulate` -- :func:`simulate` and
   :func:`compare` for linear ridge, with the crossed-seed random-feature
-  simulation in :mod:`~freeprob.montecarlo._features`.
+  simulation in :mod:`~freeprob.montecarlo._features` and the correlated
+  samples in :mod:`~freeprob.montecarlo._correlated`.
 
 This layer uses the models (to know what to sample) but no model imports it.
 """
 
 from freeprob.montecarlo import sampling
-from freeprob.montecarlo.estimators import gcv
+from freeprob.montecarlo.estimators import corr_gcv, estimate_correlation, gcv
 from freeprob.montecarlo.simulate import SIM_KEYS, compare, simulate
 
-__all__ = ["sampling", "gcv", "simulate", "compare", "SIM_KEYS"]
+__all__ = ["sampling", "gcv", "corr_gcv", "estimate_correlation", "simulate", "compare", "SIM_KEYS"]

@@ -20,11 +20,17 @@ import numpy as np
 
 from freeprob.errors import ParameterError
 
-__all__ = ["gcv", "thin_svd", "ridges", "gamma_s_hat", "jackknife", "mean_se", "anova", "crossed_se"]
+__all__ = ["gcv", "corr_gcv", "corr_gcv_from_svd", "estimate_correlation", "ridge_filter", "thin_svd", "ridges", "gamma_s_hat", "jackknife", "mean_se", "anova", "crossed_se"]
 
 
 def ridges(ridge):
-    lam = np.atleast_1d(np.asarray(ridge, dtype=float))
+    """The ridge values as a 1-d float array, or a ParameterError naming ``ridge``."""
+    if isinstance(ridge, (str, bytes)):
+        raise ParameterError("ridge", repr(ridge)[:60], "a number or 1-d array in [0, oo)")
+    try:
+        lam = np.atleast_1d(np.asarray(ridge, dtype=float))
+    except (TypeError, ValueError):
+        raise ParameterError("ridge", repr(ridge)[:60], "a number or 1-d array in [0, oo)") from None
     if lam.ndim != 1 or np.any(~np.isfinite(lam)) or np.any(lam < 0):
         raise ParameterError("ridge", ridge, "a number or 1-d array in [0, oo)")
     return lam
@@ -44,6 +50,156 @@ def gcv(X, y, ridge) -> dict:
     p = X.shape[0]
     u, s, _ = thin_svd(X / np.sqrt(p))
     return gcv_from_svd(u, s, y, lam)
+
+def corr_gcv(X, y, ridge, sample_correlation) -> dict:
+    r"""CorrGCV: the estimate of ``E_g + sigma^2`` from training data whose
+    samples are correlated by ``K`` [R22], unbiased when the label noise has
+    the correlations of the data.
+
+    With ``u = tr(hat matrix)/P = (1/P) sum_i s_i^2/(s_i^2 + lam)`` (``s_i`` the
+    singular values of ``X/sqrt(P)``) and ``nu`` the root of ``df1_K(nu) =
+    u``, the estimate is
+
+    .. math::
+        \mathrm{CorrGCV} = rac{E_{tr}}{
+u^2\,\langle k/(k + 
+u)^2
+angle_K},
+
+    which is GCV, ``E_tr/(1 - u)^2``, when ``K = I``.  At ``lam = 0`` with
+    ``N >= P`` (``u = 1``, ``nu = 0``) the ratio is taken in its limit
+    ``<1/k> (y^T G^-2 y/P)/(tr G^-1/P)^2``, ``G = X X^T/P``.
+
+    Parameters
+    ----------
+    X : array (P, N), the training inputs (rows in time order when ``K`` is a matrix)
+    y : array (P,), the labels
+    ridge : number or 1-d array, ``lam >= 0`` with the ``1/P`` loss
+    sample_correlation : the law of ``K`` (``freeprob.AR1(rho)``, ...), or the
+        ``P x P`` correlation matrix itself (its eigenvalues are used)
+
+    Returns ``{"corr_gcv", "gcv", "nu_hat", "df1_K"}`` (arrays over ``ridge``).
+
+    >>> import numpy as np, freeprob
+    >>> rng = np.random.default_rng(0)
+    >>> K = freeprob.AR1(0.5)
+    >>> L = np.linalg.cholesky(K.toeplitz(400))
+    >>> X = L @ rng.normal(size=(400, 100)); y = X @ (np.ones(100) / 10) + 0.5 * L @ rng.normal(size=400)
+    >>> out = corr_gcv(X, y, [0.1, 1.0], K)
+    >>> sorted(out), bool(np.all(out["corr_gcv"] > out["gcv"]))
+    (['corr_gcv', 'df1_K', 'gcv', 'nu_hat'], True)
+    """
+    from freeprob.laws import Discrete, SpectralLaw
+
+    X, y = _data(X, y)
+    lam = ridges(ridge)
+    p = X.shape[0]
+    if isinstance(sample_correlation, SpectralLaw):
+        law = sample_correlation
+    else:
+        try:
+            kmat = np.asarray(sample_correlation, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError("sample_correlation", type(sample_correlation).__name__,
+                                 "a freeprob law or a P x P correlation matrix") from None
+        if kmat.shape != (p, p) or not np.all(np.isfinite(kmat)) or not np.allclose(kmat, kmat.T):
+            raise ParameterError("sample_correlation", f"an array of shape {kmat.shape}",
+                                 f"a finite symmetric {p} x {p} matrix")
+        ev = np.linalg.eigvalsh(kmat)
+        if ev[0] <= 0:
+            raise ParameterError("sample_correlation", f"a matrix with smallest eigenvalue {ev[0]:.3g}",
+                                 "a positive definite correlation matrix")
+        law = Discrete(ev)
+    u_, s, _ = thin_svd(X / np.sqrt(p))
+    return corr_gcv_from_svd(u_, s, y, lam, law)
+
+
+def estimate_correlation(X, *, max_lag=None):
+    r"""A stationary sample correlation ``K_hat`` (``P x P`` Toeplitz) from the
+    training inputs alone, for :func:`corr_gcv` when ``K`` is unknown.
+
+    For ``X = K^{1/2} Z Sigma^{1/2}``, ``E[x_t . x_s] = tr(Sigma) K_ts``; for
+    stationary ``K`` (``K_ts = c(t - s)``, ``c(0) = 1``) the lag-``tau``
+    average of the row products, divided by the mean squared row norm,
+
+    .. math::
+        \hat c(	au) = rac{rac{1}{P - 	au}\sum_t x_t\cdot x_{t+	au}}{rac1P\sum_t \Vert x_t\Vert^2},
+
+    is consistent as ``N, P -> oo`` (each entry averages ``N (P - tau)``
+    products).  Lags beyond ``max_lag`` are set to 0; by default
+    ``max_lag`` is the first lag where ``|c_hat|`` falls below three times
+    its noise level ``1/sqrt(N_eff (P - tau))``, with ``N_eff = (tr S)^2/tr S^2``
+    the effective dimension of ``S = X^T X/P``.  The matrix is made positive
+    definite by raising its eigenvalues to at least ``1e-6`` of the largest.
+    This is a standard time-series estimate, stated here with its
+    assumptions (stationarity, ``K_tt = 1``, rows in time order).
+
+    >>> import numpy as np, freeprob
+    >>> L = np.linalg.cholesky(freeprob.AR1(0.5).toeplitz(600))
+    >>> X = L @ np.random.default_rng(1).normal(size=(600, 300))
+    >>> K_hat = estimate_correlation(X)
+    >>> bool(np.allclose(K_hat[0, :3], [1, 0.5, 0.25], atol=0.02))
+    True
+    """
+    from freeprob.parameters import positive_integer
+
+    X, _ = _data(X, np.zeros(np.shape(X)[0] if np.ndim(X) == 2 else 1))
+    p, n = X.shape
+    if p < 2:
+        raise ParameterError("X", f"shape {X.shape}", "at least two samples (rows in time order)")
+    gram = X @ X.T
+    scale = np.trace(gram) / p
+    if scale <= 0:
+        raise ParameterError("X", "all-zero rows", "data with a nonzero variance")
+    c = np.array([np.trace(gram, offset=tau) / (p - tau) for tau in range(p)]) / scale
+    if max_lag is None:
+        n_eff = np.trace(gram) ** 2 / np.sum(gram * gram)
+        noise = 1 / np.sqrt(n_eff * (p - np.arange(p)))
+        small = np.flatnonzero(np.abs(c) <= 3 * noise)
+        max_lag = int(small[0]) - 1 if small.size else p - 1
+    else:
+        max_lag = min(int(positive_integer("max_lag", max_lag)), p - 1)
+    c[max_lag + 1:] = 0.0
+    c[0] = 1.0
+    lag = np.abs(np.arange(p)[:, None] - np.arange(p)[None, :])
+    kmat = c[lag]
+    ev, vec = np.linalg.eigh(kmat)
+    floor = 1e-6 * ev[-1]
+    if ev[0] < floor:
+        kmat = (vec * np.maximum(ev, floor)) @ vec.T
+        d = np.sqrt(np.diag(kmat))
+        kmat = kmat / d[:, None] / d[None, :]
+    return kmat
+
+
+def corr_gcv_from_svd(u_, s, y, lam, law) -> dict:
+    """:func:`corr_gcv` from the thin SVD of ``X/sqrt(P)`` (``U``, ``s``) and the law of ``K``."""
+    from freeprob.models._correlated_numeric import inner_nu, sample_side
+
+
+    p = u_.shape[0]
+    out = gcv_from_svd(u_, s, y, lam)
+    s2 = s * s
+    m = s2.size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(lam > 0, np.sum(s2[None, :] / (s2[None, :] + lam[:, None]), axis=1) / p,
+                     np.count_nonzero(s2 > 0) / p)
+    u = np.minimum(u, 1.0)
+    nu = inner_nu(law, u)
+    side = sample_side(law, nu)
+    c = u_.T @ y
+    r2 = 0.0 if m == p else max(float(y @ y - c @ c), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # E_tr = lam^2 y^T (G + lam)^-2 y / P
+        etr = (np.sum((c * c)[None, :] * (lam[:, None] / (s2[None, :] + lam[:, None])) ** 2, axis=1) + r2) / p
+        est = etr / (nu**2 * side["t"])
+    zero = nu == 0
+    if np.any(zero):
+        pos = s2 > 0
+        limit = side["a"][zero] * (np.sum(c[pos] ** 2 / s2[pos] ** 2) / p) / (np.sum(1 / s2[pos]) / p) ** 2
+        est[zero] = limit
+    return {"corr_gcv": est, "gcv": out["gcv"], "nu_hat": nu, "df1_K": u}
+
 
 def _data(X, y):
     """``X`` (P x N) and ``y`` (P) as finite float arrays, or a ParameterError."""
@@ -86,6 +242,16 @@ def gcv_from_svd(u, s, y, lam):
     if np.any(zero) and p > m:
         est = np.where(zero, r2 * p / (p - m) ** 2, est)
     return {"gcv": est, "kappa_hat": kappa_hat}
+
+def ridge_filter(s, lam):
+    """The ridge filter ``s/(s^2 + lam)`` of singular values ``s`` (one row per
+    ridge in ``lam``), 0 where ``s^2 + lam = 0``: ``w_hat(lam) = V diag(filter)
+    U^T y/sqrt(P)``, the minimum-norm solution at ``lam = 0``."""
+    s_2 = s * s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        filt = np.where(s_2[None, :] + lam[:, None] > 0, s[None, :] / (s_2[None, :] + lam[:, None]), 0.0)
+    return np.where(np.isfinite(filt), filt, 0.0)
+
 
 def thin_svd(a):
     """Thin SVD ``a = U diag(s) V^T`` through the smaller Gram matrix; singular

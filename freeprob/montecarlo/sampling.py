@@ -33,6 +33,7 @@ import numpy as np
 
 from freeprob.errors import ParameterError
 from freeprob.laws import (
+    AR1,
     Affine,
     Discrete,
     FreeProduct,
@@ -123,6 +124,13 @@ def _sample_marchenko_pastur(law, n, rng):
 @register_sampler(Identity)
 def _sample_point_mass(law, n, rng):
     return np.full(_check_size("n", n), float(law.scale))
+
+
+@register_sampler(AR1)
+def _sample_ar1(law, n, rng):
+    # the n x n Toeplitz correlation rho^|t - s| itself (deterministic): its
+    # spectrum tends to the law by Szego's theorem
+    return np.linalg.eigvalsh(law.toeplitz(_check_size("n", n)))
 
 
 @register_sampler(Discrete)
