@@ -86,9 +86,7 @@ from freeprob.models.design import (
     NOISE,
     RIDGE,
     SAMPLES,
-    freeze_target,
-    population_dimension,
-    target_spectrum,
+    ridge_fields,
     trace_dimension,
 )
 from freeprob.models.linear import LinearRidge
@@ -175,7 +173,6 @@ class CorrelatedRidge(AbstractModel):
     PARAMETERS = declare(NOISE, SAMPLES, RIDGE, DIMENSION)
 
     def __post_init__(self):
-        P = self.PARAMETERS
         K = self.sample_correlation
         if not isinstance(K, SpectralLaw):
             raise ParameterError("sample_correlation", repr(K), "a freeprob spectral law (AR1, Identity, Discrete, ...)")
@@ -187,16 +184,7 @@ class CorrelatedRidge(AbstractModel):
         if K._mass_at_zero() > 0:
             raise ParameterError("sample_correlation", repr(K), "a positive definite law (no atom at 0)",
                                  "K must be invertible: no sample is a combination of the others")
-        self._set(noise_correlation=_noise_kind(self.noise_correlation, K),
-                  dimension=population_dimension(self.population, self.dimension),
-                  samples=P["samples"].validate(self.samples),
-                  noise=P["noise"].validate(self.noise),
-                  ridge=P["ridge"].validate(self.ridge),
-                  target=freeze_target(self.target))
-        target_spectrum(self.population, self.target, self.dimension)  # validates the target
-        if self.dimension is sp.oo and self.target is None:
-            raise ParameterError("target", None, "a SourceTarget(r) in the kernel limit",
-                                 "an isotropic target has infinite norm when N = oo")
+        self._set(noise_correlation=_noise_kind(self.noise_correlation, K), **ridge_fields(self))
 
     # ------------------------------------------------------------ symbolic
     @property

@@ -173,3 +173,19 @@ def target_weights(population, target, n):
         return None
     vals, p = spec.numeric_atoms()
     return vals, (np.full(vals.size, 1.0 / vals.size) if p is None else p)
+
+
+def ridge_fields(model) -> dict:
+    """The validated, normalized ``dimension``, ``samples``, ``noise``,
+    ``ridge`` and ``target`` of a ridge model (what its ``__post_init__``
+    writes), with the target checked against the population and refused when
+    it is isotropic in the kernel limit ``N = oo`` (infinite norm, [C16])."""
+    P = model.PARAMETERS
+    dimension = population_dimension(model.population, model.dimension)
+    target = freeze_target(model.target)
+    target_spectrum(model.population, target, dimension)  # validates the target
+    if dimension is sp.oo and target is None:
+        raise ParameterError("target", None, "a SourceTarget(r) in the kernel limit",
+                             "an isotropic target has infinite norm when N = oo")
+    return {"dimension": dimension, "samples": P["samples"].validate(model.samples),
+            "noise": P["noise"].validate(model.noise), "ridge": P["ridge"].validate(model.ridge), "target": target}

@@ -48,8 +48,7 @@ from freeprob.models.design import (
     RIDGE,
     SAMPLES,
     SourceTarget,
-    freeze_target,
-    population_dimension,
+    ridge_fields,
     target_spectrum,
     trace_dimension,
 )
@@ -103,16 +102,7 @@ class LinearRidge(AbstractModel):
     PARAMETERS = declare(NOISE, SAMPLES, RIDGE, DIMENSION)
 
     def __post_init__(self):
-        P = self.PARAMETERS
-        self._set(dimension=population_dimension(self.population, self.dimension),
-                  samples=P["samples"].validate(self.samples),
-                  noise=P["noise"].validate(self.noise),
-                  ridge=P["ridge"].validate(self.ridge),
-                  target=freeze_target(self.target))
-        target_spectrum(self.population, self.target, self.dimension)  # validates the target
-        if self.dimension is sp.oo and self.target is None:
-            raise ParameterError("target", None, "a SourceTarget(r) in the kernel limit",
-                                 "an isotropic target has infinite norm when N = oo")
+        self._set(**ridge_fields(self))
 
     @property
     def _weights(self):
