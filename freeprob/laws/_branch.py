@@ -21,6 +21,8 @@ point may be any point off the support, including ``z = -lam`` and
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from freeprob.errors import BranchError, ConvergenceError
@@ -59,7 +61,7 @@ def certify(zs: np.ndarray, gs: np.ndarray, *, rtol: float = 1e-9) -> None:
         raise BranchError(f"Stieltjes value not real at real z = {zs[i]} off the support: g = {gs[i]}")
 
 
-def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halvings=60):
+def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halvings=60, moments=None):
     r"""The physical root of ``sum_i c_i(z) g^i = 0`` at one point ``z``,
     by continuation from ``z0 = Re z + i Y`` down the vertical line (mpmath).
 
@@ -69,6 +71,9 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
     z : target point (complex); if ``Im z < 0`` the conjugate is used and the
         result conjugated (``g(conj z) = conj g(z)``)
     first_moment : ``m_1``, used for the starting guess ``1/z0 + m_1/z0^2``
+    moments : ``[m_1, m_2, ...]`` for the guess ``sum_k m_k z0^{-k-1}``
+        instead (branches that agree to ``1/z + m_1/z^2``, such as the
+        AR(1) law's ``(1 +- 1/r)/z``, differ at a later moment)
     radius : a bound on the spectral radius (sets the starting height)
     dps : working precision (digits), set with ``mpmath.workdps`` only
 
@@ -80,7 +85,11 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
     """
     import mpmath
 
-    with mpmath.workdps(dps + 10):
+    # the curve's coefficients grow like |z|^deg while its terms cancel to
+    # O(1) along the physical root, so far from the support digits go to the
+    # cancellation (Newton's P and the predictor's P_z): add 3 per decade of |z|
+    extra = 3 * int(math.log10(2 + abs(complex(z)) + radius))
+    with mpmath.workdps(dps + 10 + extra):
         z = mpmath.mpc(z)
         flip = z.imag < 0
         if flip:
@@ -105,8 +114,19 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
                     return g
             return None
 
+        def separation(gg, zz):
+            # 2 |P_g/P_gg|: about the distance to the nearest other root where
+            # two roots are close (the branches of a curve near infinity)
+            p = dp = ddp = mpmath.mpf(0)
+            for c in reversed(coeffs(zz)):
+                ddp = ddp * gg + 2 * dp
+                dp = dp * gg + p
+                p = p * gg + c
+            return mpmath.inf if ddp == 0 else 2 * abs(dp / ddp)
+
         z0 = mpmath.mpc(x, Y)
-        g = newton(1 / z0 + first_moment / z0**2, z0)
+        ms = [mpmath.mpmathify(m) for m in (moments if moments is not None else [first_moment])]
+        g = newton(1 / z0 + sum(m / z0 ** (k + 2) for k, m in enumerate(ms)), z0)
         if g is None or abs(g * z0 - 1) > mpmath.mpf("0.5"):
             raise ConvergenceError(f"no root near 1/z at the starting point {z0}")
         # geometric descent of the imaginary part, with step halving
@@ -128,11 +148,24 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
             # predictor: Euler step along g' = -P_z/P_g (P_z by a central
             # difference at half the working precision); corrector: Newton,
             # accepted only if it moved little compared with the predictor
-            pz = (poly(g, z_old + h) - poly(g, z_old - h)) / (2 * h)
-            pg = (poly(g + h, z_old) - poly(g - h, z_old)) / (2 * h)
-            g_pred = g - pz / pg * (z_new - z_old)
+            hz, hg = h * (1 + abs(z_old)), h * (1 + abs(g))      # relative steps at large |z| and |g|
+            pz = (poly(g, z_old + hz) - poly(g, z_old - hz)) / (2 * hz)
+            pg = (poly(g + hg, z_old) - poly(g - hg, z_old)) / (2 * hg)
+            dg = -pz / pg
+            far = abs(z_old) > 2 * radius
+            if far:
+                # far out every branch is ~1/z: predict u = z g (u' = g + z g'),
+                # whose error is not common to the branches there (an Euler
+                # step in g misses by ~dz^2/z^3, more than their 2/z^2 apart)
+                g_pred = (z_old * g + (g + z_old * dg) * (z_new - z_old)) / z_new
+            else:
+                g_pred = g + dg * (z_new - z_old)
             g_new = newton(g_pred, z_new)
-            if g_new is None or abs(g_new - g_pred) > abs(g_pred - g) / 10 + tol * abs(g_new):
+            # far out the corrector must also stay well inside the root's own
+            # basin (a tenth of the distance to the next root), or the path may
+            # jump to a branch that agrees with the physical one at infinity
+            if g_new is None or abs(g_new - g_pred) > abs(g_pred - g) / 10 + tol * abs(g_new) \
+                    or (far and abs(g_new - g_pred) > separation(g_new, z_new) / 10):
                 factor = mpmath.sqrt(factor)
                 failures += 1
                 if failures > max_halvings:

@@ -26,7 +26,7 @@ from freeprob.errors import (
 from freeprob.laws._algebra import eliminate
 from freeprob.laws._base import SpectralLaw, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
-from freeprob.laws._curve import Curve, nearest_root
+from freeprob.laws._curve import Curve, nearest_root, pole_roots
 from freeprob.laws._exact import atoms_by_theorem, rational_twin
 from freeprob.laws._relations import (
     moments_from_free_cumulants,
@@ -37,7 +37,7 @@ from freeprob.laws._relations import (
 )
 from freeprob.laws._subordination import gfuns, law_range
 from freeprob.numeric.cache import cached
-from freeprob.parameters import Parameter, declare
+from freeprob.parameters import Parameter, declare, real_array
 
 __all__ = ["FreeSum", "FreeProduct", "WishartProduct"]
 
@@ -85,11 +85,9 @@ class _Convolved(SpectralLaw):
         p = sp.Poly(self.algebraic_equation(gd, zd), gd, zd)
         return p.degree(gd), p.degree(zd)
 
-
     # numerics -------------------------------------------------------------
-    # The physical branch comes from subordination (physical by construction);
-    # on algebraic laws the value is then polished on the exact curve by
-    # Newton, which must stay within 1e-6 of the subordination value.
+    # The physical branch comes from subordination (physical by construction); on algebraic
+    # laws it is polished on the exact curve by Newton, within 1e-6 of the subordination value.
     def _physical(self, zarr):
         """The physical ``g`` at complex or real points.
 
@@ -107,8 +105,14 @@ class _Convolved(SpectralLaw):
         scale = 1 + self._numeric_radius()
         h = 1e-3 * scale
         direct = (zz.imag >= h) | ((zz.imag == 0) & (not self._offset_real) & (zz.real < 0))
-        gv = np.empty(z.shape, dtype=complex)
-        cv = self.curve()
+        gv, cv = np.empty(z.shape, dtype=complex), self.curve()
+        atoms = [(float(a), float(w)) for a, w in self.atoms()]
+        # next to an atom on the real axis, where additive subordination (solved
+        # above the axis) sees only w/(z - a + iy): the root with the pole [P19]
+        pole, gp = (None, None) if cv is None or self._kind != "add" else pole_roots(cv, atoms, zz, scale)
+        if pole is not None and pole.any():
+            gp[~pole] = self._physical(zz[~pole]) if (~pole).any() else gp[~pole]
+            return np.where(flip, np.conj(gp), gp)
         try:
             if direct.any():
                 gv[direct] = self._subordinate(zz[direct])
@@ -199,10 +203,8 @@ class _Convolved(SpectralLaw):
         ``x + i0`` on the exact curve when the law is algebraic; exactly 0
         off the support intervals (where an atom would otherwise leak in as
         ``mass/(pi eps)``)."""
-        from freeprob.laws._numeric import _real_points
-
         self._require_numeric("density_numeric")
-        xs = _real_points("x", x)
+        xs = real_array("x", x, nan=False)
         inside = np.zeros(xs.shape, dtype=bool)
         for a, b in self._ac_intervals():
             inside |= (xs >= a) & (xs <= b)
@@ -226,7 +228,6 @@ class _Convolved(SpectralLaw):
         a, b = self._operands()
         ra, rb = a._numeric_radius(), b._numeric_radius()
         return ra + rb if isinstance(self, FreeSum) else ra * rb
-
 
     def _ac_intervals(self):
         cv = self.curve()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-__all__ = ["Curve", "nearest_root"]
+__all__ = ["Curve", "nearest_root", "pole_roots"]
 
 
 class Curve:
@@ -62,14 +62,20 @@ class Curve:
         return p, dp
 
     def derivative(self, gv, z):
-        """``g'(z) = -P_z / P_g`` on the curve."""
+        """``g'(z) = -P_z / P_g`` on the curve.
+
+        Both sums are scaled by ``s^d`` and ``s^(d-1)``, ``s = max(1, |g|)``,
+        so that they stay finite next to an atom, where ``g ~ w/(z - a)`` is
+        huge (``g' ~ -w/(z - a)^2`` is finite while ``g^d`` overflows)."""
         cs = self.coeffs_at(z)
         dcs = np.array([np.polyval(c, z) for c in self._dc])
-        _, pg = self._p_and_dp(gv, cs)
-        pz = np.zeros_like(gv)
-        for k in range(self.deg, -1, -1):
-            pz = pz * gv + dcs[k]
-        return -pz / pg
+        gv = np.asarray(gv, dtype=complex)
+        s = np.maximum(1.0, np.abs(gv))
+        u = gv / s
+        d = self.deg
+        num = sum(dcs[k] * u**k * s ** float(k - d) for k in range(d + 1))
+        den = sum(k * cs[k] * u ** (k - 1) * s ** float(k - d) for k in range(1, d + 1))
+        return -s * num / den
 
     def newton(self, g0, z, iters=60, rtol=1e-15):
         """Vectorized Newton polish at fixed ``z``; returns (g, converged).
@@ -152,3 +158,27 @@ def nearest_root(cv, gv, z, g1, keep):
             polished, ok = cv.newton(roots[order[:1]], z[i:i + 1], iters=5)
             g1[i], keep[i] = polished[0], True
     return g1, keep
+
+
+def pole_roots(cv, atoms, z, scale):
+    """Real points ``z`` within ``1e-4 scale`` of an atom ``(a, w)`` (``z !=
+    a``): the root of the curve with the pole ``w/(z - a)`` of that atom [P19],
+    where subordination (evaluated above the axis) only sees the atom's
+    ``w/(z - a + i y)``; returns ``(found, g)``.
+
+    The root is taken only when it is unambiguous (:func:`nearest_root`:
+    within 1e-2 of ``w/(z - a)``, every other root 10 times farther), which
+    holds near the atom because the other roots stay bounded while this one
+    grows like ``1/(z - a)``."""
+    z = np.asarray(z, dtype=complex)
+    est = np.zeros(z.shape, dtype=complex)
+    near = np.zeros(z.shape, dtype=bool)
+    for a, w in atoms:
+        d = z.real - a
+        hit = (z.imag == 0) & (d != 0) & (np.abs(d) <= 1e-4 * scale) & ~near
+        est = np.where(hit, w / np.where(hit, d, 1.0), est)
+        near |= hit
+    if not near.any():
+        return near, est
+    g, keep = nearest_root(cv, est, z, est.copy(), ~near)
+    return keep & near, g

@@ -14,7 +14,7 @@ import sympy as sp
 
 from freeprob.errors import NoClosedFormError
 
-__all__ = ["rational_twin", "atoms_by_theorem"]
+__all__ = ["rational_twin", "float_twin", "atoms_by_theorem"]
 
 
 def _is_law(v):
@@ -46,6 +46,30 @@ def rational_twin(law):
         return law  # large numeric arrays: no curve is built for them
     params = law.params()
     new = {k: exact(v) for k, v in params.items()}
+    return law if all(_same(new[k], params[k]) for k in params) else law._replace(**new)
+
+
+def float_twin(law):
+    """The law with every exact non-integer parameter replaced by its float64
+    value: the numeric quantities that need many exact moments (the moment
+    series far from the support) get them in float time instead of exact
+    algebraic-number time (``k^{-3/2}`` over 20 atoms).
+
+    >>> import freeprob, sympy as sp
+    >>> float_twin(freeprob.PowerLaw(sp.Rational(3, 2), 20))
+    PowerLaw(alpha=1.50000000000000, n=20)
+    """
+    def approx(v):
+        if _is_law(v):
+            return float_twin(v)
+        if isinstance(v, (list, tuple)):
+            return [approx(e) for e in v]
+        if isinstance(v, sp.Basic) and v.is_number and not v.is_Integer and v.is_finite:
+            return sp.Float(float(v))
+        return v
+
+    params = law.params()
+    new = {k: approx(v) for k, v in params.items()}
     return law if all(_same(new[k], params[k]) for k in params) else law._replace(**new)
 
 

@@ -16,10 +16,12 @@ from freeprob.errors import (
     SupportError,
 )
 from freeprob.laws._branch import certify, continuation_root
+from freeprob.laws._far import far_values
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
 from freeprob.numeric.stable import group_parameters, rationalize
+from freeprob.parameters import real_array
 
 __all__ = ["NumericMethods"]
 
@@ -118,21 +120,6 @@ def _df_from_g(which, complement=False):
     return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
 
 
-def _real_points(name, x):
-    """Real evaluation points as a float array; NaN, complex or non-numeric
-    input is a :class:`ParameterError` (never a density of 0 or a cdf of 1)."""
-    try:
-        arr = np.asarray(x)
-    except ValueError:
-        raise ParameterError(name, "a ragged sequence", "real numbers") from None
-    if arr.dtype.kind not in "fiu":
-        raise ParameterError(name, repr(x)[:60], "real numbers (complex points: stieltjes_numeric)")
-    arr = arr.astype(float)
-    if np.any(np.isnan(arr)):
-        raise ParameterError(name, "nan", "real numbers")
-    return arr
-
-
 class NumericMethods:
     """Numeric transforms of a law (a mixin of :class:`~freeprob.laws.SpectralLaw`):
     ``g``, ``df1``, ``df2``, density and cdf at arrays of points, compiled
@@ -185,9 +172,28 @@ class NumericMethods:
             raise ParameterError("method", method, "{'closed', 'mean', 'continuation'}")
         if method == "continuation":
             return self._stieltjes_continuation(zarr, dps or 30)
+        if dps is None and method is None:
+            # far from the support: the certified moment series (no stalled
+            # subordination at |z| ~ 1e160) [C6], [P19]
+            far, fv = far_values(self, "g", zarr)
+            if far.any():
+                out = np.array(fv, dtype=complex)
+                if not far.all():
+                    out[~far] = self._stieltjes_near(zarr[~far])
+                certify(zarr, out)
+                return out
+        out = self._stieltjes_near(zarr, dps=dps, method=method)
+        if dps is None:
+            out = np.asarray(out, dtype=complex).reshape(zarr.shape)   # the shape of the points, scalars included
+            certify(zarr, out)
+        return out
+
+    def _stieltjes_near(self, zarr, *, dps=None, method=None):
+        """``g`` by the closed form (with the continuation at its removable
+        0/0s) or the law's fallback route; certified by the caller."""
         try:
             if dps is not None:
-                return self._evaluate("stieltjes", method, _mp_points(z), dps=dps, complex_=True)
+                return self._evaluate("stieltjes", method, _mp_points(zarr), dps=dps, complex_=True)
             out = self._evaluate("stieltjes", method, zarr, complex_=True, finite=False)
             bad = ~np.isfinite(out)
             if bad.any():
@@ -205,7 +211,6 @@ class NumericMethods:
             if dps is not None:  # algebraic laws: mpmath continuation on the curve
                 return self._stieltjes_continuation(zarr, dps)
             out = self._stieltjes_fallback(zarr)
-        certify(zarr, out)
         return out
 
     def _stieltjes_fallback(self, zarr):
@@ -234,7 +239,7 @@ class NumericMethods:
         gsym, zsym = sp.Dummy("g"), sp.Dummy("z")
         curve = sp.Poly(self.algebraic_equation(gsym, zsym), gsym)
         cfun = [compile_expr(c, (zsym,), backend="mpmath") for c in reversed(curve.all_coeffs())]
-        m1 = complex(sp.N(self.moments(1)[0]))
+        ms = [complex(sp.N(m)) for m in self.moments(4)]
         radius = self._numeric_radius()
         out = np.empty(zarr.shape, dtype=object)
         with mpmath.workdps(dps + 10):
@@ -242,7 +247,7 @@ class NumericMethods:
                 return [f(zz, dps=dps + 10)[()] for f in cfun]
 
             for idx in np.ndindex(zarr.shape):
-                out[idx] = continuation_root(coeffs, zarr[idx], first_moment=m1, radius=radius, dps=dps)
+                out[idx] = continuation_root(coeffs, zarr[idx], moments=ms, radius=radius, dps=dps)
         return out
 
     def df1_numeric(self, lam, *, dps: int | None = None):
@@ -312,6 +317,15 @@ class NumericMethods:
         the compiled closed form, else [C6] from the certified Stieltjes
         transform on the negative axis; real values certified."""
         kind = ("cdf" if complement else "df") + str(which)
+        # far from the support: the certified moment series, free of the
+        # cancellation in 1 + lam g(-lam), of the underflow of df1' and of the
+        # overflow of lam^2 in the closed forms
+        far, fv = far_values(self, kind, lam)
+        if far.any():
+            out = np.array(fv, dtype=float)
+            if not far.all():
+                out[~far] = self._df_positive(lam[~far], which, complement)
+            return out
         try:
             vals = self._evaluate(kind, None, lam)
         except NoClosedFormError:
@@ -351,7 +365,7 @@ class NumericMethods:
         0.31831
         """
         self._require_numeric("density_numeric")
-        out = self._evaluate("density", None, _real_points("x", x))
+        out = self._evaluate("density", None, real_array("x", x, nan=False))
         return np.asarray(out).real
 
     def cdf_numeric(self, x, *, nodes: int = 4000):
@@ -366,7 +380,7 @@ class NumericMethods:
         0.5
         """
         self._require_numeric("cdf_numeric")
-        xq = _real_points("x", x)
+        xq = real_array("x", x, nan=False)
         out = np.zeros(xq.shape)
         for a, b in self._ac_intervals():
             th = np.linspace(0, np.pi, nodes + 1)

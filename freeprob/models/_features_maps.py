@@ -18,7 +18,12 @@ from freeprob.laws import MarchenkoPastur
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
-from freeprob.numeric.spectrum import SpectralMean, absorb_means, absorb_sums
+from freeprob.numeric.spectrum import (
+    SpectralMean,
+    absorb_means,
+    absorb_powers,
+    absorb_sums,
+)
 
 #: the keys of :meth:`RandomFeatureRidge.evaluate`, in order
 RF_KEYS = ("kappa1", "kappa2", "df1", "df2", "gamma1", "gamma2", "rho", "bias2", "var_X", "var_F", "var_XF",
@@ -203,6 +208,8 @@ def _stable_form(model, key_exprs):
     exprs = [sp.sympify(e).xreplace(shift) for e in key_exprs]
     if means_inline(model) and model.dimension is not sp.oo:  # the kernel sums [C16] are not normalized
         exprs = [absorb_sums(e) for e in exprs]
+    elif means_inline(model):  # but products still move into the sums (linear)
+        exprs = [absorb_powers(e) for e in exprs]
     return tuple(exprs), args
 
 

@@ -36,32 +36,9 @@ import numpy as np
 import sympy as sp
 
 from freeprob.errors import ParameterError
+from freeprob.parameters import real_array
 
 __all__ = ["AbstractModel", "FrozenArray", "real_array", "broadcast"]
-
-
-def real_array(name, value):
-    """``value`` as a float64 array, or a :class:`ParameterError` naming
-    ``name`` (complex, boolean, string or ragged input).
-
-    >>> real_array("ridge", [0.1, 1]).tolist()
-    [0.1, 1.0]
-    """
-    if isinstance(value, (str, bytes, bool, np.bool_)):
-        raise ParameterError(name, repr(value), "real numbers or arrays of them")
-    try:
-        arr = np.asarray(value)
-    except ValueError:
-        raise ParameterError(name, "a ragged sequence", "real numbers or arrays of them") from None
-    if arr.dtype.kind == "O":
-        try:
-            arr = np.asarray([float(sp.sympify(v)) if isinstance(v, sp.Basic) else v for v in arr.ravel()],
-                             dtype=float).reshape(arr.shape)
-        except (TypeError, ValueError):
-            raise ParameterError(name, repr(value)[:60], "real numbers or arrays of them") from None
-    if arr.dtype.kind not in "fiu":
-        raise ParameterError(name, repr(value)[:60], "real numbers or arrays of them")
-    return arr.astype(float)
 
 
 def broadcast(**arrays):

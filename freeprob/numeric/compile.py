@@ -81,36 +81,50 @@ class _RatioPow(sp.Function):
 
 
 def _pair_powers(expr):
-    """Rewrite ``a**n * b**-n`` (integer ``n >= 2``) as ``(a/b)**n``.
+    """Rewrite ``a**m * b**-n`` (integers, ``max(m, n) >= 2``) as ``(a/b)**k``
+    times the rest (``k = min(m, n)``), highest powers first.
 
-    The ratio stays in floating-point range where ``a**n`` and ``b**n``
-    overflow: ``kappa**2 x/(x + kappa)**2`` at ``kappa = 1e300`` is
-    ``x (kappa/(x + kappa))**2``, not inf/inf.  The pair is held in an
-    unevaluated :class:`_RatioPow` so that ``cse`` cannot split it again.
+    The ratio stays in floating-point range where ``a**m`` and ``b**n``
+    overflow: ``kappa**2 x/(x + kappa)**2`` at ``kappa = 1e300`` is ``x
+    (kappa/(x + kappa))**2``, not inf/inf, and ``kappa**2/(x + kappa)`` at
+    ``kappa = 1e160`` is ``kappa (kappa/(x + kappa))``.  The pair is held in
+    an unevaluated :class:`_RatioPow` so that ``cse`` cannot split it again.
 
     >>> import sympy as sp
     >>> x, k = sp.symbols("x kappa")
     >>> _pair_powers(x*k**2/(x + k)**2)
     x*_RatioPow(kappa, kappa + x, 2)
+    >>> _pair_powers(k**2/(x + k))
+    kappa*_RatioPow(kappa, kappa + x, 1)
     """
     if expr.is_Atom or not expr.args:
         return expr
     args = [_pair_powers(a) for a in expr.args]
     if not expr.is_Mul:
         return expr.func(*args) if args != list(expr.args) else expr
-    ups, downs, rest = {}, {}, []
+    ups, downs, rest = [], [], []
     for f in args:
-        if f.is_Pow and f.exp.is_Integer and abs(int(f.exp)) >= 2:
-            (ups if f.exp > 0 else downs).setdefault(abs(int(f.exp)), []).append(f.base)
+        if f.is_Pow and f.exp.is_Integer and f.exp != 0:
+            (ups if f.exp > 0 else downs).append((f.base, abs(int(f.exp))))
+        elif f.is_Symbol:
+            ups.append((f, 1))
         else:
             rest.append(f)
-    for n in sorted(ups):
-        nums, dens = ups[n], downs.get(n, [])
-        while nums and dens:
-            rest.append(_RatioPow(nums.pop(), dens.pop(), sp.Integer(n)))
-        rest.extend(b**n for b in nums)
-    for n, dens in downs.items():
-        rest.extend(b ** (-n) for b in dens)
+    order = lambda item: (-item[1], sp.default_sort_key(item[0]))  # noqa: E731
+    ups.sort(key=order)
+    downs.sort(key=order)
+    while ups and downs and max(ups[0][1], downs[0][1]) >= 2:
+        (a, m), (b, n) = ups.pop(0), downs.pop(0)
+        k = min(m, n)
+        rest.append(_RatioPow(a, b, sp.Integer(k)))
+        if m > k:
+            ups.append((a, m - k))
+            ups.sort(key=order)
+        if n > k:
+            downs.append((b, n - k))
+            downs.sort(key=order)
+    rest.extend(a**m for a, m in ups)
+    rest.extend(b ** (-n) for b, n in downs)
     return sp.Mul(*rest)
 
 
@@ -197,7 +211,7 @@ class Compiled:
             f = sp.lambdify([x] + list(args), [_pair_powers(e) for e in summands], modules=modules, cse=True,
                             printer=printer)
             if isinstance(spec, PowerLawSpectrum) and spec.uses_sums():
-                sums = PowerLawSums(summands, x, args, spec, modules, printer)
+                sums = PowerLawSums(summands, x, args, spec, modules, printer, _pair_powers)
                 self._groups.append(([i for i, _ in items], (f, sums), spec))
                 continue
             # atoms at exactly 0 take the summand at x = 0 simplified exactly

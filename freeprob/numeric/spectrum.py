@@ -404,7 +404,7 @@ def _absorb(expr, memo):
         return memo[expr]
     args = [_absorb(a, memo) for a in expr.args]
     new = expr.func(*args) if args != list(expr.args) else expr
-    out = new
+    out = _absorb_powers(new) if new.is_Mul else new
     if new.is_Add and all(_affine_term(t) for t in new.args):
         # relative to the first mean's coefficient c, the terms whose ratio to
         # c is free of the means' parameters go inside <...> and c stays
@@ -423,6 +423,48 @@ def _absorb(expr, memo):
             out = ref * _absorb_add(sp.Add(*[t / ref for t in inside])) + sp.Add(*outside)
     memo[expr] = out
     return out
+
+
+def absorb_powers(expr: sp.Expr) -> sp.Expr:
+    r"""Apply :func:`_absorb_powers` to every product in ``expr``: the part of
+    :func:`absorb_sums` that holds for sums that are not means (the kernel
+    sums of [C16], whose weights do not sum to one), since it is linear.
+
+    >>> import sympy as sp
+    >>> x, k = sp.Dummy("x"), sp.Symbol("kappa", positive=True)
+    >>> spec = ExactSpectrum([1, 3], [sp.S.Half, sp.S.Half])
+    >>> absorb_powers(k**2*SpectralMean(x/(x + k)**2, x, spec)).summand
+    _x*kappa**2/(_x + kappa)**2
+    """
+    expr = sp.sympify(expr)
+    if not expr.args or not expr.has(SpectralMean) or isinstance(expr, SpectralMean):
+        return expr
+    new = expr.func(*[absorb_powers(a) for a in expr.args])
+    return _absorb_powers(new) if new.is_Mul else new
+
+
+def _absorb_powers(mul):
+    r"""Move ``s^n`` into the one mean of a product when the summand's
+    denominator has degree ``>= n`` in ``s``: ``kappa^2 <x/(x + kappa)^2>``
+    becomes ``<kappa^2 x/(x + kappa)^2>``, which the compiler pairs into ``x
+    (kappa/(x + kappa))^2`` (finite at ``kappa = 1e200``, where ``kappa^2``
+    overflows and the bare mean underflows: inf * 0)."""
+    means = [f for f in mul.args if isinstance(f, SpectralMean)]
+    if len(means) != 1:
+        return mul
+    (mean,) = means
+    den = sp.fraction(sp.together(mean.summand))[1]
+    inside, outside = [], []
+    for f in mul.args:
+        base, n = f.as_base_exp()
+        if (f is not mean and base.is_Symbol and base in mean.free_symbols and n.is_Integer and n > 0
+                and sp.degree(den, base) >= n):
+            inside.append(f)
+        elif f is not mean:
+            outside.append(f)
+    if not inside:
+        return mul
+    return sp.Mul(*outside) * SpectralMean(sp.Mul(*inside) * mean.summand, mean.var, mean.spectrum)
 
 
 @cached(maxsize=4096)

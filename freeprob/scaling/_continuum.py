@@ -22,11 +22,10 @@ non-normalizable spectrum, pitfall P13).  For ``df1``: ``beta = 0, a = 0,
 m = 1`` gives ``C_alpha kappa^{-1/alpha}`` with ``C_alpha = (pi/alpha)/sin(pi/alpha)``
 [R11], [R21].
 
-:func:`power_law_sum` evaluates the exact finite-``n`` sum fast for ``n`` up to
-``10^9`` and more: ``k <= K`` summed exactly, the tail by Euler-Maclaurin with
-the integral by panelled Gauss-Legendre quadrature in ``log k`` and the
-derivative corrections compiled from sympy; ``method="mpmath"`` is the
-independent high-precision route (``mpmath.nsum`` with Euler-Maclaurin).
+:func:`power_law_sum` evaluates the exact sum for any ``n``, infinity
+included, through the numeric layer's power-law sums (the ones the models
+use); ``method="mpmath"`` is the independent high-precision route
+(``mpmath.nsum`` with Euler-Maclaurin).
 
 >>> from freeprob.scaling import mellin_leading
 >>> import sympy as sp
@@ -111,29 +110,39 @@ def split_summand(summand, x, kappa):
 
 
 # ------------------------------------------------------------ exact sums
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
-
-
 @cached(maxsize=64)
-def _derivatives(beta, a, m, alpha):
-    """Compiled ``F, F', F'''`` of ``F(k) = k^-beta (kappa k^alpha)^a/(1 + kappa k^alpha)^m``."""
+def _sum_evaluator(beta, a, m, alpha, n):
+    """``sum_k k^-beta (kappa k^alpha)^a/(1 + kappa k^alpha)^m`` as a compiled
+    function of ``kappa``: ``Z <kappa^a x^(m-a)/(x + kappa)^m>`` over the
+    power-law spectrum ``x = k^-alpha`` with weights ``k^-beta/Z`` (the
+    numeric layer's sums, :mod:`freeprob.numeric.powersum`: atom by atom, or
+    exact head plus Euler-Maclaurin tail), ``Z`` its normalization."""
     from freeprob.numeric.compile import compile_expr
+    from freeprob.numeric.powersum import normalization
+    from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
 
-    k, kap = sp.Symbol("k", positive=True), sp.Symbol("kappa", positive=True)
-    f = k ** (-beta) * (kap * k**alpha) ** a / (1 + kap * k**alpha) ** m
-    return compile_expr((f, sp.diff(f, k), sp.diff(f, k, 3)), (k, kap))
+    x, kap = sp.Dummy("x", positive=True), sp.Dummy("kappa", positive=True)
+    ea, em = (sp.Integer(int(v)) if float(v).is_integer() else sp.nsimplify(v) for v in (a, m))
+    mean = SpectralMean(kap**ea * x ** (em - ea) / (x + kap) ** em, x, PowerLawSpectrum(alpha, n, beta))
+    return compile_expr(mean, (kap,)), normalization(alpha, n, beta)
 
 
-def power_law_sum(kappa, beta, a, m, alpha, n, *, method: str = "em", dps: int = 30, head: int = 4096):
+def power_law_sum(kappa, beta, a, m, alpha, n, *, method: str = "em", dps: int = 30):
     r"""``sum_{k=1}^n k^-beta (kappa k^alpha)^a/(1 + kappa k^alpha)^m`` at an
     array of ``kappa > 0`` (``n`` may be ``numpy.inf`` or ``sympy.oo`` when
     the sum converges).
 
-    ``method="em"``: exact head ``k <= head`` plus an Euler-Maclaurin tail
-    (integral by 24-point Gauss-Legendre panels of width <= 1/2 in ``log k``,
-    corrections up to ``B_4``): relative error ~1e-13 for ``n`` up to
-    ``10^12``.  ``method="mpmath"``: ``mpmath.nsum`` (Euler-Maclaurin) at ``dps`` digits (slow,
-    independent)."""
+    ``method="em"``: the numeric layer's power-law sums (atom by atom up to
+    ``10^5`` terms; beyond, and for ``n = oo``, an exact head plus an
+    Euler-Maclaurin tail), the same sums the models evaluate: relative error
+    ~1e-15.  ``method="mpmath"``: ``mpmath.nsum`` (Euler-Maclaurin) at
+    ``dps`` digits (slow, independent).
+
+    >>> import numpy as np
+    >>> s = power_law_sum(np.array([1e-3]), 0, 0, 1, 1.5, 10**9)   # df1 summed over 10^9 atoms
+    >>> bool(abs(s[0] / (C_alpha(1.5) * 1e-3 ** (-1 / 1.5)) - 1) < 1e-2)
+    True
+    """
     kappa = np.atleast_1d(np.asarray(kappa, dtype=float))
     if np.any(~(kappa > 0)):
         raise ParameterError("kappa", kappa[~(kappa > 0)][0], "(0, oo)")
@@ -156,57 +165,8 @@ def power_law_sum(kappa, beta, a, m, alpha, n, *, method: str = "em", dps: int =
         return np.array(out)
     if method != "em":
         raise ParameterError("method", method, "'em' or 'mpmath'")
-    nn = np.inf if n_inf else float(int(n))
-    kmax = int(min(nn, head))
-    ks = np.arange(1, kmax + 1, dtype=float)
-    f3 = _derivatives(beta, a, m, alpha)
-    out = np.zeros(kappa.size)
-    for start in range(0, kappa.size, 256):  # blocks: (256 x head) temporaries
-        kb = kappa[start:start + 256]
-        vals = f3(ks[None, :], kb[:, None])[0]
-        out[start:start + 256] = vals.sum(axis=1)
-    if nn <= kmax:
-        return out
-    # tail sum_{k = K+1}^{n} F(k) by Euler-Maclaurin from k0 = K + 1
-    k0 = kmax + 1.0
-    f0, d1_0, d3_0 = f3(np.full(kappa.size, k0), kappa)
-    t0 = np.log(k0)
-    t1 = np.log(nn) if np.isfinite(nn) else None
-    integral = _log_integral(f3, kappa, t0, t1, beta, a, m, alpha)
-    if np.isfinite(nn):
-        fn, d1_n, d3_n = f3(np.full(kappa.size, nn), kappa)
-    else:
-        fn = d1_n = d3_n = np.zeros(kappa.size)
-    # sum_{k0}^{n} F = int + (F(k0) + F(n))/2 + B2/2! (F'(n) - F'(k0)) + B4/4! (F'''(n) - F'''(k0))
-    out += integral + 0.5 * (f0 + fn) + (d1_n - d1_0) / 12.0 - (d3_n - d3_0) / 720.0
-    return out
-
-
-def _log_integral(f3, kappa, t0, t1, beta, a, m, alpha):
-    """``int_{e^t0}^{e^t1} F(x) dx`` in ``t = log x`` by Gauss-Legendre panels
-    of width <= 1/2 (the integrand is analytic in a strip of half-width
-    ``pi/alpha`` around the real ``t`` axis); ``t1 = None`` means infinity:
-    integrate until the tail ``~ x^{1 - beta + alpha (a - m)}`` is below
-    ``1e-17`` of the accumulated value, then add its closed form."""
-    out = np.zeros(kappa.size)
-    t = t0
-    decay = beta - 1 - alpha * (a - m)  # F(x) x ~ x^{-decay} for x -> oo (kappa fixed)
-    while True:
-        hi = t + 0.5 if t1 is None else min(t + 0.5, t1)
-        tn = 0.5 * (hi - t) * _GL_NODES + 0.5 * (hi + t)
-        x = np.exp(tn)
-        fx = f3(x[None, :], kappa[:, None])[0] * x[None, :]
-        out += 0.5 * (hi - t) * fx @ _GL_WEIGHTS
-        t = hi
-        if t1 is not None and t >= t1:
-            return out
-        if t1 is None:
-            # beyond kappa x^alpha >> 1, F(x) x ~ kappa^(a-m) x^(-decay): tail = that / decay
-            xe = np.exp(t)
-            u = kappa * xe**alpha
-            if np.all(u > 1e8):
-                tail = f3(np.full(kappa.size, xe), kappa)[0] * xe / decay
-                return out + tail
+    mean, z = _sum_evaluator(beta, a, m, alpha, sp.oo if n_inf else int(n))
+    return np.asarray(mean(kappa), dtype=float) * z
 
 
 # ------------------------------------------------------------ model sums

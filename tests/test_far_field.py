@@ -1,0 +1,171 @@
+"""Far from the support and next to an atom (issue 14).
+
+* ``df1``, ``df2``, ``df1 - df2`` and ``g`` at ``lam`` from 20 R to 1e300:
+  the certified moment series against a 30-term series in 50-digit mpmath
+  (exact moments) and, where it reaches, the curve's root followed from
+  infinity (an independent route that uses no moment);
+* linear ridge and random features at ridge 1e160 and 1e300 for radical,
+  convolved, atomic and kernel populations: finite, at their limits;
+* a free sum with an atom at 0 inside linear ridge: ``g`` next to the atom
+  against the continuation route, and ``kappa`` against the kappa equation
+  evaluated with 30-digit ``df1``.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob as fp
+
+HALF = sp.Rational(1, 2)
+LAWS = [fp.MarchenkoPastur(HALF), fp.Semicircle(1, 3), fp.AR1(HALF),
+        fp.free_add(fp.MarchenkoPastur(2), fp.MarchenkoPastur(3)),
+        fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20)), fp.WishartProduct([2, 3])]
+FACTORS = np.array([20.0, 40.0, 1e3, 1e6, 1e100, 1e300])
+
+
+def _series(law, lam, terms=30):
+    """``df1``, ``df2`` from ``terms`` exact moments in 50-digit mpmath (at
+    ``lam >= 20 R`` the tail is below ``20^-30``)."""
+    ms = [sp.Integer(1)] + law.moments(terms)
+    with mpmath.workdps(50):
+        w = 1 / mpmath.mpf(lam)
+        mk = [mpmath.mpf(sp.N(m, 60)) for m in ms]
+        d1 = sum((-1) ** (k + 1) * mk[k] * w**k for k in range(1, terms + 1))
+        d2 = sum((-1) ** k * (k - 1) * mk[k] * w**k for k in range(2, terms + 1))
+        return d1, d2
+
+
+def _has_cheap_curve(law):
+    # the product with a 20-atom law has a curve of high degree (the
+    # continuation route would take minutes): the moment series checks it
+    return getattr(law, "curve", lambda: True)() is not None
+
+
+def _rel(a, b):
+    with mpmath.workdps(50):
+        return float(abs(mpmath.mpf(float(a)) / b - 1)) if b != 0 else abs(float(a))
+
+
+@pytest.mark.parametrize("law", LAWS, ids=repr)
+def test_df_far_from_the_support(law):
+    radius = law._numeric_radius()
+    lams = np.minimum(radius * FACTORS, 1e300)
+    d1, d2 = law.df1_numeric(lams), law.df2_numeric(lams)
+    for lam, a, b in zip(lams, d1, d2):
+        t1, t2 = _series(law, lam)
+        assert np.isfinite(a) and np.isfinite(b)
+        assert _rel(a, t1) < 4e-15, (lam, a, t1)
+        assert _rel(a - b, t1 - t2) < 4e-15, (lam, a - b, t1 - t2)
+        if t2 > 1e-300:  # df2 ~ m_2/lam^2: representable
+            assert _rel(b, t2) < 2e-13, (lam, b, t2)
+        else:
+            assert b <= 1e-300
+        if lam <= 1e9 * radius and _has_cheap_curve(law):  # the independent route: the curve, no moments
+            with mpmath.workdps(40):
+                g = law.stieltjes_numeric(complex(-lam), method="continuation", dps=40)[()]
+                assert abs((1 + mpmath.mpf(lam) * g) / t1 - 1) < 1e-25
+
+
+@pytest.mark.parametrize("law", LAWS, ids=repr)
+def test_stieltjes_far_from_the_support(law):
+    radius = law._numeric_radius()
+    z = radius * np.array([30 + 40j, -1e5, 1e8j, 1e250 * (1 - 1j)])
+    g = law.stieltjes_numeric(z)
+    m1 = float(sp.N(law.moments(1)[0]))
+    assert np.all(np.isfinite(g)) and np.all(g[[0, 2]].imag < 0) and g[3].imag > 0
+    assert abs(z[3] * g[3] - 1) < 1e-15
+    ms = [sp.Integer(1)] + law.moments(30)
+    for zz, gv in zip(z[:3], g[:3]):
+        with mpmath.workdps(50):
+            w = 1 / mpmath.mpc(zz)
+            ref = complex(sum(mpmath.mpf(sp.N(m, 60)) * w ** (k + 1) for k, m in enumerate(ms)))
+        assert abs(gv / ref - 1) < 1e-14, (zz, gv, ref)
+        if _has_cheap_curve(law):
+            alt = complex(law.stieltjes_numeric(zz, method="continuation", dps=30)[()])
+            assert abs(gv / alt - 1) < 1e-14, (zz, gv, alt)
+    assert abs(z[1] * g[1] - 1 - m1 / z[1]) < 1e-9
+
+
+@pytest.mark.parametrize("pop", [fp.MarchenkoPastur(0.5), fp.Semicircle(1, 3), fp.AR1(0.3),
+                                 fp.WishartProduct([2, 3])], ids=repr)
+def test_linear_ridge_at_huge_ridges_reaches_the_null_risk(pop):
+    # a null predictor: E_g -> tr Sigma = m_1 (isotropic target), E_tr -> m_1 + sigma^2;
+    # before, df2 = df1 + lam df1' at 1e300 gave df1 - df2 = 0 and E_g = 0
+    m1 = float(sp.N(pop.moments(1)[0]))
+    model = fp.LinearRidge(pop, samples=4, dimension=8, noise=0.1)
+    out = model.evaluate(ridge=np.array([1e160, 1e300]))
+    assert np.allclose(out["Eg"], m1, rtol=1e-13, atol=0)
+    assert np.allclose(out["Etr"], m1 + 0.1, rtol=1e-13, atol=0)
+    assert np.all(out["df2"] <= out["df1"])
+
+
+@pytest.mark.parametrize("pop,target", [(fp.Discrete([1, 2]), None), (fp.PowerLaw(1.5, 100), None),
+                                        (fp.MarchenkoPastur(0.5), None),
+                                        (fp.PowerLaw(1.5, sp.oo), fp.SourceTarget(0.6))], ids=repr)
+def test_random_features_at_huge_ridges(pop, target):
+    # kappa_2^2 <x/(x + kappa_2)^2> and kappa_2^2/(x + kappa_2) overflowed
+    # (inf * 0 = NaN, or no upper bracket for kappa_2): the powers now move
+    # into the mean and pair with the denominator
+    dim = 100 if pop.finite_spectrum is None and target is None else None
+    kw = dict(widths=[50], samples=40, noise=0.1, dimension=dim, target=target)
+    model = fp.RandomFeatureRidge(pop, **kw)
+    out = model.evaluate(ridge=np.array([1e10, 1e160, 1e300]))
+    lin = fp.LinearRidge(pop, samples=40, noise=0.1, dimension=dim, target=target).evaluate(ridge=1e300)
+    for key in ("Eg", "Etr", "kappa2"):
+        assert np.all(np.isfinite(out[key])), key
+    # the null risk, as linear ridge; kappa_2 proportional to the ridge
+    assert np.allclose(out["Eg"][1:], float(lin["Eg"]), rtol=1e-12, atol=0)
+    assert np.allclose(out["Etr"][1:], float(lin["Eg"]) + 0.1, rtol=1e-12, atol=0)
+    assert out["kappa2"][2] / out["kappa2"][1] == pytest.approx(1e140, rel=1e-12)
+
+
+def test_continuation_keeps_the_branch_that_agrees_at_infinity():
+    # AR(1): the branches (1 +- 1/r)/z agree to 1/z + O(1/z^2); the
+    # continuation from infinity followed the wrong one beyond |z| ~ 100 (an
+    # Euler step in g misses by more than the branches' distance there)
+    law = fp.AR1(HALF)
+    z = np.array([-120.0, -1e3, -3e5, 50 + 900j])
+    g = law.stieltjes_numeric(z)
+    for zz, gv in zip(z, g):
+        alt = complex(law.stieltjes_numeric(zz, method="continuation", dps=30)[()])
+        assert abs(gv / alt - 1) < 1e-14, (zz, gv, alt)
+        assert abs(zz * gv - 1 - 1 / zz) < 5 / abs(zz) ** 2      # m_1 = 1, m_2 = 5/3
+
+
+FREE_SUM = fp.free_add(fp.MarchenkoPastur(2), fp.MarchenkoPastur(3))   # atom 1/6 at 0
+
+
+def test_stieltjes_next_to_an_atom():
+    # subordination works above the axis and saw only w/(z + iy); the curve's
+    # root with the atom's pole is taken instead (unambiguous there)
+    assert FREE_SUM.atoms() == [(0, sp.Rational(1, 6))]
+    xs = np.array([-1e-3, -1e-6, -1e-8, -1e-20, -1e-100, -4e-150])
+    g = FREE_SUM.stieltjes_numeric(xs)
+    assert np.all(g.imag == 0)
+    for x, gv in zip(xs[:4], g[:4]):
+        ref = complex(FREE_SUM.stieltjes_numeric(complex(x), method="continuation", dps=30)[()])
+        assert abs(gv / ref - 1) < 1e-13, (x, gv, ref)
+    assert np.allclose(xs[3:] * g[3:], 1 / 6, rtol=1e-12, atol=0)   # the atom's mass
+
+
+def test_linear_ridge_with_an_atom_at_zero():
+    # before: BranchError (the kappa_0 solve probes kappa ~ 1e-150)
+    model = fp.LinearRidge(FREE_SUM, samples=4, dimension=8, noise=0.1)
+    out = model.evaluate(ridge=np.array([0.0, 1e-3, 1.0]))
+    q = 8 / 4
+    for lam, kappa in zip([0.0, 1e-3, 1.0], out["kappa"]):
+        # the kappa equation lam = kappa (1 - q df1(kappa)) [R3], df1 by the continuation route
+        with mpmath.workdps(30):
+            g = FREE_SUM.stieltjes_numeric(complex(-kappa), method="continuation", dps=30)[()]
+            df1 = 1 + mpmath.mpf(kappa) * mpmath.re(g)
+            assert abs(float(kappa * (1 - q * df1)) - lam) < 1e-12 * (1 + kappa)
+    assert out["df1"][0] == pytest.approx(0.5, abs=1e-14)     # q df1 = 1 in the ridgeless limit
+    for key, val in out.items():
+        if key == "S":  # kappa/lam: +oo at ridge 0 (the convention), finite elsewhere
+            assert out["S"][0] == np.inf and np.all(np.isfinite(val[1:]))
+        else:
+            assert np.all(np.isfinite(val)), key
