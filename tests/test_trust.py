@@ -176,7 +176,20 @@ def test_float_weights_give_the_support_of_the_rational_law():
     exact = fp.free_add(fp.Discrete([0, 1], [sp.Rational(7, 10), sp.Rational(3, 10)]), fp.Semicircle(1))
     s1, s2 = flt.support(), exact.support()
     assert float(s1.start) == pytest.approx(float(s2.start), abs=1e-12) and float(s1.start) == pytest.approx(-1.835, abs=1e-3)
-    assert flt.stieltjes_numeric(-1.9)[0] == pytest.approx(exact.stieltjes_numeric(-1.9)[0], rel=1e-12)
+    assert complex(flt.stieltjes_numeric(-1.9)) == pytest.approx(complex(exact.stieltjes_numeric(-1.9)), rel=1e-12)
+
+
+@pytest.mark.parametrize("law", [fp.MarchenkoPastur(0.5), fp.Discrete([0, 1], [0.7, 0.3]), fp.PowerLaw(1.5, 100),
+                                 fp.free_add(fp.Discrete([0, 1], [0.7, 0.3]), fp.Semicircle(1))], ids=repr)
+def test_numeric_transforms_keep_the_shape_of_their_points(law):
+    # a scalar gives a 0-d array, a (2, 1) array a (2, 1) array, near and far points alike
+    for method, pts in (("stieltjes_numeric", [[-1.9], [-1e40]]), ("df1_numeric", [[1.9], [1e40]]),
+                        ("df2_numeric", [[1.9], [1e40]])):
+        f = getattr(law, method)
+        assert np.shape(f(pts[0][0])) == ()
+        out = f(np.array(pts))
+        assert out.shape == (2, 1)
+        assert out[0, 0] == pytest.approx(complex(f(pts[0][0])), rel=1e-13)
 
 
 def test_arcsine_law_from_its_degree_two_curve():
