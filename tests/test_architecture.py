@@ -187,6 +187,19 @@ def test_no_module_over_the_size_limit():
 
 
 # ----------------------------------------------------------------- lazy access
+def test_no_control_characters_in_sources():
+    # a LaTeX docstring written through a non-raw string loses its backslashes
+    # ("\\frac" becomes a form feed, "\\nu" a line break): only newlines here
+    bad = []
+    for folder in ("freeprob", "derivations", "docs", "tests", "notebooks"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in (".py", ".md", ".ipynb", ".rst", ".tex") and "_generated" not in path.parts:
+                text = path.read_text(encoding="utf-8")
+                bad += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, i) + 1}"
+                        for i, ch in enumerate(text) if ord(ch) < 32 and ch != "\n"]
+    assert not bad, bad[:10]
+
+
 def test_submodules_reachable_after_a_bare_import():
     code = ("import freeprob, sys; assert 'freeprob.scaling' not in sys.modules; "
             "print(freeprob.scaling.exponent.__name__, freeprob.figures.build.__name__, "

@@ -298,20 +298,13 @@ class CorrelatedRidge(AbstractModel):
         the data's correlations (the test label's noise included),
 
         .. math::
-            R(c) = (E_g + \sigma^2)\,ig[1 - c^	op (K + 2
-u)(K + 
-u)^{-2} cig],
+            R(c) = (E_g + \sigma^2)\,\big[1 - c^\top (K + 2\nu)(K + \nu)^{-2} c\big],
 
         and for white noise
 
         .. math::
-            R(c) = s E_g + \sigma^2 + 
-u^2rac{\mathrm{Bias}^2}{1-\gamma}\,a^	op K (K+
-u)^{-2} a
-            + \sigma^2\Big[a^	op K (K+
-u)^{-1} a - rac{q(d_1 - d_2)\,u
-u}{u^2 - e_2 q d_2}\,a^	op K (K+
-u)^{-2} a\Big].
+            R(c) = s E_g + \sigma^2 + \nu^2\frac{\mathrm{Bias}^2}{1-\gamma}\,a^\top K (K+\nu)^{-2} a
+            + \sigma^2\Big[a^\top K (K+\nu)^{-1} a - \frac{q(d_1 - d_2)\,u\nu}{u^2 - e_2 q d_2}\,a^\top K (K+\nu)^{-2} a\Big].
 
         ``c = 0`` gives ``E_g + sigma^2``; averaging over the training points
         themselves (``c = K e_i``) gives ``E_tr``.  The quadratic forms are

@@ -129,7 +129,7 @@ class DeterministicEquivalent:
         .. math::
             \lambda^2(\hat\Sigma+\lambda)^{-1}A(\hat\Sigma+\lambda)^{-1} \simeq
             \kappa^2(\Sigma+\kappa)^{-1}A(\Sigma+\kappa)^{-1}
-            + rac{\kappa^2}{1-\gamma}rac{\mathrm{Tr}[A\Sigma(\Sigma+\kappa)^{-2}]}{P}\Sigma(\Sigma+\kappa)^{-2},
+            + \frac{\kappa^2}{1-\gamma}\frac{\mathrm{Tr}[A\Sigma(\Sigma+\kappa)^{-2}]}{P}\Sigma(\Sigma+\kappa)^{-2},
 
         the trace form ``Tr[Sigma_hat (Sigma_hat + lam)^-1 A (Sigma_hat + lam)^-1]/P``
         and ``Sigma_hat (Sigma_hat + lam)^-2 ~ Sigma (Sigma + kappa)^-2/(1 - gamma)``

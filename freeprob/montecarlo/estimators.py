@@ -61,10 +61,7 @@ def corr_gcv(X, y, ridge, sample_correlation) -> dict:
     u``, the estimate is
 
     .. math::
-        \mathrm{CorrGCV} = rac{E_{tr}}{
-u^2\,\langle k/(k + 
-u)^2
-angle_K},
+        \mathrm{CorrGCV} = \frac{E_{tr}}{\nu^2\,\langle k/(k + \nu)^2\rangle_K},
 
     which is GCV, ``E_tr/(1 - u)^2``, when ``K = I``.  At ``lam = 0`` with
     ``N >= P`` (``u = 1``, ``nu = 0``) the ratio is taken in its limit
@@ -123,7 +120,7 @@ def estimate_correlation(X, *, max_lag=None):
     average of the row products, divided by the mean squared row norm,
 
     .. math::
-        \hat c(	au) = rac{rac{1}{P - 	au}\sum_t x_t\cdot x_{t+	au}}{rac1P\sum_t \Vert x_t\Vert^2},
+        \hat c(\tau) = \frac{\frac{1}{P - \tau}\sum_t x_t\cdot x_{t+\tau}}{\frac1P\sum_t \Vert x_t\Vert^2},
 
     is consistent as ``N, P -> oo`` (each entry averages ``N (P - tau)``
     products).  Lags beyond ``max_lag`` are set to 0; by default
