@@ -57,10 +57,15 @@ from freeprob.laws import WishartProduct as WishartProduct
 from freeprob.laws import free_add as free_add
 from freeprob.laws import free_mul as free_mul
 from freeprob.models import CorrelatedRidge as CorrelatedRidge
+from freeprob.models import GradientDescent as GradientDescent
+from freeprob.models import GradientFlow as GradientFlow
 from freeprob.models import LinearRidge as LinearRidge
 from freeprob.models import NonlinearRandomFeatureRidge as NonlinearRandomFeatureRidge
 from freeprob.models import RandomFeatureRidge as RandomFeatureRidge
+from freeprob.models import Ridge as Ridge
 from freeprob.models import SourceTarget as SourceTarget
+from freeprob.models import SpectralCutoff as SpectralCutoff
+from freeprob.models import SpectralFilter as SpectralFilter
 from freeprob.models import activation as activation
 from freeprob.models import deterministic_equivalent as deterministic_equivalent
 from freeprob.montecarlo import compare as compare
@@ -78,6 +83,11 @@ __all__ = [
     "deterministic_equivalent",
     "LinearRidge",
     "CorrelatedRidge",
+    "Ridge",
+    "GradientFlow",
+    "GradientDescent",
+    "SpectralCutoff",
+    "SpectralFilter",
     "RandomFeatureRidge",
     "NonlinearRandomFeatureRidge",
     "activation",

@@ -2,7 +2,7 @@ r"""The one place where freeprob's sign and normalization conventions live.
 
 Every docstring in freeprob that writes a transform refers to the items below
 by their tag; each tag is defined in the documentation's reference page of
-conventions (``docs/reference/conventions.md``: [C1] ... [C17]). Conversions
+conventions (``docs/reference/conventions.md``: [C1] ... [C18]). Conversions
 between conventions are explicit functions here; no other module writes a
 silent minus sign or a ``t -> -df`` substitution.
 
@@ -33,6 +33,16 @@ Conventions
      with ``K_** = 1``; ``nu`` is the renormalized ridge of the sample side,
      ``df1_K(nu) = q df1_Sigma(kappa)``, and ``S_K(df) = (1 - df)/(df nu)``
      at ``df = df1_K(nu)`` (:func:`s_from_renormalized_ridge`).
+[C18] Spectral estimators: ``w_hat = f(Sigma_hat) X^T y/P`` with ``Sigma_hat =
+     X^T X/P``; the hat filter ``h(x) = x f(x)`` and the residual filter
+     ``r(x) = 1 - h(x)`` (:func:`hat_filter`, :func:`residual_filter`).  Ridge
+     is ``f = 1/(x + lam)``; gradient flow ``dw/dt = X^T(y - X w)/P - lam w``
+     from ``w = 0`` is ``f = (1 - e^{-t(x + lam)})/(x + lam)``.  Matrix
+     functions are contour integrals ``f(A) = (1/2 pi i) oint f(z) (z - A)^{-1}
+     dz`` (counterclockwise around the spectrum), and the resolvent at ``z`` is
+     the ridge resolvent at ``lam = -z``: ``(z - Sigma_hat)^{-1} ~ (kappa/z)
+     (Sigma + kappa)^{-1}`` with ``kappa = kappa(-z)`` continued from
+     ``kappa ~ -z`` at infinity (:func:`contour_resolvent`).
 
 Examples
 --------
@@ -62,6 +72,7 @@ __all__ = [
     "s_df_from_voiculescu", "s_voiculescu_from_df",
     "s_from_chi", "r_from_inverse_stieltjes",
     "renormalized_ridge", "ratio", "nu", "s_from_renormalized_ridge",
+    "time", "steps", "step_size", "threshold", "z2", "hat_filter", "residual_filter", "contour_resolvent",
 ]
 
 # ---------------------------------------------------------------------------
@@ -99,6 +110,14 @@ nu = sp.Symbol("nu", nonnegative=True)
 #: label-noise variance sigma_epsilon^2 and feature-noise variance sigma_xi^2 per feature [C14]
 sigma2 = sp.Symbol("sigma2", nonnegative=True)
 sigma_xi2 = sp.Symbol("sigma_xi2", nonnegative=True)
+#: spectral estimators [C18]: training time t, number of steps k, step size
+#: eta and the cutoff theta of principal-component regression
+time = sp.Symbol("t_train", nonnegative=True)
+steps = sp.Symbol("k_steps", integer=True, nonnegative=True)
+step_size = sp.Symbol("eta", positive=True)
+threshold = sp.Symbol("theta", positive=True)
+#: the second contour variable of two-point integrals [C18]
+z2 = sp.Symbol("z'")
 
 
 
@@ -150,6 +169,10 @@ LATEX_NAMES = {
     "kappa_2": r"\kappa_2",
     "kappa_F": r"\kappa_F",
     "sigma_xi2": r"\sigma_\xi^2",
+    "t_train": "t",
+    "k_steps": "k",
+    "eta": r"\eta",
+    "theta": r"\theta",
 }
 
 _FACTORY: dict[str, sp.Symbol] = {}
@@ -192,12 +215,45 @@ CONVENTIONS = {
     "ratio": "q = N/P  [C1]",
     "rf_ratios": "random features: phi = P/D, psi_l = N_l/D, df normalized by D  [C14], P1, P3",
     "correlated": "X = K^1/2 Z Sigma^1/2, df1_K(nu) = q df1_Sigma(kappa), S_K = (1 - df)/(df nu)  [C17]",
+    "spectral_estimator": "w_hat = f(Sigma_hat) X^T y/P, h = x f, r = 1 - h; (z - Sigma_hat)^-1 ~ (kappa/z)"
+                          " (Sigma + kappa)^-1, kappa = kappa(lam = -z)  [C18]",
 }
 
 
 # ---------------------------------------------------------------------------
 # Converters.  Each is one line of mathematics, written once.
 # ---------------------------------------------------------------------------
+def hat_filter(f: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """The hat filter ``h(x) = x f(x)`` of a spectral estimator ``f`` [C18]:
+    ``X w_hat = X f(Sigma_hat) X^T y/P`` has eigenvalues ``h`` on the data.
+
+    >>> hat_filter(1/(x + lam), x)
+    x/(lambda + x)
+    """
+    return var * as_expr(f)
+
+
+def residual_filter(f: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """The residual filter ``r(x) = 1 - x f(x)`` [C18]: ``w_hat - wbar = -r(Sigma_hat)
+    wbar`` plus the noise term.
+
+    >>> sp.cancel(residual_filter(1/(x + lam), x))
+    lambda/(lambda + x)
+    """
+    return 1 - hat_filter(f, var)
+
+
+def contour_resolvent(kappa_z, zvar):
+    """The scalar factor of ``(z - Sigma_hat)^{-1} ~ (kappa/z) (Sigma + kappa)^{-1}``
+    at ``kappa = kappa(lam = -z)`` [C18]: the ridge resolvent ``(Sigma_hat +
+    lam)^{-1} ~ (kappa/lam)(Sigma + kappa)^{-1}`` [R3] at ``lam = -z``.
+
+    >>> contour_resolvent(kappa, z)
+    kappa/z
+    """
+    return as_expr(kappa_z) / as_expr(zvar)
+
+
 def ml_stieltjes_from_stieltjes(g: sp.Expr) -> sp.Expr:
     """``m = -g``: the Bai-Silverstein / ML sign convention [C4].
 

@@ -37,7 +37,7 @@ import sympy as sp
 
 from freeprob.errors import ParameterError
 
-__all__ = ["real_array", "to_sympy", "positive", "nonnegative", "real", "nonzero", "correlation", "positive_integer", "Parameter", "declare",
+__all__ = ["real_array", "to_sympy", "positive", "nonnegative", "real", "nonzero", "correlation", "positive_integer", "nonnegative_integer", "Parameter", "declare",
            "latex_symbol", "DOMAINS"]
 
 
@@ -140,6 +140,19 @@ def positive_integer(name, value, allowed="integers >= 1"):
     return v
 
 
+def nonnegative_integer(name, value, allowed="integers >= 0"):
+    if isinstance(value, float) and not float(value).is_integer():
+        raise ParameterError(name, value, allowed, "counts must be whole numbers")
+    v = to_sympy(name, value)
+    if v.is_number:
+        if v.is_infinite or not (v.is_integer or (v.is_Float and float(v).is_integer())) or v < 0:
+            raise ParameterError(name, v, allowed)
+        return sp.Integer(int(v))
+    if v.is_nonnegative is False or v.is_integer is False:
+        raise ParameterError(name, v, allowed)
+    return v
+
+
 #: domain name -> (validator, the allowed set as printed in errors)
 DOMAINS = {
     "positive": (positive, "(0, oo)"),
@@ -147,6 +160,7 @@ DOMAINS = {
     "real": (real, "(-oo, oo)"),
     "nonzero": (nonzero, "real numbers != 0"),
     "positive_integer": (positive_integer, "integers >= 1"),
+    "nonnegative_integer": (nonnegative_integer, "integers >= 0"),
     "correlation": (correlation, "(-1, 1)"),
 }
 
@@ -205,7 +219,7 @@ class Parameter:
         """``count`` values spread over the typical range (geometric when it is positive)."""
         lo, hi = (float(v) for v in self.typical)
         vals = np.geomspace(lo, hi, count) if lo > 0 else np.linspace(lo, hi, count)
-        if self.domain == "positive_integer":
+        if self.domain in ("positive_integer", "nonnegative_integer"):
             return tuple(int(round(v)) for v in vals)
         return tuple(float(v) for v in vals)
 
@@ -214,7 +228,7 @@ class Parameter:
         from hypothesis import strategies as st
 
         lo, hi = self.typical
-        if self.domain == "positive_integer":
+        if self.domain in ("positive_integer", "nonnegative_integer"):
             return st.integers(int(lo), int(hi))
         return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False).filter(
             lambda v: v != 0 or self.domain in ("real", "nonnegative"))
@@ -223,7 +237,8 @@ class Parameter:
         """A sympy symbol for the parameter, with the assumptions of its domain."""
         assumptions = {"positive": {"positive": True}, "positive_integer": {"positive": True, "integer": True},
                        "nonnegative": {"nonnegative": True}, "real": {"real": True},
-                       "nonzero": {"real": True, "nonzero": True}, "correlation": {"real": True}}[self.domain]
+                       "nonzero": {"real": True, "nonzero": True}, "correlation": {"real": True},
+                       "nonnegative_integer": {"nonnegative": True, "integer": True}}[self.domain]
         return sp.Symbol(self.latex_name, **assumptions)
 
     @property

@@ -9,6 +9,9 @@
 * :mod:`~freeprob.models.correlated` -- :class:`CorrelatedRidge`, ridge
   on samples correlated by a ``P x P`` matrix ``K`` (S-transforms on both
   sides of the data);
+* :mod:`~freeprob.models.filters` -- spectral estimators (ridge, gradient
+  flow and descent, cutoffs, any filter) and :mod:`~freeprob.models.spectral`,
+  their learning curves as contour integrals of the equivalents [C18];
 * :mod:`~freeprob.models.nonlinear` and :mod:`~freeprob.models.activations`
   -- nonlinear features through Gaussian equivalence.
 
@@ -26,8 +29,17 @@ from freeprob.models.equivalence import (
            deterministic_equivalent,
 )
 from freeprob.models.features import RF_KEYS, RandomFeatureRidge
+from freeprob.models.filters import (
+           GradientDescent,
+           GradientFlow,
+           Ridge,
+           SpectralCutoff,
+           SpectralEstimator,
+           SpectralFilter,
+)
 from freeprob.models.linear import KEYS, LinearRidge, SourceTarget
 from freeprob.models.nonlinear import NonlinearRandomFeatureRidge
 
 __all__ = ["AbstractModel", "CORRELATED_KEYS", "CorrelatedRidge", "Activation", "activation", "DeterministicEquivalent", "deterministic_equivalent",
-           "RF_KEYS", "RandomFeatureRidge", "KEYS", "LinearRidge", "SourceTarget", "NonlinearRandomFeatureRidge"]
+           "RF_KEYS", "RandomFeatureRidge",
+           "Ridge", "GradientFlow", "GradientDescent", "SpectralCutoff", "SpectralFilter", "SpectralEstimator", "KEYS", "LinearRidge", "SourceTarget", "NonlinearRandomFeatureRidge"]

@@ -53,10 +53,11 @@ from freeprob.models.design import (
     trace_dimension,
 )
 from freeprob.models.equivalence import deterministic_equivalent
+from freeprob.models.filters import as_estimator
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means, absorb_sums
-from freeprob.parameters import declare
+from freeprob.parameters import declare, real_array
 
 __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
 
@@ -97,12 +98,27 @@ class LinearRidge(AbstractModel):
     samples: object = P_SYM
     ridge: object = C.lam
     dimension: object = None
+    estimator: object = None
 
     SWEEPABLE = ("ridge", "samples", "noise")
     PARAMETERS = declare(NOISE, SAMPLES, RIDGE, DIMENSION)
 
     def __post_init__(self):
+        est = as_estimator(self.estimator)
+        if est is not None:
+            # ridge= is the estimator's [C18]; a different explicit ridge is a conflict
+            if self.ridge is not C.lam and sp.sympify(self.ridge) != est.ridge:
+                raise ParameterError("ridge", self.ridge, f"the estimator's ridge {est.ridge}",
+                                     "pass the ridge to the estimator")
+            self._set(ridge=est.ridge)
         self._set(**ridge_fields(self))
+
+    @property
+    def sweepable(self) -> tuple:
+        """The names ``evaluate`` sweeps: ridge, samples, noise, and the
+        estimator's own parameters (``time``, ``steps``, ...)."""
+        extra = () if self.estimator is None else tuple(n for n in self.estimator.SWEEP if n not in self.SWEEPABLE)
+        return self.SWEEPABLE + extra
 
     @property
     def _weights(self):
@@ -132,7 +148,17 @@ class LinearRidge(AbstractModel):
         (symbols) for ``df1(kappa)`` and ``df2(kappa)`` instead of the
         population's closed forms; :meth:`evaluate` does so for laws without
         a finite spectrum and takes their values from the law's own certified
-        evaluators (no cancellation at any ``kappa``)."""
+        evaluators (no cancellation at any ``kappa``).
+
+        With a spectral estimator other than ridge, the keys of its learning
+        curve as contour integrands in ``z`` (and ``z'``) with the
+        estimator's filter substituted
+        (:func:`~freeprob.models.spectral.spectral_quantities`) [C18]."""
+        est = self.estimator
+        if est is not None and type(est).__name__ != "Ridge":
+            from freeprob.models.spectral import spectral_quantities
+
+            return spectral_quantities(est)
         k, q, s2 = C.kappa, C.q, SIGMA2
         if df is None:
             df1, df2 = self.population.df1(k), self.population.df2(k)
@@ -217,16 +243,32 @@ class LinearRidge(AbstractModel):
         return sp.simplify(qs["Eg"] + SIGMA2 - qs["S"] ** 2 * qs["Etr"])
 
     # ------------------------------------------------------------- numerics
-    def evaluate(self, *, dps: int | None = None, **overrides) -> dict:
+    def evaluate(self, *, dps: int | None = None, method: str | None = None, **overrides) -> dict:
         """Numeric values of :data:`KEYS`, broadcasting over array-valued
         ``ridge``, ``samples`` and ``noise`` (overrides of the constructor's
         values; symbols must be given numbers here).
+
+        With a spectral ``estimator`` other than :class:`~freeprob.Ridge`
+        (or ``method="contour"``) the keys are
+        :data:`~freeprob.models.spectral.SPECTRAL_KEYS`, evaluated by the
+        contour route of :mod:`freeprob.models.spectral`, and the estimator's
+        parameters sweep too (``evaluate(time=array)``) [C18].
 
         ``dps=50`` switches to mpmath: ``kappa`` is refined from the float
         solution by Newton on ``kappa (1 - q df1) = lam`` with the exact slope
         ``1 - gamma`` at ``dps`` digits (converged when the step is below
         ``10^-dps kappa``), and every quantity is evaluated from its sympy
         expression with the mpmath backend (object arrays of ``mpf``)."""
+        if method not in (None, "closed", "contour"):
+            raise ParameterError("method", method, "{'closed', 'contour'}")
+        est = self.estimator
+        if method == "contour" or (est is not None and type(est).__name__ != "Ridge"):
+            if dps is not None:
+                raise ParameterError("dps", dps, "None for spectral estimators",
+                                     "the contour route is certified in float64")
+            if method == "closed":
+                raise ParameterError("method", method, "'contour' for a non-ridge estimator")
+            return self._evaluate_spectral(overrides)
         if dps is not None:
             return self._evaluate_mp(dps, overrides)
         lam, p, s2 = self._ridge_sweep(overrides)
@@ -284,6 +326,61 @@ class LinearRidge(AbstractModel):
         _certify(out, over | huge, thresh, s2, lam, p)
         # (a law evaluator may return shape (1,) for a scalar: the inputs' shape is the contract)
         return {key: np.reshape(out[key], np.shape(kappa)) for key in KEYS}
+
+    def _evaluate_spectral(self, overrides):
+        """The contour route [C18] (:func:`~freeprob.models.spectral.evaluate_contour`)."""
+        from freeprob.models.filters import Ridge
+        from freeprob.models.spectral import SPECTRAL_KEYS, evaluate_contour
+
+        est = self.estimator if self.estimator is not None else Ridge(self.ridge)
+        names = set(self.sweepable) | set(est.SWEEP)
+        bad = sorted(set(overrides) - names)
+        if bad:
+            raise ParameterError(bad[0], overrides[bad[0]], "one of " + ", ".join(sorted(names)))
+        p = real_array("samples", self._value(overrides, "samples"))
+        s2 = real_array("noise", self._value(overrides, "noise"))
+        if np.any(p < 1) or np.any(p != np.round(p)):
+            raise ParameterError("samples", p[(p < 1) | (p != np.round(p))].ravel()[0], "integers >= 1")
+        if np.any(~np.isfinite(s2)) or np.any(s2 < 0):
+            raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
+        vals = est.values({k: v for k, v in overrides.items() if k in est.SWEEP})
+        n = float(self._num("dimension", trace_dimension(self.dimension)))
+        if type(est).__name__ == "SpectralCutoff":
+            return self._evaluate_cutoff(vals, p, s2, n)
+        shape = np.broadcast_shapes(p.shape, s2.shape, *[v.shape for v in vals.values()])
+        pb = np.broadcast_to(p, shape)
+        out = {key: np.empty(shape) for key in SPECTRAL_KEYS}
+        for pv in np.unique(pb):
+            sel = pb == pv
+            sub = {k: np.broadcast_to(v, shape)[sel] for k, v in vals.items()}
+            res = evaluate_contour(self, est, sub, n / pv, np.broadcast_to(s2, shape)[sel])
+            for key in SPECTRAL_KEYS:
+                out[key][sel] = res[key]
+        return out
+
+    def _evaluate_cutoff(self, vals, p, s2, n):
+        """Principal-component regression [C18] with the threshold in the
+        certified gap below the bulk of the sample spectrum, ``theta <
+        x_min (1 - sqrt q)^2`` (``x_min`` the population's lowest nonzero
+        eigenvalue): there ``f = 1/x`` on every nonzero sample eigenvalue and
+        ``0`` on the null space, the ridgeless estimator ``lam -> 0+``
+        exactly, so the closed forms at ``ridge = 0`` apply.  Inside the bulk
+        the filter is not analytic and is refused."""
+        from freeprob.models.spectral import SPECTRAL_KEYS, population_floor
+
+        theta = vals["threshold"]
+        shape = np.broadcast_shapes(theta.shape, p.shape, s2.shape)
+        q = n / np.broadcast_to(p, shape)
+        gap = population_floor(self.population) * (1 - np.sqrt(q)) ** 2
+        bad = np.broadcast_to(theta, shape) >= gap
+        if np.any(bad):
+            i = np.flatnonzero(bad.ravel())[0]
+            raise ParameterError("threshold", float(np.broadcast_to(theta, shape).ravel()[i]),
+                                 f"(0, {gap.ravel()[i]:.6g}), the gap below the bulk of the sample spectrum",
+                                 "a cutoff inside the bulk is not analytic on the spectrum [C18]")
+        out = self.replace(estimator=None, ridge=0).evaluate(samples=np.broadcast_to(p, shape),
+                                                              noise=np.broadcast_to(s2, shape))
+        return {key: np.asarray(out[key], dtype=float) for key in SPECTRAL_KEYS}
 
     def _evaluate_mp(self, dps, overrides):
         import mpmath

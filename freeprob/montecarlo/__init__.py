@@ -15,6 +15,6 @@ This layer uses the models (to know what to sample) but no model imports it.
 
 from freeprob.montecarlo import sampling
 from freeprob.montecarlo.estimators import corr_gcv, estimate_correlation, gcv
-from freeprob.montecarlo.simulate import SIM_KEYS, compare, simulate
+from freeprob.montecarlo.simulate import SIM_KEYS, compare, simulate, simulate_descent
 
-__all__ = ["sampling", "gcv", "corr_gcv", "estimate_correlation", "simulate", "compare", "SIM_KEYS"]
+__all__ = ["sampling", "gcv", "corr_gcv", "estimate_correlation", "simulate", "simulate_descent", "compare", "SIM_KEYS"]

@@ -35,6 +35,7 @@ from freeprob.models import (
     NonlinearRandomFeatureRidge,
     RandomFeatureRidge,
 )
+from freeprob.models.spectral import SPECTRAL_KEYS
 from freeprob.montecarlo._correlated import simulate_correlated
 from freeprob.montecarlo._features import simulate_rf
 from freeprob.montecarlo.estimators import (
@@ -50,7 +51,7 @@ from freeprob.montecarlo.estimators import (
 )
 from freeprob.montecarlo.sampling import population_spectrum
 
-__all__ = ["gcv", "corr_gcv", "simulate", "compare", "SIM_KEYS"]  # gcv, corr_gcv re-exported from estimators
+__all__ = ["gcv", "corr_gcv", "simulate", "simulate_descent", "compare", "SIM_KEYS"]  # gcv, corr_gcv re-exported from estimators
 
 #: keys of :func:`simulate`: the keys of ``LinearRidge.evaluate`` (``kappa``
 #: is the observable ``kappa_hat``, ``df1``/``df2``/``gamma``/``S`` their
@@ -62,8 +63,8 @@ SIM_KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"
 
 
 
-def _one_draw(args):
-    sigma, wbar, p, lam, s2, seed = args
+def _draw(sigma, wbar, p, s2, seed):
+    """One training set ``(x, y, eps)`` and the thin SVD of ``x/sqrt(P)``."""
     rng = np.random.default_rng(seed)
     n = sigma.size
     x = rng.normal(size=(p, n)) * np.sqrt(sigma)
@@ -72,10 +73,15 @@ def _one_draw(args):
     # one symmetric eigendecomposition of the smaller Gram matrix (about 2x
     # cheaper than an SVD), singular values below 1e-12 s_max set to 0
     u, s, vt = thin_svd(x / np.sqrt(p))
-    s_2 = s * s
-    filt = ridge_filter(s, lam)  # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
+    return x, y, eps, u, s, vt
+
+
+def _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt):
+    """Exact errors of ``w_hat = V diag(filt) U^T y/sqrt(P)`` (one row of
+    ``filt`` per estimator): the noise-averaged signal part and ``Sigma``-norm
+    errors, the training error of this draw."""
     c_sig = u.T @ (x @ wbar) / np.sqrt(p)
-    w_sig = (filt * c_sig[None, :]) @ vt  # E_eps w_hat, (n_lam, N)
+    w_sig = (filt * c_sig[None, :]) @ vt  # E_eps w_hat, (n_filters, N)
     d = w_sig - wbar[None, :]
     e_signal = np.sum(sigma[None, :] * d * d, axis=1)
     # E_eps ||A eps||_Sigma^2 = s2 Tr(A Sigma A^T), A = V diag(filt) U^T / sqrt(P)
@@ -85,20 +91,110 @@ def _one_draw(args):
     noise = s2 * np.sum(filt**2 * v_sigma_v[None, :], axis=1) / p
     w_hat = w_sig + (filt * (u.T @ eps / np.sqrt(p))[None, :]) @ vt
     etr = np.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
+    return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr}
+
+
+def _one_draw(args):
+    sigma, wbar, p, lam, s2, seed = args
+    n = sigma.size
+    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed)
+    s_2 = s * s
+    filt = ridge_filter(s, lam)  # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
+    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt)
     g = gcv_from_svd(u, s, y, lam)  # the same SVD: one factorization per draw
     df1 = np.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
     rank = np.count_nonzero(s_2 > 0)
     df1 = np.where(lam == 0, rank / n, df1)
     gamma, S = gamma_s_hat(s_2, p, lam, g["kappa_hat"], rank)
-    return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr, "gcv": g["gcv"] - s2,
-            "kappa_hat": g["kappa_hat"], "df1": df1, "gamma": gamma, "df2": gamma * p / n, "S": S}
+    return {**out, "gcv": g["gcv"] - s2, "kappa_hat": g["kappa_hat"], "df1": df1, "gamma": gamma,
+            "df2": gamma * p / n, "S": S}
 
 
+def _one_draw_spectral(args):
+    """A draw for a spectral estimator [C18]: ``filt = s f(s^2)`` from the
+    estimator's own filter, one SVD for every parameter point."""
+    from freeprob.models.spectral import filter_values
+
+    sigma, wbar, p, estimator, values, s2, seed = args
+    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed)
+    f, h, _ = filter_values(estimator, values, (s * s)[None, :])
+    filt = np.where(s[None, :] > 0, s[None, :] * f.real, 0.0)
+    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt)
+    out["df1"] = np.sum(np.where(s[None, :] > 0, h.real, 0.0), axis=1) / sigma.size
+    return out
+
+
+def _one_descent(args):
+    """Literal gradient descent ``w <- w + eta (X^T(y - X w)/P - lam w)`` from
+    ``w = 0`` on one draw, ``E_g`` (this draw's noise included) and ``E_tr``
+    recorded at the requested step counts."""
+    sigma, wbar, p, eta, lam, record, s2, seed = args
+    x, y, eps, *_ = _draw(sigma, wbar, p, s2, seed)
+    w = np.zeros(sigma.size)
+    eg, etr = np.empty(record.size), np.empty(record.size)
+    xty = x.T @ y / p
+    step = 0
+    for i, k in enumerate(record):
+        while step < k:
+            w = w + eta * (xty - x.T @ (x @ w) / p - lam * w)
+            step += 1
+        d = w - wbar
+        eg[i] = np.sum(sigma * d * d)
+        etr[i] = np.mean((y - x @ w) ** 2)
+    return {"Eg": eg, "Etr": etr}
+
+
+def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = None, *, steps=None,
+                     executor=None) -> dict:
+    """Monte Carlo of a :class:`~freeprob.LinearRidge` with a
+    :class:`~freeprob.GradientDescent` estimator by the iterations themselves
+    (the second route to :func:`simulate`'s spectral filtering [C18]).
+
+    Returns ``{"Eg": (mean, se), "Etr": (mean, se)}`` at the step counts
+    ``steps`` (default: the estimator's ``steps``); ``E_g`` includes each
+    draw's own label noise, so its mean is the theory's ``E_g``.
+
+    >>> import freeprob, numpy as np
+    >>> m = freeprob.LinearRidge(freeprob.Identity(1), samples=40, dimension=20,
+    ...                          estimator=freeprob.GradientDescent(step=0.2, steps=5))
+    >>> out = simulate_descent(m, seeds=4, rng=np.random.default_rng(0))
+    >>> bool(0 < out["Eg"][0][0] < 1)
+    True
+    """
+    from freeprob.models.filters import GradientDescent
+
+    if not isinstance(rng, np.random.Generator):
+        raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
+    if not isinstance(model, LinearRidge) or not isinstance(model.estimator, GradientDescent):
+        raise ParameterError("model", repr(model), "a LinearRidge with a GradientDescent estimator")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
+        raise ParameterError("seeds", seeds, "integers >= 2")
+    est = model.estimator
+    vals = est.values({} if steps is None else {"steps": steps})
+    record = np.asarray(vals["steps"], dtype=int).ravel()
+    if np.any(np.diff(record) < 0):
+        raise ParameterError("steps", steps, "nondecreasing step counts")
+    n = int(model._num("dimension", model.dimension))
+    sigma = population_spectrum(model.population, n)
+    wbar = np.full(n, 1 / np.sqrt(n)) if model._weights is None else np.sqrt(model._weights[1])
+    p = int(model._num("samples", model.samples))
+    s2 = float(model._num("noise", model.noise))
+    eta, lam = float(vals["step"]), float(vals["ridge"])
+    child = rng.bit_generator.seed_seq.spawn(seeds)
+    tasks = [(sigma, wbar, p, eta, lam, record, s2, c) for c in child]
+    runs = list(executor.map(_one_descent, tasks)) if executor is not None else [_one_descent(t) for t in tasks]
+    return {key: mean_se(np.array([r[key] for r in runs])) for key in ("Eg", "Etr")}
 
 
 def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, executor=None, *,
-             ridge=None) -> dict:
+             ridge=None, sweep: dict | None = None) -> dict:
     """Monte Carlo of a :class:`~freeprob.LinearRidge` model (see the module).
+
+    With a spectral estimator (``LinearRidge(..., estimator=GradientFlow(...))``)
+    each draw applies the estimator's filter to the draw's own sample
+    spectrum [C18] and the keys are those of its learning curve
+    (:data:`~freeprob.models.spectral.SPECTRAL_KEYS`); ``sweep={"time":
+    array}`` sweeps its parameters with one SVD per draw.
 
     Returns ``{key: (mean, standard_error)}`` for :data:`SIM_KEYS` (the
     keys of ``evaluate`` plus ``gcv`` and ``kappa_hat``) over the model's
@@ -110,6 +206,12 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     sweep costs one SVD per draw."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
+    if sweep is not None:
+        est = getattr(model, "estimator", None)
+        if not isinstance(model, LinearRidge) or est is None or type(est).__name__ == "Ridge":
+            raise ParameterError("sweep", sweep, "None unless the model is a LinearRidge with a spectral estimator",
+                                 "ridge models sweep with ridge=")
+        return _simulate_linear(model, seeds, rng, executor, None, sweep)
     return _simulator(model, seeds, rng, executor, ridge)
 
 
@@ -139,7 +241,7 @@ def _simulate_nonlinear(model, seeds, rng, executor, ridge):
 
 
 @_simulator.register(LinearRidge)
-def _simulate_linear(model, seeds, rng, executor, ridge):
+def _simulate_linear(model, seeds, rng, executor, ridge, sweep=None):
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
         raise ParameterError("seeds", seeds, "integers >= 2")
     pop = model.population
@@ -154,12 +256,26 @@ def _simulate_linear(model, seeds, rng, executor, ridge):
     else:
         wbar = np.sqrt(model._weights[1])
     p = int(model._num("samples", model.samples))
-    lam = ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
     s2 = float(model._num("noise", model.noise))
     child = rng.bit_generator.seed_seq.spawn(seeds) if hasattr(rng.bit_generator, "seed_seq") else \
         [int(v) for v in rng.integers(0, 2**63, seeds)]
-    tasks = [(sigma, wbar, p, lam, s2, c) for c in child]
-    runs = list(executor.map(_one_draw, tasks)) if executor is not None else [_one_draw(t) for t in tasks]
+    est = model.estimator
+    spectral = est is not None and type(est).__name__ != "Ridge"
+    if spectral:
+        # the estimator's own filter on each draw's spectrum [C18]; sweep
+        # values (``sweep={"time": array}``) override the estimator's
+        if ridge is not None:
+            raise ParameterError("ridge", ridge, "None for a spectral estimator", "sweep with sweep={...}")
+        values = est.values(dict(sweep or {}))
+        shape = np.broadcast_shapes(*[np.shape(v) for v in values.values()])
+        values = {k: np.broadcast_to(v, shape).ravel() for k, v in values.items()}
+        tasks = [(sigma, wbar, p, est, values, s2, c) for c in child]
+        worker = _one_draw_spectral
+    else:
+        lam = ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
+        tasks = [(sigma, wbar, p, lam, s2, c) for c in child]
+        worker = _one_draw
+    runs = list(executor.map(worker, tasks)) if executor is not None else [worker(t) for t in tasks]
     stack = {k: np.array([r[k] for r in runs]) for k in runs[0]}
     ws = stack["w_sig"]  # (seeds, n_lam, N)
 
@@ -175,10 +291,14 @@ def _simulate_linear(model, seeds, rng, executor, ridge):
     vx, vx_se = jackknife(np.concatenate([es[:, :, None], ws], axis=2),
                            lambda a: a[:, :, 0].mean(axis=0) - bias2(a[:, :, 1:]))
     out["var_X"] = (vx, vx_se)
-    for key in ("Etr", "gcv", "kappa_hat", "df1", "df2", "gamma", "S"):
-        out[key] = mean_se(stack[key])
     out["var_X_noise"] = mean_se(stack["noise"])
     out["Eg"] = mean_se(es + stack["noise"])
+    if spectral:
+        for key in ("Etr", "df1"):
+            out[key] = mean_se(stack[key])
+        return {key: tuple(np.reshape(v, shape) for v in out[key]) for key in SPECTRAL_KEYS}
+    for key in ("Etr", "gcv", "kappa_hat", "df1", "df2", "gamma", "S"):
+        out[key] = mean_se(stack[key])
     out["kappa"] = out["kappa_hat"]
     return {key: out[key] for key in SIM_KEYS}
 

@@ -237,8 +237,19 @@ class Compiled:
             return self._call_mpmath(values, dps or 50)
         arrays = [np.asarray(v, dtype=self.dtype) for v in values]
         shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
-        flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
         npts = int(np.prod(shape)) if shape else 1
+        if not self._groups:
+            # no spectral mean: the arguments broadcast inside the expression,
+            # so a subexpression of the (N, 1) arguments is computed N times,
+            # not N x M times
+            outs = []
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                for outer in self._outer:
+                    out = outer(*arrays)
+                    out = np.asarray(out, dtype=np.result_type(out, self.dtype))
+                    outs.append(np.broadcast_to(out, shape).copy())
+            return self._finish(outs, arrays, shape, finite)
+        flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
         means = [None] * self._nmeans
         for idx, (f, f0), spec in self._groups:
             if isinstance(f0, PowerLawSums):
@@ -253,6 +264,11 @@ class Compiled:
                 out = outer(*flat, *means)
                 out = np.asarray(out, dtype=np.result_type(out, self.dtype))
                 outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
+        return self._finish(outs, arrays, shape, finite)
+
+    def _finish(self, outs, arrays, shape, finite):
+        """Certify the outputs (real where the quantity is real, finite at
+        finite points) and return one array or the tuple."""
         if self.real_result and self.dtype.kind == "c":
             outs = [self._certified_real(o, k) for k, o in enumerate(outs)]
         if finite:
