@@ -7,7 +7,7 @@ from importlib import import_module
 
 _MODULES = ("mp_s_transforms", "free_products", "deterministic_equivalence", "two_point", "linear_ridge",
             "isotropic_ridge", "kernel_ridge", "power_law_scaling", "random_features", "deep_chains",
-            "anisotropic_weights", "feature_noise", "figure_spectra", "correlated_samples")
+            "anisotropic_weights", "feature_noise", "figure_spectra", "correlated_samples", "training_dynamics")
 
 
 def registry() -> dict:

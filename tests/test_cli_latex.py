@@ -76,6 +76,32 @@ def test_ridge_command():
     assert main(["ridge", "--population", "identity", "--samples", "10"]) == 2
 
 
+def test_ridge_command_with_spectral_estimators():
+    import numpy as np
+
+    code, out = run(["ridge", "--population", "powerlaw:alpha=1.5,n=300", "--samples", "150", "--noise", "0.1",
+                     "--estimator", "gradient-flow", "--time", "1,10,100", "--format", "json"])
+    data = json.loads(out)
+    model = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 300), samples=150, noise=0.1,
+                                 estimator=freeprob.GradientFlow(time=1.0))
+    ref = model.evaluate(time=np.array([1.0, 10.0, 100.0]))
+    assert code == 0 and data["time"] == [1.0, 10.0, 100.0]
+    np.testing.assert_allclose(data["Eg"], ref["Eg"], rtol=1e-14)
+    code, out = run(["ridge", "--population", "powerlaw:alpha=1.5,n=300", "--samples", "150",
+                     "--estimator", "gradient-descent", "--step", "0.5", "--steps", "1,10", "--simulate",
+                     "--seeds", "3"])
+    assert code == 0 and "steps" in out and "simulation (3 seeds)" in out
+    code, out = run(["ridge", "--population", "powerlaw:alpha=1.5,n=30", "--samples", "20",
+                     "--estimator", "gradient-flow", "--time", "2", "--format", "latex"])
+    assert code == 0 and r"\oint" in out and "e^{" in out
+    # missing or bad options are errors with exit code 2, never a traceback
+    for bad in (["--estimator", "gradient-flow"], ["--estimator", "gradient-descent", "--steps", "3"],
+                ["--estimator", "gradient-flow", "--time", "-1"], ["--estimator", "gradient-flow", "--time", "1",
+                                                                  "--ridge", "0,1"],
+                ["--estimator", "gradient-descent", "--step", "5", "--steps", "3"]):
+        assert main(["ridge", "--population", "powerlaw:alpha=1.5,n=30", "--samples", "20", *bad]) == 2, bad
+
+
 def test_cli_features_json_text_latex_and_errors(capsys):
     from freeprob.models.features import RF_KEYS
 

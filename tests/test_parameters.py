@@ -30,7 +30,7 @@ LAWS = {
     freeprob.Discrete: ("values", "weights"),  # arrays, validated element by element
 }
 MODELS = {
-    freeprob.LinearRidge: ("population", "target"),
+    freeprob.LinearRidge: ("population", "target", "estimator"),  # the estimator is an object with its own declarations
     freeprob.RandomFeatureRidge: ("population", "target", "feature_covariance", "layer_variance"),
     freeprob.NonlinearRandomFeatureRidge: ("population", "target", "activation", "method"),
 }
@@ -38,6 +38,11 @@ MODELS = {
 
 def _signature_names(cls):
     return [n for n in inspect.signature(cls).parameters if n != "self"]
+
+
+#: spectral estimators [C18]: every constructor parameter is a declared scalar
+ESTIMATORS = {freeprob.Ridge: (), freeprob.GradientFlow: (), freeprob.GradientDescent: (), freeprob.SpectralCutoff: ()}
+LAWS.update(ESTIMATORS)
 
 
 @pytest.mark.parametrize("cls", list(LAWS) + list(MODELS), ids=lambda c: c.__name__)
@@ -51,7 +56,8 @@ def test_every_scalar_parameter_is_declared(cls):
 
 def _outside(prm):
     """A value outside the declared domain."""
-    return {"positive": -1, "nonnegative": -1, "real": sp.oo, "nonzero": 0, "positive_integer": 0}[prm.domain]
+    return {"positive": -1, "nonnegative": -1, "real": sp.oo, "nonzero": 0, "positive_integer": 0,
+            "nonnegative_integer": -1}[prm.domain]
 
 
 def _typical_kwargs(cls):

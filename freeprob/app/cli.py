@@ -26,12 +26,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 
 import sympy as sp
 
 from freeprob import conventions as C
+from freeprob.app._options import (
+    _count,
+    _print_simulation,
+    _seed,
+    _simulation_json,
+    _values,
+)
 from freeprob.errors import FreeprobError, ParseError
 
 __all__ = ["main"]
@@ -190,6 +196,10 @@ def _cmd_ridge(args, out):
     values = _values
     ridge, samples = values(args.ridge, "--ridge"), values(args.samples, "--samples", "count")
     noise = values(args.noise, "--noise")
+    if args.estimator != "ridge":
+        from freeprob.app._training import cmd_spectral
+
+        return cmd_spectral(args, out, pop, dimension, target, ridge, samples, noise)
     model = LinearRidge(pop, target=target, noise=0, samples=int(np.max(samples)), ridge=0,
                         dimension=dimension)
     res = model.evaluate(ridge=ridge, samples=samples, noise=noise)
@@ -342,62 +352,6 @@ def _model_inputs(args):
     return _build_law(name, params), dimension, _parse_target(args.target)
 
 
-def _values(text, option="value", kind="nonnegative"):
-    """A number or a comma list of numbers (parsed, never evaluated):
-    ``kind="nonnegative"`` (finite reals >= 0) or ``"count"`` (integers >= 1).
-    Anything else is a :class:`ParseError` naming the option."""
-    import numpy as np
-
-    from freeprob.parsing import parse_value
-
-    v = parse_value(text)
-    items = v if isinstance(v, list) else [v]
-    if not items:
-        raise ParseError(f"{option} {text!r}: no value")
-    nums = []
-    for x in items:
-        if not (x.is_number and x.is_finite and x.is_real):
-            raise ParseError(f"{option} {text!r}: {x} is not a finite number")
-        f = float(x)
-        if kind == "count" and (not x.is_integer or f < 1):
-            raise ParseError(f"{option} {text!r}: {x} is not an integer >= 1")
-        if f < 0:
-            raise ParseError(f"{option} {text!r}: {x} is negative")
-        nums.append(f)
-    return np.array(nums) if isinstance(v, list) else nums[0]
-
-
-def _count(text):
-    """argparse type: an integer >= 1 (argparse reports a bad one, exit 2)."""
-    import argparse
-
-    if not re.match(r"^\d+$", text.strip()) or int(text) < 1 or int(text) > 10**6:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer in [1, 1000000]")
-    return int(text)
-
-
-def _seed(text):
-    """argparse type: a seed, an integer in [0, 2^63)."""
-    import argparse
-
-    if not re.match(r"^\d+$", text.strip()) or int(text) >= 2**63:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (an integer in [0, 2^63))")
-    return int(text)
-
-
-def _simulation_json(sim):
-    import numpy as np
-
-    return {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()} for k, (m, e) in sim.items()}
-
-
-def _print_simulation(sim, out):
-    import numpy as np
-
-    for k, (m, e) in sim.items():
-        out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))
-
-
 def _parse_target(text):
     from freeprob.models.linear import SourceTarget
     from freeprob.parsing import parse_law_spec
@@ -498,6 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--samples", required=True, help="P (or a comma list)")
     r.add_argument("--ridge", default="0", help="lambda (or a comma list)")
     r.add_argument("--noise", default="0", help="sigma^2 (or a comma list)")
+    r.add_argument("--estimator", default="ridge", choices=("ridge", "gradient-flow", "gradient-descent"),
+                   help="the spectral estimator [C18] (default ridge)")
+    r.add_argument("--time", default=None, help="gradient-flow training time (or a comma list)")
+    r.add_argument("--step", default=None, help="gradient-descent step size")
+    r.add_argument("--steps", default=None, help="gradient-descent step counts (or a comma list)")
     r.add_argument("--simulate", action="store_true")
     r.add_argument("--seeds", type=_count, default=20)
     r.add_argument("--seed", type=_seed, default=0)

@@ -1,0 +1,172 @@
+"""Training dynamics: spectral estimators as contour integrals [C18].
+
+Gradient flow and gradient descent on the square loss are spectral
+estimators ``w_hat = f(Sigma_hat) X^T y/P``.  Their filters solve the training
+dynamics; every matrix function of ``Sigma_hat`` is a contour integral of
+resolvents, and each resolvent at ``z`` is the ridge resolvent at ``lambda = -z``,
+whose deterministic equivalent is the renormalized ridge ``kappa(-z)``.  The
+steps check the filters, the one-point equivalent at complex ``z`` against
+sampled matrices, the two-point integrand against the ridge result [R5] and
+the resolvent identity, the reduction of the whole route to the ridge closed
+forms, the isotropic closed forms of Advani and Saxe, and Monte Carlo of the
+learning curve by spectral filtering and by the iterations themselves.
+"""
+
+import mpmath as mp
+import numpy as np
+import sympy as sp
+
+import freeprob
+from freeprob import conventions as C
+from freeprob.derivation import Derivation, DerivationStep, Eq
+from freeprob.models import spectral as S
+
+from ._checks import agree, agree_stats, sample_covariance, within
+
+NAME = "training-dynamics"
+TITLE = "Training dynamics: gradient flow and descent as spectral estimators"
+
+
+def _one_point_complex(rng):
+    # tr_N (z - Sigma_hat)^-1 on sampled matrices at complex z (and z < 0)
+    # against (kappa/z) M(kappa) with kappa(-z) solved on the contour's branch;
+    # power-law population, N = 300, P = 600, 6 draws, allowance 2/P (P10)
+    pop = freeprob.PowerLaw(1.5, 300)
+    n, p = 300, 600
+    z = np.array([0.05 + 0.05j, 0.5 - 0.2j, 1.5 + 0.5j, -0.1 + 0j])
+    law = S._Law(pop, None)
+    k, m = S._solve_kappa(law, n / p, z)
+    theory = k / z * m
+    sigma = np.arange(1, n + 1) ** -1.5
+    draws = []
+    for _ in range(6):
+        ev = np.linalg.eigvalsh(sample_covariance(sigma, p, rng))
+        g = np.array([np.mean(1 / (zz - ev)) for zz in z])
+        draws.append(np.concatenate([g.real, g.imag]))
+    return agree(draws, np.concatenate([theory.real, theory.imag]), allowance=2 / p,
+                 what="tr (z - Sigma_hat)^-1 against (kappa/z) M(kappa) at 4 complex points")
+
+
+def _ridge_reduction(rng):
+    worst = 0.0
+    for pop, tgt in ((freeprob.PowerLaw(1.5, 500), freeprob.SourceTarget(1.0)), (freeprob.Discrete([0.5, 1, 3]), None)):
+        n = 500 if tgt is not None else 3
+        for p in (n // 2 or 1, 4 * n):
+            m = freeprob.LinearRidge(pop, target=tgt, noise=0.25, samples=p, ridge=0.3)
+            ref, out = m.evaluate(), m.evaluate(method="contour")
+            worst = max(worst, max(abs(out[k] / ref[k] - 1) for k in S.SPECTRAL_KEYS if ref[k] != 0))
+    return worst <= 1e-11, worst, f"every key, 2 populations, q < 1 and q > 1: worst relative difference {worst:.1e}"
+
+
+def _mp(q, fn, atom):
+    with mp.workdps(30):
+        q = mp.mpf(q)
+        a, b = (1 - mp.sqrt(q)) ** 2, (1 + mp.sqrt(q)) ** 2
+        dens = lambda x: mp.sqrt((b - x) * (x - a)) / (2 * mp.pi * q * x)  # noqa: E731
+        return float(mp.quad(lambda x: dens(x) * fn(x), [a, b]) + ((1 - 1 / q) * atom if q > 1 else 0))
+
+
+def _isotropic(rng):
+    worst = 0.0
+    times = np.array([0.1, 1.0, 10.0, 100.0])
+    for q in (0.5, 2.0):
+        m = freeprob.LinearRidge(freeprob.Identity(1), noise=1.0, samples=200, dimension=int(200 * q),
+                                 estimator=freeprob.GradientFlow(time=1.0))
+        out = m.evaluate(time=times)
+        for i, t in enumerate(times):
+            t = mp.mpf(t)
+            b = _mp(q, lambda x: mp.exp(-2 * t * x), 1)
+            v = _mp(q, lambda x: q * (1 - mp.exp(-t * x)) ** 2 / x, 0)
+            worst = max(worst, abs((out["bias2"][i] + out["var_X"][i]) / b - 1), abs(out["var_X_noise"][i] / v - 1))
+    return worst <= 1e-8, worst, f"q in (1/2, 2), t in (0.1, 1, 10, 100): worst relative difference {worst:.1e}"
+
+
+def _model():
+    return freeprob.LinearRidge(freeprob.PowerLaw(1.5, 400), target=freeprob.SourceTarget(1.0), noise=0.1,
+                                samples=200, estimator=freeprob.GradientFlow(time=1.0))
+
+
+def _monte_carlo(rng):
+    times = np.array([1.0, 10.0, 100.0, 1000.0])
+    m = _model()
+    th = m.evaluate(time=times)
+    sim = freeprob.simulate(m, seeds=30, rng=rng, sweep={"time": times})
+    keys = ("Eg", "Etr", "bias2", "var_X_noise")
+    mean = np.concatenate([sim[k][0] for k in keys])
+    se = np.concatenate([sim[k][1] for k in keys])
+    ref = np.concatenate([th[k] for k in keys])
+    # allowance 5% (N = 400, P = 200: O(1/P) finite-size terms)
+    return agree_stats(mean, se, ref, allowance=0.05 * np.abs(ref), what="E_g, E_tr, Bias^2, Var_Xe at 4 times")
+
+
+def _literal(rng):
+    from freeprob.montecarlo.simulate import simulate_descent
+
+    steps = np.array([1, 10, 100])
+    m = _model().replace(estimator=freeprob.GradientDescent(step=0.5, steps=10))
+    seed = int(rng.integers(0, 2**31))
+    lit = simulate_descent(m, seeds=6, rng=np.random.default_rng(seed), steps=steps)
+    filt = freeprob.simulate(m, seeds=6, rng=np.random.default_rng(seed), sweep={"steps": steps})
+    return within(lit["Etr"][0], filt["Etr"][0], 1e-9, "E_tr of 100 literal descent steps against the filter, same draws")
+
+
+def build() -> Derivation:
+    x, lam, t, q = C.x, C.lam, sp.Symbol("t", positive=True), C.q
+    eta, k = sp.Symbol("eta", positive=True), sp.Symbol("k", integer=True, nonnegative=True)
+    f_t, f_k, f_k1 = sp.Function("f_t")(x), sp.Function("f_k")(x), sp.Function("f_{k+1}")(x)
+    gf = freeprob.GradientFlow(time=t, ridge=lam)
+    gd, gd1 = freeprob.GradientDescent(step=eta, steps=k, ridge=lam), freeprob.GradientDescent(step=eta, steps=k + 1,
+                                                                                                ridge=lam)
+    ints = S.integrands()
+    k1, k2 = sp.symbols("kappa kappa'", positive=True)
+    mean = lambda s: (s.subs(S._X, 1) + s.subs(S._X, 3)) / 2   # noqa: E731  Sigma = diag(1, 3)
+    msub = {S.M(k1): mean(1 / (S._X + k1)), S.M(k2): mean(1 / (S._X + k2)),
+            S.MW(k1): mean(1 / (S._X + k1)), S.MW(k2): mean(1 / (S._X + k2)), S.W2: 1}
+    kernel = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1, S.Z1: k1, S.Z2: k2})
+    kernel = kernel.xreplace({S.K1: k1, S.K2: k2}).xreplace(msub)
+    two_pt = sp.Symbol(r"\mathcal{K}(\kappa,\kappa)")
+    diag = sp.limit(sp.cancel(kernel), k2, k1)
+    zof = lambda kk: -kk * (1 - q / (1 + kk))                   # noqa: E731  Sigma = I
+    iso = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1}).xreplace(
+        {S.M(S.K1): 1 / (1 + k1), S.M(S.K2): 1 / (1 + k2), S.MW(S.K1): 1 / (1 + k1), S.MW(S.K2): 1 / (1 + k2), S.W2: 1})
+    iso = iso.xreplace({S.K1: k1, S.K2: k2}).subs({S.Z1: zof(k1), S.Z2: zof(k2)})
+    g = lambda kk: kk / zof(kk) / (1 + kk)                      # noqa: E731
+    iso_name = sp.Symbol(r"\bar w^\top (z-\hat\Sigma)^{-1}(z'-\hat\Sigma)^{-1}\bar w")
+    E_g, bias, var = sp.symbols(r"E_g \mathrm{Bias}^2(t) \mathrm{Var}(t)")
+    steps = (
+        DerivationStep(Eq(sp.Derivative(f_t, t), 1 - (x + lam) * f_t),
+                       "gradient flow $\\dot w = X^\\top(y - Xw)/P - \\lambda w$ from $w = 0$ acts on each eigenvalue "
+                       "of $\\hat\\Sigma$; its filter solves the flow", "[C18]", "symbolic", "gradient-flow filter",
+                       where=((f_t, gf.filter()),), source="GradientFlow(time, ridge).filter()"),
+        DerivationStep(Eq(f_k1, eta + (1 - eta * (x + lam)) * f_k),
+                       "one descent step on each eigenvalue: the filter recursion", "[C18]", "symbolic",
+                       "gradient-descent filter", where=((f_k1, gd1.filter()), (f_k, gd.filter()))),
+        DerivationStep(Eq(sp.Symbol(r"\mathrm{tr}(z-\hat\Sigma)^{-1}"), sp.Symbol(r"\tfrac{\kappa}{z}M(\kappa)")),
+                       "the ridge resolvent at $\\lambda = -z$, $\\kappa(-z)$ continued from $\\kappa \\sim -z$ at "
+                       "infinity, on sampled power-law data at complex $z$ and on the negative axis",
+                       "[C18], [R3]", "montecarlo", "one-point equivalent at complex z", approx=True,
+                       checker=_one_point_complex),
+        DerivationStep(Eq(two_pt, mean(S._X / (S._X + k1) ** 2) / (1 - q * mean(S._X**2 / (S._X + k1) ** 2))),
+                       "at $\\kappa' = \\kappa$ the two-point integrand (partial fractions of "
+                       "$x/((x+\\kappa)(x+\\kappa'))$ over $1 - q\\,\\mathrm{tr}\\,\\Sigma^2(\\Sigma+\\kappa)^{-1}"
+                       "(\\Sigma+\\kappa')^{-1}$) is the ridge two-point equivalent ($\\Sigma = \\mathrm{diag}(1, 3)$)",
+                       "[R5], [C18]", "symbolic", "two-point diagonal", where=((two_pt, diag),)),
+        DerivationStep(Eq(iso_name, (g(k1) - g(k2)) / (zof(k2) - zof(k1))),
+                       "for $\\Sigma = I$ the two-point integrand is the resolvent identity's divided difference: "
+                       "the double contour collapses to one", "[C18]", "symbolic", "resolvent identity",
+                       where=((iso_name, iso),)),
+        DerivationStep(Eq(sp.Symbol(r"\mathrm{keys}_{\oint}(\mathrm{Ridge})"), sp.Symbol(r"\mathrm{keys}(R6\text{-}R8)")),
+                       "the contour route with the resolvent filter $1/(x+\\lambda)$ reproduces the ridge closed forms",
+                       "[R6], [R7], [R8], [C18]", "numeric", "reduction to ridge", checker=_ridge_reduction),
+        DerivationStep(Eq(bias, sp.Symbol(r"\int e^{-2tx}d\mu_{MP}")),
+                       "isotropic gradient flow: the signal error and the noise variance $\\sigma^2 q\\int(1-e^{-tx})^2/x\\,"
+                       "d\\mu_{MP}$ (Advani and Saxe) against 30-digit quadrature of the Marchenko-Pastur law",
+                       "[C18]", "numeric", "isotropic closed forms", checker=_isotropic),
+        DerivationStep(Eq(E_g, sp.Symbol(r"E_g^{\mathrm{MC}}")),
+                       "the learning curve against Monte Carlo by spectral filtering of sampled data",
+                       "[C18]", "montecarlo", "learning curve", approx=True, checker=_monte_carlo),
+        DerivationStep(Eq(sp.Symbol(r"E_{tr}^{\mathrm{GD}}"), sp.Symbol(r"E_{tr}^{\mathrm{filter}}")),
+                       "literal gradient-descent iterations equal the filter on the same draws", "[C18]", "numeric",
+                       "descent is the filter", checker=_literal),
+    )
+    return Derivation(NAME, TITLE, steps)

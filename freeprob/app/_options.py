@@ -1,0 +1,67 @@
+"""Command-line option values: numbers and comma lists parsed (never
+evaluated), and the printing of simulation results; shared by the commands
+of :mod:`freeprob.app.cli`."""
+
+from __future__ import annotations
+
+import re
+
+from freeprob.errors import ParseError
+
+__all__ = ["_values", "_count", "_seed", "_simulation_json", "_print_simulation"]
+
+
+def _values(text, option="value", kind="nonnegative"):
+    """A number or a comma list of numbers (parsed, never evaluated):
+    ``kind="nonnegative"`` (finite reals >= 0) or ``"count"`` (integers >= 1).
+    Anything else is a :class:`ParseError` naming the option."""
+    import numpy as np
+
+    from freeprob.parsing import parse_value
+
+    v = parse_value(text)
+    items = v if isinstance(v, list) else [v]
+    if not items:
+        raise ParseError(f"{option} {text!r}: no value")
+    nums = []
+    for x in items:
+        if not (x.is_number and x.is_finite and x.is_real):
+            raise ParseError(f"{option} {text!r}: {x} is not a finite number")
+        f = float(x)
+        if kind == "count" and (not x.is_integer or f < 1):
+            raise ParseError(f"{option} {text!r}: {x} is not an integer >= 1")
+        if f < 0:
+            raise ParseError(f"{option} {text!r}: {x} is negative")
+        nums.append(f)
+    return np.array(nums) if isinstance(v, list) else nums[0]
+
+
+def _count(text):
+    """argparse type: an integer >= 1 (argparse reports a bad one, exit 2)."""
+    import argparse
+
+    if not re.match(r"^\d+$", text.strip()) or int(text) < 1 or int(text) > 10**6:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer in [1, 1000000]")
+    return int(text)
+
+
+def _seed(text):
+    """argparse type: a seed, an integer in [0, 2^63)."""
+    import argparse
+
+    if not re.match(r"^\d+$", text.strip()) or int(text) >= 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed (an integer in [0, 2^63))")
+    return int(text)
+
+
+def _simulation_json(sim):
+    import numpy as np
+
+    return {k: {"mean": np.atleast_1d(m).tolist(), "se": np.atleast_1d(e).tolist()} for k, (m, e) in sim.items()}
+
+
+def _print_simulation(sim, out):
+    import numpy as np
+
+    for k, (m, e) in sim.items():
+        out(f"  {k:<12} " + "  ".join(f"{a:.6g} +- {b:.2g}" for a, b in zip(np.atleast_1d(m), np.atleast_1d(e))))

@@ -1,0 +1,311 @@
+"""Spectral estimators [C18]: ridge, gradient flow and descent, cutoffs and
+any filter, on LinearRidge, by contour integrals of the deterministic
+equivalents; checked against the ridge closed forms, quadrature of the
+Marchenko-Pastur law, Monte Carlo by spectral filtering and by literal
+gradient descent."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob as fp
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.models import spectral as S
+from freeprob.montecarlo.simulate import simulate_descent
+
+# ---------------------------------------------------------------- the objects
+
+
+def test_estimators_are_frozen_hashable_and_write_their_filter_once():
+    gf = fp.GradientFlow(time=2, ridge=sp.Rational(1, 2))
+    assert gf == fp.GradientFlow(time=2, ridge=0.5) or hash(gf) == hash(fp.GradientFlow(time=2, ridge=sp.Rational(1, 2)))
+    with pytest.raises(AttributeError):
+        gf.time = 3
+    assert gf.replace(time=5).time == 5
+    x = C.x
+    assert sp.simplify(gf.filter() - (1 - sp.exp(-2 * (x + sp.Rational(1, 2)))) / (x + sp.Rational(1, 2))) == 0
+    assert sp.simplify(gf.residual() - (1 - x * gf.filter())) == 0
+    gd = fp.GradientDescent(step=sp.Rational(1, 4), steps=3)
+    # the recursion w <- w + eta (Sigma_hat (wbar - w) ...) on the filter: f_{k+1} = eta + (1 - eta x) f_k
+    f = 0
+    for _ in range(3):
+        f = sp.Rational(1, 4) + (1 - sp.Rational(1, 4) * x) * f
+    assert sp.expand(gd.filter() - f) == 0
+    assert sp.simplify(fp.Ridge(0.1).filter() - 1 / (x + 0.1)) == 0
+    t = sp.Symbol("t", positive=True)
+    assert fp.GradientFlow(time=t).filter().has(t)        # symbolic times stay symbolic
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: fp.GradientFlow(time=-1), "time"),
+    (lambda: fp.GradientFlow(time=sp.oo), "time"),
+    (lambda: fp.GradientDescent(step=0, steps=2), "step"),
+    (lambda: fp.GradientDescent(step=0.1, steps=2.5), "steps"),
+    (lambda: fp.GradientDescent(step=0.1, steps=-1), "steps"),
+    (lambda: fp.Ridge(-0.1), "ridge"),
+    (lambda: fp.SpectralCutoff(0), "threshold"),
+    (lambda: fp.SpectralFilter(sp.Abs(C.x), C.x), "expr"),
+    (lambda: fp.SpectralFilter(sp.sqrt(C.x), C.x), "expr"),
+    (lambda: fp.SpectralFilter(sp.log(1 + C.x), C.x), "expr"),
+    (lambda: fp.SpectralFilter("1/x", C.x), "expr"),
+    (lambda: fp.SpectralFilter(1 / C.x, sp.Symbol("y")), "x"),
+    (lambda: fp.LinearRidge(fp.Identity(1), samples=10, dimension=5, ridge=0.3,
+                            estimator=fp.GradientFlow(time=1, ridge=0.1)), "ridge"),
+    (lambda: fp.LinearRidge(fp.Identity(1), samples=10, dimension=5, estimator="gradient flow"), "estimator"),
+])
+def test_bad_estimators_name_their_parameter(make, name):
+    with pytest.raises(ParameterError) as info:
+        make()
+    assert info.value.name == name
+
+
+def _model(pop=None, **kw):
+    pop = pop if pop is not None else fp.Identity(1)
+    kw.setdefault("samples", 200)
+    kw.setdefault("noise", 0.25)
+    if pop.finite_spectrum is None and pop.catalogue_name != "powerlaw":
+        kw.setdefault("dimension", 100)
+    return fp.LinearRidge(pop, **kw)
+
+
+@pytest.mark.parametrize("sweep, value", [("time", -1.0), ("time", np.nan), ("steps", 1.5), ("ridge", -0.1)])
+def test_bad_sweeps_are_refused(sweep, value):
+    est = fp.GradientDescent(step=0.1, steps=3) if sweep == "steps" else fp.GradientFlow(time=1)
+    m = _model(estimator=est)
+    with pytest.raises(ParameterError):
+        m.evaluate(**{sweep: np.array([1.0, value])})
+
+
+def test_unknown_sweep_and_dps_are_refused():
+    m = _model(estimator=fp.GradientFlow(time=1))
+    with pytest.raises(ParameterError):
+        m.evaluate(steps=3)
+    with pytest.raises(ParameterError):
+        m.evaluate(dps=30)
+
+
+def test_descent_above_the_stability_limit_is_refused():
+    # Identity(1) at q = 1/2: the sample spectrum ends at (1 + sqrt(1/2))^2 = 2.914...
+    m = _model(samples=200, dimension=100, estimator=fp.GradientDescent(step=0.5, steps=10))
+    assert np.isfinite(m.evaluate()["Eg"])                    # 0.5 * 2.914 < 2
+    with pytest.raises(ParameterError) as info:
+        m.evaluate(step=np.array([0.5, 0.7]))                  # 0.7 * 2.914 > 2
+    assert info.value.name == "step" and "stability" in str(info.value)
+    # the exact upper edge of an atomic population's sample spectrum: the MP edge for one atom
+    edge = S.sample_upper_edge(S._Law(fp.Discrete([2.0, 2.0]), None).means, 0.5, 2.0)
+    assert edge == pytest.approx(2 * (1 + np.sqrt(0.5)) ** 2, rel=1e-12)
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 400), samples=200, estimator=fp.GradientDescent(step=0.1, steps=5))
+    top = S.sample_upper_edge(S._Law(m.population, None).means, 2.0, 1.0)
+    m.evaluate(step=1.99 / top)
+    with pytest.raises(ParameterError):
+        m.evaluate(step=2.01 / top)
+
+
+def test_a_pole_on_the_spectrum_is_refused():
+    x, a = sp.symbols("x a")
+    m = _model(estimator=fp.SpectralFilter(1 / (x - a), x, {a: 1.0}))
+    with pytest.raises(ParameterError):
+        m.evaluate()
+
+
+def test_cutoff_in_the_gap_is_the_ridgeless_estimator_and_inside_the_bulk_refused():
+    pop = fp.PowerLaw(1.5, 400)
+    for p in (200, 800):
+        m = fp.LinearRidge(pop, samples=p, noise=0.1, estimator=fp.SpectralCutoff(1e-7))
+        ref = m.replace(estimator=None, ridge=0).evaluate()
+        out = m.evaluate()
+        for key in S.SPECTRAL_KEYS:
+            assert out[key] == pytest.approx(ref[key], rel=1e-14)
+        with pytest.raises(ParameterError) as info:
+            m.evaluate(threshold=0.01)
+        assert "threshold" in str(info.value)
+    # and Monte Carlo of PCR (the filter on each draw) agrees
+    m = fp.LinearRidge(pop, samples=800, noise=0.1, estimator=fp.SpectralCutoff(1e-7))
+    sim = fp.simulate(m, seeds=8, rng=np.random.default_rng(3))
+    mu, se = sim["Eg"]
+    assert abs(mu - m.evaluate()["Eg"]) < 4 * se + 0.03 * m.evaluate()["Eg"]
+
+
+# ------------------------------------------------------- ridge through the contour
+
+CATALOGUE = [
+    (fp.Identity(1), None, 100),
+    (fp.MarchenkoPastur(0.5), None, 100),
+    (fp.Discrete([0, 1, 3], [sp.Rational(1, 5), sp.Rational(3, 10), sp.Rational(1, 2)]), None, None),
+    (fp.Discrete([0.5, 1.0, 3.0]), np.array([1.0, 0.5, 0.2]), None),
+    (fp.PowerLaw(1.5, 1000), fp.SourceTarget(1.0), None),
+    (fp.free_mul(fp.MarchenkoPastur(sp.Rational(1, 2)), fp.Discrete([1, 2])), None, 100),
+]
+
+
+@pytest.mark.parametrize("pop, target, dim", CATALOGUE, ids=lambda v: repr(v)[:40])
+def test_ridge_through_the_contour_equals_the_closed_forms(pop, target, dim):
+    n = dim or (3 if isinstance(pop, fp.laws.Discrete) else 1000)
+    # a convolved population is evaluated through its subordination at every node: one ridge
+    ridges = (1.0,) if pop.finite_spectrum is None and pop.catalogue_name is None else (0.1, 1.0)
+    for p in (max(1, n // 2), 4 * n):                  # q = 2 (an atom at 0) and q = 1/4
+        for lam in ridges:
+            m = fp.LinearRidge(pop, target=target, noise=0.25, samples=p, dimension=dim, ridge=lam)
+            ref, out = m.evaluate(), m.evaluate(method="contour")
+            for key in S.SPECTRAL_KEYS:
+                assert out[key] == pytest.approx(ref[key], rel=1e-12, abs=1e-15), (key, p, lam)
+
+
+def test_ridge_estimator_is_todays_model():
+    a = fp.LinearRidge(fp.PowerLaw(1.5, 300), noise=0.1, samples=100, ridge=0.05)
+    b = fp.LinearRidge(fp.PowerLaw(1.5, 300), noise=0.1, samples=100, estimator=fp.Ridge(0.05))
+    ra, rb = a.evaluate(ridge=np.array([0.0, 0.05, 1.0])), b.evaluate(ridge=np.array([0.0, 0.05, 1.0]))
+    for key in ra:
+        np.testing.assert_array_equal(ra[key], rb[key])
+
+
+def test_two_point_integrand_on_the_diagonal_is_the_ridge_equivalent():
+    # kappa' -> kappa: the sandwich/(1 - gamma12) of the contour integrand is
+    # <x/(x + kappa)^2>_w/(1 - q df2) of [R5], here for Sigma = diag(1, 3)
+    k, k2, q = sp.symbols("kappa kappa2 q", positive=True)
+    mean = lambda s: (s.subs(S._X, 1) + s.subs(S._X, 3)) / 2   # noqa: E731
+    msub = {S.M(k): mean(1 / (S._X + k)), S.M(k2): mean(1 / (S._X + k2)),
+            S.MW(k): mean(1 / (S._X + k)), S.MW(k2): mean(1 / (S._X + k2)), S.W2: 1}
+    ints = S.integrands()
+    total = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1, S.Z1: k, S.Z2: k2})  # res -> 1
+    total = total.xreplace({S.K1: k, S.K2: k2}).xreplace(msub).subs(C.q, q)
+    diag = sp.limit(sp.cancel(total), k2, k)
+    df2 = mean(S._X**2 / (S._X + k) ** 2)
+    assert sp.simplify(diag - mean(S._X / (S._X + k) ** 2) / (1 - q * df2)) == 0
+
+
+def test_isotropic_two_point_is_the_resolvent_identity():
+    # Sigma = I: (z - S)^-1 (z' - S)^-1 = [(z - S)^-1 - (z' - S)^-1]/(z' - z), so
+    # the two-point integrand must equal the divided difference of the
+    # one-point g(z) = (kappa/z) M(kappa): the derivation of the isotropic
+    # closed forms (a double contour collapses to one) [C18]
+    k1, k2, q = sp.symbols("k1 k2 q", positive=True)
+    zof = lambda k: -k * (1 - q / (1 + k))               # noqa: E731  kappa (1 - q df1) = -z, df1 = 1/(1 + k)
+    m = lambda k: 1 / (1 + k)                             # noqa: E731
+    ints = S.integrands()
+    two = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1})
+    two = two.xreplace({S.M(S.K1): m(k1), S.M(S.K2): m(k2), S.MW(S.K1): m(k1), S.MW(S.K2): m(k2), S.W2: 1})
+    two = two.xreplace({S.K1: k1, S.K2: k2}).subs({S.Z1: zof(k1), S.Z2: zof(k2), C.q: q})
+    g = lambda k: k / zof(k) * m(k)                       # noqa: E731
+    assert sp.simplify(two - (g(k1) - g(k2)) / (zof(k2) - zof(k1))) == 0
+
+
+# ------------------------------------------------------- isotropic closed forms
+
+
+def _mp_integral(q, fn, atom_value):
+    with mp.workdps(30):
+        q = mp.mpf(q)
+        a, b = (1 - mp.sqrt(q)) ** 2, (1 + mp.sqrt(q)) ** 2
+        dens = lambda x: mp.sqrt((b - x) * (x - a)) / (2 * mp.pi * q * x)  # noqa: E731
+        atom = (1 - 1 / q) * atom_value if q > 1 else 0
+        return float(mp.quad(lambda x: dens(x) * fn(x), [a, b]) + atom)
+
+
+@pytest.mark.parametrize("q", [0.5, 2.0])
+def test_isotropic_gradient_flow_against_quadrature_of_the_mp_law(q):
+    # bias(t) = int e^{-2tx} dmu_MP, variance(t) = sigma^2 q int (1 - e^{-tx})^2/x dmu_MP (Advani & Saxe)
+    times = np.array([0.1, 1.0, 10.0, 100.0])
+    p = 200
+    m = fp.LinearRidge(fp.Identity(1), noise=1.0, samples=p, dimension=int(q * p),
+                       estimator=fp.GradientFlow(time=1.0))
+    out = m.evaluate(time=times)
+    for i, t in enumerate(times):
+        t = mp.mpf(t)
+        bias = _mp_integral(q, lambda x: mp.exp(-2 * t * x), 1)
+        var = _mp_integral(q, lambda x: q * (1 - mp.exp(-t * x)) ** 2 / x, 0)
+        assert out["bias2"][i] + out["var_X"][i] == pytest.approx(bias, rel=1e-8)
+        assert out["var_X_noise"][i] == pytest.approx(var, rel=1e-8)
+
+
+def test_gradient_flow_limits():
+    m = _model(pop=fp.PowerLaw(1.5, 300), target=fp.SourceTarget(1.0), samples=150,
+               estimator=fp.GradientFlow(time=1.0, ridge=0.1))
+    ridge = m.replace(estimator=None, ridge=0.1).evaluate()
+    late = m.evaluate(time=1e4)                      # t -> oo is ridge
+    for key in S.SPECTRAL_KEYS:
+        assert late[key] == pytest.approx(ridge[key], rel=1e-10)
+    start = m.evaluate(time=0.0)                     # w = 0: E_g = wbar^T Sigma wbar, E_tr = that + sigma^2
+    signal = float(np.sum(m._weights[0] * m._weights[1]))
+    assert start["Eg"] == pytest.approx(signal, rel=1e-12)
+    assert start["Etr"] == pytest.approx(signal + 0.25, rel=1e-12)
+    assert start["df1"] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_descent_with_small_steps_approaches_the_flow():
+    m = _model(pop=fp.PowerLaw(1.5, 200), samples=100)
+    flow = m.replace(estimator=fp.GradientFlow(time=2.0)).evaluate()
+    errs = []
+    for eta in (0.02, 0.01):
+        gd = m.replace(estimator=fp.GradientDescent(step=eta, steps=int(round(2.0 / eta)))).evaluate()
+        errs.append(abs(gd["Eg"] - flow["Eg"]))
+    assert errs[1] < 0.6 * errs[0] and errs[1] < 0.05 * flow["Eg"]    # O(eta)
+
+
+def test_any_filter_equals_the_named_estimator():
+    x, t = sp.symbols("x t")
+    m = _model(pop=fp.PowerLaw(1.5, 200), samples=100)
+    named = m.replace(estimator=fp.GradientFlow(time=3.0)).evaluate(time=np.array([1.0, 3.0]))
+    free = m.replace(estimator=fp.SpectralFilter((1 - sp.exp(-t * x)) / x, x, {t: 3.0})).evaluate(
+        t=np.array([1.0, 3.0]))
+    for key in S.SPECTRAL_KEYS:
+        np.testing.assert_allclose(free[key], named[key], rtol=1e-12)
+
+
+def test_learning_curve_keeps_the_shape_of_the_sweep():
+    m = _model(estimator=fp.GradientFlow(time=1.0))
+    out = m.evaluate(time=np.array([[0.5], [5.0]]), noise=np.array([0.0, 0.1, 1.0]))
+    assert all(out[k].shape == (2, 3) for k in S.SPECTRAL_KEYS)
+    assert out["var_X_noise"][:, 0] == pytest.approx([0.0, 0.0])
+    np.testing.assert_allclose(out["var_X_noise"][:, 2], 10 * out["var_X_noise"][:, 1], rtol=1e-12)
+
+
+def test_quantities_are_the_contour_integrands():
+    m = _model(estimator=fp.GradientFlow(time=2.0))
+    qs = m.quantities()
+    assert set(qs) == set(S.integrands())
+    assert qs["df1"].has(sp.exp) and qs["bias2"].has(C.z2)
+
+
+# ----------------------------------------------------------------- Monte Carlo
+
+
+@pytest.mark.montecarlo
+@pytest.mark.parametrize("target", [None, fp.SourceTarget(1.0)])
+def test_gradient_flow_against_monte_carlo(target):
+    times = np.array([1.0, 10.0, 100.0, 1000.0])
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 400), target=target, noise=0.1, samples=200,
+                       estimator=fp.GradientFlow(time=1.0))
+    th = m.evaluate(time=times)
+    sim = fp.simulate(m, seeds=40, rng=np.random.default_rng(11), sweep={"time": times})
+    for key in S.SPECTRAL_KEYS:
+        mu, se = sim[key]
+        # 4 standard errors plus 5% for N = 400, P = 200 (finite-size terms O(1/P))
+        assert np.all(np.abs(mu - th[key]) <= 4 * se + 0.05 * np.abs(th[key])), (key, mu, th[key], se)
+
+
+@pytest.mark.montecarlo
+def test_literal_descent_against_theory_and_filtering():
+    steps = np.array([1, 10, 100, 1000])
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 300), target=fp.SourceTarget(1.0), noise=0.1, samples=200,
+                       estimator=fp.GradientDescent(step=0.5, steps=10))
+    th = m.evaluate(steps=steps)
+    lit = simulate_descent(m, seeds=30, rng=np.random.default_rng(1), steps=steps)
+    filt = fp.simulate(m, seeds=30, rng=np.random.default_rng(1), sweep={"steps": steps})
+    # the same draws: the iterations are the filter, to rounding
+    np.testing.assert_allclose(lit["Etr"][0], filt["Etr"][0], rtol=1e-9)
+    for key in ("Eg", "Etr"):
+        mu, se = lit[key]
+        assert np.all(np.abs(mu - th[key]) <= 4 * se + 0.05 * th[key]), (key, mu, th[key], se)
+
+
+def test_simulate_refuses_a_sweep_without_a_spectral_estimator():
+    m = fp.LinearRidge(fp.Identity(1), samples=20, dimension=10, ridge=0.1)
+    with pytest.raises(ParameterError):
+        fp.simulate(m, seeds=2, rng=np.random.default_rng(0), sweep={"time": [1.0]})
+    with pytest.raises(ParameterError):
+        simulate_descent(m, seeds=2, rng=np.random.default_rng(0))
