@@ -316,13 +316,32 @@ def bench_slope_verification() -> dict:
             "derived - fitted": res.derived - res.fitted, "target": "verify < 10 s"}
 
 
+def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
+    """A gradient-flow learning curve [C18] at 200 times for PowerLaw(1.5, 10^4)
+    with a source target (P = 5000), by the contour route, for times up to
+    100 and up to 10^4; the baseline is the ridge closed forms of the same
+    model at 200 ridges."""
+    import freeprob
+
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, n), target=freeprob.SourceTarget(1.0), noise=0.1, samples=5000,
+                             estimator=freeprob.GradientFlow(time=1.0))
+    m.evaluate(time=np.array([1.0]))  # compile once
+    t_100, _ = _best(lambda: m.evaluate(time=np.geomspace(0.1, 100, n_times)), repeat=1)
+    t_1e4, _ = _best(lambda: m.evaluate(time=np.geomspace(0.1, 1e4, n_times)), repeat=1)
+    ridge = m.replace(estimator=None, ridge=0.1)
+    ridge.evaluate(ridge=np.array([0.1]))
+    t_r, _ = _best(lambda: ridge.evaluate(ridge=np.geomspace(1e-4, 10, n_times)), repeat=2)
+    return {"200 times up to 1e2 [s]": t_100, "200 times up to 1e4 [s]": t_1e4, "ridge closed forms [s]": t_r,
+            "ratio (1e2) / ridge": t_100 / t_r, "target": "< 2 s"}
+
+
 BENCHMARKS = {"import": bench_import, "df1-discrete": bench_df1_discrete,
               "free-add-curve": bench_free_add_curve, "algebraic-density": bench_algebraic_density,
               "subordination": bench_subordination, "kappa-many-points": bench_kappa_many_points,
               "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep,
               "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid,
               "power-law-sums": bench_power_law_sums, "kernel-models": bench_kernel_models,
-              "slope-verification": bench_slope_verification}
+              "slope-verification": bench_slope_verification, "learning-curve": bench_learning_curve}
 
 
 def run(only=None, out=print) -> dict:

@@ -279,19 +279,26 @@ def _newton(law, q, k, z, iters):
 
 
 def _refine(law, q, ell, old):
-    """``(kappa, M(kappa))`` on the doubled grid of ``ell``: the even nodes
-    are the old grid ``old``; each odd node starts from the mean of its two
-    neighbours."""
-    k_old, m_old = old
+    """``(kappa, M(kappa), M_w(kappa))`` on the doubled grid of ``ell``: the
+    even nodes are the old grid ``old``; each odd node starts from the mean
+    of its two neighbours."""
+    k_old, m_old, mw_old = old
     z, _ = ell.nodes(2 * k_old.size)
-    k, m = np.empty(z.size, dtype=complex), np.empty(z.size, dtype=complex)
-    k[0::2], m[0::2] = k_old, m_old
+    k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
+    k[0::2], m[0::2], mw[0::2] = k_old, m_old, mw_old
     guess = 0.5 * (k_old + np.roll(k_old, -1))
     try:
         k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2], guess)
     except (ConvergenceError, BranchError):
         k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2])
-    return k, m
+    mw[1::2] = law.target(k[1::2], m[1::2])
+    return k, m, mw
+
+
+def _seed(law, q, ell):
+    """``(kappa, M, M_w)`` on 32 nodes of ``ell``, continued from infinity."""
+    k, m = _solve_kappa(law, q, ell.nodes(32)[0])
+    return k, m, law.target(k, m)
 
 
 def _solve_kappa(law, q, z, guess=None):
@@ -306,7 +313,7 @@ def _solve_kappa(law, q, z, guess=None):
         centre = np.mean(z.real)
         scale = np.abs(z - centre)
         k = None
-        for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, 24):
+        for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, 10):
             zz = centre + s * (z - centre)
             k, _ = _newton(law, q, -zz if k is None else k, zz, 12)
     else:
@@ -488,11 +495,11 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
             z, w = ell.nodes(count)
             if name not in state:
                 # 32 seeds continued from infinity, then along the contour
-                state[name] = _solve_kappa(law, q, ell.nodes(32)[0])
+                state[name] = _seed(law, q, ell)
             while state[name][0].size < count:
                 state[name] = _refine(law, q, ell, state[name])
-            k, m = state[name]
-            nodes[name] = (z, w, k, m, law.target(k, m), filter_values(estimator, vals, z[None, :]))
+            k, m, mw = state[name]
+            nodes[name] = (z, w, k, m, mw, filter_values(estimator, vals, z[None, :]))
         z, w, k, m, mw, fvals = nodes["out"]
         cur = {}
         cur["df1"], cur["|df1|"] = _one_point(one["df1"], fvals, z, k, m, mw, q, 0.0, law.wnorm2, w)
