@@ -13,7 +13,7 @@ import sympy as sp
 
 import freeprob as fp
 from freeprob import conventions as C
-from freeprob.errors import ParameterError
+from freeprob.errors import ConvergenceError, ParameterError
 from freeprob.models import spectral as S
 from freeprob.montecarlo.simulate import simulate_descent
 
@@ -234,6 +234,38 @@ def test_gradient_flow_limits():
     assert start["Eg"] == pytest.approx(signal, rel=1e-12)
     assert start["Etr"] == pytest.approx(signal + 0.25, rel=1e-12)
     assert start["df1"] == pytest.approx(0.0, abs=1e-15)
+
+
+def test_past_the_slowest_time_scale_the_estimator_is_its_ridge_limit():
+    # t (lower edge + lam) >= 60 ln 2: e^{-t(x + lam)} < 2^-60 on the whole sample spectrum
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 1000), target=fp.SourceTarget(1.0), noise=0.1, samples=500,
+                       estimator=fp.GradientFlow(time=1.0))
+    ridgeless = m.replace(estimator=None, ridge=0).evaluate()
+    out = m.evaluate(time=np.array([1e8, 1e300]))
+    for key in S.SPECTRAL_KEYS:
+        np.testing.assert_allclose(out[key], ridgeless[key], rtol=1e-14)
+    gd = m.replace(estimator=fp.GradientDescent(step=1.0, steps=10, ridge=0.1))
+    assert gd.ridge == 0.1                                    # replace brings the new estimator's ridge
+    late = gd.evaluate(steps=np.array([10**6, 10**12]))
+    ridge = m.replace(estimator=None, ridge=0.1).evaluate()
+    np.testing.assert_allclose(late["Eg"], ridge["Eg"], rtol=1e-14)
+    # between the contour's reach and the limit: a typed error naming the time, at once
+    with pytest.raises(ConvergenceError, match="time in"):
+        m.evaluate(time=1e6)
+
+
+def test_edges_of_the_sample_spectrum():
+    for q in (0.5, 2.0):
+        law = S._Law(fp.Discrete([1.0, 1.0]), None)
+        assert law.lower_edge(q) == pytest.approx((1 - np.sqrt(q)) ** 2, rel=1e-12)
+        assert S.sample_upper_edge(law.means, q, 1.0) == pytest.approx((1 + np.sqrt(q)) ** 2, rel=1e-12)
+    # a power-law population against sampled spectra (N = 1000, P = 500): the
+    # extreme eigenvalues fluctuate by O(P^-2/3) relative
+    law, rng = S._Law(fp.PowerLaw(1.5, 1000), None), np.random.default_rng(0)
+    lo, hi = law.lower_edge(2.0), S.sample_upper_edge(law.means, 2.0, 1.0)
+    x = rng.normal(size=(500, 1000)) * np.arange(1, 1001) ** -0.75
+    ev = np.linalg.eigvalsh(x @ x.T / 500)
+    assert ev.min() == pytest.approx(lo, rel=0.1) and ev.max() == pytest.approx(hi, rel=0.1)
 
 
 def test_descent_with_small_steps_approaches_the_flow():

@@ -144,6 +144,15 @@ class SpectralEstimator(abc.ABC):
         """Refuse parameters for which the filter is not what it claims on a
         sample spectrum in ``[0, upper]`` (gradient descent: stability)."""
 
+    def at_ridge_limit(self, values: dict, lower: float, upper: float) -> np.ndarray:
+        """Where (per parameter point) the filter equals the ridge filter
+        ``1/(x + lam)`` to rounding (relative ``2^-60``) on every sample
+        eigenvalue in ``[lower, upper]``, and ``h(0) = 0`` on the null space:
+        there the learning curve is the ridge model's at the estimator's
+        ridge.  None by default."""
+        n = np.broadcast_shapes(*[np.shape(v) for v in values.values()]) if values else ()
+        return np.zeros(n, dtype=bool)
+
     def _latex(self, printer):
         args = ", ".join(f"{printer._print(self.symbols[n])} = {printer._print(getattr(self, n))}"
                          for n in self.PARAMETERS)
@@ -199,6 +208,11 @@ class GradientFlow(SpectralEstimator):
     def template(self):
         return (1 - sp.exp(-C.time * (X + C.lam))) / (X + C.lam)
 
+    def at_ridge_limit(self, values, lower, upper):
+        # f - 1/(x + lam) = -e^{-t(x + lam)}/(x + lam): relative e^{-t(lower + lam)}
+        t, lam = np.broadcast_arrays(values["time"], values["ridge"])
+        return t * (lower + lam) >= 60 * np.log(2)
+
 
 @dataclass(frozen=True)
 class GradientDescent(SpectralEstimator):
@@ -228,6 +242,14 @@ class GradientDescent(SpectralEstimator):
 
     def template(self):
         return (1 - (1 - C.step_size * (X + C.lam)) ** C.steps) / (X + C.lam)
+
+    def at_ridge_limit(self, values, lower, upper):
+        # f - 1/(x + lam) = -(1 - eta(x + lam))^k/(x + lam); |1 - eta(x + lam)|
+        # is convex in x: its largest value on [lower, upper] is at an end
+        eta, k, lam = np.broadcast_arrays(values["step"], values["steps"], values["ridge"])
+        worst = np.maximum(np.abs(1 - eta * (lower + lam)), np.abs(1 - eta * (upper + lam)))
+        with np.errstate(divide="ignore"):
+            return (worst < 1) & (k * np.log(np.maximum(worst, 1e-300)) <= -60 * np.log(2))
 
     def check_spectrum(self, upper, values):
         eta, lam = np.broadcast_arrays(values["step"], values["ridge"])

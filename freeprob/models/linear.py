@@ -113,6 +113,13 @@ class LinearRidge(AbstractModel):
             self._set(ridge=est.ridge)
         self._set(**ridge_fields(self))
 
+    def replace(self, **changes) -> "LinearRidge":
+        """A new model with some parameters changed (validated again); a new
+        ``estimator`` brings its own ridge unless ``ridge`` is changed too."""
+        if "estimator" in changes and "ridge" not in changes:
+            changes["ridge"] = C.lam if changes["estimator"] is not None else self.ridge
+        return super().replace(**changes)
+
     @property
     def sweepable(self) -> tuple:
         """The names ``evaluate`` sweeps: ridge, samples, noise, and the
@@ -330,7 +337,11 @@ class LinearRidge(AbstractModel):
     def _evaluate_spectral(self, overrides):
         """The contour route [C18] (:func:`~freeprob.models.spectral.evaluate_contour`)."""
         from freeprob.models.filters import Ridge
-        from freeprob.models.spectral import SPECTRAL_KEYS, evaluate_contour
+        from freeprob.models.spectral import (
+            SPECTRAL_KEYS,
+            evaluate_contour,
+            sample_hull,
+        )
 
         est = self.estimator if self.estimator is not None else Ridge(self.ridge)
         names = set(self.sweepable) | set(est.SWEEP)
@@ -353,7 +364,23 @@ class LinearRidge(AbstractModel):
         for pv in np.unique(pb):
             sel = pb == pv
             sub = {k: np.broadcast_to(v, shape)[sel] for k, v in vals.items()}
-            res = evaluate_contour(self, est, sub, n / pv, np.broadcast_to(s2, shape)[sel])
+            noise = np.broadcast_to(s2, shape)[sel]
+            # past the spectrum's slowest time scale the filter is ridge's to
+            # rounding: the closed forms at the estimator's ridge (no contour
+            # that would need ever more nodes)
+            lower, upper = sample_hull(self, est, sub, n / pv)
+            done = est.at_ridge_limit(sub, lower, upper)
+            res = {key: np.empty(done.shape) for key in SPECTRAL_KEYS}
+            if done.any():
+                lim = self.replace(estimator=None, ridge=0).evaluate(
+                    ridge=np.broadcast_to(sub.get("ridge", 0.0), done.shape)[done], samples=pv, noise=noise[done])
+                for key in SPECTRAL_KEYS:
+                    res[key][done] = lim[key]
+            if not done.all():
+                rest = evaluate_contour(self, est, {k: np.broadcast_to(v, done.shape)[~done] for k, v in sub.items()},
+                                        n / pv, noise[~done])
+                for key in SPECTRAL_KEYS:
+                    res[key][~done] = rest[key]
             for key in SPECTRAL_KEYS:
                 out[key][sel] = res[key]
         return out

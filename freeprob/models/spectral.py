@@ -51,7 +51,7 @@ from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 
 __all__ = ["integrands", "resolvent_mean", "evaluate_contour", "SPECTRAL_KEYS", "sample_upper_edge",
-           "spectral_quantities", "filter_values", "population_floor"]
+           "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge"]
 
 #: the keys of a learning curve of a spectral estimator
 SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
@@ -190,6 +190,9 @@ class _Law:
                                  "spectral estimators are not yet evaluated in the kernel limit N = oo [C16]")
         self._pop = compile_expr((SpectralMean(1 / (_X + k), _X, spec), SpectralMean(-1 / (_X + k) ** 2, _X, spec)),
                                  (k,), dtype=complex) if spec is not None else None
+        self._df = compile_expr((SpectralMean(_X / (_X + k), _X, spec), SpectralMean(_X**2 / (_X + k) ** 2, _X, spec)),
+                                (k,), dtype=float) if spec is not None else None
+        self._floor = population_floor(population)
         self._tgt = None
         self.wnorm2 = 1.0
         if target_spec is not None:
@@ -206,6 +209,16 @@ class _Law:
         dm = (self.population.stieltjes_numeric(-(kappa + step)) - self.population.stieltjes_numeric(-(kappa - step))) \
             / (-2 * step)
         return m, dm
+
+    def lower_edge(self, q):
+        """The lower edge of the bulk of the sample spectrum at ratio ``q``
+        (atomic and power-law spectra; see :func:`sample_lower_edge`), 0 when
+        the population reaches 0."""
+        if self._floor <= 0:
+            return 0.0
+        k = sample_lower_edge(lambda kk: [float(self._df(np.array([kk]))[1][0])], q, self._floor)
+        df1 = float(self._df(np.array([k]))[0][0])
+        return max(0.0, float(-k * (1 - q * df1)))
 
     def target(self, kappa, m_pop):
         if self._tgt is None:
@@ -227,13 +240,51 @@ def population_floor(population) -> float:
     return max(floor, 0.0) if np.isfinite(floor) else 0.0
 
 
-def _bounds(population, q):
+def sample_lower_edge(df2, q, x_min):
+    """The lower edge of the bulk of the sample spectrum (its nonzero part):
+    ``-lam(kappa*)`` at the root ``kappa* > -x_min`` of ``q df2(kappa) = 1``
+    (``df2`` decreases from ``+oo`` at ``-x_min``, an atom, to 0), by
+    bisection; ``df2(k)`` at real ``k``, ``x_min`` the lowest nonzero atom.
+    Returns ``(edge, kappa*)``."""
+    lo, hi = -x_min * (1 - 1e-15), 1.0
+    while q * df2(hi)[0] > 1:
+        hi *= 4
+    for _ in range(400):
+        mid = 0.5 * (lo + hi)
+        if q * df2(mid)[0] > 1:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 4e-16 * max(abs(hi), abs(lo)):
+            break
+    return hi
+
+
+def sample_hull(model, estimator, values, q):
+    """``(lower, upper)``: the lower edge of the bulk of the sample spectrum
+    (its nonzero eigenvalues) and its upper edge, exact for atomic and
+    power-law populations (the critical points of ``lam(kappa)``); else the
+    bounds ``x_min (1 - sqrt q)^2`` and ``x_max (1 + sqrt q)^2``."""
+    pop = model.population
+    x_max = float(pop._numeric_radius())
+    law = _Law(pop, None)
+    if law._pop is None:
+        return population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max * (1 + np.sqrt(q)) ** 2
+    return law.lower_edge(q), sample_upper_edge(law.means, q, x_max)
+
+
+def _bounds(law, q):
     """``(lower, x_max)``: a lower bound of the sample spectrum's singular
-    set (``x_min (1 - sqrt q)^2`` for ``q < 1``, else 0, the atom at 0) and
-    the population's top ``x_max`` (spectral radius)."""
-    x_max = float(population._numeric_radius())
-    x_min = population_floor(population) if q < 1 else 0.0
-    return x_min * (1 - np.sqrt(q)) ** 2, x_max
+    set (for ``q < 1`` the bulk's lower edge, exact for atomic spectra, else
+    ``x_min (1 - sqrt q)^2``; 0 for ``q >= 1``, the atom at 0) and the
+    population's top ``x_max`` (spectral radius)."""
+    pop = law.population
+    x_max = float(pop._numeric_radius())
+    if q >= 1:
+        return 0.0, x_max
+    if law._df is not None:
+        return law.lower_edge(q), x_max
+    return population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max
 
 
 class _Ellipse:
@@ -428,7 +479,7 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
     shape = np.broadcast_shapes(*[np.shape(v) for v in values.values()], np.shape(s2))
     flat = {k: np.broadcast_to(v, shape).ravel() for k, v in values.items()}
     s2f = np.broadcast_to(np.asarray(s2, dtype=float), shape).ravel()
-    lower, x_max = _bounds(pop, q)
+    lower, x_max = _bounds(law, q)
     upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else x_max * (1 + np.sqrt(q)) ** 2
     estimator.check_spectrum(upper, flat)
     hi = upper * (1 + 1e-9) + 1e-300
@@ -466,12 +517,13 @@ def _radii(estimator, flat, lower, hi):
         rho = np.minimum(rho, r_s ** 0.625)
     # Chebyshev points inside the segment (never a removable 0/0 of the filter)
     seg = lower + (hi - lower) * (0.5 - 0.5 * np.cos(np.pi * (np.arange(64) + 0.5) / 64))
-    on = np.max(np.abs(np.stack(filter_values(estimator, flat, seg.astype(complex)[None, :]))), axis=(0, 2))
+    # each of f, h, r separately: r may not grow where f is large (f(0) = t for gradient flow)
+    on = np.max(np.abs(np.stack(filter_values(estimator, flat, seg.astype(complex)[None, :]))), axis=2)
     th = np.exp(1j * 2 * np.pi * (np.arange(128) + 0.5) / 128)[None, :]
     for _ in range(60):
         zc = base.c + base.a * (rho[:, None] * th + 1 / (rho[:, None] * th)) / 2
-        mx = np.max(np.abs(np.stack(filter_values(estimator, flat, zc, finite=False))), axis=(0, 2))
-        grow = ~np.isfinite(mx) | (mx > np.e * np.maximum(on, 1e-300))
+        mx = np.max(np.abs(np.stack(filter_values(estimator, flat, zc, finite=False))), axis=2)
+        grow = np.any(~np.isfinite(mx) | (mx > np.e * np.maximum(on, 1e-300)), axis=0)
         if not grow.any():
             break
         rho = np.where(grow, 1 + (rho - 1) / 2, rho)
@@ -487,8 +539,17 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
     inner = _Ellipse(0, 1, ellipse.rho ** 0.6)
     inner.c, inner.a = ellipse.c, ellipse.a
     prev, state = None, {}
-    # start near the count at which rho_inner^-N reaches the tolerance
-    count = int(2 ** np.clip(np.ceil(np.log2(np.log(1e12) / np.log(inner.rho))) - 1, 5, np.log2(max_nodes) - 1))
+    # start near the count at which rho_inner^-N reaches the tolerance; a
+    # filter that needs more than max_nodes is refused before any work
+    need = np.log(1e12) / np.log(inner.rho)
+    if need > max_nodes:
+        where = ", ".join(f"{k} in [{np.min(v):.4g}, {np.max(v):.4g}]" for k, v in vals.items())
+        raise ConvergenceError(f"the contour needs about {need:.0f} nodes (rho = {ellipse.rho:.6f}) for "
+                               f"{type(estimator).__name__} at {where}, beyond {max_nodes}: the filter varies on "
+                               "a scale finer than the "
+                               "sample spectrum's; past the spectrum's slowest time scale the estimator is "
+                               "evaluated as its ridge limit [C18]")
+    count = int(2 ** np.clip(np.ceil(np.log2(need)) - 1, 5, np.log2(max_nodes) - 1))
     while True:
         nodes = {}
         for name, ell in (("out", ellipse), ("in", inner)):
@@ -527,11 +588,12 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
         count *= 2
 
 
-def _two_point(kernels, args, ra, rb, block=1024):
+def _two_point(kernels, args, ra, rb, block=None):
     """For each kernel ``K`` of the fused evaluator: ``(sum_ab ra_pa K_ab rb_pb,
     the same sum of |terms|)`` per parameter point ``p``, the kernels
     evaluated in blocks of rows (bounded memory)."""
     rows = args[0].shape[0]
+    block = block or max(64, 2**22 // max(args[1].shape[-1], 1))   # ~4M kernel entries per block
     out = None
     for lo in range(0, rows, block):
         sl = slice(lo, lo + block)
