@@ -29,14 +29,15 @@ TITLE = "Training dynamics: gradient flow and descent as spectral estimators"
 
 def _one_point_complex(rng):
     # tr_N (z - Sigma_hat)^-1 on sampled matrices at complex z (and z < 0)
-    # against (kappa/z) M(kappa) with kappa(-z) solved on the contour's branch;
+    # against (kappa/z) tr(Sigma + kappa)^-1 = (1 - df1(kappa))/z with kappa(-z)
+    # solved on the contour's branch;
     # power-law population, N = 300, P = 600, 6 draws, allowance 2/P (P10)
     pop = freeprob.PowerLaw(1.5, 300)
     n, p = 300, 600
     z = np.array([0.05 + 0.05j, 0.5 - 0.2j, 1.5 + 0.5j, -0.1 + 0j])
     law = S._Law(pop, None)
-    k, m = S._solve_kappa(law, n / p, z)
-    theory = k / z * m
+    _, d = S._solve_kappa(law, n / p, z)
+    theory = (1 - d) / z
     sigma = np.arange(1, n + 1) ** -1.5
     draws = []
     for _ in range(6):
@@ -44,7 +45,7 @@ def _one_point_complex(rng):
         g = np.array([np.mean(1 / (zz - ev)) for zz in z])
         draws.append(np.concatenate([g.real, g.imag]))
     return agree(draws, np.concatenate([theory.real, theory.imag]), allowance=2 / p,
-                 what="tr (z - Sigma_hat)^-1 against (kappa/z) M(kappa) at 4 complex points")
+                 what="tr (z - Sigma_hat)^-1 against (1 - df1(kappa))/z at 4 complex points")
 
 
 def _ridge_reduction(rng):
@@ -120,15 +121,15 @@ def build() -> Derivation:
     ints = S.integrands()
     k1, k2 = sp.symbols("kappa kappa'", positive=True)
     mean = lambda s: (s.subs(S._X, 1) + s.subs(S._X, 3)) / 2   # noqa: E731  Sigma = diag(1, 3)
-    msub = {S.M(k1): mean(1 / (S._X + k1)), S.M(k2): mean(1 / (S._X + k2)),
-            S.MW(k1): mean(1 / (S._X + k1)), S.MW(k2): mean(1 / (S._X + k2)), S.W2: 1}
+    msub = {S.D(k1): mean(S._X / (S._X + k1)), S.D(k2): mean(S._X / (S._X + k2)),
+            S.DW(k1): mean(S._X / (S._X + k1)), S.DW(k2): mean(S._X / (S._X + k2)), S.W2: 1}
     kernel = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1, S.Z1: k1, S.Z2: k2})
     kernel = kernel.xreplace({S.K1: k1, S.K2: k2}).xreplace(msub)
     two_pt = sp.Symbol(r"\mathcal{K}(\kappa,\kappa)")
     diag = sp.limit(sp.cancel(kernel), k2, k1)
     zof = lambda kk: -kk * (1 - q / (1 + kk))                   # noqa: E731  Sigma = I
     iso = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1}).xreplace(
-        {S.M(S.K1): 1 / (1 + k1), S.M(S.K2): 1 / (1 + k2), S.MW(S.K1): 1 / (1 + k1), S.MW(S.K2): 1 / (1 + k2), S.W2: 1})
+        {S.D(S.K1): 1 / (1 + k1), S.D(S.K2): 1 / (1 + k2), S.DW(S.K1): 1 / (1 + k1), S.DW(S.K2): 1 / (1 + k2), S.W2: 1})
     iso = iso.xreplace({S.K1: k1, S.K2: k2}).subs({S.Z1: zof(k1), S.Z2: zof(k2)})
     g = lambda kk: kk / zof(kk) / (1 + kk)                      # noqa: E731
     iso_name = sp.Symbol(r"\bar w^\top (z-\hat\Sigma)^{-1}(z'-\hat\Sigma)^{-1}\bar w")
@@ -141,7 +142,8 @@ def build() -> Derivation:
         DerivationStep(Eq(f_k1, eta + (1 - eta * (x + lam)) * f_k),
                        "one descent step on each eigenvalue: the filter recursion", "[C18]", "symbolic",
                        "gradient-descent filter", where=((f_k1, gd1.filter()), (f_k, gd.filter()))),
-        DerivationStep(Eq(sp.Symbol(r"\mathrm{tr}(z-\hat\Sigma)^{-1}"), sp.Symbol(r"\tfrac{\kappa}{z}M(\kappa)")),
+        DerivationStep(Eq(sp.Symbol(r"\mathrm{tr}(z-\hat\Sigma)^{-1}"),
+                          sp.Symbol(r"\tfrac{\kappa}{z}\mathrm{tr}(\Sigma+\kappa)^{-1}")),
                        "the ridge resolvent at $\\lambda = -z$, $\\kappa(-z)$ continued from $\\kappa \\sim -z$ at "
                        "infinity, on sampled power-law data at complex $z$ and on the negative axis",
                        "[C18], [R3]", "montecarlo", "one-point equivalent at complex z", approx=True,

@@ -168,8 +168,8 @@ def test_two_point_integrand_on_the_diagonal_is_the_ridge_equivalent():
     # <x/(x + kappa)^2>_w/(1 - q df2) of [R5], here for Sigma = diag(1, 3)
     k, k2, q = sp.symbols("kappa kappa2 q", positive=True)
     mean = lambda s: (s.subs(S._X, 1) + s.subs(S._X, 3)) / 2   # noqa: E731
-    msub = {S.M(k): mean(1 / (S._X + k)), S.M(k2): mean(1 / (S._X + k2)),
-            S.MW(k): mean(1 / (S._X + k)), S.MW(k2): mean(1 / (S._X + k2)), S.W2: 1}
+    msub = {S.D(k): mean(S._X / (S._X + k)), S.D(k2): mean(S._X / (S._X + k2)),
+            S.DW(k): mean(S._X / (S._X + k)), S.DW(k2): mean(S._X / (S._X + k2)), S.W2: 1}
     ints = S.integrands()
     total = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1, S.Z1: k, S.Z2: k2})  # res -> 1
     total = total.xreplace({S.K1: k, S.K2: k2}).xreplace(msub).subs(C.q, q)
@@ -188,7 +188,7 @@ def test_isotropic_two_point_is_the_resolvent_identity():
     m = lambda k: 1 / (1 + k)                             # noqa: E731
     ints = S.integrands()
     two = (ints["bias2"] + ints["var_X"]).xreplace({S.R1: 1, S.R2: 1})
-    two = two.xreplace({S.M(S.K1): m(k1), S.M(S.K2): m(k2), S.MW(S.K1): m(k1), S.MW(S.K2): m(k2), S.W2: 1})
+    two = two.xreplace({S.D(S.K1): m(k1), S.D(S.K2): m(k2), S.DW(S.K1): m(k1), S.DW(S.K2): m(k2), S.W2: 1})
     two = two.xreplace({S.K1: k1, S.K2: k2}).subs({S.Z1: zof(k1), S.Z2: zof(k2), C.q: q})
     g = lambda k: k / zof(k) * m(k)                       # noqa: E731
     assert sp.simplify(two - (g(k1) - g(k2)) / (zof(k2) - zof(k1))) == 0
@@ -252,6 +252,31 @@ def test_past_the_slowest_time_scale_the_estimator_is_its_ridge_limit():
     # between the contour's reach and the limit: a typed error naming the time, at once
     with pytest.raises(ConvergenceError, match="time in"):
         m.evaluate(time=1e6)
+
+
+@pytest.mark.parametrize("target", [None, fp.SourceTarget(1.0)])
+def test_a_billion_dimensions(target):
+    # PowerLaw(1.5, 10^9): the resolvent means at complex kappa by head plus
+    # Laurent tail (Hurwitz zeta); q = 2.5e7, where 1 - df1 would lose 7 digits
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 10**9), target=target, noise=0.2, samples=40,
+                       estimator=fp.GradientFlow(time=1.0))
+    ridge = m.replace(estimator=fp.Ridge(0.1))
+    via, closed = ridge.evaluate(method="contour"), ridge.evaluate()
+    for key in S.SPECTRAL_KEYS:
+        assert via[key] == pytest.approx(closed[key], rel=1e-10), key
+    out = m.evaluate(time=np.array([0.5, 5.0, 1e30]))
+    assert all(np.all(np.isfinite(out[k])) for k in S.SPECTRAL_KEYS)
+    assert out["Eg"][2] == pytest.approx(m.replace(estimator=None, ridge=0).evaluate()["Eg"], rel=1e-14)
+    assert np.all(np.diff(out["Etr"]) < 0) and np.all(np.diff(out["var_X_noise"]) > 0)
+    law = S._PowerLawResolvent(1.5, 2e5, 0.5, 1.0)          # against the direct sum at n = 2e5
+    kk = np.array([0.01 + 0.02j, 1e-3 - 1e-3j, -0.3 + 0.1j])
+    d, dd = law(kk)
+    k = np.arange(1, 200001.0)
+    w = k**-0.5 / np.sum(k**-0.5)
+    eta = k**-1.5
+    # (the reference is a plain float sum of 2e5 terms: ~1e-12 near the spectrum's bottom)
+    np.testing.assert_allclose(d, [np.sum(w * eta / (eta + v)) for v in kk], rtol=1e-12)
+    np.testing.assert_allclose(dd, [-np.sum(w * eta / (eta + v) ** 2) for v in kk], rtol=1e-11)
 
 
 def test_edges_of_the_sample_spectrum():
