@@ -14,6 +14,7 @@ import sympy as sp
 import freeprob as fp
 from freeprob import conventions as C
 from freeprob.errors import ConvergenceError, ParameterError
+from freeprob.models import _spectral_numeric as N
 from freeprob.models import spectral as S
 from freeprob.montecarlo.simulate import simulate_descent
 
@@ -96,10 +97,10 @@ def test_descent_above_the_stability_limit_is_refused():
         m.evaluate(step=np.array([0.5, 0.7]))                  # 0.7 * 2.914 > 2
     assert info.value.name == "step" and "stability" in str(info.value)
     # the exact upper edge of an atomic population's sample spectrum: the MP edge for one atom
-    edge = S.sample_upper_edge(S._Law(fp.Discrete([2.0, 2.0]), None).means, 0.5, 2.0)
+    edge = S.sample_upper_edge(N._Law(fp.Discrete([2.0, 2.0]), None).means, 0.5, 2.0)
     assert edge == pytest.approx(2 * (1 + np.sqrt(0.5)) ** 2, rel=1e-12)
     m = fp.LinearRidge(fp.PowerLaw(1.5, 400), samples=200, estimator=fp.GradientDescent(step=0.1, steps=5))
-    top = S.sample_upper_edge(S._Law(m.population, None).means, 2.0, 1.0)
+    top = S.sample_upper_edge(N._Law(m.population, None).means, 2.0, 1.0)
     m.evaluate(step=1.99 / top)
     with pytest.raises(ParameterError):
         m.evaluate(step=2.01 / top)
@@ -268,7 +269,7 @@ def test_a_billion_dimensions(target):
     assert all(np.all(np.isfinite(out[k])) for k in S.SPECTRAL_KEYS)
     assert out["Eg"][2] == pytest.approx(m.replace(estimator=None, ridge=0).evaluate()["Eg"], rel=1e-14)
     assert np.all(np.diff(out["Etr"]) < 0) and np.all(np.diff(out["var_X_noise"]) > 0)
-    law = S._PowerLawResolvent(1.5, 2e5, 0.5, 1.0)          # against the direct sum at n = 2e5
+    law = N._PowerLawResolvent(1.5, 2e5, 0.5, 1.0)          # against the direct sum at n = 2e5
     kk = np.array([0.01 + 0.02j, 1e-3 - 1e-3j, -0.3 + 0.1j])
     d, dd = law(kk)
     k = np.arange(1, 200001.0)
@@ -281,12 +282,12 @@ def test_a_billion_dimensions(target):
 
 def test_edges_of_the_sample_spectrum():
     for q in (0.5, 2.0):
-        law = S._Law(fp.Discrete([1.0, 1.0]), None)
+        law = N._Law(fp.Discrete([1.0, 1.0]), None)
         assert law.lower_edge(q) == pytest.approx((1 - np.sqrt(q)) ** 2, rel=1e-12)
         assert S.sample_upper_edge(law.means, q, 1.0) == pytest.approx((1 + np.sqrt(q)) ** 2, rel=1e-12)
     # a power-law population against sampled spectra (N = 1000, P = 500): the
     # extreme eigenvalues fluctuate by O(P^-2/3) relative
-    law, rng = S._Law(fp.PowerLaw(1.5, 1000), None), np.random.default_rng(0)
+    law, rng = N._Law(fp.PowerLaw(1.5, 1000), None), np.random.default_rng(0)
     lo, hi = law.lower_edge(2.0), S.sample_upper_edge(law.means, 2.0, 1.0)
     x = rng.normal(size=(500, 1000)) * np.arange(1, 1001) ** -0.75
     ev = np.linalg.eigvalsh(x @ x.T / 500)
@@ -366,3 +367,30 @@ def test_simulate_refuses_a_sweep_without_a_spectral_estimator():
         fp.simulate(m, seeds=2, rng=np.random.default_rng(0), sweep={"time": [1.0]})
     with pytest.raises(ParameterError):
         simulate_descent(m, seeds=2, rng=np.random.default_rng(0))
+
+
+# -------------------------------------------------------- the effective ridge
+
+
+def test_effective_ridge_of_gradient_flow():
+    from freeprob.errors import NoClosedFormError
+    from freeprob.scaling import ALPHA, effective_ridge
+
+    t = sp.Symbol("t", positive=True)
+    lam = effective_ridge(fp.GradientFlow(time=t))          # symbolic alpha
+    for a in (1.5, 2.0, 2.5, 4.0):
+        # lambda_eff t = Gamma(1 + 1/alpha)^alpha (the reflection formula of the derived form)
+        assert float((lam * t).subs(ALPHA, a)) == pytest.approx(mp.gamma(1 + 1 / a) ** a, rel=1e-14)
+    # against the degrees of freedom summed over 10^7 eigenvalues: the continuum
+    # form is exact as the filter's scale 1/t moves inside the spectrum
+    # (finite-n corrections t n^(1 - alpha) for alpha = 1.5)
+    k = np.arange(1, 10**7 + 1.0)
+    for a, tol in ((1.5, 2e-3), (2.5, 1e-5)):
+        x = k**-a
+        for tv in (1e2, 1e3):
+            le = float(lam.subs({ALPHA: a, t: tv}))
+            assert np.mean(-np.expm1(-tv * x)) == pytest.approx(np.mean(x / (x + le)), rel=tol)
+    with pytest.raises(NoClosedFormError):
+        effective_ridge(fp.GradientDescent(step=0.1, steps=sp.Symbol("k", positive=True, integer=True)))
+    with pytest.raises(ParameterError):
+        effective_ridge(fp.GradientFlow(time=t), 0.5)

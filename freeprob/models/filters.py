@@ -69,6 +69,9 @@ class SpectralEstimator(abc.ABC):
 
     PARAMETERS: ClassVar[dict] = {}
     SWEEP: ClassVar[tuple] = ()
+    #: a declared capability: the hat filter ``h = x f`` is bounded on ``(0, oo)``
+    #: (continuum sums over power-law spectra, :mod:`freeprob.scaling`)
+    BOUNDED_HAT: ClassVar[bool] = True
 
     def __post_init__(self):
         for name, prm in self.PARAMETERS.items():
@@ -239,6 +242,7 @@ class GradientDescent(SpectralEstimator):
 
     PARAMETERS: ClassVar[dict] = declare(STEP, STEPS, RIDGE)
     SWEEP: ClassVar[tuple] = ("steps", "step", "ridge")
+    BOUNDED_HAT: ClassVar[bool] = False  # a polynomial: bounded on its spectrum only
 
     def template(self):
         return (1 - (1 - C.step_size * (X + C.lam)) ** C.steps) / (X + C.lam)

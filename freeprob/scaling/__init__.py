@@ -29,8 +29,9 @@ from freeprob.scaling._phase import (
            phase_diagram,
            verify,
 )
+from freeprob.scaling._training import continuum_df, effective_ridge
 
 __all__ = ["ContinuumForms", "continuum_forms", "ALPHA", "R", "ELL", "Q", "C_alpha", "MellinTerm", "mellin_leading", "power_law_sum",
            "split_summand", "exponent", "leading_term", "regimes", "Regime", "AmbiguousRegimeError",
            "CancellationError", "NoSuchRegimeError", "PhaseDiagram", "phase_diagram", "verify", "Verification",
-           "local_exponent", "finite_width_curve"]
+           "local_exponent", "finite_width_curve", "continuum_df", "effective_ridge"]

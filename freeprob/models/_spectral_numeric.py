@@ -1,0 +1,330 @@
+"""The numerics of the contour route of :mod:`freeprob.models.spectral` [C18]:
+the degrees of freedom ``D(kappa) = <x/(x + kappa)>`` of the population and
+the target at complex ``kappa`` (compiled spectral means; head plus Laurent
+tail beyond the atom limit of a power law; the law's Stieltjes transform
+otherwise), the edges of the sample spectrum, the Bernstein ellipses, and
+``kappa(-z)`` solved on the physical branch at every node."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob.errors import BranchError, ConvergenceError, ParameterError
+from freeprob.numeric.compile import compile_expr
+
+__all__ = ["sample_upper_edge", "sample_lower_edge", "sample_hull", "population_floor"]
+
+_X = sp.Dummy("x")
+
+
+def sample_upper_edge(means, q, x_max):
+    """The upper edge of the sample spectrum: ``-lam(kappa*)`` at the root
+    ``kappa* < -x_max`` of ``q df2(kappa) = 1`` (``df2`` decreases from
+    ``+oo`` to 0 there for an atomic top), by bisection in ``log(-kappa -
+    x_max)``; ``means(k) -> (D, D')`` at real ``k`` (``df2 = D + k D'``)."""
+    def qdf2(k):
+        d, dd = means(np.array([k], dtype=complex))
+        return float(q * (d[0] + k * dd[0]).real)
+
+    lo, hi = np.log(1e-14 * x_max), np.log(1e6 * x_max * (1 + q))
+    if qdf2(-x_max - np.exp(lo)) < 1:
+        k = -x_max   # the density vanishes at the top: the edge is the population's top
+    else:
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if qdf2(-x_max - np.exp(mid)) > 1:
+                lo = mid
+            else:
+                hi = mid
+            if hi - lo < 1e-13:
+                break
+        k = -x_max - np.exp(hi)
+    d, _ = means(np.array([k], dtype=complex))
+    return float(-k * (1 - q * d[0].real))
+
+
+class _Law:
+    """``D(kappa) = df1 = <x/(x + kappa)>`` and ``D'(kappa)`` of the population,
+    and ``D_w`` of the target, at complex ``kappa`` [C6]: compiled spectral
+    means for atomic and power-law spectra (head plus Laurent tail beyond the
+    atom limit), else the law's certified Stieltjes transform, ``D = 1 +
+    kappa g(-kappa)`` [C6], with a central difference for ``D'`` (used by
+    Newton only)."""
+
+    def __init__(self, population, target_spec):
+        from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
+
+        k = sp.Symbol("k")
+        self.population = population
+        spec = getattr(population, "spectrum", None) if population.finite_spectrum is not None or \
+            population.catalogue_name == "powerlaw" else None
+        if population._trace_rank() == np.inf:
+            raise ParameterError("population", repr(population), "a normalized law (finite dimension)",
+                                 "spectral estimators are not yet evaluated in the kernel limit N = oo [C16]")
+        self._pop = compile_expr((SpectralMean(_X / (_X + k), _X, spec), SpectralMean(-_X / (_X + k) ** 2, _X, spec)),
+                                 (k,), dtype=complex) if spec is not None else None
+        # a power law beyond the atom limit: the Euler-Maclaurin tail of the
+        # compile layer assumes a summand smooth in k, false for complex kappa
+        # near the spectrum; there the head-plus-Laurent-tail sums instead
+        self._huge = None
+        if spec is not None and population.catalogue_name == "powerlaw":
+            from freeprob.numeric.powersum import ATOM_LIMIT
+
+            if float(population.n) > ATOM_LIMIT:
+                self._huge = _PowerLawResolvent(float(population.alpha), float(population.n), 0.0,
+                                                float(getattr(population, "scale", 1)))
+        self._df = compile_expr((SpectralMean(_X / (_X + k), _X, spec), SpectralMean(_X**2 / (_X + k) ** 2, _X, spec)),
+                                (k,), dtype=float) if spec is not None else None
+        self._floor = population_floor(population)
+        self._tgt = self._huge_tgt = None
+        self.wnorm2 = 1.0
+        if target_spec is not None:
+            self._tgt = compile_expr((SpectralMean(_X / (_X + k), _X, target_spec),), (k,), dtype=complex)
+            if self._huge is not None and isinstance(target_spec, PowerLawSpectrum):
+                self._huge_tgt = _PowerLawResolvent(float(target_spec.alpha), float(target_spec.n),
+                                                    float(target_spec.beta), self._huge.c)
+            self.wnorm2 = float(compile_expr(SpectralMean(sp.Integer(1) + 0 * _X, _X, target_spec), ())())
+
+    def means(self, kappa):
+        """``(D, D')`` at ``kappa`` (arrays)."""
+        kappa = np.asarray(kappa, dtype=complex)
+        if self._huge is not None:
+            return self._huge(kappa)
+        if self._pop is not None:
+            d, dd = self._pop(kappa)
+            return np.asarray(d, dtype=complex), np.asarray(dd, dtype=complex)
+        g = self.population.stieltjes_numeric
+        step = 1e-6 * np.maximum(np.abs(kappa), 1e-3)
+        dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
+        return dfun(kappa), (dfun(kappa + step) - dfun(kappa - step)) / (2 * step)
+
+    def lower_edge(self, q):
+        """The lower edge of the bulk of the sample spectrum at ratio ``q``
+        (atomic and power-law spectra; see :func:`sample_lower_edge`), 0 when
+        the population reaches 0."""
+        if self._floor <= 0:
+            return 0.0
+        k = sample_lower_edge(lambda kk: [float(self._df(np.array([kk]))[1][0])], q, self._floor)
+        df1 = float(self._df(np.array([k]))[0][0])
+        return max(0.0, float(-k * (1 - q * df1)))
+
+    def target(self, kappa, d_pop):
+        """``D_w`` at ``kappa`` (the population's ``d_pop`` for the isotropic target)."""
+        if self._tgt is None:
+            return d_pop
+        if self._huge_tgt is not None:
+            return self._huge_tgt(np.asarray(kappa, dtype=complex))[0]
+        return np.asarray(self._tgt(np.asarray(kappa, dtype=complex))[0], dtype=complex)
+
+
+class _PowerLawResolvent:
+    """``(D, D')`` of ``eta_k = c k^{-alpha}``, ``k = 1..n`` (weights ``k^{-beta}/Z``),
+    ``D = <x/(x + kappa)>``, at complex ``kappa`` for huge ``n``: the head ``k
+    <= K`` summed directly and the tail as the Laurent series ``D_tail =
+    sum_{j >= 1} (-1)^(j-1) c^j T_j kappa^{-j}`` with ``T_j = sum_{K < k <= n}
+    k^{-beta - j alpha}`` (Hurwitz zeta differences, mpmath), convergent since
+    ``c K^{-alpha} <= |kappa|/2`` (60 terms reach ``2^-60``).  ``K`` is chosen
+    per call from the smallest ``|kappa|``."""
+
+    TERMS = 60
+    HEAD_LIMIT = 1 << 18
+
+    def __init__(self, alpha, n, beta, scale):
+        self.alpha, self.n, self.beta, self.c = alpha, n, beta, scale
+        self._tails = {}
+        self.z = float(self._power_sum(beta, 0, n))
+
+    @staticmethod
+    def _power_sum(s, lo, hi):
+        """``sum_{lo < k <= hi} k^{-s}`` (mpmath, 30 digits)."""
+        import mpmath
+
+        with mpmath.workdps(30):
+            if abs(s - 1) < 1e-15:
+                return mpmath.digamma(hi + 1) - mpmath.digamma(lo + 1)
+            return mpmath.zeta(s, lo + 1) - mpmath.zeta(s, hi + 1)
+
+    def _tail(self, head):
+        if head not in self._tails:
+            self._tails[head] = np.array([float(self._power_sum(self.beta + j * self.alpha, head, self.n))
+                                          for j in range(1, self.TERMS + 1)])
+        return self._tails[head]
+
+    def __call__(self, kappa):
+        kmin = max(float(np.min(np.abs(kappa))), 1e-300)
+        need = (2 * self.c / kmin) ** (1 / self.alpha)
+        head = int(2 ** np.ceil(np.log2(max(need, 2.0))))
+        if head > self.HEAD_LIMIT or head >= self.n:
+            raise ConvergenceError(f"|kappa| = {kmin:.3g} needs {head} exact terms of PowerLaw(n = {self.n:.3g}) "
+                                   "at complex kappa (the contour reaches too close to the spectrum's bottom)")
+        k = np.arange(1, head + 1, dtype=float)
+        eta, w = self.c * k ** -self.alpha, k ** -self.beta
+        flat = kappa.ravel()
+        d, dd = np.empty(flat.size, dtype=complex), np.empty(flat.size, dtype=complex)
+        for lo in range(0, flat.size, 256):
+            blk = 1 / (eta[None, :] + flat[lo:lo + 256, None])
+            d[lo:lo + 256], dd[lo:lo + 256] = (eta[None, :] * blk) @ w, -(eta[None, :] * blk * blk) @ w
+        j = np.arange(1, self.TERMS + 1)
+        t = self._tail(head) * self.c ** j
+        inv = 1 / flat[:, None]
+        terms = -((-inv) ** j[None, :])                     # (-1)^(j-1) kappa^-j
+        d += terms @ t
+        dd += (terms * inv * (-j)[None, :]) @ t
+        return (d / self.z).reshape(kappa.shape), (dd / self.z).reshape(kappa.shape)
+
+
+def population_floor(population) -> float:
+    """The population's lowest nonzero eigenvalue (0 when it has an atom at
+    0 or a spectrum that reaches 0): the bulk of the sample spectrum lies
+    above ``floor (1 - sqrt q)^2`` (the product of the two lowest edges of
+    the free multiplicative convolution)."""
+    if population.catalogue_name == "powerlaw":
+        return float(population.n) ** (-float(population.alpha)) * float(getattr(population, "scale", 1))
+    try:
+        floor = float(population.support().inf)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        return 0.0
+    return max(floor, 0.0) if np.isfinite(floor) else 0.0
+
+
+def sample_lower_edge(df2, q, x_min):
+    """The lower edge of the bulk of the sample spectrum (its nonzero part):
+    ``-lam(kappa*)`` at the root ``kappa* > -x_min`` of ``q df2(kappa) = 1``
+    (``df2`` decreases from ``+oo`` at ``-x_min``, an atom, to 0), by
+    bisection; ``df2(k)`` at real ``k``, ``x_min`` the lowest nonzero atom.
+    Returns ``(edge, kappa*)``."""
+    lo, hi = -x_min * (1 - 1e-15), 1.0
+    while q * df2(hi)[0] > 1:
+        hi *= 4
+    for _ in range(400):
+        mid = 0.5 * (lo + hi)
+        if q * df2(mid)[0] > 1:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 4e-16 * max(abs(hi), abs(lo)):
+            break
+    return hi
+
+
+def sample_hull(model, estimator, values, q):
+    """``(lower, upper)``: the lower edge of the bulk of the sample spectrum
+    (its nonzero eigenvalues) and its upper edge, exact for atomic and
+    power-law populations (the critical points of ``lam(kappa)``); else the
+    bounds ``x_min (1 - sqrt q)^2`` and ``x_max (1 + sqrt q)^2``."""
+    pop = model.population
+    x_max = float(pop._numeric_radius())
+    law = _Law(pop, None)
+    if law._pop is None:
+        return population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max * (1 + np.sqrt(q)) ** 2
+    return law.lower_edge(q), sample_upper_edge(law.means, q, x_max)
+
+
+def _bounds(law, q):
+    """``(lower, x_max)``: a lower bound of the sample spectrum's singular
+    set (for ``q < 1`` the bulk's lower edge, exact for atomic spectra, else
+    ``x_min (1 - sqrt q)^2``; 0 for ``q >= 1``, the atom at 0) and the
+    population's top ``x_max`` (spectral radius)."""
+    pop = law.population
+    x_max = float(pop._numeric_radius())
+    if q >= 1:
+        return 0.0, x_max
+    if law._df is not None:
+        return law.lower_edge(q), x_max
+    return population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max
+
+
+class _Ellipse:
+    """The Bernstein ellipse ``z = c + a (rho e^{i theta} + e^{-i theta}/rho)/2`` around
+    ``[lo, hi]``; nodes at ``theta_j = 2 pi j/N`` (closed under conjugation,
+    nested under doubling: a doubled grid reuses every solved node)."""
+
+    def __init__(self, lo, hi, rho):
+        self.c, self.a, self.rho = 0.5 * (lo + hi), 0.5 * (hi - lo), rho
+
+    def nodes(self, count):
+        th = 2 * np.pi * np.arange(count) / count
+        e = np.exp(1j * th)
+        z = self.c + self.a * (self.rho * e + 1 / (self.rho * e)) / 2
+        dz = 1j * self.a * (self.rho * e - 1 / (self.rho * e)) / 2     # dz/dtheta
+        return z, dz * (2 * np.pi / count) / (2j * np.pi)               # weights of (1/2 pi i) oint
+
+    def radius_of(self, point):
+        """The ``rho`` of the ellipse through ``point`` (1 on the segment)."""
+        u = (np.asarray(point, dtype=complex) - self.c) / self.a
+        w = u + np.sqrt(u - 1) * np.sqrt(u + 1)
+        return np.maximum(np.abs(w), 1 / np.maximum(np.abs(w), 1e-300))
+
+
+def _newton(law, q, k, z, iters):
+    """Newton on ``F(k) = k (1 - q D(k)) + z`` (``F' = 1 - q (D + k D') = 1 - gamma``),
+    each point until its step is below ``4 eps |k|`` (the others are not
+    evaluated again); returns ``(k, converged)``."""
+    k = np.array(k, dtype=complex)
+    todo = np.arange(k.size)
+    for _ in range(iters):
+        d, dd = law.means(k[todo])
+        kk = k[todo]
+        step = (kk * (1 - q * d) + z[todo]) / (1 - q * (d + kk * dd))
+        k[todo] = kk - step
+        keep = ~(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(kk))
+        todo = todo[keep]
+        if not todo.size:
+            break
+    done = np.ones(k.size, dtype=bool)
+    done[todo] = False
+    return k, done
+
+
+def _refine(law, q, ell, old):
+    """``(kappa, D(kappa), D_w(kappa))`` on the doubled grid of ``ell``: the
+    even nodes are the old grid ``old``; each odd node starts from the mean
+    of its two neighbours."""
+    k_old, m_old, mw_old = old
+    z, _ = ell.nodes(2 * k_old.size)
+    k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
+    k[0::2], m[0::2], mw[0::2] = k_old, m_old, mw_old
+    guess = 0.5 * (k_old + np.roll(k_old, -1))
+    try:
+        k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2], guess)
+    except (ConvergenceError, BranchError):
+        k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2])
+    mw[1::2] = law.target(k[1::2], m[1::2])
+    return k, m, mw
+
+
+def _seed(law, q, ell):
+    """``(kappa, D, D_w)`` on 32 nodes of ``ell``, continued from infinity."""
+    k, m = _solve_kappa(law, q, ell.nodes(32)[0])
+    return k, m, law.target(k, m)
+
+
+def _solve_kappa(law, q, z, guess=None):
+    """``kappa(-z)`` at the nodes: ``kappa (1 - q df1(kappa)) = -z``, i.e.
+    ``F(k) = k (1 - q D(k)) + z = 0``; Newton from ``guess`` (a
+    neighbouring node's root), else continued from ``kappa ~ -z`` at
+    infinity along rays from the ellipse's centre (outside the spectrum).
+    Certified by the residual (against the size of its terms) and the
+    Herglotz sign of ``g_hat(z) = (1 - D(kappa))/z`` [C4]."""
+    z = np.asarray(z, dtype=complex)
+    if guess is None:
+        centre = np.mean(z.real)
+        scale = np.abs(z - centre)
+        k = None
+        for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, 10):
+            zz = centre + s * (z - centre)
+            k, _ = _newton(law, q, -zz if k is None else k, zz, 12)
+    else:
+        k = np.asarray(guess, dtype=complex)
+    k, _ = _newton(law, q, k, z, 30)
+    d, _ = law.means(k)
+    res = np.abs(k * (1 - q * d) + z)
+    size = np.abs(k) + q * np.abs(k * d) + np.abs(z)
+    if np.any(~np.isfinite(res)) or np.any(res > 1e-12 * size):
+        raise ConvergenceError(f"kappa(-z) did not converge on the contour (residual {np.nanmax(res / size):.2e} "
+                               "of its terms)")
+    g = (1 - d) / z
+    if np.any(g.imag * z.imag > 1e-12 * np.abs(g)):
+        raise BranchError("kappa(-z) left the physical branch on the contour (Herglotz sign of g_hat)")
+    return k, d
