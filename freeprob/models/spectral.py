@@ -295,8 +295,9 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
 
 def _radii(estimator, flat, lower, hi):
     """Per parameter point, the ``rho`` of the contour: inside the filter's
-    singularities (the geometric mean of 1 and their ``rho``) and where the
-    filters grow by at most ``e`` over their size on the spectrum."""
+    poles (``rho_pole^(5/8)``, at most 3) and where each of ``f``, ``h``, ``r``
+    grows by at most ``e`` over its size on the spectrum; a pole on the
+    spectrum (``rho_pole = 1``) is refused."""
     base = _Ellipse(lower, hi, 2.0)
     n = next(iter(flat.values())).shape[0] if flat else 1
     rho = np.full(n, 3.0)
