@@ -72,6 +72,10 @@ class SpectralEstimator(abc.ABC):
     #: a declared capability: the hat filter ``h = x f`` is bounded on ``(0, oo)``
     #: (continuum sums over power-law spectra, :mod:`freeprob.scaling`)
     BOUNDED_HAT: ClassVar[bool] = True
+    #: how the models evaluate the filter: ``"resolvent"`` (the ridge closed
+    #: forms), ``"contour"`` (contour integrals, :mod:`freeprob.models.spectral`)
+    #: or ``"gap"`` (a cutoff in a spectral gap: the ridgeless closed forms)
+    ROUTE: ClassVar[str] = "contour"
 
     def __post_init__(self):
         for name, prm in self.PARAMETERS.items():
@@ -179,6 +183,7 @@ class Ridge(SpectralEstimator):
 
     PARAMETERS: ClassVar[dict] = declare(RIDGE)
     SWEEP: ClassVar[tuple] = ("ridge",)
+    ROUTE: ClassVar[str] = "resolvent"
 
     def template(self):
         return 1 / (X + C.lam)
@@ -286,6 +291,7 @@ class SpectralCutoff(SpectralEstimator):
 
     PARAMETERS: ClassVar[dict] = declare(THRESHOLD)
     SWEEP: ClassVar[tuple] = ("threshold",)
+    ROUTE: ClassVar[str] = "gap"
 
     def template(self):
         return sp.Piecewise((1 / X, X > C.threshold), (0, True))

@@ -162,7 +162,7 @@ class LinearRidge(AbstractModel):
         estimator's filter substituted
         (:func:`~freeprob.models.spectral.spectral_quantities`) [C18]."""
         est = self.estimator
-        if est is not None and type(est).__name__ != "Ridge":
+        if est is not None and est.ROUTE != "resolvent":
             from freeprob.models.spectral import spectral_quantities
 
             return spectral_quantities(est)
@@ -269,7 +269,7 @@ class LinearRidge(AbstractModel):
         if method not in (None, "closed", "contour"):
             raise ParameterError("method", method, "{'closed', 'contour'}")
         est = self.estimator
-        if method == "contour" or (est is not None and type(est).__name__ != "Ridge"):
+        if method == "contour" or (est is not None and est.ROUTE != "resolvent"):
             if dps is not None:
                 raise ParameterError("dps", dps, "None for spectral estimators",
                                      "the contour route is certified in float64")
@@ -356,7 +356,7 @@ class LinearRidge(AbstractModel):
             raise ParameterError("noise", s2[~(np.isfinite(s2) & (s2 >= 0))].ravel()[0], "[0, oo)")
         vals = est.values({k: v for k, v in overrides.items() if k in est.SWEEP})
         n = float(self._num("dimension", trace_dimension(self.dimension)))
-        if type(est).__name__ == "SpectralCutoff":
+        if est.ROUTE == "gap":
             return self._evaluate_cutoff(vals, p, s2, n)
         shape = np.broadcast_shapes(p.shape, s2.shape, *[v.shape for v in vals.values()])
         pb = np.broadcast_to(p, shape)

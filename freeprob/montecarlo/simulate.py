@@ -208,7 +208,7 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
     if sweep is not None:
         est = getattr(model, "estimator", None)
-        if not isinstance(model, LinearRidge) or est is None or type(est).__name__ == "Ridge":
+        if not isinstance(model, LinearRidge) or est is None or est.ROUTE == "resolvent":
             raise ParameterError("sweep", sweep, "None unless the model is a LinearRidge with a spectral estimator",
                                  "ridge models sweep with ridge=")
         return _simulate_linear(model, seeds, rng, executor, None, sweep)
@@ -260,7 +260,7 @@ def _simulate_linear(model, seeds, rng, executor, ridge, sweep=None):
     child = rng.bit_generator.seed_seq.spawn(seeds) if hasattr(rng.bit_generator, "seed_seq") else \
         [int(v) for v in rng.integers(0, 2**63, seeds)]
     est = model.estimator
-    spectral = est is not None and type(est).__name__ != "Ridge"
+    spectral = est is not None and est.ROUTE != "resolvent"
     if spectral:
         # the estimator's own filter on each draw's spectrum [C18]; sweep
         # values (``sweep={"time": array}``) override the estimator's
