@@ -421,8 +421,10 @@ class SpectralFilter(SpectralEstimator):
         return np.array(out, dtype=complex)
 
 
-def as_estimator(estimator, ridge=None):
-    """The model field ``estimator``: None means :class:`Ridge` at ``ridge``."""
+def as_estimator(estimator):
+    """The model field ``estimator``, validated: None (the model's own ridge,
+    today's closed forms) or a :class:`SpectralEstimator`; anything else is a
+    :class:`~freeprob.errors.ParameterError` naming ``estimator``."""
     if estimator is None:
         return None
     if not isinstance(estimator, SpectralEstimator):
