@@ -70,3 +70,17 @@ def ks_rigid_tolerance(n):
     over ten seeds, so the tolerance is twice the typical distance, and it
     rejects a semicircle of variance 1.05 or an aspect ratio off by 10%."""
     return float(np.log(n) / n)
+
+
+def mp_integral(q, fn, atom_value):
+    """``int fn dmu_MP`` for the Marchenko-Pastur law of ratio ``q`` (30-digit
+    mpmath quadrature of its density, typed here from the textbook form as
+    an independent route, plus ``(1 - 1/q) atom_value`` for the atom at 0
+    when ``q > 1``); ``fn`` takes and returns mpmath numbers."""
+    import mpmath as mp
+
+    with mp.workdps(30):
+        q = mp.mpf(q)
+        a, b = (1 - mp.sqrt(q)) ** 2, (1 + mp.sqrt(q)) ** 2
+        dens = lambda x: mp.sqrt((b - x) * (x - a)) / (2 * mp.pi * q * x)  # noqa: E731
+        return float(mp.quad(lambda x: dens(x) * fn(x), [a, b]) + ((1 - 1 / q) * atom_value if q > 1 else 0))

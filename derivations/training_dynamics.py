@@ -22,7 +22,7 @@ from freeprob.derivation import Derivation, DerivationStep, Eq
 from freeprob.models import _spectral_numeric as N
 from freeprob.models import spectral as S
 
-from ._checks import agree, agree_stats, sample_covariance, within
+from ._checks import agree, agree_stats, mp_integral, sample_covariance, within
 
 NAME = "training-dynamics"
 TITLE = "Training dynamics: gradient flow and descent as spectral estimators"
@@ -60,14 +60,6 @@ def _ridge_reduction(rng):
     return worst <= 1e-11, worst, f"every key, 2 populations, q < 1 and q > 1: worst relative difference {worst:.1e}"
 
 
-def _mp(q, fn, atom):
-    with mp.workdps(30):
-        q = mp.mpf(q)
-        a, b = (1 - mp.sqrt(q)) ** 2, (1 + mp.sqrt(q)) ** 2
-        dens = lambda x: mp.sqrt((b - x) * (x - a)) / (2 * mp.pi * q * x)  # noqa: E731
-        return float(mp.quad(lambda x: dens(x) * fn(x), [a, b]) + ((1 - 1 / q) * atom if q > 1 else 0))
-
-
 def _isotropic(rng):
     worst = 0.0
     times = np.array([0.1, 1.0, 10.0, 100.0])
@@ -77,8 +69,8 @@ def _isotropic(rng):
         out = m.evaluate(time=times)
         for i, t in enumerate(times):
             t = mp.mpf(t)
-            b = _mp(q, lambda x: mp.exp(-2 * t * x), 1)
-            v = _mp(q, lambda x: q * (1 - mp.exp(-t * x)) ** 2 / x, 0)
+            b = mp_integral(q, lambda x: mp.exp(-2 * t * x), 1)
+            v = mp_integral(q, lambda x: q * (1 - mp.exp(-t * x)) ** 2 / x, 0)
             worst = max(worst, abs((out["bias2"][i] + out["var_X"][i]) / b - 1), abs(out["var_X_noise"][i] / v - 1))
     return worst <= 1e-8, worst, f"q in (1/2, 2), t in (0.1, 1, 10, 100): worst relative difference {worst:.1e}"
 

@@ -127,30 +127,26 @@ def correlation(name, value, allowed="(-1, 1)"):
     return v
 
 
-def positive_integer(name, value, allowed="integers >= 1"):
+def _integer(name, value, allowed, minimum, what):
+    """An integer ``>= minimum`` (a number, or a symbol whose assumptions allow it)."""
     if isinstance(value, float) and not float(value).is_integer():
-        raise ParameterError(name, value, allowed, "sizes must be whole numbers")
+        raise ParameterError(name, value, allowed, f"{what} must be whole numbers")
     v = to_sympy(name, value)
     if v.is_number:
-        if v.is_infinite or not (v.is_integer or (v.is_Float and float(v).is_integer())) or v < 1:
+        if v.is_infinite or not (v.is_integer or (v.is_Float and float(v).is_integer())) or v < minimum:
             raise ParameterError(name, v, allowed)
         return sp.Integer(int(v))
-    if v.is_positive is False or v.is_integer is False:
+    if (v - minimum).is_nonnegative is False or v.is_integer is False:
         raise ParameterError(name, v, allowed)
     return v
+
+
+def positive_integer(name, value, allowed="integers >= 1"):
+    return _integer(name, value, allowed, 1, "sizes")
 
 
 def nonnegative_integer(name, value, allowed="integers >= 0"):
-    if isinstance(value, float) and not float(value).is_integer():
-        raise ParameterError(name, value, allowed, "counts must be whole numbers")
-    v = to_sympy(name, value)
-    if v.is_number:
-        if v.is_infinite or not (v.is_integer or (v.is_Float and float(v).is_integer())) or v < 0:
-            raise ParameterError(name, v, allowed)
-        return sp.Integer(int(v))
-    if v.is_nonnegative is False or v.is_integer is False:
-        raise ParameterError(name, v, allowed)
-    return v
+    return _integer(name, value, allowed, 0, "counts")
 
 
 #: domain name -> (validator, the allowed set as printed in errors)
