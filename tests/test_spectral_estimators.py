@@ -14,7 +14,7 @@ from freeprob.derivations._checks import mp_integral
 
 import freeprob as fp
 from freeprob import conventions as C
-from freeprob.errors import ConvergenceError, ParameterError
+from freeprob.errors import ParameterError
 from freeprob.models import _spectral_numeric as N
 from freeprob.models import spectral as S
 from freeprob.montecarlo.simulate import simulate_descent
@@ -244,9 +244,11 @@ def test_past_the_slowest_time_scale_the_estimator_is_its_ridge_limit():
     late = gd.evaluate(steps=np.array([10**6, 10**12]))
     ridge = m.replace(estimator=None, ridge=0.1).evaluate()
     np.testing.assert_allclose(late["Eg"], ridge["Eg"], rtol=1e-14)
-    # between the contour's reach and the limit: a typed error naming the time, at once
-    with pytest.raises(ConvergenceError, match="time in"):
-        m.evaluate(time=1e6)
+    # between the spectrum's scale and the limit (t = 1e4 ... 1e7 here): the
+    # parabolic contours of the split route, continuous into the ridge limit
+    mid = m.evaluate(time=np.array([1e4, 1e6, 1e7]))
+    np.testing.assert_allclose(mid["Eg"][1:], ridgeless["Eg"], rtol=1e-6)
+    assert np.all(np.diff(mid["Etr"]) < 0)
 
 
 @pytest.mark.parametrize("target", [None, fp.SourceTarget(1.0)])
@@ -388,3 +390,39 @@ def test_effective_ridge_of_gradient_flow():
         effective_ridge(fp.GradientDescent(step=0.1, steps=sp.Symbol("k", positive=True, integer=True)))
     with pytest.raises(ParameterError):
         effective_ridge(fp.GradientFlow(time=t), 0.5)
+
+
+@pytest.mark.parametrize("pop, samples, ridge", [
+    (fp.PowerLaw(1.5, 1000), 500, 0.0),        # q = 2: the atom at 0 inside the parabola
+    (fp.PowerLaw(1.5, 1000), 2000, 0.0),       # q = 1/2: a gap below the bulk
+    (fp.PowerLaw(2.5, 300), 100, 0.01),        # a ridge: the split pole at -lam
+    (fp.Discrete([0.5, 1.0, 3.0], [0.2, 0.5, 0.3]), 150, 0.3),
+    (fp.MarchenkoPastur(0.5), 300, 0.0),       # a continuous population
+])
+def test_the_split_route_equals_the_ellipse_route(monkeypatch, pop, samples, ridge):
+    """Gradient flow's exponential on parabolas (one contour per octave of t)
+    against the single-ellipse route, at times both reach."""
+    kw = {} if hasattr(pop, "n") or getattr(pop, "catalogue_name", "") == "discrete" else {"dimension": 100}
+    target = fp.SourceTarget(0.4) if hasattr(pop, "n") else None
+    m = fp.LinearRidge(pop, target=target, samples=samples, noise=0.5,
+                       estimator=fp.GradientFlow(time=1.0, ridge=ridge), **kw)
+    times = np.array([0.7, 3.0, 10.0, 50.0, 200.0])
+    split = m.evaluate(time=times)
+    monkeypatch.setattr(fp.GradientFlow, "exponential_split", lambda self: None)
+    ellipse = m.evaluate(time=times)
+    for key in S.SPECTRAL_KEYS:
+        scale = np.max(np.abs(ellipse["Eg"])) if key != "df1" else 1.0
+        np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-11, atol=1e-13 * scale, err_msg=key)
+
+
+def test_the_split_route_reaches_any_time_with_few_nodes():
+    """Past the spectrum's scale the node count does not grow with t: ten
+    decades of times, continuous into the ridgeless limit."""
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 1000), target=fp.SourceTarget(0.4), samples=500, noise=0.1,
+                       estimator=fp.GradientFlow(time=1.0))
+    times = np.geomspace(10.0, 1e10, 11)
+    out = m.evaluate(time=times)
+    ridgeless = m.replace(estimator=None, ridge=0).evaluate()
+    assert np.all(np.diff(out["Etr"]) <= 1e-15)           # the training error falls monotonically
+    np.testing.assert_allclose(out["Eg"][-4:], ridgeless["Eg"], rtol=1e-9)
+    assert out["df1"][-1] == pytest.approx(ridgeless["df1"], rel=1e-9)

@@ -235,10 +235,38 @@ def _bounds(law, q):
     return population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max
 
 
+class _Parabola:
+    r"""The parabola ``z = -lam - mu (1 + i u)^2`` opening to the right around
+    ``[-lam, oo)``, counter-clockwise, for integrands carrying
+    ``e^{-t(z + lam)}`` with ``t >= 1/mu``: that factor is at most
+    ``e^{t mu}`` at the vertex and below ``e^{-45}`` of it past ``|u| = U``,
+    ``U^2 = 45/(t mu) + 1`` (the truncation).  The map sends the half-line
+    ``z + lam > 0`` to ``Im u = 1``, so an integrand singular only there
+    (the sample spectrum, an atom at 0, a pole at ``-lam``) is analytic in
+    the strip ``|Im u| < 1`` and the trapezoidal rule converges like
+    ``e^{-2 pi/h}``, whatever ``t``.  Nodes ``u_j = -U + 2U j/N`` (nested
+    under doubling; the end node carries a weight below ``e^{-45}``)."""
+
+    closed = False
+
+    def __init__(self, lam, mu, t_min):
+        self.lam, self.mu = float(lam), float(mu)
+        self.U = float(np.sqrt(45.0 / (t_min * mu) + 1.0))
+
+    def nodes(self, count):
+        h = 2 * self.U / count
+        u = -self.U + h * np.arange(count)
+        z = -self.lam - self.mu * (1 + 1j * u) ** 2
+        dz = -2j * self.mu * (1 + 1j * u)
+        return z, dz * h / (2j * np.pi)
+
+
 class _Ellipse:
     """The Bernstein ellipse ``z = c + a (rho e^{i theta} + e^{-i theta}/rho)/2`` around
     ``[lo, hi]``; nodes at ``theta_j = 2 pi j/N`` (closed under conjugation,
     nested under doubling: a doubled grid reuses every solved node)."""
+
+    closed = True
 
     def __init__(self, lo, hi, rho):
         self.c, self.a, self.rho = 0.5 * (lo + hi), 0.5 * (hi - lo), rho
@@ -286,6 +314,8 @@ def _refine(law, q, ell, old):
     k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
     k[0::2], m[0::2], mw[0::2] = k_old, m_old, mw_old
     guess = 0.5 * (k_old + np.roll(k_old, -1))
+    if not ell.closed:          # an open contour: the last node has one neighbour
+        guess[-1] = k_old[-1]
     try:
         k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2], guess)
     except (ConvergenceError, BranchError):

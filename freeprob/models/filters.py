@@ -142,6 +142,14 @@ class SpectralEstimator(abc.ABC):
             out[name] = arr
         return out
 
+    def exponential_split(self):
+        """``(R0, R1)`` with ``r = R0 + R1 e^{-t (x + lam)}`` (rational ``R0``,
+        ``R1`` in ``x`` and the canonical symbols) when the residual filter
+        has that form [C18]; None otherwise.  A declared split lets the
+        contour route put each exponential on a parabola opening to the right,
+        where it decays (no node count that grows with ``t``)."""
+        return None
+
     def singular_points(self, values: dict) -> np.ndarray:
         """The non-removable singularities of ``f`` (complex, any shape) at
         the parameter ``values``; the contour must keep them outside."""
@@ -215,6 +223,10 @@ class GradientFlow(SpectralEstimator):
 
     def template(self):
         return (1 - sp.exp(-C.time * (X + C.lam))) / (X + C.lam)
+
+    def exponential_split(self):
+        # r = 1 - x f = (lam + x e^{-t(x + lam)})/(x + lam)
+        return C.lam / (X + C.lam), X / (X + C.lam)
 
     def at_ridge_limit(self, values, lower, upper):
         # f - 1/(x + lam) = -e^{-t(x + lam)}/(x + lam): relative e^{-t(lower + lam)}

@@ -47,7 +47,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import BranchError, ConvergenceError, ParameterError
+from freeprob.errors import ConvergenceError, ParameterError
 from freeprob.models._spectral_numeric import (
     _X,
     _bounds,
@@ -60,14 +60,19 @@ from freeprob.models._spectral_numeric import (
     sample_lower_edge,
     sample_upper_edge,
 )
+from freeprob.models._spectral_quad import (
+    SPECTRAL_KEYS,
+    _agree,
+    _certify_real,
+    _two_point,
+    integrate_split,
+)
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 
-__all__ = ["integrands", "resolvent_mean", "evaluate_contour", "SPECTRAL_KEYS", "sample_upper_edge",
+__all__ = ["integrands", "population_limit", "resolvent_mean", "evaluate_contour", "SPECTRAL_KEYS", "sample_upper_edge",
            "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge"]
 
-#: the keys of a learning curve of a spectral estimator
-SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
 
 Z1, Z2 = C.z, C.z2
 K1, K2 = sp.symbols("kappa_z kappa_z'")        # kappa(-z), kappa(-z') [C18]
@@ -110,6 +115,32 @@ def resolvent_mean(summand, var, dmean, mass):
     return sp.expand(out)
 
 
+def _parts():
+    """The linear integrands as ``{key: (prefactor, weights, summand)}``: the
+    value is ``(1/2 pi i) oint prefactor * mean(summand)`` with the mean over
+    the population (``"pop"``, ``tr_N``) or the target (``"tgt"``, ``wbar^T .
+    wbar``) of a rational summand in ``x`` (see the module and
+    :func:`integrands`)."""
+    q, s2 = C.q, C.sigma2
+    res1, res2 = C.contour_resolvent(K1, Z1), C.contour_resolvent(K2, Z2)
+    return {
+        # tr_N h(Sigma_hat) = oint h(z) tr_N (z - Sigma_hat)^-1
+        "df1": (H1 * res1, "pop", 1 / (_X + K1)),
+        # sigma^2 Tr(Sigma Sigma_hat f^2)/P = sigma^2 q tr_N Sigma (z f^2)(Sigma_hat)
+        "var_X_noise": (s2 * q * Z1 * F1**2 * res1, "pop", _X / (_X + K1)),
+        # wbar^T Sigma_hat r^2 wbar
+        "Etr_bias": (Z1 * R1**2 * res1, "tgt", 1 / (_X + K1)),
+        # sigma^2 (1 - q tr_N (2h - h^2)(Sigma_hat)) without the constant
+        "Etr_noise": (-s2 * q * (2 * H1 - H1**2) * res1, "pop", 1 / (_X + K1)),
+        # the mean predictor: the product of two one-point equivalents [C15]
+        "bias2": (R1 * R2 * res1 * res2, "tgt", _X / ((_X + K1) * (_X + K2))),
+    }
+
+
+def _mean(weights, summand):
+    return resolvent_mean(summand, _X, D, 1) if weights == "pop" else resolvent_mean(summand, _X, DW, W2)
+
+
 @cached(maxsize=8)
 def integrands() -> dict:
     """The contour integrands [C18] as sympy expressions (see the module):
@@ -122,26 +153,69 @@ def integrands() -> dict:
     >>> sorted(integrands())
     ['Etr_bias', 'Etr_noise', 'bias2', 'df1', 'var_X', 'var_X_noise']
     """
-    q, s2 = C.q, C.sigma2
-    res1, res2 = C.contour_resolvent(K1, Z1), C.contour_resolvent(K2, Z2)
-    pop = lambda s: resolvent_mean(s, _X, D, 1)     # noqa: E731  (tr_N over Sigma)
-    tgt = lambda s: resolvent_mean(s, _X, DW, W2)   # noqa: E731  (wbar^T . wbar)
-    sandwich = res1 * res2 * tgt(_X / ((_X + K1) * (_X + K2)))
-    gamma12 = q * pop(_X**2 / ((_X + K1) * (_X + K2)))
-    return {
-        # tr_N h(Sigma_hat) = oint h(z) tr_N (z - Sigma_hat)^-1
-        "df1": H1 * res1 * pop(1 / (_X + K1)),
-        # sigma^2 Tr(Sigma Sigma_hat f^2)/P = sigma^2 q tr_N Sigma (z f^2)(Sigma_hat)
-        "var_X_noise": s2 * q * Z1 * F1**2 * res1 * pop(_X / (_X + K1)),
-        # wbar^T Sigma_hat r^2 wbar
-        "Etr_bias": Z1 * R1**2 * res1 * tgt(1 / (_X + K1)),
-        # sigma^2 (1 - q tr_N (2h - h^2)(Sigma_hat)) without the constant
-        "Etr_noise": -s2 * q * (2 * H1 - H1**2) * res1 * pop(1 / (_X + K1)),
-        "bias2": R1 * R2 * sandwich,
-        # the two-point signal term minus bias2: sandwich (1/(1 - gamma12) - 1),
-        # cancelled symbolically so that a small Var_X keeps its digits
-        "var_X": sp.factor_terms(sp.together(R1 * R2 * sandwich / (1 - gamma12) - R1 * R2 * sandwich)),
-    }
+    out = {key: pre * _mean(w, summand) for key, (pre, w, summand) in _parts().items()}
+    gamma12 = C.q * _mean("pop", _X**2 / ((_X + K1) * (_X + K2)))
+    # the two-point signal term minus bias2: bias2 (1/(1 - gamma12) - 1),
+    # cancelled symbolically so that a small Var_X keeps its digits
+    out["var_X"] = sp.factor_terms(sp.together(out["bias2"] / (1 - gamma12) - out["bias2"]))
+    return out
+
+
+def population_limit(estimator) -> dict:
+    r"""The learning curve at leading order in ``q = N/P -> 0`` (many more
+    samples than dimensions), derived from the contour integrands [C18]:
+    ``{key: (order, weights, phi)}`` with ``key ~ q^order mean_weights
+    phi(x)``.  At ``q = 0`` the kappa equation gives ``kappa(-z) = -z``, the
+    resolvent ``(z - Sigma)^{-1}``, and each contour integral is the residue
+    at ``z = x``: ``Bias^2 = <x r(x)^2>_wbar`` (gradient flow: ``sum_k eta_k
+    wbar_k^2 e^{-2 t eta_k}``), ``df1 = <h(x)>``, ``Var_{X eps} = sigma^2 q
+    <x^2 f(x)^2>`` at order one.  ``var_X`` (a product of two means at order
+    one) is not among the keys; it is ``O(q)`` against ``Bias^2``.
+
+    >>> import freeprob, sympy as sp
+    >>> t = sp.Symbol("t", positive=True)
+    >>> population_limit(freeprob.GradientFlow(time=t))["bias2"]
+    (0, 'tgt', x*exp(-2*t*x))
+    """
+    # the filters stay opaque functions through the residues (the poles are
+    # those of the rational part), then become the estimator's
+    ff, hf, rf = sp.Function("f"), sp.Function("h"), sp.Function("r")
+    opaque = {F1: ff(Z1), H1: hf(Z1), R1: rf(Z1), R2: rf(Z2)}
+    f = estimator.filter(C.x)
+    actual = {ff: sp.Lambda(C.x, f), hf: sp.Lambda(C.x, C.hat_filter(f, C.x)),
+              rf: sp.Lambda(C.x, C.residual_filter(f, C.x))}
+    out = {}
+    for key, (pre, weights, summand) in _parts().items():
+        expr = (pre * summand).xreplace(opaque)
+        order = 0
+        while order < 2 and expr.has(C.q) and sp.simplify(expr.subs({K1: -Z1, K2: -Z2}).subs(C.q, 0)) == 0:
+            expr, order = sp.diff(expr, C.q), order + 1
+        expr = expr.subs(C.q, 0).subs({K1: -Z1, K2: -Z2})
+        for z in (Z1, Z2):
+            if expr.has(z):
+                expr = _residue_at(expr, z, _X)
+        for fun, lam in actual.items():
+            expr = expr.replace(fun, lam)
+        num, den = sp.fraction(sp.cancel(expr.doit().xreplace({_X: C.x})))
+        out[key] = (order, weights, sp.factor_terms(sp.powsimp(sp.expand(num), combine="exp")) / sp.factor(den))
+    return out
+
+
+def _residue_at(expr, z, x):
+    """``(1/2 pi i) oint expr dz`` around ``z = x`` (the spectrum), by the
+    residue of the pole at ``x``; the filters are analytic inside the
+    contour (their singular points are outside)."""
+    den = sp.Poly(sp.fraction(sp.together(expr))[1], z)
+    order = 0
+    while den.degree() > 0:
+        quotient, remainder = sp.div(den, sp.Poly(z - x, z))
+        if not remainder.is_zero:
+            break
+        den, order = quotient, order + 1
+    if order == 0:
+        raise ParameterError("integrand", expr, "a pole at the spectrum")
+    g = sp.cancel(expr * (z - x) ** order)
+    return sp.diff(g, z, order - 1).subs(z, x) / sp.factorial(order - 1)
 
 
 def spectral_quantities(estimator) -> dict:
@@ -234,6 +308,32 @@ def _kernels():
     return one, exact, compile_expr(tuple(coeffs), two_args, dtype=complex)
 
 
+_E = sp.Symbol("E_t")   # e^{-t(z + lam)} of a declared exponential split
+
+
+@cached(maxsize=8)
+def _split_kernels(r0, r1):
+    """The one-point integrands (their terms with a deterministic
+    equivalent) as polynomials in ``E = e^{-t(z + lam)}`` for ``r = R0 + R1
+    E`` [C18]: ``{key: {power: compiled coefficient}}`` in ``(z, kappa, D,
+    D_w, q, sigma2, wnorm2, lam)``; with the exact residues and the fused
+    two-point kernels of :func:`_kernels` and ``R1`` compiled in ``(z,
+    lam)`` (:mod:`freeprob.models._spectral_quad`)."""
+    ints = integrands()
+    _, exact, two = _kernels()
+    rz = r0.xreplace({C.x: Z1}) + r1.xreplace({C.x: Z1}) * _E
+    fz = sp.cancel(sp.expand(1 - r0.xreplace({C.x: Z1})) / Z1) - sp.cancel(r1.xreplace({C.x: Z1}) / Z1) * _E
+    args = tuple(a.xreplace(_VALUES) for a in (Z1, K1, D(K1), DW(K1), C.q, C.sigma2, W2, C.lam))
+    split = {}
+    for key in ("df1", "var_X_noise", "Etr_bias", "Etr_noise"):
+        expr = sp.expand(ints[key])
+        rest = sp.Add(*[t for t in sp.Add.make_args(expr) if t.has(D) or t.has(DW)])
+        poly = sp.Poly(sp.expand(rest.xreplace({F1: fz, H1: 1 - rz, R1: rz})), _E)
+        split[key] = {int(m[0]): compile_expr(sp.together(c).xreplace(_VALUES), args, dtype=complex)
+                      for m, c in poly.terms()}
+    return split, exact, two, compile_expr(r1.xreplace({C.x: Z1}), (Z1, C.lam), dtype=complex)
+
+
 def filter_values(estimator, values, z, *, finite=True):
     """``[f, h, r]`` at nodes ``z`` (``(1, K)`` or one row per parameter point)
     for the parameter points ``values`` (flat arrays), each ``(points, K)``;
@@ -279,6 +379,23 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
     estimator.check_spectrum(upper, flat)
     hi = upper * (1 + 1e-9) + 1e-300
     out = {key: np.empty(flat[next(iter(flat))].shape if flat else (1,)) for key in SPECTRAL_KEYS}
+    split = estimator.exponential_split()
+    if split is not None:
+        # times past the spectrum's scale: each exponential on its own
+        # parabola (the node count no longer grows with t); short times stay
+        # on the ellipse, where the filter is slowly varying
+        late = flat["time"] * (hi + flat["ridge"]) >= 4.0
+        if late.any():
+            sub = {k: v[late] for k, v in flat.items()}
+            vals = integrate_split(law, sub, q, s2f[late], lower, hi, _split_kernels(*split), tol, max_nodes)
+            for key in SPECTRAL_KEYS:
+                out[key][late] = vals[key]
+        if late.all():
+            return {key: out[key].reshape(shape) for key in SPECTRAL_KEYS}
+        early = np.flatnonzero(~late)
+        flat, s2f = {k: v[early] for k, v in flat.items()}, s2f[early]
+    else:
+        early = np.arange(next(iter(flat.values())).size if flat else 1)
     rhos = _radii(estimator, flat, lower, hi)
     # one contour per octave of rho - 1: a slowly varying filter is not
     # charged the nodes of the fastest one
@@ -289,7 +406,7 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
         vals = _integrate(law, estimator, sub, q, s2f[sel], _Ellipse(lower, hi, float(np.min(rhos[sel]))), tol,
                           max_nodes)
         for key in SPECTRAL_KEYS:
-            out[key][sel] = vals[key]
+            out[key][early[sel]] = vals[key]
     return {key: out[key].reshape(shape) for key in SPECTRAL_KEYS}
 
 
@@ -386,46 +503,3 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
                                    f"(relative change {worst:.1e}); the filter varies too fast on the spectrum")
         prev = cur
         count *= 2
-
-
-def _two_point(kernels, args, ra, rb, block=None):
-    """For each kernel ``K`` of the fused evaluator: ``(sum_ab ra_pa K_ab rb_pb,
-    the same sum of |terms|)`` per parameter point ``p``, the kernels
-    evaluated in blocks of rows (bounded memory)."""
-    rows = args[0].shape[0]
-    block = block or max(64, 2**22 // max(args[1].shape[-1], 1))   # ~4M kernel entries per block
-    out = None
-    for lo in range(0, rows, block):
-        sl = slice(lo, lo + block)
-        part = tuple(a[sl] if isinstance(a, np.ndarray) and a.shape[0] == rows else a for a in args)
-        kerns = [np.asarray(k, dtype=complex) for k in kernels(*part)]
-        if out is None:
-            out = [[np.zeros(ra.shape[0], dtype=complex), np.zeros(ra.shape[0])] for _ in kerns]
-        for acc, kern in zip(out, kerns):
-            acc[0] += np.einsum("pa,pa->p", ra[:, sl], rb @ kern.T)
-            acc[1] += np.einsum("pa,pa->p", np.abs(ra[:, sl]), np.abs(rb) @ np.abs(kern).T)
-    return [tuple(acc) for acc in out]
-
-
-def _agree(prev, cur, tol):
-    """Two node counts agree to ``tol`` relative, or to the rounding floor of the sums."""
-    for key in ("df1", "bias2", "var_X", "var_X_noise", "Etr"):
-        a, b = np.asarray(prev[key]), np.asarray(cur[key])
-        floor = 64 * np.finfo(float).eps * np.asarray(cur["|" + key + "|"])
-        if np.any(np.abs(a - b) > tol * np.abs(b) + floor):
-            return False
-    return True
-
-
-def _certify_real(cur, count):
-    out = {}
-    for key in SPECTRAL_KEYS:
-        v = np.asarray(cur[key])
-        if np.iscomplexobj(v):
-            floor = 64 * np.finfo(float).eps * np.asarray(cur.get("|" + key + "|", 0.0))
-            if np.any(np.abs(v.imag) > 1e-8 * np.abs(v.real) + floor):
-                raise BranchError(f"{key} of the contour quadrature is not real (imaginary part "
-                                  f"{np.max(np.abs(v.imag)):.2e} with {2 * count} nodes)")
-            v = v.real
-        out[key] = v
-    return out

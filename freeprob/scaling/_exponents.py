@@ -172,7 +172,7 @@ def _rf_bottlenecks(model, st, env, ctx):
 
 def exponent(model, quantity, variable="samples", regime=None, *, ridge=None):
     r"""Decay exponent of ``quantity`` (a key of the model's ``evaluate``) in
-    ``variable`` (``"samples"``, ``"width"``, ``"ridge"``): a sympy
+    ``variable`` (``"samples"``, ``"width"``, ``"ridge"``, ``"time"``): a sympy
     expression ``e`` with ``quantity ~ X^{-e}``, derived from the model's
     own expressions by dominant balance (:mod:`freeprob.scaling._asymptotic`)
     under the ``regime`` conditions (sympy relations in ``alpha``, ``r``,
@@ -194,7 +194,19 @@ def exponent(model, quantity, variable="samples", regime=None, *, ridge=None):
     >>> exponent(freeprob.LinearRidge(freeprob.PowerLaw(sp.Rational(3, 2), 10**6),
     ...          target=freeprob.SourceTarget(sp.Rational(2, 5)), ridge=0), "bias2", "samples")
     6/5
+
+    ``variable="time"`` takes a model with a :class:`~freeprob.GradientFlow`
+    estimator: the exponent in training time while ``t << P^alpha``
+    (:mod:`freeprob.scaling._time`), with no saturation at ``r = 1``:
+
+    >>> t = sp.Symbol("t", positive=True)
+    >>> exponent(m.replace(estimator=freeprob.GradientFlow(time=t)), "Eg", "time", R > 0)
+    2*r
     """
+    if variable == "time":
+        from freeprob.scaling._time import time_exponent
+
+        return time_exponent(model, quantity, regime)
     point = _concrete_point(model) if regime is None else {}
     if point:
         # the model's own numbers select the regime: the dominant balance is
@@ -252,11 +264,12 @@ def regimes(model, quantity="Eg", variable="samples", *, ridge=None, samples=200
             _, e, ctx = leading_term(model, quantity, variable, ridge=ridge, points=[p])
         except (AmbiguousRegimeError, CancellationError):  # boundary points (ties, logarithms) are skipped
             continue
-        conds = tuple(sorted({str(c) for c in (_canonical(d, frozenset(st["free"])) for d in set(ctx.decisions))
-                              if c is not None}))
+        objs = {str(c): c for c in (_canonical(d, frozenset(st["free"])) for d in set(ctx.decisions))
+                if c is not None}
+        conds = tuple(sorted(objs))
         key = (str(e), conds)
         if key not in found:
-            found[key] = Regime(e, tuple(sp.sympify(c) for c in conds), p)
+            found[key] = Regime(e, tuple(objs[c] for c in conds), p)
     merged = {}
     for (es, _), reg in found.items():
         merged.setdefault(es, []).append(reg)

@@ -1,0 +1,187 @@
+r"""Quadrature drivers of the contour route [C18]: the fused two-point sums,
+the agreement and reality certificates, and the split route for filters
+with a declared exponential part (:meth:`SpectralEstimator.exponential_split`).
+
+**The split route.**  With ``r = R0 + R1 E``, ``E = e^{-t(z + lam)}``, every
+integrand is a polynomial in ``E`` with rational coefficients whose poles
+sit at ``-lam``.  Each power of ``E`` is integrated on its own contour; the
+split is exact when every contour encloses the same poles, here ``-lam``
+and the sample spectrum:
+
+* ``E^0`` (the part independent of ``t``): a wide Bernstein ellipse around
+  ``[min(lower, -lam), hi]``, once for every time;
+* ``E^k``, ``k >= 1``: the parabola of :class:`_Parabola` with ``mu = 1/t_0``
+  for the times ``t`` in ``[t_0, 2 t_0)`` (the exponential is at most
+  ``e^{2k}`` on it), so the node count does not grow with ``t``;
+* the two-point terms: only ``R1 E (z) R1 E (z')`` remains, on two nested
+  parabolas (``mu`` and ``mu/2``).  A term with ``R0`` in either variable
+  integrates to zero: ``R0 = O(1/z)`` and the two-point kernel is ``O(1/z)``
+  and analytic outside the contour (the divided differences are removable
+  at ``z = z'``), so the integral is minus the residue at infinity, 0.
+
+The terms free of the deterministic equivalents are integrated exactly
+(residues at 0, :func:`freeprob.models.spectral._kernels`), as on the
+ellipse route.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from freeprob.errors import BranchError, ConvergenceError
+from freeprob.models._spectral_numeric import _Ellipse, _Parabola, _refine, _seed
+
+__all__ = ["integrate_split", "SPECTRAL_KEYS"]
+
+#: the keys of a learning curve of a spectral estimator
+SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
+
+_ONE = ("df1", "var_X_noise", "Etr_bias", "Etr_noise")
+
+
+def _two_point(kernels, args, ra, rb, block=None):
+    """For each kernel ``K`` of the fused evaluator: ``(sum_ab ra_pa K_ab rb_pb,
+    the same sum of |terms|)`` per parameter point ``p``, the kernels
+    evaluated in blocks of rows (bounded memory)."""
+    rows = args[0].shape[0]
+    block = block or max(64, 2**22 // max(args[1].shape[-1], 1))   # ~4M kernel entries per block
+    out = None
+    for lo in range(0, rows, block):
+        sl = slice(lo, lo + block)
+        part = tuple(a[sl] if isinstance(a, np.ndarray) and a.shape[0] == rows else a for a in args)
+        kerns = [np.asarray(k, dtype=complex) for k in kernels(*part)]
+        if out is None:
+            out = [[np.zeros(ra.shape[0], dtype=complex), np.zeros(ra.shape[0])] for _ in kerns]
+        for acc, kern in zip(out, kerns):
+            acc[0] += np.einsum("pa,pa->p", ra[:, sl], rb @ kern.T)
+            acc[1] += np.einsum("pa,pa->p", np.abs(ra[:, sl]), np.abs(rb) @ np.abs(kern).T)
+    return [tuple(acc) for acc in out]
+
+
+def _agree(prev, cur, tol, keys=("df1", "bias2", "var_X", "var_X_noise", "Etr")):
+    """Two node counts agree to ``tol`` relative, or to the rounding floor of the sums."""
+    for key in keys:
+        a, b = np.asarray(prev[key]), np.asarray(cur[key])
+        floor = 64 * np.finfo(float).eps * np.asarray(cur.get("|" + key + "|", np.abs(b)))
+        if np.any(np.abs(a - b) > tol * np.abs(b) + floor):
+            return False
+    return True
+
+
+def _certify_real(cur, count):
+    out = {}
+    for key in SPECTRAL_KEYS:
+        v = np.asarray(cur[key])
+        if np.iscomplexobj(v):
+            floor = 64 * np.finfo(float).eps * np.asarray(cur.get("|" + key + "|", 0.0))
+            if np.any(np.abs(v.imag) > 1e-8 * np.abs(v.real) + floor):
+                raise BranchError(f"{key} of the contour quadrature is not real (imaginary part "
+                                  f"{np.max(np.abs(v.imag)):.2e} with {2 * count} nodes)")
+            v = v.real
+        out[key] = v
+    return out
+
+
+def _sums(split, z, w, k, m, mw, q, s2, w2, lam, powers):
+    """``{key: (sum, sum of |terms|)}`` of the split one-point parts over the
+    nodes, each power ``E^j`` weighted by ``powers[j]`` (``(points, K)``)."""
+    out = {}
+    for key in _ONE:
+        total, mag = 0, 0
+        for j, fn in split[key].items():
+            if j not in powers:
+                continue
+            term = np.asarray(fn(z, k, m, mw, q, s2, w2, lam), dtype=complex) * w * powers[j]
+            total, mag = total + term, mag + np.abs(term)
+        out[key] = (np.sum(total, axis=-1), np.sum(mag, axis=-1))
+    return out
+
+
+def _converge(contours, law, q, evaluate, tol, max_nodes, what):
+    """Double the nodes of every contour until ``evaluate(nodes)`` agrees
+    with the previous count to ``tol`` (relative, or the rounding floor)."""
+    state, prev, count = {}, None, 64
+    while True:
+        nodes = []
+        for i, ell in enumerate(contours):
+            if i not in state:
+                state[i] = _seed(law, q, ell)
+            while state[i][0].size < count:
+                state[i] = _refine(law, q, ell, state[i])
+            z, w = ell.nodes(count)
+            nodes.append((z, w) + tuple(state[i]))
+        cur = evaluate(nodes)
+        if prev is not None and _agree(prev, cur, tol, keys=[k for k in cur if not k.startswith("|")]):
+            return cur
+        if 2 * count > max_nodes:
+            raise ConvergenceError(f"the {what} did not reach {tol:g} with {count} nodes")
+        prev, count = cur, 2 * count
+
+
+def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
+    """Every key for gradient-flow-like filters by the split route (see the
+    module); ``vals`` holds flat ``time`` and ``ridge`` arrays, ``kernels``
+    is ``(split one-point kernels, exact residues, fused two-point
+    kernels, compiled R1)``."""
+    split, exact, two, r1 = kernels
+    t, lam = np.asarray(vals["time"], dtype=float), np.asarray(vals["ridge"], dtype=float)
+    w2 = law.wnorm2
+    out = {key: np.zeros(t.shape, dtype=complex) for key in _ONE + ("bias2", "var_X")}
+    mags = {key: np.zeros(t.shape) for key in out}
+    for lv in np.unique(lam):
+        at = lam == lv
+        # E^0: once per ridge, on a wide ellipse around the spectrum and -lam
+        lo = min(lower, -lv)
+        ell = _Ellipse(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), 3.0)
+
+        def zeroth(nodes):
+            z, w, k, m, mw = nodes[0]
+            cur = {}
+            for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {0: 1.0}).items():
+                cur[key], cur["|" + key + "|"] = v, a
+            return cur
+
+        base = _converge([ell], law, q, zeroth, tol, max_nodes, "time-independent contour")
+        for key in _ONE:
+            out[key][at] += base[key]
+            mags[key][at] += base["|" + key + "|"]
+        # E^k: one pair of parabolas per octave of t
+        octave = np.floor(np.log2(t[at]))
+        for g in np.unique(octave):
+            sel = np.flatnonzero(at)[octave == g]
+            ts = t[sel][:, None]
+            t0 = float(np.min(ts))
+            outer, inner = _Parabola(lv, 1 / t0, t0), _Parabola(lv, 0.5 / t0, t0)
+
+            def parts(nodes, ts=ts):
+                (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = nodes
+                e = np.exp(-ts * (z[None, :] + lv))
+                cur = {}
+                for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {1: e, 2: e * e}).items():
+                    cur[key], cur["|" + key + "|"] = v, a
+                ei = np.exp(-ts * (zi[None, :] + lv))
+                ra = np.asarray(r1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
+                rb = np.asarray(r1(z, lv), dtype=complex)[None, :] * e * w[None, :]
+                args = (zi[:, None], z[None, :], ki[:, None], k[None, :], mi[:, None], m[None, :],
+                        mwi[:, None], mw[None, :], q, w2)
+                (cur["bias2"], cur["|bias2|"]), (cur["var_X"], cur["|var_X|"]) = _two_point(two, args, ra, rb)
+                return cur
+
+            cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour")
+            for key in out:
+                out[key][sel] += cur[key]
+                mags[key][sel] += cur["|" + key + "|"]
+    res = {}
+    for key in _ONE:
+        v, mg = out[key], mags[key]
+        if key in ("var_X_noise", "Etr_noise"):
+            v, mg = v * s2, mg * s2
+        res[key], res["|" + key + "|"] = v + exact[key](q, 1.0, w2) * (s2 if key in ("var_X_noise", "Etr_noise")
+                                                                          else 1.0), mg
+    res["bias2"], res["|bias2|"], res["var_X"], res["|var_X|"] = out["bias2"], mags["bias2"], out["var_X"], \
+        mags["var_X"]
+    res["Etr"] = res["Etr_bias"] + res["Etr_noise"] + s2
+    res["|Etr|"] = res["|Etr_bias|"] + res["|Etr_noise|"] + s2
+    res["Eg"] = res["bias2"] + res["var_X"] + res["var_X_noise"]
+    res["|Eg|"] = res["|bias2|"] + res["|var_X|"] + res["|var_X_noise|"]
+    return _certify_real(res, max_nodes)

@@ -1,0 +1,302 @@
+r"""Compute-optimal allocation by dominant balance [C18].
+
+A model trained by gradient flow has one bottleneck per resource: its
+loss, in the regime where that resource alone limits it, is ``c_j X_j^{-e_j}``
+with ``e_j`` derived by :func:`~freeprob.scaling.exponent` from the model's
+own expressions:
+
+* training time ``t``: the source-limited decay, ``exponent(model, "Eg",
+  "time")`` (``2r`` for gradient flow);
+* samples ``P``: the plateau ``t -> oo``, the ridgeless model's
+  ``exponent(..., "samples")`` (``2 alpha min(r, 1)``);
+* width ``N`` of random features: their ridgeless ``exponent(..., "width")``
+  at infinite data (``alpha min(2r, 1)``).
+
+Up to constants the loss is the sum (equivalently the largest) of the
+bottlenecks, ``L ~ sum_j X_j^{-e_j}``.  Under a monomial cost ``C = prod_j
+X_j^{c_j}`` the optimum balances every bottleneck the cost pays for
+(lowering one below the others wastes compute):
+
+.. math::
+    X_j^* \sim C^{a_j},\quad a_j = \frac{1/e_j}{\sum_k c_k/e_k},\qquad
+    L^* \sim C^{-\ell},\quad \ell = \frac{1}{\sum_k c_k/e_k}.
+
+A resource the cost does not charge is taken to infinity (its bottleneck
+vanishes); a charged resource without a bottleneck is held fixed (``a_j =
+0``).  The phases are the regimes of the bottleneck exponents: their
+boundaries (``r = 1``, ``r = 1/2``, ...) are where the allocation changes
+form.  :func:`verify_compute_optimal` minimises the model's numeric learning
+curve on a grid at each budget and fits the slopes.
+
+The random-feature bottleneck assumes what Bordelon, Atanasov & Pehlevan
+assume: gradient flow on the readout, features whitened so that ``W^T W ->
+I`` at infinite width (so that the time bottleneck is the linear model's)
+and a fresh sample at every step (online: no data bottleneck, ``C = N t``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from freeprob.errors import ParameterError
+from freeprob.scaling._asymptotic import (
+    ALPHA,
+    Context,
+    NoSuchRegimeError,
+    R,
+    sample_points,
+)
+
+__all__ = ["compute_optimal", "ComputeOptimal", "Phase", "verify_compute_optimal", "ComputeVerification",
+           "RESOURCES"]
+
+#: the resource symbols of a cost, by name: width, samples, training time
+RESOURCES = {"N": "width", "P": "samples", "t": "time"}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One regime of the bottleneck exponents and its allocation."""
+
+    conditions: tuple
+    bottlenecks: tuple   # ((resource symbol, decay exponent), ...)
+    allocation: tuple    # ((resource symbol, exponent of C), ...)
+    loss_exponent: sp.Expr
+
+
+@dataclass(frozen=True)
+class ComputeOptimal:
+    r"""The compute-optimal rule of a model under a cost (see the module):
+    ``allocation`` maps each charged resource to the exponent ``a`` of
+    ``X* ~ C^a``, ``loss_exponent`` is ``l`` in ``L* ~ C^-l``, both at the
+    model's own ``alpha`` and ``r`` (symbolic in a regime when they are
+    symbols), and ``phases`` lists every regime of the parameter box."""
+
+    cost: sp.Expr
+    bottlenecks: dict
+    allocation: dict
+    loss_exponent: sp.Expr
+    phases: tuple
+
+    def __hash__(self):
+        return hash((self.cost, tuple(self.allocation.items()), self.loss_exponent))
+
+
+def _cost_powers(cost):
+    """``{resource symbol: power}`` of a monomial cost."""
+    cost = sp.sympify(cost) if not isinstance(cost, str) else None
+    if cost is None:
+        raise ParameterError("cost", cost, "a sympy expression (a monomial in N, P, t)")
+    coeff, rest = cost.as_coeff_Mul()
+    if not (coeff.is_number and coeff > 0):
+        raise ParameterError("cost", cost, "a positive monomial in N, P, t")
+    powers = {}
+    for base, power in rest.as_powers_dict().items():
+        if not (isinstance(base, sp.Symbol) and base.name in RESOURCES):
+            raise ParameterError("cost", cost, "a monomial in the resources N, P, t",
+                                 f"the factor {base}**{power} is not a power of a resource")
+        if not (power.is_number and power > 0):
+            raise ParameterError("cost", cost, "positive powers of the resources")
+        powers[base] = sp.nsimplify(power)
+    if not powers:
+        raise ParameterError("cost", cost, "a cost that depends on a resource")
+    return powers
+
+
+def _symbolic(model):
+    """The model with ``alpha`` and ``r`` as the regime symbols."""
+    from freeprob.laws import PowerLaw
+    from freeprob.models.linear import SourceTarget
+
+    if not isinstance(model.population, PowerLaw) or not isinstance(model.target, SourceTarget):
+        raise ParameterError("model", repr(model), "a PowerLaw population with a SourceTarget")
+    return model.replace(population=PowerLaw(ALPHA, model.population.n), target=SourceTarget(R))
+
+
+def _bottleneck_candidates(model, resources):
+    """``{resource: [(exponent, condition), ...]}``: the regimes of each
+    bottleneck exponent over the box (symbolic in ``alpha``, ``r``)."""
+    from freeprob.models.features import RandomFeatureRidge
+    from freeprob.models.filters import GradientFlow
+    from freeprob.models.linear import LinearRidge
+    from freeprob.scaling._exponents import regimes
+    from freeprob.scaling._time import time_limit, time_terms
+
+    if not sp.sympify(model.noise).is_zero:
+        raise ParameterError("noise", model.noise, "0 for the compute-optimal balance",
+                             "with label noise the flow must stop early; the bottlenecks are not additive")
+    sym = _symbolic(model)
+    t = sp.Symbol("t", positive=True)
+    if isinstance(model, LinearRidge):
+        allowed = {"P", "t"}
+        if model.estimator is None or type(model.estimator) is not GradientFlow:
+            raise ParameterError("estimator", repr(model.estimator), "a GradientFlow (the time resource)")
+        plateau = time_limit(sym)
+    elif isinstance(model, RandomFeatureRidge):
+        allowed = {"N", "t"}
+        if not sp.sympify(model.ridge).is_zero:
+            raise ParameterError("ridge", model.ridge, "0 (gradient flow from zero, no ridge)")
+        plateau = sym
+    else:
+        raise ParameterError("model", type(model).__name__, "a LinearRidge or RandomFeatureRidge")
+    out = {}
+    for res in resources:
+        if res.name not in allowed:
+            raise ParameterError("cost", res, f"a cost in {sorted(allowed)} for {type(model).__name__}")
+        if res.name == "t":
+            out[res] = [(e, cond) for _, e, cond, _ in time_terms(GradientFlow(time=t).filter(), "tgt", "Eg",
+                                                                     ALPHA, R)]
+        else:
+            out[res] = [(reg.exponent, sp.And(*reg.conditions)) for reg in regimes(plateau, "Eg", RESOURCES[res.name], samples=48)]
+    return out
+
+
+def _allocate(powers, exps):
+    """The balanced allocation and loss exponent (see the module)."""
+    denom = sum(powers[r] / exps[r] for r in powers if r in exps)
+    alloc = {r: (sp.simplify((1 / exps[r]) / denom) if r in exps else sp.Integer(0)) for r in powers}
+    return alloc, sp.simplify(1 / denom)
+
+
+def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
+    r"""The compute-optimal allocation of ``model`` under ``cost`` (see the
+    module), derived by dominant balance from the model's own exponents.
+
+    >>> import freeprob, sympy as sp
+    >>> N, t = sp.symbols("N t", positive=True)
+    >>> rf = freeprob.RandomFeatureRidge(freeprob.PowerLaw(sp.Rational(3, 2), 10**6), widths=N, samples=10**9,
+    ...                                 ridge=0, target=freeprob.SourceTarget(sp.Rational(1, 5)))
+    >>> opt = compute_optimal(rf, N * t)      # online training: C = N t
+    >>> opt.allocation                        # N* ~ C^(1/(1+alpha)), t* ~ C^(alpha/(1+alpha))
+    {N: 2/5, t: 3/5}
+    >>> opt.loss_exponent                     # L* ~ C^(-2 alpha r/(1 + alpha))
+    6/25
+
+    Parameters
+    ----------
+    model : a ``LinearRidge`` with a ``GradientFlow`` estimator (resources ``P``, ``t``),
+        or a ridgeless ``RandomFeatureRidge`` (resources ``N``, ``t``); a ``PowerLaw``
+        population, a ``SourceTarget`` and no label noise
+    cost : a monomial in the symbols named ``N``, ``P``, ``t`` (e.g. ``N*t``, ``P*t``)
+    regime : sympy relations in ``alpha``, ``r``: the symbolic rule of that
+        regime (default: the model's own numbers when they are numbers)
+    """
+    powers = _cost_powers(cost)
+    cands = _bottleneck_candidates(model, list(powers))
+    phases = []
+    for combo in _combinations(cands):
+        cond = sp.And(*[c for _, c in combo.values()])
+        try:
+            point = sample_points(cond, {ALPHA, R}, n=4)
+        except NoSuchRegimeError:
+            continue
+        exps = {r: e for r, (e, _) in combo.items()}
+        ctx = Context(point)
+        if not all(ctx.holds(e > 0) for e in exps.values()):
+            raise ParameterError("model", repr(model), "bottlenecks that decay",
+                                 f"an exponent {exps} does not decay in the regime {cond}")
+        alloc, ell = _allocate(powers, exps)
+        conds = tuple(dict.fromkeys(sp.simplify(c) for _, c in combo.values() if c is not sp.true))
+        phases.append(Phase(conds, tuple(exps.items()),
+                            tuple(alloc.items()), ell))
+    own = {ALPHA: sp.sympify(model.population.alpha), R: sp.sympify(model.target.r)}
+    numeric = regime is None and all(v.is_number for v in own.values())
+    if numeric:
+        pts = [{k: float(v) for k, v in own.items()}]
+    else:
+        pts = sample_points(regime, {ALPHA, R})
+    chosen = [ph for ph in phases if all(bool(sp.And(*ph.conditions).subs(p)) for p in pts)]
+    if len(chosen) != 1:
+        raise ParameterError("regime", regime, "one phase of the compute-optimal rule",
+                             f"{len(chosen)} phases hold there; add conditions on alpha and r")
+    ph = chosen[0]
+    alloc, ell, bott = dict(ph.allocation), ph.loss_exponent, dict(ph.bottlenecks)
+    if numeric:
+        alloc = {k: sp.nsimplify(v.subs(own)) for k, v in alloc.items()}
+        bott = {k: sp.nsimplify(v.subs(own)) for k, v in bott.items()}
+        ell = sp.nsimplify(ell.subs(own))
+    return ComputeOptimal(sp.sympify(cost), bott, alloc, ell, tuple(phases))
+
+
+def _combinations(cands):
+    keys = list(cands)
+    if not keys:
+        yield {}
+        return
+    first, rest = keys[0], {k: cands[k] for k in keys[1:]}
+    for item in cands[first]:
+        for combo in _combinations(rest):
+            yield {first: item, **combo}
+
+
+@dataclass(frozen=True)
+class ComputeVerification:
+    """Derived vs fitted compute-optimal exponents (:func:`verify_compute_optimal`)."""
+
+    budgets: np.ndarray
+    optimum: dict          # resource name -> optimal values per budget
+    loss: np.ndarray
+    fitted: dict           # resource name -> slope, and "loss"
+    derived: dict
+
+    def errors(self) -> dict:
+        return {k: abs(self.fitted[k] - self.derived[k]) for k in self.derived}
+
+
+def verify_compute_optimal(model, cost, budgets, *, points=41, spread=30.0) -> ComputeVerification:
+    r"""Minimise the model's numeric ``E_g`` along the cost surface at each
+    budget and fit ``log X*`` and ``log L*`` against ``log C``
+    (least squares), against :func:`compute_optimal`.
+
+    The linear model with a gradient-flow estimator and the cost ``c P^a
+    t^b``: for each budget, ``t = (C/(c P^a))^{1/b}`` on ``points`` sample
+    sizes spread by ``spread`` around the derived optimum; one learning
+    curve per sample size serves every budget; the minimum is refined by a
+    parabola in ``log P``.
+    """
+    from freeprob.models.linear import LinearRidge
+
+    if not isinstance(model, LinearRidge):
+        raise ParameterError("model", type(model).__name__, "a LinearRidge with a GradientFlow estimator",
+                             "the random-feature learning curve in time is not evaluable numerically yet")
+    opt = compute_optimal(model, cost)
+    powers = _cost_powers(cost)
+    res = {s.name: s for s in powers}
+    if set(res) != {"P", "t"}:
+        raise ParameterError("cost", cost, "a monomial in both P and t")
+    budgets = np.asarray(budgets, dtype=float)
+    if budgets.ndim != 1 or budgets.size < 3 or np.any(~(budgets > 0)):
+        raise ParameterError("budgets", budgets, "at least three positive budgets")
+    coeff = float(sp.sympify(cost).as_coeff_Mul()[0])
+    a, b = float(powers[res["P"]]), float(powers[res["t"]])
+    a_p = float(opt.allocation[res["P"]])
+    centre = budgets ** a_p
+    sizes = np.unique(np.round(np.geomspace(centre.min() / spread, centre.max() * spread, points)))
+    sizes = sizes[sizes >= 2]
+    table = np.empty((sizes.size, budgets.size))
+    for i, p in enumerate(sizes):
+        times = (budgets / (coeff * p**a)) ** (1 / b)
+        table[i] = np.asarray(model.replace(samples=int(p)).evaluate(time=times)["Eg"], dtype=float)
+    if not np.all(np.isfinite(table)):
+        raise ParameterError("budgets", budgets, "budgets the learning curve evaluates finitely at")
+    p_opt, l_opt = np.empty(budgets.size), np.empty(budgets.size)
+    logp = np.log(sizes)
+    for j in range(budgets.size):
+        k = int(np.argmin(table[:, j]))
+        if k in (0, sizes.size - 1):
+            raise ParameterError("spread", spread, "a wider grid", f"the optimum at C = {budgets[j]:g} is on its edge")
+        y = np.log(table[k - 1:k + 2, j])
+        x = logp[k - 1:k + 2]
+        c2, c1, c0 = np.polyfit(x, y, 2)
+        xm = -c1 / (2 * c2)
+        p_opt[j], l_opt[j] = np.exp(xm), np.exp(c0 + c1 * xm + c2 * xm**2)
+    t_opt = (budgets / (coeff * p_opt**a)) ** (1 / b)
+    lc = np.log(budgets)
+    fitted = {"P": np.polyfit(lc, np.log(p_opt), 1)[0], "t": np.polyfit(lc, np.log(t_opt), 1)[0],
+              "loss": -np.polyfit(lc, np.log(l_opt), 1)[0]}
+    derived = {"P": float(opt.allocation[res["P"]]), "t": float(opt.allocation[res["t"]]),
+               "loss": float(opt.loss_exponent)}
+    return ComputeVerification(budgets, {"P": p_opt, "t": t_opt}, l_opt, fitted, derived)
