@@ -253,6 +253,10 @@ class _Parabola:
         self.lam, self.mu = float(lam), float(mu)
         self.U = float(np.sqrt(45.0 / (t_min * mu) + 1.0))
 
+    @property
+    def key(self):
+        return ("parabola", self.lam, self.mu, self.U)
+
     def nodes(self, count):
         h = 2 * self.U / count
         u = -self.U + h * np.arange(count)
@@ -313,9 +317,14 @@ def _refine(law, q, ell, old):
     z, _ = ell.nodes(2 * k_old.size)
     k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
     k[0::2], m[0::2], mw[0::2] = k_old, m_old, mw_old
-    guess = 0.5 * (k_old + np.roll(k_old, -1))
-    if not ell.closed:          # an open contour: the last node has one neighbour
-        guess[-1] = k_old[-1]
+    # cubic interpolation from four neighbours (closed contour: periodic;
+    # open: the ends extrapolated linearly): Newton then needs a step or two
+    if ell.closed:
+        ext = np.concatenate([k_old[-1:], k_old, k_old[:2]])
+    else:
+        ext = np.concatenate([2 * k_old[:1] - k_old[1:2], k_old, 2 * k_old[-1:] - k_old[-2:-1],
+                              3 * k_old[-1:] - 2 * k_old[-2:-1]])
+    guess = (9 * (ext[1:-2] + ext[2:-1]) - (ext[:-3] + ext[3:])) / 16
     try:
         k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2], guess)
     except (ConvergenceError, BranchError):
@@ -324,9 +333,19 @@ def _refine(law, q, ell, old):
     return k, m, mw
 
 
-def _seed(law, q, ell):
-    """``(kappa, D, D_w)`` on 32 nodes of ``ell``, continued from infinity."""
-    k, m = _solve_kappa(law, q, ell.nodes(32)[0])
+def _seed(law, q, ell, guess=None):
+    """``(kappa, D, D_w)`` on 32 nodes of ``ell``: Newton from ``guess`` (the
+    roots at the same nodes of a neighbouring contour) when it converges on
+    the physical branch, else continued from infinity."""
+    z = ell.nodes(32)[0]
+    k = None
+    if guess is not None:
+        try:
+            k, m = _solve_kappa(law, q, z, guess)
+        except (ConvergenceError, BranchError):
+            k = None
+    if k is None:
+        k, m = _solve_kappa(law, q, z)
     return k, m, law.target(k, m)
 
 

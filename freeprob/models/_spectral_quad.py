@@ -97,19 +97,27 @@ def _sums(split, z, w, k, m, mw, q, s2, w2, lam, powers):
     return out
 
 
-def _converge(contours, law, q, evaluate, tol, max_nodes, what):
+def _converge(contours, law, q, evaluate, tol, max_nodes, what, states=None):
     """Double the nodes of every contour until ``evaluate(nodes)`` agrees
-    with the previous count to ``tol`` (relative, or the rounding floor)."""
-    state, prev, count = {}, None, 64
+    with the previous count to ``tol`` (relative, or the rounding floor).
+    ``states`` keeps the solved nodes of each contour (by its ``key``) for
+    the next call, and seeds a new contour from the last one solved."""
+    states = {} if states is None else states
+    prev, count = None, 64
     while True:
         nodes = []
-        for i, ell in enumerate(contours):
-            if i not in state:
-                state[i] = _seed(law, q, ell)
-            while state[i][0].size < count:
-                state[i] = _refine(law, q, ell, state[i])
+        for ell in contours:
+            key = getattr(ell, "key", id(ell))
+            if key not in states:
+                last = states.get("last")
+                states[key] = _seed(law, q, ell, last)
+            st = states[key]
+            while st[0].size < count:
+                st = _refine(law, q, ell, st)
+            states[key] = st
+            states["last"] = st[0][:: st[0].size // 32]
             z, w = ell.nodes(count)
-            nodes.append((z, w) + tuple(state[i]))
+            nodes.append((z, w) + tuple(a[:: st[0].size // count] for a in st))
         cur = evaluate(nodes)
         if prev is not None and _agree(prev, cur, tol, keys=[k for k in cur if not k.startswith("|")]):
             return cur
@@ -147,19 +155,23 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
             mags[key][at] += base["|" + key + "|"]
         # E^k: one pair of parabolas per octave of t
         octave = np.floor(np.log2(t[at]))
+        states = {}
         for g in np.unique(octave):
             sel = np.flatnonzero(at)[octave == g]
             ts = t[sel][:, None]
-            t0 = float(np.min(ts))
-            outer, inner = _Parabola(lv, 1 / t0, t0), _Parabola(lv, 0.5 / t0, t0)
+            t0 = float(2.0**g)
+            # t mu in [1, 2) on the inner parabola (mu = 1/t0) and [2, 4) on
+            # the outer one (mu = 2/t0, the previous octave's inner one: its
+            # solved nodes are reused); one truncation, U^2 = 46, for all
+            outer, inner = _Parabola(lv, 2 / t0, t0 / 2), _Parabola(lv, 1 / t0, t0)
 
             def parts(nodes, ts=ts):
                 (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = nodes
-                e = np.exp(-ts * (z[None, :] + lv))
+                e, ei = np.exp(-ts * (z[None, :] + lv)), np.exp(-ts * (zi[None, :] + lv))
                 cur = {}
-                for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {1: e, 2: e * e}).items():
+                # one-point parts on the inner parabola: |E^2| <= e^4 there
+                for key, (v, a) in _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei}).items():
                     cur[key], cur["|" + key + "|"] = v, a
-                ei = np.exp(-ts * (zi[None, :] + lv))
                 ra = np.asarray(r1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
                 rb = np.asarray(r1(z, lv), dtype=complex)[None, :] * e * w[None, :]
                 args = (zi[:, None], z[None, :], ki[:, None], k[None, :], mi[:, None], m[None, :],
@@ -167,7 +179,7 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                 (cur["bias2"], cur["|bias2|"]), (cur["var_X"], cur["|var_X|"]) = _two_point(two, args, ra, rb)
                 return cur
 
-            cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour")
+            cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour", states)
             for key in out:
                 out[key][sel] += cur[key]
                 mags[key][sel] += cur["|" + key + "|"]
