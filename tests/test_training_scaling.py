@@ -1,0 +1,160 @@
+"""Scaling in training time and compute [C18]: the q -> 0 collapse of the
+contour integrands, time exponents by dominant balance against slope fits
+of the contour evaluator, the plateaus, and compute-optimal allocation
+against numeric minimisation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob as fp
+from freeprob import conventions as C
+from freeprob.errors import ParameterError
+from freeprob.models import spectral as S
+from freeprob.scaling import (
+    ALPHA,
+    R,
+    compute_optimal,
+    exponent,
+    time_exponent,
+    time_limit,
+    verify_compute_optimal,
+)
+
+T = sp.Symbol("t", positive=True)
+N, P = sp.symbols("N P", positive=True)
+
+
+def _flow(alpha, r, n=10**4, samples=P, noise=0):
+    return fp.LinearRidge(fp.PowerLaw(alpha, n), target=fp.SourceTarget(r), samples=samples, noise=noise,
+                          estimator=fp.GradientFlow(time=T))
+
+
+def test_the_population_limit_is_the_filter_on_the_population():
+    lam = sp.Symbol("lam", positive=True)
+    gf = S.population_limit(fp.GradientFlow(time=T))
+    assert gf["bias2"] == (0, "tgt", C.x * sp.exp(-2 * T * C.x))
+    assert sp.simplify(gf["df1"][2] - (1 - sp.exp(-T * C.x))) == 0
+    assert gf["var_X_noise"][:2] == (1, "pop")
+    ridge = S.population_limit(fp.Ridge(lam))
+    assert sp.simplify(ridge["bias2"][2] - lam**2 * C.x / (C.x + lam) ** 2) == 0
+    assert sp.simplify(ridge["var_X_noise"][2] - C.sigma2 * C.x**2 / (C.x + lam) ** 2) == 0
+
+
+def test_the_population_limit_against_the_contour_route_at_tiny_q():
+    """Two routes: the contour evaluator at q = 1e-6 against the spectral sum
+    <x r(x)^2>_wbar of the collapse (O(q) apart)."""
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 200), target=fp.SourceTarget(0.7), samples=2 * 10**8, noise=0,
+                       estimator=fp.GradientFlow(time=1.0))
+    times = np.array([0.5, 5.0, 50.0])
+    eg = m.evaluate(time=times)["Eg"]
+    x, w = m._weights[0], m._weights[1]     # the population eigenvalues and the target's weights
+    phi = sp.lambdify((C.x, T), S.population_limit(fp.GradientFlow(time=T))["bias2"][2])
+    direct = np.array([np.sum(w * phi(x, t)) for t in times])
+    np.testing.assert_allclose(eg, direct, rtol=1e-4)
+
+
+@pytest.mark.parametrize("r, expected", [(0.4, sp.Rational(4, 5)), (1.5, 3), (3, 6)])
+def test_gradient_flow_does_not_saturate(r, expected):
+    m = _flow(sp.Rational(3, 2), sp.nsimplify(r))
+    assert time_exponent(m, "Eg") == expected             # 2r at every r
+    ridge = m.replace(estimator=None, ridge=0)
+    assert exponent(ridge, "bias2", "samples", R > 1) == 2 * ALPHA   # ridge saturates
+
+
+def test_symbolic_time_exponents():
+    m = fp.LinearRidge(fp.PowerLaw(ALPHA, 10**6), target=fp.SourceTarget(R), estimator=fp.GradientFlow(time=T))
+    coef, e = time_exponent(m, "Eg", R > 0, coefficient=True)
+    assert e == 2 * R
+    assert sp.simplify(coef - sp.gamma(2 * R) / (2 ** (2 * R) * ALPHA)) == 0
+    assert exponent(m, "Eg", "time", R > 0) == 2 * R
+    assert time_exponent(m, "df1", R > 0) == -1 / ALPHA
+    assert time_exponent(m, "var_X_noise", R > 0) == -1 / ALPHA
+
+
+@pytest.mark.parametrize("r", [0.4, 1.5])
+def test_time_exponent_against_a_slope_fit(r):
+    """Two decades of t inside t << P^alpha, fitted on the contour evaluator."""
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 2000), target=fp.SourceTarget(r), samples=10**7, noise=0,
+                       estimator=fp.GradientFlow(time=1.0))
+    times = np.geomspace(10.0, 1000.0, 9)
+    eg = m.evaluate(time=times)["Eg"]
+    slope = -np.polyfit(np.log(times), np.log(eg), 1)[0]
+    derived = float(time_exponent(m.replace(estimator=fp.GradientFlow(time=T)), "Eg"))
+    assert slope == pytest.approx(derived, abs=0.05)
+    # ridge at lambda = 1/t saturates at lambda^2 (slope 2 at r = 1.5), gradient flow does not
+    ridge = m.replace(estimator=None, ridge=0.1).evaluate(ridge=1 / times)["Eg"]
+    ridge_slope = -np.polyfit(np.log(times), np.log(ridge), 1)[0]
+    assert ridge_slope == pytest.approx(min(2 * r, 2), abs=0.1)
+
+
+def test_noise_variance_grows_as_t_to_one_over_alpha():
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 2000), target=fp.SourceTarget(0.5), samples=10**7, noise=0.3,
+                       estimator=fp.GradientFlow(time=1.0))
+    times = np.geomspace(10.0, 1000.0, 9)
+    var = m.evaluate(time=times)["var_X_noise"]
+    slope = -np.polyfit(np.log(times), np.log(var), 1)[0]
+    assert slope == pytest.approx(-2 / 3, abs=0.05)
+
+
+@pytest.mark.parametrize("r, expected", [(sp.Rational(2, 5), sp.Rational(6, 5)), (sp.Rational(3, 2), 3)])
+def test_the_data_limited_plateau(r, expected):
+    m = _flow(sp.Rational(3, 2), r, n=10**6)
+    plateau = time_limit(m)
+    assert plateau.estimator is None and plateau.ridge == 0
+    assert exponent(plateau, "Eg", "samples") == expected     # 2 alpha min(r, 1)
+
+
+def test_time_exponents_refuse_what_they_cannot_balance():
+    m = _flow(sp.Rational(3, 2), sp.Rational(1, 2))
+    with pytest.raises(ParameterError, match="ridge"):
+        time_exponent(m.replace(estimator=fp.GradientFlow(time=T, ridge=0.1)))
+    with pytest.raises(ParameterError, match="estimator"):
+        time_exponent(m.replace(estimator=fp.GradientDescent(step=0.1, steps=10)))
+    with pytest.raises(ParameterError, match="quantity"):
+        time_exponent(m, "gamma")
+    with pytest.raises(ParameterError, match="population"):
+        time_exponent(fp.LinearRidge(fp.Identity(1), dimension=10, estimator=fp.GradientFlow(time=T)))
+
+
+def test_the_asymmetric_compute_optimal_rule_of_random_features():
+    """Online training (C = N t): N* ~ C^(1/(1 + alpha)), t* ~ C^(alpha/(1 + alpha))
+    for r < 1/2 (Bordelon, Atanasov & Pehlevan): time grows faster than width."""
+    rf = fp.RandomFeatureRidge(fp.PowerLaw(sp.Rational(3, 2), 10**6), widths=N, samples=10**9, ridge=0,
+                               target=fp.SourceTarget(sp.Rational(1, 5)))
+    opt = compute_optimal(rf, N * T)
+    assert opt.allocation == {N: sp.Rational(2, 5), T: sp.Rational(3, 5)}
+    assert opt.loss_exponent == sp.Rational(6, 25)
+    assert opt.bottlenecks == {N: sp.Rational(3, 5), T: sp.Rational(2, 5)}
+    phases = {str(ph.conditions): dict(ph.allocation) for ph in opt.phases}
+    assert phases["(r < 1/2,)"] == {N: 1 / (ALPHA + 1), T: ALPHA / (ALPHA + 1)}
+    assert phases["(r > 1/2,)"] == {N: 2 * R / (ALPHA + 2 * R), T: ALPHA / (ALPHA + 2 * R)}
+    sym = compute_optimal(rf, N * T, R < sp.Rational(1, 2))
+    assert sym.loss_exponent == 2 * ALPHA * R / (ALPHA + 1)
+
+
+def test_compute_optimal_of_the_linear_model_against_numeric_minimisation():
+    """Full-batch flow with data reuse (C = P t): derived against the argmin
+    of the contour evaluator over two decades of C (tolerance 0.03: the
+    slopes converge slowly at the crossover)."""
+    m = _flow(1.5, 0.4)
+    opt = compute_optimal(m, P * T)
+    assert opt.allocation == {P: sp.Rational(2, 5), T: sp.Rational(3, 5)}
+    assert opt.loss_exponent == sp.Rational(12, 25)
+    v = verify_compute_optimal(m, P * T, np.geomspace(1e2, 1e4, 5), points=17, spread=8)
+    for key, err in v.errors().items():
+        assert err < 0.03, (key, v.fitted[key], v.derived[key])
+
+
+def test_compute_optimal_refuses_bad_costs_and_models():
+    m = _flow(sp.Rational(3, 2), sp.Rational(2, 5))
+    with pytest.raises(ParameterError, match="cost"):
+        compute_optimal(m, P + T)
+    with pytest.raises(ParameterError, match="cost"):
+        compute_optimal(m, N * T)                         # no width in a linear model
+    with pytest.raises(ParameterError, match="noise"):
+        compute_optimal(m.replace(noise=0.1), P * T)
+    with pytest.raises(ParameterError, match="cost"):
+        compute_optimal(m, P / T)
