@@ -9,7 +9,12 @@ steps check the filters, the one-point equivalent at complex ``z`` against
 sampled matrices, the two-point integrand against the ridge result [R5] and
 the resolvent identity, the reduction of the whole route to the ridge closed
 forms, the isotropic closed forms of Advani and Saxe, and Monte Carlo of the
-learning curve by spectral filtering and by the iterations themselves.
+learning curve by spectral filtering and by the iterations themselves.  The
+last steps scale: the contour integrals collapse to the population at
+``q -> 0``, the time exponent follows by Mellin dominant balance (no
+saturation at ``r = 1``, checked against a slope fit), and balancing the
+bottlenecks gives the compute-optimal allocation (the asymmetric rule for
+random features; the linear model's checked by numeric minimisation).
 """
 
 import mpmath as mp
@@ -104,6 +109,33 @@ def _literal(rng):
     return within(lit["Etr"][0], filt["Etr"][0], 1e-9, "E_tr of 100 literal descent steps against the filter, same draws")
 
 
+def _time_exponent(rng):
+    """The derived time exponent against a slope fit of the contour
+    evaluator over two decades, at r = 1.5 where ridge saturates."""
+    from freeprob.scaling import time_exponent
+
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 2000), target=freeprob.SourceTarget(1.5), samples=10**7,
+                             estimator=freeprob.GradientFlow(time=1.0))
+    times = np.geomspace(10.0, 1000.0, 9)
+    slope = -np.polyfit(np.log(times), np.log(m.evaluate(time=times)["Eg"]), 1)[0]
+    derived = float(time_exponent(m.replace(estimator=freeprob.GradientFlow(time=sp.Symbol("t", positive=True)))))
+    res = abs(slope - derived)
+    return res <= 0.05, res, f"E_g ~ t^-2r at r = 1.5: derived {derived:g}, fitted {slope:.4f} over t = 10..1000"
+
+
+def _compute_optimal(rng):
+    """The compute-optimal allocation against numeric minimisation."""
+    from freeprob.scaling import verify_compute_optimal
+
+    t, p = sp.symbols("t P", positive=True)
+    m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 10**4), target=freeprob.SourceTarget(0.4),
+                             estimator=freeprob.GradientFlow(time=t))
+    v = verify_compute_optimal(m, p * t, np.geomspace(1e2, 1e4, 3), points=13, spread=6)
+    res = max(v.errors().values())
+    detail = ", ".join(f"{k}: derived {v.derived[k]:.3f}, fitted {v.fitted[k]:.3f}" for k in v.derived)
+    return res <= 0.04, res, f"C = P t over C = 1e2..1e4 ({detail})"
+
+
 def build() -> Derivation:
     x, lam, t, q = C.x, C.lam, sp.Symbol("t", positive=True), C.q
     eta, k = sp.Symbol("eta", positive=True), sp.Symbol("k", integer=True, nonnegative=True)
@@ -127,6 +159,18 @@ def build() -> Derivation:
     g = lambda kk: kk / zof(kk) / (1 + kk)                      # noqa: E731
     iso_name = sp.Symbol(r"\bar w^\top (z-\hat\Sigma)^{-1}(z'-\hat\Sigma)^{-1}\bar w")
     E_g, bias, var = sp.symbols(r"E_g \mathrm{Bias}^2(t) \mathrm{Var}(t)")
+    from freeprob.scaling import ALPHA, R, compute_optimal, time_exponent
+
+    alpha_s, r_s = ALPHA, R
+    flow0 = freeprob.GradientFlow(time=t)
+    collapse = sp.Symbol(r"\mathrm{Bias}^2_{q\to 0}")
+    pl = freeprob.LinearRidge(freeprob.PowerLaw(alpha_s, 10**6), target=freeprob.SourceTarget(r_s), estimator=flow0)
+    e_t = sp.Symbol("e_t")
+    n_w = sp.Symbol("N", positive=True)
+    rf = freeprob.RandomFeatureRidge(freeprob.PowerLaw(alpha_s, 10**6), widths=n_w, samples=10**9, ridge=0,
+                                     target=freeprob.SourceTarget(r_s))
+    opt = compute_optimal(rf, n_w * t, r_s < sp.Rational(1, 2))
+    a_n, a_t, ell = sp.symbols("a_N a_t ell_C")
     steps = (
         DerivationStep(Eq(sp.Derivative(f_t, t), 1 - (x + lam) * f_t),
                        "gradient flow $\\dot w = X^\\top(y - Xw)/P - \\lambda w$ from $w = 0$ acts on each eigenvalue "
@@ -163,5 +207,30 @@ def build() -> Derivation:
         DerivationStep(Eq(sp.Symbol(r"E_{tr}^{\mathrm{GD}}"), sp.Symbol(r"E_{tr}^{\mathrm{filter}}")),
                        "literal gradient-descent iterations equal the filter on the same draws", "[C18]", "numeric",
                        "descent is the filter", checker=_literal),
+        DerivationStep(Eq(collapse, x * sp.exp(-2 * t * x)),
+                       "with many more samples than dimensions ($q \\to 0$) $\\kappa(-z) = -z$ and each contour "
+                       "integral is the residue at $z = x$: the bias is the residual filter squared on the "
+                       "population, $\\langle x\\,r(x)^2\\rangle_{\\bar w}$", "[C18]", "symbolic",
+                       "population limit", where=((collapse, S.population_limit(flow0)["bias2"][2]),),
+                       source="spectral.population_limit(GradientFlow(t))"),
+        DerivationStep(Eq(e_t, 2 * r_s),
+                       "on $\\eta_k = k^{-\\alpha}$ the collapsed bias is $t^{-d}\\sum_k k^{-\\beta}g(k^\\alpha/t)$ "
+                       "with $g(u) = e^{-2/u}/u$ flat at 0: the Mellin continuum always leads, "
+                       "$E_g \\sim \\Gamma(2r)(2t)^{-2r}/\\alpha$, with no saturation at $r = 1$",
+                       "[C18], [R11]", "symbolic", "time exponent", where=((e_t, time_exponent(pl, "Eg", r_s > 0)),)),
+        DerivationStep(Eq(sp.Symbol(r"e_t^{\mathrm{fit}}"), sp.Symbol(r"e_t^{\mathrm{derived}}")),
+                       "the time exponent against a slope fit of the contour evaluator (ridge would give 2 here)",
+                       "[C18]", "numeric", "time exponent, fitted", checker=_time_exponent),
+        DerivationStep(Eq(sp.Tuple(a_n, a_t, ell), sp.Tuple(1 / (1 + alpha_s), alpha_s / (1 + alpha_s),
+                                                            2 * alpha_s * r_s / (1 + alpha_s))),
+                       "random features trained online ($C = Nt$), $r < 1/2$: balancing the time bottleneck "
+                       "$t^{-2r}$ against the width bottleneck $N^{-2\\alpha r}$ gives $t^* \\sim C^{\\alpha/(1+\\alpha)}$, "
+                       "faster than $N^*$ (the asymmetric rule of Bordelon, Atanasov and Pehlevan)",
+                       "[C18]", "symbolic", "compute-optimal allocation",
+                       where=((a_n, opt.allocation[n_w]), (a_t, opt.allocation[t]), (ell, opt.loss_exponent))),
+        DerivationStep(Eq(sp.Symbol(r"a^{\mathrm{fit}}"), sp.Symbol(r"a^{\mathrm{derived}}")),
+                       "the linear model with data reuse ($C = Pt$): the derived allocation against the argmin "
+                       "of the learning curve at each budget", "[C18]", "numeric", "compute-optimal, fitted",
+                       checker=_compute_optimal),
     )
     return Derivation(NAME, TITLE, steps)

@@ -236,31 +236,32 @@ def _bounds(law, q):
 
 
 class _Parabola:
-    r"""The parabola ``z = -lam - mu (1 + i u)^2`` opening to the right around
-    ``[-lam, oo)``, counter-clockwise, for integrands carrying
+    r"""The parabola ``z = c - mu (1 + i u)^2`` opening to the right around
+    ``[c, oo)``, counter-clockwise, for integrands carrying
     ``e^{-t(z + lam)}`` with ``t >= 1/mu``: that factor is at most
-    ``e^{t mu}`` at the vertex and below ``e^{-45}`` of it past ``|u| = U``,
-    ``U^2 = 45/(t mu) + 1`` (the truncation).  The map sends the half-line
-    ``z + lam > 0`` to ``Im u = 1``, so an integrand singular only there
-    (the sample spectrum, an atom at 0, a pole at ``-lam``) is analytic in
-    the strip ``|Im u| < 1`` and the trapezoidal rule converges like
-    ``e^{-2 pi/h}``, whatever ``t``.  Nodes ``u_j = -U + 2U j/N`` (nested
-    under doubling; the end node carries a weight below ``e^{-45}``)."""
+    ``e^{-t(c + lam)} e^{t mu}`` at the vertex and below ``e^{-45}`` of it
+    past ``|u| = U``, ``U^2 = 45/(t mu) + 1`` (the truncation).  The map
+    sends the half-line ``z > c`` to ``Im u = 1``, so an integrand singular
+    only there (the sample spectrum, an atom at 0, a pole at ``c = -lam``)
+    is analytic in the strip ``|Im u| < 1`` and the trapezoidal rule
+    converges like ``e^{-2 pi/h}``, whatever ``t``.  Nodes ``u_j = -U + 2U
+    j/N`` (nested under doubling; the end node carries a weight below
+    ``e^{-45}``)."""
 
     closed = False
 
-    def __init__(self, lam, mu, t_min):
-        self.lam, self.mu = float(lam), float(mu)
+    def __init__(self, corner, mu, t_min):
+        self.corner, self.mu = float(corner), float(mu)
         self.U = float(np.sqrt(45.0 / (t_min * mu) + 1.0))
 
     @property
     def key(self):
-        return ("parabola", self.lam, self.mu, self.U)
+        return ("parabola", self.corner, self.mu, self.U)
 
     def nodes(self, count):
         h = 2 * self.U / count
         u = -self.U + h * np.arange(count)
-        z = -self.lam - self.mu * (1 + 1j * u) ** 2
+        z = self.corner - self.mu * (1 + 1j * u) ** 2
         dz = -2j * self.mu * (1 + 1j * u)
         return z, dz * h / (2j * np.pi)
 

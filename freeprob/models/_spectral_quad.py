@@ -82,14 +82,16 @@ def _certify_real(cur, count):
     return out
 
 
-def _sums(split, z, w, k, m, mw, q, s2, w2, lam, powers):
+def _sums(split, z, w, k, m, mw, q, s2, w2, lam, powers, pole=None):
     """``{key: (sum, sum of |terms|)}`` of the split one-point parts over the
-    nodes, each power ``E^j`` weighted by ``powers[j]`` (``(points, K)``)."""
+    nodes, each power ``E^j`` weighted by ``powers[j]`` (``(points, K)``);
+    ``pole`` selects the parts with (True) or without (False) the split's
+    pole at 0."""
     out = {}
     for key in _ONE:
         total, mag = 0, 0
-        for j, fn in split[key].items():
-            if j not in powers:
+        for j, (fn, has_pole) in split[key].items():
+            if j not in powers or (pole is not None and has_pole != pole):
                 continue
             term = np.asarray(fn(z, k, m, mw, q, s2, w2, lam), dtype=complex) * w * powers[j]
             total, mag = total + term, mag + np.abs(term)
@@ -153,9 +155,14 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
         for key in _ONE:
             out[key][at] += base[key]
             mags[key][at] += base["|" + key + "|"]
-        # E^k: one pair of parabolas per octave of t
+        # E^k: one pair of parabolas per octave of t, around -lam (enclosing
+        # the split's pole); at lam = 0 the parts without that pole go around
+        # the spectrum's lower edge instead, where e^{-t z} is as small as the
+        # result (no cancellation of e^{t lower} in an exponentially small bias)
+        corner = -lv
+        shift = lv == 0 and lower > 0
         octave = np.floor(np.log2(t[at]))
-        states = {}
+        states, near = {}, {}
         for g in np.unique(octave):
             sel = np.flatnonzero(at)[octave == g]
             ts = t[sel][:, None]
@@ -163,14 +170,17 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
             # t mu in [1, 2) on the inner parabola (mu = 1/t0) and [2, 4) on
             # the outer one (mu = 2/t0, the previous octave's inner one: its
             # solved nodes are reused); one truncation, U^2 = 46, for all
-            outer, inner = _Parabola(lv, 2 / t0, t0 / 2), _Parabola(lv, 1 / t0, t0)
+            c2 = lower if shift else corner
+            outer, inner = _Parabola(c2, 2 / t0, t0 / 2), _Parabola(c2, 1 / t0, t0)
 
             def parts(nodes, ts=ts):
                 (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = nodes
                 e, ei = np.exp(-ts * (z[None, :] + lv)), np.exp(-ts * (zi[None, :] + lv))
                 cur = {}
                 # one-point parts on the inner parabola: |E^2| <= e^4 there
-                for key, (v, a) in _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei}).items():
+                sums = _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei},
+                             False if shift else None)
+                for key, (v, a) in sums.items():
                     cur[key], cur["|" + key + "|"] = v, a
                 ra = np.asarray(r1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
                 rb = np.asarray(r1(z, lv), dtype=complex)[None, :] * e * w[None, :]
@@ -180,6 +190,22 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                 return cur
 
             cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour", states)
+            if shift:
+                # the parts with the pole at 0, on a parabola around 0
+                around = _Parabola(corner, 1 / t0, t0)
+
+                def poles(nodes, ts=ts):
+                    z, w, k, m, mw = nodes[0]
+                    e = np.exp(-ts * z[None, :])
+                    out_ = {}
+                    for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {1: e, 2: e * e}, True).items():
+                        out_[key], out_["|" + key + "|"] = v, a
+                    return out_
+
+                extra = _converge([around], law, q, poles, tol, max_nodes, "parabolic contour", near)
+                for key in _ONE:
+                    cur[key] = cur[key] + extra[key]
+                    cur["|" + key + "|"] = cur["|" + key + "|"] + extra["|" + key + "|"]
             for key in out:
                 out[key][sel] += cur[key]
                 mags[key][sel] += cur["|" + key + "|"]

@@ -329,9 +329,16 @@ def _split_kernels(r0, r1):
         expr = sp.expand(ints[key])
         rest = sp.Add(*[t for t in sp.Add.make_args(expr) if t.has(D) or t.has(DW)])
         poly = sp.Poly(sp.expand(rest.xreplace({F1: fz, H1: 1 - rz, R1: rz})), _E)
-        split[key] = {int(m[0]): compile_expr(sp.together(c).xreplace(_VALUES), args, dtype=complex)
-                      for m, c in poly.terms()}
+        split[key] = {int(m[0]): (compile_expr(sp.together(c).xreplace(_VALUES), args, dtype=complex),
+                                  _pole_at_zero(c)) for m, c in poly.terms()}
     return split, exact, two, compile_expr(r1.xreplace({C.x: Z1}), (Z1, C.lam), dtype=complex)
+
+
+def _pole_at_zero(coeff):
+    """Whether a split coefficient has a pole at ``z = 0`` when ``lam = 0``
+    (the split's pole at ``-lam``): such a part stays on a contour around 0."""
+    den = sp.denom(sp.together(sp.cancel(sp.together(coeff.subs(C.lam, 0)))))
+    return bool(den.has(Z1) and sp.simplify(den.subs(Z1, 0)) == 0)
 
 
 def filter_values(estimator, values, z, *, finite=True):
