@@ -158,3 +158,7 @@ def test_compute_optimal_refuses_bad_costs_and_models():
         compute_optimal(m.replace(noise=0.1), P * T)
     with pytest.raises(ParameterError, match="cost"):
         compute_optimal(m, P / T)
+    with pytest.raises(ParameterError, match="cost"):
+        compute_optimal(m, "P*t")                         # strings are not evaluated
+    with pytest.raises(ParameterError, match="ridge"):
+        compute_optimal(m.replace(estimator=fp.GradientFlow(time=T, ridge=0.1)), P * T)

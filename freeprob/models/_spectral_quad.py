@@ -19,6 +19,12 @@ and the sample spectrum:
   and analytic outside the contour (the divided differences are removable
   at ``z = z'``), so the integral is minus the residue at infinity, 0.
 
+At ``lam = 0`` the parts without the split's pole go around the spectrum's
+lower edge instead of around 0, so that a bias exponentially small in ``t
+lower`` keeps its digits; at ``lam > 0`` every part must enclose ``-lam``,
+and a value exponentially small in ``t (lower + lam)`` is certified to the
+rounding floor of its terms (the ``|key|`` sums), not relatively.
+
 The terms free of the deterministic equivalents are integrated exactly
 (residues at 0, :func:`freeprob.models.spectral._kernels`), as on the
 ellipse route.

@@ -87,9 +87,9 @@ class ComputeOptimal:
 
 def _cost_powers(cost):
     """``{resource symbol: power}`` of a monomial cost."""
-    cost = sp.sympify(cost) if not isinstance(cost, str) else None
-    if cost is None:
-        raise ParameterError("cost", cost, "a sympy expression (a monomial in N, P, t)")
+    if not isinstance(cost, sp.Expr):
+        raise ParameterError("cost", cost, "a sympy expression (a monomial in N, P, t)",
+                             "build it from sympy symbols named N, P, t; strings are not evaluated")
     coeff, rest = cost.as_coeff_Mul()
     if not (coeff.is_number and coeff > 0):
         raise ParameterError("cost", cost, "a positive monomial in N, P, t")
@@ -134,6 +134,8 @@ def _bottleneck_candidates(model, resources):
         allowed = {"P", "t"}
         if model.estimator is None or type(model.estimator) is not GradientFlow:
             raise ParameterError("estimator", repr(model.estimator), "a GradientFlow (the time resource)")
+        if not sp.sympify(model.estimator.ridge).is_zero:
+            raise ParameterError("ridge", model.estimator.ridge, "0 (a fixed ridge ends the flow at its plateau)")
         plateau = time_limit(sym)
     elif isinstance(model, RandomFeatureRidge):
         allowed = {"N", "t"}
@@ -218,7 +220,7 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
         alloc = {k: sp.nsimplify(v.subs(own)) for k, v in alloc.items()}
         bott = {k: sp.nsimplify(v.subs(own)) for k, v in bott.items()}
         ell = sp.nsimplify(ell.subs(own))
-    return ComputeOptimal(sp.sympify(cost), bott, alloc, ell, tuple(phases))
+    return ComputeOptimal(cost, bott, alloc, ell, tuple(phases))
 
 
 def _combinations(cands):
