@@ -162,3 +162,20 @@ def test_compute_optimal_refuses_bad_costs_and_models():
         compute_optimal(m, "P*t")                         # strings are not evaluated
     with pytest.raises(ParameterError, match="ridge"):
         compute_optimal(m.replace(estimator=fp.GradientFlow(time=T, ridge=0.1)), P * T)
+
+
+def test_the_training_dynamics_figure():
+    """X2 (fast): theory against its own Monte Carlo points, and the argmin
+    slopes against the derived allocation."""
+    from freeprob import figures
+
+    fig = figures.build("X2", fast=True)
+    curve, alloc, front = fig.panels
+    theory = {s.key: s for s in curve.series if s.kind == "theory"}
+    for sim in (s for s in curve.series if s.kind == "simulation"):
+        th = np.interp(np.log(sim.x), np.log(theory[sim.key].x), theory[sim.key].y)
+        assert np.all(np.abs(np.asarray(sim.y) - th) <= 4 * np.asarray(sim.yerr) + 0.1 * th), sim.label
+    pts = {s.key: s for s in alloc.series if s.kind == "simulation"}
+    for key, derived in (("P", 0.4), ("t", 0.6)):
+        slope = np.polyfit(np.log(pts[key].x), np.log(pts[key].y), 1)[0]
+        assert slope == pytest.approx(derived, abs=0.05)

@@ -1,6 +1,7 @@
 r"""Reproductions of the paper's figures [F1]-[F23] (freeprob's identifiers,
 defined in the documentation's reference page of figures), and figures of
-the results freeprob adds (``X1``: correlated samples, [R22]).
+the results freeprob adds (``X1``: correlated samples, [R22]; ``X2``:
+training dynamics, [C18]).
 
 Each builder returns a :class:`Figure`: frozen data (theory curves from the
 model evaluators, simulation points from :func:`freeprob.simulate`, guides)
@@ -27,7 +28,14 @@ from dataclasses import replace
 import numpy as np
 
 from freeprob.errors import ParameterError
-from freeprob.figures import _correlated, _features, _linear, _noise, _spectra
+from freeprob.figures import (
+    _correlated,
+    _features,
+    _linear,
+    _noise,
+    _spectra,
+    _training,
+)
 from freeprob.figures._base import Figure, Panel, Series
 
 __all__ = ["Figure", "Panel", "Series", "TITLES", "EXTENSIONS", "available", "build"]
@@ -41,7 +49,7 @@ _BUILDERS = {
 }
 
 #: figures of results beyond the paper (built like the others; not in :func:`available`)
-EXTENSIONS = {"X1": _correlated.x1}
+EXTENSIONS = {"X1": _correlated.x1, "X2": _training.x2}
 
 
 #: what each figure shows (the figure list of the specification, section 3)
@@ -70,6 +78,7 @@ TITLES = {
     "F22": "Additive and multiplicative noise dominated scaling",
     "F23": "Noise mitigated by the ridge, with feature noise",
     "X1": "GCV and CorrGCV on AR(1)-correlated samples",
+    "X2": "Training dynamics: learning curves in time and the compute-optimal frontier",
 }
 
 

@@ -1,0 +1,71 @@
+r"""Figures beyond the paper: training dynamics [C18].
+
+``X2``: gradient flow on power-law data.  Left, the learning curve in
+training time (the contour route of :mod:`freeprob.models.spectral`) against
+Monte Carlo by spectral filtering of sampled data, with ridge at ``lambda =
+1/t`` for comparison.  Middle and right, the compute-optimal allocation
+under ``C = P t`` (full-batch flow, data reused): the argmin of the learning
+curve at each budget (:func:`~freeprob.scaling.verify_compute_optimal`)
+against the exponents derived by dominant balance
+(:func:`~freeprob.scaling.compute_optimal`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob.figures._base import Figure, Panel, Series
+from freeprob.laws import PowerLaw
+from freeprob.models.filters import GradientFlow
+from freeprob.models.linear import LinearRidge, SourceTarget
+from freeprob.montecarlo.simulate import simulate
+from freeprob.scaling import compute_optimal, verify_compute_optimal
+
+__all__ = ["x2"]
+
+
+def x2(fast, rng):
+    n, p = (400, 200) if fast else (2000, 1000)
+    seeds = 4 if fast else 20
+    noise = 0.1
+    m = LinearRidge(PowerLaw(1.5, n), target=SourceTarget(1.0), noise=noise, samples=p,
+                    estimator=GradientFlow(time=1.0))
+    ts = np.geomspace(0.1, 1e5, 40 if fast else 90)
+    th = m.evaluate(time=ts)
+    ridge = m.replace(estimator=None, ridge=0.1).evaluate(ridge=1 / ts)
+    t_mc = np.geomspace(1.0, 1e4, 4 if fast else 7)
+    sim = simulate(m, seeds=seeds, rng=rng, sweep={"time": t_mc})
+    curve = Panel("learning curve in training time", "training time $t$", "error", (
+        Series("$E_g$ (gradient flow)", ts, th["Eg"], key="Eg"),
+        Series("$E_{tr}$ (gradient flow)", ts, th["Etr"], key="Etr"),
+        Series(r"$E_g$ (ridge at $\lambda = 1/t$)", ts, ridge["Eg"], "guide", key="ridge"),
+        Series("$E_g$ sim.", t_mc, sim["Eg"][0], "simulation", key="Eg", yerr=sim["Eg"][1]),
+        Series("$E_{tr}$ sim.", t_mc, sim["Etr"][0], "simulation", key="Etr", yerr=sim["Etr"][1])), "log", "log")
+    t, big_p = sp.symbols("t P", positive=True)
+    alpha, r = 1.5, 0.4
+    flow = LinearRidge(PowerLaw(alpha, 1000 if fast else 10**4), target=SourceTarget(r),
+                       estimator=GradientFlow(time=t))
+    opt = compute_optimal(flow, big_p * t)
+    budgets = np.geomspace(1e2, 1e4, 3 if fast else 5)
+    v = verify_compute_optimal(flow, big_p * t, budgets, points=9 if fast else 25, spread=5 if fast else 10)
+    a_p, a_t, ell = (float(opt.allocation[big_p]), float(opt.allocation[t]), float(opt.loss_exponent))
+    alloc = Panel("compute-optimal allocation, $C = Pt$", "compute $C$", "optimum", (
+        Series("$P^*$ (argmin)", budgets, v.optimum["P"], "simulation", key="P"),
+        Series("$t^*$ (argmin)", budgets, v.optimum["t"], "simulation", key="t"),
+        Series(f"$C^{{{a_p:.2g}}}$ (derived)", budgets, v.optimum["P"][0] * (budgets / budgets[0]) ** a_p, "guide",
+               key="P"),
+        Series(f"$C^{{{a_t:.2g}}}$ (derived)", budgets, v.optimum["t"][0] * (budgets / budgets[0]) ** a_t, "guide",
+               key="t")), "log", "log")
+    front = Panel("compute-optimal frontier", "compute $C$", "$E_g$ at the optimum", (
+        Series("$E_g^*$ (argmin)", budgets, v.loss, "simulation", key="Eg"),
+        Series(f"$C^{{-{ell:.2g}}}$ (derived)", budgets, v.loss[0] * (budgets / budgets[0]) ** -ell, "guide",
+               key="Eg")), "log", "log")
+    return Figure("X2", "training_dynamics", (
+        f"Gradient flow on PowerLaw(1.5, {n}) with a source target r = 1 (P = {p}, sigma^2 = {noise}) [C18]: the "
+        f"learning curve in time by contour integrals, Monte Carlo by spectral filtering over {seeds} draws "
+        f"(standard errors), and ridge at lambda = 1/t. Right: under C = P t with r = {r}, the argmin of the learning "
+        f"curve at each budget against the derived allocation P* ~ C^{a_p:g}, t* ~ C^{a_t:g}, E_g* ~ C^-{ell:g} "
+        f"(fitted {v.fitted['P']:.3f}, {v.fitted['t']:.3f}, {v.fitted['loss']:.3f})."), (curve, alloc, front),
+        (("N", n), ("P", p), ("noise", noise), ("seeds", seeds)), (),
+        "Training dynamics: learning curves in time and the compute-optimal frontier")
