@@ -38,6 +38,11 @@ def test_the_population_limit_is_the_filter_on_the_population():
     assert gf["bias2"] == (0, "tgt", C.x * sp.exp(-2 * T * C.x))
     assert sp.simplify(gf["df1"][2] - (1 - sp.exp(-T * C.x))) == 0
     assert gf["var_X_noise"][:2] == (1, "pop")
+    # the ordinary least-squares filter 1/x: the bias vanishes at q = 0 with no
+    # factor q to divide out, so it stays at order 0 (its O(q) part would
+    # need kappa's own q-dependence, which the collapse does not take)
+    ols = S.population_limit(fp.SpectralFilter(1 / C.x, C.x))
+    assert ols["bias2"] == (0, "tgt", 0) and ols["var_X_noise"] == (1, "pop", C.sigma2)
     ridge = S.population_limit(fp.Ridge(lam))
     assert sp.simplify(ridge["bias2"][2] - lam**2 * C.x / (C.x + lam) ** 2) == 0
     assert sp.simplify(ridge["var_X_noise"][2] - C.sigma2 * C.x**2 / (C.x + lam) ** 2) == 0

@@ -188,17 +188,36 @@ def population_limit(estimator) -> dict:
     for key, (pre, weights, summand) in _parts().items():
         expr = (pre * summand).xreplace(opaque)
         order = 0
-        while order < 2 and expr.has(C.q) and sp.simplify(expr.subs({K1: -Z1, K2: -Z2}).subs(C.q, 0)) == 0:
-            expr, order = sp.diff(expr, C.q), order + 1
+        # a key that vanishes at q = 0 through an explicit factor q (the noise
+        # terms): its order-q coefficient is the rest at q = 0 (kappa's own
+        # q-dependence enters only at the next order)
+        while order < 2 and sp.simplify(expr.subs({K1: -Z1, K2: -Z2}).subs(C.q, 0)) == 0:
+            reduced = sp.cancel(expr / C.q)
+            if sp.fraction(reduced)[1].has(C.q):
+                break
+            expr, order = reduced, order + 1
         expr = expr.subs(C.q, 0).subs({K1: -Z1, K2: -Z2})
         for z in (Z1, Z2):
             if expr.has(z):
                 expr = _residue_at(expr, z, _X)
         for fun, lam in actual.items():
             expr = expr.replace(fun, lam)
-        num, den = sp.fraction(sp.cancel(expr.doit().xreplace({_X: C.x})))
-        out[key] = (order, weights, sp.factor_terms(sp.powsimp(sp.expand(num), combine="exp")) / sp.factor(den))
+        out[key] = (order, weights, _tidy(expr.doit().xreplace({_X: C.x})))
     return out
+
+
+def _tidy(expr):
+    """A rational function of ``x`` and one exponential ``E = e^{-t(...)}``
+    (a filter's), factored with ``E`` held as a symbol, so that no
+    ``e^{+t x}`` appears; other forms are returned as they are."""
+    exps = sorted(expr.atoms(sp.exp), key=sp.count_ops)
+    if not exps:
+        return sp.factor(sp.cancel(expr))
+    e = sp.Dummy("E")
+    masked = expr.subs(exps[0], e)
+    if masked.has(sp.exp):
+        return expr
+    return sp.factor(sp.cancel(masked)).subs(e, exps[0])
 
 
 def _residue_at(expr, z, x):
