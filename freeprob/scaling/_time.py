@@ -124,7 +124,9 @@ def _summand(template, key):
 
 def _order_at_zero(g):
     """``(c_0, a_0)`` with ``g ~ c_0 u^{a_0}`` as ``u -> 0+``; ``(0, oo)``
-    when ``g`` vanishes faster than every power (flat)."""
+    when ``g`` vanishes faster than ``u^40`` (flat, as ``e^{-c/u}``: a discrete
+    term of that order would need ``beta > 1 + 40 alpha``, outside any
+    normalizable target)."""
     at_zero = sp.limit(g, _U, 0, "+")
     if at_zero.is_finite and not at_zero.is_zero:
         return at_zero, sp.Integer(0)
@@ -161,7 +163,7 @@ def _mellin(g, s0):
     for expr, var, arg in ((g, _U, s0), (g.xreplace({_U: 1 / v}), v, -s0)):
         try:
             res = sp.mellin_transform(expr, var, _S, simplify=True)
-        except (NotImplementedError, ValueError, TypeError):
+        except (NotImplementedError, ValueError, TypeError):   # sympy has no table entry: next form
             continue
         if not (isinstance(res, sp.MellinTransform) or res[0].has(sp.MellinTransform)):
             return sp.gammasimp(res[0].subs(_S, arg))
