@@ -214,25 +214,44 @@ def test_bad_input():
 
 
 def test_sign_definite_rf_forms_equal_the_model_quantities():
-    # the rearranged forms used for asymptotics (A = lam/kappa_1, B =
-    # kappa_1/kappa_2) against the model's own evaluate() at numeric points
+    # the forms derived for asymptotics (A = lam/kappa_1, B = kappa_1/kappa_2)
+    # against the model's own evaluate() at numeric points, for two targets
+    # and a ridge from 1e-3 to 1; every form is subtraction-free: expanded in
+    # its atoms (all nonnegative), no monomial has a negative coefficient
     from freeprob import conventions as C
     from freeprob.numeric.compile import compile_expr
+    from freeprob.numeric.spectrum import SpectralMean
     from freeprob.scaling._rf_forms import A_SYM, B_SYM, rf_forms
 
-    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 400), widths=300, samples=200,
-                                    target=freeprob.SourceTarget(0.7), noise=0.2)
-    lam = np.array([1e-3, 0.1])
-    out = m.evaluate(ridge=lam)
-    forms = rf_forms(m)
-    k2, k1 = out["kappa2"], out["kappa1"]
-    a = lam / k1
-    b = k1 / k2
-    args = (C.kappa2, C.phi, A_SYM, B_SYM, C.sigma2)
-    for key in ("rho", "gamma1", "gamma2", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise",
-                "Eg"):
-        val = compile_expr(forms[key], args)(k2, 200 / 400, a, b, 0.2)
-        assert np.allclose(val, out[key], rtol=1e-10), key
+    lam = np.array([1e-3, 0.1, 1.0])
+    for target in (freeprob.SourceTarget(0.7), None):
+        kw = {} if target is None else {"target": target}
+        m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 400), widths=300, samples=200, noise=0.2, **kw)
+        out = m.evaluate(ridge=lam)
+        forms = rf_forms(m)
+        k2, k1 = out["kappa2"], out["kappa1"]
+        args = (C.kappa2, C.phi, A_SYM, B_SYM, C.sigma2)
+        for key in ("kappa1", "df1", "df2", "rho", "gamma1", "gamma2", "bias2", "var_X", "var_F", "var_XF",
+                    "var_X_noise", "var_XF_noise", "Eg", "Etr"):
+            val = compile_expr(forms[key], args)(k2, 200 / 400, lam / k1, k1 / k2, 0.2)
+            assert np.allclose(val, out[key], rtol=1e-10), key
+        for key, form in forms.items():
+            atoms = {a: sp.Symbol(f"m{i}", positive=True) for i, a in enumerate(form.atoms(SpectralMean))}
+            num, den = sp.fraction(sp.together(form.xreplace(atoms)))
+            for part in (num, den):
+                terms = sp.Add.make_args(sp.expand(part))
+                assert all(t.as_coeff_Mul()[0] > 0 for t in terms), (key, part)
+
+
+def test_sign_definite_derivation_refuses_a_cancelling_expression():
+    from freeprob import conventions as C
+    from freeprob.scaling._rf_forms import derive_form
+
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 400), widths=300, samples=200)
+    d2 = m.population.df2(C.kappa2)
+    assert derive_form(1 - d2 / C.phi, m) != 0          # 1 - gamma_2 = (Delta + phi A)/phi
+    with pytest.raises(ParameterError, match="both signs"):
+        derive_form(1 - 2 * d2 / C.phi, m)              # not sign-definite: refused, not cancelled
 
 
 def test_finite_width_exponents_of_anisotropic_weights():
