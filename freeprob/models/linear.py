@@ -298,8 +298,11 @@ class LinearRidge(AbstractModel):
             exprs = self.quantities()
             args = (C.kappa, C.q, SIGMA2)
             values = (kappa, q, s2)
-        for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
-            out[key] = np.asarray(compile_expr(exprs[key], args)(*values, finite=False), dtype=float)
+        # every key in one fused evaluator: the spectral means of all keys in
+        # one pass over the spectrum, common subexpressions shared
+        keys = ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise")
+        vals = compile_expr(tuple(exprs[key] for key in keys), args)(*values, finite=False)
+        out.update({key: np.asarray(v, dtype=float) for key, v in zip(keys, vals)})
         if stable is None and self.population.finite_spectrum is None and self.population._trace_rank() < np.inf:
             # where df1 > 1/2 the differences 1 - q df1, 1 - gamma, df1 - df2
             # lose the digits of 1 - df as kappa -> 0: there the same
@@ -311,8 +314,9 @@ class LinearRidge(AbstractModel):
                 comp = (kappa, q - 1.0, s2, np.where(near, pop.df_complement_numeric(k_n, 1), 0.5),
                         np.where(near, pop.df_complement_numeric(k_n, 2), 0.5))
                 cq = _complement_quantities(self)
-                for key in ("df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"):
-                    v = compile_expr(cq[key], (C.kappa, _E, SIGMA2, _C1, _C2))(*comp, finite=False)
+                vals = compile_expr(tuple(cq[key] for key in keys), (C.kappa, _E, SIGMA2, _C1, _C2))(
+                    *comp, finite=False)
+                for key, v in zip(keys, vals):
                     out[key] = np.where(near, np.asarray(v, dtype=float), out[key])
         # S = S_W(df1) = kappa/lam by the kappa equation [R3]: for lam > 0 the
         # ratio is the well-conditioned form (1 - q df1 = lam/kappa rounds to 0

@@ -27,6 +27,7 @@ import sympy as sp
 
 from freeprob.errors import BranchError, FreeprobError, NumericalError, ParameterError
 from freeprob.numeric.cache import cached
+from freeprob.numeric.compress import compressed_atoms, pole_shifts
 from freeprob.numeric.powersum import PowerLawSums
 from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
 from freeprob.numeric.stable import rationalize
@@ -199,6 +200,7 @@ class Compiled:
         # lambdified function returns all their summands (common
         # subexpressions such as 1/(w - x) computed once per element)
         self._groups = []
+        self._poles: dict = {}
         by_spec: dict = {}
         for i, m in enumerate(means):
             if m.summand.atoms(SpectralMean):
@@ -219,6 +221,12 @@ class Compiled:
             # kappa -> 0+, where the floating-point 0/0 would be NaN
             f0 = sp.lambdify(list(args), [sp.sympify(e.subs(x, 0)) for e in summands], modules=modules,
                              printer=printer)
+            # summands of the compressible class (freeprob.numeric.compress):
+            # the positions -s of their poles, checked at every call
+            shifts = pole_shifts(summands, x) if backend == "numpy" else None
+            if shifts is not None:
+                self._poles[len(self._groups)] = sp.lambdify(list(args), list(shifts), modules=modules,
+                                                              printer=printer)
             self._groups.append(([i for i, _ in items], (f, f0), spec))
         self._nmeans = len(means)
 
@@ -251,11 +259,12 @@ class Compiled:
             return self._finish(outs, arrays, shape, finite)
         flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
         means = [None] * self._nmeans
-        for idx, (f, f0), spec in self._groups:
+        for g, (idx, (f, f0), spec) in enumerate(self._groups):
             if isinstance(f0, PowerLawSums):
                 vals = f0.means(flat, npts, self.dtype)
             else:
-                vals = _chunked_means(f, f0, len(idx), spec, flat, npts, self.dtype)
+                atoms = self._compressed(g, spec, flat)
+                vals = _chunked_means(f, f0, len(idx), spec.numeric_atoms() if atoms is None else atoms, flat, npts, self.dtype)
             for i, val in zip(idx, vals):
                 means[i] = val
         outs = []
@@ -265,6 +274,27 @@ class Compiled:
                 out = np.asarray(out, dtype=np.result_type(out, self.dtype))
                 outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
         return self._finish(outs, arrays, shape, finite)
+
+    def _compressed(self, g, spec, flat):
+        """The compressed rule of ``spec`` when every pole of group ``g``'s
+        summands is at ``x = -s`` with ``s`` real, finite and ``>= 0`` at
+        every point (:mod:`freeprob.numeric.compress`), else ``None``."""
+        poles = self._poles.get(g)
+        if poles is None:
+            return None
+        atoms = compressed_atoms(spec)
+        if atoms is None:
+            return None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for s in poles(*flat):
+                s = np.asarray(s)
+                if np.iscomplexobj(s):
+                    if np.any(s.imag != 0):
+                        return None
+                    s = s.real
+                if not np.all(np.isfinite(s) & (s >= 0)):
+                    return None
+        return atoms
 
     def _finish(self, outs, arrays, shape, finite):
         """Certify the outputs (real where the quantity is real, finite at
@@ -359,11 +389,12 @@ def needs_complex(expr, *, real_arguments: bool = False) -> bool:
     return False
 
 
-def _chunked_means(f, f0, count, spectrum, flat_args, npts, dtype):
+def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype):
     """``sum_k p_k f_j(eta_k, args)`` for every point and every summand ``j``
-    of ``f`` (which returns ``count`` summands), in L2-sized blocks; atoms at
-    0 use ``f0``, the summands simplified exactly at ``eta = 0``."""
-    vals, wts = spectrum.numeric_atoms()
+    of ``f`` (which returns ``count`` summands) over ``atoms = (eta, p)``
+    (``p = None``: equal weights), in L2-sized blocks; atoms at 0 use
+    ``f0``, the summands simplified exactly at ``eta = 0``."""
+    vals, wts = atoms
     n = vals.size
     outs = [np.zeros(npts, dtype=np.result_type(dtype, float)) for _ in range(count)]
     zero = vals == 0
