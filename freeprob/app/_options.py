@@ -54,6 +54,25 @@ def _seed(text):
     return int(text)
 
 
+def _workers(text):
+    """argparse type: a number of local Dask worker processes, 1 to 1024."""
+    import argparse
+
+    if not re.match(r"^\d+$", text.strip()) or not 1 <= int(text) <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (an integer from 1 to 1024)")
+    return int(text)
+
+
+def _scheduler(text):
+    """argparse type: a Dask scheduler address such as ``tcp://host:8786``
+    (parsed, never evaluated)."""
+    import argparse
+
+    if not re.match(r"^(tcp|tls|ucx|ws|wss|inproc)://[A-Za-z0-9_.:\[\]\-/]+$", text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address (e.g. tcp://10.0.0.5:8786)")
+    return text.strip()
+
+
 def _simulation_json(sim):
     import numpy as np
 

@@ -36,6 +36,10 @@ Benchmarks
 ``rf-mc-grid``
     crossed-seed Monte Carlo of a 20 x 20 grid at ``D = 1000, N = 500,
     P = 400``, against the bare linear algebra of its cells.
+``dask``
+    the crossed 20 x 20 grid of ``rf-mc-grid`` on a local Dask cluster of two
+    worker processes against the serial run, and a grid of tiny cells for
+    the overhead per cell (needs ``freeprob[distributed]``).
 ``power-law-sums``
     exact ``sum_k eta/(eta + kappa)`` at ``n = 10^9`` on 1000 kappa values.
 ``slope-verification``
@@ -342,6 +346,38 @@ def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
             "ratio (1e2) / ridge": t_100 / t_r, "target": "< 2 s"}
 
 
+def bench_dask(d: int = 1000, n: int = 500, p: int = 400, grid: int = 20) -> dict:
+    """Two local Dask workers against the serial run on the same crossed
+    grid; the overhead per cell from a grid of tiny cells (D = 40)."""
+    import importlib.util
+
+    import freeprob
+
+    if importlib.util.find_spec("distributed") is None:
+        return {"baseline": 'distributed not installed (pip install "freeprob[distributed]")'}
+    from freeprob.montecarlo._dask import dask_executor
+
+    big = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, d), widths=n, samples=p, noise=0.1, ridge=1e-3)
+    tiny = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 40), widths=20, samples=16, noise=0.1, ridge=1e-3)
+    res = {}
+    with dask_executor(2) as ex:
+        for label, m, g in (("grid", big, grid), ("tiny", tiny, 30)):
+            run = lambda e=None, m=m, g=g: freeprob.simulate(m, seeds=(g, g), rng=np.random.default_rng(0),  # noqa: E731
+                                                           executor=e)
+            run(ex)  # workers warm
+            t_s, a = _best(run, repeat=1)
+            t_d, b = _best(lambda: run(ex), repeat=1)
+            res[f"{label}: serial [s]"], res[f"{label}: 2 workers [s]"] = t_s, t_d
+            if label == "grid":
+                res["speed-up"] = t_s / t_d
+                res["max rel. diff"] = max(float(np.max(np.abs(a[k][0] - b[k][0]) / np.maximum(np.abs(a[k][0]), 1e-300)))
+                                           for k in a)
+            else:
+                res["overhead per cell [ms]"] = 1e3 * (t_d - t_s / 2) / g**2
+    res["target"] = "report (bit for bit with one BLAS thread, see freeprob.montecarlo._dask)"
+    return res
+
+
 def _user_every_key(v, lams, q):
     """The research-code baseline of ``every-key``: brentq per ridge, then the
     spectral sums that the keys need, each a pass over the spectrum."""
@@ -395,7 +431,7 @@ BENCHMARKS = {"import": bench_import, "every-key": bench_every_key, "df1-discret
               "subordination": bench_subordination, "kappa-many-points": bench_kappa_many_points,
               "kappa-huge-spectrum": bench_kappa_huge_spectrum, "mc-sweep": bench_mc_sweep,
               "rf-evaluate": bench_rf_evaluate, "rf-mc-grid": bench_rf_mc_grid,
-              "power-law-sums": bench_power_law_sums, "kernel-models": bench_kernel_models,
+              "power-law-sums": bench_power_law_sums, "dask": bench_dask, "kernel-models": bench_kernel_models,
               "slope-verification": bench_slope_verification, "learning-curve": bench_learning_curve}
 
 

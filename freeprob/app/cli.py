@@ -25,6 +25,7 @@ comma lists), never evaluated.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -34,9 +35,11 @@ from freeprob import conventions as C
 from freeprob.app._options import (
     _count,
     _print_simulation,
+    _scheduler,
     _seed,
     _simulation_json,
     _values,
+    _workers,
 )
 from freeprob.errors import FreeprobError, ParseError
 
@@ -401,12 +404,21 @@ def _cmd_figures(args, out):
 
     import numpy as np
 
-    for fid in ids:
-        t0 = time.perf_counter()
-        rng = None if args.seed is None else np.random.default_rng([args.seed, int(fid[1:])])
-        fig = figures.build(fid, fast=args.fast, rng=rng)
-        paths = fig.save(args.out)
-        out(f"{fid:<4} {fig.name:<40} {time.perf_counter() - t0:7.1f} s  " + ", ".join(paths[:2]))
+    if args.workers is not None and args.scheduler is not None:
+        raise ParseError("give --workers N (a local Dask cluster) or --scheduler ADDRESS, not both")
+    cluster = args.scheduler if args.scheduler is not None else args.workers
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if cluster is not None:
+            from freeprob.montecarlo._dask import dask_executor
+
+            executor = stack.enter_context(dask_executor(cluster))
+        for fid in ids:
+            t0 = time.perf_counter()
+            rng = None if args.seed is None else np.random.default_rng([args.seed, int(fid[1:])])
+            fig = figures.build(fid, fast=args.fast, rng=rng, executor=executor)
+            paths = fig.save(args.out)
+            out(f"{fid:<4} {fig.name:<40} {time.perf_counter() - t0:7.1f} s  " + ", ".join(paths[:2]))
     return 0
 
 
@@ -490,6 +502,10 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--out", default=None, help="output directory")
     fg.add_argument("--seed", type=_seed, default=None, help="simulation seed (default: per-figure seeds)")
     fg.add_argument("--list", action="store_true")
+    fg.add_argument("--workers", type=_workers, default=None,
+                    help="run the simulations on a local Dask cluster of N worker processes")
+    fg.add_argument("--scheduler", type=_scheduler, default=None,
+                    help="run the simulations on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786)")
     rp = sub.add_parser("reproduce", help="main job: derive and check the paper's results, write figures and "
                                           "a PDF appendix")
     rp.add_argument("--out", default="freeprob-output", help="output directory (default freeprob-output)")

@@ -97,7 +97,7 @@ def _check(figure_id):
     return _BUILDERS[key]
 
 
-def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None = None) -> Figure:
+def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None = None, executor=None) -> Figure:
     """Build figure ``figure_id`` (``"F1"`` ... ``"F23"``, or an extension such as ``"X1"``).
 
     Parameters
@@ -107,11 +107,14 @@ def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None
     rng : ``numpy.random.Generator`` for the simulations; default
         ``np.random.default_rng(<figure number>)`` so that a figure is
         reproducible on its own.
+    executor : where the simulations run (any executor with ``map``, such as
+        a :class:`~freeprob.montecarlo._dask.DaskMap` of a Dask cluster);
+        default serial.  The result does not depend on it.
     """
     builder = _check(figure_id)
     if rng is None:
         rng = np.random.default_rng(int(str(figure_id).upper()[1:]))
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator")
-    fig = builder(bool(fast), rng)
+    fig = builder(bool(fast), rng, executor)
     return fig if fig.title else replace(fig, title=TITLES[fig.id])

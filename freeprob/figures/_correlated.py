@@ -22,7 +22,7 @@ __all__ = ["x1"]
 _LABELS = {"Eg": r"$E_g + \sigma^2$", "gcv": "GCV", "corr_gcv": "CorrGCV"}
 
 
-def x1(fast, rng):
+def x1(fast, rng, executor=None):
     n, p = (100, 200) if fast else (500, 1000)
     seeds = 3 if fast else 10
     noise = 0.5
@@ -32,7 +32,7 @@ def x1(fast, rng):
     for rho in (0.0, 0.5, 0.9):
         m = CorrelatedRidge(Identity(1), AR1(rho), noise_correlation="data", noise=noise, samples=p, dimension=n)
         th = m.evaluate(ridge=lam_th)
-        sim = simulate(m, seeds=seeds, rng=rng, ridge=lam_sim)
+        sim = simulate(m, seeds=seeds, rng=rng, ridge=lam_sim, executor=executor)
         lines = [Series(_LABELS["Eg"], lam_th, th["Eg"] + noise, key="Eg"),
                  Series(_LABELS["gcv"], lam_th, th["gcv"], key="gcv"),
                  Series(_LABELS["corr_gcv"], lam_th, th["corr_gcv"], key="corr_gcv")]

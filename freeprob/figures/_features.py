@@ -48,7 +48,7 @@ _NOTE = ("Simulations cross X and F seeds; components are unbiased ANOVA estimat
          "(the authors' naive seed means are biased by Var/n_seeds, pitfall P11); error bars are standard errors.")
 
 
-def f12(fast, rng):
+def f12(fast, rng, executor=None):
     d, n = (60, 30) if fast else (200, 100)
     seeds = (4, 4) if fast else (25, 25)
     lam, noise = 1e-3, 0.0625
@@ -58,7 +58,7 @@ def f12(fast, rng):
         return RandomFeatureRidge(Identity(), widths=n, dimension=d, noise=noise, ridge=lam,
                                   **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     keys = ("Eg", "Etr", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise")
     comp = Panel("errors and components", "$P/D$", "error", series(
         ps_th / d, th, ps_sim / d, sims, keys, keys + ("gcv",), RF_LABELS), "log", "log")
@@ -73,7 +73,7 @@ def f12(fast, rng):
         (comp, params), (("D", d), ("N", n), ("ridge", lam), ("noise", noise), ("seeds", seeds)), (rec,))
 
 
-def _structured(fast, rng, *, alpha, r, lam=None, ell=None, noise=0.0, d_full=10_000, n_full=1000,
+def _structured(fast, rng, *, executor=None, alpha, r, lam=None, ell=None, noise=0.0, d_full=10_000, n_full=1000,
                 seeds_full=(20, 20), lo=0.0, hi=4.0, n_sim=20, first=1, widths=None, layer_variance="input"):
     d = 600 if fast else d_full
     n = max(20, n_full * d // d_full)
@@ -89,16 +89,17 @@ def _structured(fast, rng, *, alpha, r, lam=None, ell=None, noise=0.0, d_full=10
         return RandomFeatureRidge(PowerLaw(alpha, d), widths=w, target=SourceTarget(r), noise=noise,
                                   layer_variance=lv, **kw)
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, ell)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, ell, executor=executor)
     th, sims = with_feature_variance(th, sims)
     params = (("D", d), ("N", w), ("alpha", alpha), ("r", r), ("ridge", lam if ell is None else f"P^-{ell}"),
               ("noise", noise), ("seeds", seeds))
     return d, n, ps_th, ps_sim, th, sims, params, make, rec
 
 
-def f13(fast, rng):
+def f13(fast, rng, executor=None):
     alpha, r = 1.5, 1.2
-    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(fast, rng, alpha=alpha, r=r, lam=1e-5)
+    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, lam=1e-5)
     keys = ("Eg", "bias2", "var_X", SUM)
     i = 5
     vl = Series(r"$N^{1/(1+\alpha)}$, $N$", (n ** (1 / (1 + alpha)), n), (), "vline")
@@ -115,10 +116,11 @@ def f13(fast, rng):
         (comp, prm), params, (rec,))
 
 
-def f14(fast, rng):
+def f14(fast, rng, executor=None):
     alpha, r, ell = 2.0, 1.5, 1.5
-    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(fast, rng, alpha=alpha, r=r, ell=ell, n_full=2000,
-                                                          lo=0.5, n_sim=12, first=0)
+    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, ell=ell, n_full=2000,
+        lo=0.5, n_sim=12, first=0)
     keys = ("Eg", "bias2", "var_X", SUM)
     i = 5
     comp = Panel(r"ridge dominated, $\lambda=P^{-\ell}$", "$P$", "error",
@@ -136,11 +138,11 @@ def f14(fast, rng):
         (comp, prm), params, (rec,))
 
 
-def f15(fast, rng):
+def f15(fast, rng, executor=None):
     alpha, r, ell, noise = 3.0, 0.3, 2.0, 0.16
-    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(fast, rng, alpha=alpha, r=r, ell=ell, noise=noise,
-                                                          n_full=2000, seeds_full=(40, 40), lo=0.5, n_sim=12,
-                                                          first=0)
+    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, ell=ell, noise=noise,
+        n_full=2000, seeds_full=(40, 40), lo=0.5, n_sim=12, first=0)
     keys = ("Eg", "bias2", "var_X", "var_X_noise", "var_XF_noise")
     i = 5
     comp = Panel("noise mitigated", "$P$", "error", series(ps_th, th, ps_sim, sims, keys, keys, RF_LABELS)
@@ -152,10 +154,10 @@ def f15(fast, rng):
         f"mitigates the noise, whose variance decays like P^-((alpha - ell)/alpha). {_NOTE}"), (comp,), params, (rec,))
 
 
-def f16(fast, rng):
+def f16(fast, rng, executor=None):
     alpha, r = 1.5, 0.7
     d, n, ps_th, ps_sim, th, sims, params, make, rec = _structured(
-        fast, rng, alpha=alpha, r=r, lam=1e-5, d_full=2000, widths=(1000, 1000), hi=3.0)
+        fast, rng, executor=executor, alpha=alpha, r=r, lam=1e-5, d_full=2000, widths=(1000, 1000), hi=3.0)
     fan = make(None, "fan_in").evaluate(samples=ps_th.astype(float))
     keys = ("Eg", "bias2", "var_X", SUM)
     comp = Panel("deep linear random features", "$P$", "error",
@@ -168,7 +170,7 @@ def f16(fast, rng):
         f"curve is the fan-in (1/N_(l-1)) theory, which freeprob also derives. {_NOTE}"), (comp,), params, (rec,))
 
 
-def f17(fast, rng):
+def f17(fast, rng, executor=None):
     d = 800 if fast else 10_000
     p, alpha, r = 10, 1.7, 0.8
     seeds = (3, 3) if fast else (10, 10)
@@ -185,7 +187,8 @@ def f17(fast, rng):
         th = [with_feature_variance(make(nw).evaluate(), {})[0][SUM] for nw in wth]
         sm, se = [], []
         for nw in widths:
-            _, s = with_feature_variance({"var_F": 0, "var_XF": 0}, simulate(make(nw), seeds=seeds, rng=rng))
+            sim = simulate(make(nw), seeds=seeds, rng=rng, executor=executor)
+            _, s = with_feature_variance({"var_F": 0, "var_XF": 0}, sim)
             sm.append(float(np.ravel(s[SUM][0])[0]))
             se.append(float(np.ravel(s[SUM][1])[0]))
         out += [Series(rf"$\alpha_F={af}$", wth, np.ravel(th), key=f"a{j}"),
@@ -200,7 +203,7 @@ def f17(fast, rng):
         (panel,), (("D", d), ("P", p), ("alpha", alpha), ("r", r), ("alpha_F", alphas_f), ("seeds", seeds)))
 
 
-def f18(fast, rng):
+def f18(fast, rng, executor=None):
     grid = 120 if fast else 1000
     alpha, r, c = 1.2, 1.1, 0.3
     panels = tuple(Panel(title, r"$\ell$", "$q$", extra=(("phase", phase_diagram(alpha, r, c, noisy)), ("grid", grid)))

@@ -23,7 +23,7 @@ LABELS = {"kappa": r"$\kappa$", "kappa_hat": r"$\hat\kappa_{GCV}$", "df1": r"$\m
 SIM_OF = {"kappa_hat": "kappa", "gcv": "Eg"}
 
 
-def sweep(make, ps_theory, ps_sim, seeds, rng, ridge_exponent=None):
+def sweep(make, ps_theory, ps_sim, seeds, rng, ridge_exponent=None, executor=None):
     """Theory on ``ps_theory`` (one evaluate call) and simulations at
     ``ps_sim`` (one model per ``P``, ``make(P)``; ``make(None)`` is the model
     evaluated over ``P``): ``(theory dict, {key: (mean, se)}, Sweep)``.
@@ -32,7 +32,7 @@ def sweep(make, ps_theory, ps_sim, seeds, rng, ridge_exponent=None):
     th = rec.model.evaluate(samples=np.asarray(ps_theory, dtype=float), **rec.ridge(ps_theory))
     sims = {}
     for p in ps_sim:
-        s = simulate(make(int(p)), seeds=seeds, rng=rng)
+        s = simulate(make(int(p)), seeds=seeds, rng=rng, executor=executor)
         for k, (m, e) in s.items():
             sims.setdefault(k, ([], []))
             sims[k][0].append(float(np.ravel(m)[0]))
@@ -56,7 +56,7 @@ def guide(x, y_anchor, x_anchor, exponent, label):
     return Series(label, x, y_anchor * (x / x_anchor) ** exponent, "guide")
 
 
-def _unstructured(fast, rng):
+def _unstructured(fast, rng, executor=None):
     n = 50 if fast else 250
     seeds = 6 if fast else 50
     lam, noise = 1e-3, 0.25
@@ -67,7 +67,7 @@ def _unstructured(fast, rng):
     def make(p):
         return LinearRidge(Identity(), dimension=n, noise=noise, ridge=lam, **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     params = (("N", n), ("ridge", lam), ("noise", noise), ("seeds", seeds))
     return n, ps_th, ps_sim, th, sims, params, rec
 
@@ -76,8 +76,8 @@ _UNSTRUCTURED_NOTE = ("Error bars are standard errors over seeds; the components
                       "(pitfall P11), GCV = (kappa_hat/lam)^2 E_tr - sigma^2 with sigma^2 subtracted once (P6).")
 
 
-def f6(fast, rng):
-    n, ps_th, ps_sim, th, sims, params, rec = _unstructured(fast, rng)
+def f6(fast, rng, executor=None):
+    n, ps_th, ps_sim, th, sims, params, rec = _unstructured(fast, rng, executor)
     keys = ("kappa", "df1", "df2", "gamma")
     panels = tuple(Panel(title, xl, "", series(x(ps_th), th, x(ps_sim), sims, keys, ("kappa_hat", "df1")),
                          "log", "log")
@@ -89,8 +89,8 @@ def f6(fast, rng):
         f"empirical df1 of the sample covariance. {_UNSTRUCTURED_NOTE}"), panels, params, (rec,))
 
 
-def f7(fast, rng):
-    n, ps_th, ps_sim, th, sims, params, rec = _unstructured(fast, rng)
+def f7(fast, rng, executor=None):
+    n, ps_th, ps_sim, th, sims, params, rec = _unstructured(fast, rng, executor)
     keys = ("Eg", "Etr", "bias2", "var_X", "var_X_noise")
     panel = Panel("double descent", r"$q=N/P$", "error", series(
         n / ps_th, th, n / ps_sim, sims, keys, keys[:-1] + ("var_X_noise", "gcv")), "log", "log")
@@ -100,7 +100,7 @@ def f7(fast, rng):
         (rec,))
 
 
-def f8(fast, rng):
+def f8(fast, rng, executor=None):
     n = 50 if fast else 250
     seeds = 6 if fast else 50
     lam, noise = 1e-3, 0.25
@@ -110,7 +110,7 @@ def f8(fast, rng):
     def make(p):
         return LinearRidge(Identity(), dimension=n, noise=noise, ridge=lam, **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     keys = ("Eg", "Etr", "bias2", "var_X", "var_X_noise")
     panel = Panel("double descent, linear axes", r"$P/N$", "error", series(
         ps_th / n, th, ps_sim / n, sims, keys, keys + ("gcv",)), ylim=(-0.5, 4.5))
@@ -119,7 +119,7 @@ def f8(fast, rng):
         f"{_UNSTRUCTURED_NOTE}"), (panel,), (("N", n), ("ridge", lam), ("noise", noise), ("seeds", seeds)), (rec,))
 
 
-def _structured(fast, alpha, r, lam, rng, n_full=10_000, noise=0.0):
+def _structured(fast, alpha, r, lam, rng, n_full=10_000, noise=0.0, executor=None):
     n = 400 if fast else n_full
     seeds = 4 if fast else 30
     ps_sim = np.unique(np.round(np.logspace(0.5, np.log10(n) - (0.6 if fast else 1), 6 if fast else 20)).astype(int))
@@ -129,13 +129,13 @@ def _structured(fast, alpha, r, lam, rng, n_full=10_000, noise=0.0):
         return LinearRidge(PowerLaw(alpha, n), target=SourceTarget(r), noise=noise, ridge=lam,
                            **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     return n, ps_th, ps_sim, th, sims, (("N", n), ("alpha", alpha), ("r", r), ("ridge", lam), ("seeds", seeds)), rec
 
 
-def f9(fast, rng):
+def f9(fast, rng, executor=None):
     alpha, r = 2.0, 1.8
-    n, ps_th, ps_sim, th, sims, params, rec = _structured(fast, alpha, r, 1e-4, rng)
+    n, ps_th, ps_sim, th, sims, params, rec = _structured(fast, alpha, r, 1e-4, rng, executor=executor)
     p_mid = ps_th[len(ps_th) // 3]
     i = list(ps_th).index(p_mid)
     kap = Panel(r"renormalized ridge", "$P$", r"$\kappa$", series(ps_th, th, ps_sim, sims, ("kappa",), ("kappa_hat",))
@@ -148,10 +148,10 @@ def f9(fast, rng):
         f"estimate [R8]; error bars are standard errors."), (kap, dfs), params, (rec,))
 
 
-def f10(fast, rng):
+def f10(fast, rng, executor=None):
     panels, params, recs = [], [], []
     for title, alpha, r in (("capacity-limited (r > 1)", 2.0, 1.8), ("source-limited (r < 1)", 1.1, 0.5)):
-        n, ps_th, ps_sim, th, sims, prm, rec = _structured(fast, alpha, r, 1e-4, rng)
+        n, ps_th, ps_sim, th, sims, prm, rec = _structured(fast, alpha, r, 1e-4, rng, executor=executor)
         recs.append(replace(rec, panels=(title,)))
         beta = 2 * alpha * min(r, 1)
         i = len(ps_th) // 3
@@ -167,7 +167,7 @@ def f10(fast, rng):
         "alone."), tuple(panels), tuple(params), tuple(recs))
 
 
-def f11(fast, rng):
+def f11(fast, rng, executor=None):
     sizes = (5, 50, 1000) if fast else (10, 100, 10_000)
     vals, wts = (1.0, 1e-2, 1e-5), (1.0, 10.0, 100.0)
     d = sum(sizes)
@@ -182,7 +182,7 @@ def f11(fast, rng):
     def make(p):
         return LinearRidge(Discrete(eta), target=wbar, ridge=lam, **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     keys = ("Eg", "bias2", "var_X")
     vl = Series("block edges $N_1$, $N_1+N_2$", (sizes[0], sizes[0] + sizes[1]), (), "vline")
     panel = Panel("multiple descent", "$P$", "error", series(ps_th, th, ps_sim, sims, keys, keys) + (vl,),

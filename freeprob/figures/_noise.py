@@ -20,7 +20,7 @@ from freeprob.models.features import RandomFeatureRidge
 from freeprob.models.linear import SourceTarget
 
 
-def f19(fast, rng):
+def f19(fast, rng, executor=None):
     d, n = (60, 30) if fast else (200, 100)
     seeds = (4, 4) if fast else (25, 25)
     lam, noise, sxi2 = 1e-3, 0.0625, 0.25
@@ -30,7 +30,7 @@ def f19(fast, rng):
         return RandomFeatureRidge(Identity(), widths=n, dimension=d, noise=noise, ridge=lam, feature_noise=sxi2,
                                   **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     keys = ("Eg", "Etr", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise")
     comp = Panel("errors and components", "$P/D$", "error",
                  series(ps_th / d, th, ps_sim / d, sims, keys, keys + ("gcv",), RF_LABELS), "log", "log")
@@ -44,7 +44,7 @@ def f19(fast, rng):
         (("D", d), ("N", n), ("ridge", lam), ("noise", noise), ("feature_noise", sxi2), ("seeds", seeds)), (rec,))
 
 
-def _structured(fast, rng, *, alpha, r, sxi, noise=0.0, seeds_full=(10, 10), lo=0.5, n_sim=12):
+def _structured(fast, rng, *, executor=None, alpha, r, sxi, noise=0.0, seeds_full=(10, 10), lo=0.5, n_sim=12):
     d = 500 if fast else 10_000
     n = d // 2
     seeds = (3, 3) if fast else seeds_full
@@ -55,17 +55,18 @@ def _structured(fast, rng, *, alpha, r, sxi, noise=0.0, seeds_full=(10, 10), lo=
         return RandomFeatureRidge(PowerLaw(alpha, d), widths=n, target=SourceTarget(r), noise=noise, ridge=1e-8,
                                   feature_noise=fnoise, **({} if p is None else {"samples": p}))
 
-    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng)
+    th, sims, rec = sweep(make, ps_th, ps_sim, seeds, rng, executor=executor)
     th, sims = with_feature_variance(th, sims)
     params = (("D", d), ("N", n), ("alpha", alpha), ("r", r), ("sigma_xi_tilde", sxi), ("ridge", 1e-8),
               ("noise", noise), ("seeds", seeds))
     return d, n, ps_th, ps_sim, th, sims, params, rec
 
 
-def f20(fast, rng):
+def f20(fast, rng, executor=None):
     alpha, r, sxi = 3.0, 0.4, 0.04
-    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(fast, rng, alpha=alpha, r=r, sxi=sxi, seeds_full=(5, 5),
-                                                        lo=0.0, n_sim=20)
+    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, sxi=sxi, seeds_full=(5, 5),
+        lo=0.0, n_sim=20)
     i = 4
     panel = Panel("renormalized ridges", "$P$", "", series(ps_th, th, ps_sim, sims, ("kappa1", "kappa2"),
                                                            ("kappa1",), RF_LABELS)
@@ -77,9 +78,10 @@ def f20(fast, rng):
         f"takes over. {_NOTE}"), (panel,), params, (rec,))
 
 
-def f21(fast, rng):
+def f21(fast, rng, executor=None):
     alpha, r, sxi = 1.8, 0.4, 2.5
-    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(fast, rng, alpha=alpha, r=r, sxi=sxi)
+    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, sxi=sxi)
     keys = ("Eg", "bias2", SUM)
     i = -5
     panel = Panel("additive-noise dominated", "$P$", "error", series(ps_th, th, ps_sim, sims, keys, keys, RF_LABELS)
@@ -90,9 +92,10 @@ def f21(fast, rng):
         (panel,), params, (rec,))
 
 
-def f22(fast, rng):
+def f22(fast, rng, executor=None):
     alpha, r, sxi = 1.8, 1.2, 1.0
-    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(fast, rng, alpha=alpha, r=r, sxi=sxi, n_sim=10)
+    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, sxi=sxi, n_sim=10)
     keys = ("Eg", "bias2", SUM)
     i = -5
     panel = Panel("additive and multiplicative noise", "$P$", "error",
@@ -105,10 +108,11 @@ def f22(fast, rng):
         (panel,), params, (rec,))
 
 
-def f23(fast, rng):
+def f23(fast, rng, executor=None):
     alpha, r, sxi, noise = 3.5, 0.8, 0.1, 0.64
-    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(fast, rng, alpha=alpha, r=r, sxi=sxi, noise=noise,
-                                                        seeds_full=(25, 25))
+    d, n, ps_th, ps_sim, th, sims, params, rec = _structured(
+        fast, rng, executor=executor, alpha=alpha, r=r, sxi=sxi, noise=noise,
+        seeds_full=(25, 25))
     keys = ("Eg", "var_X_noise", "var_XF_noise")
     i = -5
     panel = Panel("noise mitigated by feature noise", "$P$", "error",

@@ -30,7 +30,7 @@ def _hist(eigs, bins, n_total):
     return edges, counts / (n_total * np.diff(edges))
 
 
-def f1(fast, rng):
+def f1(fast, rng, executor=None):
     n = 400 if fast else 2000
     eigs = wigner(n, rng)
     law = Semicircle(1)
@@ -44,7 +44,7 @@ def f1(fast, rng):
         "semicircle density sqrt(4 - x^2)/(2 pi) of radius 2 [R20]."), (panel,), (("N", n),))
 
 
-def f2(fast, rng):
+def f2(fast, rng, executor=None):
     n = 300 if fast else 3000
     series, x_all = [], []
     for i, q in enumerate(np.logspace(-1, 1, 5)):
@@ -65,7 +65,7 @@ def f2(fast, rng):
         (panel,), (("N", n), ("q", tuple(x_all))))
 
 
-def f3(fast, rng):
+def f3(fast, rng, executor=None):
     n = 200 if fast else 1000
     alpha = 1.2
     pop = PowerLaw(alpha, n)
@@ -95,7 +95,7 @@ def f3(fast, rng):
         (panel,), (("N", n), ("alpha", alpha)))
 
 
-def f4(fast, rng):
+def f4(fast, rng, executor=None):
     widths = (40, 200, 1200) if fast else (200, 1000, 6000)
     n0, n1, n2 = widths
     f1m = rng.normal(0.0, 1 / np.sqrt(n0), (n0, n1))
@@ -123,7 +123,7 @@ def f4(fast, rng):
         (lin, log), (("widths", widths),))
 
 
-def f5(fast, rng):
+def f5(fast, rng, executor=None):
     lr = Panel("linear regression", extra=(
         ("venn", ("X", "eps")),
         ("regions", (((-0.65, 0.0), "Var_X"), ((0.0, 0.0), "Var_Xeps"), ((0.0, -1.05), "Bias^2 (outside)"))),

@@ -25,7 +25,7 @@ from freeprob.scaling import compute_optimal, verify_compute_optimal
 __all__ = ["x2"]
 
 
-def x2(fast, rng):
+def x2(fast, rng, executor=None):
     n, p = (400, 200) if fast else (2000, 1000)
     seeds = 4 if fast else 20
     noise = 0.1
@@ -35,7 +35,7 @@ def x2(fast, rng):
     th = m.evaluate(time=ts)
     ridge = m.replace(estimator=None, ridge=0.1).evaluate(ridge=1 / ts)
     t_mc = np.geomspace(1.0, 1e4, 4 if fast else 7)
-    sim = simulate(m, seeds=seeds, rng=rng, sweep={"time": t_mc})
+    sim = simulate(m, seeds=seeds, rng=rng, sweep={"time": t_mc}, executor=executor)
     curve = Panel("learning curve in training time", "training time $t$", "error", (
         Series("$E_g$ (gradient flow)", ts, th["Eg"], key="Eg"),
         Series("$E_{tr}$ (gradient flow)", ts, th["Etr"], key="Etr"),

@@ -187,7 +187,7 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
 
 
 def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, executor=None, *,
-             ridge=None, sweep: dict | None = None) -> dict:
+             ridge=None, sweep: dict | None = None, scheduler=None) -> dict:
     """Monte Carlo of a :class:`~freeprob.LinearRidge` model (see the module).
 
     With a spectral estimator (``LinearRidge(..., estimator=GradientFlow(...))``)
@@ -203,9 +203,22 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     ``executor`` is any ``concurrent.futures``-style executor (``map``);
     each draw gets its own child seed of ``rng``, so results do not depend on
     the executor.  ``ridge`` (array) overrides the model's ridge: the whole
-    sweep costs one SVD per draw."""
+    sweep costs one SVD per draw.
+
+    ``scheduler`` runs the draws on a Dask cluster
+    (:mod:`freeprob.montecarlo._dask`, ``pip install "freeprob[distributed]"``):
+    a scheduler address, a ``distributed.Client``, or a number of local
+    worker processes.  Tasks are whole rows of the crossed grid; the
+    arrays they share are sent to each worker once."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
+    if scheduler is not None:
+        if executor is not None:
+            raise ParameterError("scheduler", scheduler, "None when executor= is given")
+        from freeprob.montecarlo._dask import dask_executor
+
+        with dask_executor(scheduler) as ex:
+            return simulate(model, seeds, rng, ex, ridge=ridge, sweep=sweep)
     if sweep is not None:
         est = getattr(model, "estimator", None)
         if not isinstance(model, LinearRidge) or est is None or est.ROUTE == "resolvent":

@@ -264,7 +264,8 @@ class Compiled:
                 vals = f0.means(flat, npts, self.dtype)
             else:
                 atoms = self._compressed(g, spec, flat)
-                vals = _chunked_means(f, f0, len(idx), spec.numeric_atoms() if atoms is None else atoms, flat, npts, self.dtype)
+                atoms = spec.numeric_atoms() if atoms is None else atoms
+                vals = _chunked_means(f, f0, len(idx), atoms, flat, npts, self.dtype)
             for i, val in zip(idx, vals):
                 means[i] = val
         outs = []
