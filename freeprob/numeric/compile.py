@@ -27,7 +27,7 @@ import sympy as sp
 
 from freeprob.errors import BranchError, FreeprobError, NumericalError, ParameterError
 from freeprob.numeric.cache import cached
-from freeprob.numeric.compress import compressed_atoms, pole_shifts
+from freeprob.numeric.compress import compressed_rule, far_clusters, pole_shifts
 from freeprob.numeric.powersum import PowerLawSums
 from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
 from freeprob.numeric.stable import rationalize
@@ -263,9 +263,13 @@ class Compiled:
             if isinstance(f0, PowerLawSums):
                 vals = f0.means(flat, npts, self.dtype)
             else:
-                atoms = self._compressed(g, spec, flat)
-                atoms = spec.numeric_atoms() if atoms is None else atoms
-                vals = _chunked_means(f, f0, len(idx), atoms, flat, npts, self.dtype)
+                plan = self._compressed(g, spec, flat, npts)
+                if plan is None:
+                    vals = _chunked_means(f, f0, len(idx), spec.numeric_atoms(), flat, npts, self.dtype)
+                elif plan[1] is None:  # every pole at -s, s >= 0: the rule throughout
+                    vals = _chunked_means(f, f0, len(idx), plan[0][:2], flat, npts, self.dtype)
+                else:
+                    vals = _split_means(f, f0, len(idx), plan[0], plan[1], flat, npts, self.dtype)
             for i, val in zip(idx, vals):
                 means[i] = val
         outs = []
@@ -276,26 +280,27 @@ class Compiled:
                 outs.append(np.broadcast_to(out, (npts,)).reshape(shape).copy())
         return self._finish(outs, arrays, shape, finite)
 
-    def _compressed(self, g, spec, flat):
-        """The compressed rule of ``spec`` when every pole of group ``g``'s
-        summands is at ``x = -s`` with ``s`` real, finite and ``>= 0`` at
-        every point (:mod:`freeprob.numeric.compress`), else ``None``."""
+    def _compressed(self, g, spec, flat, npts):
+        """How group ``g`` uses the compressed rule of ``spec``
+        (:mod:`freeprob.numeric.compress`): ``(rule, None)`` when every pole
+        of its summands is at ``x = -s`` with ``s`` real, finite and ``>= 0``
+        at every point (the rule throughout); ``(rule, far)`` for finite
+        complex ``s``, with ``far[point, cluster]`` where a cluster's nodes
+        may stand for its atoms; ``None`` (every atom) otherwise."""
         poles = self._poles.get(g)
         if poles is None:
             return None
-        atoms = compressed_atoms(spec)
-        if atoms is None:
+        rule = compressed_rule(spec)
+        if rule is None:
             return None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for s in poles(*flat):
-                s = np.asarray(s)
-                if np.iscomplexobj(s):
-                    if np.any(s.imag != 0):
-                        return None
-                    s = s.real
-                if not np.all(np.isfinite(s) & (s >= 0)):
-                    return None
-        return atoms
+            shifts = [np.broadcast_to(np.asarray(s), (npts,)) for s in poles(*flat)]
+        if not all(np.all(np.isfinite(s)) for s in shifts):
+            return None
+        if all(not np.iscomplexobj(s) or np.all(s.imag == 0) for s in shifts) and \
+                all(np.all(np.real(s) >= 0) for s in shifts):
+            return rule, None
+        return rule, far_clusters(rule, shifts)
 
     def _finish(self, outs, arrays, shape, finite):
         """Certify the outputs (real where the quantity is real, finite at
@@ -390,18 +395,39 @@ def needs_complex(expr, *, real_arguments: bool = False) -> bool:
     return False
 
 
-def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype):
+def _split_means(f, f0, count, rule, far, flat_args, npts, dtype):
+    """The means over a compressed ``rule`` where a cluster's nodes stand
+    for its atoms only at the points where it is far from every pole
+    (``far``, points x clusters); at the other points that cluster's atoms
+    are summed."""
+    keep = np.concatenate([far, np.ones((npts, 1), dtype=bool)], axis=1)
+    owner = np.where(rule.owner < 0, far.shape[1], rule.owner)
+    outs = _chunked_means(f, f0, count, (rule.nodes, rule.weights), flat_args, npts, dtype, keep=(keep, owner))
+    for k, atoms in enumerate(rule.atoms):
+        idx = np.flatnonzero(~far[:, k])
+        if idx.size:
+            near = _chunked_means(f, f0, count, atoms, [a[idx] for a in flat_args], idx.size, dtype)
+            for out, v in zip(outs, near):
+                out[idx] += v
+    return outs
+
+
+def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype, keep=None):
     """``sum_k p_k f_j(eta_k, args)`` for every point and every summand ``j``
     of ``f`` (which returns ``count`` summands) over ``atoms = (eta, p)``
     (``p = None``: equal weights), in L2-sized blocks; atoms at 0 use
-    ``f0``, the summands simplified exactly at ``eta = 0``."""
+    ``f0``, the summands simplified exactly at ``eta = 0``.  ``keep =
+    (mask, owner)`` drops atom ``k`` at point ``i`` unless
+    ``mask[i, owner[k]]`` (the split of :func:`_split_means`)."""
     vals, wts = atoms
+    owner = None if keep is None else keep[1]
     n = vals.size
     outs = [np.zeros(npts, dtype=np.result_type(dtype, float)) for _ in range(count)]
     zero = vals == 0
     if np.any(zero):
         mass = (np.count_nonzero(zero) / n) if wts is None else float(np.sum(wts[zero]))
         vals, wts = vals[~zero], (None if wts is None else wts[~zero])
+        owner = None if owner is None else owner[~zero]
         at0 = f0(*flat_args)
         for out, v in zip(outs, at0):
             out += mass * np.broadcast_to(v, (npts,))
@@ -423,7 +449,9 @@ def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype):
                 for out, blk in zip(outs, blocks):
                     if np.ndim(blk) < 2 or blk.shape != (p1 - p0, a1 - a0):
                         blk = np.broadcast_to(blk, (p1 - p0, a1 - a0))
-                    if equal:
+                    if keep is not None:
+                        out[p0:p1] += (blk * (wts[a0:a1] * keep[0][p0:p1][:, owner[a0:a1]])).sum(axis=1)
+                    elif equal:
                         out[p0:p1] += blk.sum(axis=1)
                     else:
                         out[p0:p1] += blk @ wts[a0:a1]

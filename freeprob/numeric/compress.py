@@ -50,12 +50,15 @@ summed atom by atom.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import sympy as sp
 
 from freeprob.numeric.cache import cached
 
-__all__ = ["compressed_atoms", "pole_shifts", "DELTA", "NODES", "MIN_ATOMS"]
+__all__ = ["compressed_atoms", "compressed_rule", "far_clusters", "pole_shifts", "Rule", "DELTA", "NODES",
+           "MIN_ATOMS", "RHO_FAR"]
 
 #: cluster half-width relative to its centre
 DELTA = 1.0 / 8.0
@@ -63,6 +66,24 @@ DELTA = 1.0 / 8.0
 NODES = 20
 #: spectra with fewer positive atoms are summed directly
 MIN_ATOMS = 2048
+#: Bernstein parameter beyond which a pole counts as far from a cluster:
+#: the parameter of the nearest pole ``-s`` (``s >= 0``) to a cluster of
+#: half-width ``DELTA c``, ``w + sqrt(w^2 - 1)`` at ``w = 1/DELTA``, rounded down
+RHO_FAR = 15.9
+
+
+class Rule(NamedTuple):
+    """A compressed spectrum: ``nodes`` and ``weights`` (atoms at 0 first,
+    as one node with their mass), ``owner[i]`` the compressed cluster that
+    node ``i`` interpolates (``-1`` for an atom kept as it is), and per
+    compressed cluster its interval ``bounds[k] = (a, b)`` and its own atoms
+    ``atoms[k] = (values, weights)`` for points where it is near a pole."""
+
+    nodes: np.ndarray
+    weights: np.ndarray
+    owner: np.ndarray
+    bounds: np.ndarray
+    atoms: tuple
 
 
 def compressed_atoms(spectrum):
@@ -75,7 +96,33 @@ def compressed_atoms(spectrum):
     ----------
     spectrum : a numeric spectrum with ``numeric_atoms()`` (frozen, hashable)
     """
+    rule = _compressed(spectrum)
+    return None if rule is None else (rule.nodes, rule.weights)
+
+
+def compressed_rule(spectrum):
+    """The :class:`Rule` of ``spectrum`` (``None`` as for
+    :func:`compressed_atoms`), with the cluster structure that
+    :func:`far_clusters` needs."""
     return _compressed(spectrum)
+
+
+def far_clusters(rule, shifts):
+    """Boolean ``(points, clusters)``: cluster ``k`` may use its nodes at a
+    point when every pole ``x = -s`` of the summands lies outside the
+    Bernstein ellipse of parameter :data:`RHO_FAR` of its interval -- the
+    parameter ``1/DELTA + sqrt(1/DELTA^2 - 1) = 15.94`` that a pole at
+    ``-s``, ``s >= 0``, always keeps (see the module), so the same error
+    bound holds; elsewhere its atoms are summed.  ``shifts``: one
+    array of complex ``s`` per pole, each of the points' length."""
+    a, b = rule.bounds[:, 0], rule.bounds[:, 1]
+    far = None
+    for s in shifts:
+        w = (2.0 * (-np.asarray(s, dtype=complex))[:, None] - (a + b)[None, :]) / (b - a)[None, :]
+        r = np.abs(w + np.sqrt(w - 1) * np.sqrt(w + 1))
+        ok = np.maximum(r, 1 / r) >= RHO_FAR
+        far = ok if far is None else far & ok
+    return far
 
 
 @cached(maxsize=32)
@@ -91,7 +138,7 @@ def _compressed(spectrum):
     order = np.argsort(vals[~zero], kind="stable")
     v, w = vals[~zero][order], wts[~zero][order]
     ratio = (1 + DELTA) / (1 - DELTA)
-    nodes, weights = [], []
+    nodes, weights, owner, bounds, atoms = [], [], [], [], []
     start = 0
     while start < v.size:
         stop = int(np.searchsorted(v, v[start] * ratio, side="right"))
@@ -103,19 +150,25 @@ def _compressed(spectrum):
             else:
                 nodes.append(v[start:stop])
                 weights.append(w[start:stop])
+            owner.append(np.full(nodes[-1].size, -1))
         else:
             t, wm = _cluster_rule(v[start:stop], w[start:stop], a, b)
             nodes.append(t)
             weights.append(wm)
+            owner.append(np.full(t.size, len(bounds)))
+            bounds.append((a, b))
+            atoms.append((v[start:stop], w[start:stop]))
         start = stop
-    nodes, weights = np.concatenate(nodes), np.concatenate(weights)
+    nodes, weights, owner = np.concatenate(nodes), np.concatenate(weights), np.concatenate(owner)
     if 4 * nodes.size > n:
         return None
     if zero_mass > 0:
         nodes, weights = np.concatenate([[0.0], nodes]), np.concatenate([[zero_mass], weights])
-    nodes.setflags(write=False)
-    weights.setflags(write=False)
-    return nodes, weights
+        owner = np.concatenate([[-1], owner])
+    bounds = np.array(bounds, dtype=float).reshape(-1, 2)
+    for arr in (nodes, weights, owner, bounds):
+        arr.setflags(write=False)
+    return Rule(nodes, weights, owner, bounds, tuple(atoms))
 
 
 def _cluster_rule(v, w, a, b, chunk=1 << 15):
