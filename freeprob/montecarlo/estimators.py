@@ -215,82 +215,88 @@ def _data(X, y):
     return X, y
 
 
-def gcv_from_svd(u, s, y, lam):
+def gcv_from_svd(u, s, y, lam, xp=np):
+    """GCV and ``kappa_hat = 1/tr_P (K + lam)^-1`` on the ridge values ``lam``
+    from the thin SVD ``(u, s)`` of ``X/sqrt(P)`` and the labels ``y``; any
+    array namespace ``xp`` (:mod:`freeprob.montecarlo._xp`)."""
     p = u.shape[0]
     s2 = s * s
     c = u.T @ y
-    m = s2.size
+    m = s2.shape[0]
     # part of y outside the column space of X: exactly 0 when U spans R^P
     # (P <= N); rounding there would be amplified by 1/lam^2
-    r2 = 0.0 if m == p else max(float(y @ y - c @ c), 0.0)
+    r2 = 0.0 if m == p else max(float(xp.sum(y * y) - xp.sum(c * c)), 0.0)
     lam_ = lam[:, None]
+    pos = lam > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         # tr_P (K + lam)^-1: m eigenvalues s^2, P - m zeros
-        tr_inv = (np.sum(1 / (s2 + lam_), axis=1) + (p - m) / lam) / p
-        kappa_hat = np.where(lam > 0, 1 / tr_inv, 0.0 if p > m else 1 / np.mean(1 / s2))
+        tr_inv = (xp.sum(1 / (s2[None, :] + lam_), axis=1) + (p - m) / lam) / p
+        kappa_hat = xp.where(pos, 1 / tr_inv, 0.0 if p > m else float(1 / xp.mean(1 / s2)))
         # kappa^2 y^T (K + lam)^-2 y / P with the ratios kappa/(s^2 + lam) and
         # kappa/lam formed first (no overflow of kappa^2 at lam ~ 1e300)
         kap = kappa_hat[:, None]
-        quad = np.sum(c * c * (kap / (s2 + lam_)) ** 2, axis=1) / p
-        est = quad + np.where(lam > 0, (kappa_hat / np.where(lam > 0, lam, 1.0)) ** 2 * r2 / p, 0.0)
+        quad = xp.sum((c * c)[None, :] * (kap / (s2[None, :] + lam_)) ** 2, axis=1) / p
+        est = quad + xp.where(pos, (kappa_hat / xp.where(pos, lam, 1.0)) ** 2 * r2 / p, 0.0)
     # lam = 0, P > N: kappa_hat ~ lam P/(P - N) and the r^2 term tends to
     # r^2 P / (P - N)^2; the column-space part vanishes
     zero = lam == 0
-    if np.any(zero) and p > m:
-        est = np.where(zero, r2 * p / (p - m) ** 2, est)
+    if bool(xp.any(zero)) and p > m:
+        est = xp.where(zero, r2 * p / (p - m) ** 2, est)
     return {"gcv": est, "kappa_hat": kappa_hat}
 
-def ridge_filter(s, lam):
+
+def ridge_filter(s, lam, xp=np):
     """The ridge filter ``s/(s^2 + lam)`` of singular values ``s`` (one row per
     ridge in ``lam``), 0 where ``s^2 + lam = 0``: ``w_hat(lam) = V diag(filter)
     U^T y/sqrt(P)``, the minimum-norm solution at ``lam = 0``."""
     s_2 = s * s
+    den = s_2[None, :] + lam[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        filt = np.where(s_2[None, :] + lam[:, None] > 0, s[None, :] / (s_2[None, :] + lam[:, None]), 0.0)
-    return np.where(np.isfinite(filt), filt, 0.0)
+        filt = xp.where(den > 0, s[None, :] / xp.where(den > 0, den, 1.0), 0.0)
+    return filt
 
 
-def thin_svd(a):
+def thin_svd(a, xp=np):
     """Thin SVD ``a = U diag(s) V^T`` through the smaller Gram matrix; singular
-    values below ``1e-12 s_max`` are set to 0 (minimum-norm solution)."""
+    values below ``1e-12 s_max`` are set to 0 (minimum-norm solution).  Any
+    array namespace ``xp`` with ``linalg.eigh``."""
     p, n = a.shape
-    if p >= n:
-        ev, v = np.linalg.eigh(a.T @ a)
-        ev, v = ev[::-1].clip(min=0), v[:, ::-1]
-        s = np.sqrt(ev)
-        keep = s > 1e-12 * s[0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(keep[None, :], (a @ v) / np.where(keep, s, 1.0)[None, :], 0.0)
-        return u, np.where(keep, s, 0.0), v.T
-    ev, u = np.linalg.eigh(a @ a.T)
-    ev, u = ev[::-1].clip(min=0), u[:, ::-1]
-    s = np.sqrt(ev)
+    gram = a.T @ a if p >= n else a @ a.T
+    ev, vecs = xp.linalg.eigh(gram)
+    ev, vecs = xp.flip(ev), xp.flip(vecs, axis=1)
+    s = xp.sqrt(xp.where(ev > 0, ev, 0.0))
     keep = s > 1e-12 * s[0]
-    vt = np.where(keep[:, None], (u.T @ a) / np.where(keep, s, 1.0)[:, None], 0.0)
-    return u, np.where(keep, s, 0.0), vt
+    s_safe = xp.where(keep, s, 1.0)
+    if p >= n:
+        u = xp.where(keep[None, :], (a @ vecs) / s_safe[None, :], 0.0)
+        return u, xp.where(keep, s, 0.0), vecs.T
+    vt = xp.where(keep[:, None], (vecs.T @ a) / s_safe[:, None], 0.0)
+    return vecs, xp.where(keep, s, 0.0), vt
 
-def gamma_s_hat(s_2, p, lam, kappa_hat, rank):
+
+def gamma_s_hat(s_2, p, lam, kappa_hat, rank, xp=np):
     r"""Observable ``gamma`` and ``S`` [R4], [R8]: ``S_hat = kappa_hat/lam`` and
     ``gamma_hat = 1 - 1/(d kappa_hat/d lam)`` with ``d kappa_hat/d lam =
     kappa_hat^2 tr_P (K + lam)^-2`` (``kappa_hat = 1/tr_P (K + lam)^-1``).
     At ``lam = 0``: for ``P > rank``, ``kappa_hat ~ lam P/(P - rank)`` so
     ``S = P/(P - rank)`` and ``gamma = rank/P``; otherwise ``S = oo`` and
     ``gamma = 1 - <1/s^2>^2/<1/s^4>`` over the nonzero ``s^2``."""
-    m = s_2.size
+    m = s_2.shape[0]
     lam_ = lam[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        tr2 = (np.sum(1 / (s_2[None, :] + lam_) ** 2, axis=1) + (p - m) / lam**2) / p
+        tr2 = (xp.sum(1 / (s_2[None, :] + lam_) ** 2, axis=1) + (p - m) / lam**2) / p
         gamma = 1 - 1 / (kappa_hat**2 * tr2)
         S = kappa_hat / lam
     zero = lam == 0
-    if np.any(zero):
+    if bool(xp.any(zero)):
         if p > rank:
             g0, s0 = rank / p, p / (p - rank)
         else:
             inv = 1 / s_2[s_2 > 0]
-            g0, s0 = 1 - np.mean(inv) ** 2 / np.mean(inv * inv), np.inf
-        gamma, S = np.where(zero, g0, gamma), np.where(zero, s0, S)
+            g0, s0 = float(1 - xp.mean(inv) ** 2 / xp.mean(inv * inv)), float("inf")
+        gamma, S = xp.where(zero, g0, gamma), xp.where(zero, s0, S)
     return gamma, S
+
 
 def jackknife(values, stat):
     n = values.shape[0]

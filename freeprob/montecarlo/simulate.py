@@ -25,6 +25,7 @@ average is biased upward); standard errors are jackknife estimates.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from freeprob.models import (
 from freeprob.models.spectral import SPECTRAL_KEYS
 from freeprob.montecarlo._correlated import simulate_correlated
 from freeprob.montecarlo._features import simulate_rf
+from freeprob.montecarlo._xp import namespace_name, resolve, to_numpy
 from freeprob.montecarlo.estimators import (
     corr_gcv,
     gamma_s_hat,
@@ -63,64 +65,78 @@ SIM_KEYS = ("kappa", "df1", "df2", "gamma", "S", "bias2", "var_X", "var_X_noise"
 
 
 
-def _draw(sigma, wbar, p, s2, seed):
-    """One training set ``(x, y, eps)`` and the thin SVD of ``x/sqrt(P)``."""
+def _draw(sigma, wbar, p, s2, seed, xp=np):
+    """One training set ``(x, y, eps)`` and the thin SVD of ``x/sqrt(P)``; the
+    normals come from numpy's ``Generator`` and the algebra runs in ``xp``."""
     rng = np.random.default_rng(seed)
     n = sigma.size
     x = rng.normal(size=(p, n)) * np.sqrt(sigma)
     eps = rng.normal(size=p) * np.sqrt(s2)
+    x, eps, wbar = xp.asarray(x), xp.asarray(eps), xp.asarray(wbar)
     y = x @ wbar + eps
     # one symmetric eigendecomposition of the smaller Gram matrix (about 2x
     # cheaper than an SVD), singular values below 1e-12 s_max set to 0
-    u, s, vt = thin_svd(x / np.sqrt(p))
+    u, s, vt = thin_svd(x / math.sqrt(p), xp)
     return x, y, eps, u, s, vt
 
 
-def _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt):
+def _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt, xp=np):
     """Exact errors of ``w_hat = V diag(filt) U^T y/sqrt(P)`` (one row of
     ``filt`` per estimator): the noise-averaged signal part and ``Sigma``-norm
-    errors, the training error of this draw."""
-    c_sig = u.T @ (x @ wbar) / np.sqrt(p)
+    errors, the training error of this draw (arrays of namespace ``xp``)."""
+    sigma, wbar = xp.asarray(sigma), xp.asarray(wbar)
+    c_sig = u.T @ (x @ wbar) / math.sqrt(p)
     w_sig = (filt * c_sig[None, :]) @ vt  # E_eps w_hat, (n_filters, N)
     d = w_sig - wbar[None, :]
-    e_signal = np.sum(sigma[None, :] * d * d, axis=1)
+    e_signal = xp.sum(sigma[None, :] * d * d, axis=1)
     # E_eps ||A eps||_Sigma^2 = s2 Tr(A Sigma A^T), A = V diag(filt) U^T / sqrt(P)
     # Tr(A Sigma A^T) = sum_i filt_i^2 v_i^T Sigma v_i / P (only the diagonal
     # of V^T Sigma V is needed: O(N m), not O(N^3))
-    v_sigma_v = np.sum(vt * vt * sigma[None, :], axis=1)
-    noise = s2 * np.sum(filt**2 * v_sigma_v[None, :], axis=1) / p
-    w_hat = w_sig + (filt * (u.T @ eps / np.sqrt(p))[None, :]) @ vt
-    etr = np.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
+    v_sigma_v = xp.sum(vt * vt * sigma[None, :], axis=1)
+    noise = s2 * xp.sum(filt**2 * v_sigma_v[None, :], axis=1) / p
+    w_hat = w_sig + (filt * (u.T @ eps / math.sqrt(p))[None, :]) @ vt
+    etr = xp.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
     return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr}
 
 
+def _host(out):
+    """The draw's results as numpy arrays (aggregation runs on the host)."""
+    return {k: to_numpy(v) for k, v in out.items()}
+
+
 def _one_draw(args):
-    sigma, wbar, p, lam, s2, seed = args
+    sigma, wbar, p, lam, s2, seed, xp_name = args
+    xp = resolve(xp_name)
     n = sigma.size
-    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed)
+    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed, xp)
+    lam = xp.asarray(lam)
     s_2 = s * s
-    filt = ridge_filter(s, lam)  # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
-    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt)
-    g = gcv_from_svd(u, s, y, lam)  # the same SVD: one factorization per draw
-    df1 = np.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
-    rank = np.count_nonzero(s_2 > 0)
-    df1 = np.where(lam == 0, rank / n, df1)
-    gamma, S = gamma_s_hat(s_2, p, lam, g["kappa_hat"], rank)
-    return {**out, "gcv": g["gcv"] - s2, "kappa_hat": g["kappa_hat"], "df1": df1, "gamma": gamma,
-            "df2": gamma * p / n, "S": S}
+    # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
+    filt = ridge_filter(s, lam, xp)
+    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt, xp)
+    g = gcv_from_svd(u, s, y, lam, xp)  # the same SVD: one factorization per draw
+    df1 = xp.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
+    rank = int(xp.count_nonzero(s_2 > 0))
+    df1 = xp.where(lam == 0, rank / n, df1)
+    gamma, S = gamma_s_hat(s_2, p, lam, g["kappa_hat"], rank, xp)
+    return _host({**out, "gcv": g["gcv"] - s2, "kappa_hat": g["kappa_hat"], "df1": df1, "gamma": gamma,
+                  "df2": gamma * p / n, "S": S})
 
 
 def _one_draw_spectral(args):
     """A draw for a spectral estimator [C18]: ``filt = s f(s^2)`` from the
-    estimator's own filter, one SVD for every parameter point."""
+    estimator's own filter (evaluated in numpy on the draw's singular
+    values), one SVD for every parameter point."""
     from freeprob.models.spectral import filter_values
 
-    sigma, wbar, p, estimator, values, s2, seed = args
-    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed)
-    f, h, _ = filter_values(estimator, values, (s * s)[None, :])
-    filt = np.where(s[None, :] > 0, s[None, :] * f.real, 0.0)
-    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt)
-    out["df1"] = np.sum(np.where(s[None, :] > 0, h.real, 0.0), axis=1) / sigma.size
+    sigma, wbar, p, estimator, values, s2, seed, xp_name = args
+    xp = resolve(xp_name)
+    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed, xp)
+    s_host = to_numpy(s)
+    f, h, _ = filter_values(estimator, values, (s_host * s_host)[None, :])
+    filt = np.where(s_host[None, :] > 0, s_host[None, :] * f.real, 0.0)
+    out = _host(_filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, xp.asarray(filt), xp))
+    out["df1"] = np.sum(np.where(s_host[None, :] > 0, h.real, 0.0), axis=1) / sigma.size
     return out
 
 
@@ -187,7 +203,7 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
 
 
 def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, executor=None, *,
-             ridge=None, sweep: dict | None = None, scheduler=None) -> dict:
+             ridge=None, sweep: dict | None = None, scheduler=None, xp=None) -> dict:
     """Monte Carlo of a :class:`~freeprob.LinearRidge` model (see the module).
 
     With a spectral estimator (``LinearRidge(..., estimator=GradientFlow(...))``)
@@ -209,7 +225,11 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     (:mod:`freeprob.montecarlo._dask`, ``pip install "freeprob[distributed]"``):
     a scheduler address, a ``distributed.Client``, or a number of local
     worker processes.  Tasks are whole rows of the crossed grid; the
-    arrays they share are sent to each worker once."""
+    arrays they share are sent to each worker once.
+
+    ``xp`` is the array namespace of each draw's linear algebra
+    (:mod:`freeprob.montecarlo._xp`): ``numpy`` (default), ``array_api_strict``,
+    or a GPU library through ``array-api-compat``; linear models only so far."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
     if scheduler is not None:
@@ -218,18 +238,25 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
         from freeprob.montecarlo._dask import dask_executor
 
         with dask_executor(scheduler) as ex:
-            return simulate(model, seeds, rng, ex, ridge=ridge, sweep=sweep)
+            return simulate(model, seeds, rng, ex, ridge=ridge, sweep=sweep, xp=xp)
+    xp_name = namespace_name(xp)
     if sweep is not None:
         est = getattr(model, "estimator", None)
         if not isinstance(model, LinearRidge) or est is None or est.ROUTE == "resolvent":
             raise ParameterError("sweep", sweep, "None unless the model is a LinearRidge with a spectral estimator",
                                  "ridge models sweep with ridge=")
-        return _simulate_linear(model, seeds, rng, executor, None, sweep)
-    return _simulator(model, seeds, rng, executor, ridge)
+        return _simulate_linear(model, seeds, rng, executor, None, sweep, xp_name=xp_name)
+    return _simulator(model, seeds, rng, executor, ridge, xp_name=xp_name)
+
+
+def _numpy_only(model, xp_name):
+    if xp_name != "numpy":
+        raise ParameterError("xp", xp_name, f"numpy for {type(model).__name__}",
+                             "the array-API draws cover LinearRidge so far")
 
 
 @functools.singledispatch
-def _simulator(model, seeds, rng, executor, ridge):
+def _simulator(model, seeds, rng, executor, ridge, xp_name="numpy"):
     """The Monte Carlo of each model type (a registry: a new model registers
     its simulator here, next to the others)."""
     raise ParameterError("model", type(model).__name__,
@@ -238,23 +265,26 @@ def _simulator(model, seeds, rng, executor, ridge):
 
 
 @_simulator.register(RandomFeatureRidge)
-def _simulate_features(model, seeds, rng, executor, ridge):
+def _simulate_features(model, seeds, rng, executor, ridge, xp_name="numpy"):
+    _numpy_only(model, xp_name)
     return simulate_rf(model, seeds, rng, executor, ridge)
 
 
 @_simulator.register(CorrelatedRidge)
-def _simulate_correlated(model, seeds, rng, executor, ridge):
+def _simulate_correlated(model, seeds, rng, executor, ridge, xp_name="numpy"):
+    _numpy_only(model, xp_name)
     return simulate_correlated(model, seeds, rng, executor, ridge)
 
 
 @_simulator.register(NonlinearRandomFeatureRidge)
-def _simulate_nonlinear(model, seeds, rng, executor, ridge):
+def _simulate_nonlinear(model, seeds, rng, executor, ridge, xp_name="numpy"):
+    _numpy_only(model, xp_name)
     # the real features phi(X F) at the user's ridge
     return simulate_rf(model, seeds, rng, executor, ridge, model.activation_map)
 
 
 @_simulator.register(LinearRidge)
-def _simulate_linear(model, seeds, rng, executor, ridge, sweep=None):
+def _simulate_linear(model, seeds, rng, executor, ridge, sweep=None, xp_name="numpy"):
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
         raise ParameterError("seeds", seeds, "integers >= 2")
     pop = model.population
@@ -282,11 +312,11 @@ def _simulate_linear(model, seeds, rng, executor, ridge, sweep=None):
         values = est.values(dict(sweep or {}))
         shape = np.broadcast_shapes(*[np.shape(v) for v in values.values()])
         values = {k: np.broadcast_to(v, shape).ravel() for k, v in values.items()}
-        tasks = [(sigma, wbar, p, est, values, s2, c) for c in child]
+        tasks = [(sigma, wbar, p, est, values, s2, c, xp_name) for c in child]
         worker = _one_draw_spectral
     else:
         lam = ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
-        tasks = [(sigma, wbar, p, lam, s2, c) for c in child]
+        tasks = [(sigma, wbar, p, lam, s2, c, xp_name) for c in child]
         worker = _one_draw
     runs = list(executor.map(worker, tasks)) if executor is not None else [worker(t) for t in tasks]
     stack = {k: np.array([r[k] for r in runs]) for k in runs[0]}
