@@ -52,10 +52,28 @@ def test_namespace_travels_to_executors_by_name():
     assert _max_rel(a, b) == 0.0
 
 
+@pytest.mark.parametrize("kw", [dict(widths=60, samples=80, feature_noise=0.05),       # white, feature noise
+                                dict(widths=[70, 50], samples=40),                     # a deep chain
+                                dict(widths=60, samples=80, feature_covariance=freeprob.PowerLaw(0.7, 60)),
+                                dict(widths=200, samples=5)])                          # features in the outer loop
+def test_random_features_under_array_api_strict(kw):
+    # the crossed grid, every path of the grid loop, the ANOVA components
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 100), noise=0.1, target=freeprob.SourceTarget(0.7), **kw)
+    lam = np.array([0.0, 1e-3, 0.1])
+    a = freeprob.simulate(m, seeds=(3, 3), rng=np.random.default_rng(1), ridge=lam)
+    b = freeprob.simulate(m, seeds=(3, 3), rng=np.random.default_rng(1), ridge=lam, xp=xps)
+    assert set(a) == set(b)
+    assert _max_rel(a, b) <= 1e-12
+    with ThreadPoolExecutor(2) as ex:  # one task per data draw
+        c = freeprob.simulate(m, seeds=(3, 3), rng=np.random.default_rng(1), ridge=lam, xp=xps, executor=ex)
+    assert _max_rel(a, c) <= 1e-12
+
+
 def test_other_models_and_bad_namespaces_are_refused():
-    rf = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 60), widths=30, samples=40, ridge=1e-2)
+    nl = freeprob.NonlinearRandomFeatureRidge(freeprob.PowerLaw(1.5, 60), widths=30, samples=40, ridge=1e-2,
+                                              activation="relu")
     with pytest.raises(ParameterError, match="xp"):
-        freeprob.simulate(rf, seeds=2, rng=np.random.default_rng(0), xp=xps)
+        freeprob.simulate(nl, seeds=2, rng=np.random.default_rng(0), xp=xps)
     lin = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 60), samples=40, ridge=1e-2)
     with pytest.raises(ParameterError, match="xp"):
         freeprob.simulate(lin, seeds=2, rng=np.random.default_rng(0), xp=object())

@@ -30,13 +30,17 @@ then one ``F`` draw; the sum of the two variances is conservative, Owen 2007).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from freeprob.errors import ParameterError
+from freeprob.montecarlo._xp import resolve, to_numpy
 from freeprob.montecarlo.estimators import (
     anova,
     crossed_se,
     gcv_from_svd,
+    ridge_filter,
     ridges,
     thin_svd,
 )
@@ -45,17 +49,19 @@ from freeprob.montecarlo.sampling import population_spectrum
 RF_SIM_KEYS = ("kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg", "Etr", "gcv")
 
 
-def _draw_f(d, widths, layer_variance, sigma_f, seed):
+def _draw_f(d, widths, layer_variance, sigma_f, seed, xp=np):
+    """The feature map ``F = G_1 ... G_L`` of one seed (normals from numpy's
+    ``Generator``, products in the namespace ``xp``)."""
     rng = np.random.default_rng(seed)
     f = None
     prev = d
     for n_l in widths:
         var = 1.0 / d if layer_variance == "input" else 1.0 / prev
-        layer = rng.normal(scale=np.sqrt(var), size=(prev, n_l))
+        layer = xp.asarray(rng.normal(scale=np.sqrt(var), size=(prev, n_l)))
         f = layer if f is None else f @ layer
         prev = n_l
     if sigma_f is not None:
-        f = f * np.sqrt(sigma_f)[None, :]  # F = G Sigma_F^1/2 / sqrt(D)
+        f = f * xp.asarray(np.sqrt(sigma_f))[None, :]  # F = G Sigma_F^1/2 / sqrt(D)
     return f
 
 
@@ -64,7 +70,7 @@ def _draw_f(d, widths, layer_variance, sigma_f, seed):
 _CACHE_BYTES = 2**30
 
 
-def _xi(x_seed, f_seed, p, n_last, sx):
+def _xi(x_seed, f_seed, p, n_last, sx, xp=np):
     """Training feature noise of the cell ``(X_i, F_j)``: a fresh draw for each
     cell, seeded by the pair.  ``generate_state`` does not advance the seed
     sequences, so the draw is the same whatever the order of the cells or the
@@ -73,28 +79,32 @@ def _xi(x_seed, f_seed, p, n_last, sx):
     component within 1.4 s.e.), while noise tied to ``F`` alone moves about
     0.13 of ``Var_XF`` into ``Var_F`` (15 s.e.)."""
     if sx == 0:
-        return np.zeros((p, n_last))
+        return xp.zeros((p, n_last), dtype=xp.float64)
     seq = np.random.SeedSequence([*x_seed.generate_state(2), *f_seed.generate_state(2)])
-    return np.random.default_rng(seq).normal(size=(p, n_last)) * np.sqrt(sx)
+    return xp.asarray(np.random.default_rng(seq).normal(size=(p, n_last)) * np.sqrt(sx))
 
 
-def _x_draw(x_seed, sigma, wbar, p, s2, d):
+def _x_draw(x_seed, sigma, wbar, p, s2, d, xp=np):
     """Data draw ``X_i`` (rows ``N(0, diag sigma)``), its label noise and clean labels."""
     rng = np.random.default_rng(x_seed)
-    x = rng.normal(size=(p, d)) * np.sqrt(sigma)
-    eps = rng.normal(size=p) * np.sqrt(s2)
-    return x, eps, x @ wbar
+    x = xp.asarray(rng.normal(size=(p, d)) * np.sqrt(sigma))
+    eps = xp.asarray(rng.normal(size=p) * np.sqrt(s2))
+    return x, eps, x @ xp.asarray(wbar)
 
 
 class _Row:
     """The cells of one data draw ``X_i`` (every ``F_j``) and the accumulators
     of the label-noise U-statistic over ``F``."""
 
-    def __init__(self, x_draw, x_seed, d, n_last, p, nl, activation):
+    def __init__(self, x_draw, x_seed, d, n_last, p, nl, activation, xp=np):
         self.x, self.eps, self.y_sig = x_draw
         self.x_seed = x_seed
+        self.xp = xp
         self.cells = {k: [] for k in ("w", "noise", "Etr", "gcv", "kappa1", "test_xi")}
-        self.a_sum = np.zeros((nl, d + n_last, p)) if activation is None else None
+        # one accumulator per ridge (a list: no in-place update of a slice,
+        # which some array libraries do not have)
+        self.a_sum = [xp.zeros((d + n_last, p), dtype=xp.float64) for _ in range(nl)] \
+            if activation is None else None
         self.a_norms = np.zeros(nl)
         self.nf = 0
 
@@ -107,41 +117,43 @@ class _Row:
         """First half of a cell: features ``z = phi(X F) + xi`` from the
         preactivations ``pre = X_i F_j`` and the thin SVD of ``z/sqrt(P)``."""
         p, sx, activation = ctx[2], ctx[5], ctx[6]
+        xp = self.xp
         self.nf += 1
-        xi = _xi(self.x_seed, f_seed, p, pre.shape[1], sx)
+        xi = _xi(self.x_seed, f_seed, p, pre.shape[1], sx, xp)
         z = (activation.apply(pre) if activation is not None else pre) + xi
-        return (z,) + thin_svd(z / np.sqrt(p))
+        return (z,) + thin_svd(z / math.sqrt(p), xp)
 
     def finish(self, f, fv, fit, ctx):
         """Second half: the cell's weights, noise terms, training error and
         GCV from the SVD and ``fv = F_j V^T`` (``F v_i`` for the right singular
         vectors ``v_i``; ``w = v_hat^T F^T`` follows from it without another
         pass over ``F``)."""
-        sigma, wbar, p, lam, s2, sx, activation, weights = ctx
+        sigma, wbar, p, lam, s2, sx, activation, weights = ctx[:8]
+        xp = self.xp
         y_sig, cells = self.y_sig, self.cells
         z, u, s, vt = fit
+        lam_x = xp.asarray(lam)
         nl = lam.size
         s2v = s * s
-        with np.errstate(divide="ignore", invalid="ignore"):
-            filt = np.where(s2v[None, :] + lam[:, None] > 0, s[None, :] / (s2v[None, :] + lam[:, None]), 0.0)
-        filt = np.where(np.isfinite(filt), filt, 0.0)  # minimum norm at lam = 0
-        c = u.T @ y_sig / np.sqrt(p)
+        filt = ridge_filter(s, lam_x, xp)  # minimum norm at lam = 0
+        c = u.T @ y_sig / math.sqrt(p)
         coef = filt * c[None, :]  # v_hat = coef @ V^T, one row per ridge
         v_sig = coef @ vt  # (nl, N)
-        sig_half = np.sqrt(sigma)[:, None]
-        col = np.sum((sig_half * fv) ** 2, axis=0)  # ||Sigma^1/2 F v_i||^2
+        sig_half = xp.asarray(np.sqrt(sigma))[:, None]
+        col = xp.sum((sig_half * fv) ** 2, axis=0)  # ||Sigma^1/2 F v_i||^2
         if activation is None:
             # cell vectors [w; sqrt(sx) v] with weights [Sigma; 1]: the test feature
             # noise xi enters the prediction as v^T xi, so its variance sx ||v||^2 is
             # a Euclidean block of the same quadratic form (pitfall P6)
-            w = np.concatenate([coef @ fv.T, np.sqrt(sx) * v_sig], axis=1)
+            w = xp.concat([coef @ fv.T, math.sqrt(sx) * v_sig], axis=1)
             cells["w"].append(w)
-            cells["noise"].append(s2 * (np.sum(filt**2 * col[None, :], axis=1) + sx * np.sum(filt**2, axis=1)) / p)
-            fv_ext = np.concatenate([fv, np.sqrt(sx) * vt.T], axis=0)
+            cells["noise"].append(s2 * (xp.sum(filt**2 * col[None, :], axis=1) + sx * xp.sum(filt**2, axis=1)) / p)
+            fv_ext = xp.concat([fv, math.sqrt(sx) * vt.T], axis=0)
+            wts = xp.asarray(weights)[:, None]
             for il in range(nl):
-                a = (fv_ext * filt[il][None, :]) @ u.T / np.sqrt(p)  # [A_{XF}; sqrt(sx) B]: (D + N) x P
-                self.a_sum[il] += a
-                self.a_norms[il] += np.sum(weights[:, None] * a * a)
+                a = (fv_ext * filt[il, :][None, :]) @ u.T / math.sqrt(p)  # [A_{XF}; sqrt(sx) B]: (D + N) x P
+                self.a_sum[il] = self.a_sum[il] + a
+                self.a_norms[il] += float(xp.sum(wts * a * a))
         else:
             # test feature noise: sigma_xi^2 E_eps ||v_hat||^2 (pitfall P6)
             cells["test_xi"].append(sx * (np.sum(v_sig**2, axis=1) + s2 * np.sum(filt**2, axis=1) / p))
@@ -150,23 +162,24 @@ class _Row:
             err = (np.einsum("li,ij,lj->l", v_sig, kern, v_sig) - 2 * v_sig @ cross + wbar @ (sigma * wbar))
             cells["w"].append(err)
             cells["noise"].append(s2 * np.einsum("li,ij,lj->l", filt, vk, filt) / p)
-        resid_sig = y_sig - (z @ v_sig.T).T  # (nl, P)
+        resid_sig = y_sig[None, :] - (z @ v_sig.T).T  # (nl, P)
+        pos = s2v[None, :] > 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            shrink = np.where(s2v[None, :] > 0, lam[:, None] / (s2v[None, :] + lam[:, None]), 1.0)
-        shrink = np.where(np.isfinite(shrink), shrink, 0.0)
-        tr_res = (np.sum(shrink**2, axis=1) + (p - s.size)) / p  # Tr (I - H)^2 / P
-        cells["Etr"].append(np.mean(resid_sig**2, axis=1) + s2 * tr_res)
-        g = gcv_from_svd(u, s, y_sig + self.eps, lam)
+            shrink = xp.where(pos, lam_x[:, None] / xp.where(pos, s2v[None, :] + lam_x[:, None], 1.0), 1.0)
+        tr_res = (xp.sum(shrink**2, axis=1) + (p - s.shape[0])) / p  # Tr (I - H)^2 / P
+        cells["Etr"].append(xp.mean(resid_sig**2, axis=1) + s2 * tr_res)
+        g = gcv_from_svd(u, s, y_sig + self.eps, lam_x, xp)
         cells["gcv"].append(g["gcv"] - s2)
         cells["kappa1"].append(g["kappa_hat"])
 
     def result(self, ctx):
         s2, weights = ctx[4], ctx[7]
-        out = {k: np.array(v) for k, v in self.cells.items() if v}
+        out = {k: np.array([to_numpy(c) for c in v]) for k, v in self.cells.items() if v}
         if self.a_sum is not None:
             # unbiased ||E_F A||^2_Sigma for this X (U-statistic over F draws)
             nl = self.a_norms.size
-            tot = np.array([np.sum(weights[:, None] * self.a_sum[il] ** 2) for il in range(nl)])
+            wts = self.xp.asarray(weights)[:, None]
+            tot = np.array([float(self.xp.sum(wts * self.a_sum[il] ** 2)) for il in range(nl)])
             out["aa"] = s2 * (tot - self.a_norms) / (self.nf * (self.nf - 1))
         return out
 
@@ -176,9 +189,10 @@ def _row_task(args):
     feature draws when the caller keeps them, else each is drawn here."""
     (ctx, d, widths, layer_variance, sigma_f, x_seed, f_seeds, fs) = args
     sigma, wbar, p, lam, s2 = ctx[:5]
-    row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d), x_seed, d, widths[-1], p, lam.size, ctx[6])
+    xp = resolve(ctx[8])
+    row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp)
     for j, f_seed in enumerate(f_seeds):
-        f = fs[j] if fs is not None else _draw_f(d, widths, layer_variance, sigma_f, f_seed)
+        f = fs[j] if fs is not None else _draw_f(d, widths, layer_variance, sigma_f, f_seed, xp)
         row.add(f, f_seed, ctx)
     return row.result(ctx)
 
@@ -190,13 +204,15 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
     two products with ``F_j`` are batched over all data draws, so each cell
     costs two passes over ``F_j`` per grid column instead of two per cell."""
     sigma, wbar, p, lam, s2 = ctx[:5]
-    rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d), xs, d, widths[-1], p, lam.size, ctx[6]) for xs in x_seeds]
-    x_all = np.concatenate([row.x for row in rows])
+    xp = resolve(ctx[8])
+    rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d, xp), xs, d, widths[-1], p, lam.size, ctx[6], xp)
+            for xs in x_seeds]
+    x_all = xp.concat([row.x for row in rows])
     for f_seed in f_seeds:
-        f = _draw_f(d, widths, layer_variance, sigma_f, f_seed)
+        f = _draw_f(d, widths, layer_variance, sigma_f, f_seed, xp)
         pre = x_all @ f
-        fits = [row.fit(pre[i * p:(i + 1) * p], f_seed, ctx) for i, row in enumerate(rows)]
-        fv = f @ np.concatenate([fit[3] for fit in fits]).T
+        fits = [row.fit(pre[i * p:(i + 1) * p, :], f_seed, ctx) for i, row in enumerate(rows)]
+        fv = f @ xp.concat([fit[3] for fit in fits]).T
         k = 0
         for row, fit in zip(rows, fits):
             m = fit[3].shape[0]
@@ -208,7 +224,7 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
 
 
 
-def simulate_rf(model, seeds, rng, executor, ridge, activation=None):
+def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="numpy"):
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seeds = (int(seeds), int(seeds))
     try:
@@ -246,13 +262,13 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None):
     f_seeds = seq.spawn(nf)
     n_last = widths[-1]
     weights = np.concatenate([sigma, np.ones(n_last)])
-    ctx = (sigma, wbar, p, lam, s2, sx, activation, weights)
+    ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name)
     # every F_j and X_i is drawn once when one of the two sets fits in memory
     # (serially); an executor gets one task per data draw, each drawing the F_j
     f_bytes = 8 * nf * d * n_last
     x_bytes = 8 * nx * p * (d + (d + n_last) * lam.size)
     if executor is None and f_bytes <= min(_CACHE_BYTES, x_bytes):
-        fs = [_draw_f(d, widths, model.layer_variance, sigma_f, fsd) for fsd in f_seeds]
+        fs = [_draw_f(d, widths, model.layer_variance, sigma_f, fsd, resolve(xp_name)) for fsd in f_seeds]
         rows = [_row_task((ctx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, fs)) for xs in x_seeds]
     elif executor is None and x_bytes <= _CACHE_BYTES:
         rows = _rows_feature_outer(ctx, d, widths, model.layer_variance, sigma_f, x_seeds, f_seeds)

@@ -1,8 +1,10 @@
 """Array namespaces for the Monte Carlo (the Python array API standard).
 
 ``freeprob.simulate(model, ..., xp=namespace)`` runs the linear algebra of
-each draw (the Gram matrix, its ``eigh``, the filters, the errors and the
-observable estimators) in the array library ``namespace``: ``numpy`` (the
+each draw of a linear model, and of each cell of the crossed grid of a
+random-feature model (the feature products, the Gram matrix and its
+``eigh``, the filters, the errors and the observable estimators), in the
+array library ``namespace``: ``numpy`` (the
 default), ``array_api_strict``, or ``cupy``, ``torch`` and ``jax.numpy``
 through ``array-api-compat`` (``pip install "freeprob[arrayapi]"``), so the
 same code runs on a GPU.  The random numbers are drawn by numpy's
