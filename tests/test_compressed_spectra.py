@@ -95,6 +95,7 @@ def test_pole_shifts_classify_the_summands():
     assert pole_shifts([sp.exp(-t * x)], x) is None             # a filter: summed atom by atom
     assert pole_shifts([1 / (x**2 + k)], x) is None             # a pole off the negative axis
     assert pole_shifts([x**5 / (x + k)], x) is None             # polynomial growth beyond the bound
+    assert pole_shifts([1 / (x + k) ** 5], x) is None           # a pole of order above 4
 
 
 def _without_compression(monkeypatch, fn):

@@ -197,8 +197,13 @@ def _cluster_rule(v, w, a, b, chunk=1 << 15):
 def pole_shifts(summands, x):
     """The expressions ``s`` of the poles ``x = -s`` of every summand, or
     ``None`` if a summand is not in the class of the module (rational in
-    ``x``, every pole simple-linear in ``x``, numerator degree at most the
-    denominator's plus 2)."""
+    ``x``, every pole linear in ``x`` and of order at most 4, numerator
+    degree at most the denominator's plus 2).
+
+    >>> x, k = sp.symbols("x k")
+    >>> pole_shifts([x / (x + k), k * x / (x + k) ** 2], x), pole_shifts([1 / (x + k) ** 5], x)
+    ((k,), None)
+    """
     shifts = []
     for f in summands:
         num, den = sp.fraction(sp.together(sp.sympify(f)))
@@ -209,10 +214,10 @@ def pole_shifts(summands, x):
         if not den.has(x):
             continue
         _, factors = sp.factor_list(den, x)
-        for fac, _ in factors:
+        for fac, mult in factors:
             if not fac.has(x):
                 continue
-            if sp.degree(fac, x) != 1:
+            if sp.degree(fac, x) != 1 or mult > 4:  # the bound of the module: poles of order <= 4
                 return None
             a, b = sp.Poly(fac, x).all_coeffs()
             shifts.append(sp.cancel(b / a))
