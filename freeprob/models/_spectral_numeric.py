@@ -184,6 +184,8 @@ def population_floor(population) -> float:
     try:
         floor = float(population.support().inf)
     except (TypeError, ValueError, AttributeError, NotImplementedError):
+        # no numeric support (a symbolic or curve-only law): 0 is still a
+        # valid floor of a positive semidefinite population, only a wider contour
         return 0.0
     return max(floor, 0.0) if np.isfinite(floor) else 0.0
 
