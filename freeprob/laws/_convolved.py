@@ -28,6 +28,7 @@ from freeprob.laws._base import SpectralLaw, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
 from freeprob.laws._curve import Curve, nearest_root, pole_roots
 from freeprob.laws._exact import atoms_by_theorem, rational_twin
+from freeprob.laws._factor import choose_factor
 from freeprob.laws._relations import (
     moments_from_free_cumulants,
     moments_from_s_series,
@@ -190,12 +191,22 @@ class _Convolved(SpectralLaw):
     def _stieltjes_fallback(self, zarr):
         return self._physical(zarr)
 
+    def _df_without_g(self, kind, lam):
+        # a free product without a curve: df from eta(u) and u eta'(u) at
+        # every lam > 0 (g and g' blow up next to an atom at 0, eta does not)
+        if self._kind == "mul" and self.curve() is None:
+            from freeprob.laws._subordination import eta_values
+
+            return np.ones(np.shape(lam), dtype=bool), eta_values(self, kind, lam)
+        return super()._df_without_g(kind, lam)
+
     def _dstieltjes_fallback(self, zarr, gv):
         cv = self.curve()
         if cv is not None:
             return cv.derivative(gv, zarr)
-        h = 1e-6 * (1 + np.abs(zarr))
-        return (self._physical(zarr + h) - self._physical(zarr - h)) / (2 * h)
+        from freeprob.laws._subordination import slope_of
+
+        return slope_of(self, np.asarray(zarr, dtype=complex))
 
     def density_numeric(self, x):
         """Density of the absolutely continuous part on a real grid:
@@ -286,62 +297,8 @@ def _numeric_curve(law):
         return None
 
 
-def _expansion_residual(terms, moments):
-    """Low-order coefficients of the factor ``{(i, j, ...): c}`` (powers of
-    ``g``, ``z``, params) on the moment expansion ``g = y (1 + m_1 y + ...)``,
-    ``z = 1/y`` (times ``y^deg_z``), exact through order ``len(moments)``
-    (truncated power series, no full expansion).  ``moments`` may contain the
-    parameters as symbols ``params``."""
-    from freeprob.laws._relations import _tps_mul
-
-    K = len(moments)
-    dz = max(m[1] for m in terms)
-    dg = max(m[0] for m in terms)
-    M = [sp.Integer(1)] + [sp.sympify(m) for m in moments]
-    powers = [[sp.Integer(1)] + [sp.Integer(0)] * K]
-    for _ in range(dg):
-        powers.append(_tps_mul(powers[-1], M, K))
-    out = [sp.Integer(0)] * (K + 1)
-    for m, a in terms.items():
-        i, j = m[0], m[1]
-        shift = dz - j + i  # y^(dz - j) * y^i * M^i
-        for k in range(K + 1 - shift):
-            out[k + shift] += a * powers[i][k]
-    return out
-
-
 def _terms_expr(terms, g, z, params):
     return sp.Poly.from_dict(terms, g, z, *params).as_expr()
-
-
-def _choose_factor(factors, law, params):
-    """The irreducible factor admitting the moment expansion (Rao-Edelman's
-    rule); the other factors are spurious cross-branch combinations.
-
-    The expansion ``g = sum_k m_k z^{-k-1}`` with the law's exact moments is
-    substituted into each factor (truncated power series); the factor whose
-    low-order coefficients all vanish is kept, doubling the order (6, 12, ...,
-    48) while more than one factor passes."""
-    if len(factors) == 1:
-        return factors[0]
-    psyms = tuple(sorted(params, key=str))
-    K = 6
-    while True:
-        moments = law.moments(K)
-        keep = []
-        for f in factors:
-            coll = {}
-            for m, c in f.items():  # parameter monomials into the (g, z) coefficients
-                coll[m[:2]] = coll.get(m[:2], 0) + c * sp.Mul(*[v**e for v, e in zip(psyms, m[2:])])
-            res = _expansion_residual(coll, moments)
-            if all((c == 0) if not psyms else (sp.simplify(c) == 0) for c in res):
-                keep.append(f)
-        if len(keep) == 1:
-            return keep[0]
-        if not keep or K >= 48:
-            raise NoClosedFormError(f"could not isolate the physical factor ({len(keep)} of {len(factors)} "
-                                    f"admit the moment expansion to order {K})")
-        K *= 2
 
 
 class _Binary(_Convolved):
@@ -572,7 +529,7 @@ def _sum_curve_cached(law):
         qb = sp.expand(r_equation_from_curve(b.algebraic_equation(g, z), g, z, r, w).subs(r, R - r))
         # R = (z g - 1)/g, w = g
         factors = eliminate(qa, qb, r, R, w, z * g - 1, g, g, params, (g, z))
-    return _choose_factor(factors, law, params), tuple(sorted(params, key=str))
+    return choose_factor(factors, law, params), tuple(sorted(params, key=str))
 
 
 def _sum_curve(law, g, z):
@@ -592,7 +549,7 @@ def _product_curve_cached(law):
     sb = sp.expand(sp.numer(sp.together(sb_expr.subs(s, S / s) * s**deg_b)))
     # S = g/(z g - 1), t = z g - 1
     factors = eliminate(sa, sb, s, S, t, g, z * g - 1, z * g - 1, params, (g, z))
-    return _choose_factor(factors, law, params), tuple(sorted(params, key=str))
+    return choose_factor(factors, law, params), tuple(sorted(params, key=str))
 
 
 def _product_curve(law, g, z):

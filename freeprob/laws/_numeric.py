@@ -17,6 +17,7 @@ from freeprob.errors import (
 )
 from freeprob.laws._branch import certify, continuation_root
 from freeprob.laws._far import far_values
+from freeprob.laws._near import near_values
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
@@ -329,16 +330,30 @@ class NumericMethods:
         try:
             vals = self._evaluate(kind, None, lam)
         except NoClosedFormError:
-            zneg = -lam.astype(complex)
+            # next to an atom at 0 (g ~ -w0/lam): the certified root of the
+            # remainder's curve, free of the pole
+            near, nv = self._df_without_g(kind, lam)
+            if near.all():
+                return nv
+            zneg = -lam[~near].astype(complex)
             gv = self.stieltjes_numeric(zneg)
             dgv = self._dstieltjes_fallback(zneg, gv) if which == 2 else np.zeros_like(gv)
-            vals = _df_from_g(which, complement)(lam.astype(complex), gv, dgv)
+            vals = np.empty(lam.shape, dtype=complex)
+            if near.any():
+                vals[near] = nv[near]
+            vals[~near] = _df_from_g(which, complement)(lam[~near].astype(complex), gv, dgv)
         if np.iscomplexobj(vals):
             if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
                 raise BranchError(f"{'1 - ' if complement else ''}df{which} left the real axis on the negative "
                                   f"axis of {self!r}")
             vals = vals.real
         return vals
+
+    def _df_without_g(self, kind, lam):
+        """``(mask, values)`` of ``kind`` by a route that avoids ``g`` where
+        it has a pole (:func:`~freeprob.laws._near.near_values`); a hook
+        that convolved laws extend."""
+        return near_values(self, kind, lam)
 
     def _df_numeric(self, lam, dps, which):
         self._require_numeric("df_numeric")

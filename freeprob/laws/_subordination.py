@@ -36,7 +36,7 @@ from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
 from freeprob.numeric.stable import rationalize
 
-__all__ = ["free_additive", "free_multiplicative", "ladder"]
+__all__ = ["free_additive", "free_multiplicative", "eta_values", "ladder", "slope_of", "subordination_slope"]
 
 
 def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, status=False):
@@ -213,6 +213,69 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
     return (u / (1 - eta), omega) if return_omega else u / (1 - eta)
 
 
+def subordination_slope(kind, ga, ha, dha, hb, dhb, z, omega, *, eta_only=False):
+    r"""``g'(z)`` of a free convolution at points where subordination
+    converged to ``omega``, by implicit differentiation of the fixed point
+    (no finite differences: exact up to the accuracy of ``omega``).
+
+    Additive: ``omega = Psi(omega, z) = z + h_b(z + h_a(omega))`` and
+    ``g = g_a(omega)``, so ``omega' = Psi_z/(1 - Psi_omega)`` and
+    ``g' = -(1 + h_a'(omega)) g_a(omega)^2 omega'`` (``F_a = 1/g_a = w + h_a``).
+
+    Multiplicative, in ``u = 1/z``: ``omega = Phi(omega, u) = u B(u A(omega))``
+    with ``A(v) = -h_a(1/v)``, ``B(v) = -h_b(1/v)``; ``eta(u) = omega A(omega)``
+    and ``g = u/(1 - eta)``, so ``dg/dz = -u^2 (1/(1 - eta) + u eta'/(1 - eta)^2)``;
+    ``eta_only`` returns ``(eta, u d eta/du)`` instead, which stay finite where
+    ``g' ~ w0/z^2`` overflows (``z -> 0`` next to an atom at 0)."""
+    z = np.asarray(z, dtype=complex).ravel()
+    omega = np.asarray(omega, dtype=complex).ravel()
+    if kind == "add":
+        w2 = z + ha(omega)
+        dpsi_w = dhb(w2) * dha(omega)
+        dpsi_z = 1 + dhb(w2)
+        d_omega = dpsi_z / (1 - dpsi_w)
+        gv = ga(omega)
+        return -(1 + dha(omega)) * gv**2 * d_omega
+    # the same derivatives in products that stay finite as z -> 0 next to an
+    # atom at 0 (u, omega ~ 1e250 there): Phi_omega = h_b'(1/w2) h_a'(1/omega)/eta^2
+    # with w2 = u A(omega) and eta = omega A(omega), u Phi_u = u B(w2) + h_b'(1/w2)/A(omega)
+    u = 1 / z
+    a_val = -ha(1 / omega)
+    eta = omega * a_val
+    w2 = u * a_val
+    dhb_w2 = dhb(1 / w2)
+    dha_w = dha(1 / omega)
+    dphi_w = dhb_w2 * dha_w / eta**2
+    u_dphi_u = -u * hb(1 / w2) + dhb_w2 / a_val
+    u_d_eta = (a_val + dha_w / omega) * u_dphi_u / (1 - dphi_w)
+    if eta_only:
+        return eta, u_d_eta
+    return -u**2 * (1 / (1 - eta) + u_d_eta / (1 - eta) ** 2)
+
+
+def slope_of(law, z):
+    """``g'`` off the support by implicit differentiation of the fixed point
+    (:func:`~freeprob.laws._subordination.subordination_slope`); real points of
+    an additive law are solved just above the axis (``Im z = 1e-12 (1 + R)``,
+    as in ``_physical``)."""
+    flat = z.ravel()
+    flip = flat.imag < 0
+    zz = np.where(flip, np.conj(flat), flat)
+    omega = np.empty(zz.shape, dtype=complex)
+    low = (zz.imag == 0) if law._kind == "add" else np.zeros(zz.shape, dtype=bool)
+    if low.any():   # a ladder of warm starts down to the height of law._physical
+        scale = 1 + law._numeric_radius()
+        zz[low] += 1e-12j * scale
+        omega[low] = _ladder_all(law._subordinate_from, zz[low].real, zz[low].imag, 1e-3 * scale, 1e-3)[1]
+    if (~low).any():
+        omega[~low] = law._subordinate_from(zz[~low], None)[1]
+    a, b = law._operands()
+    ga, ha, dha = gfuns(a)
+    _, hb, dhb = gfuns(b)
+    out = subordination_slope(law._kind, ga, ha, dha, hb, dhb, zz, omega)
+    return np.where(flip, np.conj(out), out).reshape(z.shape)
+
+
 def law_range(law):
     lows = [a for a, _ in law._ac_intervals()] + list(np.real(law._atom_points()))
     highs = [b for _, b in law._ac_intervals()] + list(np.real(law._atom_points()))
@@ -271,3 +334,51 @@ def _gfuns_cached(law):
         return last["val"]
 
     return (lambda w: fg(w, *cv, finite=False)), (lambda w: hdh(w)[0]), (lambda w: hdh(w)[1])
+
+
+_E, _DE, _U = sp.symbols("eta deta u")
+
+
+@cached(maxsize=8)
+def _df_from_eta(kind: str):
+    """``kind`` in terms of ``eta = eta(u)``, ``deta = u eta'(u)`` at
+    ``u = 1/z = -1/lam``, derived from [C6] with ``g(z) = u/(1 - eta(u))``
+    (multiplicative subordination, :mod:`freeprob.laws._subordination`)."""
+    lam = C.lam
+    ef = sp.Function("eta")
+    g = (1 / C.z) / (1 - ef(1 / C.z))
+    df1 = C.df1_from_stieltjes(g, C.z, lam)
+    df2 = C.df2_from_df1(df1, lam)
+    expr = {"df1": df1, "df2": df2, "cdf1": 1 - df1, "cdf2": 1 - df2}[kind]
+    expr = expr.replace(lambda e: isinstance(e, sp.Subs) and e.expr.has(ef), lambda e: _DE / _U)
+    expr = sp.factor(sp.together(expr.subs(ef(-1 / lam), _E).subs(lam, -1 / _U)))
+    if expr.has(ef) or expr.free_symbols - {_E, _DE, _U}:
+        raise AssertionError(f"the {kind} form in eta did not reduce: {expr}")
+    return compile_expr(expr, (_E, _DE, _U), dtype=complex)
+
+
+def eta_values(law, kind: str, lam):
+    """``kind`` at ``lam > 0`` for a free product without a curve, from the
+    multiplicative subordination's ``eta(u)`` and its exact slope at
+    ``u = -1/lam`` (no ``g``, no ``g'``: both blow up as ``lam -> 0`` next to an
+    atom at 0, while ``eta`` tends to ``1 - 1/w0`` and ``u eta' -> 0``); real
+    values certified.
+
+    >>> import freeprob, numpy as np
+    >>> law = freeprob.free_mul(freeprob.MarchenkoPastur(2), freeprob.PowerLaw(1.5, 20))
+    >>> float(eta_values(law, "df1", np.array([1e-250]))[0])   # the rank 1/2
+    0.5
+    """
+    from freeprob.errors import BranchError
+
+    lam = np.asarray(lam, dtype=float)
+    u = -1 / lam.ravel()
+    a, b = law._operands()
+    ga, ha, dha = gfuns(a)
+    _, hb, dhb = gfuns(b)
+    _, omega = law._subordinate_from(1 / u + 0j, None)
+    eta, deta = subordination_slope("mul", ga, ha, dha, hb, dhb, 1 / u + 0j, omega, eta_only=True)
+    vals = np.asarray(_df_from_eta(kind)(eta, deta, u + 0j))
+    if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
+        raise BranchError(f"{kind} left the real axis on the negative axis of {law!r}")
+    return vals.real.reshape(lam.shape)

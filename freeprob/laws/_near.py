@@ -1,0 +1,149 @@
+r"""Next to an atom at zero: ``df1``, ``df2`` of an algebraic law from the
+curve of its remainder [C6], pitfall [P19].
+
+A law with mass ``w0 > 0`` at ``0`` has ``g(z) = w0/z + s(z)``, where
+``s(z) = int_{x != 0} dmu(x)/(z - x)`` is the (unnormalized) Stieltjes
+transform of the rest.  Every route through ``g`` (subordination, the curve
+in ``g``, the mpmath continuation) works with ``|g| ~ w0/lam`` at ``z = -lam``:
+below ``lam ~ 1e-30`` it stalls, overflows in ``g'``, or cancels
+``1 + lam g`` to nothing.  ``s`` has no pole: with ``e`` the distance from
+``0`` to the rest of the support (the other atoms and the support intervals,
+from the discriminant of the curve) it is analytic on ``|z| < e``, and for a
+law on ``[0, R]``
+
+.. math:: -\frac{1 - w_0}{\lambda + e} \le s(-\lambda) \le -\frac{1 - w_0}{\lambda + R}.
+
+Substituting ``g = w0/z + s`` into the curve ``P(g, z) = 0`` and clearing the
+powers of ``z`` gives a curve ``Q(s, z) = 0``.  A point ``lam <= e/16`` takes
+the root of ``Q(., -lam)`` in that interval when it is the only root there
+(complex roots within the root-finding slack counted): the physical ``s`` is
+a root in the interval, so the choice is certified, never a guess.  The
+degrees of freedom then follow from [C6] with ``g = w0/z + s``, derived
+symbolically, with no cancellation (``1 - df1 = w0 - lam s``).  Other points,
+laws without an atom at ``0`` (where ``g`` has no pole) and laws whose support
+reaches ``0`` or below keep the ``g`` route.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob import conventions as C
+from freeprob.numeric.cache import cached
+from freeprob.numeric.compile import compile_expr
+
+__all__ = ["near_values"]
+
+#: ``lam/e`` above which the remainder curve is not tried
+RHO_NEAR = 1 / 16
+#: curves of higher degree are left to the ``g`` route (ill-conditioned roots in float64)
+MAX_DEGREE = 12
+
+_S, _DS, _Z, _W0, _RK = sp.symbols("s ds z w0 r")
+
+
+@cached(maxsize=8)
+def _df_from_s(kind: str):
+    """``df1``, ``df2`` or a complement in terms of ``s = s(z)``, ``ds = s'(z)``
+    at ``z = -lam``, derived from [C6] with ``g = w0/z + s(z)``; the rank
+    ``r = 1 - w0`` and ``w0`` are arguments in their own right, each rounded
+    once from its exact value."""
+    lam = C.lam
+    sf = sp.Function("s")
+    g = _W0 / C.z + sf(C.z)
+    df1 = C.df1_from_stieltjes(g, C.z, lam)
+    df2 = C.df2_from_df1(df1, lam)
+    expr = {"df1": df1, "df2": df2, "cdf1": 1 - df1, "cdf2": 1 - df2}[kind]
+    # s'(-lam) appears as Subs(Derivative(s(xi), xi), xi, -lam)
+    expr = expr.replace(lambda e: isinstance(e, sp.Subs) and e.expr.has(sf), lambda e: _DS)
+    expr = sp.expand(expr.subs(sf(-lam), _S).subs(lam, -_Z))
+    if kind.startswith("df"):
+        expr = sp.expand(expr.subs(_W0, 1 - _RK))
+    if expr.has(sf) or expr.free_symbols - {_S, _DS, _Z, _W0, _RK}:
+        raise AssertionError(f"the {kind} form in s did not reduce: {expr}")
+    return compile_expr(expr, (_S, _DS, _Z, _W0, _RK), dtype=float)
+
+
+@cached(maxsize=64)
+def _remainder_curve(law):
+    """``(Q, w0, 1 - w0, e, R)`` for a law on ``[0, oo)`` with a numeric curve of
+    degree at most :data:`MAX_DEGREE`, an atom ``w0`` at ``0`` and the rest of
+    its support in ``[e, R]``, ``e > 0``; else None."""
+    from freeprob.laws._curve import Curve
+
+    cv = law.curve()
+    if cv is None or cv.deg > MAX_DEGREE:
+        return None
+    w0, points = 0.0, []
+    for loc, mass in law.atoms():
+        if loc == 0:
+            w0 = float(mass)
+        else:
+            points.append(float(loc))
+    for a, b in law._ac_intervals():
+        points += [a, b]
+    if w0 <= 0 or not points or min(points) <= 0:
+        return None
+    e = min(points) * (1 - 1e-9)        # the edges are isolated to 1e-12 relative
+    top = max(points) * (1 + 1e-9)
+    w0_exact = next(m for loc, m in law.atoms() if loc == 0)
+    expr = sp.expand(cv.expr.subs(cv.g, sp.nsimplify(w0_exact) / cv.z + _S) * cv.z**cv.deg)
+    poly = sp.Poly(expr, cv.z)
+    low = min(m[0] for m in poly.monoms())
+    expr = sp.expand(sp.cancel(expr / cv.z**low)).subs(cv.z, _Z)
+    if sp.Poly(expr, _S).degree() < 1:
+        return None
+    return Curve(expr, _S, _Z), w0, float(1 - w0_exact), e, top
+
+
+def near_values(law, kind: str, lam):
+    """``(mask, values)``: the points ``lam > 0`` where the remainder root is
+    certified (see the module), and ``kind`` (``"df1"``, ``"df2"``,
+    ``"cdf1"``, ``"cdf2"``) there; the mask is all False for laws the route
+    does not apply to.
+
+    >>> import freeprob, numpy as np
+    >>> law = freeprob.WishartProduct([2, 3])              # mass 2/3 at 0
+    >>> mask, vals = near_values(law, "df1", np.array([1.0, 1e-250]))
+    >>> mask.tolist(), float(vals[1])                      # the rank 1/3
+    ([False, True], 0.3333333333333333)
+    """
+    lam = np.asarray(lam, dtype=float)
+    none = np.zeros(lam.shape, dtype=bool)
+    if getattr(law, "curve", None) is None or lam.size == 0 or law.free_symbols:
+        return none, None
+    data = _remainder_curve(law)
+    if data is None:
+        return none, None
+    qc, w0, rank, e, top = data
+    flat = lam.ravel()
+    sel = np.flatnonzero((flat > 0) & (flat <= RHO_NEAR * e))
+    mask, vals = np.zeros(flat.shape, dtype=bool), np.zeros(flat.shape)
+    if sel.size:
+        k = flat[sel]
+        lo, hi = -(1 - w0) / (k + e), -(1 - w0) / (k + top)
+        slack = 1e-9 * (1 - w0) / e
+        cs = qc.coeffs_at(-k.astype(complex))            # (deg + 1, npts)
+        start = np.full(sel.size, np.nan)
+        for i in range(sel.size):
+            # leading coefficients that vanish at z = 0 send a root to
+            # infinity (|s| ~ 1/lam): dropped for the start only (they move
+            # the finite roots by ~1e-12 relative); Newton polishes on Q itself
+            coeffs = cs[::-1, i]
+            nz = np.flatnonzero(np.abs(coeffs) > 1e-12 * np.max(np.abs(coeffs)))
+            roots = np.roots(coeffs[nz[0]:]) if nz.size else np.array([])
+            dist = np.abs(roots - np.clip(roots.real, lo[i], hi[i]))   # distance to the interval
+            inside = np.flatnonzero(dist <= slack)
+            if inside.size == 1:
+                start[i] = roots[inside[0]].real
+        ok = np.flatnonzero(np.isfinite(start))
+        if ok.size:
+            zs = -k[ok].astype(complex)
+            sv, conv = qc.newton(start[ok].astype(complex), zs)
+            good = conv & (sv.real >= lo[ok] - slack) & (sv.real <= hi[ok] + slack) & (np.abs(sv.imag) <= slack)
+            ds = qc.derivative(sv, zs)
+            out = np.asarray(_df_from_s(kind)(sv.real, ds.real, zs.real, w0, rank))
+            mask[sel[ok[good]]] = True
+            vals[sel[ok[good]]] = out[good]
+    return mask.reshape(lam.shape), vals.reshape(lam.shape)

@@ -1,0 +1,132 @@
+"""Degrees of freedom next to an atom at zero (pitfall P19): the remainder's
+curve for algebraic laws, eta(u) for free products without a curve, and the
+exact subordination slope, each against an independent route."""
+
+import numpy as np
+import pytest
+
+import freeprob as fp
+from freeprob.laws._near import near_values
+from freeprob.laws._subordination import eta_values
+
+LAWS = {
+    "wishart-product": lambda: fp.WishartProduct([2, 3]),
+    "wishart-product scaled": lambda: fp.WishartProduct([3, 2], scale=2),
+    "product with atoms": lambda: fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([1, 2])),
+    "sum of rank-deficient": lambda: fp.free_add(fp.MarchenkoPastur(2), fp.MarchenkoPastur(3)),
+    "float-weight product": lambda: fp.free_mul(fp.Discrete([0, 1], [0.7, 0.3]), fp.MarchenkoPastur(0.5)),
+    "curveless product": lambda: fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20)),
+}
+TINY = np.array([1e-14, 1e-30, 1e-100, 1e-250, 1e-300])
+
+
+def _g_route(law, lam):
+    """df1, df2 from g and a 5-point central difference of g (independent of
+    the remainder curve, eta, and the exact slope)."""
+    z = -np.asarray(lam, dtype=float) + 0j
+    g = law.stieltjes_numeric(z)
+    h = 1e-3 * np.abs(z)
+    gp = (8 * (law.stieltjes_numeric(z + h) - law.stieltjes_numeric(z - h))
+          - (law.stieltjes_numeric(z + 2 * h) - law.stieltjes_numeric(z - 2 * h))) / (12 * h)
+    df1 = 1 + lam * g
+    return df1.real, (df1 + lam * (g - lam * gp)).real   # df2 = 1 + 2 lam g - lam^2 g' [C6]
+
+
+@pytest.mark.parametrize("name", sorted(LAWS))
+def test_tiny_ridge_gives_the_rank_and_a_linear_gap(name):
+    """Below every scale of the law, df1 and df2 are the rank 1 - w0 to an
+    ulp, df1 >= df2, the complements are w0; the slope (df1 - df2)/lam (the
+    negative moment of the nonzero part) matches the g route to O(lam)."""
+    law = LAWS[name]()
+    w0 = float(sum(m for loc, m in law.atoms() if loc == 0))
+    assert w0 > 0
+    d1, d2 = law.df1_numeric(TINY), law.df2_numeric(TINY)
+    c1, c2 = law.df_complement_numeric(TINY, 1), law.df_complement_numeric(TINY, 2)
+    assert np.all(np.isfinite(d1)) and np.all(np.isfinite(d2))
+    # lam m_{-1} is below an ulp from lam = 1e-30 on
+    np.testing.assert_allclose(d1[1:], 1 - w0, rtol=4.5e-16, atol=0)
+    np.testing.assert_allclose(d2[1:], 1 - w0, rtol=4.5e-16, atol=0)
+    np.testing.assert_allclose(c1[1:], w0, rtol=2.3e-16)
+    np.testing.assert_allclose(c2[1:], w0, rtol=2.3e-16)
+    assert np.all(d1 >= d2)
+    # the slope: (df1 - df2)/lam at lam = 1e-8 (8 digits survive the
+    # difference) against the g route at 1e-4 of the smallest nonzero support
+    # point e (where it keeps 10 digits), to O(lam/e)
+    e = min([a for a, _ in law._ac_intervals()] + [float(x) for x, _ in law.atoms() if x != 0])
+    e = e if e > 0 else 1e-3    # a curveless law knows only a bound on its support
+    lo, ref_lam = np.array([1e-8]), np.array([1e-4 * e])
+    gap = (law.df1_numeric(lo) - law.df2_numeric(lo))[0] / lo[0]
+    r1, r2 = _g_route(law, ref_lam)
+    ref = (r1 - r2)[0] / ref_lam[0]
+    assert abs(gap - ref) <= 1e-3 * abs(ref), (gap, ref)
+
+
+@pytest.mark.parametrize("name", sorted(LAWS))
+def test_both_routes_agree_where_both_work(name):
+    """At ridges the g route handles well (1e-5 to 1e-2 of the support), the
+    near-zero route equals it."""
+    law = LAWS[name]()
+    lam = np.array([1e-5, 1e-4, 1e-3, 1e-2])
+    r1, r2 = _g_route(law, lam)
+    np.testing.assert_allclose(law.df1_numeric(lam), r1, rtol=1e-9)
+    np.testing.assert_allclose(law.df2_numeric(lam), r2, rtol=1e-7)
+
+
+def test_which_route_is_certified():
+    """The remainder curve serves algebraic laws with an atom at 0 below
+    lam = e/16, and nothing else; the eta route serves products without a curve."""
+    lam = np.array([1.0, 1e-3, 1e-250])
+    mask, _ = near_values(fp.WishartProduct([2, 3]), "df1", lam)
+    assert mask.tolist() == [False, True, True]
+    for law in (fp.MarchenkoPastur(0.5), fp.free_add(fp.Semicircle(1), fp.Semicircle(2)),
+                fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([1, 2]))):      # no atom at 0
+        assert not near_values(law, "df1", lam)[0].any()
+    law = LAWS["curveless product"]()
+    assert law.curve() is None
+    np.testing.assert_allclose(eta_values(law, "df1", lam), law.df1_numeric(lam), rtol=0)
+
+
+@pytest.mark.parametrize("law", [fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20)),
+                                 fp.free_add(fp.PowerLaw(1.5, 20), fp.Semicircle(1))],
+                         ids=["product", "sum"])
+def test_exact_subordination_slope(law):
+    """g' by implicit differentiation of the fixed point equals a Richardson
+    difference of g at complex points and on the negative axis."""
+    from freeprob.laws._subordination import slope_of
+
+    assert law.curve() is None
+    z = np.array([-0.3 + 0.2j, 1.0 + 0.5j, 3.0 - 1e-1j, -2.0 + 1e-3j])
+    if law._kind == "mul":
+        z = np.append(z, [-1e-3, -0.5])
+    h = 1e-3 * np.minimum(np.abs(z.imag) + (z.imag == 0) * np.abs(z), 1.0)
+    fd = (8 * (law.stieltjes_numeric(z + h) - law.stieltjes_numeric(z - h))
+          - (law.stieltjes_numeric(z + 2 * h) - law.stieltjes_numeric(z - 2 * h))) / (12 * h)
+    np.testing.assert_allclose(slope_of(law, z), fd, rtol=1e-7)
+
+
+def test_random_features_at_full_width_on_a_rank_deficient_law():
+    """The case that stalled for minutes (the width bottleneck probes
+    df at kappa ~ 1e-250 next to the atom): P = D = 100 on a product of rank
+    1/2 returns finite values at once; with N above the rank and no ridge the
+    target is learned exactly (E_g = 0), as for an atomic population of the
+    same rank."""
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([1, 2]))
+    out = fp.RandomFeatureRidge(law, widths=[100], samples=200, dimension=100, ridge=1e-3).evaluate()
+    assert all(np.isfinite(v) for v in out.values())
+    assert 0 < float(out["Eg"]) < 1e-3
+    out0 = fp.RandomFeatureRidge(law, widths=[100], samples=200, dimension=100, ridge=0).evaluate()
+    assert float(out0["Eg"]) == 0.0 and float(out0["Etr"]) == 0.0
+    atomic = fp.Discrete([0] * 50 + [1] * 25 + [2] * 25)
+    assert float(fp.RandomFeatureRidge(atomic, widths=[100], samples=200, ridge=0).evaluate()["Eg"]) == 0.0
+
+
+@pytest.mark.montecarlo
+def test_random_features_full_width_against_monte_carlo():
+    """P = D on a product with mass 1/2 at 0, N above the rank, small ridge:
+    theory against simulate within 4 s.e. plus 3% finite size (pitfall P10)
+    plus 1% of E_g for the small components."""
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([1, 2]))
+    model = fp.RandomFeatureRidge(law, widths=200, samples=300, noise=0.1, dimension=200, ridge=1e-3)
+    sim = fp.simulate(model, seeds=(10, 10), rng=np.random.default_rng(11))
+    rows = fp.compare(model, sim, allowance=0.03, floor=0.01, out=lambda *_: None)
+    assert not [r for r in rows if not r["ok"]]
