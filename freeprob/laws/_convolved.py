@@ -189,7 +189,19 @@ class _Convolved(SpectralLaw):
         return np.where(flip, np.conj(out), out)
 
     def _stieltjes_fallback(self, zarr):
-        return self._physical(zarr)
+        gv = self._physical(zarr)
+        z = np.asarray(zarr, dtype=complex)
+        axis = (z.imag == 0) & ~((not self._offset_real) & (z.real < 0))
+        if self.curve() is None and axis.any() and self.atoms():
+            # a real point off the support (checked by the caller) was solved
+            # at height eps = 1e-12 (1 + R): each atom's term w/(x - c + i eps)
+            # is replaced by its value on the axis, w/(x - c) [P19]
+            eps = 1e-12 * (1 + self._numeric_radius())
+            x = z.real
+            fix = sum(float(w) * (1 / (x - float(c)) - 1 / (x - float(c) + 1j * eps)) for c, w in self.atoms())
+            gv = np.where(axis, gv + fix, gv)
+            gv = np.where(axis & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)), gv.real + 0j, gv)
+        return gv
 
     def _df_without_g(self, kind, lam):
         # a free product without a curve: df from eta(u) and u eta'(u) at
@@ -242,8 +254,10 @@ class _Convolved(SpectralLaw):
 
     def _ac_intervals(self):
         cv = self.curve()
-        if cv is None:
-            return self._bound_interval()
+        if cv is None:  # computed from the density, verified by the mass (never the bound)
+            from freeprob.laws._support import numeric_support
+
+            return list(numeric_support(self))
         return _support_from_curve(self, cv)
 
     def _atoms_closed(self):
