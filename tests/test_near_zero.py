@@ -182,3 +182,56 @@ def test_curveless_atom_does_not_leak_into_the_density():
     eta = 1e-7
     above = law.stieltjes_numeric(np.array([x + 1j * eta]))[0] - 0.5 / (x + 1j * eta) + 0.5 / x
     assert abs(g - above) <= 1e-4 * abs(g)
+
+
+# ------------------------------------ kappa_2 -> 0 for laws that are not inline
+@pytest.mark.parametrize("noise", [0.0, 0.1])
+def test_random_features_threshold_at_the_rank_of_a_continuous_law(noise):
+    """N = 50 samples on a product of rank 1/2 at D = 100 (P = D): the
+    interpolation threshold at lam = 0.  The limit kappa_2 -> 0 is taken in
+    mpmath with df from the remainder's curve (it was NaN): Var_XF = 0, E_g = 0
+    without noise and +oo with it, as for an atomic population of the same
+    rank; the ridge sequence 1e-6, 1e-9, 1e-12 approaches it (like lam^1/2)."""
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([1, 2]))
+    model = fp.RandomFeatureRidge(law, widths=[100], samples=50, dimension=100, noise=noise)
+    out = model.evaluate(ridge=np.array([0.0, 1e-12, 1e-9, 1e-6]))
+    assert out["var_XF"][0] == 0.0 and out["gamma1"][0] == 1.0
+    assert np.all(np.diff(out["var_XF"]) > 0) and out["var_XF"][1] < 1e-6
+    if noise == 0:
+        assert out["Eg"][0] == 0.0 and out["Eg"][1] < 2e-6
+    else:
+        assert out["Eg"][0] == np.inf and out["Eg"][1] > 1e4
+    atomic = fp.Discrete([0] * 50 + [1] * 25 + [2] * 25)
+    ref = fp.RandomFeatureRidge(atomic, widths=[100], samples=50, noise=noise, ridge=0).evaluate()
+    assert float(ref["Eg"]) == out["Eg"][0] and float(ref["var_XF"]) == 0.0
+
+
+def test_random_features_ridgeless_on_a_law_touching_zero():
+    """MP(1) (density ~ x^-1/2 at 0) with D = P = 100 < N = 200 at lam = 0:
+    kappa_1 ~ kappa_2^(3/2), a fractional exponent, certified by a third
+    point (it was NaN); gamma_1 = P/N = 1/2 and E_g = sigma^2 (P/N)/(1 - P/N)
+    = 0.1, which the ridge sequence approaches."""
+    model = fp.RandomFeatureRidge(fp.MarchenkoPastur(1), widths=[100], samples=200, dimension=100, noise=0.1)
+    out = model.evaluate(ridge=np.array([0.0, 1e-14, 1e-12]))
+    assert out["kappa1"][0] == 0.0
+    assert out["gamma1"][0] == pytest.approx(0.5, abs=1e-11)
+    assert out["Eg"][0] == pytest.approx(0.1, abs=1e-11)
+    assert abs(out["Eg"][1] - out["Eg"][0]) < abs(out["Eg"][2] - out["Eg"][0]) < 1e-4
+
+
+def test_df_in_mpmath_from_the_remainder_curve():
+    """df1_numeric(dps=40) of an algebraic product with an atom at 0 (no
+    closed form) equals the float route where that is accurate and keeps
+    the digits of 1/2 - lam m_(-1) at lam = 1e-30."""
+    import mpmath
+
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([1, 2]))
+    lam = np.array([1e-3, 1e-8])
+    for which in (1, 2):
+        mp = getattr(law, f"df{which}_numeric")(lam, dps=40)
+        fl = getattr(law, f"df{which}_numeric")(lam)
+        np.testing.assert_allclose([float(v) for v in mp], fl, rtol=1e-13)
+    tiny = law.df1_numeric(np.array([1e-30]), dps=40)[0]
+    slope = (law.df1_numeric(np.array([1e-8]), dps=40)[0] - mpmath.mpf("0.5")) / mpmath.mpf(1e-8)
+    with mpmath.workdps(40):
+        assert abs((tiny - mpmath.mpf("0.5")) / mpmath.mpf(1e-30) - slope) < 1e-6 * abs(slope)

@@ -33,7 +33,7 @@ from freeprob import conventions as C
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 
-__all__ = ["near_values"]
+__all__ = ["near_values", "near_values_mp"]
 
 #: ``lam/e`` above which the remainder curve is not tried
 RHO_NEAR = 1 / 16
@@ -43,8 +43,8 @@ MAX_DEGREE = 12
 _S, _DS, _Z, _W0, _RK = sp.symbols("s ds z w0 r")
 
 
-@cached(maxsize=8)
-def _df_from_s(kind: str):
+@cached(maxsize=16)
+def _df_from_s(kind: str, backend: str = "numpy"):
     """``df1``, ``df2`` or a complement in terms of ``s = s(z)``, ``ds = s'(z)``
     at ``z = -lam``, derived from [C6] with ``g = w0/z + s(z)``; the rank
     ``r = 1 - w0`` and ``w0`` are arguments in their own right, each rounded
@@ -62,6 +62,8 @@ def _df_from_s(kind: str):
         expr = sp.expand(expr.subs(_W0, 1 - _RK))
     if expr.has(sf) or expr.free_symbols - {_S, _DS, _Z, _W0, _RK}:
         raise AssertionError(f"the {kind} form in s did not reduce: {expr}")
+    if backend == "mpmath":
+        return compile_expr(expr, (_S, _DS, _Z, _W0, _RK), backend="mpmath")
     return compile_expr(expr, (_S, _DS, _Z, _W0, _RK), dtype=float)
 
 
@@ -147,3 +149,53 @@ def near_values(law, kind: str, lam):
             mask[sel[ok[good]]] = True
             vals[sel[ok[good]]] = out[good]
     return mask.reshape(lam.shape), vals.reshape(lam.shape)
+
+
+def near_values_mp(law, kind: str, lam, dps: int):
+    """``kind`` at the points ``lam`` with ``dps`` digits (mpmath), by the same
+    certified root as :func:`near_values`, isolated by ``mpmath.polyroots`` on
+    the exact coefficients of the remainder's curve; None where the route
+    does not apply or a point is not certified.
+
+    >>> import freeprob
+    >>> import mpmath
+    >>> v = near_values_mp(freeprob.WishartProduct([2, 3]), "df1", [1e-40], 50)
+    >>> mpmath.nstr(v[0], 30)                              # 1/3 - lam m_(-1)
+    '0.333333333333333333333333333333'
+    """
+    import mpmath
+
+    if getattr(law, "curve", None) is None or law.free_symbols:
+        return None
+    data = _remainder_curve(law)
+    if data is None:
+        return None
+    qc, _, _, e, top = data
+    w0_exact = next(m for loc, m in law.atoms() if loc == 0)
+    poly = sp.Poly(qc.expr, _S)
+    coeffs = [compile_expr(c, (_Z,), backend="mpmath") for c in poly.all_coeffs()]
+    dq_ds = compile_expr(sp.diff(qc.expr, _S), (_S, _Z), backend="mpmath")
+    dq_dz = compile_expr(sp.diff(qc.expr, _Z), (_S, _Z), backend="mpmath")
+    form = _df_from_s(kind, "mpmath")
+    out = []
+    with mpmath.workdps(dps + 10):
+        w0 = mpmath.mpf(sp.Rational(w0_exact).p) / sp.Rational(w0_exact).q
+        rank = 1 - w0
+        for lv in lam:
+            k = mpmath.mpf(lv)
+            if not 0 < k <= RHO_NEAR * e:
+                return None
+            z = -k
+            lo, hi = -rank / (k + mpmath.mpf(e)), -rank / (k + mpmath.mpf(top))
+            cs = [c(z, dps=dps + 10)[()] for c in coeffs]
+            while cs and cs[0] == 0:
+                cs = cs[1:]
+            roots = mpmath.polyroots(cs, maxsteps=200, extraprec=4 * (dps + 10))
+            slack = mpmath.mpf(10) ** (-(dps // 2)) * rank / mpmath.mpf(e)
+            inside = [r for r in roots if abs(mpmath.im(r)) <= slack and lo - slack <= mpmath.re(r) <= hi + slack]
+            if len(inside) != 1:
+                return None
+            sv = mpmath.re(inside[0])
+            ds = -dq_dz(sv, z, dps=dps + 10)[()] / dq_ds(sv, z, dps=dps + 10)[()]
+            out.append(form(sv, mpmath.re(ds), z, w0, rank, dps=dps)[()])
+    return out

@@ -17,7 +17,7 @@ from freeprob.errors import (
 )
 from freeprob.laws._branch import certify, continuation_root
 from freeprob.laws._far import far_values
-from freeprob.laws._near import near_values
+from freeprob.laws._near import near_values, near_values_mp
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
@@ -367,7 +367,15 @@ class NumericMethods:
             raise ParameterError("lam", 0, "(0, oo) for the kernel sums", "df(0) = sum_k 1 diverges")
         safe = np.where(lam_arr > 0, lam_arr, 1.0)
         if dps is not None:
-            vals = np.asarray(self._evaluate(kind, None, safe.astype(object) if safe.ndim else safe, dps=dps), dtype=object)
+            try:
+                vals = self._evaluate(kind, None, safe.astype(object) if safe.ndim else safe, dps=dps)
+            except NoClosedFormError:
+                # an algebraic law with an atom at 0: the remainder's curve in mpmath
+                vals = near_values_mp(self, kind, np.atleast_1d(safe).ravel(), dps)
+                if vals is None:
+                    raise
+                vals = np.array(vals, dtype=object).reshape(safe.shape)
+            vals = np.asarray(vals, dtype=object)
             vals[lam_arr == 0] = rank
             return vals
         return np.where(lam_arr > 0, self._df_positive(safe, which), rank)

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import ParameterError
+from freeprob.errors import NoClosedFormError, ParameterError
 from freeprob.models._features_maps import (
     _EG,
     _PARTS,
@@ -339,9 +339,16 @@ def evaluate(model, overrides):
     out = dict(zip(keys, vals[:-1]))
     s_w = vals[-1]
     out["kappa2"] = k2
-    if kz.any() and model.feature_covariance is None and means_inline(model):
-        lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
-                                np.flatnonzero(kz), phi, psis, s2, sx, scale)
+    lim = None
+    if kz.any() and model.feature_covariance is None:
+        gap = None if means_inline(model) else _gap_scale(model)
+        try:
+            lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
+                                    np.flatnonzero(kz), phi, psis, s2, sx, scale if gap is None else gap,
+                                    fractional=not means_inline(model) and gap is None)
+        except NoClosedFormError:   # a law without an mpmath route for df: the stand-in 1e-150 stays
+            lim = None
+    if lim is not None:
         for j, key in enumerate(keys):
             out[key] = np.where(kz, lim[:, j], out[key])
         s_w = np.where(kz, lim[:, -1], s_w)
@@ -376,7 +383,7 @@ def evaluate(model, overrides):
     return {key: np.asarray(out[key]).reshape(shape) for key in RF_KEYS}
 
 
-def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale):
+def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale, fractional=False):
     r"""The limits ``kappa_2 -> 0+`` of the quantities at the points where
     ``kappa_2 = 0`` (``lam = 0`` with ``D <= min(P, N_l)``), one row per point.
 
@@ -390,7 +397,10 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale):
     10^-2a``, ``a = 12``, with ``3a + 40`` digits; the ratio of the two values
     certifies ``m``: ``m = 0`` gives the limit ``c``, ``m > 0`` the limit 0,
     ``m < 0`` the limit ``+-oo`` (a variance at an interpolation threshold
-    with noise, exact).  Anything else raises
+    with noise, exact).  With ``fractional`` (a law whose support reaches
+    0, where the means are series in ``kappa_2^(1/2)``) a non-integer ``m``
+    is accepted when a third point, ``kappa_2 = scale 10^-3a``, gives the same
+    ``m`` to ``1e-3``: the limit is then 0 or ``+-oo``.  Anything else raises
     :class:`~freeprob.errors.ConvergenceError`."""
     import mpmath
 
@@ -406,7 +416,12 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale):
         for r, key in enumerate(uniq):
             pars = [mpmath.mpf(float(v)) - 1 for v in key[:-2]] + [mpmath.mpf(float(key[-2])),
                                                                     mpmath.mpf(float(key[-1]))]
-            near, far = (f(mpmath.mpf(scale) * mpmath.mpf(10) ** -e, *pars, dps=dps) for e in (a, 2 * a))
+            def at(e):
+                k = mpmath.mpf(float(scale * 10.0 ** -e))
+                return f(k, *pars, *_df_mp(model, k, dps), dps=dps)
+
+            near, far = at(a), at(2 * a)
+            farther = None
             for j, name in enumerate(names):
                 u, v = mpmath.re(near[j][()]), mpmath.re(far[j][()])
                 if u == 0 and v == 0:
@@ -415,12 +430,39 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale):
                 if u == 0 or v == 0:
                     raise ConvergenceError(f"{name} at kappa_2 -> 0: no certified limit (values {u}, {v})")
                 m = -float(mpmath.log10(abs(v / u))) / a  # v/u = 10^(-a m) (1 + O(10^-a))
+                if abs(m - round(m)) > 1e-3 and fractional and mpmath.sign(u) == mpmath.sign(v):
+                    # a support reaching 0 (density ~ x^-1/2): powers of kappa_2^(1/2) and
+                    # fractional exponents; certified by a third point with the same exponent
+                    farther = at(3 * a) if farther is None else farther
+                    w = mpmath.re(farther[j][()])
+                    m3 = -float(mpmath.log10(abs(w / v))) / a if w != 0 else np.inf
+                    if abs(m3 - m) <= 1e-3 and abs(m) > 1e-3:
+                        rows[r, j] = 0.0 if m > 0 else (np.inf if v > 0 else -np.inf)
+                        continue
                 if abs(m - round(m)) > 1e-3 or mpmath.sign(u) != mpmath.sign(v):
                     raise ConvergenceError(f"{name} at kappa_2 -> 0: not of the form c kappa_2^m "
                                            f"(ratio exponent {m:.4f})")
                 m = round(m)
                 rows[r, j] = float(v) if m == 0 else 0.0 if m > 0 else (np.inf if v > 0 else -np.inf)
     return rows[inv.ravel()]
+
+
+def _gap_scale(model):
+    """For a law not inline: the smallest nonzero point of its support when
+    the rest of the support stays away from 0 (an atom at 0 allowed), so that
+    ``df1``, ``df2`` are power series in ``kappa_2`` there; else None."""
+    pop = model.population
+    pts = [a for iv in pop._ac_intervals() for a in iv] + [float(c) for c, _ in pop.atoms() if c != 0]
+    return min(pts) if pts and min(pts) > 0 else None
+
+
+def _df_mp(model, k, dps):
+    """The trailing ``df1``, ``df2`` arguments at ``kappa_2 = k`` with ``dps``
+    digits when the means are not inline (the law's own mpmath route), else none."""
+    if means_inline(model):
+        return ()
+    pop = model.population
+    return tuple(getattr(pop, f"df{i}_numeric")(np.array([float(k)]), dps=dps)[0] for i in (1, 2))
 
 
 def _certify(out, ridgeless, lam):
