@@ -255,17 +255,20 @@ def subordination_slope(kind, ga, ha, dha, hb, dhb, z, omega, *, eta_only=False)
 
 def slope_of(law, z):
     """``g'`` off the support by implicit differentiation of the fixed point
-    (:func:`~freeprob.laws._subordination.subordination_slope`); real points of
-    an additive law are solved just above the axis (``Im z = 1e-12 (1 + R)``,
-    as in ``_physical``)."""
+    (:func:`~freeprob.laws._subordination.subordination_slope`), the fixed
+    point found as ``law._physical`` finds it: from a cold start high above
+    the axis (or on the negative axis of a product), by a ladder of warm
+    starts below, real points just above the axis (``Im z = 1e-12 (1 + R)``)."""
     flat = z.ravel()
     flip = flat.imag < 0
     zz = np.where(flip, np.conj(flat), flat)
     omega = np.empty(zz.shape, dtype=complex)
-    low = (zz.imag == 0) if law._kind == "add" else np.zeros(zz.shape, dtype=bool)
-    if low.any():   # a ladder of warm starts down to the height of law._physical
-        scale = 1 + law._numeric_radius()
-        zz[low] += 1e-12j * scale
+    # the points law._physical solves from a cold start, the others by a
+    # ladder of warm starts down to their height (at least 1e-12 (1 + R))
+    scale = 1 + law._numeric_radius()
+    low = ~((zz.imag >= 1e-3 * scale) | ((zz.imag == 0) & (not law._offset_real) & (zz.real < 0)))
+    if low.any():
+        zz[low] = zz[low].real + 1j * np.maximum(zz[low].imag, 1e-12 * scale)
         omega[low] = _ladder_all(law._subordinate_from, zz[low].real, zz[low].imag, 1e-3 * scale, 1e-3)[1]
     if (~low).any():
         omega[~low] = law._subordinate_from(zz[~low], None)[1]

@@ -15,8 +15,8 @@ only through subordination.  Its support is found numerically:
    hard edge with an ``x^-1/2`` density there would set the level above the
    rest of the law).
 2. **Edges.** Each change between neighbouring grid points is narrowed to
-   ``1e-10`` of the bound's width, all edges at once, by 31 interior points
-   per bracket and round (a factor 32 per round).  Next to an edge the
+   ``1e-7`` of the bound's width, all edges at once, by 31 interior points
+   per bracket and round (a factor 32 per round, three rounds).  Next to an edge the
    subordination fixed point turns neutral; where it stops converging, the
    edges are kept to the brackets reached so far.
 3. **Verification.** The mass of the intervals (Fejer's rule in the
@@ -48,6 +48,9 @@ __all__ = ["numeric_support"]
 GRID = 512
 #: a grid point is inside the support where the density exceeds this fraction of its maximum
 LEVEL = 1e-7
+#: edges are narrowed to this fraction of the bound's width (the level itself
+#: places them to ~3e-7; next to an edge each subordination solve slows down)
+EDGE_TOL = 1e-7
 #: interior points per bracket and round of the edge search
 SPLIT = 31
 #: the mass of intervals plus atoms must be 1 to this
@@ -121,7 +124,7 @@ def numeric_support(law):
     # all brackets at once, SPLIT interior points each per round (a ladder
     # from a cold start costs about the same for 2 points as for 200)
     for _ in range(12):
-        live = b - a > 1e-10 * width
+        live = b - a > EDGE_TOL * width
         if not live.any():
             break
         frac = np.arange(1, SPLIT + 1) / (SPLIT + 1)
@@ -136,7 +139,7 @@ def numeric_support(law):
         new_b = np.where(first < SPLIT, pts[np.arange(len(a)), np.minimum(first, SPLIT - 1)], b)
         new_a = np.where(first > 0, pts[np.arange(len(a)), np.maximum(first - 1, 0)], a)
         a, b = np.where(live, new_a, a), np.where(live, new_b, b)
-    edges = np.where(rising, a, b)             # the last point outside, within 1e-10 of the width
+    edges = np.where(rising, a, b)             # the last point outside, within EDGE_TOL of the width
     starts = list(edges[rising])
     ends = list(edges[~rising])
     if inside[0]:
