@@ -235,3 +235,23 @@ def test_df_in_mpmath_from_the_remainder_curve():
     slope = (law.df1_numeric(np.array([1e-8]), dps=40)[0] - mpmath.mpf("0.5")) / mpmath.mpf(1e-8)
     with mpmath.workdps(40):
         assert abs((tiny - mpmath.mpf("0.5")) / mpmath.mpf(1e-30) - slope) < 1e-6 * abs(slope)
+
+
+def test_closed_form_with_a_support_touching_zero_keeps_lam():
+    """A semicircle shifted onto [0, 4]: in its closed form -lam - c + 2 sqrt(v)
+    evaluated left to right lost lam when c = 2 sqrt(v) (NaN below lam ~
+    1e-16); the parameter sum is now formed first.  Float route against the
+    30-digit route, and 1 - df1 = lam m_(-1) (m_(-1) = -g(0) = 1)."""
+    law = fp.Semicircle(1).shifted(2)
+    lam = np.array([1e-3, 1e-8, 1e-20, 1e-100, 1e-250])
+    for which in (1, 2):
+        fl = getattr(law, f"df{which}_numeric")(lam)
+        mp = getattr(law, f"df{which}_numeric")(lam, dps=30)
+        np.testing.assert_allclose(fl, [float(v.real) for v in mp], rtol=1e-14)
+    np.testing.assert_allclose(law.df_complement_numeric(lam[2:]), lam[2:], rtol=1e-9)
+    # random features at P = D < N, lam = 0 (a NumericalError before): the
+    # limit gamma_1 = P/N = 1/2, E_g = sigma^2, which the ridge sequence approaches
+    model = fp.RandomFeatureRidge(law, widths=[100], samples=200, dimension=100, noise=0.1)
+    out = model.evaluate(ridge=np.array([0.0, 1e-12, 1e-9]))
+    assert out["gamma1"][0] == pytest.approx(0.5, abs=1e-12) and out["Eg"][0] == pytest.approx(0.1, abs=1e-12)
+    assert abs(out["Eg"][1] - 0.1) < abs(out["Eg"][2] - 0.1) < 1e-3

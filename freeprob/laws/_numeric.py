@@ -61,8 +61,44 @@ def _symbolic_twin(law, path="law"):
 
 
 def _numeric_form(law, kind, method):
+    """``(expr, symbols, values)`` of ``kind``; sums of parameters next to the
+    variable are passed as derived parameters (:func:`_derived_parameters`),
+    their values formed exactly from the law's parameters."""
     twin, syms, vals = _symbolic_twin(law)
-    return _numeric_expr(twin, kind, method), syms, vals
+    var = {"stieltjes": C.z, "density": C.x}.get(kind, C.lam)
+    expr, derived = _derived_parameters(_numeric_expr(twin, kind, method), var, syms)
+    if not derived:
+        return expr, syms, vals
+    at = dict(zip(syms, vals))
+    return expr, syms + tuple(d for d, _ in derived), vals + tuple(c.xreplace(at) for _, c in derived)
+
+
+@cached()
+def _derived_parameters(expr, var, syms):
+    """Replace every sum of two or more parameter-only terms inside a sum
+    that contains ``var`` by a symbol of its own: ``sqrt(-lam - c + 2 sqrt(v))``
+    becomes ``sqrt(-lam + d)``, ``d = 2 sqrt(v) - c`` formed exactly from the
+    parameters.  Evaluated left to right in floats, ``(-lam - c) + 2 sqrt(v)``
+    loses ``lam`` entirely when ``c = 2 sqrt(v)`` (a support that touches 0)
+    and gives ``sqrt(0)`` in a denominator; ``-lam + d`` keeps every digit."""
+    params = set(syms)
+    found = {}
+
+    def walk(e):
+        if not e.args or not e.has(var):
+            return e
+        args = [walk(a) for a in e.args]
+        if isinstance(e, sp.Add):
+            const = [a for a in args if not a.has(var)]
+            if len(const) >= 2 and sp.Add(*const).free_symbols <= params and sp.Add(*const).free_symbols:
+                c = sp.Add(*const)
+                if c not in found:
+                    found[c] = sp.Dummy(f"d{len(found)}")
+                return sp.Add(found[c], *[a for a in args if a.has(var)])
+        return e.func(*args) if args != list(e.args) else e
+
+    out = walk(expr)
+    return out, tuple((d, c) for c, d in found.items())
 
 
 @cached()
