@@ -231,6 +231,10 @@ def test_df_in_mpmath_from_the_remainder_curve():
         mp = getattr(law, f"df{which}_numeric")(lam, dps=40)
         fl = getattr(law, f"df{which}_numeric")(lam)
         np.testing.assert_allclose([float(v) for v in mp], fl, rtol=1e-13)
+    # a float weight 0.7 is the rational 7/10 of the curve (rational_twin), to every digit
+    fw = fp.free_mul(fp.Discrete([0, 1], [0.7, 0.3]), fp.MarchenkoPastur(0.5))
+    with mpmath.workdps(40):
+        assert abs(fw.df1_numeric(np.array([1e-45]), dps=40)[0] - mpmath.mpf(3) / 10) < mpmath.mpf(10) ** -38
     tiny = law.df1_numeric(np.array([1e-30]), dps=40)[0]
     slope = (law.df1_numeric(np.array([1e-8]), dps=40)[0] - mpmath.mpf("0.5")) / mpmath.mpf(1e-8)
     with mpmath.workdps(40):
@@ -255,3 +259,19 @@ def test_closed_form_with_a_support_touching_zero_keeps_lam():
     out = model.evaluate(ridge=np.array([0.0, 1e-12, 1e-9]))
     assert out["gamma1"][0] == pytest.approx(0.5, abs=1e-12) and out["Eg"][0] == pytest.approx(0.1, abs=1e-12)
     assert abs(out["Eg"][1] - 0.1) < abs(out["Eg"][2] - 0.1) < 1e-3
+
+
+def test_curveless_product_with_two_atoms_at_zero_refuses_rather_than_guess():
+    """Both operands with mass at 0 and no curve: the multiplicative fixed
+    point turns neutral as lam -> 0 and the iteration stops short of it
+    (df1 = 0.3596 at lam = 1e-30, above the rank 1/3).  The rank bound
+    catches it: a typed error, never that number; at moderate lam the value
+    stands (below the rank, approaching it)."""
+    from freeprob.errors import ConvergenceError
+
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.free_mul(fp.MarchenkoPastur(3), fp.PowerLaw(1.5, 20)))
+    assert law.curve() is None and [(c, float(w)) for c, w in law.atoms()] == [(0, 2 / 3)]
+    with pytest.raises(ConvergenceError, match="exceeds the rank"):
+        law.df1_numeric(np.array([1e-30]))
+    d = law.df1_numeric(np.array([1e-2, 1e-4, 1e-6]))
+    assert np.all(np.diff(d) > 0) and np.all(d < 1 / 3)

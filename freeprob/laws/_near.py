@@ -69,7 +69,7 @@ def _df_from_s(kind: str, backend: str = "numpy"):
 
 @cached(maxsize=64)
 def _remainder_curve(law):
-    """``(Q, w0, 1 - w0, e, R)`` for a law on ``[0, oo)`` with a numeric curve of
+    """``(Q, w0, 1 - w0, e, R, w0 exact)`` for a law on ``[0, oo)`` with a numeric curve of
     degree at most :data:`MAX_DEGREE`, an atom ``w0`` at ``0`` and the rest of
     its support in ``[e, R]``, ``e > 0``; else None."""
     from freeprob.laws._curve import Curve
@@ -89,14 +89,16 @@ def _remainder_curve(law):
         return None
     e = min(points) * (1 - 1e-9)        # the edges are isolated to 1e-12 relative
     top = max(points) * (1 + 1e-9)
-    w0_exact = next(m for loc, m in law.atoms() if loc == 0)
-    expr = sp.expand(cv.expr.subs(cv.g, sp.nsimplify(w0_exact) / cv.z + _S) * cv.z**cv.deg)
+    # the mass as the exact rational of the curve (a float weight becomes the
+    # rational of its shortest decimal form, as in rational_twin)
+    w0_exact = sp.nsimplify(next(m for loc, m in law.atoms() if loc == 0))
+    expr = sp.expand(cv.expr.subs(cv.g, w0_exact / cv.z + _S) * cv.z**cv.deg)
     poly = sp.Poly(expr, cv.z)
     low = min(m[0] for m in poly.monoms())
     expr = sp.expand(sp.cancel(expr / cv.z**low)).subs(cv.z, _Z)
     if sp.Poly(expr, _S).degree() < 1:
         return None
-    return Curve(expr, _S, _Z), w0, float(1 - w0_exact), e, top
+    return Curve(expr, _S, _Z), w0, float(1 - w0_exact), e, top, w0_exact
 
 
 def near_values(law, kind: str, lam):
@@ -118,7 +120,7 @@ def near_values(law, kind: str, lam):
     data = _remainder_curve(law)
     if data is None:
         return none, None
-    qc, w0, rank, e, top = data
+    qc, w0, rank, e, top, _ = data
     flat = lam.ravel()
     sel = np.flatnonzero((flat > 0) & (flat <= RHO_NEAR * e))
     mask, vals = np.zeros(flat.shape, dtype=bool), np.zeros(flat.shape)
@@ -170,8 +172,7 @@ def near_values_mp(law, kind: str, lam, dps: int):
     data = _remainder_curve(law)
     if data is None:
         return None
-    qc, _, _, e, top = data
-    w0_exact = next(m for loc, m in law.atoms() if loc == 0)
+    qc, _, _, e, top, w0_exact = data
     poly = sp.Poly(qc.expr, _S)
     coeffs = [compile_expr(c, (_Z,), backend="mpmath") for c in poly.all_coeffs()]
     dq_ds = compile_expr(sp.diff(qc.expr, _S), (_S, _Z), backend="mpmath")
@@ -179,7 +180,7 @@ def near_values_mp(law, kind: str, lam, dps: int):
     form = _df_from_s(kind, "mpmath")
     out = []
     with mpmath.workdps(dps + 10):
-        w0 = mpmath.mpf(sp.Rational(w0_exact).p) / sp.Rational(w0_exact).q
+        w0 = mpmath.mpf(w0_exact.p) / w0_exact.q
         rank = 1 - w0
         for lv in lam:
             k = mpmath.mpf(lv)

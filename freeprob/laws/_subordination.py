@@ -384,4 +384,13 @@ def eta_values(law, kind: str, lam):
     vals = np.asarray(_df_from_eta(kind)(eta, deta, u + 0j))
     if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
         raise BranchError(f"{kind} left the real axis on the negative axis of {law!r}")
+    # certified against the bound df1(lam) < 1 - w0 (the rank): when both
+    # operands carry an atom at 0 the fixed point turns neutral as lam -> 0
+    # and the iteration can stop short of it, far above the rank
+    df1 = np.asarray(_df_from_eta("df1")(eta, deta, u + 0j)).real
+    rank = 1 - float(sum(m for loc, m in law.atoms() if loc == 0))
+    bad = np.flatnonzero(df1 > rank * (1 + 1e-12))
+    if bad.size:
+        raise ConvergenceError(f"multiplicative subordination stalled at lam = {lam.ravel()[bad[0]]:.3g} for "
+                               f"{law!r}: df1 = {df1[bad[0]]!r} exceeds the rank {rank!r}")
     return vals.real.reshape(lam.shape)
