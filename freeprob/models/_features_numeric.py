@@ -340,14 +340,13 @@ def evaluate(model, overrides):
     s_w = vals[-1]
     out["kappa2"] = k2
     lim = None
-    if kz.any() and model.feature_covariance is None:
+    # the certified limits need df in mpmath: inline means, or the law's own
+    # route (a law known only by subordination has none: the stand-in stays)
+    if kz.any() and model.feature_covariance is None and (means_inline(model) or _df_in_mpmath(model)):
         gap = None if means_inline(model) else _gap_scale(model)
-        try:
-            lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
-                                    np.flatnonzero(kz), phi, psis, s2, sx, scale if gap is None else gap,
-                                    fractional=not means_inline(model) and gap is None)
-        except NoClosedFormError:   # a law without an mpmath route for df: the stand-in 1e-150 stays
-            lim = None
+        lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
+                                np.flatnonzero(kz), phi, psis, s2, sx, scale if gap is None else gap,
+                                fractional=not means_inline(model) and gap is None)
     if lim is not None:
         for j, key in enumerate(keys):
             out[key] = np.where(kz, lim[:, j], out[key])
@@ -445,6 +444,16 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale, fra
                 m = round(m)
                 rows[r, j] = float(v) if m == 0 else 0.0 if m > 0 else (np.inf if v > 0 else -np.inf)
     return rows[inv.ravel()]
+
+
+def _df_in_mpmath(model) -> bool:
+    """Whether the population gives ``df1`` in mpmath next to 0 (a closed
+    form, or the remainder's curve of an algebraic law)."""
+    try:
+        model.population.df1_numeric(np.array([1e-30]), dps=20)
+    except NoClosedFormError:
+        return False
+    return True
 
 
 def _gap_scale(model):

@@ -183,9 +183,10 @@ def population_floor(population) -> float:
         return float(population.n) ** (-float(population.alpha)) * float(getattr(population, "scale", 1))
     try:
         floor = float(population.support().inf)
-    except (TypeError, ValueError, AttributeError, NotImplementedError):
-        # no numeric support (a symbolic or curve-only law): 0 is still a
-        # valid floor of a positive semidefinite population, only a wider contour
+    except (TypeError, ValueError, AttributeError, NotImplementedError, ConvergenceError):
+        # no numeric support (a symbolic law, or a support without a curve
+        # that did not verify): 0 is still a valid floor of a positive
+        # semidefinite population, only a wider contour
         return 0.0
     return max(floor, 0.0) if np.isfinite(floor) else 0.0
 
