@@ -152,7 +152,10 @@ def width_ratio(layer: int) -> sp.Symbol:
     >>> width_ratio(1)
     psi_1
     """
-    return sp.Symbol(f"psi_{int(layer)}", positive=True)
+    layer_ = as_expr(layer, "layer")
+    if not (layer_.is_Integer and layer_ >= 1):
+        raise ParameterError("layer", layer_, "integers >= 1")
+    return sp.Symbol(f"psi_{int(layer_)}", positive=True)
 
 
 #: LaTeX spellings of canonical names in the paper's notation (used by
@@ -230,7 +233,7 @@ def hat_filter(f: sp.Expr, var: sp.Symbol) -> sp.Expr:
     >>> hat_filter(1/(x + lam), x)
     x/(lambda + x)
     """
-    return var * as_expr(f)
+    return as_expr(var, "var") * as_expr(f, "f")
 
 
 def residual_filter(f: sp.Expr, var: sp.Symbol) -> sp.Expr:
@@ -251,7 +254,7 @@ def contour_resolvent(kappa_z, zvar):
     >>> contour_resolvent(kappa, z)
     kappa/z
     """
-    return as_expr(kappa_z) / as_expr(zvar)
+    return as_expr(kappa_z, "kappa_z") / as_expr(zvar, "zvar")
 
 
 def ml_stieltjes_from_stieltjes(g: sp.Expr) -> sp.Expr:
@@ -260,7 +263,7 @@ def ml_stieltjes_from_stieltjes(g: sp.Expr) -> sp.Expr:
     >>> ml_stieltjes_from_stieltjes(1/z)
     -1/z
     """
-    return -as_expr(g)
+    return -as_expr(g, "g")
 
 
 def stieltjes_from_ml_stieltjes(m: sp.Expr) -> sp.Expr:
@@ -269,7 +272,7 @@ def stieltjes_from_ml_stieltjes(m: sp.Expr) -> sp.Expr:
     >>> stieltjes_from_ml_stieltjes(-1/z)
     1/z
     """
-    return -as_expr(m)
+    return -as_expr(m, "m")
 
 
 def t_from_stieltjes(g: sp.Expr, var: sp.Symbol) -> sp.Expr:
@@ -278,7 +281,7 @@ def t_from_stieltjes(g: sp.Expr, var: sp.Symbol) -> sp.Expr:
     >>> t_from_stieltjes(1/z, z)
     0
     """
-    return var * as_expr(g) - 1
+    return as_expr(var, "var") * as_expr(g, "g") - 1
 
 
 def stieltjes_from_t(tz: sp.Expr, var: sp.Symbol) -> sp.Expr:
@@ -287,7 +290,7 @@ def stieltjes_from_t(tz: sp.Expr, var: sp.Symbol) -> sp.Expr:
     >>> stieltjes_from_t(sp.Integer(0), z)
     1/z
     """
-    return (as_expr(tz) + 1) / var
+    return (as_expr(tz, "tz") + 1) / as_expr(var, "var")
 
 
 def psi_from_t(tz: sp.Expr, zvar: sp.Symbol, uvar: sp.Symbol) -> sp.Expr:
@@ -296,12 +299,12 @@ def psi_from_t(tz: sp.Expr, zvar: sp.Symbol, uvar: sp.Symbol) -> sp.Expr:
     >>> psi_from_t(2/(z - 2), z, u)
     2/(-2 + 1/u)
     """
-    return as_expr(tz).subs(zvar, 1 / uvar)
+    return as_expr(tz, "tz").subs(as_expr(zvar, "zvar"), 1 / as_expr(uvar, "uvar"))
 
 
 def t_from_psi(psi: sp.Expr, uvar: sp.Symbol, zvar: sp.Symbol) -> sp.Expr:
     """Inverse of :func:`psi_from_t`: ``t(z) = psi(1/z)`` [C5]."""
-    return as_expr(psi).subs(uvar, 1 / zvar)
+    return as_expr(psi, "psi").subs(as_expr(uvar, "uvar"), 1 / as_expr(zvar, "zvar"))
 
 
 def df1_from_stieltjes(g: sp.Expr, zvar: sp.Symbol, lamvar: sp.Symbol) -> sp.Expr:
@@ -310,7 +313,8 @@ def df1_from_stieltjes(g: sp.Expr, zvar: sp.Symbol, lamvar: sp.Symbol) -> sp.Exp
     >>> sp.cancel(df1_from_stieltjes(1/(z - 1), z, lam))
     1/(lambda + 1)
     """
-    return 1 + lamvar * as_expr(g).subs(zvar, -lamvar)
+    lamvar = as_expr(lamvar, "lamvar")
+    return 1 + lamvar * as_expr(g, "g").subs(as_expr(zvar, "zvar"), -lamvar)
 
 
 def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
@@ -320,6 +324,7 @@ def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:
     (lambda + 1)**(-2)
     """
     df1 = as_expr(df1)
+    df1, lamvar = as_expr(df1, "df1"), as_expr(lamvar, "lamvar")
     return df1 + lamvar * sp.diff(df1, lamvar)
 
 
@@ -331,9 +336,10 @@ def df1_slope_from_df2(df1: sp.Expr, df2: sp.Expr, lamvar: sp.Symbol) -> sp.Expr
     >>> df1_slope_from_df2(sp.Symbol("a"), sp.Symbol("b"), lam)
     (-a + b)/lambda
     """
+    df1, lamvar = as_expr(df1, "df1"), as_expr(lamvar, "lamvar")
     f, slope = sp.Function("df1"), sp.Dummy("slope")
     relation = df2_from_df1(f(lamvar), lamvar).subs(sp.Derivative(f(lamvar), lamvar), slope).subs(f(lamvar), df1)
-    (out,) = sp.solve(sp.Eq(as_expr(df2), relation), slope)
+    (out,) = sp.solve(sp.Eq(as_expr(df2, "df2"), relation), slope)
     return sp.together(out)
 
 
@@ -343,7 +349,7 @@ def s_df_from_voiculescu(s_v: sp.Expr, tvar: sp.Symbol, dfvar: sp.Symbol) -> sp.
     >>> s_df_from_voiculescu(1/(1 + 2*t), t, df)
     1/(1 - 2*df)
     """
-    return as_expr(s_v).subs(tvar, -dfvar)
+    return as_expr(s_v, "s_v").subs(as_expr(tvar, "tvar"), -as_expr(dfvar, "dfvar"))
 
 
 def s_voiculescu_from_df(s_df: sp.Expr, dfvar: sp.Symbol, tvar: sp.Symbol) -> sp.Expr:
@@ -352,17 +358,18 @@ def s_voiculescu_from_df(s_df: sp.Expr, dfvar: sp.Symbol, tvar: sp.Symbol) -> sp
     >>> s_voiculescu_from_df(1/(1 - 2*df), df, t)
     1/(2*t + 1)
     """
-    return as_expr(s_df).subs(dfvar, -tvar)
+    return as_expr(s_df, "s_df").subs(as_expr(dfvar, "dfvar"), -as_expr(tvar, "tvar"))
 
 
 def s_from_chi(chi: sp.Expr, tvar: sp.Symbol) -> sp.Expr:
     """Voiculescu ``S(t) = (1 + t)/t * chi(t)`` with ``chi = psi^{-1}`` [C9]."""
-    return (1 + tvar) / tvar * as_expr(chi)
+    tvar = as_expr(tvar, "tvar")
+    return (1 + tvar) / tvar * as_expr(chi, "chi")
 
 
 def r_from_inverse_stieltjes(ginv: sp.Expr, wvar: sp.Symbol) -> sp.Expr:
     """``R(w) = g^{-1}(w) - 1/w`` [C8]."""
-    return as_expr(ginv) - 1 / wvar
+    return as_expr(ginv, "ginv") - 1 / as_expr(wvar, "wvar")
 
 
 def renormalized_ridge(ridge, s_value):
@@ -371,7 +378,7 @@ def renormalized_ridge(ridge, s_value):
     >>> renormalized_ridge(lam, 1/(1 - q*df))
     lambda/(-df*q + 1)
     """
-    return ridge * s_value
+    return as_expr(ridge, "ridge") * as_expr(s_value, "s_value")
 
 
 def s_from_renormalized_ridge(dfvalue, ridge):

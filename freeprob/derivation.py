@@ -117,6 +117,12 @@ class DerivationStep:
     source: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.relation, sp.Basic):
+            raise ParameterError("relation", repr(self.relation)[:60], "a sympy relation (use freeprob.derivation.Eq)",
+                                 "strings are never parsed")
+        for name in ("justification", "reference", "label", "source"):
+            if not isinstance(getattr(self, name), str):
+                raise ParameterError(name, repr(getattr(self, name))[:60], "text (a str)")
         if isinstance(self.relation, sp.logic.boolalg.BooleanAtom):
             raise ParameterError("relation", self.relation, "an unevaluated relation (use freeprob.derivation.Eq)")
         if self.check not in MODES:

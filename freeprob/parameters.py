@@ -37,7 +37,7 @@ import sympy as sp
 
 from freeprob.errors import ParameterError
 
-__all__ = ["real_array", "to_sympy", "positive", "nonnegative", "real", "nonzero", "correlation", "positive_integer", "nonnegative_integer", "Parameter", "declare",
+__all__ = ["real_array", "complex_array", "real_number", "digits", "instance", "to_sympy", "positive", "nonnegative", "real", "nonzero", "correlation", "positive_integer", "nonnegative_integer", "Parameter", "declare",
            "latex_symbol", "DOMAINS"]
 
 
@@ -69,6 +69,59 @@ def real_array(name, value, *, nan: bool = True):
     if not nan and np.any(np.isnan(arr)):
         raise ParameterError(name, "nan", "real numbers")
     return arr
+
+
+def complex_array(name, value):
+    """``value`` as a complex128 array, or a :class:`ParameterError` naming
+    ``name`` (string, boolean, ragged or NaN input).  The one conversion of
+    evaluation points that may leave the real axis.
+
+    >>> complex_array("z", [1j, -2]).tolist()
+    [1j, (-2+0j)]
+    """
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ParameterError(name, repr(value), "complex numbers or arrays of them")
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind == "O":
+            arr = np.asarray([complex(sp.sympify(v)) if isinstance(v, sp.Basic) else v for v in arr.ravel()]
+                             ).reshape(arr.shape)
+    except (TypeError, ValueError):
+        raise ParameterError(name, repr(value)[:60], "complex numbers or arrays of them") from None
+    if arr.dtype.kind not in "fiuc":
+        raise ParameterError(name, repr(value)[:60], "complex numbers or arrays of them")
+    arr = arr.astype(complex)
+    if np.any(np.isnan(arr)):
+        raise ParameterError(name, "nan", "complex numbers")
+    return arr
+
+
+def digits(name, value, *, low: int = 15, high: int = 10_000):
+    """An mpmath precision in decimal digits: ``None`` (float64) or an integer
+    in ``[low, high]``; anything else is a :class:`ParameterError` naming
+    ``name`` (a string, a float, a negative or absurd precision).
+
+    >>> digits("dps", 30), digits("dps", None)
+    (30, None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ParameterError(name, repr(value), f"None or integers in [{low}, {high}]",
+                             "decimal digits of the mpmath evaluation")
+    return int(value)
+
+
+def instance(name, value, kinds, allowed: str):
+    """``value`` if it is an instance of ``kinds``, else a
+    :class:`ParameterError` naming ``name`` and what was expected.
+
+    >>> instance("quantity", "Eg", str, "a key name")
+    'Eg'
+    """
+    if not isinstance(value, kinds):
+        raise ParameterError(name, repr(value)[:60], allowed)
+    return value
 
 
 def to_sympy(name: str, value, allowed: str = "finite real numbers") -> sp.Expr:
@@ -110,6 +163,19 @@ def real(name, value, allowed="(-oo, oo)"):
     if v.is_real is False or v.is_infinite:
         raise ParameterError(name, v, allowed)
     return v
+
+
+def real_number(name, value, allowed="finite real numbers"):
+    """A finite real number as a float (a symbol or expression without a
+    numeric value is a :class:`ParameterError` naming ``name``).
+
+    >>> real_number("beta", sp.Rational(1, 2))
+    0.5
+    """
+    v = real(name, value, allowed)
+    if not v.is_number:
+        raise ParameterError(name, v, allowed, "a symbol has no numeric value here; substitute one first")
+    return float(v)
 
 
 def nonzero(name, value, allowed="real numbers != 0"):

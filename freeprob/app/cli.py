@@ -199,6 +199,11 @@ def _cmd_ridge(args, out):
     values = _values
     ridge, samples = values(args.ridge, "--ridge"), values(args.samples, "--samples", "count")
     noise = values(args.noise, "--noise")
+    # an option of another estimator is refused, never silently ignored
+    for option, value, owner in (("--time", args.time, "gradient-flow"), ("--step", args.step, "gradient-descent"),
+                                 ("--steps", args.steps, "gradient-descent")):
+        if value is not None and args.estimator != owner:
+            raise ParseError(f"{option} belongs to --estimator {owner}, not {args.estimator}")
     if args.estimator != "ridge":
         from freeprob.app._training import cmd_spectral
 
@@ -390,14 +395,14 @@ def _cmd_figures(args, out):
     from freeprob import figures
 
     every = figures.available(extensions=True)  # the paper's figures, then X1, ... (built only on request)
-    if args.list:
-        for fid in every:
-            out(fid)
-        return 0
     ids = [i.upper() for i in (args.only or figures.available())]
     bad = [i for i in ids if i not in every]
     if bad:
         raise ParseError(f"unknown figure(s) {bad}; valid: {', '.join(every)}")
+    if args.list:
+        for fid in every:
+            out(fid)
+        return 0
     if not args.out:
         raise ParseError("--out DIR is required (PNG and PDF files are written there)")
     import time

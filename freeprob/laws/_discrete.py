@@ -27,7 +27,9 @@ from freeprob.numeric.spectrum import (
 from freeprob.parameters import (
     Parameter,
     declare,
+    nonnegative_integer,
     real,
+    real_array,
     to_sympy,
 )
 
@@ -89,11 +91,13 @@ class _AtomicLaw(SpectralLaw):
         [0.0, 0.5, 0.5, 1.0]
         """
         self._require_numeric("cdf_numeric")
+        x = real_array("x", x, nan=False)
+        nonnegative_integer("nodes", nodes)  # the common signature; unused: the cdf of atoms is a step function
         vals, wts = self.spectrum.numeric_atoms()
         order = np.argsort(vals, kind="stable")
         w = np.full(vals.size, 1.0 / vals.size) if wts is None else wts[order]
         cum = np.concatenate([[0.0], np.cumsum(w)])
-        return cum[np.searchsorted(vals[order], np.asarray(x, dtype=float), side="right")]
+        return cum[np.searchsorted(vals[order], x, side="right")]
 
     def _check_off_support(self, zarr):
         real_pts = zarr[zarr.imag == 0].real

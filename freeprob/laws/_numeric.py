@@ -22,7 +22,7 @@ from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
 from freeprob.numeric.stable import group_parameters, rationalize
-from freeprob.parameters import real_array
+from freeprob.parameters import complex_array, digits, positive_integer, real_array
 
 __all__ = ["NumericMethods"]
 
@@ -203,7 +203,8 @@ class NumericMethods:
         (array([-0.561553,  0.5     ]), True)
         """
         self._require_numeric("stieltjes_numeric")
-        zarr = np.asarray(z, dtype=complex)
+        zarr = complex_array("z", z)
+        dps = digits("dps", dps)
         self._check_off_support(zarr)
         if method not in (None, "closed", "mean", "continuation"):
             raise ParameterError("method", method, "{'closed', 'mean', 'continuation'}")
@@ -308,7 +309,7 @@ class NumericMethods:
         >>> float(d1), float(s)                         # 1/(1 + lam), -1/(1 + lam)^2
         (0.5, -0.25)
         """
-        lam = np.asarray(lam, dtype=float)
+        lam = real_array("lam", lam)
         d1, d2 = self.df1_numeric(lam), self.df2_numeric(lam)
         return d1, _slope()(d1, d2, lam)
 
@@ -344,7 +345,7 @@ class NumericMethods:
             raise ParameterError("which", which, "1 or 2")
         if self._trace_rank() == np.inf:
             raise ParameterError("lam", lam, "a normalized law", "the kernel sums [C16] have no complement 1 - df")
-        lam_arr = np.asarray(lam, dtype=float)
+        lam_arr = real_array("lam", lam)
         if np.any(~np.isfinite(lam_arr)) or np.any(lam_arr <= 0):
             raise ParameterError("lam", lam_arr[~(np.isfinite(lam_arr) & (lam_arr > 0))].ravel()[0], "(0, oo)")
         return self._df_positive(lam_arr, which, complement=True)
@@ -393,7 +394,8 @@ class NumericMethods:
 
     def _df_numeric(self, lam, dps, which):
         self._require_numeric("df_numeric")
-        lam_arr = np.asarray(lam, dtype=float)
+        lam_arr = real_array("lam", lam)
+        dps = digits("dps", dps)
         if np.any(~np.isfinite(lam_arr)) or np.any(lam_arr < 0):
             bad = lam_arr[~(np.isfinite(lam_arr) & (lam_arr >= 0))].ravel()[0]
             raise ParameterError("lam", bad, "[0, oo)")
@@ -440,6 +442,7 @@ class NumericMethods:
         """
         self._require_numeric("cdf_numeric")
         xq = real_array("x", x, nan=False)
+        nodes = int(positive_integer("nodes", nodes))
         out = np.zeros(xq.shape)
         for a, b in self._ac_intervals():
             th = np.linspace(0, np.pi, nodes + 1)

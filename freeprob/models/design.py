@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw
 from freeprob.models.base import FrozenArray
@@ -66,7 +67,7 @@ def source_weight_exponent(alpha, r):
     >>> source_weight_exponent(2, sp.Rational(1, 2))
     1
     """
-    return 1 + alpha * (2 * r - 1)
+    return 1 + C.as_expr(alpha, "alpha") * (2 * C.as_expr(r, "r") - 1)
 
 
 def population_dimension(population, dimension):

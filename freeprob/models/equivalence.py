@@ -48,6 +48,7 @@ from freeprob.laws import MarchenkoPastur, SpectralLaw
 from freeprob.numeric.cache import cached
 from freeprob.numeric.solve import expand_upper, hermite, invert_increasing
 from freeprob.numeric.spectrum import SpectralMean
+from freeprob.parameters import instance, positive, positive_integer, real_array
 
 __all__ = ["DeterministicEquivalent", "deterministic_equivalent"]
 
@@ -68,6 +69,10 @@ class DeterministicEquivalent:
 
     population: SpectralLaw
     noise: SpectralLaw
+
+    def __post_init__(self):
+        instance("population", self.population, SpectralLaw, "a spectral law (freeprob.MarchenkoPastur, ...)")
+        instance("noise", self.noise, SpectralLaw, "a spectral law (freeprob.MarchenkoPastur, ...)")
 
     def replace(self, **changes) -> "DeterministicEquivalent":
         """A new equivalent with ``population`` and/or ``noise`` changed (frozen, as the models)."""
@@ -90,6 +95,7 @@ class DeterministicEquivalent:
 
     def kappa_equation(self, lam=C.lam, kappa=C.kappa) -> sp.Eq:
         """``kappa = lam S_W(df1_Sigma(kappa))`` [R3]."""
+        lam, kappa = C.as_expr(lam, "lam"), C.as_expr(kappa, "kappa")
         return sp.Eq(kappa, lam * self.s_noise(C.df).subs(C.df, self.population.df1(kappa)))
 
     def steps(self) -> tuple:
@@ -219,16 +225,18 @@ class DeterministicEquivalent:
         >>> k.round(8)           # kappa_0 = 2: df1 = 1/(1 + kappa) reaches rank W = 1/3
         array([2.        , 4.06064703])
         """
-        lam = np.asarray(lam, dtype=float)
+        lam = real_array("lam", lam)
         if np.any(~np.isfinite(lam)) or np.any(lam < 0):
             raise ParameterError("lam", lam[~(np.isfinite(lam) & (lam >= 0))].ravel()[0], "[0, oo)")
+        rtol = float(positive("rtol", rtol))
+        maxiter = int(positive_integer("maxiter", maxiter))
         if not _is_white(self.noise):
             if ratio is not None:
                 raise ParameterError("ratio", ratio, "unset for this noise law",
                                      "the ratio is an override for white Wishart noise only")
             return _solve_general(self.population, self.noise, lam, rtol)
         q0 = self.noise.ratio
-        qv = np.asarray(float(q0) if ratio is None else ratio, dtype=float)
+        qv = np.asarray(float(q0), dtype=float) if ratio is None else real_array("ratio", ratio)
         if np.any(~np.isfinite(qv)) or np.any(qv <= 0):
             raise ParameterError("ratio", qv[~(np.isfinite(qv) & (qv > 0))].ravel()[0], "(0, oo)")
         self.population._require_numeric("solve")

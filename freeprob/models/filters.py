@@ -94,6 +94,7 @@ class SpectralEstimator(abc.ABC):
 
     def filter(self, x=X) -> sp.Expr:
         """``f(x)`` with this estimator's parameter values [C18]."""
+        x = C.as_expr(x, "x")
         expr = self.template().xreplace({self.symbols[n]: getattr(self, n) for n in self.PARAMETERS})
         return expr.xreplace({X: x}) if x is not X else expr
 
@@ -124,6 +125,8 @@ class SpectralEstimator(abc.ABC):
         """``{name: float array}`` of the parameters for a numeric sweep: an
         override (one of ``SWEEP``) or the constructor's value, validated
         (a :class:`~freeprob.errors.ParameterError` naming it)."""
+        if overrides is not None and not isinstance(overrides, dict):
+            raise ParameterError("overrides", repr(overrides)[:60], "None or a dict {name: values}")
         overrides = dict(overrides or {})
         bad = set(overrides) - set(self.SWEEP)
         if bad:
@@ -351,6 +354,8 @@ class SpectralFilter(SpectralEstimator):
                 raise ParameterError("expr", expr, "a filter analytic around the spectrum",
                                      f"{p} has a branch point in x")
         params = sorted(expr.free_symbols - {x}, key=str)
+        if values is not None and not isinstance(values, dict):
+            raise ParameterError("values", repr(values)[:60], "None or a dict {symbol: number}")
         vals = {}
         for key, v in dict(values or {}).items():
             sym = key if isinstance(key, sp.Symbol) else None
@@ -377,6 +382,7 @@ class SpectralFilter(SpectralEstimator):
         return self.expr.xreplace({self.x: X})
 
     def filter(self, x=X):
+        x = C.as_expr(x, "x")
         return self.template().xreplace({s: v for s, v in self.values_}).xreplace({X: x})
 
     def __getattr__(self, name):
@@ -386,6 +392,8 @@ class SpectralFilter(SpectralEstimator):
         raise AttributeError(name)
 
     def values(self, overrides=None):
+        if overrides is not None and not isinstance(overrides, dict):
+            raise ParameterError("overrides", repr(overrides)[:60], "None or a dict {name: values}")
         overrides = dict(overrides or {})
         bad = set(overrides) - set(self.SWEEP)
         if bad:

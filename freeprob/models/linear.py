@@ -170,7 +170,9 @@ class LinearRidge(AbstractModel):
         if df is None:
             df1, df2 = self.population.df1(k), self.population.df2(k)
         else:
-            df1, df2 = df
+            if isinstance(df, (str, bytes)) or not isinstance(df, (tuple, list)) or len(df) != 2:
+                raise ParameterError("df", repr(df)[:60], "None or a pair (df1, df2) of sympy expressions")
+            df1, df2 = (C.as_expr(v, "df") for v in df)
         gamma = q * df2
         S = self.equivalent().s_noise(C.df).subs(C.df, df1)  # S = S_W(df1) [R8]
         bias2 = self._bias2(k, df1, df2)

@@ -33,7 +33,14 @@ from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.models.activations import activation as _activation
 from freeprob.models.base import AbstractModel, real_array
-from freeprob.models.design import DIMENSION, NOISE, RIDGE, SAMPLES, WIDTHS
+from freeprob.models.design import (
+    DIMENSION,
+    NOISE,
+    RIDGE,
+    SAMPLES,
+    WIDTHS,
+    population_dimension,
+)
 from freeprob.models.features import RandomFeatureRidge
 from freeprob.numeric.cache import cached
 from freeprob.parameters import declare
@@ -75,6 +82,7 @@ class NonlinearRandomFeatureRidge(AbstractModel):
     PARAMETERS = declare(WIDTHS, SAMPLES, RIDGE, NOISE, DIMENSION)
 
     def __post_init__(self):
+        population_dimension(self.population, self.dimension)  # a positive semidefinite spectral law
         widths = self.widths
         if isinstance(widths, (list, tuple)):
             if len(widths) != 1:

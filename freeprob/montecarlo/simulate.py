@@ -36,6 +36,7 @@ from freeprob.models import (
     NonlinearRandomFeatureRidge,
     RandomFeatureRidge,
 )
+from freeprob.models.base import AbstractModel
 from freeprob.models.spectral import SPECTRAL_KEYS
 from freeprob.montecarlo._correlated import simulate_correlated
 from freeprob.montecarlo._features import simulate_rf
@@ -52,6 +53,7 @@ from freeprob.montecarlo.estimators import (
     thin_svd,
 )
 from freeprob.montecarlo.sampling import population_spectrum
+from freeprob.parameters import instance, nonnegative, real_array
 
 __all__ = ["gcv", "corr_gcv", "simulate", "simulate_descent", "compare", "SIM_KEYS"]  # gcv, corr_gcv re-exported from estimators
 
@@ -356,7 +358,13 @@ def compare(model, sim: dict, *, ridge=None, allowance: float = 0.03, floor: flo
     :class:`~freeprob.LinearRidge`, :class:`~freeprob.RandomFeatureRidge` and
     :class:`~freeprob.CorrelatedRidge`.
     Returns the rows as dicts; prints them with ``out``."""
-    th = model.evaluate() if ridge is None else model.evaluate(ridge=np.asarray(ridge, dtype=float))
+    instance("model", model, AbstractModel, "a freeprob model (LinearRidge, RandomFeatureRidge, ...)")
+    instance("sim", sim, dict, "the dict that freeprob.simulate returns")
+    allowance = float(nonnegative("allowance", allowance))
+    floor = float(nonnegative("floor", floor))
+    if not callable(out):
+        raise ParameterError("out", repr(out)[:60], "a callable taking one string (print, a logger's method, ...)")
+    th = model.evaluate() if ridge is None else model.evaluate(ridge=real_array("ridge", ridge))
     # kappa is kappa_hat (LinearRidge); the LinearRidge simulation reports gcv
     # - sigma^2 against E_g, the correlated one its estimators against their
     # own limits; a key with no theory value (the biases) is not compared

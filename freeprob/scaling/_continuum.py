@@ -45,6 +45,15 @@ import sympy as sp
 from freeprob.errors import ParameterError
 from freeprob.models.design import source_weight_exponent
 from freeprob.numeric.cache import cached
+from freeprob.parameters import (
+    digits,
+    instance,
+    positive,
+    positive_integer,
+    real,
+    real_array,
+    real_number,
+)
 
 __all__ = ["MellinTerm", "mellin_leading", "split_summand", "power_law_sum", "C_alpha", "ContinuumForms",
            "continuum_forms"]
@@ -52,7 +61,7 @@ __all__ = ["MellinTerm", "mellin_leading", "split_summand", "power_law_sum", "C_
 
 def C_alpha(alpha):
     r"""``C_alpha = (pi/alpha)/sin(pi/alpha) = int_0^oo du/(1 + u^alpha)`` [R11]."""
-    alpha = sp.sympify(alpha)
+    alpha = positive("alpha", alpha)
     return (sp.pi / alpha) / sp.sin(sp.pi / alpha)
 
 
@@ -72,7 +81,8 @@ def mellin_leading(beta, a, m, alpha) -> tuple:
     ``h(u) = u^a/(1 + u)^m``, as ``kappa -> 0`` (see the module): the
     continuum and the discrete term, each with its condition.  Exactly one
     condition holds away from the boundary ``beta = 1 + alpha a``."""
-    beta, a, m, alpha = (sp.sympify(v) for v in (beta, a, m, alpha))
+    beta, a, m = (real(k, v) for k, v in (("beta", beta), ("a", a), ("m", m)))
+    alpha = positive("alpha", alpha)
     s = (1 - beta) / alpha
     cont = sp.gamma(s + a) * sp.gamma(m - s - a) / sp.gamma(m) / alpha
     cont = sp.simplify(sp.gammasimp(cont))
@@ -88,6 +98,9 @@ def split_summand(summand, x, kappa):
     r"""``summand(x, kappa)`` (rational, homogeneous in ``(x, kappa)``) as
     ``kappa^d sum_i c_i u^{a_i}/(1 + u)^{m_i}`` with ``u = kappa/x``:
     returns ``(d, [(c_i, a_i, m_i)])``."""
+    summand = instance("summand", summand, sp.Expr, "sympy expressions")
+    x = instance("x", x, sp.Symbol, "sympy symbols")
+    kappa = instance("kappa", kappa, sp.Symbol, "sympy symbols")
     u = sp.Dummy("u", positive=True)
     lam = sp.Dummy("t", positive=True)
     scaled = sp.simplify(summand.subs({x: lam * x, kappa: lam * kappa}, simultaneous=True) / summand)
@@ -143,13 +156,15 @@ def power_law_sum(kappa, beta, a, m, alpha, n, *, method: str = "em", dps: int =
     >>> bool(abs(s[0] / (C_alpha(1.5) * 1e-3 ** (-1 / 1.5)) - 1) < 1e-2)
     True
     """
-    kappa = np.atleast_1d(np.asarray(kappa, dtype=float))
+    kappa = np.atleast_1d(real_array("kappa", kappa))
     if np.any(~(kappa > 0)):
         raise ParameterError("kappa", kappa[~(kappa > 0)][0], "(0, oo)")
-    beta, a, m, alpha = (float(v) for v in (beta, a, m, alpha))
-    if alpha <= 0:
-        raise ParameterError("alpha", alpha, "(0, oo)")
-    n_inf = n in (np.inf, sp.oo) or (isinstance(n, sp.Basic) and n.is_infinite)
+    beta, a, m = (real_number(k, v) for k, v in (("beta", beta), ("a", a), ("m", m)))
+    alpha = real_number("alpha", positive("alpha", alpha))
+    n_inf = (isinstance(n, (float, np.floating)) and n == np.inf) or (isinstance(n, sp.Basic) and n == sp.oo)
+    if not n_inf:
+        n = positive_integer("n", n, "integers >= 1, numpy.inf or sympy.oo")
+    dps = digits("dps", dps)
     if n_inf and not (beta - alpha * (a - m) > 1):
         raise ParameterError("alpha", alpha, "values making the n = oo sum converge (beta - alpha (a - m) > 1)",
                              "the power-law sum diverges (pitfall P13)")

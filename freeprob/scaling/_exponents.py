@@ -16,7 +16,9 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
+from freeprob.models.base import AbstractModel
 from freeprob.numeric.cache import cached
+from freeprob.parameters import instance, nonnegative_integer, positive_integer
 from freeprob.scaling._asymptotic import (
     ALPHA,
     ELL,
@@ -43,6 +45,7 @@ def _setup(model, variable, ridge):
     from freeprob.models.features import RandomFeatureRidge, _maps
     from freeprob.models.linear import LinearRidge, SourceTarget
 
+    instance("model", model, AbstractModel, "a freeprob model (LinearRidge, RandomFeatureRidge, ...)")
     if variable not in _VARIABLES:
         raise ParameterError("variable", variable, f"one of {_VARIABLES}")
     if not isinstance(model.population, PowerLaw):
@@ -111,6 +114,8 @@ def leading_term(model, quantity, variable="samples", regime=None, *, ridge=None
     st = _setup(model, variable, ridge)
     if quantity not in st["quantities"]:
         raise ParameterError("quantity", quantity, f"one of {sorted(st['quantities'])}")
+    if points is not None and (not isinstance(points, (list, tuple)) or not all(isinstance(p, dict) for p in points)):
+        raise ParameterError("points", repr(points)[:60], "None or a list of dicts {symbol: number}")
     ctx = Context(points if points is not None else sample_points(regime, st["free"]))
     kap = st["kappa"][0]
     lam_map = continuum_means(st["lam_map"], st["kappa"], ctx).subs(st["subs"])
@@ -203,6 +208,7 @@ def exponent(model, quantity, variable="samples", regime=None, *, ridge=None):
     >>> exponent(m.replace(estimator=freeprob.GradientFlow(time=t)), "Eg", "time", R > 0)
     2*r
     """
+    instance("model", model, AbstractModel, "a freeprob model (LinearRidge, RandomFeatureRidge, ...)")
     if variable == "time":
         from freeprob.scaling._time import time_exponent
 
@@ -253,6 +259,8 @@ def regimes(model, quantity="Eg", variable="samples", *, ridge=None, samples=200
     representative point."""
     import numpy as np
 
+    samples = int(positive_integer("samples", samples))
+    seed = int(nonnegative_integer("seed", seed))
     st = _setup(model, variable, ridge)
     from freeprob.scaling._asymptotic import BOX
 

@@ -26,7 +26,15 @@ import numpy as np
 import sympy as sp
 
 from freeprob.errors import ParameterError
-from freeprob.parameters import positive
+from freeprob.models.base import AbstractModel
+from freeprob.parameters import (
+    instance,
+    nonnegative,
+    positive,
+    positive_integer,
+    real_array,
+    real_number,
+)
 from freeprob.scaling._asymptotic import ALPHA, ELL, Q, R
 
 __all__ = ["PhaseDiagram", "phase_diagram", "verify", "Verification", "local_exponent", "finite_width_curve"]
@@ -104,7 +112,10 @@ class PhaseDiagram:
 
 def phase_diagram(alpha, r, c=1.0, noisy=False) -> PhaseDiagram:
     """The [R16e] phase diagram (see the module); ``alpha > 1``, ``r > 0``, ``0 <= c``."""
-    alpha, r, c = float(positive("alpha", alpha)), float(positive("r", r)), float(c)
+    alpha, r = real_number("alpha", positive("alpha", alpha)), real_number("r", positive("r", r))
+    c = real_number("c", nonnegative("c", c))
+    if not isinstance(noisy, (bool, np.bool_)):
+        raise ParameterError("noisy", repr(noisy)[:60], "True or False")
     if alpha <= 1:
         raise ParameterError("alpha", alpha, "(1, oo)", "a normalizable spectrum (pitfall P13)")
     if c < 0:
@@ -115,7 +126,14 @@ def phase_diagram(alpha, r, c=1.0, noisy=False) -> PhaseDiagram:
 # ------------------------------------------------------------- verification
 def local_exponent(x, y):
     """``-d log y/d log x`` by centred differences on a log grid."""
-    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
+    x, y = real_array("x", x), real_array("y", y)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+        raise ParameterError("y", f"an array of shape {y.shape}", f"a 1-d array of the shape of x, {x.shape}, "
+                             "with at least 2 points")
+    if np.any(~(x > 0)) or np.any(~(y > 0)):
+        raise ParameterError("y" if np.all(x > 0) else "x", "an array with values <= 0", "positive values",
+                             "the local exponent is a slope in log-log")
+    lx, ly = np.log(x), np.log(y)
     return -np.gradient(ly, lx)
 
 
@@ -160,8 +178,20 @@ def verify(model, quantity, variable="samples", *, ell=None, q=None, start=100, 
     from freeprob.models.linear import SourceTarget
     from freeprob.scaling._exponents import leading_term
 
+    instance("model", model, AbstractModel, "a freeprob model (LinearRidge, RandomFeatureRidge, ...)")
     if variable != "samples":
         raise ParameterError("variable", variable, "'samples'")
+    ell = None if ell is None else real_number("ell", ell)
+    q = None if q is None else real_number("q", positive("q", q))
+    start, decades = float(positive("start", start)), float(positive("decades", decades))
+    fit_decades = float(positive("fit_decades", fit_decades))
+    points = int(positive_integer("points", points))
+    if monte_carlo is not None:
+        if isinstance(monte_carlo, (str, bytes)) or not hasattr(monte_carlo, "__len__") or len(monte_carlo) != 3:
+            raise ParameterError("monte_carlo", repr(monte_carlo)[:60], "a triple (D, P, seeds) of integers >= 1")
+        monte_carlo = tuple(int(positive_integer("monte_carlo", v)) for v in monte_carlo)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise ParameterError("rng", type(rng).__name__, "None or a numpy.random.Generator")
     point = {ALPHA: float(model.population.alpha)}
     if isinstance(model.target, SourceTarget):
         point[R] = float(model.target.r)
@@ -235,7 +265,10 @@ def finite_width_curve(population, samples, alpha_F, widths, *, ridge=0.0, targe
     from freeprob.laws import PowerLaw
     from freeprob.models.features import RandomFeatureRidge
 
-    widths = np.asarray(widths, dtype=int)
+    widths = real_array("widths", widths)
+    if widths.ndim != 1 or np.any(widths < 1) or np.any(widths != np.round(widths)):
+        raise ParameterError("widths", repr(widths.tolist())[:60], "a 1-d array of integers >= 1")
+    widths = widths.astype(int)
     vals = []
     for n in widths:
         m = RandomFeatureRidge(population, widths=int(n), samples=samples, ridge=ridge, target=target,

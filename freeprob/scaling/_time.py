@@ -37,8 +37,10 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import NoClosedFormError, ParameterError
+from freeprob.models.base import AbstractModel
 from freeprob.models.design import source_weight_exponent
 from freeprob.numeric.cache import cached
+from freeprob.parameters import instance
 from freeprob.scaling._asymptotic import (
     ALPHA,
     AmbiguousRegimeError,
@@ -230,6 +232,7 @@ def time_limit(model):
     >>> time_limit(freeprob.LinearRidge(freeprob.PowerLaw(1.5, 100), estimator=freeprob.GradientFlow(time=3.0))).ridge
     0
     """
+    instance("model", model, AbstractModel, "a freeprob model (LinearRidge, RandomFeatureRidge, ...)")
     est = model.estimator
     if est is None or "time" not in est.PARAMETERS:
         raise ParameterError("estimator", repr(est), "an estimator with a training time (GradientFlow)")

@@ -22,6 +22,7 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import NoClosedFormError, ParameterError
+from freeprob.parameters import instance
 from freeprob.scaling._asymptotic import ALPHA
 
 __all__ = ["continuum_df", "effective_ridge"]
@@ -45,6 +46,9 @@ def continuum_df(estimator, alpha=ALPHA) -> sp.Expr:
     estimator : a spectral estimator (its parameters may be symbols)
     alpha : the capacity exponent (``alpha > 1``)
     """
+    from freeprob.models.filters import SpectralEstimator
+
+    instance("estimator", estimator, SpectralEstimator, "a spectral estimator (Ridge, GradientFlow, ...)")
     alpha = C.as_expr(alpha, "alpha")
     if alpha.is_number and not alpha > 1:
         raise ParameterError("alpha", alpha, "(1, oo)", "the sum of k^-alpha must converge")
