@@ -3,6 +3,7 @@ a symbol refuses a string with a typed error, and nothing is executed."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -112,7 +113,9 @@ _LR = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 20), samples=40, ridge=0.1, di
 ORDINARY = dict(z=_Z, law=MP, population=MP, samples=40, ridge=0.1, dimension=20, model=_LR, widths=[30],
                 quantity="Eg", a=MP, b=MP, x=sp.Symbol("x"), expr=sp.Symbol("x"), time=1.0, step=0.1, steps=3,
                 threshold=0.5, ratio=2, n=10, alpha=1.5, values=[1, 2], lam=0.1, kappa=0.1,
-                sample_correlation=freeprob.AR1(0.5), activation="relu", estimator=freeprob.GradientFlow(1.0))
+                sample_correlation=freeprob.AR1(0.5), activation="relu", estimator=freeprob.GradientFlow(1.0),
+                X=np.ones((6, 3)), alpha_F=0.5, beta=0, m=1, c=2, kind="trace", correlation=freeprob.AR1(0.5),
+                budgets=[1e4, 1e5])
 
 
 def _instances():
@@ -148,6 +151,10 @@ def _public_callables():
             if prefix == "conventions" and getattr(f, "__module__", "") != C.__name__:
                 continue  # re-exported sympy functions (sympy.Symbol, ...)
             out[f"{prefix}.{n}"] = f
+    # the kernel limit takes another path through the dimension check
+    kernel = freeprob.PowerLaw(1.5, sp.oo)
+    out["LinearRidge(kernel limit)"] = functools.partial(freeprob.LinearRidge, kernel)
+    out["RandomFeatureRidge(kernel limit)"] = functools.partial(freeprob.RandomFeatureRidge, kernel)
     for iname, inst in _instances().items():
         for n in dir(inst):
             f = getattr(inst, n, None)

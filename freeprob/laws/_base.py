@@ -409,9 +409,12 @@ class SpectralLaw(NumericMethods, abc.ABC):
         x = C.as_expr(x, 'x')
         out = self._density_closed(x)
         if out is None and self.finite_spectrum is None:
+            from freeprob.laws._cubic import cubic_density
             from freeprob.laws._quadratic import quadratic_density
 
             out = quadratic_density(self, x)
+            if out is None:
+                out = cubic_density(self, x)
         if out is None:
             raise NoClosedFormError(f"{self!r} has no closed-form density; use density_numeric")
         return out

@@ -16,6 +16,7 @@ from freeprob.errors import (
     SupportError,
 )
 from freeprob.laws._branch import certify, continuation_root
+from freeprob.laws._cubic import has_cubic_forms
 from freeprob.laws._far import far_values
 from freeprob.laws._near import near_values, near_values_mp
 from freeprob.numeric.cache import cached
@@ -126,6 +127,10 @@ def _numeric_expr(twin, kind, method):
             return c1 if kind == "cdf1" else c1 + C.lam * sp.diff(c1, C.lam)
     else:
         expr = twin.density(C.x)
+    if has_cubic_forms(expr):
+        # Cardano's real radicals lose digits in float64 next to the zeros of
+        # their discriminant and leading coefficient; the certified routes do not
+        raise NoClosedFormError("the numeric evaluators do not compile the cubic closed forms")
     if kind != "density" and not expr.atoms(SpectralMean):
         expr = rationalize(expr) if needs_complex(expr) else sp.factor(sp.cancel(expr))
     return expr

@@ -77,12 +77,12 @@ def population_dimension(population, dimension):
     require_positive("population", population)
     if population.finite_spectrum is not None and population.finite_spectrum.size is sp.oo:
         # the kernel limit PowerLaw(alpha, oo): N = oo, traces are sums [C16]
-        if dimension is not None and sp.sympify(dimension) is not sp.oo:
+        if dimension is not None and C.as_expr(dimension, "dimension") is not sp.oo:
             raise ParameterError("dimension", dimension, "oo (the population is infinite-dimensional)")
         return sp.oo
     if population.finite_spectrum is not None:
         n = population.finite_spectrum.size
-        if dimension is not None and sp.sympify(dimension) != n:
+        if dimension is not None and C.as_expr(dimension, "dimension") != n:
             raise ParameterError("dimension", dimension, f"{n} (the number of atoms of the population)")
         dimension = n
     elif dimension is None:

@@ -184,10 +184,11 @@ class DeterministicEquivalent:
 
         (``gamma/(1 - gamma)`` with ``gamma = q/(1 + kappa)^2``, as [R5] states for ``A = Sigma``.)
         """
+        a, b = C.as_expr(a, "a"), C.as_expr(b, "b")
         q, k = self._ratio(), C.kappa
         x = C.x
         gamma = q * self.population.df2(k)
-        mean = lambda f: _expect(self.population, sp.sympify(f), x, k)  # noqa: E731
+        mean = lambda f: _expect(self.population, f, x, k)  # noqa: E731
         if kind == "sandwich":
             out = mean(a * b * k**2 / (x + k) ** 2) + \
                 k**2 * q * mean(a * x / (x + k) ** 2) * mean(b * x / (x + k) ** 2) / (1 - gamma)

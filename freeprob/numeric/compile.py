@@ -194,8 +194,13 @@ class Compiled:
         printer = None if backend == "mpmath" else _FastPowPrinter(
             {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
              "user_functions": {}})
-        self._outer = [sp.lambdify(list(args) + dummies, _pair_powers(e.xreplace(repl)), modules=modules, cse=True,
-                                   printer=printer) for e in exprs]
+        # mpmath evaluates one point at a time: a Piecewise keeps its pieces
+        # lazy there (common subexpressions hoisted out of the pieces would
+        # evaluate a formula at a point of another piece, where it may divide
+        # by zero)
+        self._outer = [sp.lambdify(list(args) + dummies, _pair_powers(e.xreplace(repl)), modules=modules,
+                                   cse=not (backend == "mpmath" and e.has(sp.Piecewise)), printer=printer)
+                       for e in exprs]
         # means over the same spectrum are summed in ONE pass: a single
         # lambdified function returns all their summands (common
         # subexpressions such as 1/(w - x) computed once per element)
@@ -466,6 +471,21 @@ def _compile_cached(expr, args, backend, dtype_name):
     return Compiled(expr, args, backend, dtype_name)
 
 
+#: digits of the constants that stand for exact real algebraic numbers (roots
+#: of polynomials, ``CRootOf``) in compiled code: beyond float64 and beyond the
+#: mpmath backend's default 50 digits
+ALGEBRAIC_DIGITS = 80
+
+
+def _algebraic_constants(expr):
+    """``expr`` with each real ``CRootOf`` (an exact algebraic number, e.g. a
+    support edge of a cubic curve's closed forms) replaced by its value to
+    :data:`ALGEBRAIC_DIGITS` digits, which neither numpy nor mpmath code can
+    name."""
+    roots = expr.atoms(sp.CRootOf) if isinstance(expr, sp.Basic) else set()
+    return expr.xreplace({r: r.evalf(ALGEBRAIC_DIGITS) for r in roots if r.is_real}) if roots else expr
+
+
 def compile_expr(expr, args, *, backend: str = "numpy", dtype="auto") -> Compiled:
     """Compile ``expr`` as a function of the symbols ``args``.
 
@@ -487,5 +507,6 @@ def compile_expr(expr, args, *, backend: str = "numpy", dtype="auto") -> Compile
     if backend not in ("numpy", "mpmath"):
         raise ParameterError("backend", backend, "{'numpy', 'mpmath'}")
     expr = tuple(sp.sympify(e) for e in expr) if isinstance(expr, (tuple, list)) else sp.sympify(expr)
+    expr = tuple(_algebraic_constants(e) for e in expr) if isinstance(expr, tuple) else _algebraic_constants(expr)
     name = "auto" if isinstance(dtype, str) and dtype == "auto" else np.dtype(dtype).name
     return _compile_cached(expr, tuple(args), backend, name)
