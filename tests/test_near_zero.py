@@ -275,3 +275,15 @@ def test_curveless_product_with_two_atoms_at_zero_refuses_rather_than_guess():
         law.df1_numeric(np.array([1e-30]))
     d = law.df1_numeric(np.array([1e-2, 1e-4, 1e-6]))
     assert np.all(np.diff(d) > 0) and np.all(d < 1 / 3)
+
+
+def test_rf_threshold_of_a_law_known_by_subordination_says_why():
+    # N = rank D at lam = 0: kappa_2 -> 0 is a 0/0 whose certified limit needs
+    # df in mpmath, which MP(2) x PowerLaw (no curve) lacks: a clear error,
+    # and a small ridge is finite and approaches the atomic law's answer
+    pop = fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20))
+    m = fp.RandomFeatureRidge(pop, widths=[50], samples=100, dimension=100, ridge=0.0, noise=0.1)
+    with pytest.raises(fp.errors.NumericalError, match="small positive ridge"):
+        m.evaluate()
+    out = m.evaluate(ridge=np.array([1e-6, 1e-8]))
+    assert all(np.all(np.isfinite(v)) for v in out.values())

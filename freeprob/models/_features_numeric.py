@@ -354,6 +354,17 @@ def evaluate(model, overrides):
     else:
         for key in ("bias2", "var_X"):
             out[key] = np.where(kz, 0.0, out[key])
+        stand_in = kz & ~np.all([np.isfinite(out[k]) for k in keys], axis=0)
+        if stand_in.any():
+            from freeprob.errors import NumericalError
+
+            i = int(np.flatnonzero(stand_in)[0])
+            raise NumericalError(
+                f"the ridgeless limit kappa_2 -> 0 at phi = {phi[i]:.6g} (P/D), widths/D = "
+                f"{[float(p_[i]) for p_ in psis]} is a 0/0 at kappa_2 = 1e-150 for {model.population!r}: "
+                "a threshold, whose certified limit needs df in mpmath, which a law known by subordination "
+                "only does not have; evaluate at a small positive ridge (the values approach the limit as "
+                "the ridge goes to 0)")
     from freeprob.numeric.compile import compile_expr
 
     # the random-feature interpolation threshold: at lam = 0 with white
