@@ -406,17 +406,25 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.Identity().density(sp.Symbol("x"))
         0
         """
-        x = C.as_expr(x, 'x')
+        out = self._density_symbolic(C.as_expr(x, 'x'), radical=True)
+        if out is None:
+            raise NoClosedFormError(f"{self!r} has no closed-form density; use density_numeric")
+        return out
+
+    def _density_symbolic(self, x, radical):
+        """The closed-form density, or None: the law's own, a degree-2
+        curve's, and with ``radical`` a degree-3 or 4 curve's real-axis form
+        (certified piece by piece: seconds to a minute on first use, which the
+        numeric evaluators, refusing those forms, skip)."""
         out = self._density_closed(x)
         if out is None and self.finite_spectrum is None:
-            from freeprob.laws._cubic import cubic_density
             from freeprob.laws._quadratic import quadratic_density
 
             out = quadratic_density(self, x)
-            if out is None:
-                out = cubic_density(self, x)
-        if out is None:
-            raise NoClosedFormError(f"{self!r} has no closed-form density; use density_numeric")
+            if out is None and radical:
+                from freeprob.laws._radical import radical_density
+
+                out = radical_density(self, x)
         return out
 
     def atoms(self) -> list:

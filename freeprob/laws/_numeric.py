@@ -16,9 +16,9 @@ from freeprob.errors import (
     SupportError,
 )
 from freeprob.laws._branch import certify, continuation_root
-from freeprob.laws._cubic import has_cubic_forms
 from freeprob.laws._far import far_values
 from freeprob.laws._near import near_values, near_values_mp
+from freeprob.laws._radical import has_radical_forms
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
@@ -126,8 +126,10 @@ def _numeric_expr(twin, kind, method):
             # 1 - df2 = c1 + lam c1' [C6]: a sum of two positive terms
             return c1 if kind == "cdf1" else c1 + C.lam * sp.diff(c1, C.lam)
     else:
-        expr = twin.density(C.x)
-    if has_cubic_forms(expr):
+        expr = twin._density_symbolic(C.x, radical=False)
+        if expr is None:
+            raise NoClosedFormError(f"{twin!r} has no closed-form density")
+    if has_radical_forms(expr):
         # Cardano's real radicals lose digits in float64 next to the zeros of
         # their discriminant and leading coefficient; the certified routes do not
         raise NoClosedFormError("the numeric evaluators do not compile the cubic closed forms")

@@ -52,23 +52,23 @@ def _stieltjes(law, z, method):
         elif route == "mean":
             xd = sp.Dummy("x")
             out = law._spectral_mean(1 / (z - xd), xd)
-        else:  # a certified branch of a degree-2 curve; of a cubic on the real axis
-            from freeprob.laws._cubic import cubic_stieltjes
+        else:  # a certified branch of a degree-2 curve; of degree 3 or 4 on the real axis
             from freeprob.laws._quadratic import quadratic_stieltjes
+            from freeprob.laws._radical import radical_stieltjes
 
             out = quadratic_stieltjes(law, z) if law.finite_spectrum is None else None
             if out is None and law.finite_spectrum is None:
-                out = cubic_stieltjes(law, z)
+                out = radical_stieltjes(law, z)
         if out is not None:
             return out
     hint = ""
     if "curve" in routes and law.finite_spectrum is None and z.is_real is not True:
-        from freeprob.laws._cubic import cubic_curve
+        from freeprob.laws._radical import radical_curve
 
-        if cubic_curve(law) is not None:
-            hint = ("; a cubic curve has closed forms on the real axis only (a real z, e.g. "
-                    "sympy.Symbol('x', real=True), or density()): Cardano's radicals have cuts across the "
-                    "upper half plane")
+        if radical_curve(law) is not None:
+            hint = ("; a curve of degree 3 or 4 has closed forms on the real axis only (a real z, e.g. "
+                    "sympy.Symbol('x', real=True), or density()): the radicals of Cardano and Ferrari have cuts "
+                    "across the upper half plane")
     raise NoClosedFormError(
         f"{law!r} has no closed-form Stieltjes transform by route(s) {routes}{hint}; "
         "use algebraic_equation() or stieltjes_numeric()")
