@@ -99,3 +99,19 @@ def test_cli_errors_are_clean(capsys):
     assert "cannot parse" in capsys.readouterr().err
     with pytest.raises(ParseError):
         freeprob.parsing.parse_params(["ratio"])
+
+
+_H = sp.Symbol("h")
+
+
+@pytest.mark.parametrize("act,why", [
+    (sp.sqrt(_H), "not real"),           # complex for h < 0
+    (sp.log(_H), "not real"),
+    (1 / _H, "quadrature error"),        # E phi^2 diverges at h = 0 (tanh-sinh's error estimate is O(1))
+    (1e-200 * _H, "float64 range"),      # mu_1^2 = 1e-400 underflows
+])
+def test_activations_without_a_gaussian_equivalent_are_refused(act, why):
+    with pytest.raises(ParameterError, match=why) as info:
+        freeprob.NonlinearRandomFeatureRidge(freeprob.Identity(1), widths=10, samples=20, dimension=10,
+                                             ridge=0.1, activation=act)
+    assert info.value.name == "activation"

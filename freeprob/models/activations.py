@@ -97,13 +97,27 @@ class Activation:
             sq = mpmath.sqrt(v)
             w = lambda s: mpmath.exp(-s * s / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
             pts = [-mpmath.inf, 0, mpmath.inf]  # split at the kink of relu-like activations
-            mu0 = mpmath.quad(lambda s: fn(sq * s) * w(s), pts)
-            mu1 = mpmath.quad(lambda s: s * fn(sq * s) * w(s), pts) / sq
-            m2 = mpmath.quad(lambda s: fn(sq * s) ** 2 * w(s), pts)
-            for name, val in (("mu_0", mu0), ("mu_1", mu1), ("E phi^2", m2)):
-                if not mpmath.isfinite(val):
+            vals = {}
+            for name, g in (("mu_0", lambda s: fn(sq * s)), ("mu_1", lambda s: s * fn(sq * s) / sq),
+                            ("E phi^2", lambda s: fn(sq * s) ** 2)):
+                try:
+                    val, err = mpmath.quad(lambda s, g=g: g(s) * w(s), pts, error=True)
+                except (TypeError, ValueError, ZeroDivisionError) as exc:
+                    raise ParameterError("activation", self.name, "activations defined on the whole real line",
+                                         f"{name}: {exc}") from None
+                if isinstance(val, mpmath.mpc):
+                    if abs(val.imag) > mpmath.mpf(10) ** (5 - dps) * (1 + abs(val)):
+                        raise ParameterError("activation", self.name, "a real activation on the whole real line",
+                                             f"{name} = {mpmath.nstr(val, 5)} is not real")
+                    val = val.real
+                # tanh-sinh's error estimate: a non-integrable singularity (1/h, whose
+                # E phi^2 diverges at 0) returns a large finite number with an O(1) estimate
+                if not mpmath.isfinite(val) or err > mpmath.mpf(10) ** (-dps // 2) * (1 + abs(val)):
                     raise ParameterError("activation", self.name, "activations with finite Gaussian moments",
-                                         f"{name} = {val} at preactivation variance {nu}")
+                                         f"{name} = {mpmath.nstr(val, 5)} (quadrature error {mpmath.nstr(err, 2)}) "
+                                         f"at preactivation variance {nu}")
+                vals[name] = val
+            mu0, mu1, m2 = vals["mu_0"], vals["mu_1"], vals["E phi^2"]
             rest = m2 - mu0**2 - v * mu1**2  # >= 0 by Cauchy-Schwarz; rounding leaves ~10^-dps m2
             if rest < -mpmath.mpf(10) ** (5 - dps) * (abs(m2) + 1):
                 raise ParameterError("activation", self.name, "a square-integrable activation",

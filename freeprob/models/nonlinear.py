@@ -175,9 +175,19 @@ def _coefficients(population, activation, method):
     if not sp.sympify(nu).is_number:
         raise ParameterError("population", repr(population), "numeric parameters (the preactivation variance)")
     mu0, mu1, mu_star = act.coefficients(nu, method=method)
+    for name, val in (("mu_0", mu0), ("mu_1", mu1), ("mu_*", mu_star)):
+        if not sp.sympify(val).is_real:
+            raise ParameterError("activation", act.name, "a real activation on the whole real line",
+                                 f"{name} = {val} is not real (the preactivation h ~ N(0, nu) takes every real value)")
     if float(mu1) == 0:
         raise ParameterError("activation", act.name, "an activation with mu_1 = E phi'(h) != 0",
                              "an even activation has no linear part: the Gaussian equivalent is pure noise")
+    # the Gaussian equivalent works with mu_1^2 and mu_*^2/mu_1^2 in float64
+    ratio = float(mu_star) ** 2 / float(mu1) ** 2 if float(mu1) ** 2 > 0 else np.inf
+    if not (1e-300 < float(mu1) ** 2 < 1e300) or not np.isfinite(ratio):
+        raise ParameterError("activation", act.name, "activations whose Gaussian moments mu_1^2 and "
+                             "mu_*^2/mu_1^2 lie in the float64 range", f"mu_1 = {float(mu1):.3g}, "
+                             f"mu_* = {float(mu_star):.3g}; rescale the activation (the readout absorbs a scale)")
     return mu0, mu1, mu_star
 
 
