@@ -99,6 +99,11 @@ def test_cli_errors_are_clean(capsys):
     assert "cannot parse" in capsys.readouterr().err
     with pytest.raises(ParseError):
         freeprob.parsing.parse_params(["ratio"])
+    # --density LO:HI:N: each part parsed and checked (a TypeError traceback before)
+    for bad in ("a:b:c", "2:1:5", "1,2:3:4", "0:1:1", "0:1:10000000"):
+        assert main(["convolve", "semicircle", "semicircle", "--op", "add", f"--density={bad}"]) == 2
+        assert "--density" in capsys.readouterr().err
+    assert main(["convolve", "semicircle", "semicircle", "--op", "add", "--density=-2:2:5"], out=lambda s: None) == 0
 
 
 _H = sp.Symbol("h")

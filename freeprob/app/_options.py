@@ -13,7 +13,8 @@ __all__ = ["_values", "_count", "_seed", "_simulation_json", "_print_simulation"
 
 def _values(text, option="value", kind="nonnegative"):
     """A number or a comma list of numbers (parsed, never evaluated):
-    ``kind="nonnegative"`` (finite reals >= 0) or ``"count"`` (integers >= 1).
+    ``kind="nonnegative"`` (finite reals >= 0), ``"real"`` (finite reals) or
+    ``"count"`` (integers >= 1).
     Anything else is a :class:`ParseError` naming the option."""
     import numpy as np
 
@@ -30,7 +31,7 @@ def _values(text, option="value", kind="nonnegative"):
         f = float(x)
         if kind == "count" and (not x.is_integer or f < 1):
             raise ParseError(f"{option} {text!r}: {x} is not an integer >= 1")
-        if f < 0:
+        if f < 0 and kind != "real":
             raise ParseError(f"{option} {text!r}: {x} is negative")
         nums.append(f)
     return np.array(nums) if isinstance(v, list) else nums[0]

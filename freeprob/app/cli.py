@@ -129,7 +129,7 @@ def _cmd_convolve(args, out):
     import numpy as np
 
     from freeprob.laws import free_add, free_mul
-    from freeprob.parsing import parse_law_spec, parse_params, parse_value
+    from freeprob.parsing import parse_law_spec, parse_params
     from freeprob.printing import latex
 
     specs = {}
@@ -167,8 +167,11 @@ def _cmd_convolve(args, out):
         parts = args.density.split(":")
         if len(parts) != 3:
             raise ParseError("--density takes LO:HI:N")
-        lo, hi, n = (parse_value(p) for p in parts)
-        xs = np.linspace(float(lo), float(hi), int(n))
+        lo, hi = (_values(p, f"--density {name}", "real") for p, name in zip(parts[:2], ("LO", "HI")))
+        n = _values(parts[2], "--density N", "count")
+        if np.ndim(lo) or np.ndim(hi) or np.ndim(n) or not lo < hi or not 2 <= n <= 100_000:
+            raise ParseError(f"--density {args.density!r}: one number each, LO < HI and 2 <= N <= 100000")
+        xs = np.linspace(lo, hi, int(n))
         result["density"] = {"x": xs.tolist(), "rho": law.density_numeric(xs).tolist()}
     if args.format == "json":
         out(json.dumps(result, indent=2))
