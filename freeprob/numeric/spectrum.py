@@ -214,10 +214,16 @@ class PowerLawSpectrum(AbstractSpectrum):
     def _require_numbers(self):
         from freeprob.errors import ParameterError
 
-        if not (self.alpha.is_number and self.n.is_number and self.beta.is_number):
+        if not (self.alpha.is_number and self.n.is_number):
             raise ParameterError(
                 "PowerLaw", (self.alpha, self.n), "numeric alpha and n",
                 "substitute numbers for the symbols before numeric evaluation",
+            )
+        if not self.beta.is_number:
+            # weights k^-beta: a source target's exponent r enters beta [C12]
+            raise ParameterError(
+                "target", f"weights k^-({self.beta})", "numeric exponents",
+                "give the target's exponent (SourceTarget(r)) a number before numeric evaluation",
             )
 
     def numeric_atoms(self):
