@@ -127,7 +127,11 @@ def _total_diff(model, expr):
     return out
 
 
+@cached(maxsize=64)
 def _quantities(model):
+    """Every key as an expression in ``kappa_2`` (and the model's symbols),
+    once per frozen model: ``evaluate`` would otherwise rebuild it (sympy
+    work, 10 ms) on every call."""
     k2, s2 = C.kappa2, C.sigma2
     m = _maps(model)
     df1, df2 = m["df1"], m["df2"]

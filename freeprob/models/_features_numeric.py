@@ -105,6 +105,8 @@ class _Maps:
         f2 = 1 / m["S_W"]  # 1 - dfbar1/phi, grouped for the numeric boundary
         self.f, _ = _compiled(model, (m["df1"], m["kappa1"], m["dkappa1"], f2, -m["ddfbar1"] / C.phi, m["lam"],
                                       m["dlam"]))
+        # the solver's probe: lam(kappa_2) and its slope alone (fewer means per pass)
+        self.f_lam, _ = _compiled(model, (m["lam"], m["dlam"]))
         self.aniso = model.feature_covariance is not None
         self.pop = model.population
 
@@ -117,6 +119,11 @@ class _Maps:
     def __call__(self, k, idx):
         return [np.real(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float))
                 for v in self.f(*self.args(k, idx), finite=False)]  # a solver probe
+
+    def lam(self, k, idx):
+        """``(lam(kappa_2), d lam/d kappa_2)``: the map the kappa_2 solve inverts."""
+        return [np.real(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float))
+                for v in self.f_lam(*self.args(k, idx), finite=False)]
 
 
 def kappa_f(law, t, *, rtol=1e-15):
@@ -178,6 +185,18 @@ def _df1_table(law):
     # d log kappa/d log t at t = df1(kappa): df1/(kappa df1')
     xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (d1 / (k * slope))[::-1]
     return xs, ys, ms
+
+
+@cached(maxsize=256)
+def _bottleneck_of(model, combos: bytes, shape, rtol):
+    """``kappa_min`` of each distinct ``(phi, psi_1..psi_L, sigma_xi^2)`` row,
+    cached on the frozen model and the rows: it does not depend on the ridge,
+    so a sweep split over several ``evaluate`` calls solves it once."""
+    uniq = np.frombuffer(combos, dtype=float).reshape(shape)
+    phi, psis, sx = uniq[:, 0], [uniq[:, 1 + i] for i in range(shape[1] - 2)], uniq[:, -1]
+    out = _bottleneck(model, _Maps(model, phi, psis, sx), phi, psis, sx, rtol)
+    out.setflags(write=False)
+    return out
 
 
 def _bottleneck(model, maps, phi, psis, sx, rtol):
@@ -253,8 +272,7 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
     keys = np.column_stack([phi, *psis, sx])
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
     inv = inv.ravel()
-    u_phi, u_psis, u_sx = uniq[:, 0], [uniq[:, 1 + i] for i in range(len(psis))], uniq[:, -1]
-    kmin = _bottleneck(model, _Maps(model, u_phi, u_psis, u_sx), u_phi, u_psis, u_sx, rtol)[inv]
+    kmin = _bottleneck_of(model, uniq.tobytes(), uniq.shape, rtol)[inv]
     maps = _Maps(model, phi, psis, sx)
     out = kmin.copy()
     est = np.full(lam.size, np.nan)
@@ -265,14 +283,14 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
         est[sel] = _table_start(maps, lam[sel], sel, kmin[sel[0]])
     cand = np.flatnonzero(np.isfinite(est))
     if cand.size:
-        new, good = polish(lambda k, idx: maps(k, cand[idx])[5:7], lam[cand], est[cand], kmin[cand], rtol=rtol)
+        new, good = polish(lambda k, idx: maps.lam(k, cand[idx]), lam[cand], est[cand], kmin[cand], rtol=rtol)
         out[cand[good]] = new[good]
         est[cand[~good]] = np.nan
     pos = np.flatnonzero((lam > 0) & ~np.isfinite(est))
     if pos.size:
         def lmap(k, idx):
-            v = maps(k, pos[idx])
-            return v[5], v[6]
+            v = maps.lam(k, pos[idx])
+            return v[0], v[1]
 
         start = np.maximum(kmin[pos], _TINY) * 2 + lam[pos]
         hi = expand_upper(lmap, lam[pos], start, what="kappa_2")
@@ -286,18 +304,17 @@ def _table_start(maps, lam, sel, kmin):
     idx = np.full(600, sel[0])
     one = np.array([sel[0]])
     lmax, lmin = float(np.max(lam)), float(np.min(lam))
-    hi = float(expand_upper(lambda k, i: maps(k, one)[5:7], np.array([lmax]), np.array([max(kmin, _TINY) * 2 + lmax]))[0])
+    hi = float(expand_upper(lambda k, i: maps.lam(k, one), np.array([lmax]), np.array([max(kmin, _TINY) * 2 + lmax]))[0])
     d_lo = (hi - kmin) * 1e-3
     for _ in range(400):  # shrink until lam(kmin + d_lo) <= lmin
-        if maps(np.array([kmin + d_lo]), one)[5][0] <= lmin:
+        if maps.lam(np.array([kmin + d_lo]), one)[0][0] <= lmin:
             break
         d_lo /= 8.0
     else:
         return np.full(lam.size, np.nan)
     d = np.geomspace(d_lo, (hi - kmin) * 1.01, 600)
     k = kmin + d
-    vals = maps(k, idx)
-    lg, slope = vals[5], vals[6]
+    lg, slope = maps.lam(k, idx)
     ok = (lg > 0) & (slope > 0) & np.isfinite(lg) & np.isfinite(slope)
     if np.count_nonzero(ok) < 4 or np.any(np.diff(lg[ok]) <= 0):
         return np.full(lam.size, np.nan)

@@ -468,6 +468,7 @@ def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype, keep=None):
 
 @cached(maxsize=1024)
 def _compile_cached(expr, args, backend, dtype_name):
+    expr = tuple(_algebraic_constants(e) for e in expr) if isinstance(expr, tuple) else _algebraic_constants(expr)
     return Compiled(expr, args, backend, dtype_name)
 
 
@@ -507,6 +508,5 @@ def compile_expr(expr, args, *, backend: str = "numpy", dtype="auto") -> Compile
     if backend not in ("numpy", "mpmath"):
         raise ParameterError("backend", backend, "{'numpy', 'mpmath'}")
     expr = tuple(sp.sympify(e) for e in expr) if isinstance(expr, (tuple, list)) else sp.sympify(expr)
-    expr = tuple(_algebraic_constants(e) for e in expr) if isinstance(expr, tuple) else _algebraic_constants(expr)
     name = "auto" if isinstance(dtype, str) and dtype == "auto" else np.dtype(dtype).name
     return _compile_cached(expr, tuple(args), backend, name)

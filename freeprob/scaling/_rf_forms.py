@@ -157,7 +157,7 @@ def derive_form(expr, model, name="expr"):
 def _rf_forms(model):
     from freeprob.models._features_maps import _quantities
 
-    own = _quantities(model)
+    own = dict(_quantities(model))  # a copy: the cached dict is shared
     own["one_minus_rho"] = 1 - own["rho"]
     return tuple((key, derive_form(expr, model, key)) for key, expr in own.items())
 
