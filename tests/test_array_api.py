@@ -76,11 +76,11 @@ def test_other_models_and_bad_namespaces_are_refused():
     nl = freeprob.NonlinearRandomFeatureRidge(freeprob.PowerLaw(1.5, 60), widths=30, samples=40, ridge=1e-2,
                                               activation="relu")
     with pytest.raises(ParameterError, match="xp"):
-        freeprob.simulate(nl, seeds=2, rng=np.random.default_rng(0), xp=xps)
+        freeprob.simulate(nl, seeds=3, rng=np.random.default_rng(0), xp=xps)
     lin = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 60), samples=40, ridge=1e-2)
     with pytest.raises(ParameterError, match="xp"):
-        freeprob.simulate(lin, seeds=2, rng=np.random.default_rng(0), xp=object())
+        freeprob.simulate(lin, seeds=3, rng=np.random.default_rng(0), xp=object())
     import math
 
     with pytest.raises(ParameterError, match="xp"):
-        freeprob.simulate(lin, seeds=2, rng=np.random.default_rng(0), xp=math)
+        freeprob.simulate(lin, seeds=3, rng=np.random.default_rng(0), xp=math)

@@ -56,11 +56,11 @@ def test_scheduler_argument_is_checked():
     m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 50), samples=40, ridge=0.1)
     rng = np.random.default_rng(0)
     with pytest.raises(ParameterError, match="scheduler"):
-        freeprob.simulate(m, seeds=2, rng=rng, scheduler=0)
+        freeprob.simulate(m, seeds=3, rng=rng, scheduler=0)
     with pytest.raises(ParameterError, match="scheduler"):
-        freeprob.simulate(m, seeds=2, rng=rng, scheduler=[1])
+        freeprob.simulate(m, seeds=3, rng=rng, scheduler=[1])
     with pytest.raises(ParameterError, match="scheduler"):
-        freeprob.simulate(m, seeds=2, rng=rng, scheduler=2, executor=object())
+        freeprob.simulate(m, seeds=3, rng=rng, scheduler=2, executor=object())
 
 
 _SCRIPT = textwrap.dedent("""

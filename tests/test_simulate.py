@@ -78,3 +78,25 @@ def test_bad_input(rng):
         freeprob.simulate(model, seeds=4, rng=3)
     with pytest.raises(ParameterError, match="seeds"):
         freeprob.simulate(model, seeds=1, rng=rng)
+
+
+def test_two_draws_are_refused_rather_than_a_nan_standard_error():
+    # the bias/variance split's standard error is a jackknife that leaves one
+    # draw out: with two draws (per axis of the RF grid) it was NaN
+
+    rng = np.random.default_rng(0)
+    lin = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 50), noise=0.1, samples=40, ridge=1e-2)
+    rf = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 50), widths=30, noise=0.1, samples=40, ridge=1e-2)
+    for model, seeds in ((lin, 2), (rf, (2, 5)), (rf, (5, 2)), (lin.replace(estimator=freeprob.GradientFlow(2.0)), 2)):
+        with pytest.raises(ParameterError, match="seeds"):
+            freeprob.simulate(model, seeds=seeds, rng=rng)
+    out = freeprob.simulate(lin, seeds=3, rng=rng)
+    assert all(np.all(np.isfinite(v)) for pair in out.values() for v in pair)
+
+
+def test_nonlinear_features_take_the_dimension_their_population_fixes():
+    nl = freeprob.NonlinearRandomFeatureRidge(freeprob.PowerLaw(1.5, 50), widths=30, noise=0.1, samples=40,
+                                              ridge=1e-2)
+    assert nl.dimension == 50
+    out = freeprob.simulate(nl, seeds=(3, 3), rng=np.random.default_rng(0))  # an AttributeError before
+    assert all(np.all(np.isfinite(v)) for pair in out.values() for v in pair)

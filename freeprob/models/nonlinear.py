@@ -82,7 +82,8 @@ class NonlinearRandomFeatureRidge(AbstractModel):
     PARAMETERS = declare(WIDTHS, SAMPLES, RIDGE, NOISE, DIMENSION)
 
     def __post_init__(self):
-        population_dimension(self.population, self.dimension)  # a positive semidefinite spectral law
+        # a positive semidefinite spectral law; the dimension an atomic law fixes
+        self._set(dimension=population_dimension(self.population, self.dimension))
         widths = self.widths
         if isinstance(widths, (list, tuple)):
             if len(widths) != 1:

@@ -230,9 +230,13 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     try:
         nx, nf = (int(s) for s in seeds)
     except (TypeError, ValueError):
-        raise ParameterError("seeds", seeds, "an integer >= 2 or a pair (n_x, n_f) of them") from None
-    if nx < 2 or nf < 2:
-        raise ParameterError("seeds", seeds, "an integer >= 2 or a pair (n_x, n_f) of them")
+        raise ParameterError("seeds", seeds, "an integer >= 3 or a pair (n_x, n_f) of them") from None
+    if nx < 3 or nf < 3:
+        # the variance split is an ANOVA over the crossed grid, its standard
+        # error a jackknife that leaves one row (column) out: two draws left
+        # per axis are the least that has a spread (with 2, the s.e. is NaN)
+        raise ParameterError("seeds", seeds, "an integer >= 3 or a pair (n_x, n_f) of them",
+                             "the jackknife of the variance split leaves one draw out and needs two")
     pop = model.population
     d = int(model._num("dimension", model.dimension))
     sigma = population_spectrum(pop, d)  # the law's atoms, or its mid-quantiles

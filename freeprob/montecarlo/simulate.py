@@ -287,8 +287,12 @@ def _simulate_nonlinear(model, seeds, rng, executor, ridge, xp_name="numpy"):
 
 @_simulator.register(LinearRidge)
 def _simulate_linear(model, seeds, rng, executor, ridge, sweep=None, xp_name="numpy"):
-    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
-        raise ParameterError("seeds", seeds, "integers >= 2")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 3:
+        # Bias^2 removes the draws' spread from the squared mean, and its
+        # standard error is a jackknife that leaves one draw out: with 2
+        # draws the leave-one-out spread is NaN
+        raise ParameterError("seeds", seeds, "integers >= 3",
+                             "the jackknife of the bias/variance split leaves one draw out and needs two")
     pop = model.population
     n = int(model._num("dimension", model.dimension))
     sigma = population_spectrum(pop, n)  # the law's atoms, or its mid-quantiles
