@@ -72,6 +72,20 @@ def test_random_features_under_array_api_strict(kw):
     assert _max_rel(a, c) <= 1e-12
 
 
+@pytest.mark.parametrize("noise_correlation", [None, "data"])
+@pytest.mark.parametrize("sample_correlation", [freeprob.AR1(0.5), freeprob.MarchenkoPastur(0.5)])
+def test_correlated_samples_under_array_api_strict(noise_correlation, sample_correlation):
+    # AR(1) in time order (a Toeplitz Cholesky factor) and a law's quantiles;
+    # white and data-correlated noise (the Hadamard-product noise term)
+    m = freeprob.CorrelatedRidge(freeprob.PowerLaw(1.5, 60), sample_correlation, samples=40, noise=0.1,
+                                 noise_correlation=noise_correlation)
+    lam = np.array([0.0, 1e-3, 0.1, 10.0])
+    a = freeprob.simulate(m, seeds=3, rng=np.random.default_rng(5), ridge=lam)
+    b = freeprob.simulate(m, seeds=3, rng=np.random.default_rng(5), ridge=lam, xp=xps)
+    assert set(a) == set(b)
+    assert _max_rel(a, b) <= 1e-12
+
+
 def test_other_models_and_bad_namespaces_are_refused():
     nl = freeprob.NonlinearRandomFeatureRidge(freeprob.PowerLaw(1.5, 60), widths=30, samples=40, ridge=1e-2,
                                               activation="relu")

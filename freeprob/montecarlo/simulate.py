@@ -231,8 +231,9 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
 
     ``xp`` is the array namespace of each draw's linear algebra
     (:mod:`freeprob.montecarlo._xp`): ``numpy`` (default), ``array_api_strict``,
-    or a GPU library through ``array-api-compat``; linear models and linear
-    random features (the nonlinear and correlated models are numpy only)."""
+    or a GPU library through ``array-api-compat``; linear models, linear
+    random features and correlated samples (nonlinear features are numpy
+    only: their activations are sympy expressions compiled for numpy)."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
     if scheduler is not None:
@@ -255,7 +256,8 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
 def _numpy_only(model, xp_name):
     if xp_name != "numpy":
         raise ParameterError("xp", xp_name, f"numpy for {type(model).__name__}",
-                             "the array-API draws cover LinearRidge and RandomFeatureRidge so far")
+                             "the array-API draws cover LinearRidge, RandomFeatureRidge and CorrelatedRidge; "
+                             "nonlinear activations are compiled for numpy")
 
 
 @functools.singledispatch
@@ -274,8 +276,7 @@ def _simulate_features(model, seeds, rng, executor, ridge, xp_name="numpy"):
 
 @_simulator.register(CorrelatedRidge)
 def _simulate_correlated(model, seeds, rng, executor, ridge, xp_name="numpy"):
-    _numpy_only(model, xp_name)
-    return simulate_correlated(model, seeds, rng, executor, ridge)
+    return simulate_correlated(model, seeds, rng, executor, ridge, xp_name=xp_name)
 
 
 @_simulator.register(NonlinearRandomFeatureRidge)
