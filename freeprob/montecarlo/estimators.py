@@ -215,13 +215,14 @@ def _data(X, y):
     return X, y
 
 
-def gcv_from_svd(u, s, y, lam, xp=np):
+def gcv_from_svd(u, s, y, lam, xp=np, *, c=None):
     """GCV and ``kappa_hat = 1/tr_P (K + lam)^-1`` on the ridge values ``lam``
     from the thin SVD ``(u, s)`` of ``X/sqrt(P)`` and the labels ``y``; any
-    array namespace ``xp`` (:mod:`freeprob.montecarlo._xp`)."""
-    p = u.shape[0]
+    array namespace ``xp`` (:mod:`freeprob.montecarlo._xp`).  With ``c = U^T
+    y`` given (:func:`project`), ``u`` may be None."""
+    p = y.shape[0]
     s2 = s * s
-    c = u.T @ y
+    c = u.T @ y if c is None else c
     m = s2.shape[0]
     # part of y outside the column space of X: exactly 0 when U spans R^P
     # (P <= N); rounding there would be amplified by 1/lam^2
@@ -256,10 +257,12 @@ def ridge_filter(s, lam, xp=np):
     return filt
 
 
-def thin_svd(a, xp=np):
+def thin_svd(a, xp=np, *, need_u=True):
     """Thin SVD ``a = U diag(s) V^T`` through the smaller Gram matrix; singular
     values below ``1e-12 s_max`` are set to 0 (minimum-norm solution).  Any
-    array namespace ``xp`` with ``linalg.eigh``."""
+    array namespace ``xp`` with ``linalg.eigh``.  With ``need_u=False`` and
+    ``P >= N``, ``U`` (a ``P x N x N`` product) is not formed and comes back
+    as None: :func:`project` gives ``U^T b`` from ``V`` instead."""
     p, n = a.shape
     gram = a.T @ a if p >= n else a @ a.T
     ev, vecs = xp.linalg.eigh(gram)
@@ -268,10 +271,22 @@ def thin_svd(a, xp=np):
     keep = s > 1e-12 * s[0]
     s_safe = xp.where(keep, s, 1.0)
     if p >= n:
+        if not need_u:
+            return None, xp.where(keep, s, 0.0), vecs.T
         u = xp.where(keep[None, :], (a @ vecs) / s_safe[None, :], 0.0)
         return u, xp.where(keep, s, 0.0), vecs.T
     vt = xp.where(keep[:, None], (vecs.T @ a) / s_safe[:, None], 0.0)
     return vecs, xp.where(keep, s, 0.0), vt
+
+
+def project(a, u, s, vt, b, xp=np):
+    """``U^T b`` for the thin SVD ``a = U diag(s) V^T`` of :func:`thin_svd`:
+    ``u.T @ b``, or, when ``u`` was not formed, ``diag(1/s) V^T (a^T b)`` (0 on
+    the dropped singular values), ``O(P N)`` instead of the ``O(P N^2)`` of ``U``."""
+    if u is not None:
+        return u.T @ b
+    keep = s > 0
+    return xp.where(keep, (vt @ (a.T @ b)) / xp.where(keep, s, 1.0), 0.0)
 
 
 def gamma_s_hat(s_2, p, lam, kappa_hat, rank, xp=np):

@@ -48,6 +48,7 @@ from freeprob.montecarlo.estimators import (
     gcv_from_svd,
     jackknife,
     mean_se,
+    project,
     ridge_filter,
     ridges,
     thin_svd,
@@ -77,17 +78,21 @@ def _draw(sigma, wbar, p, s2, seed, xp=np):
     x, eps, wbar = xp.asarray(x), xp.asarray(eps), xp.asarray(wbar)
     y = x @ wbar + eps
     # one symmetric eigendecomposition of the smaller Gram matrix (about 2x
-    # cheaper than an SVD), singular values below 1e-12 s_max set to 0
-    u, s, vt = thin_svd(x / math.sqrt(p), xp)
-    return x, y, eps, u, s, vt
+    # cheaper than an SVD), singular values below 1e-12 s_max set to 0; U
+    # itself is not formed when P >= N (its product would cost another
+    # P N^2): the errors need only U^T of the draw's two vectors
+    a = x / math.sqrt(p)
+    u, s, vt = thin_svd(a, xp, need_u=False)
+    c_sig, c_eps = (project(a, u, s, vt, b, xp) for b in (x @ wbar / math.sqrt(p), eps / math.sqrt(p)))
+    return x, y, eps, s, vt, c_sig, c_eps
 
 
-def _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt, xp=np):
+def _filter_errors(sigma, wbar, p, s2, x, y, eps, c_sig, c_eps, vt, filt, xp=np):
     """Exact errors of ``w_hat = V diag(filt) U^T y/sqrt(P)`` (one row of
-    ``filt`` per estimator): the noise-averaged signal part and ``Sigma``-norm
-    errors, the training error of this draw (arrays of namespace ``xp``)."""
+    ``filt`` per estimator; ``c_sig = U^T X wbar/sqrt(P)``, ``c_eps = U^T
+    eps/sqrt(P)``): the noise-averaged signal part and ``Sigma``-norm errors,
+    the training error of this draw (arrays of namespace ``xp``)."""
     sigma, wbar = xp.asarray(sigma), xp.asarray(wbar)
-    c_sig = u.T @ (x @ wbar) / math.sqrt(p)
     w_sig = (filt * c_sig[None, :]) @ vt  # E_eps w_hat, (n_filters, N)
     d = w_sig - wbar[None, :]
     e_signal = xp.sum(sigma[None, :] * d * d, axis=1)
@@ -96,7 +101,7 @@ def _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt, xp=np):
     # of V^T Sigma V is needed: O(N m), not O(N^3))
     v_sigma_v = xp.sum(vt * vt * sigma[None, :], axis=1)
     noise = s2 * xp.sum(filt**2 * v_sigma_v[None, :], axis=1) / p
-    w_hat = w_sig + (filt * (u.T @ eps / math.sqrt(p))[None, :]) @ vt
+    w_hat = w_sig + (filt * c_eps[None, :]) @ vt
     etr = xp.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
     return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr}
 
@@ -110,13 +115,14 @@ def _one_draw(args):
     sigma, wbar, p, lam, s2, seed, xp_name = args
     xp = resolve(xp_name)
     n = sigma.size
-    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed, xp)
+    x, y, eps, s, vt, c_sig, c_eps = _draw(sigma, wbar, p, s2, seed, xp)
     lam = xp.asarray(lam)
     s_2 = s * s
     # w_hat(lam) = V diag(s/(s^2 + lam)) U^T y / sqrt(P); min-norm at lam = 0
     filt = ridge_filter(s, lam, xp)
-    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, filt, xp)
-    g = gcv_from_svd(u, s, y, lam, xp)  # the same SVD: one factorization per draw
+    out = _filter_errors(sigma, wbar, p, s2, x, y, eps, c_sig, c_eps, vt, filt, xp)
+    # the same SVD (one factorization per draw): U^T y = sqrt(P) (c_sig + c_eps)
+    g = gcv_from_svd(None, s, y, lam, xp, c=(c_sig + c_eps) * math.sqrt(p))
     df1 = xp.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
     rank = int(xp.count_nonzero(s_2 > 0))
     df1 = xp.where(lam == 0, rank / n, df1)
@@ -133,11 +139,11 @@ def _one_draw_spectral(args):
 
     sigma, wbar, p, estimator, values, s2, seed, xp_name = args
     xp = resolve(xp_name)
-    x, y, eps, u, s, vt = _draw(sigma, wbar, p, s2, seed, xp)
+    x, y, eps, s, vt, c_sig, c_eps = _draw(sigma, wbar, p, s2, seed, xp)
     s_host = to_numpy(s)
     f, h, _ = filter_values(estimator, values, (s_host * s_host)[None, :])
     filt = np.where(s_host[None, :] > 0, s_host[None, :] * f.real, 0.0)
-    out = _host(_filter_errors(sigma, wbar, p, s2, x, y, eps, u, s, vt, xp.asarray(filt), xp))
+    out = _host(_filter_errors(sigma, wbar, p, s2, x, y, eps, c_sig, c_eps, vt, xp.asarray(filt), xp))
     out["df1"] = np.sum(np.where(s_host[None, :] > 0, h.real, 0.0), axis=1) / sigma.size
     return out
 
