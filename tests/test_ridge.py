@@ -210,3 +210,18 @@ def test_continuous_population_in_linear_ridge(name):
     mp = m.evaluate(ridge=lams[1:4], dps=30)
     for key in ("df1", "df2", "bias2", "var_X", "Eg", "Etr"):
         np.testing.assert_allclose(out[key][1:4], np.array(mp[key], dtype=float), rtol=1e-9, err_msg=key)
+
+
+@pytest.mark.parametrize("c", [1e-12, 0.37, 1e12])
+def test_a_float_scale_is_exactly_a_change_of_units(c):
+    # LinearRidge(Identity(c)) at ridge c lam is c times LinearRidge(Identity(1))
+    # at lam (noiseless keys); a float scale was folded into an expanded
+    # denominator whose kappa^3 overflowed at ridge ~ 1e103 (NaN before)
+    lam = np.array([1e-300, 1e-12, 1e-3, 1.0, 1e3, 1e12, 1e100, 1e250])
+    one = freeprob.LinearRidge(freeprob.Identity(1), samples=10, dimension=50).evaluate(ridge=lam)
+    m = freeprob.LinearRidge(freeprob.Identity(c), samples=10, dimension=50)
+    scaled = m.evaluate(ridge=np.minimum(c * lam, 1e300))
+    for key in ("bias2", "var_X", "Eg"):
+        assert np.allclose(np.asarray(scaled[key]) / c, np.asarray(one[key]), rtol=1e-12, atol=0), key
+    for key in ("df1", "df2", "gamma"):
+        assert np.allclose(np.asarray(scaled[key]), np.asarray(one[key]), rtol=1e-12, atol=1e-300), key

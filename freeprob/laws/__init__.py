@@ -36,6 +36,7 @@ from freeprob.laws._free import (
     is_positive_law,
     register_closed_form,
 )
+from freeprob.laws._numeric import _symbolic_twin as symbolic_twin
 from freeprob.laws._toeplitz import AR1
 
 #: the catalogue: CLI name -> constructor
@@ -51,4 +52,4 @@ CATALOGUE = {
 
 __all__ = ["SpectralLaw", "AR1", "MarchenkoPastur", "Semicircle", "Identity", "Discrete", "PowerLaw",
            "Affine", "affine", "CATALOGUE", "FreeSum", "FreeProduct", "WishartProduct", "free_add", "free_mul",
-           "is_positive_law", "rational_twin", "register_closed_form"]
+           "is_positive_law", "rational_twin", "symbolic_twin", "register_closed_form"]

@@ -111,7 +111,9 @@ def far_values(law, kind: str, points):
     radius = _radius(law)
     if radius is None:
         return none, None
-    with np.errstate(divide="ignore"):
+    # a ratio beyond the float range (a point at 1e-300 of a law at 1e12)
+    # is +inf, which is what it means here: not far
+    with np.errstate(divide="ignore", over="ignore"):
         rho = np.where(mag > 0, radius / np.where(mag > 0, mag, 1.0), np.inf)
     near = rho > RHO_MAX
     ms = None if near.all() else _moments(law, radius)   # moments only once a point is far

@@ -40,7 +40,7 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
-from freeprob.laws import SpectralLaw, rational_twin
+from freeprob.laws import SpectralLaw, rational_twin, symbolic_twin
 from freeprob.models.base import AbstractModel
 from freeprob.models.design import (
     DIMENSION,
@@ -529,7 +529,15 @@ def _stable_quantities(model):
             return None
         if any(v.has(SpectralMean) or needs_complex(v) for v in qs.values()):
             return None
-        return {key: sp.factor(sp.cancel(val.xreplace({C.q: 1 + _E}))) for key, val in qs.items()}
+        # the law's numbers as symbols while cancelling (its symbolic twin):
+        # factor() keeps (kappa + c)^2 only for a symbolic c; with a float
+        # c = 1e12 folded in, the denominator expands and kappa^3 overflows
+        # at kappa ~ 1e103 (NaN for Identity(1e12) at ridge 1e200)
+        twin, syms, vals = symbolic_twin(pop)
+        if syms:
+            qs = model.quantities(df=(twin.df1(C.kappa), twin.df2(C.kappa)))
+        back = dict(zip(syms, vals))
+        return {key: sp.factor(sp.cancel(val.xreplace({C.q: 1 + _E}))).xreplace(back) for key, val in qs.items()}
     if pop.finite_spectrum is None:
         return None
     return {key: absorb_sums(val.xreplace({C.q: 1 + _E})) for key, val in model.quantities().items()}
