@@ -112,7 +112,8 @@ _H = sp.Symbol("h")
 @pytest.mark.parametrize("act,why", [
     (sp.sqrt(_H), "not real"),           # complex for h < 0
     (sp.log(_H), "not real"),
-    (1 / _H, "quadrature error"),        # E phi^2 diverges at h = 0 (tanh-sinh's error estimate is O(1))
+    (1 / _H, "diverges at h = 0"),       # E phi^2 diverges at its singularity (tanh-sinh returned 1.6e34)
+    (1 / (_H - sp.Rational(1, 2)) ** 2, "diverges at h = 0.5"),
     (1e-200 * _H, "float64 range"),      # mu_1^2 = 1e-400 underflows
 ])
 def test_activations_without_a_gaussian_equivalent_are_refused(act, why):
@@ -120,3 +121,23 @@ def test_activations_without_a_gaussian_equivalent_are_refused(act, why):
         freeprob.NonlinearRandomFeatureRidge(freeprob.Identity(1), widths=10, samples=20, dimension=10,
                                              ridge=0.1, activation=act)
     assert info.value.name == "activation"
+
+
+def test_activations_with_kinks_and_integrable_singularities_are_accurate():
+    # a Piecewise is integrated piece by piece (a kink or jump inside one
+    # tanh-sinh interval left a 1e-3 error); |h|^(-1/4) is square integrable
+    jump = sp.Piecewise((sp.tanh(_H), _H < 1), (_H, True))
+    m = freeprob.NonlinearRandomFeatureRidge(freeprob.Identity(1), widths=10, samples=20, dimension=10,
+                                             ridge=0.1, activation=jump)
+    mu0 = float(m.coefficients[0])
+    import mpmath
+
+    with mpmath.workdps(30):  # an independent route: the two pieces integrated separately
+        w = lambda s: mpmath.exp(-s * s / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+        ref = mpmath.quad(lambda s: mpmath.tanh(s) * w(s), [-mpmath.inf, 0, 1]) + \
+            mpmath.quad(lambda s: s * w(s), [1, mpmath.inf])
+    assert abs(mu0 - float(ref)) < 1e-12
+    root = _H + sp.sign(_H) * sp.Abs(_H) ** sp.Rational(-1, 4)
+    m2 = freeprob.NonlinearRandomFeatureRidge(freeprob.Identity(1), widths=10, samples=20, dimension=10,
+                                              ridge=0.1, activation=root)
+    assert np.isfinite(float(m2.evaluate()["Eg"]))

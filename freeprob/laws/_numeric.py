@@ -130,9 +130,9 @@ def _numeric_expr(twin, kind, method):
         if expr is None:
             raise NoClosedFormError(f"{twin!r} has no closed-form density")
     if has_radical_forms(expr):
-        # Cardano's real radicals lose digits in float64 next to the zeros of
+        # the real radicals of Cardano and Ferrari lose digits in float64 next to the zeros of
         # their discriminant and leading coefficient; the certified routes do not
-        raise NoClosedFormError("the numeric evaluators do not compile the cubic closed forms")
+        raise NoClosedFormError("the numeric evaluators do not compile the real-radical forms of curves of degree 3 and 4")
     if kind != "density" and not expr.atoms(SpectralMean):
         expr = rationalize(expr) if needs_complex(expr) else sp.factor(sp.cancel(expr))
     return expr

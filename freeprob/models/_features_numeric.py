@@ -371,7 +371,9 @@ def evaluate(model, overrides):
     else:
         for key in ("bias2", "var_X"):
             out[key] = np.where(kz, 0.0, out[key])
-        stand_in = kz & ~np.all([np.isfinite(out[k]) for k in keys], axis=0)
+        # a 0/0 at the stand-in is NaN (an interpolation threshold's genuine
+        # divergence, c/0, is +inf and stays for _certify to judge)
+        stand_in = kz & np.any([np.isnan(out[k]) for k in keys], axis=0)
         if stand_in.any():
             from freeprob.errors import NumericalError
 

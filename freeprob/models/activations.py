@@ -96,7 +96,14 @@ class Activation:
             v = mpmath.mpf(sp.N(nu, dps + 5))
             sq = mpmath.sqrt(v)
             w = lambda s: mpmath.exp(-s * s / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
-            pts = [-mpmath.inf, 0, mpmath.inf]  # split at the kink of relu-like activations
+            # split at the kink of relu-like activations, at the breakpoints of a
+            # Piecewise and at real singularities (tanh-sinh converges fast only
+            # with them at the ends of its intervals)
+            cuts = self._special_points()
+            for c in cuts["singular"]:
+                self._check_integrable(fn, float(c), w, sq, nu)
+            inner = sorted({0.0, *(float(c) / float(sq) for c in cuts["singular"] + cuts["breaks"])})
+            pts = [-mpmath.inf, *(mpmath.mpf(c) for c in inner), mpmath.inf]
             vals = {}
             for name, g in (("mu_0", lambda s: fn(sq * s)), ("mu_1", lambda s: s * fn(sq * s) / sq),
                             ("E phi^2", lambda s: fn(sq * s) ** 2)):
@@ -110,9 +117,9 @@ class Activation:
                         raise ParameterError("activation", self.name, "a real activation on the whole real line",
                                              f"{name} = {mpmath.nstr(val, 5)} is not real")
                     val = val.real
-                # tanh-sinh's error estimate: a non-integrable singularity (1/h, whose
-                # E phi^2 diverges at 0) returns a large finite number with an O(1) estimate
-                if not mpmath.isfinite(val) or err > mpmath.mpf(10) ** (-dps // 2) * (1 + abs(val)):
+                # tanh-sinh's error estimate, with every special point at an end
+                # of its intervals: a larger one means an integrand it cannot resolve
+                if not mpmath.isfinite(val) or err > mpmath.mpf(10) ** (-dps // 3) * (1 + abs(val)):
                     raise ParameterError("activation", self.name, "activations with finite Gaussian moments",
                                          f"{name} = {mpmath.nstr(val, 5)} (quadrature error {mpmath.nstr(err, 2)}) "
                                          f"at preactivation variance {nu}")
@@ -124,6 +131,46 @@ class Activation:
                                      f"E phi^2 - mu_0^2 - nu mu_1^2 = {mpmath.nstr(rest, 3)} < 0")
             mu_star = mpmath.sqrt(rest) if rest > 0 else mpmath.mpf(0)
             return float(mu0), float(mu1), float(mu_star)
+
+    def _special_points(self):
+        """``{"singular": [...], "breaks": [...]}``: the real singularities of the
+        activation (sympy's ``singularities``) and the numeric breakpoints of a
+        Piecewise, in units of the preactivation ``h``."""
+        singular, breaks = [], []
+        try:
+            found = sp.singularities(self.expr, self.var, sp.S.Reals)
+            if isinstance(found, sp.FiniteSet):
+                singular = [c for c in found if c.is_real and c.is_number]
+        except (NotImplementedError, TypeError, ValueError):
+            pass
+        for pw in self.expr.atoms(sp.Piecewise):
+            for _, cond in pw.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    for side in (rel.lhs - rel.rhs,):
+                        sols = sp.solve(side, self.var) if side.has(self.var) else []
+                        breaks += [c for c in sols if c.is_real and c.is_number]
+        return {"singular": singular, "breaks": breaks}
+
+    def _check_integrable(self, fn, c, w, sq, nu):
+        """Refuse an activation whose ``E phi^2`` diverges at its real
+        singularity ``h = c``: the integral of ``phi^2`` over ``eps < |h - c| <
+        1`` must settle as ``eps -> 0`` (its increments shrink, like
+        ``eps^(1 - p)`` for ``|h - c|^-p``, ``p < 1``; they stay or grow for
+        ``p >= 1``)."""
+        s0 = mpmath.mpf(c) / sq
+        g = lambda s: fn(sq * s) ** 2 * w(s)  # noqa: E731
+
+        def band(lo, hi):
+            return mpmath.quad(g, [s0 - hi, s0 - lo]) + mpmath.quad(g, [s0 + lo, s0 + hi])
+
+        try:
+            d1 = band(mpmath.mpf(10) ** -8, mpmath.mpf(10) ** -4)
+            d2 = band(mpmath.mpf(10) ** -12, mpmath.mpf(10) ** -8)
+        except (TypeError, ValueError, ZeroDivisionError):
+            d1, d2 = mpmath.mpf(1), mpmath.mpf(1)
+        if not (mpmath.isfinite(d1) and mpmath.isfinite(d2)) or abs(d2) >= abs(d1) / 2:
+            raise ParameterError("activation", self.name, "activations with finite Gaussian moments",
+                                 f"E phi^2 diverges at h = {c} (preactivation variance {nu})")
 
     # -- exact second moments for simulation (independent numerics) --------
     def kernels(self, f, sigma, wbar):
