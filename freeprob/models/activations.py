@@ -142,13 +142,15 @@ class Activation:
             if isinstance(found, sp.FiniteSet):
                 singular = [c for c in found if c.is_real and c.is_number]
         except (NotImplementedError, TypeError, ValueError):
+            # sympy cannot locate them: no split there; the quadrature's error
+            # estimate below still refuses an integrand it cannot resolve
             pass
         for pw in self.expr.atoms(sp.Piecewise):
             for _, cond in pw.args:
                 for rel in cond.atoms(sp.core.relational.Relational):
-                    for side in (rel.lhs - rel.rhs,):
-                        sols = sp.solve(side, self.var) if side.has(self.var) else []
-                        breaks += [c for c in sols if c.is_real and c.is_number]
+                    side = rel.lhs - rel.rhs
+                    sols = sp.solve(side, self.var) if side.has(self.var) else []
+                    breaks += [c for c in sols if c.is_real and c.is_number]
         return {"singular": singular, "breaks": breaks}
 
     def _check_integrable(self, fn, c, w, sq, nu):

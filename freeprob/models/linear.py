@@ -57,7 +57,7 @@ from freeprob.models.filters import as_estimator
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means, absorb_sums
-from freeprob.parameters import declare, real_array
+from freeprob.parameters import declare, digits, real_array
 
 __all__ = ["LinearRidge", "SourceTarget", "KEYS"]
 
@@ -420,8 +420,7 @@ class LinearRidge(AbstractModel):
 
         from freeprob.errors import BranchError, ConvergenceError
 
-        if isinstance(dps, bool) or not isinstance(dps, (int, np.integer)) or not 15 <= dps <= 10_000:
-            raise ParameterError("dps", dps, "integers in [15, 10000]", "digits of the mpmath evaluation")
+        dps = digits("dps", dps)
         flt = self.evaluate(**overrides)
         lam = np.asarray(self._value(overrides, "ridge"), dtype=float)
         p = np.asarray(self._value(overrides, "samples"), dtype=float)
