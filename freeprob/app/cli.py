@@ -192,6 +192,14 @@ def _cmd_convolve(args, out):
     return 0
 
 
+def _estimator_options(args):
+    """An option of another estimator is refused, never silently ignored."""
+    for option, value, owner in (("--time", args.time, "gradient-flow"), ("--step", args.step, "gradient-descent"),
+                                 ("--steps", args.steps, "gradient-descent")):
+        if value is not None and args.estimator != owner:
+            raise ParseError(f"{option} belongs to --estimator {owner}, not {args.estimator}")
+
+
 def _cmd_ridge(args, out):
     import numpy as np
 
@@ -202,11 +210,7 @@ def _cmd_ridge(args, out):
     values = _values
     ridge, samples = values(args.ridge, "--ridge"), values(args.samples, "--samples", "count")
     noise = values(args.noise, "--noise")
-    # an option of another estimator is refused, never silently ignored
-    for option, value, owner in (("--time", args.time, "gradient-flow"), ("--step", args.step, "gradient-descent"),
-                                 ("--steps", args.steps, "gradient-descent")):
-        if value is not None and args.estimator != owner:
-            raise ParseError(f"{option} belongs to --estimator {owner}, not {args.estimator}")
+    _estimator_options(args)
     if args.estimator != "ridge":
         from freeprob.app._training import cmd_spectral
 
@@ -263,6 +267,20 @@ def _cmd_features(args, out):
         fcov = _build_law(fname, fparams)
     common = dict(target=target, noise=float(np.atleast_1d(noise)[0]), samples=int(np.max(samples)), ridge=0,
                   dimension=dimension)
+    _estimator_options(args)
+    if args.estimator != "ridge":
+        from freeprob.app._training import estimator_of, report
+        from freeprob.models._features_spectral import FEATURE_SPECTRAL_KEYS
+
+        if args.activation:
+            raise ParseError("--activation takes the ridge estimator (spectral estimators: linear features)")
+        est, sweep = estimator_of(args, ridge, samples)
+        common.update(samples=int(np.atleast_1d(samples)[0]), ridge=est.ridge,
+                      feature_noise=float(np.atleast_1d(feature_noise)[0]))
+        model = RandomFeatureRidge(pop, widths, feature_covariance=fcov, layer_variance=args.layer_variance,
+                                   estimator=est, **common)
+        return report(args, out, model, sweep, FEATURE_SPECTRAL_KEYS, model.evaluate(**sweep, noise=noise),
+                      repr(model), f"{args.seeds} x {args.seeds} crossed X/F draws")
     if args.activation:
         model = NonlinearRandomFeatureRidge(pop, widths, activation=args.activation, **common)
         res = model.evaluate(ridge=ridge, samples=samples, noise=noise)
@@ -493,6 +511,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--feature-covariance", default=None, help="law spec of Sigma_F (anisotropic weights)")
     f.add_argument("--layer-variance", default="input", choices=("input", "fan_in"))
     f.add_argument("--activation", default=None, help="relu, tanh or erf (Gaussian equivalence)")
+    f.add_argument("--estimator", default="ridge", choices=("ridge", "gradient-flow", "gradient-descent"),
+                   help="the spectral estimator of the readout [C18] (default ridge)")
+    f.add_argument("--time", default=None, help="gradient-flow training time (or a comma list)")
+    f.add_argument("--step", default=None, help="gradient-descent step size")
+    f.add_argument("--steps", default=None, help="gradient-descent step counts (or a comma list)")
     f.add_argument("--simulate", action="store_true")
     f.add_argument("--seeds", type=_count, default=12, help="n: an n x n grid of X and F draws")
     f.add_argument("--seed", type=_seed, default=0)

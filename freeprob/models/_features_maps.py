@@ -52,12 +52,14 @@ def _s_dimension_change(df, psi):
 
 
 @cached(maxsize=64)
-def _maps(model):
+def _maps(model, placeholders=False):
     """See :meth:`RandomFeatureRidge.maps` (internal symbols ``_KF``, ``_DKF``).
 
     Built on placeholders ``df1``, ``df2`` so that derivatives follow
     ``d df1/d kappa_2 = -(df1 - df2)/kappa_2`` [C6] and every map needs only
-    the two spectral means of ``df1`` and ``df2`` (one fused pass)."""
+    the two spectral means of ``df1`` and ``df2`` (one fused pass); with
+    ``placeholders=True`` they stay placeholders for every law (the contour
+    route supplies them at complex ``kappa_2``)."""
     k2, sx = C.kappa2, C.sigma_xi2
     d1, d2 = _D1, _D2
     psi_last = model.psis[-1]
@@ -93,7 +95,7 @@ def _maps(model):
     out = {"df1": d1, "df2": d2, "S_F": s_f, "kappa1": kappa1, "dfbar1": dfbar, "lam": lam, "S_W": 1 / f_w}
     for key in ("kappa1", "dfbar1", "lam"):
         out["d" + key] = _total_diff(model, out[key])
-    if not means_inline(model):
+    if placeholders or not means_inline(model):
         return out  # df1, df2 stay values: the law's certified evaluators supply them
     pop = model.population
     means = {d1: pop.df1(k2), d2: pop.df2(k2)}

@@ -188,19 +188,22 @@ def _df1_table(law):
 
 
 @cached(maxsize=256)
-def _bottleneck_of(model, combos: bytes, shape, rtol):
+def _bottleneck_of(model, combos: bytes, shape, rtol, features_only=False):
     """``kappa_min`` of each distinct ``(phi, psi_1..psi_L, sigma_xi^2)`` row,
     cached on the frozen model and the rows: it does not depend on the ridge,
-    so a sweep split over several ``evaluate`` calls solves it once."""
+    so a sweep split over several ``evaluate`` calls solves it once.  With
+    ``features_only`` the zero ``z_1`` of ``kappa_1`` alone (``kappa_2`` at
+    ``kappa_1 = 0``, the features' own bottleneck)."""
     uniq = np.frombuffer(combos, dtype=float).reshape(shape)
     phi, psis, sx = uniq[:, 0], [uniq[:, 1 + i] for i in range(shape[1] - 2)], uniq[:, -1]
-    out = _bottleneck(model, _Maps(model, phi, psis, sx), phi, psis, sx, rtol)
+    out = _bottleneck(model, _Maps(model, phi, psis, sx), phi, psis, sx, rtol, features_only)
     out.setflags(write=False)
     return out
 
 
-def _bottleneck(model, maps, phi, psis, sx, rtol):
-    """``kappa_min`` for each parameter combination (see the module)."""
+def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
+    """``kappa_min`` for each parameter combination (see the module), or
+    ``z_1`` alone with ``features_only``."""
     pop = model.population
     n = phi.size
     allidx = np.arange(n)
@@ -255,6 +258,8 @@ def _bottleneck(model, maps, phi, psis, sx, rtol):
         return out
 
     z1 = zero_of(1, "kappa_2 at kappa_1 = 0") if np.any(sx > 0) else t1
+    if features_only:
+        return z1
     z2 = zero_of(3, "kappa_2 at dfbar1 = P/D")
     return np.maximum(z1, z2)
 

@@ -99,6 +99,46 @@ class _Law:
         dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
         return dfun(kappa), (dfun(kappa + step) - dfun(kappa - step)) / (2 * step)
 
+    #: the continuation steps from the far field (see _solve_kappa)
+    HOMOTOPY = 10
+
+    # the solver protocol of the contour route (see _solve_kappa): the state
+    # of a node is kappa itself here; a model with its own renormalized
+    # ridges (random features) keeps another state and maps it to kappa
+    @staticmethod
+    def start(z):
+        """The state far from the spectrum: ``kappa(-z) ~ -z`` [C18]."""
+        return -z
+
+    def newton(self, q, k, z, iters):
+        """Newton on ``F(k) = k (1 - q D(k)) + z`` (``F' = 1 - q (D + k D') =
+        1 - gamma``), each point until its step is below ``4 eps |k|`` (the
+        others are not evaluated again); returns ``(k, converged)``."""
+        k = np.array(k, dtype=complex)
+        todo = np.arange(k.size)
+        for _ in range(iters):
+            d, dd = self.means(k[todo])
+            kk = k[todo]
+            step = (kk * (1 - q * d) + z[todo]) / (1 - q * (d + kk * dd))
+            k[todo] = kk - step
+            keep = ~(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(kk))
+            todo = todo[keep]
+            if not todo.size:
+                break
+        done = np.ones(k.size, dtype=bool)
+        done[todo] = False
+        return k, done
+
+    def finish(self, q, k, z):
+        """``(kappa, D(kappa))`` at solved states, certified by the residual
+        (against the size of its terms) and the Herglotz sign of ``g_hat(z)
+        = (1 - D(kappa))/z`` [C4]."""
+        d, _ = self.means(k)
+        res = np.abs(k * (1 - q * d) + z)
+        size = np.abs(k) + q * np.abs(k * d) + np.abs(z)
+        certify_node(res, size, d, z)
+        return k, d
+
     def lower_edge(self, q):
         """The lower edge of the bulk of the sample spectrum at ratio ``q``
         (atomic and power-law spectra; see :func:`sample_lower_edge`), 0 when
@@ -109,8 +149,9 @@ class _Law:
         df1 = float(self._df(np.array([k]))[0][0])
         return max(0.0, float(-k * (1 - q * df1)))
 
-    def target(self, kappa, d_pop):
-        """``D_w`` at ``kappa`` (the population's ``d_pop`` for the isotropic target)."""
+    def target(self, kappa, d_pop, state=None):
+        """``D_w`` at ``kappa`` (the population's ``d_pop`` for the isotropic
+        target); ``state`` is the solver's (unused here)."""
         if self._tgt is None:
             return d_pop
         if self._huge_tgt is not None:
@@ -293,91 +334,81 @@ class _Ellipse:
         return np.maximum(np.abs(w), 1 / np.maximum(np.abs(w), 1e-300))
 
 
-def _newton(law, q, k, z, iters):
-    """Newton on ``F(k) = k (1 - q D(k)) + z`` (``F' = 1 - q (D + k D') = 1 - gamma``),
-    each point until its step is below ``4 eps |k|`` (the others are not
-    evaluated again); returns ``(k, converged)``."""
-    k = np.array(k, dtype=complex)
-    todo = np.arange(k.size)
-    for _ in range(iters):
-        d, dd = law.means(k[todo])
-        kk = k[todo]
-        step = (kk * (1 - q * d) + z[todo]) / (1 - q * (d + kk * dd))
-        k[todo] = kk - step
-        keep = ~(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(kk))
-        todo = todo[keep]
-        if not todo.size:
-            break
-    done = np.ones(k.size, dtype=bool)
-    done[todo] = False
-    return k, done
-
-
 def _refine(law, q, ell, old):
-    """``(kappa, D(kappa), D_w(kappa))`` on the doubled grid of ``ell``: the
-    even nodes are the old grid ``old``; each odd node starts from the mean
-    of its two neighbours."""
-    k_old, m_old, mw_old = old
+    """``(kappa, D(kappa), D_w(kappa), state)`` on the doubled grid of
+    ``ell``: the even nodes are the old grid ``old``; each odd node starts
+    from the mean of its two neighbours' states."""
+    k_old, m_old, mw_old, s_old = old
     z, _ = ell.nodes(2 * k_old.size)
-    k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
-    k[0::2], m[0::2], mw[0::2] = k_old, m_old, mw_old
+    k, m, mw, st = (np.empty(z.size, dtype=complex) for _ in range(4))
+    k[0::2], m[0::2], mw[0::2], st[0::2] = k_old, m_old, mw_old, s_old
     # cubic interpolation from four neighbours (closed contour: periodic;
     # open: the ends extrapolated linearly): Newton then needs a step or two
     if ell.closed:
-        ext = np.concatenate([k_old[-1:], k_old, k_old[:2]])
+        ext = np.concatenate([s_old[-1:], s_old, s_old[:2]])
     else:
-        ext = np.concatenate([2 * k_old[:1] - k_old[1:2], k_old, 2 * k_old[-1:] - k_old[-2:-1],
-                              3 * k_old[-1:] - 2 * k_old[-2:-1]])
+        ext = np.concatenate([2 * s_old[:1] - s_old[1:2], s_old, 2 * s_old[-1:] - s_old[-2:-1],
+                              3 * s_old[-1:] - 2 * s_old[-2:-1]])
     guess = (9 * (ext[1:-2] + ext[2:-1]) - (ext[:-3] + ext[3:])) / 16
     try:
-        k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2], guess)
+        k[1::2], m[1::2], st[1::2] = _solve_kappa(law, q, z[1::2], guess)
     except (ConvergenceError, BranchError):
-        k[1::2], m[1::2] = _solve_kappa(law, q, z[1::2])
-    mw[1::2] = law.target(k[1::2], m[1::2])
-    return k, m, mw
+        k[1::2], m[1::2], st[1::2] = _solve_kappa(law, q, z[1::2])
+    mw[1::2] = law.target(k[1::2], m[1::2], st[1::2])
+    return k, m, mw, st
 
 
 def _seed(law, q, ell, guess=None):
-    """``(kappa, D, D_w)`` on 32 nodes of ``ell``: Newton from ``guess`` (the
-    roots at the same nodes of a neighbouring contour) when it converges on
-    the physical branch, else continued from infinity."""
+    """``(kappa, D, D_w, state)`` on 32 nodes of ``ell``: Newton from
+    ``guess`` (the states at the same nodes of a neighbouring contour) when
+    it converges on the physical branch, else continued from infinity."""
     z = ell.nodes(32)[0]
     k = None
     if guess is not None:
         try:
-            k, m = _solve_kappa(law, q, z, guess)
+            k, m, st = _solve_kappa(law, q, z, guess)
         except (ConvergenceError, BranchError):
             k = None
     if k is None:
-        k, m = _solve_kappa(law, q, z)
-    return k, m, law.target(k, m)
+        k, m, st = _solve_kappa(law, q, z)
+    return k, m, law.target(k, m, st), st
 
 
 def _solve_kappa(law, q, z, guess=None):
-    """``kappa(-z)`` at the nodes: ``kappa (1 - q df1(kappa)) = -z``, i.e.
-    ``F(k) = k (1 - q D(k)) + z = 0``; Newton from ``guess`` (a
-    neighbouring node's root), else continued from ``kappa ~ -z`` at
-    infinity along rays from the ellipse's centre (outside the spectrum).
-    Certified by the residual (against the size of its terms) and the
-    Herglotz sign of ``g_hat(z) = (1 - D(kappa))/z`` [C4]."""
+    """``kappa(-z)`` at the nodes: ``kappa (1 - q df1(kappa)) = -z``, by the
+    law's Newton (:meth:`_Law.newton`) from ``guess`` (a neighbouring node's
+    state), else continued from the far field (:meth:`_Law.start`) along rays
+    from the ellipse's centre (outside the spectrum); certified by the
+    law's :meth:`_Law.finish`.  Returns ``(kappa, D(kappa), state)``."""
     z = np.asarray(z, dtype=complex)
-    if guess is None:
-        centre = np.mean(z.real)
-        scale = np.abs(z - centre)
-        k = None
-        for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, 10):
+    if guess is not None:
+        st, _ = law.newton(q, np.asarray(guess, dtype=complex), z, 30)
+        k, d = law.finish(q, st, z)
+        return k, d, st
+    centre = np.mean(z.real)
+    scale = np.abs(z - centre)
+    # a continuation that jumped a branch is certified as such (finish
+    # raises); once more with four times the steps before giving up
+    for steps in (law.HOMOTOPY, 4 * law.HOMOTOPY):
+        st = None
+        for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, steps):
             zz = centre + s * (z - centre)
-            k, _ = _newton(law, q, -zz if k is None else k, zz, 12)
-    else:
-        k = np.asarray(guess, dtype=complex)
-    k, _ = _newton(law, q, k, z, 30)
-    d, _ = law.means(k)
-    res = np.abs(k * (1 - q * d) + z)
-    size = np.abs(k) + q * np.abs(k * d) + np.abs(z)
+            st, _ = law.newton(q, law.start(zz) if st is None else st, zz, 12)
+        st, _ = law.newton(q, st, z, 30)
+        try:
+            k, d = law.finish(q, st, z)
+            return k, d, st
+        except (ConvergenceError, BranchError):
+            if steps > law.HOMOTOPY:
+                raise
+
+
+def certify_node(res, size, d, z):
+    """Raise unless every node's residual is below ``1e-12`` of the size of
+    its terms and ``g_hat(z) = (1 - D)/z`` has the Herglotz sign [C4]."""
     if np.any(~np.isfinite(res)) or np.any(res > 1e-12 * size):
         raise ConvergenceError(f"kappa(-z) did not converge on the contour (residual {np.nanmax(res / size):.2e} "
                                "of its terms)")
     g = (1 - d) / z
     if np.any(g.imag * z.imag > 1e-12 * np.abs(g)):
         raise BranchError("kappa(-z) left the physical branch on the contour (Herglotz sign of g_hat)")
-    return k, d

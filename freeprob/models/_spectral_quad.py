@@ -123,9 +123,9 @@ def _converge(contours, law, q, evaluate, tol, max_nodes, what, states=None):
             while st[0].size < count:
                 st = _refine(law, q, ell, st)
             states[key] = st
-            states["last"] = st[0][:: st[0].size // 32]
+            states["last"] = st[3][:: st[0].size // 32]   # the solver's states, a seed for the next contour
             z, w = ell.nodes(count)
-            nodes.append((z, w) + tuple(a[:: st[0].size // count] for a in st))
+            nodes.append((z, w) + tuple(a[:: st[0].size // count] for a in st[:3]))
         cur = evaluate(nodes)
         if prev is not None and _agree(prev, cur, tol, keys=[k for k in cur if not k.startswith("|")]):
             return cur

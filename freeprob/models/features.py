@@ -83,6 +83,7 @@ from freeprob.models.design import (
     target_weights,
 )
 from freeprob.models.equivalence import Step
+from freeprob.models.filters import as_estimator
 from freeprob.parameters import declare
 
 __all__ = ["RandomFeatureRidge", "RF_KEYS", "COMPOSITES"]
@@ -108,6 +109,8 @@ class RandomFeatureRidge(AbstractModel):
     feature_noise : ``sigma_xi^2`` per feature, ``z = F^T x + xi`` [R19]
     layer_variance : ``"input"`` (every layer ``N(0, 1/D)``) or ``"fan_in"`` (``N(0, 1/N_{l-1})``) [R17]
     dimension : ``D`` when the population law does not fix it
+    estimator : None (ridge) or a spectral estimator of the readout on the feature Gram
+        ``Z^T Z/P`` (:class:`~freeprob.GradientFlow`, ...) [C18]; ``ridge`` is then the estimator's
     """
 
     population: SpectralLaw
@@ -120,11 +123,19 @@ class RandomFeatureRidge(AbstractModel):
     feature_noise: object = 0
     layer_variance: str = "input"
     dimension: object = None
+    estimator: object = None
 
     SWEEPABLE = ("ridge", "samples", "noise", "feature_noise", "widths")
     PARAMETERS = declare(WIDTHS, SAMPLES, RIDGE, NOISE, FEATURE_NOISE, DIMENSION)
 
     def __post_init__(self):
+        est = as_estimator(self.estimator)
+        if est is not None:
+            # ridge= is the estimator's [C18]; a different explicit ridge is a conflict
+            if self.ridge is not C.lam and sp.sympify(self.ridge) != est.ridge:
+                raise ParameterError("ridge", self.ridge, f"the estimator's ridge {est.ridge}",
+                                     "pass the ridge to the estimator")
+            self._set(ridge=est.ridge)
         widths = self.widths
         ws = tuple(widths) if isinstance(widths, (list, tuple)) else (widths,)
         if not ws:
@@ -158,6 +169,20 @@ class RandomFeatureRidge(AbstractModel):
             if is_positive_law(feature_covariance) is not True:
                 raise ParameterError("feature_covariance", repr(feature_covariance), "a law supported on [0, oo)")
         target_spectrum(self.population, self.target, self.dimension)  # validates the target
+
+    def replace(self, **changes) -> "RandomFeatureRidge":
+        """A new model with some parameters changed (validated again); a new
+        ``estimator`` brings its own ridge unless ``ridge`` is changed too."""
+        if "estimator" in changes and "ridge" not in changes:
+            changes["ridge"] = C.lam if changes["estimator"] is not None else self.ridge
+        return super().replace(**changes)
+
+    @property
+    def sweepable(self) -> tuple:
+        """The names ``evaluate`` sweeps: the model's and the estimator's own
+        parameters (``time``, ``steps``, ...)."""
+        extra = () if self.estimator is None else tuple(n for n in self.estimator.SWEEP if n not in self.SWEEPABLE)
+        return self.SWEEPABLE + extra
 
     @property
     def _weights(self):
@@ -272,17 +297,40 @@ class RandomFeatureRidge(AbstractModel):
         return expr.subs({_KF: C.kappa_F(t), _DKF: sp.Subs(sp.Derivative(C.kappa_F(u), u), u, t)})
 
     # ------------------------------------------------------------- numerics
-    def evaluate(self, **overrides) -> dict:
+    def evaluate(self, *, method: str | None = None, **overrides) -> dict:
         """Numeric values of :data:`RF_KEYS`, broadcasting over array-valued
         ``ridge``, ``samples``, ``noise``, ``feature_noise`` and (one layer)
         ``widths``.  ``kappa_2`` is solved by the bracketed inversion of the
         explicit map ``lam(kappa_2)`` above ``kappa_min`` (the largest zero of
-        ``kappa_1`` and of ``1 - dfbar1/phi``, the ridgeless limit [R12])."""
+        ``kappa_1`` and of ``1 - dfbar1/phi``, the ridgeless limit [R12]).
+
+        With a spectral ``estimator`` other than :class:`~freeprob.Ridge` (or
+        ``method="contour"``) the keys are those of
+        :mod:`freeprob.models._features_spectral` (``dfbar1``, ``approx``,
+        ``bias2``, ``var_X``, ``var_X_noise``, ``Eg``, ``Etr``): the contour
+        route on the feature-space linear problem [C18], sweeping the
+        estimator's parameters too (``evaluate(time=array)``)."""
+        if method not in (None, "closed", "contour"):
+            raise ParameterError("method", method, "{'closed', 'contour'}")
+        est = self.estimator
+        if method == "contour" or (est is not None and est.ROUTE != "resolvent"):
+            if method == "closed":
+                raise ParameterError("method", method, "'contour' for a non-ridge estimator")
+            from freeprob.models._features_spectral import evaluate_features_spectral
+            from freeprob.models.filters import Ridge
+
+            est = est if est is not None else Ridge(self.ridge)
+            if est.ROUTE == "gap":
+                raise ParameterError("estimator", repr(est), "an estimator analytic on the spectrum",
+                                     "a spectral cutoff of random features is not built")
+            return evaluate_features_spectral(self, est, overrides)
         from freeprob.models._features_numeric import evaluate
 
         return evaluate(self, overrides)
 
     def __repr__(self):
         extra = "" if self.feature_covariance is None else f", feature_covariance={self.feature_covariance!r}"
+        if self.estimator is not None:
+            extra += f", estimator={self.estimator!r}"
         return (f"RandomFeatureRidge({self.population!r}, widths={list(self.widths)}, samples={self.samples}, "
                 f"D={self.dimension}{extra}, layer_variance={self.layer_variance!r})")

@@ -70,7 +70,7 @@ from freeprob.models._spectral_quad import (
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 
-__all__ = ["integrands", "population_limit", "resolvent_mean", "evaluate_contour", "SPECTRAL_KEYS", "sample_upper_edge",
+__all__ = ["integrands", "population_limit", "resolvent_mean", "evaluate_contour", "contour_keys", "SPECTRAL_KEYS", "sample_upper_edge",
            "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge"]
 
 
@@ -397,11 +397,19 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
 
     pop = model.population
     law = _Law(pop, target_spectrum(pop, model.target, model.dimension))
+    lower, x_max = _bounds(law, q)
+    upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else x_max * (1 + np.sqrt(q)) ** 2
+    return contour_keys(law, estimator, values, q, s2, lower, upper, tol=tol, max_nodes=max_nodes)
+
+
+def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_nodes=8192):
+    """Every key of :data:`SPECTRAL_KEYS` for the linear problem of ``law``
+    (a solver of the contour route: :class:`_Law` or a model's own, see
+    :func:`_solve_kappa`) at ratio ``q``, its sample spectrum inside
+    ``[lower, upper]``; the integration behind :func:`evaluate_contour`."""
     shape = np.broadcast_shapes(*[np.shape(v) for v in values.values()], np.shape(s2))
     flat = {k: np.broadcast_to(v, shape).ravel() for k, v in values.items()}
     s2f = np.broadcast_to(np.asarray(s2, dtype=float), shape).ravel()
-    lower, x_max = _bounds(law, q)
-    upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else x_max * (1 + np.sqrt(q)) ** 2
     estimator.check_spectrum(upper, flat)
     hi = upper * (1 + 1e-9) + 1e-300
     out = {key: np.empty(flat[next(iter(flat))].shape if flat else (1,)) for key in SPECTRAL_KEYS}
@@ -498,7 +506,7 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
                 state[name] = _seed(law, q, ell)
             while state[name][0].size < count:
                 state[name] = _refine(law, q, ell, state[name])
-            k, m, mw = state[name]
+            k, m, mw, _ = state[name]
             nodes[name] = (z, w, k, m, mw, filter_values(estimator, vals, z[None, :]))
         z, w, k, m, mw, fvals = nodes["out"]
         cur = {}

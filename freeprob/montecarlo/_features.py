@@ -100,7 +100,7 @@ class _Row:
         self.x, self.eps, self.y_sig = x_draw
         self.x_seed = x_seed
         self.xp = xp
-        self.cells = {k: [] for k in ("w", "noise", "Etr", "gcv", "kappa1", "test_xi")}
+        self.cells = {k: [] for k in ("w", "noise", "Etr", "gcv", "kappa1", "test_xi", "dfbar1")}
         # one accumulator per ridge (a list: no in-place update of a slice,
         # which some array libraries do not have)
         self.a_sum = [xp.zeros((d + n_last, p), dtype=xp.float64) for _ in range(nl)] \
@@ -135,7 +135,19 @@ class _Row:
         lam_x = xp.asarray(lam)
         nl = lam.size
         s2v = s * s
-        filt = ridge_filter(s, lam_x, xp)  # minimum norm at lam = 0
+        spectral = ctx[9]
+        if spectral is None:
+            filt = ridge_filter(s, lam_x, xp)  # minimum norm at lam = 0
+        else:
+            # a spectral estimator [C18]: filt = s f(s^2), its own filter on the
+            # cell's spectrum (evaluated on the host), the residual r(s^2)
+            from freeprob.models.spectral import filter_values
+
+            s_host = to_numpy(s)
+            f, h, r = filter_values(spectral[0], spectral[1], (s_host * s_host)[None, :])
+            pos = s_host[None, :] > 0
+            filt = xp.asarray(np.where(pos, s_host[None, :] * f.real, 0.0))
+            cells["dfbar1"].append(np.sum(np.where(pos, h.real, 0.0), axis=1) / sigma.size)
         c = u.T @ y_sig / math.sqrt(p)
         coef = filt * c[None, :]  # v_hat = coef @ V^T, one row per ridge
         v_sig = coef @ vt  # (nl, N)
@@ -164,13 +176,17 @@ class _Row:
             cells["noise"].append(s2 * np.einsum("li,ij,lj->l", filt, vk, filt) / p)
         resid_sig = y_sig[None, :] - (z @ v_sig.T).T  # (nl, P)
         pos = s2v[None, :] > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shrink = xp.where(pos, lam_x[:, None] / xp.where(pos, s2v[None, :] + lam_x[:, None], 1.0), 1.0)
+        if spectral is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shrink = xp.where(pos, lam_x[:, None] / xp.where(pos, s2v[None, :] + lam_x[:, None], 1.0), 1.0)
+        else:
+            shrink = xp.asarray(np.where(to_numpy(pos), r.real, 1.0))
         tr_res = (xp.sum(shrink**2, axis=1) + (p - s.shape[0])) / p  # Tr (I - H)^2 / P
         cells["Etr"].append(xp.mean(resid_sig**2, axis=1) + s2 * tr_res)
-        g = gcv_from_svd(u, s, y_sig + self.eps, lam_x, xp)
-        cells["gcv"].append(g["gcv"] - s2)
-        cells["kappa1"].append(g["kappa_hat"])
+        if spectral is None:
+            g = gcv_from_svd(u, s, y_sig + self.eps, lam_x, xp)
+            cells["gcv"].append(g["gcv"] - s2)
+            cells["kappa1"].append(g["kappa_hat"])
 
     def result(self, ctx):
         s2, weights = ctx[4], ctx[7]
@@ -224,7 +240,21 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
 
 
 
-def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="numpy"):
+def _approx(f, sigma, wbar, sx):
+    """``sigma_e^2 = wbar^T Sigma wbar - b^T Sigma_z^{-1} b`` for one feature
+    draw (:mod:`freeprob.models._features_spectral`): with ``A = Sigma^{1/2}
+    F = U S V^T`` the second term is ``sum_i (U^T u)_i^2 S_i^2/(S_i^2 +
+    sigma_xi^2)``, ``u = Sigma^{1/2} wbar`` (the projection on the range of
+    ``A`` without feature noise)."""
+    a = np.sqrt(sigma)[:, None] * to_numpy(f)
+    uu, sv, _ = np.linalg.svd(a, full_matrices=False)
+    u = np.sqrt(sigma) * wbar
+    c = (uu.T @ u) ** 2
+    keep = sv > 1e-12 * sv[0]
+    return float(u @ u - np.sum(c[keep] * sv[keep] ** 2 / (sv[keep] ** 2 + sx)))
+
+
+def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="numpy", sweep=None):
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seeds = (int(seeds), int(seeds))
     try:
@@ -247,7 +277,23 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     p = int(model._num("samples", model.samples))
     widths = tuple(int(model._num("widths", w)) for w in model.widths)
     s2 = float(model._num("noise", model.noise))
-    if activation is None:
+    est = getattr(model, "estimator", None)
+    spectral = None
+    if est is not None and est.ROUTE != "resolvent":
+        # the estimator's own filter on each cell's spectrum [C18]; sweep
+        # values (``sweep={"time": array}``) override the estimator's
+        if ridge is not None:
+            raise ParameterError("ridge", ridge, "None for a spectral estimator", "sweep with sweep={...}")
+        values = est.values(dict(sweep or {}))
+        vshape = np.broadcast_shapes(*[np.shape(v) for v in values.values()])
+        values = {k: np.broadcast_to(v, vshape).ravel() for k, v in values.items()}
+        spectral = (est, values)
+        lam = np.asarray(values.get("ridge", np.zeros(int(np.prod(vshape)))), dtype=float)
+        sx = float(model._num("feature_noise", model.feature_noise))
+    elif sweep is not None:
+        raise ParameterError("sweep", sweep, "None unless the model has a spectral estimator",
+                             "ridge models sweep with ridge=")
+    elif activation is None:
         lam = ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
         sx = float(model._num("feature_noise", model.feature_noise))
     else:
@@ -266,7 +312,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     f_seeds = seq.spawn(nf)
     n_last = widths[-1]
     weights = np.concatenate([sigma, np.ones(n_last)])
-    ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name)
+    ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name, spectral)
     # every F_j and X_i is drawn once when one of the two sets fits in memory
     # (serially); an executor gets one task per data draw, each drawing the F_j
     f_bytes = 8 * nf * d * n_last
@@ -296,6 +342,30 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     else:
         eg = data["w"] + data["noise"] + data["test_xi"]
     out["Eg"] = crossed_se({"e": eg}, lambda dd: dd["e"].mean(axis=(0, 1)))
+    if spectral is not None:
+        return _spectral_keys(out, data, weights, target, tuple(f_seeds), (d, widths, model.layer_variance,
+                                                                            sigma_f, sigma, wbar, sx), vshape)
     for key in ("Etr", "gcv", "kappa1"):
         out[key] = crossed_se({key: data[key]}, lambda dd, key=key: dd[key].mean(axis=(0, 1)))
     return {k: out[k] for k in RF_SIM_KEYS if k in out}
+
+
+def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
+    """The keys of a random-feature learning curve under a spectral
+    estimator (:data:`~freeprob.models._features_spectral.FEATURE_SPECTRAL_KEYS`)
+    from the crossed grid: ``bias2 = Bias^2 + Var_F`` and ``var_X = Var_X +
+    Var_XF`` (each one ANOVA sum, its own jackknife), the label-noise total,
+    and ``approx`` from each feature draw exactly (:func:`_approx`)."""
+    d, widths, layer_variance, sigma_f, sigma, wbar, sx = draw
+    res = {"Eg": out["Eg"]}
+    for key, (i, j) in (("bias2", (0, 2)), ("var_X", (1, 3))):
+        res[key] = crossed_se({"w": data["w"]}, lambda dd, i=i, j=j: sum(anova(dd["w"], weights, target)[k]
+                                                                         for k in (i, j)))
+    res["var_X_noise"] = crossed_se({"n": data["noise"]}, lambda dd: dd["n"].mean(axis=(0, 1)))
+    for key in ("Etr", "dfbar1"):
+        res[key] = crossed_se({key: data[key]}, lambda dd, key=key: dd[key].mean(axis=(0, 1)))
+    ap = np.array([_approx(_draw_f(d, widths, layer_variance, sigma_f, fs), sigma, wbar, sx) for fs in f_seeds])
+    res["approx"] = (np.full(res["Eg"][0].shape, ap.mean()), np.full(res["Eg"][0].shape,
+                                                                      ap.std(ddof=1) / np.sqrt(ap.size)))
+    return {k: tuple(np.reshape(v, shape) for v in res[k])
+            for k in ("dfbar1", "approx", "bias2", "var_X", "var_X_noise", "Eg", "Etr")}

@@ -168,11 +168,40 @@ def _one_descent(args):
     return {"Eg": eg, "Etr": etr}
 
 
+def _one_descent_rf(args):
+    """Literal gradient descent on the readout of random features ``z = F^T x
+    + xi`` (one draw of ``X``, ``F``, the feature noise and the labels, all
+    from the draw's seed): ``v <- v + eta (Z^T(y - Z v)/P - lam v)`` from
+    ``v = 0``; ``E_g = ||F v - wbar||_Sigma^2 + sigma_xi^2 ||v||^2`` (the test
+    feature noise, pitfall P6) and ``E_tr`` at the requested step counts."""
+    from freeprob.montecarlo._features import _draw_f
+
+    sigma, wbar, p, eta, lam, record, s2, seed, widths, layer_variance, sx = args
+    x_seed, f_seed, xi_seed = seed.spawn(3)
+    x, y, eps, *_ = _draw(sigma, wbar, p, s2, x_seed)
+    f = _draw_f(sigma.size, widths, layer_variance, None, f_seed)
+    z = x @ f + np.random.default_rng(xi_seed).normal(size=(p, widths[-1])) * np.sqrt(sx)
+    v = np.zeros(widths[-1])
+    eg, etr = np.empty(record.size), np.empty(record.size)
+    zty = z.T @ y / p
+    step = 0
+    for i, k in enumerate(record):
+        while step < k:
+            v = v + eta * (zty - z.T @ (z @ v) / p - lam * v)
+            step += 1
+        d = f @ v - wbar
+        eg[i] = np.sum(sigma * d * d) + sx * np.sum(v * v)
+        etr[i] = np.mean((y - z @ v) ** 2)
+    return {"Eg": eg, "Etr": etr}
+
+
 def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = None, *, steps=None,
                      executor=None) -> dict:
-    """Monte Carlo of a :class:`~freeprob.LinearRidge` with a
+    """Monte Carlo of a :class:`~freeprob.LinearRidge` or a white-feature
+    :class:`~freeprob.RandomFeatureRidge` with a
     :class:`~freeprob.GradientDescent` estimator by the iterations themselves
-    (the second route to :func:`simulate`'s spectral filtering [C18]).
+    (the second route to :func:`simulate`'s spectral filtering [C18]); for
+    random features each draw has its own ``X``, ``F`` and feature noise.
 
     Returns ``{"Eg": (mean, se), "Etr": (mean, se)}`` at the step counts
     ``steps`` (default: the estimator's ``steps``); ``E_g`` includes each
@@ -189,8 +218,10 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
 
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
-    if not isinstance(model, LinearRidge) or not isinstance(model.estimator, GradientDescent):
-        raise ParameterError("model", repr(model), "a LinearRidge with a GradientDescent estimator")
+    if not isinstance(model, (LinearRidge, RandomFeatureRidge)) or not isinstance(model.estimator, GradientDescent) \
+            or getattr(model, "feature_covariance", None) is not None:
+        raise ParameterError("model", repr(model), "a LinearRidge or a white-feature RandomFeatureRidge with a "
+                             "GradientDescent estimator")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
         raise ParameterError("seeds", seeds, "integers >= 2")
     est = model.estimator
@@ -206,7 +237,13 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
     eta, lam = float(vals["step"]), float(vals["ridge"])
     child = rng.bit_generator.seed_seq.spawn(seeds)
     tasks = [(sigma, wbar, p, eta, lam, record, s2, c) for c in child]
-    runs = list(executor.map(_one_descent, tasks)) if executor is not None else [_one_descent(t) for t in tasks]
+    worker = _one_descent
+    if isinstance(model, RandomFeatureRidge):
+        widths = tuple(int(model._num("widths", w)) for w in model.widths)
+        sx = float(model._num("feature_noise", model.feature_noise))
+        tasks = [t + (widths, model.layer_variance, sx) for t in tasks]
+        worker = _one_descent_rf
+    runs = list(executor.map(worker, tasks)) if executor is not None else [worker(t) for t in tasks]
     return {key: mean_se(np.array([r[key] for r in runs])) for key in ("Eg", "Etr")}
 
 
@@ -252,9 +289,11 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     xp_name = namespace_name(xp)
     if sweep is not None:
         est = getattr(model, "estimator", None)
-        if not isinstance(model, LinearRidge) or est is None or est.ROUTE == "resolvent":
-            raise ParameterError("sweep", sweep, "None unless the model is a LinearRidge with a spectral estimator",
-                                 "ridge models sweep with ridge=")
+        if not isinstance(model, (LinearRidge, RandomFeatureRidge)) or est is None or est.ROUTE == "resolvent":
+            raise ParameterError("sweep", sweep, "None unless the model is a LinearRidge or RandomFeatureRidge "
+                                 "with a spectral estimator", "ridge models sweep with ridge=")
+        if isinstance(model, RandomFeatureRidge):
+            return simulate_rf(model, seeds, rng, executor, None, xp_name=xp_name, sweep=sweep)
         return _simulate_linear(model, seeds, rng, executor, None, sweep, xp_name=xp_name)
     return _simulator(model, seeds, rng, executor, ridge, xp_name=xp_name)
 

@@ -1,0 +1,323 @@
+r"""Random features with any spectral estimator [C18], [C14] (private to :mod:`freeprob.models`).
+
+**Conditioning on the features.**  For one draw of ``F`` and Gaussian inputs,
+the features ``z = F^T x + xi`` and the clean label ``x^T wbar`` are jointly
+Gaussian, so
+
+.. math::
+    x^\top\bar w = z^\top\beta_z + e,\qquad
+    \beta_z = \Sigma_z^{-1} b,\quad b = F^\top\Sigma\bar w,\quad
+    \Sigma_z = F^\top\Sigma F + \sigma_\xi^2 I_N,
+
+with ``e`` independent of ``z``, of variance ``sigma_e^2 = wbar^T Sigma wbar -
+b^T Sigma_z^{-1} b``.  The readout is linear regression [C2] in ``N``
+dimensions (ratio ``q_z = N/P = psi_L/phi``) with population ``Sigma_z``,
+target ``beta_z`` and label noise ``sigma^2 + sigma_e^2``; its excess error
+over ``x^T wbar`` gains ``sigma_e^2``.  A spectral estimator of ``Z^T Z/P``
+(gradient flow on the readout, ...) is then the contour route of
+:mod:`freeprob.models.spectral` on that problem, which needs three
+functionals of ``Sigma_z`` at complex arguments.  Each is a one-point
+equivalent over ``F`` ([R12], [R19]): with ``kappa_2(mu)`` the solution of
+``kappa_2 = mu S_F(df1(kappa_2))`` and ``A = Sigma^{1/2} F``,
+``b^T (Sigma_z + c)^{-1} b = u^T A (A^T A + sigma_xi^2 + c)^{-1} A^T u
+~ <x>_wbar - kappa_2 D_w(kappa_2)`` at ``mu = sigma_xi^2 + c``, so
+
+* ``D_z(kappa_1) = tr Sigma_z (Sigma_z + kappa_1)^{-1}/N = dfbar1/psi_L``
+  (the ridge model's map ``kappa_2 -> (kappa_1, dfbar1, lambda)``, evaluated
+  at complex ``kappa_2``);
+* ``D_{w,z}(kappa_1) = beta_z^T Sigma_z (Sigma_z + kappa_1)^{-1} beta_z =
+  (kappa_2 D_w(kappa_2) - kappa_2^0 D_w(kappa_2^0))/kappa_1``, with
+  ``kappa_2^0`` the real root at ``kappa_1 = 0`` (the features' bottleneck);
+* ``sigma_e^2 = kappa_2^0 D_w(kappa_2^0)``, the approximation error of the
+  best linear readout of the features (0 when ``N >= D`` without feature
+  noise).
+
+The solver's state at a contour node is ``kappa_2``: Newton on ``lambda(kappa_2)
+= -z`` with the exact slope, certified by the residual, the Herglotz sign of
+the feature-space ``g_hat(z) = (1 - D_z)/z`` [C4] and that of the features'
+own Stieltjes transform ``g_F(-mu) = -(1 - df1(kappa_2))/mu`` at ``mu =
+kappa_1 + sigma_xi^2``.
+
+**Keys** (:data:`FEATURE_SPECTRAL_KEYS`).  ``dfbar1 = tr h(Z^T Z/P)/D``;
+``approx = sigma_e^2``; ``bias2`` the error of the data-averaged predictor
+(the paper's ``Bias^2 + Var_F`` at a ridge, [C15]); ``var_X`` its variance
+over the data from the signal (``Var_X + Var_XF``); ``var_X_noise`` from the
+label noise (``Var_Xeps + Var_XFeps``); ``Eg`` their sum; ``Etr``.  The split
+of the data-averaged error into its mean over ``F`` and the variance over
+``F`` needs two-point equivalents over ``F`` and is not offered.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from freeprob import conventions as C
+from freeprob.errors import BranchError, ConvergenceError, ParameterError
+from freeprob.models._features_maps import _D1, _D2, _maps
+from freeprob.models._features_numeric import _bottleneck_of, _params
+from freeprob.models._spectral_numeric import _Law, certify_node
+from freeprob.models.design import target_spectrum
+from freeprob.numeric.cache import cached
+from freeprob.numeric.compile import compile_expr
+
+__all__ = ["FEATURE_SPECTRAL_KEYS", "evaluate_features_spectral"]
+
+#: the keys of a random-feature learning curve under a spectral estimator
+FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
+
+
+@cached(maxsize=32)
+def _compiled_maps(model):
+    """``lam, dlam/dkappa_2, kappa_1, dfbar1`` of the ridge model's maps
+    (placeholders ``df1``, ``df2``), compiled for complex ``kappa_2``."""
+    m = _maps(model, True)
+    args = (C.kappa2, C.phi, *model.psis, C.sigma_xi2, _D1, _D2)
+    return compile_expr((m["lam"], m["dlam"], m["kappa1"], m["dfbar1"]), args, dtype=complex)
+
+
+class FeatureLaw:
+    """The contour route's solver for the feature-space problem of one
+    ``(phi, psi_1..psi_L, sigma_xi^2)`` (see the module): the protocol of
+    :class:`freeprob.models._spectral_numeric._Law` (``start``, ``newton``,
+    ``finish``, ``target``, ``wnorm2``) with ``kappa_2`` as the state."""
+
+    #: continuation steps from the far field: the nested map has two levels
+    #: of branch points (the features' and the data's), so finer than the
+    #: linear problem's
+    HOMOTOPY = 40
+
+    def __init__(self, model, phi, psis, sx):
+        if model.feature_covariance is not None:
+            raise ParameterError("feature_covariance", repr(model.feature_covariance),
+                                 "None with a spectral estimator",
+                                 "anisotropic weights need kappa_F at complex arguments, not built")
+        self.model = model
+        self.pop = _Law(model.population, target_spectrum(model.population, model.target, model.dimension))
+        self.fn = _compiled_maps(model)
+        self.params = (float(phi), *(float(p) for p in psis), float(sx))
+        self.phi, self.psi_last, self.sx = float(phi), float(psis[-1]), float(sx)
+        row = np.array([[phi, *psis, sx]], dtype=float)
+        k20 = float(_bottleneck_of(model, row.tobytes(), row.shape, 1e-14, True)[0])
+        self.k20 = k20
+        if k20 > 0:
+            # at real kappa_2 > 0 through the real compiled means where there
+            # are some (a huge power law: no head of exact terms needed)
+            kk = np.array([k20])
+            if self.pop._df is not None:
+                d0 = np.asarray(self.pop._df(kk)[0], dtype=float)
+                dw0 = d0 if self.pop._tgt is None else np.asarray(self.pop._tgt(kk)[0], dtype=complex).real
+            else:
+                d0, _ = self.pop.means(kk.astype(complex))
+                dw0 = self.pop.target(kk.astype(complex), d0).real
+            self.approx = float(k20 * dw0[0])
+        else:
+            self.approx = 0.0
+        # S_F(0): kappa_2 ~ mu S_F(0) far from the spectrum (lam ~ kappa_1 ~ kappa_2/S_F(0))
+        far = 1e8 * (1.0 + float(model.population._numeric_radius()))
+        lam_far = self._maps(np.array([far], dtype=complex))[0][0]
+        self.slope_far = far / lam_far.real
+        # the target's norm ||beta_z||^2 enters the integrands only through
+        # terms analytic inside the contour (residue 0): it is not needed
+        self.wnorm2 = 0.0
+
+    def _maps(self, k2, real=False):
+        """``[lam, dlam, kappa_1, dfbar1, df1]`` at ``kappa_2``; ``real``: on the
+        real axis (the edge scans), through the population's real compiled
+        means where it has them (a power law beyond the atom limit sums its
+        tail there without the head that complex points need)."""
+        if real and self.pop._df is not None:
+            d1, d2 = (np.asarray(v, dtype=float) for v in self.pop._df(np.asarray(k2).real))
+            d, d2 = d1.astype(complex), d2.astype(complex)
+        else:
+            d, dd = self.pop.means(k2)
+            d2 = d + k2 * dd
+        vals = self.fn(k2, *self.params, d, d2)
+        return [np.asarray(v, dtype=complex) for v in vals] + [d]
+
+    # the solver protocol -----------------------------------------------
+    def start(self, z):
+        return self.slope_far * (-z)
+
+    def newton(self, q, k2, z, iters):
+        """Newton on ``lam(kappa_2) + z = 0`` with the exact slope."""
+        k2 = np.array(k2, dtype=complex)
+        todo = np.arange(k2.size)
+        for _ in range(iters):
+            lam, dlam, *_ = self._maps(k2[todo])
+            step = (lam + z[todo]) / dlam
+            k2[todo] = k2[todo] - step
+            keep = ~(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(k2[todo]))
+            todo = todo[keep]
+            if not todo.size:
+                break
+        done = np.ones(k2.size, dtype=bool)
+        done[todo] = False
+        return k2, done
+
+    def finish(self, q, k2, z):
+        lam, _, k1, dfbar, d1 = self._maps(k2)
+        res = np.abs(lam + z)
+        size = np.abs(k1) * (1 + np.abs(dfbar) / self.phi) + np.abs(z)
+        d_z = dfbar / self.psi_last
+        certify_node(res, size, d_z, z)
+        mu = k1 + self.sx
+        g_f = -(1 - d1) / mu     # (1/D) tr (zeta - A A^T)^{-1} at zeta = -mu
+        if np.any(g_f.imag * (-mu).imag > 1e-12 * np.abs(g_f) * np.abs(mu)):
+            raise BranchError("kappa_2 left the physical branch of the features' resolvent on the contour "
+                              "(Herglotz sign of g_F)")
+        return k1, d_z
+
+    def target(self, k1, d_z, k2):
+        d, _ = self.pop.means(k2)
+        dw = self.pop.target(k2, d)
+        return (k2 * dw - self.approx) / k1      # approx = kappa_2^0 D_w(kappa_2^0)
+
+    # the sample spectrum -------------------------------------------------
+    def upper_edge(self):
+        """The top of the feature Gram's sample spectrum: ``-lam(kappa_2*)``
+        at the outermost real critical point ``kappa_2* < -x_max`` of the map
+        (scanned from far away on a log grid, then bisected); the top of the
+        population's support when the map has none there.  The scan stops
+        ``1e-4 x_max`` short of ``-x_max`` for a law evaluated through its
+        Stieltjes transform (a finite difference gives its slope): the map
+        increases up to its critical point, so the value there bounds the
+        edge from above, which is all the contour needs."""
+        x_top = float(self.model.population._numeric_radius())
+        near = 1e-13 if self.pop._pop is not None or self.pop._huge is not None else 1e-4
+        u = np.linspace(np.log(1e7 * (1 + x_top)), np.log(near * x_top), 600)
+        k = -x_top - np.exp(u)
+        lam, dlam, *_ = self._maps(k.astype(complex), True)
+        neg = np.flatnonzero(~(dlam.real > 0))
+        if not neg.size:
+            edge = -lam[-1].real
+        else:
+            i = neg[0]
+            lo, hi = u[i], u[i - 1]      # dlam <= 0 at lo, > 0 at hi
+            for _ in range(200):
+                mid = 0.5 * (lo + hi)
+                if self._maps(np.array([-x_top - np.exp(mid)], dtype=complex), True)[1][0].real > 0:
+                    hi = mid
+                else:
+                    lo = mid
+                if hi - lo < 1e-13:
+                    break
+            edge = -self._maps(np.array([-x_top - np.exp(hi)], dtype=complex), True)[0][0].real
+        if not np.isfinite(edge) or edge <= 0:
+            raise ConvergenceError(f"the top of the features' sample spectrum is not a positive number ({edge})")
+        return float(edge)
+
+    def lower_edge(self, q):
+        """The bottom of the bulk of the feature Gram's sample spectrum for
+        ``q = N/P < 1`` (0 otherwise): ``-lam(kappa_2*)`` at the first real
+        critical point of the map below ``kappa_2^0`` (where ``lam = 0``),
+        scanned toward the population's lowest eigenvalue ``-x_min`` on a
+        log grid of ``kappa_2 + x_min``, then bisected.  Where the scan finds
+        none (it stops ``1e-4 x_min`` short of ``-x_min`` for a law evaluated
+        through its Stieltjes transform), the value at its last point, a lower
+        bound of the edge (the map increases up to its critical point);
+        never below the bound ``sigma_xi^2 (1 - sqrt q)^2`` of ``Sigma_z >=
+        sigma_xi^2 I``."""
+        from freeprob.models._spectral_numeric import population_floor
+
+        if q >= 1:
+            return 0.0
+        bound = self.sx * (1 - np.sqrt(q)) ** 2
+        floor = population_floor(self.model.population)
+        if floor <= 0:
+            return bound
+        near = 1e-13 if self.pop._pop is not None or self.pop._huge is not None else 1e-4
+        # from just below kappa_2^0 (at kappa_2^0 = 0 the maps are 0/0)
+        d = (self.k20 + floor) * np.geomspace(1 - 1e-6, near * floor / (self.k20 + floor), 600)
+        lam, dlam, *_ = self._maps((d - floor).astype(complex), True)
+        neg = np.flatnonzero(~(dlam.real > 0))
+        if not neg.size:
+            edge = -lam[-1].real
+        else:
+            i = neg[0]
+            if i == 0:
+                return bound
+            lo, hi = np.log(d[i]), np.log(d[i - 1])     # dlam <= 0 at lo, > 0 at hi
+            for _ in range(200):
+                mid = 0.5 * (lo + hi)
+                if self._maps(np.array([np.exp(mid) - floor], dtype=complex), True)[1][0].real > 0:
+                    hi = mid
+                else:
+                    lo = mid
+                if hi - lo < 1e-13:
+                    break
+            edge = -self._maps(np.array([np.exp(hi) - floor], dtype=complex), True)[0][0].real
+        return float(max(edge, bound)) if np.isfinite(edge) else bound
+
+
+def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_nodes=8192):
+    """:data:`FEATURE_SPECTRAL_KEYS` of ``model`` (a
+    :class:`~freeprob.RandomFeatureRidge`) under ``estimator`` (see the
+    module), sweeping the estimator's parameters and the model's
+    ``samples``, ``noise``, ``feature_noise`` and ``widths``."""
+    from freeprob.models.spectral import contour_keys
+
+    names = set(model.SWEEPABLE) | set(estimator.SWEEP)
+    bad = sorted(set(overrides) - names)
+    if bad:
+        raise ParameterError(bad[0], overrides[bad[0]], "one of " + ", ".join(sorted(names)))
+    vals = estimator.values({k: v for k, v in overrides.items() if k in estimator.SWEEP})
+    mine = {k: v for k, v in overrides.items() if k in model.SWEEPABLE and k != "ridge"}
+    mshape, _, phi, psis, s2, sx = _params(model, {**mine, "ridge": 0.0})
+    shape = np.broadcast_shapes(mshape, *[np.shape(v) for v in vals.values()])
+    full = lambda a: np.broadcast_to(np.reshape(a, mshape), shape).ravel()  # noqa: E731
+    phi, s2, sx, psis = full(phi), full(s2), full(sx), [full(p) for p in psis]
+    flat = {k: np.broadcast_to(v, shape).ravel() for k, v in vals.items()}
+    n = phi.size
+    out = {key: np.empty(n) for key in FEATURE_SPECTRAL_KEYS}
+    rows = np.column_stack([phi, *psis, sx])
+    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    for g in range(uniq.shape[0]):
+        sel = np.flatnonzero(inv.ravel() == g)
+        law = FeatureLaw(model, uniq[g, 0], uniq[g, 1:-1], uniq[g, -1])
+        q = law.psi_last / law.phi
+        lower, upper = law.lower_edge(q), law.upper_edge()
+        sub = {k: v[sel] for k, v in flat.items()}
+        noise = s2[sel]
+        s_eff = noise + law.approx
+        done = estimator.at_ridge_limit(sub, lower, upper)
+        res = {key: np.empty(sel.size) for key in FEATURE_SPECTRAL_KEYS}
+        if done.any():
+            lim = _ridge_limit(model, law, np.broadcast_to(sub.get("ridge", 0.0), done.shape)[done], uniq[g],
+                               noise[done])
+            for key in FEATURE_SPECTRAL_KEYS:
+                res[key][done] = lim[key]
+        if not done.all():
+            rest = ~done
+            lin = contour_keys(law, estimator, {k: np.broadcast_to(v, done.shape)[rest] for k, v in sub.items()},
+                               q, s_eff[rest], lower, upper, tol=tol, max_nodes=max_nodes)
+            for key, v in _from_linear(lin, law, noise[rest], s_eff[rest]).items():
+                res[key][rest] = v
+        for key in FEATURE_SPECTRAL_KEYS:
+            out[key][sel] = res[key]
+    return {key: out[key].reshape(shape) for key in FEATURE_SPECTRAL_KEYS}
+
+
+def _from_linear(lin, law, noise, s_eff):
+    """The keys from the feature-space linear problem's (see the module):
+    its label-noise variance is linear in ``sigma^2 + sigma_e^2``, split
+    between the approximation error (a signal term) and the label noise."""
+    unit = np.divide(lin["var_X_noise"], s_eff, out=np.zeros_like(s_eff), where=s_eff > 0)
+    return {"dfbar1": law.psi_last * lin["df1"], "approx": np.full(noise.shape, law.approx),
+            "bias2": law.approx + lin["bias2"], "var_X": lin["var_X"] + law.approx * unit,
+            "var_X_noise": noise * unit, "Eg": law.approx + lin["Eg"], "Etr": lin["Etr"]}
+
+
+def _ridge_limit(model, law, lam, row, noise):
+    """The keys where the filter is the ridge filter to rounding: the ridge
+    model's closed forms [R13], [R14] at the estimator's ridge, summed into
+    the aggregates of the module."""
+    d = float(model._num("dimension", model.dimension))
+    widths = [w * d for w in row[1:-1]]
+    over = {"ridge": lam, "samples": row[0] * d, "noise": noise, "feature_noise": row[-1],
+            "widths": widths if len(widths) > 1 else widths[0]}
+    r = model.replace(estimator=None, ridge=0).evaluate(**over)
+    k2 = np.asarray(r["kappa2"], dtype=complex)
+    dfbar = law._maps(np.where(k2 == 0, 1e-300, k2))[3].real
+    return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"] + r["var_F"],
+            "var_X": r["var_X"] + r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
+            "Eg": r["Eg"], "Etr": r["Etr"]}

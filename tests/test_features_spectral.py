@@ -1,0 +1,210 @@
+"""Random features with spectral estimators [C18]: the contour route on the
+feature-space linear problem (``freeprob.models._features_spectral``),
+checked against the ridge closed forms [R13], [R14] (an independent route:
+the nested maps in ``kappa_2`` against conditioning on ``F``), the
+isotropic width-limited error, Monte Carlo by spectral filtering of the
+feature Gram and by literal gradient descent, and a large draw's spectrum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import freeprob as fp
+from freeprob.errors import ParameterError
+from freeprob.models._features_spectral import FEATURE_SPECTRAL_KEYS, FeatureLaw
+from freeprob.montecarlo._features import _approx, _draw_f
+from freeprob.montecarlo.simulate import simulate_descent
+
+PL = fp.PowerLaw(1.5, 200)
+RNG = np.random.default_rng(5)
+
+#: a catalogue of random-feature models beyond the paper's: width- and
+#: data-limited, feature noise, deep chains (both variances), continuous,
+#: convolved and float-weighted populations, a source target
+CATALOGUE = {
+    "N<D<P": dict(population=PL, widths=80, samples=300, ridge=0.05, noise=0.2),
+    "P<N<D": dict(population=PL, widths=80, samples=50, ridge=0.05, noise=0.2),
+    "N=P": dict(population=PL, widths=150, samples=150, ridge=1e-2, noise=0.2),
+    "wide": dict(population=PL, widths=600, samples=150, ridge=1e-2, noise=0.2),
+    "feature noise": dict(population=PL, widths=80, samples=150, ridge=0.05, noise=0.2, feature_noise=0.3),
+    "deep": dict(population=fp.PowerLaw(1.2, 200), widths=[300, 120], samples=150, ridge=0.05, noise=0.1),
+    "deep fan-in": dict(population=fp.PowerLaw(1.2, 200), widths=[300, 120], samples=150, ridge=0.05,
+                        noise=0.1, layer_variance="fan_in"),
+    "source": dict(population=PL, widths=80, samples=150, ridge=0.05, noise=0.2, target=fp.SourceTarget(0.4)),
+    "Marchenko-Pastur": dict(population=fp.MarchenkoPastur(0.5), widths=80, samples=150, ridge=0.05, noise=0.2,
+                             dimension=200),
+    "float weights": dict(population=fp.Discrete(RNG.lognormal(size=300), RNG.dirichlet(np.ones(300))),
+                          widths=100, samples=200, ridge=0.01, noise=0.1),
+    "identity": dict(population=fp.Identity(1), widths=300, samples=100, ridge=0.1, dimension=200, noise=0.3),
+}
+
+
+def _aggregates(r):
+    """The ridge model's components summed into the spectral keys (see the module)."""
+    return {"bias2": r["bias2"] + r["var_F"], "var_X": r["var_X"] + r["var_XF"],
+            "var_X_noise": r["var_X_noise"] + r["var_XF_noise"], "Eg": r["Eg"], "Etr": r["Etr"]}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_ridge_through_the_contour_equals_the_nested_closed_forms(name):
+    m = fp.RandomFeatureRidge(**CATALOGUE[name])
+    closed = m.evaluate()
+    contour = m.evaluate(method="contour")
+    assert set(contour) == set(FEATURE_SPECTRAL_KEYS)
+    for key, ref in _aggregates(closed).items():
+        assert abs(float(contour[key]) - float(ref)) <= 1e-12 * abs(float(ref)) + 1e-15 * float(closed["Eg"]), \
+            (name, key, float(contour[key]), float(ref))
+    # tr h/D at a ridge is dfbar1 = phi (1 - lam/kappa_1) [R12]
+    phi = float(m.samples) / float(m.dimension)
+    assert abs(float(contour["dfbar1"]) - phi * (1 - float(m.ridge) / float(closed["kappa1"]))) <= 1e-12
+
+
+def test_an_estimator_model_is_the_ridge_model_at_its_ridge():
+    m = fp.RandomFeatureRidge(**CATALOGUE["N<D<P"])
+    e = m.replace(estimator=fp.Ridge(0.05))
+    assert e.ridge == m.ridge and hash(e) != hash(m)
+    np.testing.assert_allclose(e.evaluate()["Eg"], m.evaluate()["Eg"], rtol=0)   # the closed forms
+    with pytest.raises(ParameterError, match="ridge"):
+        fp.RandomFeatureRidge(PL, widths=80, samples=100, ridge=0.1, estimator=fp.GradientFlow(time=1.0))
+
+
+@pytest.mark.parametrize("psi", [0.2, 0.5, 0.9])
+def test_isotropic_approximation_error_is_the_unexplained_fraction(psi):
+    # Sigma = I, N < D: the best readout of N features explains N/D of ||wbar||^2
+    d = 200
+    m = fp.RandomFeatureRidge(fp.Identity(1), widths=int(psi * d), samples=300, dimension=d,
+                              estimator=fp.GradientFlow(time=1.0))
+    out = m.evaluate(time=np.array([1.0, 10.0]))
+    np.testing.assert_allclose(out["approx"], 1 - psi, rtol=1e-12)
+    # and with feature noise it grows: the noise hides part of the signal
+    noisy = m.replace(feature_noise=0.5).evaluate(time=np.array([1.0]))
+    assert noisy["approx"][0] > 1 - psi
+
+
+def test_approximation_error_against_exact_per_draw_values():
+    # sigma_e^2 of each F draw computed exactly (an SVD), averaged over draws
+    m = fp.RandomFeatureRidge(PL, widths=120, samples=300, feature_noise=0.2, estimator=fp.GradientFlow(time=1.0))
+    law = FeatureLaw(m, 1.5, [0.6], 0.2)
+    sigma = PL.spectrum.numeric_atoms()[0]
+    wbar = np.full(200, 1 / np.sqrt(200))
+    seeds = np.random.SeedSequence(3).spawn(40)
+    ap = np.array([_approx(_draw_f(200, (120,), "input", None, s), sigma, wbar, 0.2) for s in seeds])
+    se = ap.std(ddof=1) / np.sqrt(ap.size)
+    assert abs(ap.mean() - law.approx) <= 4 * se + 0.03 * law.approx, (ap.mean(), law.approx, se)
+
+
+def test_gradient_flow_reaches_the_ridgeless_model_and_the_ridge_switch_is_continuous():
+    m = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2, estimator=fp.GradientFlow(time=1.0))
+    late = m.evaluate(time=np.array([1e6, 1e8]))
+    ridgeless = _aggregates(m.replace(estimator=None, ridge=0).evaluate())
+    for key, ref in ridgeless.items():
+        np.testing.assert_allclose(late[key], float(ref), rtol=1e-7, err_msg=key)
+    # with a ridge, times past the slowest scale are the ridge model's closed
+    # forms: the contour just before the switch agrees with them
+    r = m.replace(estimator=fp.GradientFlow(time=1.0, ridge=0.1))
+    law = FeatureLaw(r, 0.75, [0.4], 0.0)
+    lower = law.lower_edge(0.4 / 0.75)
+    t_switch = 60 * np.log(2) / (lower + 0.1)
+    out = r.evaluate(time=np.array([0.999 * t_switch, 1.001 * t_switch]))
+    for key in ("Eg", "Etr", "bias2", "var_X", "var_X_noise", "dfbar1"):
+        np.testing.assert_allclose(out[key][0], out[key][1], rtol=1e-10, err_msg=key)
+
+
+def test_learning_curve_shapes_and_sweeps():
+    m = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2, estimator=fp.GradientFlow(time=1.0))
+    out = m.evaluate(time=np.geomspace(0.1, 100, 6).reshape(2, 3), noise=np.array([[0.0], [0.2]]))
+    assert all(v.shape == (2, 3) for v in out.values())
+    assert np.all(np.diff(out["Etr"][1]) < 0)            # training error falls with time
+    # two sample sizes at once, each its own feature-space problem
+    two = m.evaluate(time=np.array([1.0, 1.0]), samples=np.array([100, 300]))
+    one = m.replace(samples=300).evaluate(time=np.array([1.0]))
+    np.testing.assert_allclose(two["Eg"][1], one["Eg"][0], rtol=1e-13)
+
+
+def test_edges_of_the_feature_gram_against_a_large_draw():
+    rng = np.random.default_rng(0)
+    d, n, p = 1000, 400, 750
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, d), widths=n, samples=p, feature_noise=0.3, ridge=0.1)
+    law = FeatureLaw(m, p / d, [n / d], 0.3)
+    lower, upper = law.lower_edge(n / p), law.upper_edge()
+    eta = np.arange(1, d + 1) ** -1.5
+    f = rng.normal(size=(d, n)) / np.sqrt(d)
+    z = (rng.normal(size=(p, d)) * np.sqrt(eta)) @ f + rng.normal(size=(p, n)) * np.sqrt(0.3)
+    ev = np.linalg.eigvalsh(z.T @ z / p)
+    # edges of the limit law: the draw's extreme eigenvalues within finite-size
+    # (Tracy-Widom, ~n^(-2/3)) margins; the top is an upper bound of the bulk
+    assert abs(ev[0] - lower) <= 0.06 * lower, (ev[0], lower)
+    assert ev[-1] <= upper * 1.02 and ev[-1] >= 0.8 * upper, (ev[-1], upper)
+
+
+@pytest.mark.montecarlo
+@pytest.mark.parametrize("case", ["white", "deep with feature noise"])
+def test_gradient_flow_against_monte_carlo(case):
+    times = np.array([0.3, 3.0, 30.0, 300.0])
+    if case == "white":
+        m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 300), widths=120, samples=200, noise=0.2,
+                                  target=fp.SourceTarget(0.5), estimator=fp.GradientFlow(time=1.0))
+    else:
+        m = fp.RandomFeatureRidge(fp.PowerLaw(1.3, 300), widths=[400, 150], samples=200, noise=0.1,
+                                  feature_noise=0.1, estimator=fp.GradientFlow(time=1.0))
+    th = m.evaluate(time=times)
+    sim = fp.simulate(m, (10, 10), np.random.default_rng(7), sweep={"time": times})
+    for key in FEATURE_SPECTRAL_KEYS:
+        mu, se = sim[key]
+        # 4 standard errors plus 4% for D = 300, N, P ~ 200 (finite-size terms
+        # O(1/P)), and 1% of E_g for the small data-variance components
+        tol = 4 * se + 0.04 * np.abs(th[key]) + 0.01 * th["Eg"]
+        assert np.all(np.abs(mu - th[key]) <= tol), (case, key, mu, th[key], se)
+
+
+@pytest.mark.montecarlo
+def test_literal_descent_on_the_readout_against_theory():
+    steps = np.array([1, 10, 50, 200])
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 100), widths=60, samples=120, noise=0.2, feature_noise=0.1,
+                              estimator=fp.GradientDescent(step=1.0, steps=10))
+    th = m.evaluate(steps=steps)
+    lit = simulate_descent(m, seeds=40, rng=np.random.default_rng(2), steps=steps)
+    for key in ("Eg", "Etr"):
+        mu, se = lit[key]
+        assert np.all(np.abs(mu - th[key]) <= 4 * se + 0.04 * th[key]), (key, mu, th[key], se)
+
+
+def test_bad_input_names_its_parameter():
+    m = fp.RandomFeatureRidge(PL, widths=80, samples=150, estimator=fp.GradientDescent(step=1.0, steps=10))
+    with pytest.raises(ParameterError, match="step"):
+        m.evaluate(step=np.array([100.0]))              # above the stability limit 2/lambda_max
+    with pytest.raises(ParameterError, match="steps"):
+        m.evaluate(steps=np.array([-1]))
+    with pytest.raises(ParameterError, match="time"):
+        m.replace(estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([-1.0]))
+    with pytest.raises(ParameterError, match="bogus"):
+        m.evaluate(bogus=1.0)
+    with pytest.raises(ParameterError, match="feature_covariance"):
+        fp.RandomFeatureRidge(PL, widths=10, samples=150, feature_covariance=fp.Discrete(np.arange(1.0, 11.0)),
+                              estimator=fp.GradientFlow(time=1.0)).evaluate()
+    with pytest.raises(ParameterError, match="estimator"):
+        m.replace(estimator=fp.SpectralCutoff(0.01)).evaluate()
+    with pytest.raises(ParameterError, match="method"):
+        m.evaluate(method="closed")
+    with pytest.raises(ParameterError, match="sweep"):
+        fp.simulate(m.replace(estimator=None, ridge=0.1), (3, 3), np.random.default_rng(0), sweep={"time": [1.0]})
+
+
+def test_cli_features_with_an_estimator(capsys):
+    from freeprob.app.cli import main
+
+    args = ["features", "--population", "powerlaw:alpha=1.5,n=200", "--widths", "80", "--samples", "150",
+            "--noise", "0.2", "--estimator", "gradient-flow", "--time", "1,10", "--format", "json"]
+    assert main(args) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    th = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2,
+                               estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([1.0, 10.0]))
+    np.testing.assert_allclose(out["Eg"], th["Eg"], rtol=1e-12)
+    for bad in (["--time", "1", "--estimator", "gradient-descent", "--step", "0.1", "--steps", "3"],
+                ["--estimator", "gradient-flow"], ["--estimator", "gradient-flow", "--time", "1",
+                                                    "--activation", "relu"]):
+        assert main(["features", "--population", "powerlaw:alpha=1.5,n=200", "--widths", "80", "--samples",
+                     "150"] + bad) == 2
