@@ -312,8 +312,8 @@ def _ridge_limit(model, law, lam, row, noise):
     model's closed forms [R13], [R14] at the estimator's ridge, summed into
     the aggregates of the module."""
     d = float(model._num("dimension", model.dimension))
-    widths = [w * d for w in row[1:-1]]
-    over = {"ridge": lam, "samples": row[0] * d, "noise": noise, "feature_noise": row[-1],
+    widths = [float(np.round(w * d)) for w in row[1:-1]]    # integers again (the rows hold N/D, P/D)
+    over = {"ridge": lam, "samples": float(np.round(row[0] * d)), "noise": noise, "feature_noise": row[-1],
             "widths": widths if len(widths) > 1 else widths[0]}
     r = model.replace(estimator=None, ridge=0).evaluate(**over)
     k2 = np.asarray(r["kappa2"], dtype=complex)

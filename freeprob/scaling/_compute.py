@@ -180,7 +180,9 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     Parameters
     ----------
     model : a ``LinearRidge`` with a ``GradientFlow`` estimator (resources ``P``, ``t``),
-        or a ridgeless ``RandomFeatureRidge`` (resources ``N``, ``t``); a ``PowerLaw``
+        or a ridgeless ``RandomFeatureRidge`` (resources ``N``, ``t``; the time of
+        gradient flow on features normalized to the data's scale, ``t D/N`` in the
+        model's own units, see :func:`verify_compute_optimal`); a ``PowerLaw``
         population, a ``SourceTarget`` and no label noise
     cost : a monomial in the symbols named ``N``, ``P``, ``t`` (e.g. ``N*t``, ``P*t``)
     regime : sympy relations in ``alpha``, ``r``: the symbolic rule of that
@@ -253,35 +255,61 @@ def verify_compute_optimal(model, cost, budgets, *, points=41, spread=30.0) -> C
     budget and fit ``log X*`` and ``log L*`` against ``log C``
     (least squares), against :func:`compute_optimal`.
 
-    The linear model with a gradient-flow estimator and the cost ``c P^a
-    t^b``: for each budget, ``t = (C/(c P^a))^{1/b}`` on ``points`` sample
-    sizes spread by ``spread`` around the derived optimum; one learning
-    curve per sample size serves every budget; the minimum is refined by a
-    parabola in ``log P``.
+    The cost ``c X^a t^b`` in a size ``X`` and the time: ``P`` for the
+    linear model with a gradient-flow estimator, ``N`` (the width) for a
+    ridgeless random-feature model, whose learning curve in time is its
+    gradient flow on the readout [C18] at the model's sample size (a huge
+    ``P`` is online training), timed for features normalized to the data's
+    scale: ``t`` of the rule is ``t D/N`` of the model's features, whose
+    entries have variance ``1/D`` [C14].  For each budget, ``t = (C/(c X^a))^{1/b}`` on
+    ``points`` sizes spread by ``spread`` around the derived optimum; one
+    learning curve per size serves every budget; the minimum is refined by a
+    parabola in ``log X``.
     """
+    from freeprob.models.features import RandomFeatureRidge
+    from freeprob.models.filters import GradientFlow
     from freeprob.models.linear import LinearRidge
 
-    if not isinstance(model, LinearRidge):
-        raise ParameterError("model", type(model).__name__, "a LinearRidge with a GradientFlow estimator",
-                             "the random-feature learning curve in time is not evaluable numerically yet")
+    if isinstance(model, LinearRidge):
+        size = "P"
+
+        def curve(x, times):
+            return model.replace(samples=int(x)).evaluate(time=times)["Eg"]
+    elif isinstance(model, RandomFeatureRidge):
+        size = "N"
+        if len(model.widths) != 1:
+            raise ParameterError("widths", model.widths, "one layer (the width N is the resource)")
+
+        dim = float(model.dimension)
+
+        def curve(x, times):
+            # the rule's time is that of features normalized to the data's
+            # scale (F'F'^T ~ I, entries of variance 1/N); the model's features
+            # have entries of variance 1/D (F F^T ~ N/D), and gradient flow on
+            # them runs D/N times slower: t_model = t D/N
+            flow = model.replace(widths=int(x), estimator=GradientFlow(time=1.0))
+            return flow.evaluate(time=times * dim / x)["Eg"]
+    else:
+        raise ParameterError("model", type(model).__name__,
+                             "a LinearRidge with a GradientFlow estimator or a ridgeless RandomFeatureRidge")
     opt = compute_optimal(model, cost)
     powers = _cost_powers(cost)
     res = {s.name: s for s in powers}
-    if set(res) != {"P", "t"}:
-        raise ParameterError("cost", cost, "a monomial in both P and t")
+    if set(res) != {size, "t"}:
+        raise ParameterError("cost", cost, f"a monomial in both {size} and t")
     budgets = np.asarray(budgets, dtype=float)
     if budgets.ndim != 1 or budgets.size < 3 or np.any(~(budgets > 0)):
         raise ParameterError("budgets", budgets, "at least three positive budgets")
     coeff = float(sp.sympify(cost).as_coeff_Mul()[0])
-    a, b = float(powers[res["P"]]), float(powers[res["t"]])
-    a_p = float(opt.allocation[res["P"]])
+    a, b = float(powers[res[size]]), float(powers[res["t"]])
+    a_p = float(opt.allocation[res[size]])
     centre = budgets ** a_p
     sizes = np.unique(np.round(np.geomspace(centre.min() / spread, centre.max() * spread, points)))
     sizes = sizes[sizes >= 2]
     table = np.empty((sizes.size, budgets.size))
     for i, p in enumerate(sizes):
         times = (budgets / (coeff * p**a)) ** (1 / b)
-        table[i] = np.asarray(model.replace(samples=int(p)).evaluate(time=times)["Eg"], dtype=float)
+        table[i] = np.asarray(curve(p, times), dtype=float)
     if not np.all(np.isfinite(table)):
         raise ParameterError("budgets", budgets, "budgets the learning curve evaluates finitely at")
     p_opt, l_opt = np.empty(budgets.size), np.empty(budgets.size)
@@ -297,8 +325,8 @@ def verify_compute_optimal(model, cost, budgets, *, points=41, spread=30.0) -> C
         p_opt[j], l_opt[j] = np.exp(xm), np.exp(c0 + c1 * xm + c2 * xm**2)
     t_opt = (budgets / (coeff * p_opt**a)) ** (1 / b)
     lc = np.log(budgets)
-    fitted = {"P": np.polyfit(lc, np.log(p_opt), 1)[0], "t": np.polyfit(lc, np.log(t_opt), 1)[0],
+    fitted = {size: np.polyfit(lc, np.log(p_opt), 1)[0], "t": np.polyfit(lc, np.log(t_opt), 1)[0],
               "loss": -np.polyfit(lc, np.log(l_opt), 1)[0]}
-    derived = {"P": float(opt.allocation[res["P"]]), "t": float(opt.allocation[res["t"]]),
+    derived = {size: float(opt.allocation[res[size]]), "t": float(opt.allocation[res["t"]]),
                "loss": float(opt.loss_exponent)}
-    return ComputeVerification(budgets, {"P": p_opt, "t": t_opt}, l_opt, fitted, derived)
+    return ComputeVerification(budgets, {size: p_opt, "t": t_opt}, l_opt, fitted, derived)
