@@ -42,7 +42,7 @@ def _one_point_complex(rng):
     n, p = 300, 600
     z = np.array([0.05 + 0.05j, 0.5 - 0.2j, 1.5 + 0.5j, -0.1 + 0j])
     law = N._Law(pop, None)
-    _, d = N._solve_kappa(law, n / p, z)
+    _, d, _ = N._solve_kappa(law, n / p, z)
     theory = (1 - d) / z
     sigma = np.arange(1, n + 1) ** -1.5
     draws = []
@@ -63,6 +63,33 @@ def _ridge_reduction(rng):
             ref, out = m.evaluate(), m.evaluate(method="contour")
             worst = max(worst, max(abs(out[k] / ref[k] - 1) for k in S.SPECTRAL_KEYS if ref[k] != 0))
     return worst <= 1e-11, worst, f"every key, 2 populations, q < 1 and q > 1: worst relative difference {worst:.1e}"
+
+
+def _feature_reduction(rng):
+    """Random features: conditioning on ``F`` (the contour route on the
+    features' linear problem) against the nested closed forms in ``kappa_2``."""
+    worst = 0.0
+    for kw in (dict(widths=80, samples=300), dict(widths=600, samples=150), dict(widths=[300, 120], samples=150),
+               dict(widths=80, samples=150, feature_noise=0.3)):
+        m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), ridge=0.05, noise=0.2, **kw)
+        ref, out = m.evaluate(), m.evaluate(method="contour")
+        agg = {"bias2": ref["bias2"] + ref["var_F"], "var_X": ref["var_X"] + ref["var_XF"],
+               "var_X_noise": ref["var_X_noise"] + ref["var_XF_noise"], "Eg": ref["Eg"], "Etr": ref["Etr"]}
+        worst = max(worst, max(abs(float(out[k]) / float(v) - 1) for k, v in agg.items()))
+    return worst <= 1e-11, worst, f"5 keys, 4 random-feature models: worst relative difference {worst:.1e}"
+
+
+def _feature_compute_optimal(rng):
+    """The asymmetric rule against numeric minimisation of the random-feature learning curve."""
+    from freeprob.scaling import verify_compute_optimal
+
+    t, n = sp.symbols("t N", positive=True)
+    rf = freeprob.RandomFeatureRidge(freeprob.PowerLaw(sp.Rational(3, 2), 10**5), widths=n, samples=10**9, ridge=0,
+                                     target=freeprob.SourceTarget(sp.Rational(1, 5)))
+    v = verify_compute_optimal(rf, n * t, np.geomspace(1e4, 1e6, 3), points=11, spread=10)
+    res = max(v.errors().values())
+    detail = ", ".join(f"{k}: derived {v.derived[k]:.3f}, fitted {v.fitted[k]:.3f}" for k in v.derived)
+    return res <= 0.03, res, f"C = N t over C = 1e4..1e6 ({detail})"
 
 
 def _isotropic(rng):
@@ -197,6 +224,14 @@ def build() -> Derivation:
         DerivationStep(Eq(sp.Symbol(r"\mathrm{keys}_{\oint}(\mathrm{Ridge})"), sp.Symbol(r"\mathrm{keys}(R6\text{-}R8)")),
                        "the contour route with the resolvent filter $1/(x+\\lambda)$ reproduces the ridge closed forms",
                        "[R6], [R7], [R8], [C18]", "numeric", "reduction to ridge", checker=_ridge_reduction),
+        DerivationStep(Eq(sp.Symbol(r"\mathrm{keys}_{\oint}(\mathrm{RF}\mid F)"),
+                          sp.Symbol(r"\mathrm{keys}(R13\text{-}R14)")),
+                       "random features: for a fixed $F$ the readout is linear regression on the features, with "
+                       "covariance $\\Sigma_z = F^\\top\\Sigma F + \\sigma_\\xi^2 I$ and noise "
+                       "$\\sigma^2 + \\sigma_e^2$; its contour route at a ridge equals the nested closed forms in "
+                       "$\\kappa_2$ (summed as $\\mathrm{Bias}^2 + \\mathrm{Var}_F$, "
+                       "$\\mathrm{Var}_X + \\mathrm{Var}_{XF}$ and the noise terms)",
+                       "[R13], [R14], [C18]", "numeric", "random features by conditioning", checker=_feature_reduction),
         DerivationStep(Eq(bias, sp.Symbol(r"\int e^{-2tx}d\mu_{MP}")),
                        "isotropic gradient flow: the signal error and the noise variance $\\sigma^2 q\\int(1-e^{-tx})^2/x\\,"
                        "d\\mu_{MP}$ (Advani and Saxe) against 30-digit quadrature of the Marchenko-Pastur law",
@@ -232,5 +267,10 @@ def build() -> Derivation:
                        "the linear model with data reuse ($C = Pt$): the derived allocation against the argmin "
                        "of the learning curve at each budget", "[C18]", "numeric", "compute-optimal, fitted",
                        checker=_compute_optimal),
+        DerivationStep(Eq(sp.Symbol(r"a_N^{\mathrm{fit}}"), sp.Symbol(r"a_N^{\mathrm{derived}}")),
+                       "random features trained online ($C = Nt$, $P = 10^9$): the asymmetric allocation against "
+                       "the argmin over widths of the finite-data learning curve under gradient flow, timed for "
+                       "features at the data's scale ($t D/N$ in the model's units)", "[C18]", "numeric",
+                       "asymmetric rule, fitted", checker=_feature_compute_optimal),
     )
     return Derivation(NAME, TITLE, steps)

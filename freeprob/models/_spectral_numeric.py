@@ -187,9 +187,15 @@ class _PowerLawResolvent:
             return mpmath.zeta(s, lo + 1) - mpmath.zeta(s, hi + 1)
 
     def _tail(self, head):
+        """``T_j K^(j alpha)``, ``K = head``: the tail sums scaled to order one
+        (in mpmath, so that neither factor leaves the float range)."""
+        import mpmath
+
         if head not in self._tails:
-            self._tails[head] = np.array([float(self._power_sum(self.beta + j * self.alpha, head, self.n))
-                                          for j in range(1, self.TERMS + 1)])
+            with mpmath.workdps(30):
+                self._tails[head] = np.array([
+                    float(self._power_sum(self.beta + j * self.alpha, head, self.n)
+                          * mpmath.mpf(head) ** (j * self.alpha)) for j in range(1, self.TERMS + 1)])
         return self._tails[head]
 
     def __call__(self, kappa):
@@ -206,12 +212,15 @@ class _PowerLawResolvent:
         for lo in range(0, flat.size, 256):
             blk = 1 / (eta[None, :] + flat[lo:lo + 256, None])
             d[lo:lo + 256], dd[lo:lo + 256] = (eta[None, :] * blk) @ w, -(eta[None, :] * blk * blk) @ w
+        # sum_j (-1)^(j-1) T_j (c/kappa)^j = sum_j (-1)^(j-1) (T_j K^(j alpha)) x^j with
+        # x = c K^-alpha/kappa, |x| <= 1/2: every factor of order one (kappa^-j
+        # alone overflows for a small kappa)
         j = np.arange(1, self.TERMS + 1)
-        t = self._tail(head) * self.c ** j
-        inv = 1 / flat[:, None]
-        terms = -((-inv) ** j[None, :])                     # (-1)^(j-1) kappa^-j
+        t = self._tail(head)
+        x = (self.c * float(head) ** -self.alpha / flat)[:, None]
+        terms = -((-x) ** j[None, :])                       # (-1)^(j-1) x^j
         d += terms @ t
-        dd += (terms * inv * (-j)[None, :]) @ t
+        dd += (terms * (-j)[None, :] / flat[:, None]) @ t
         return (d / self.z).reshape(kappa.shape), (dd / self.z).reshape(kappa.shape)
 
 
