@@ -1,7 +1,7 @@
 r"""Reproductions of the paper's figures [F1]-[F23] (freeprob's identifiers,
 defined in the documentation's reference page of figures), and figures of
 the results freeprob adds (``X1``: correlated samples, [R22]; ``X2``:
-training dynamics, [C18]).
+training dynamics, [C18]; ``X3``: random features trained by gradient flow).
 
 Each builder returns a :class:`Figure`: frozen data (theory curves from the
 model evaluators, simulation points from :func:`freeprob.simulate`, guides)
@@ -49,7 +49,7 @@ _BUILDERS = {
 }
 
 #: figures of results beyond the paper (built like the others; not in :func:`available`)
-EXTENSIONS = {"X1": _correlated.x1, "X2": _training.x2}
+EXTENSIONS = {"X1": _correlated.x1, "X2": _training.x2, "X3": _training.x3}
 
 
 #: what each figure shows (the figure list of the specification, section 3)
@@ -79,6 +79,7 @@ TITLES = {
     "F23": "Noise mitigated by the ridge, with feature noise",
     "X1": "GCV and CorrGCV on AR(1)-correlated samples",
     "X2": "Training dynamics: learning curves in time and the compute-optimal frontier",
+    "X3": "Random features trained by gradient flow: learning curves in time and the asymmetric compute-optimal rule",
 }
 
 

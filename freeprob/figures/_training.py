@@ -8,6 +8,16 @@ under ``C = P t`` (full-batch flow, data reused): the argmin of the learning
 curve at each budget (:func:`~freeprob.scaling.verify_compute_optimal`)
 against the exponents derived by dominant balance
 (:func:`~freeprob.scaling.compute_optimal`).
+
+``X3``: random features trained by gradient flow on the readout.  Left, the
+finite-data learning curve in time of two widths, below and above the input
+dimension (the contour route on the features' linear problem, conditioned
+on ``F``, :mod:`freeprob.models._features_spectral`), against Monte Carlo on
+a crossed grid of data and feature draws, with the approximation floor of
+the narrow model.  Middle and right, online training ``C = N t``: the argmin
+over widths of the learning curve at each budget against the asymmetric rule
+``N* ~ C^{1/(1+alpha)}``, ``t* ~ C^{alpha/(1+alpha)}`` of Bordelon, Atanasov
+and Pehlevan.
 """
 
 from __future__ import annotations
@@ -17,12 +27,13 @@ import sympy as sp
 
 from freeprob.figures._base import Figure, Panel, Series
 from freeprob.laws import PowerLaw
+from freeprob.models.features import RandomFeatureRidge
 from freeprob.models.filters import GradientFlow
 from freeprob.models.linear import LinearRidge, SourceTarget
 from freeprob.montecarlo.simulate import simulate
 from freeprob.scaling import compute_optimal, verify_compute_optimal
 
-__all__ = ["x2"]
+__all__ = ["x2", "x3"]
 
 
 def x2(fast, rng, executor=None):
@@ -69,3 +80,53 @@ def x2(fast, rng, executor=None):
         f"(fitted {v.fitted['P']:.3f}, {v.fitted['t']:.3f}, {v.fitted['loss']:.3f})."), (curve, alloc, front),
         (("N", n), ("P", p), ("noise", noise), ("seeds", seeds)), (),
         "Training dynamics: learning curves in time and the compute-optimal frontier")
+
+
+def x3(fast, rng, executor=None):
+    d, p = (200, 150) if fast else (1000, 750)
+    narrow, wide = (80, 300) if fast else (400, 1500)
+    seeds = (4, 4) if fast else (16, 16)
+    noise = 0.1
+    ts = np.geomspace(0.1, 1e5, 30 if fast else 80)
+    t_mc = np.geomspace(1.0, 1e4, 4 if fast else 7)
+    series = []
+    for n, style in ((narrow, "theory"), (wide, "theory")):
+        m = RandomFeatureRidge(PowerLaw(1.5, d), widths=n, samples=p, noise=noise, target=SourceTarget(0.5),
+                               estimator=GradientFlow(time=1.0))
+        th = m.evaluate(time=ts)
+        sim = simulate(m, seeds=seeds, rng=rng, sweep={"time": t_mc}, executor=executor)
+        series += [Series(f"$E_g$, $N = {n}$", ts, th["Eg"], style, key="Eg"),
+                   Series(f"$E_g$ sim., $N = {n}$", t_mc, sim["Eg"][0], "simulation", key="Eg", yerr=sim["Eg"][1])]
+        if n < d:
+            series.append(Series(f"approximation floor, $N = {n}$", ts, th["approx"], "guide", key="approx"))
+    curve = Panel("random features: learning curve in time", "training time $t$", "$E_g$", tuple(series),
+                  "log", "log")
+    t, big_n = sp.symbols("t N", positive=True)
+    alpha, r = sp.Rational(3, 2), sp.Rational(1, 5)
+    rf = RandomFeatureRidge(PowerLaw(alpha, 10**4 if fast else 10**5), widths=big_n, samples=10**9, ridge=0,
+                            target=SourceTarget(r))
+    opt = compute_optimal(rf, big_n * t)
+    budgets = np.geomspace(1e4, 1e6 if fast else 1e7, 3 if fast else 5)
+    v = verify_compute_optimal(rf, big_n * t, budgets, points=9 if fast else 21, spread=8 if fast else 12)
+    a_n, a_t, ell = (float(opt.allocation[big_n]), float(opt.allocation[t]), float(opt.loss_exponent))
+    alloc = Panel("online training, $C = Nt$", "compute $C$", "optimum", (
+        Series("$N^*$ (argmin)", budgets, v.optimum["N"], "simulation", key="N"),
+        Series("$t^*$ (argmin)", budgets, v.optimum["t"], "simulation", key="t"),
+        Series(f"$C^{{{a_n:.2g}}}$ (derived)", budgets, v.optimum["N"][0] * (budgets / budgets[0]) ** a_n, "guide",
+               key="N"),
+        Series(f"$C^{{{a_t:.2g}}}$ (derived)", budgets, v.optimum["t"][0] * (budgets / budgets[0]) ** a_t, "guide",
+               key="t")), "log", "log")
+    front = Panel("compute-optimal frontier", "compute $C$", "$E_g$ at the optimum", (
+        Series("$E_g^*$ (argmin)", budgets, v.loss, "simulation", key="Eg"),
+        Series(f"$C^{{-{ell:.2g}}}$ (derived)", budgets, v.loss[0] * (budgets / budgets[0]) ** -ell, "guide",
+               key="Eg")), "log", "log")
+    return Figure("X3", "feature_training_dynamics", (
+        f"Random features on PowerLaw(1.5, {d}) with a source target r = 1/2 (P = {p}, sigma^2 = {noise}), the "
+        f"readout trained by gradient flow [C18]: the learning curve in time of N = {narrow} and N = {wide} "
+        f"features by contour integrals of the features' linear problem, Monte Carlo on a {seeds[0]} x {seeds[1]} "
+        f"grid of data and feature draws (standard errors), and the approximation floor of the narrow model. "
+        f"Right: online training (C = N t, P = 10^9) with r = {r}, the argmin over widths at each budget against "
+        f"the derived N* ~ C^{a_n:g}, t* ~ C^{a_t:g}, E_g* ~ C^-{ell:g} (fitted {v.fitted['N']:.3f}, "
+        f"{v.fitted['t']:.3f}, {v.fitted['loss']:.3f}); time counted for features at the data's scale."),
+        (curve, alloc, front), (("D", d), ("P", p), ("noise", noise), ("seeds", seeds[0])), (),
+        "Random features trained by gradient flow: learning curves in time and the asymmetric compute-optimal rule")

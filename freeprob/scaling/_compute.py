@@ -32,6 +32,22 @@ The random-feature bottleneck assumes what Bordelon, Atanasov & Pehlevan
 assume: gradient flow on the readout, features whitened so that ``W^T W ->
 I`` at infinite width (so that the time bottleneck is the linear model's)
 and a fresh sample at every step (online: no data bottleneck, ``C = N t``).
+
+**Where the additive balance fails: random features with ``r > 1/2``.**
+:func:`verify_compute_optimal` minimises freeprob's own finite-width learning
+curve (gradient flow on the readout [C18]).  For ``r < 1/2`` the fitted
+slopes match the balance (``N* ~ C^0.4``, ``t* ~ C^0.6`` within ``5e-4`` at
+``alpha = 3/2``, ``r = 1/5``).  For ``r > 1/2`` they do not: at ``alpha =
+3/2``, ``r = 4/5`` (``D = 10^8``, ``P = 10^12``, ``C = 10^3 .. 10^6``) the
+argmin gives ``N* ~ C^0.547`` and ``L* ~ C^-0.703`` against the balance's
+``0.516`` and ``0.774``, stable under larger ``D`` and ``C``.  Near that
+optimum the modes learned by time ``t`` (``k ~ t^{1/alpha}``) and the modes
+the ``N`` features resolve above the spectral tail they see as noise (``k ~
+N^{1/alpha}``) meet, so the loss has a cross term in ``N`` and ``t`` that a
+sum of bottlenecks omits (the absolutely continuous part of Paquette,
+Paquette, Xiao and Pennington).  :func:`compute_optimal` therefore lists
+that phase (the balance, symbolically) but refuses to select it for a
+random-feature model.
 """
 
 from __future__ import annotations
@@ -217,6 +233,12 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
         raise ParameterError("regime", regime, "one phase of the compute-optimal rule",
                              f"{len(chosen)} phases hold there; add conditions on alpha and r")
     ph = chosen[0]
+    from freeprob.models.features import RandomFeatureRidge
+
+    if isinstance(model, RandomFeatureRidge) and any(float(p[R]) >= 0.5 for p in pts):
+        raise ParameterError("target", repr(model.target), "a source exponent r < 1/2 for random features",
+                             "for r > 1/2 the numeric learning curve has a cross term in N and t that the "
+                             "additive balance omits (see freeprob.scaling._compute)")
     alloc, ell, bott = dict(ph.allocation), ph.loss_exponent, dict(ph.bottlenecks)
     if numeric:
         alloc = {k: sp.nsimplify(v.subs(own)) for k, v in alloc.items()}
