@@ -276,6 +276,29 @@ def test_a_billion_dimensions(target):
     np.testing.assert_allclose(dd, [-np.sum(w * eta / (eta + v) ** 2) for v in kk], rtol=1e-11)
 
 
+@pytest.mark.parametrize("r", [0.7, 1.2])
+def test_the_kernel_limit(r):
+    # PowerLaw(1.5, oo) [C16]: unnormalized sums, q = 1/P; the contour route
+    # (head plus a Hurwitz-zeta Laurent tail at complex kappa) against the
+    # closed forms, the closed forms against their mpmath route, and gradient
+    # flow against a 10^7-dimensional power law (the limit's finite-n error is
+    # O(n^(1 - 1/alpha)/P)-small, measured 4e-3)
+    m = fp.LinearRidge(fp.PowerLaw(1.5, sp.oo), target=fp.SourceTarget(r), samples=300, noise=0.1,
+                       estimator=fp.GradientFlow(time=1.0))
+    ridge = m.replace(estimator=fp.Ridge(0.01))
+    via, closed = ridge.evaluate(method="contour"), ridge.evaluate()
+    for key in S.SPECTRAL_KEYS:
+        assert via[key] == pytest.approx(closed[key], rel=1e-12), key
+    hi = m.replace(estimator=None, ridge=0.01).evaluate(dps=30)
+    for key in ("bias2", "var_X", "Eg"):
+        assert float(closed[key]) == pytest.approx(float(hi[key]), rel=1e-10), key
+    times = np.array([1.0, 100.0, 1e4, 1e6])
+    out = m.evaluate(time=times)
+    big = m.replace(population=fp.PowerLaw(1.5, 10**7), dimension=None).evaluate(time=times)
+    np.testing.assert_allclose(out["Eg"], big["Eg"], rtol=1e-2)
+    assert out["df1"][-1] == pytest.approx(300, rel=1e-6)     # tr h -> rank P (unnormalized) as t -> oo
+
+
 def test_edges_of_the_sample_spectrum():
     for q in (0.5, 2.0):
         law = N._Law(fp.Discrete([1.0, 1.0]), None)

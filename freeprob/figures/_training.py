@@ -90,13 +90,15 @@ def x3(fast, rng, executor=None):
     ts = np.geomspace(0.1, 1e5, 30 if fast else 80)
     t_mc = np.geomspace(1.0, 1e4, 4 if fast else 7)
     series = []
-    for n, style in ((narrow, "theory"), (wide, "theory")):
+    for i, n in enumerate((narrow, wide)):
         m = RandomFeatureRidge(PowerLaw(1.5, d), widths=n, samples=p, noise=noise, target=SourceTarget(0.5),
                                estimator=GradientFlow(time=1.0))
         th = m.evaluate(time=ts)
         sim = simulate(m, seeds=seeds, rng=rng, sweep={"time": t_mc}, executor=executor)
-        series += [Series(f"$E_g$, $N = {n}$", ts, th["Eg"], style, key="Eg"),
-                   Series(f"$E_g$ sim., $N = {n}$", t_mc, sim["Eg"][0], "simulation", key="Eg", yerr=sim["Eg"][1])]
+        # one colour per width (an indexed key)
+        series += [Series(f"$E_g$, $N = {n}$", ts, th["Eg"], "theory", key=f"n{i}"),
+                   Series(f"$E_g$ sim., $N = {n}$", t_mc, sim["Eg"][0], "simulation", key=f"n{i}",
+                          yerr=sim["Eg"][1])]
         if n < d:
             series.append(Series(f"approximation floor, $N = {n}$", ts, th["approx"], "guide", key="approx"))
     curve = Panel("random features: learning curve in time", "training time $t$", "$E_g$", tuple(series),

@@ -57,11 +57,12 @@ class _Law:
 
         k = sp.Symbol("k")
         self.population = population
+        self.kernel = population._trace_rank() == np.inf    # the kernel limit N = oo [C16]
         spec = getattr(population, "spectrum", None) if population.finite_spectrum is not None or \
             population.catalogue_name == "powerlaw" else None
-        if population._trace_rank() == np.inf:
-            raise ParameterError("population", repr(population), "a normalized law (finite dimension)",
-                                 "spectral estimators are not yet evaluated in the kernel limit N = oo [C16]")
+        if population._trace_rank() == np.inf and population.catalogue_name != "powerlaw":
+            raise ParameterError("population", repr(population), "a normalized law or a power law with n = oo",
+                                 "the kernel limit N = oo [C16] is evaluated for power laws")
         self._pop = compile_expr((SpectralMean(_X / (_X + k), _X, spec), SpectralMean(-_X / (_X + k) ** 2, _X, spec)),
                                  (k,), dtype=complex) if spec is not None else None
         # a power law beyond the atom limit: the Euler-Maclaurin tail of the
@@ -136,7 +137,9 @@ class _Law:
         d, _ = self.means(k)
         res = np.abs(k * (1 - q * d) + z)
         size = np.abs(k) + q * np.abs(k * d) + np.abs(z)
-        certify_node(res, size, d, z)
+        # the kernel limit's D is an unnormalized sum [C16]: the Herglotz
+        # function is then the Gram's, (1/P) tr (z - X X^T/P)^-1 = (1 - q D)/z
+        certify_node(res, size, q * d if self.kernel else d, z)
         return k, d
 
     def lower_edge(self, q):
@@ -174,14 +177,18 @@ class _PowerLawResolvent:
     def __init__(self, alpha, n, beta, scale):
         self.alpha, self.n, self.beta, self.c = alpha, n, beta, scale
         self._tails = {}
-        self.z = float(self._power_sum(beta, 0, n))
+        # n = oo (the kernel limit [C16]): the unnormalized sum where the
+        # weights do not sum (beta <= 1), as PowerLawSpectrum defines Z
+        self.z = 1.0 if n == np.inf and beta <= 1 else float(self._power_sum(beta, 0, n))
 
     @staticmethod
     def _power_sum(s, lo, hi):
-        """``sum_{lo < k <= hi} k^{-s}`` (mpmath, 30 digits)."""
+        """``sum_{lo < k <= hi} k^{-s}`` (mpmath, 30 digits; ``hi = oo`` for ``s > 1``)."""
         import mpmath
 
         with mpmath.workdps(30):
+            if hi == np.inf:
+                return mpmath.zeta(s, lo + 1)
             if abs(s - 1) < 1e-15:
                 return mpmath.digamma(hi + 1) - mpmath.digamma(lo + 1)
             return mpmath.zeta(s, lo + 1) - mpmath.zeta(s, hi + 1)
