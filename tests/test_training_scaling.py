@@ -22,6 +22,7 @@ from freeprob.scaling import (
     time_limit,
     verify_compute_optimal,
 )
+from freeprob.scaling._compute import _balance
 
 T = sp.Symbol("t", positive=True)
 N, P = sp.symbols("N P", positive=True)
@@ -159,6 +160,39 @@ def test_compute_optimal_of_random_features_against_numeric_minimisation():
         assert err < 0.02, (key, v.fitted[key], v.derived[key])
 
 
+def test_the_balance_is_the_linear_program_of_the_loss_terms():
+    x, y = sp.symbols("x y", positive=True)
+    # two single-resource terms: the classical balance a_j = (1/e_j)/sum(c_k/e_k)
+    alloc, ell, active = _balance({"x": {x: 2}, "y": {y: 1}}, {x: 1, y: 1})
+    assert alloc == {x: sp.Rational(1, 3), y: sp.Rational(2, 3)} and ell == sp.Rational(2, 3)
+    assert set(active) == {"x", "y"}
+    # a third term that never binds is inactive; a mixed term x^-1 y^(1/2) can bind
+    alloc, ell, active = _balance({"x": {x: 2}, "y": {y: 1}, "slow": {x: 5}}, {x: 1, y: 1})
+    assert ell == sp.Rational(2, 3) and "slow" not in active
+    alloc, ell, active = _balance({"y": {y: 1}, "mixed": {x: 1, y: -sp.Rational(1, 2)}}, {x: 1, y: 1})
+    assert ell == sp.Rational(2, 5) and alloc == {x: sp.Rational(3, 5), y: sp.Rational(2, 5)}
+    # against a brute-force grid of allocations
+    grid = np.linspace(0, 1, 2001)
+    brute = max(min(g - 0.5 * (1 - g), 1 - g) for g in grid)
+    assert float(ell) == pytest.approx(brute, abs=1e-3)
+
+
+def test_noisy_compute_optimal_against_numeric_minimisation():
+    """Label noise (C = P t): the noise variance sigma^2 t^(1/alpha)/P ties
+    the two resources; the balance gives P* ~ C^((2 alpha r + 1)/(2 alpha r +
+    alpha + 1)) = C^(22/37) at alpha = 3/2, r = 2/5 (time and noise active),
+    against the argmin of the contour evaluator over three decades of C
+    (measured: within 5e-3)."""
+    exact = fp.LinearRidge(fp.PowerLaw(sp.Rational(3, 2), 10**4), target=fp.SourceTarget(sp.Rational(2, 5)),
+                           noise=sp.Rational(1, 10), estimator=fp.GradientFlow(time=T))
+    opt = compute_optimal(exact, P * T)
+    assert opt.allocation == {P: sp.Rational(22, 37), T: sp.Rational(15, 37)}
+    assert opt.loss_exponent == sp.Rational(12, 37) and set(opt.active) == {"time", "noise"}
+    v = verify_compute_optimal(exact.replace(noise=0.1), P * T, np.geomspace(1e3, 1e6, 4), points=17, spread=10)
+    for key, err in v.errors().items():
+        assert err < 0.02, (key, v.fitted[key], v.derived[key])
+
+
 def test_compute_optimal_of_the_linear_model_against_numeric_minimisation():
     """Full-batch flow with data reuse (C = P t): derived against the argmin
     of the contour evaluator over two decades of C (tolerance 0.03: the
@@ -178,8 +212,14 @@ def test_compute_optimal_refuses_bad_costs_and_models():
         compute_optimal(m, P + T)
     with pytest.raises(ParameterError, match="cost"):
         compute_optimal(m, N * T)                         # no width in a linear model
+    with pytest.raises(ParameterError, match="model"):
+        compute_optimal(_flow(ALPHA, sp.Rational(2, 5), noise=0.1), P * T)   # noisy: numeric alpha and r only
+    with pytest.raises(ParameterError, match="cost"):
+        compute_optimal(_flow(1.5, 0.4, noise=0.1), T)    # noisy: both P and t are paid for
+    rf = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 10**4), widths=N, samples=10**9, ridge=0,
+                               target=fp.SourceTarget(0.2), noise=0.1)
     with pytest.raises(ParameterError, match="noise"):
-        compute_optimal(m.replace(noise=0.1), P * T)
+        compute_optimal(rf, N * T)
     with pytest.raises(ParameterError, match="cost"):
         compute_optimal(m, P / T)
     with pytest.raises(ParameterError, match="cost"):

@@ -33,6 +33,18 @@ assume: gradient flow on the readout, features whitened so that ``W^T W ->
 I`` at infinite width (so that the time bottleneck is the linear model's)
 and a fresh sample at every step (online: no data bottleneck, ``C = N t``).
 
+**Label noise.**  With ``sigma^2 > 0`` the flow must stop early: the noise
+variance ``sigma^2 t^{1/alpha}/P`` (:func:`~freeprob.scaling.time_exponent`
+of ``var_X_noise``, at order ``q``) is a product of two resources, so the
+loss is a sum of monomials ``prod_j X_j^{-E_ij}`` and the optimum is the
+linear program of :func:`_balance` (maximise the smallest ``E_i . a`` on
+``c . a = 1``), solved exactly for numeric ``alpha`` and ``r``.  For the
+linear model under ``C = P t`` at ``r < 1`` the time and noise terms bind:
+``P* ~ C^{(2 alpha r + 1)/(2 alpha r + alpha + 1)}``, ``t* ~ C^{alpha/(2
+alpha r + alpha + 1)}``, ``L* ~ C^{-2 alpha r/(2 alpha r + alpha + 1)}``
+(``22/37``, ``15/37``, ``12/37`` at ``alpha = 3/2``, ``r = 2/5``; numeric
+minimisation over three decades of ``C``: ``0.599``, ``0.401``, ``0.322``).
+
 **Where the additive balance fails: random features with ``r > 1/2``.**
 :func:`verify_compute_optimal` minimises freeprob's own finite-width learning
 curve (gradient flow on the readout [C18]).  For ``r < 1/2`` the fitted
@@ -96,6 +108,10 @@ class ComputeOptimal:
     allocation: dict
     loss_exponent: sp.Expr
     phases: tuple
+    #: with label noise: the loss terms ``(name, ((resource, decay exponent), ...))``
+    #: balanced by :func:`_balance`, and the names of those active at the optimum
+    terms: tuple = ()
+    active: tuple = ()
 
     def __hash__(self):
         return hash((self.cost, tuple(self.allocation.items()), self.loss_exponent))
@@ -179,6 +195,82 @@ def _allocate(powers, exps):
     return alloc, sp.simplify(1 / denom)
 
 
+def _balance(terms, powers):
+    r"""The allocation maximising the loss exponent ``l`` when the loss is a
+    sum of monomials ``prod_j X_j^{-E_ij}`` (``terms``: ``{name: {resource:
+    E_ij}}``) under ``C = prod_j X_j^{c_j}`` (``powers``): with ``X_j ~
+    C^{a_j}`` each term is ``C^{-E_i . a}``, so ``l = max_a min_i E_i . a``
+    subject to ``c . a = 1`` and ``a >= 0`` -- a linear program, solved
+    exactly by its vertices (every choice of as many active constraints as
+    resources, in rational arithmetic).  Returns ``(allocation, l, active
+    term names)``."""
+    import itertools
+
+    res = list(powers)
+    ell = sp.Symbol("ell")
+    a = {r: sp.Dummy(str(r)) for r in res}
+    names = list(terms)
+    lin = {n: sum(sp.nsimplify(e) * a[r] for r, e in terms[n].items() if r in a) for n in names}
+    cons = [("term", n) for n in names] + [("bound", r) for r in res]
+    best = None
+    for combo in itertools.combinations(cons, len(res)):
+        eqs = [sp.Eq(sum(powers[r] * a[r] for r in res), 1)]
+        eqs += [sp.Eq(lin[n], ell) if kind == "term" else sp.Eq(a[n], 0) for kind, n in combo]
+        sol = sp.solve(eqs, [*a.values(), ell], dict=True)
+        if len(sol) != 1 or any(v not in sol[0] for v in [*a.values()]):
+            continue
+        sol = sol[0]
+        if ell not in sol:
+            # no term active (bounds only): the loss exponent is the smallest term's
+            sol[ell] = sp.Min(*[lin[n].subs(sol) for n in names])
+        al = {r: sol[a[r]] for r in res}
+        level = sp.nsimplify(sol[ell])
+        if any(v < 0 for v in al.values()) or any(lin[n].subs(sol) < level for n in names):
+            continue
+        if best is None or level > best[1]:
+            best = (al, level, tuple(n for n in names if sp.simplify(lin[n].subs(sol) - level) == 0))
+    if best is None:
+        raise ParameterError("cost", sp.Mul(*[r ** c for r, c in powers.items()]), "a cost with a bounded optimum")
+    return best
+
+
+def _noisy(model, cost, powers):
+    r"""Gradient flow with label noise (numeric ``alpha``, ``r``): the loss is
+    the sum of the time bottleneck ``t^{-2r}``, the data bottleneck of the
+    noiseless plateau ``P^{-e_P}`` and the noise variance ``sigma^2
+    t^{1/alpha}/P`` (order ``q`` of the population limit, :mod:`._time`) --
+    a product of two resources, so the optimum is the linear program of
+    :func:`_balance`, not a sum of single-resource balances."""
+    from freeprob.models.filters import GradientFlow
+    from freeprob.models.linear import LinearRidge
+    from freeprob.scaling._exponents import exponent
+    from freeprob.scaling._time import time_exponent, time_limit
+
+    if not isinstance(model, LinearRidge) or model.estimator is None or type(model.estimator) is not GradientFlow:
+        raise ParameterError("noise", model.noise, "0 unless the model is a LinearRidge with a GradientFlow",
+                             "the noisy balance is derived for the linear model")
+    if not sp.sympify(model.estimator.ridge).is_zero:
+        raise ParameterError("ridge", model.estimator.ridge, "0 (a fixed ridge ends the flow at its plateau)")
+    res = {s.name: s for s in powers}
+    if set(res) != {"P", "t"}:
+        raise ParameterError("cost", cost, "a monomial in both P and t (with label noise)")
+    _symbolic(model)  # validates the population and the target
+    alpha, r = sp.sympify(model.population.alpha), sp.sympify(model.target.r)
+    if not (alpha.is_number and r.is_number):
+        raise ParameterError("model", repr(model), "numeric alpha and r with label noise",
+                             "the noisy balance is a linear program in the exponents' values")
+    p_sym, t_sym = res["P"], res["t"]
+    e_t = sp.nsimplify(time_exponent(model, "Eg"))
+    grow = -sp.nsimplify(time_exponent(model, "var_X_noise"))       # t^(1/alpha)
+    plateau = time_limit(model).replace(noise=0, samples=p_sym)
+    e_p = sp.nsimplify(exponent(plateau, "Eg", "samples"))
+    terms = {"time": {t_sym: e_t}, "data": {p_sym: e_p}, "noise": {p_sym: sp.Integer(1), t_sym: -grow}}
+    alloc, ell, active = _balance(terms, powers)
+    phase = Phase((), ((t_sym, e_t), (p_sym, e_p)), tuple(alloc.items()), ell)
+    return ComputeOptimal(cost, {t_sym: e_t, p_sym: e_p}, alloc, ell, (phase,),
+                          tuple((n, tuple(v.items())) for n, v in terms.items()), active)
+
+
 def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     r"""The compute-optimal allocation of ``model`` under ``cost`` (see the
     module), derived by dominant balance from the model's own exponents.
@@ -205,6 +297,8 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
         regime (default: the model's own numbers when they are numbers)
     """
     powers = _cost_powers(cost)
+    if not sp.sympify(model.noise).is_zero:
+        return _noisy(model, cost, powers)
     cands = _bottleneck_candidates(model, list(powers))
     phases = []
     for combo in _combinations(cands):
