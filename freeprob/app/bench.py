@@ -330,8 +330,8 @@ def bench_slope_verification() -> dict:
 def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
     """A gradient-flow learning curve [C18] at 200 times for PowerLaw(1.5, 10^4)
     with a source target (P = 5000), by the contour route, for times up to
-    100 and up to 10^4; the baseline is the ridge closed forms of the same
-    model at 200 ridges."""
+    100 and up to 10^4, and the same for random features (N = 2000); the
+    baseline is the ridge closed forms of the linear model at 200 ridges."""
     import freeprob
 
     m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, n), target=freeprob.SourceTarget(1.0), noise=0.1, samples=5000,
@@ -342,8 +342,15 @@ def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
     ridge = m.replace(estimator=None, ridge=0.1)
     ridge.evaluate(ridge=np.array([0.1]))
     t_r, _ = _best(lambda: ridge.evaluate(ridge=np.geomspace(1e-4, 10, n_times)), repeat=2)
+    # random features (N = 2000) on the same population: the features' linear
+    # problem with kappa_2 at every node (freeprob.models._features_spectral)
+    rf = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, n), widths=n // 5, samples=5000, noise=0.1,
+                                     target=freeprob.SourceTarget(1.0), estimator=freeprob.GradientFlow(time=1.0))
+    rf.evaluate(time=np.array([1.0]))
+    t_rf, _ = _best(lambda: rf.evaluate(time=np.geomspace(0.1, 1e4, n_times)), repeat=1)
     return {"200 times up to 1e2 [s]": t_100, "200 times up to 1e4 [s]": t_1e4, "ridge closed forms [s]": t_r,
-            "ratio (1e2) / ridge": t_100 / t_r, "target": "< 2 s"}
+            "ratio (1e2) / ridge": t_100 / t_r, "random features, 200 times up to 1e4 [s]": t_rf,
+            "target": "< 2 s"}
 
 
 def bench_dask(d: int = 1000, n: int = 500, p: int = 400, grid: int = 20) -> dict:
