@@ -36,6 +36,23 @@ from freeprob.scaling import compute_optimal, verify_compute_optimal
 __all__ = ["x2", "x3"]
 
 
+def _optimum_panels(title, budgets, v, opt, resources):
+    """The allocation (argmin of each resource at each budget against its
+    derived power of ``C``) and the frontier (the optimal ``E_g``)."""
+    series = [Series(f"${name}^*$ (argmin)", budgets, v.optimum[name], "simulation", key=name)
+              for name in resources]
+    for name, sym in resources.items():
+        a = float(opt.allocation[sym])
+        series.append(Series(f"$C^{{{a:.2g}}}$ (derived)", budgets, v.optimum[name][0] * (budgets / budgets[0]) ** a,
+                             "guide", key=name))
+    ell = float(opt.loss_exponent)
+    front = Panel("compute-optimal frontier", "compute $C$", "$E_g$ at the optimum", (
+        Series("$E_g^*$ (argmin)", budgets, v.loss, "simulation", key="Eg"),
+        Series(f"$C^{{-{ell:.2g}}}$ (derived)", budgets, v.loss[0] * (budgets / budgets[0]) ** -ell, "guide",
+               key="Eg")), "log", "log")
+    return Panel(title, "compute $C$", "optimum", tuple(series), "log", "log"), front
+
+
 def x2(fast, rng, executor=None):
     n, p = (400, 200) if fast else (2000, 1000)
     seeds = 4 if fast else 20
@@ -61,17 +78,7 @@ def x2(fast, rng, executor=None):
     budgets = np.geomspace(1e2, 1e4, 3 if fast else 5)
     v = verify_compute_optimal(flow, big_p * t, budgets, points=9 if fast else 25, spread=5 if fast else 10)
     a_p, a_t, ell = (float(opt.allocation[big_p]), float(opt.allocation[t]), float(opt.loss_exponent))
-    alloc = Panel("compute-optimal allocation, $C = Pt$", "compute $C$", "optimum", (
-        Series("$P^*$ (argmin)", budgets, v.optimum["P"], "simulation", key="P"),
-        Series("$t^*$ (argmin)", budgets, v.optimum["t"], "simulation", key="t"),
-        Series(f"$C^{{{a_p:.2g}}}$ (derived)", budgets, v.optimum["P"][0] * (budgets / budgets[0]) ** a_p, "guide",
-               key="P"),
-        Series(f"$C^{{{a_t:.2g}}}$ (derived)", budgets, v.optimum["t"][0] * (budgets / budgets[0]) ** a_t, "guide",
-               key="t")), "log", "log")
-    front = Panel("compute-optimal frontier", "compute $C$", "$E_g$ at the optimum", (
-        Series("$E_g^*$ (argmin)", budgets, v.loss, "simulation", key="Eg"),
-        Series(f"$C^{{-{ell:.2g}}}$ (derived)", budgets, v.loss[0] * (budgets / budgets[0]) ** -ell, "guide",
-               key="Eg")), "log", "log")
+    alloc, front = _optimum_panels("compute-optimal allocation, $C = Pt$", budgets, v, opt, {"P": big_p, "t": t})
     return Figure("X2", "training_dynamics", (
         f"Gradient flow on PowerLaw(1.5, {n}) with a source target r = 1 (P = {p}, sigma^2 = {noise}) [C18]: the "
         f"learning curve in time by contour integrals, Monte Carlo by spectral filtering over {seeds} draws "
@@ -111,17 +118,7 @@ def x3(fast, rng, executor=None):
     budgets = np.geomspace(1e4, 1e6 if fast else 1e7, 3 if fast else 5)
     v = verify_compute_optimal(rf, big_n * t, budgets, points=9 if fast else 21, spread=8 if fast else 12)
     a_n, a_t, ell = (float(opt.allocation[big_n]), float(opt.allocation[t]), float(opt.loss_exponent))
-    alloc = Panel("online training, $C = Nt$", "compute $C$", "optimum", (
-        Series("$N^*$ (argmin)", budgets, v.optimum["N"], "simulation", key="N"),
-        Series("$t^*$ (argmin)", budgets, v.optimum["t"], "simulation", key="t"),
-        Series(f"$C^{{{a_n:.2g}}}$ (derived)", budgets, v.optimum["N"][0] * (budgets / budgets[0]) ** a_n, "guide",
-               key="N"),
-        Series(f"$C^{{{a_t:.2g}}}$ (derived)", budgets, v.optimum["t"][0] * (budgets / budgets[0]) ** a_t, "guide",
-               key="t")), "log", "log")
-    front = Panel("compute-optimal frontier", "compute $C$", "$E_g$ at the optimum", (
-        Series("$E_g^*$ (argmin)", budgets, v.loss, "simulation", key="Eg"),
-        Series(f"$C^{{-{ell:.2g}}}$ (derived)", budgets, v.loss[0] * (budgets / budgets[0]) ** -ell, "guide",
-               key="Eg")), "log", "log")
+    alloc, front = _optimum_panels("online training, $C = Nt$", budgets, v, opt, {"N": big_n, "t": t})
     return Figure("X3", "feature_training_dynamics", (
         f"Random features on PowerLaw(1.5, {d}) with a source target r = 1/2 (P = {p}, sigma^2 = {noise}), the "
         f"readout trained by gradient flow [C18]: the learning curve in time of N = {narrow} and N = {wide} "

@@ -55,7 +55,7 @@ from freeprob import conventions as C
 from freeprob.errors import BranchError, ConvergenceError, ParameterError
 from freeprob.models._features_maps import _D1, _D2, _maps
 from freeprob.models._features_numeric import _bottleneck_of, _params
-from freeprob.models._spectral_numeric import _Law, certify_node
+from freeprob.models._spectral_numeric import _Law, certify_node, newton_loop
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
@@ -140,19 +140,11 @@ class FeatureLaw:
 
     def newton(self, q, k2, z, iters):
         """Newton on ``lam(kappa_2) + z = 0`` with the exact slope."""
-        k2 = np.array(k2, dtype=complex)
-        todo = np.arange(k2.size)
-        for _ in range(iters):
-            lam, dlam, *_ = self._maps(k2[todo])
-            step = (lam + z[todo]) / dlam
-            k2[todo] = k2[todo] - step
-            keep = ~(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(k2[todo]))
-            todo = todo[keep]
-            if not todo.size:
-                break
-        done = np.ones(k2.size, dtype=bool)
-        done[todo] = False
-        return k2, done
+        def step(kk, idx):
+            lam, dlam, *_ = self._maps(kk)
+            return (lam + z[idx]) / dlam
+
+        return newton_loop(step, k2, iters)
 
     def finish(self, q, k2, z):
         lam, _, k1, dfbar, d1 = self._maps(k2)

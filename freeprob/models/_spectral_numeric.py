@@ -115,20 +115,11 @@ class _Law:
         """Newton on ``F(k) = k (1 - q D(k)) + z`` (``F' = 1 - q (D + k D') =
         1 - gamma``), each point until its step is below ``4 eps |k|`` (the
         others are not evaluated again); returns ``(k, converged)``."""
-        k = np.array(k, dtype=complex)
-        todo = np.arange(k.size)
-        for _ in range(iters):
-            d, dd = self.means(k[todo])
-            kk = k[todo]
-            step = (kk * (1 - q * d) + z[todo]) / (1 - q * (d + kk * dd))
-            k[todo] = kk - step
-            keep = ~(np.abs(step) <= 4 * np.finfo(float).eps * np.abs(kk))
-            todo = todo[keep]
-            if not todo.size:
-                break
-        done = np.ones(k.size, dtype=bool)
-        done[todo] = False
-        return k, done
+        def step(kk, idx):
+            d, dd = self.means(kk)
+            return (kk * (1 - q * d) + z[idx]) / (1 - q * (d + kk * dd))
+
+        return newton_loop(step, k, iters)
 
     def finish(self, q, k, z):
         """``(kappa, D(kappa))`` at solved states, certified by the residual
@@ -417,6 +408,25 @@ def _solve_kappa(law, q, z, guess=None):
         except (ConvergenceError, BranchError):
             if steps > law.HOMOTOPY:
                 raise
+
+
+def newton_loop(step, state, iters):
+    """Newton on many points at once: ``step(s, idx)`` is the step at the
+    states ``s`` of the points ``idx``; each point stops once its step is
+    below ``4 eps |s|`` (the others are not evaluated again).  Returns
+    ``(states, converged)``."""
+    s = np.array(state, dtype=complex)
+    todo = np.arange(s.size)
+    for _ in range(iters):
+        old = s[todo]
+        delta = step(old, todo)
+        s[todo] = old - delta
+        todo = todo[~(np.abs(delta) <= 4 * np.finfo(float).eps * np.abs(old))]
+        if not todo.size:
+            break
+    done = np.ones(s.size, dtype=bool)
+    done[todo] = False
+    return s, done
 
 
 def certify_node(res, size, d, z):

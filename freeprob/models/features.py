@@ -69,7 +69,6 @@ from freeprob.models._features_maps import (
     _s_dimension_change,
     means_inline,
 )
-from freeprob.models.base import AbstractModel
 from freeprob.models.design import (
     DIMENSION,
     FEATURE_NOISE,
@@ -83,7 +82,7 @@ from freeprob.models.design import (
     target_weights,
 )
 from freeprob.models.equivalence import Step
-from freeprob.models.filters import as_estimator
+from freeprob.models.filters import EstimatorModel
 from freeprob.parameters import declare
 
 __all__ = ["RandomFeatureRidge", "RF_KEYS", "COMPOSITES"]
@@ -92,7 +91,7 @@ P_SYM = sp.Symbol("P", positive=True)
 
 
 @dataclass(frozen=True)
-class RandomFeatureRidge(AbstractModel):
+class RandomFeatureRidge(EstimatorModel):
     """Linear random-feature ridge regression (see the module).
 
     A frozen dataclass (:class:`~freeprob.models.base.AbstractModel`):
@@ -129,13 +128,7 @@ class RandomFeatureRidge(AbstractModel):
     PARAMETERS = declare(WIDTHS, SAMPLES, RIDGE, NOISE, FEATURE_NOISE, DIMENSION)
 
     def __post_init__(self):
-        est = as_estimator(self.estimator)
-        if est is not None:
-            # ridge= is the estimator's [C18]; a different explicit ridge is a conflict
-            if self.ridge is not C.lam and sp.sympify(self.ridge) != est.ridge:
-                raise ParameterError("ridge", self.ridge, f"the estimator's ridge {est.ridge}",
-                                     "pass the ridge to the estimator")
-            self._set(ridge=est.ridge)
+        self._take_estimator()
         widths = self.widths
         ws = tuple(widths) if isinstance(widths, (list, tuple)) else (widths,)
         if not ws:
@@ -169,20 +162,6 @@ class RandomFeatureRidge(AbstractModel):
             if is_positive_law(feature_covariance) is not True:
                 raise ParameterError("feature_covariance", repr(feature_covariance), "a law supported on [0, oo)")
         target_spectrum(self.population, self.target, self.dimension)  # validates the target
-
-    def replace(self, **changes) -> "RandomFeatureRidge":
-        """A new model with some parameters changed (validated again); a new
-        ``estimator`` brings its own ridge unless ``ridge`` is changed too."""
-        if "estimator" in changes and "ridge" not in changes:
-            changes["ridge"] = C.lam if changes["estimator"] is not None else self.ridge
-        return super().replace(**changes)
-
-    @property
-    def sweepable(self) -> tuple:
-        """The names ``evaluate`` sweeps: the model's and the estimator's own
-        parameters (``time``, ``steps``, ...)."""
-        extra = () if self.estimator is None else tuple(n for n in self.estimator.SWEEP if n not in self.SWEEPABLE)
-        return self.SWEEPABLE + extra
 
     @property
     def _weights(self):

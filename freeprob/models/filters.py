@@ -36,6 +36,7 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
+from freeprob.models.base import AbstractModel
 from freeprob.parameters import Parameter, declare, real_array
 
 __all__ = ["SpectralEstimator", "Ridge", "GradientFlow", "GradientDescent", "SpectralCutoff", "SpectralFilter",
@@ -439,6 +440,38 @@ class SpectralFilter(SpectralEstimator):
                     if any(abs(d) > 1e-10 * scale for d in derivs[:mult]):
                         out.append(root)
         return np.array(out, dtype=complex)
+
+
+@dataclass(frozen=True)
+class EstimatorModel(AbstractModel):
+    """A model whose fit is a spectral estimator [C18]: the fields
+    ``estimator`` (None: the model's own ridge) and ``ridge`` (the
+    estimator's when one is given).  Abstract; :class:`~freeprob.LinearRidge`
+    and :class:`~freeprob.RandomFeatureRidge` are the final models."""
+
+    def _take_estimator(self):
+        """In ``__post_init__``: validate ``estimator`` and take its ridge (a
+        different explicit ridge is a conflict)."""
+        est = as_estimator(self.estimator)
+        if est is not None:
+            if self.ridge is not C.lam and sp.sympify(self.ridge) != est.ridge:
+                raise ParameterError("ridge", self.ridge, f"the estimator's ridge {est.ridge}",
+                                     "pass the ridge to the estimator")
+            self._set(ridge=est.ridge)
+
+    def replace(self, **changes) -> "EstimatorModel":
+        """A new model with some parameters changed (validated again); a new
+        ``estimator`` brings its own ridge unless ``ridge`` is changed too."""
+        if "estimator" in changes and "ridge" not in changes:
+            changes["ridge"] = C.lam if changes["estimator"] is not None else self.ridge
+        return super().replace(**changes)
+
+    @property
+    def sweepable(self) -> tuple:
+        """The names ``evaluate`` sweeps: the model's (``SWEEPABLE``) and the
+        estimator's own parameters (``time``, ``steps``, ...)."""
+        extra = () if self.estimator is None else tuple(n for n in self.estimator.SWEEP if n not in self.SWEEPABLE)
+        return self.SWEEPABLE + extra
 
 
 def as_estimator(estimator):

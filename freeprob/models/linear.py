@@ -41,7 +41,6 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import ParameterError
 from freeprob.laws import SpectralLaw, rational_twin, symbolic_twin
-from freeprob.models.base import AbstractModel
 from freeprob.models.design import (
     DIMENSION,
     NOISE,
@@ -53,7 +52,7 @@ from freeprob.models.design import (
     trace_dimension,
 )
 from freeprob.models.equivalence import deterministic_equivalent
-from freeprob.models.filters import as_estimator
+from freeprob.models.filters import EstimatorModel
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means, absorb_sums
@@ -76,7 +75,7 @@ COMPOSITES = {"Eg": _B + _VX + _VN, "Etr": (_EG + SIGMA2) / _S**2}
 
 
 @dataclass(frozen=True)
-class LinearRidge(AbstractModel):
+class LinearRidge(EstimatorModel):
     """Linear ridge regression with a population law (see the module).
 
     A frozen dataclass (:class:`~freeprob.models.base.AbstractModel`):
@@ -104,28 +103,8 @@ class LinearRidge(AbstractModel):
     PARAMETERS = declare(NOISE, SAMPLES, RIDGE, DIMENSION)
 
     def __post_init__(self):
-        est = as_estimator(self.estimator)
-        if est is not None:
-            # ridge= is the estimator's [C18]; a different explicit ridge is a conflict
-            if self.ridge is not C.lam and sp.sympify(self.ridge) != est.ridge:
-                raise ParameterError("ridge", self.ridge, f"the estimator's ridge {est.ridge}",
-                                     "pass the ridge to the estimator")
-            self._set(ridge=est.ridge)
+        self._take_estimator()
         self._set(**ridge_fields(self))
-
-    def replace(self, **changes) -> "LinearRidge":
-        """A new model with some parameters changed (validated again); a new
-        ``estimator`` brings its own ridge unless ``ridge`` is changed too."""
-        if "estimator" in changes and "ridge" not in changes:
-            changes["ridge"] = C.lam if changes["estimator"] is not None else self.ridge
-        return super().replace(**changes)
-
-    @property
-    def sweepable(self) -> tuple:
-        """The names ``evaluate`` sweeps: ridge, samples, noise, and the
-        estimator's own parameters (``time``, ``steps``, ...)."""
-        extra = () if self.estimator is None else tuple(n for n in self.estimator.SWEEP if n not in self.SWEEPABLE)
-        return self.SWEEPABLE + extra
 
     @property
     def _weights(self):

@@ -148,40 +148,12 @@ def _one_draw_spectral(args):
     return out
 
 
-def _one_descent(args):
-    """Literal gradient descent ``w <- w + eta (X^T(y - X w)/P - lam w)`` from
-    ``w = 0`` on one draw, ``E_g`` (this draw's noise included) and ``E_tr``
-    recorded at the requested step counts."""
-    sigma, wbar, p, eta, lam, record, s2, seed = args
-    x, y, eps, *_ = _draw(sigma, wbar, p, s2, seed)
-    w = np.zeros(sigma.size)
-    eg, etr = np.empty(record.size), np.empty(record.size)
-    xty = x.T @ y / p
-    step = 0
-    for i, k in enumerate(record):
-        while step < k:
-            w = w + eta * (xty - x.T @ (x @ w) / p - lam * w)
-            step += 1
-        d = w - wbar
-        eg[i] = np.sum(sigma * d * d)
-        etr[i] = np.mean((y - x @ w) ** 2)
-    return {"Eg": eg, "Etr": etr}
-
-
-def _one_descent_rf(args):
-    """Literal gradient descent on the readout of random features ``z = F^T x
-    + xi`` (one draw of ``X``, ``F``, the feature noise and the labels, all
-    from the draw's seed): ``v <- v + eta (Z^T(y - Z v)/P - lam v)`` from
-    ``v = 0``; ``E_g = ||F v - wbar||_Sigma^2 + sigma_xi^2 ||v||^2`` (the test
-    feature noise, pitfall P6) and ``E_tr`` at the requested step counts."""
-    from freeprob.montecarlo._features import _draw_f
-
-    sigma, wbar, p, eta, lam, record, s2, seed, widths, layer_variance, sx = args
-    x_seed, f_seed, xi_seed = seed.spawn(3)
-    x, y, eps, *_ = _draw(sigma, wbar, p, s2, x_seed)
-    f = _draw_f(sigma.size, widths, layer_variance, None, f_seed)
-    z = x @ f + np.random.default_rng(xi_seed).normal(size=(p, widths[-1])) * np.sqrt(sx)
-    v = np.zeros(widths[-1])
+def _descend(z, y, eta, lam, record, test_error):
+    """Literal gradient descent ``v <- v + eta (Z^T(y - Z v)/P - lam v)`` from
+    ``v = 0`` on the design ``z``: ``(E_g, E_tr)`` at the step counts
+    ``record``, ``E_g = test_error(v)``."""
+    p = z.shape[0]
+    v = np.zeros(z.shape[1])
     eg, etr = np.empty(record.size), np.empty(record.size)
     zty = z.T @ y / p
     step = 0
@@ -189,10 +161,32 @@ def _one_descent_rf(args):
         while step < k:
             v = v + eta * (zty - z.T @ (z @ v) / p - lam * v)
             step += 1
-        d = f @ v - wbar
-        eg[i] = np.sum(sigma * d * d) + sx * np.sum(v * v)
+        eg[i] = test_error(v)
         etr[i] = np.mean((y - z @ v) ** 2)
     return {"Eg": eg, "Etr": etr}
+
+
+def _one_descent(args):
+    """Gradient descent on one linear draw (:func:`_descend`); ``E_g`` with
+    this draw's label noise in the fit."""
+    sigma, wbar, p, eta, lam, record, s2, seed = args
+    x, y, eps, *_ = _draw(sigma, wbar, p, s2, seed)
+    return _descend(x, y, eta, lam, record, lambda w: np.sum(sigma * (w - wbar) ** 2))
+
+
+def _one_descent_rf(args):
+    """Gradient descent on the readout of random features ``z = F^T x + xi``
+    (one draw of ``X``, ``F``, the feature noise and the labels, all from the
+    draw's seed); ``E_g = ||F v - wbar||_Sigma^2 + sigma_xi^2 ||v||^2`` (the
+    test feature noise, pitfall P6)."""
+    from freeprob.montecarlo._features import _draw_f
+
+    sigma, wbar, p, eta, lam, record, s2, seed, widths, layer_variance, sx = args
+    x_seed, f_seed, xi_seed = seed.spawn(3)
+    x, y, eps, *_ = _draw(sigma, wbar, p, s2, x_seed)
+    f = _draw_f(sigma.size, widths, layer_variance, None, f_seed)
+    z = x @ f + np.random.default_rng(xi_seed).normal(size=(p, widths[-1])) * np.sqrt(sx)
+    return _descend(z, y, eta, lam, record, lambda v: np.sum(sigma * (f @ v - wbar) ** 2) + sx * np.sum(v * v))
 
 
 def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = None, *, steps=None,
