@@ -31,7 +31,7 @@ LAWS = {
 }
 MODELS = {
     freeprob.LinearRidge: ("population", "target", "estimator"),  # the estimator is an object with its own declarations
-    freeprob.RandomFeatureRidge: ("population", "target", "feature_covariance", "layer_variance"),
+    freeprob.RandomFeatureRidge: ("population", "target", "feature_covariance", "layer_variance", "estimator"),
     freeprob.NonlinearRandomFeatureRidge: ("population", "target", "activation", "method"),
 }
 
