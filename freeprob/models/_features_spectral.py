@@ -81,10 +81,11 @@ class FeatureLaw:
     :class:`freeprob.models._spectral_numeric._Law` (``start``, ``newton``,
     ``finish``, ``target``, ``wnorm2``) with ``kappa_2`` as the state."""
 
-    #: continuation steps from the far field: the nested map has two levels
-    #: of branch points (the features' and the data's), so finer than the
-    #: linear problem's
-    HOMOTOPY = 40
+    #: continuation steps from the far field (as the linear problem's; a
+    #: continuation that jumps a branch of the nested map -- two levels of
+    #: branch points, the features' and the data's -- is certified as such and
+    #: redone with four times the steps, see ``_solve_kappa``)
+    HOMOTOPY = 10
 
     def __init__(self, model, phi, psis, sx):
         if model.feature_covariance is not None:
