@@ -96,15 +96,18 @@ class _Row:
     """The cells of one data draw ``X_i`` (every ``F_j``) and the accumulators
     of the label-noise U-statistic over ``F``."""
 
-    def __init__(self, x_draw, x_seed, d, n_last, p, nl, activation, xp=np):
+    def __init__(self, x_draw, x_seed, d, n_last, p, nl, activation, xp=np, noisy=True):
         self.x, self.eps, self.y_sig = x_draw
         self.x_seed = x_seed
         self.xp = xp
         self.cells = {k: [] for k in ("w", "noise", "Etr", "gcv", "kappa1", "test_xi", "dfbar1")}
         # one accumulator per ridge (a list: no in-place update of a slice,
-        # which some array libraries do not have)
+        # which some array libraries do not have); without label noise the
+        # U-statistic is multiplied by sigma^2 = 0 and is not formed (its
+        # (D + N) x P products per ridge dominate a cell at large P)
+        self.linear = activation is None
         self.a_sum = [xp.zeros((d + n_last, p), dtype=xp.float64) for _ in range(nl)] \
-            if activation is None else None
+            if activation is None and noisy else None
         self.a_norms = np.zeros(nl)
         self.nf = 0
 
@@ -162,7 +165,7 @@ class _Row:
             cells["noise"].append(s2 * (xp.sum(filt**2 * col[None, :], axis=1) + sx * xp.sum(filt**2, axis=1)) / p)
             fv_ext = xp.concat([fv, math.sqrt(sx) * vt.T], axis=0)
             wts = xp.asarray(weights)[:, None]
-            for il in range(nl):
+            for il in range(nl if self.a_sum is not None else 0):
                 a = (fv_ext * filt[il, :][None, :]) @ u.T / math.sqrt(p)  # [A_{XF}; sqrt(sx) B]: (D + N) x P
                 self.a_sum[il] = self.a_sum[il] + a
                 self.a_norms[il] += float(xp.sum(wts * a * a))
@@ -197,6 +200,8 @@ class _Row:
             wts = self.xp.asarray(weights)[:, None]
             tot = np.array([float(self.xp.sum(wts * self.a_sum[il] ** 2)) for il in range(nl)])
             out["aa"] = s2 * (tot - self.a_norms) / (self.nf * (self.nf - 1))
+        elif self.linear:
+            out["aa"] = np.zeros(self.a_norms.size)      # sigma^2 = 0: no label-noise variance
         return out
 
 
@@ -206,7 +211,8 @@ def _row_task(args):
     (ctx, d, widths, layer_variance, sigma_f, x_seed, f_seeds, fs) = args
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
-    row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp)
+    row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp,
+               noisy=s2 > 0)
     for j, f_seed in enumerate(f_seeds):
         f = fs[j] if fs is not None else _draw_f(d, widths, layer_variance, sigma_f, f_seed, xp)
         row.add(f, f_seed, ctx)
@@ -221,8 +227,8 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
     costs two passes over ``F_j`` per grid column instead of two per cell."""
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
-    rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d, xp), xs, d, widths[-1], p, lam.size, ctx[6], xp)
-            for xs in x_seeds]
+    rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d, xp), xs, d, widths[-1], p, lam.size, ctx[6], xp,
+                 noisy=s2 > 0) for xs in x_seeds]
     x_all = xp.concat([row.x for row in rows])
     for f_seed in f_seeds:
         f = _draw_f(d, widths, layer_variance, sigma_f, f_seed, xp)
