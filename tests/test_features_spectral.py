@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import freeprob as fp
 from freeprob.errors import ParameterError
@@ -185,6 +186,9 @@ def test_bad_input_names_its_parameter():
                               estimator=fp.GradientFlow(time=1.0)).evaluate()
     with pytest.raises(ParameterError, match="estimator"):
         m.replace(estimator=fp.SpectralCutoff(0.01)).evaluate()
+    with pytest.raises(ParameterError, match="dimension"):
+        fp.RandomFeatureRidge(fp.PowerLaw(1.5, sp.oo), widths=200, samples=300, target=fp.SourceTarget(0.8),
+                              estimator=fp.GradientFlow(time=1.0)).evaluate()
     with pytest.raises(ParameterError, match="method"):
         m.evaluate(method="closed")
     with pytest.raises(ParameterError, match="sweep"):

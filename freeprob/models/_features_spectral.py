@@ -50,6 +50,7 @@ of the data-averaged error into its mean over ``F`` and the variance over
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import BranchError, ConvergenceError, ParameterError
@@ -92,6 +93,9 @@ class FeatureLaw:
             raise ParameterError("feature_covariance", repr(model.feature_covariance),
                                  "None with a spectral estimator",
                                  "anisotropic weights need kappa_F at complex arguments, not built")
+        if model.dimension is sp.oo:
+            raise ParameterError("dimension", model.dimension, "a finite input dimension D with a spectral estimator",
+                                 "the kernel limit of random features [C16] is evaluated for ridge only")
         self.model = model
         self.pop = _Law(model.population, target_spectrum(model.population, model.target, model.dimension))
         self.fn = _compiled_maps(model)
@@ -310,7 +314,8 @@ def _ridge_limit(model, law, lam, row, noise):
             "widths": widths if len(widths) > 1 else widths[0]}
     r = model.replace(estimator=None, ridge=0).evaluate(**over)
     k2 = np.asarray(r["kappa2"], dtype=complex)
-    dfbar = law._maps(np.where(k2 == 0, 1e-300, k2))[3].real
+    # on the real axis (no head of exact terms for a huge power law at a tiny kappa_2)
+    dfbar = law._maps(np.where(k2 == 0, 1e-300, k2), True)[3].real
     return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"] + r["var_F"],
             "var_X": r["var_X"] + r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
             "Eg": r["Eg"], "Etr": r["Etr"]}
