@@ -38,6 +38,17 @@ CATALOGUE = {
     "float weights": dict(population=fp.Discrete(RNG.lognormal(size=300), RNG.dirichlet(np.ones(300))),
                           widths=100, samples=200, ridge=0.01, noise=0.1),
     "identity": dict(population=fp.Identity(1), widths=300, samples=100, ridge=0.1, dimension=200, noise=0.3),
+    # anisotropic weights F = G Sigma_F^(1/2)/sqrt(D): kappa_F in each node's state
+    "anisotropic": dict(population=PL, widths=80, samples=300, ridge=0.05, noise=0.2,
+                        feature_covariance=fp.Discrete(np.linspace(0.5, 2.0, 80))),
+    "anisotropic P<N": dict(population=PL, widths=80, samples=50, ridge=0.05, noise=0.2,
+                            feature_covariance=fp.Discrete(np.linspace(0.5, 2.0, 80))),
+    "anisotropic power law, feature noise": dict(population=PL, widths=150, samples=150, ridge=1e-2, noise=0.2,
+                                                 feature_noise=0.3, feature_covariance=fp.PowerLaw(1.2, 150)),
+    "anisotropic rank-deficient": dict(population=PL, widths=80, samples=300, ridge=0.05, noise=0.2,
+                                       feature_covariance=fp.Discrete([0.0] * 20 + [1.0] * 40 + [2.0] * 20)),
+    "anisotropic continuous, wide": dict(population=PL, widths=600, samples=150, ridge=1e-2, noise=0.2,
+                                         feature_covariance=fp.MarchenkoPastur(0.3)),
 }
 
 
@@ -123,29 +134,46 @@ def test_learning_curve_shapes_and_sweeps():
     np.testing.assert_allclose(two["Eg"][1], one["Eg"][0], rtol=1e-13)
 
 
-def test_edges_of_the_feature_gram_against_a_large_draw():
+@pytest.mark.parametrize("sx, sigma_f", [(0.3, None), (0.3, "geometric"), (0.0, "geometric")])
+def test_edges_of_the_feature_gram_against_a_large_draw(sx, sigma_f):
     rng = np.random.default_rng(0)
     d, n, p = 1000, 400, 750
-    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, d), widths=n, samples=p, feature_noise=0.3, ridge=0.1)
-    law = FeatureLaw(m, p / d, [n / d], 0.3)
+    sf = np.ones(n) if sigma_f is None else np.geomspace(0.3, 3.0, n)
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, d), widths=n, samples=p, feature_noise=sx, ridge=0.1,
+                              feature_covariance=None if sigma_f is None else fp.Discrete(sf))
+    law = FeatureLaw(m, p / d, [n / d], sx)
     lower, upper = law.lower_edge(n / p), law.upper_edge()
     eta = np.arange(1, d + 1) ** -1.5
-    f = rng.normal(size=(d, n)) / np.sqrt(d)
-    z = (rng.normal(size=(p, d)) * np.sqrt(eta)) @ f + rng.normal(size=(p, n)) * np.sqrt(0.3)
+    f = rng.normal(size=(d, n)) * np.sqrt(sf) / np.sqrt(d)
+    z = (rng.normal(size=(p, d)) * np.sqrt(eta)) @ f + rng.normal(size=(p, n)) * np.sqrt(sx)
     ev = np.linalg.eigvalsh(z.T @ z / p)
     # edges of the limit law: the draw's extreme eigenvalues within finite-size
     # (Tracy-Widom, ~n^(-2/3)) margins; the top is an upper bound of the bulk
     assert abs(ev[0] - lower) <= 0.06 * lower, (ev[0], lower)
     assert ev[-1] <= upper * 1.02 and ev[-1] >= 0.8 * upper, (ev[-1], upper)
+    if sigma_f is not None:
+        # kappa_F on the real axis solves df1_F(kappa_F) = t on the branch of t -> 0 (both signs of t)
+        t = np.array([-3.0, -0.2, 0.1, 0.9, 1.5])
+        kf, slope = law.kappa_f_real(t)
+        np.testing.assert_allclose([np.mean(sf / (sf + k)) for k in kf], t, rtol=1e-12)
+        assert np.all(kf[:2] < -sf.max()) and np.all(kf[2:] > -sf.min()) and np.all(slope < 0)
 
 
 @pytest.mark.montecarlo
-@pytest.mark.parametrize("case", ["white", "deep with feature noise"])
+@pytest.mark.parametrize("case", ["white", "deep with feature noise", "anisotropic", "anisotropic continuous"])
 def test_gradient_flow_against_monte_carlo(case):
     times = np.array([0.3, 3.0, 30.0, 300.0])
     if case == "white":
         m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 300), widths=120, samples=200, noise=0.2,
                                   target=fp.SourceTarget(0.5), estimator=fp.GradientFlow(time=1.0))
+    elif case == "anisotropic":
+        m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 300), widths=120, samples=200, noise=0.2,
+                                  target=fp.SourceTarget(0.5), feature_covariance=fp.Discrete(np.geomspace(0.2, 3, 120)),
+                                  estimator=fp.GradientFlow(time=1.0))
+    elif case == "anisotropic continuous":
+        # Sigma_F a Marchenko-Pastur law (the simulation draws its N eigenvalues)
+        m = fp.RandomFeatureRidge(fp.PowerLaw(1.3, 300), widths=400, samples=200, noise=0.1, feature_noise=0.1,
+                                  feature_covariance=fp.MarchenkoPastur(0.25), estimator=fp.GradientFlow(time=1.0))
     else:
         m = fp.RandomFeatureRidge(fp.PowerLaw(1.3, 300), widths=[400, 150], samples=200, noise=0.1,
                                   feature_noise=0.1, estimator=fp.GradientFlow(time=1.0))
@@ -160,9 +188,11 @@ def test_gradient_flow_against_monte_carlo(case):
 
 
 @pytest.mark.montecarlo
-def test_literal_descent_on_the_readout_against_theory():
+@pytest.mark.parametrize("anisotropic", [False, True])
+def test_literal_descent_on_the_readout_against_theory(anisotropic):
     steps = np.array([1, 10, 50, 200])
     m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 100), widths=60, samples=120, noise=0.2, feature_noise=0.1,
+                              feature_covariance=fp.Discrete(np.geomspace(0.3, 2.0, 60)) if anisotropic else None,
                               estimator=fp.GradientDescent(step=1.0, steps=10))
     th = m.evaluate(steps=steps)
     lit = simulate_descent(m, seeds=40, rng=np.random.default_rng(2), steps=steps)
@@ -181,9 +211,6 @@ def test_bad_input_names_its_parameter():
         m.replace(estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([-1.0]))
     with pytest.raises(ParameterError, match="bogus"):
         m.evaluate(bogus=1.0)
-    with pytest.raises(ParameterError, match="feature_covariance"):
-        fp.RandomFeatureRidge(PL, widths=10, samples=150, feature_covariance=fp.Discrete(np.arange(1.0, 11.0)),
-                              estimator=fp.GradientFlow(time=1.0)).evaluate()
     with pytest.raises(ParameterError, match="estimator"):
         m.replace(estimator=fp.SpectralCutoff(0.01)).evaluate()
     with pytest.raises(ParameterError, match="dimension"):
@@ -205,6 +232,12 @@ def test_cli_features_with_an_estimator(capsys):
 
     out = json.loads(capsys.readouterr().out)
     th = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2,
+                               estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([1.0, 10.0]))
+    np.testing.assert_allclose(out["Eg"], th["Eg"], rtol=1e-12)
+    # anisotropic weights from a law spec
+    assert main(args + ["--feature-covariance", "powerlaw:alpha=0.7,n=80"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    th = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2, feature_covariance=fp.PowerLaw(0.7, 80),
                                estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([1.0, 10.0]))
     np.testing.assert_allclose(out["Eg"], th["Eg"], rtol=1e-12)
     for bad in (["--time", "1", "--estimator", "gradient-descent", "--step", "0.1", "--steps", "3"],

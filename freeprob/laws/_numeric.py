@@ -470,12 +470,10 @@ class NumericMethods:
 
     # support bookkeeping -----------------------------------------------------
     def _ac_intervals(self):
-        sup = self.support()
-        parts = sup.args if isinstance(sup, sp.Union) else (sup,)
-        return [(float(p.start), float(p.end)) for p in parts if isinstance(p, sp.Interval)]
+        return _ac_intervals_of(self)
 
     def _atom_points(self):
-        return np.array([complex(sp.N(loc)) for loc, _ in self.atoms()], dtype=complex)
+        return _atom_points_of(self).copy()
 
     def _check_off_support(self, zarr):
         real = zarr[zarr.imag == 0].real
@@ -501,3 +499,18 @@ def _mp_points(z):
     return arr.astype(complex) if np.iscomplexobj(arr) else arr.astype(float)
 
 
+
+
+@cached(maxsize=256)
+def _ac_intervals_of(law):
+    """The intervals of ``law``'s support as floats, once per frozen law (a
+    sympy set per call would cost every numeric evaluation a millisecond)."""
+    sup = law.support()
+    parts = sup.args if isinstance(sup, sp.Union) else (sup,)
+    return tuple((float(p.start), float(p.end)) for p in parts if isinstance(p, sp.Interval))
+
+
+@cached(maxsize=256)
+def _atom_points_of(law):
+    """``law``'s atoms as complex floats, once per frozen law."""
+    return np.array([complex(sp.N(loc)) for loc, _ in law.atoms()], dtype=complex)

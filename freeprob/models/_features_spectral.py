@@ -38,6 +38,16 @@ the feature-space ``g_hat(z) = (1 - D_z)/z`` [C4] and that of the features'
 own Stieltjes transform ``g_F(-mu) = -(1 - df1(kappa_2))/mu`` at ``mu =
 kappa_1 + sigma_xi^2``.
 
+**Anisotropic weights** ``F = G Sigma_F^{1/2}/sqrt(D)``: the ridge model's map
+needs ``kappa_F(t)``, the root of ``df1_F(kappa_F) = t`` at ``t =
+df1(kappa_2)/psi_1`` [R18].  A node's state is then the pair ``(kappa_2,
+1/kappa_F)``, solved by Newton on both equations; the branch of ``kappa_F``
+is certified by a third Herglotz sign, that of ``W = Sigma_F^{1/2} (G^T
+G/D) Sigma_F^{1/2}`` at its ridge ``nu = kappa_F/S_MP(psi_1)(t)``.  Where the
+rays from the far field jump a branch (three levels of branch points), the
+nodes descend to the spectrum vertically
+(:func:`~freeprob.models._spectral_numeric.vertical_ladder`).
+
 **Keys** (:data:`FEATURE_SPECTRAL_KEYS`).  ``dfbar1 = tr h(Z^T Z/P)/D``;
 ``approx = sigma_e^2``; ``bias2`` the error of the data-averaged predictor
 (the paper's ``Bias^2 + Var_F`` at a ridge, [C15]); ``var_X`` its variance
@@ -54,9 +64,17 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import BranchError, ConvergenceError, ParameterError
-from freeprob.models._features_maps import _D1, _D2, _maps
+from freeprob.laws import MarchenkoPastur
+from freeprob.models._features_maps import _D1, _D2, _DKF, _KF, _maps
 from freeprob.models._features_numeric import _bottleneck_of, _params
-from freeprob.models._spectral_numeric import _Law, certify_node, newton_loop
+from freeprob.models._spectral_numeric import (
+    _Law,
+    certify_node,
+    newton_loop,
+    population_floor,
+    ray_ladder,
+    vertical_ladder,
+)
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
@@ -70,10 +88,20 @@ FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_X", "var_X_noise", "E
 @cached(maxsize=32)
 def _compiled_maps(model):
     """``lam, dlam/dkappa_2, kappa_1, dfbar1`` of the ridge model's maps
-    (placeholders ``df1``, ``df2``), compiled for complex ``kappa_2``."""
+    (placeholders ``df1``, ``df2``), compiled for complex ``kappa_2``; for
+    anisotropic weights also ``d lam/d kappa_F`` and the ridge ``nu`` of
+    ``W = Sigma_F^{1/2} (G^T G/D) Sigma_F^{1/2}`` at which ``kappa_F`` is
+    ``W``'s renormalized ridge, ``nu = kappa_F/S_MP(psi_1)(t)`` [R2a]
+    (arguments then end with ``kappa_F``, ``kappa_F'``, ``t = df1/psi_1``)."""
     m = _maps(model, True)
     args = (C.kappa2, C.phi, *model.psis, C.sigma_xi2, _D1, _D2)
-    return compile_expr((m["lam"], m["dlam"], m["kappa1"], m["dfbar1"]), args, dtype=complex)
+    exprs = (m["lam"], m["dlam"], m["kappa1"], m["dfbar1"])
+    if model.feature_covariance is not None:
+        t = sp.Symbol("t_F")
+        nu = _KF / MarchenkoPastur(model.psis[0]).s_transform(t, convention="df")
+        args += (_KF, _DKF, t)
+        exprs += (sp.diff(m["lam"], _KF), nu)
+    return compile_expr(exprs, args, dtype=complex)
 
 
 class FeatureLaw:
@@ -82,17 +110,13 @@ class FeatureLaw:
     :class:`freeprob.models._spectral_numeric._Law` (``start``, ``newton``,
     ``finish``, ``target``, ``wnorm2``) with ``kappa_2`` as the state."""
 
-    #: continuation steps from the far field (as the linear problem's; a
-    #: continuation that jumps a branch of the nested map -- two levels of
-    #: branch points, the features' and the data's -- is certified as such and
-    #: redone with four times the steps, see ``_solve_kappa``)
-    HOMOTOPY = 10
+    #: the continuations from the far field, tried in turn (as the linear
+    #: problem's: a continuation that jumps a branch of the nested map -- two
+    #: levels of branch points, the features' and the data's -- is certified
+    #: as such and redone with four times the steps, see ``_solve_kappa``)
+    LADDERS = ((ray_ladder, 10), (ray_ladder, 40))
 
     def __init__(self, model, phi, psis, sx):
-        if model.feature_covariance is not None:
-            raise ParameterError("feature_covariance", repr(model.feature_covariance),
-                                 "None with a spectral estimator",
-                                 "anisotropic weights need kappa_F at complex arguments, not built")
         if model.dimension is sp.oo:
             raise ParameterError("dimension", model.dimension, "a finite input dimension D with a spectral estimator",
                                  "the kernel limit of random features [C16] is evaluated for ridge only")
@@ -100,7 +124,17 @@ class FeatureLaw:
         self.pop = _Law(model.population, target_spectrum(model.population, model.target, model.dimension))
         self.fn = _compiled_maps(model)
         self.params = (float(phi), *(float(p) for p in psis), float(sx))
-        self.phi, self.psi_last, self.sx = float(phi), float(psis[-1]), float(sx)
+        self.phi, self.psi_first, self.psi_last, self.sx = float(phi), float(psis[0]), float(psis[-1]), float(sx)
+        # anisotropic weights: kappa_F(t) at t = df1(kappa_2)/psi_1 is part of
+        # a node's state (see the module), solved on Sigma_F's own law
+        fc = model.feature_covariance
+        self.fcov = None if fc is None else _Law(fc, None)
+        if fc is not None:
+            # a third level of branch points (Sigma_F's): where the rays
+            # jump a branch, the nodes descend to the spectrum vertically
+            self.LADDERS = ((ray_ladder, 10), (vertical_ladder, 10))
+            self.f_lo, self.f_hi = population_floor(fc), float(fc._numeric_radius())
+            self.f_mean = float(fc._trace_mean())
         row = np.array([[phi, *psis, sx]], dtype=float)
         k20 = float(_bottleneck_of(model, row.tobytes(), row.shape, 1e-14, True)[0])
         self.k20 = k20
@@ -119,40 +153,130 @@ class FeatureLaw:
             self.approx = 0.0
         # S_F(0): kappa_2 ~ mu S_F(0) far from the spectrum (lam ~ kappa_1 ~ kappa_2/S_F(0))
         far = 1e8 * (1.0 + float(model.population._numeric_radius()))
-        lam_far = self._maps(np.array([far], dtype=complex))[0][0]
+        lam_far = self._maps(np.array([far], dtype=complex), True)[0][0]
         self.slope_far = far / lam_far.real
         # the target's norm ||beta_z||^2 enters the integrands only through
         # terms analytic inside the contour (residue 0): it is not needed
         self.wnorm2 = 0.0
 
-    def _maps(self, k2, real=False):
-        """``[lam, dlam, kappa_1, dfbar1, df1]`` at ``kappa_2``; ``real``: on the
-        real axis (the edge scans), through the population's real compiled
-        means where it has them (a power law beyond the atom limit sums its
-        tail there without the head that complex points need)."""
+    def _means(self, k2, real):
+        """``(df1, df2, df1')`` of the population at ``kappa_2``; ``real``: on
+        the real axis through its real compiled means where it has them (a
+        power law beyond the atom limit sums its tail there without the head
+        that complex points need; ``df1'`` is then not returned)."""
         if real and self.pop._df is not None:
             d1, d2 = (np.asarray(v, dtype=float) for v in self.pop._df(np.asarray(k2).real))
-            d, d2 = d1.astype(complex), d2.astype(complex)
-        else:
-            d, dd = self.pop.means(k2)
-            d2 = d + k2 * dd
-        vals = self.fn(k2, *self.params, d, d2)
-        return [np.asarray(v, dtype=complex) for v in vals] + [d]
+            return d1.astype(complex), d2.astype(complex), None
+        d, dd = self.pop.means(k2)
+        return d, d + k2 * dd, dd
+
+    def _maps(self, k2, real=False, kf=None, probe=False):
+        """``[lam, dlam, kappa_1, dfbar1, df1]`` at ``kappa_2`` (see
+        :meth:`_means` for ``real``, used by the edge scans).  Anisotropic
+        weights: with ``kf`` (a contour node's ``kappa_F``) ``dlam`` is the
+        partial slope at fixed ``kappa_F`` and the list goes on with ``[d
+        lam/d kappa_F, nu, t, df1']`` (see :func:`_compiled_maps`); without
+        it (the real axis) ``kappa_F(t)`` is solved on the real axis
+        (:meth:`kappa_f_real`) and ``dlam`` is the total slope.  ``probe``: a
+        Newton iterate, which may be non-finite on its way (refused by
+        :meth:`finish`, which evaluates certified)."""
+        d, d2, dd = self._means(k2, real)
+        node, extra = kf is not None, ()
+        if self.fcov is not None:
+            t = d / self.psi_first
+            if kf is None:
+                kf, ddf = self.kappa_f_real(t.real)
+                extra = (kf.astype(complex), (1 / ddf).astype(complex), t)     # kappa_F' = 1/df1_F'(kappa_F)
+            else:
+                extra = (kf, np.zeros_like(kf), t)
+        vals = [np.asarray(v, dtype=complex) for v in self.fn(k2, *self.params, d, d2, *extra, finite=not probe)]
+        return vals[:4] + [d] + (vals[4:] + [extra[2], dd] if node else [])
+
+    def kappa_f_real(self, t):
+        """``(kappa_F(t), df1_F'(kappa_F))`` on the real axis: the root of
+        ``df1_F(kappa_F) = t`` [C6] on the branch continued from ``kappa_F ~
+        <Sigma_F>/t`` at ``t -> 0``, where ``df1_F`` decreases: in ``(-x_min,
+        <Sigma_F>/t]`` for ``t > 0`` and in ``[-x_max - <Sigma_F>/|t|, -x_max)``
+        for ``t < 0`` (``x_min``, ``x_max`` the edges of ``Sigma_F``; ``|df1_F|
+        <= <Sigma_F>/dist(kappa, -spectrum)`` bounds the root).  Safeguarded
+        Newton inside the bracket; NaN where there is no root (``t`` at or
+        beyond the rank of a ``Sigma_F`` that reaches 0): the edge scans stop
+        there."""
+        t = np.asarray(t, dtype=float)
+        pos = t > 0
+        # short of the edges (a law evaluated through its Stieltjes transform
+        # takes a central difference for df1_F', which must stay off the cut)
+        near = 1e-13 if self.fcov._pop is not None or self.fcov._huge is not None else 1e-4
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            lo = np.where(pos, -self.f_lo * (1 - near), -self.f_hi * (1 + near) - self.f_mean / np.abs(t))
+            hi = np.where(pos, np.maximum(self.f_mean / t, 0.0), -self.f_hi * (1 + near))
+            # from the end where f <= 0 (t > 0) or f >= 0 (t < 0): Newton on the
+            # convex (concave) decreasing df1_F then overshoots at most once
+            k = np.where(pos, hi, lo)
+            for _ in range(200):
+                d, dd = (v.real for v in self.fcov.means(k.astype(complex)))
+                f = d - t
+                lo, hi = np.where(f > 0, k, lo), np.where(f > 0, hi, k)   # df1_F decreases: f > 0 left of the root
+                new = k - f / dd
+                inside = (new > lo) & (new < hi) & np.isfinite(new)
+                new = np.where(inside, new, 0.5 * (lo + hi))
+                ok = np.abs(new - k) <= 4 * np.finfo(float).eps * np.maximum(np.abs(k), self.f_lo)
+                k = new
+                if ok.all():
+                    break
+        d, dd = (v.real for v in self.fcov.means(k.astype(complex)))
+        good = np.abs(d - t) <= 1e-10 * np.maximum(np.abs(t), 1.0)
+        return np.where(good, k, np.nan), np.where(good, dd, np.nan)
 
     # the solver protocol -----------------------------------------------
     def start(self, z):
-        return self.slope_far * (-z)
+        """``kappa_2 ~ -z/slope`` far away; with anisotropic weights the
+        state is the pair ``(kappa_2, 1/kappa_F)``, ``1/kappa_F ~
+        t/<Sigma_F>`` (the reciprocal is analytic where ``t = df1/psi_1``
+        passes near 0, which ``kappa_F ~ <Sigma_F>/t`` is not)."""
+        k2 = self.slope_far * (-z)
+        if self.fcov is None:
+            return k2
+        d, _ = self.pop.means(k2)
+        return np.column_stack([k2, d / (self.psi_first * self.f_mean)])
 
-    def newton(self, q, k2, z, iters):
-        """Newton on ``lam(kappa_2) + z = 0`` with the exact slope."""
-        def step(kk, idx):
-            lam, dlam, *_ = self._maps(kk)
-            return (lam + z[idx]) / dlam
+    def newton(self, q, state, z, iters):
+        """Newton on ``lam(kappa_2) + z = 0`` with the exact slope; with
+        anisotropic weights on the pair ``lam(kappa_2, kappa_F) + z = 0``,
+        ``df1_F(kappa_F) - df1(kappa_2)/psi_1 = 0`` in ``(kappa_2, v =
+        1/kappa_F)`` (the 2 x 2 Jacobian; ``d/dv = -kappa_F^2 d/d kappa_F``)."""
+        if self.fcov is None:
+            def step(kk, idx):
+                lam, dlam, *_ = self._maps(kk)
+                return (lam + z[idx]) / dlam
+        else:
+            def step(st, idx):
+                # a singular Jacobian on the way from the far field gives a
+                # non-finite state, which the certificate refuses (finish)
+                out = np.full(st.shape, np.nan, dtype=complex)
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    kf = 1 / st[:, 1]
+                    ok = np.flatnonzero(np.isfinite(kf) & np.isfinite(st[:, 0]))
+                    k2, kf = st[ok, 0], kf[ok]
+                    lam, j11, _, _, _, dlam_kf, _, t, dd = self._maps(k2, kf=kf, probe=True)
+                    d_f, dd_f = self.fcov.means(kf)
+                    e1, e2 = lam + z[idx[ok]], d_f - t
+                    j12, j21, j22 = -kf**2 * dlam_kf, -dd / self.psi_first, -kf**2 * dd_f
+                    det = j11 * j22 - j12 * j21
+                    out[ok] = np.column_stack([(e1 * j22 - j12 * e2) / det, (j11 * e2 - j21 * e1) / det])
+                return out
 
-        return newton_loop(step, k2, iters)
+        return newton_loop(step, state, iters)
 
-    def finish(self, q, k2, z):
-        lam, _, k1, dfbar, d1 = self._maps(k2)
+    def finish(self, q, state, z):
+        aniso = self.fcov is not None
+        k2 = state[:, 0] if aniso else state
+        with np.errstate(divide="ignore", invalid="ignore"):     # a lost node: refused below
+            kf = 1 / state[:, 1] if aniso else None
+        if aniso and not np.all(np.isfinite(state)):
+            raise ConvergenceError("(kappa_2, kappa_F) did not converge on the contour (a singular Newton step)")
+        out = self._maps(k2, kf=kf)
+        lam, _, k1, dfbar, d1 = out[:5]
         res = np.abs(lam + z)
         size = np.abs(k1) * (1 + np.abs(dfbar) / self.phi) + np.abs(z)
         d_z = dfbar / self.psi_last
@@ -162,9 +286,21 @@ class FeatureLaw:
         if np.any(g_f.imag * (-mu).imag > 1e-12 * np.abs(g_f) * np.abs(mu)):
             raise BranchError("kappa_2 left the physical branch of the features' resolvent on the contour "
                               "(Herglotz sign of g_F)")
+        if aniso:
+            nu, t = out[6], out[7]
+            d_f, _ = self.fcov.means(kf)
+            if np.any(~(np.abs(d_f - t) <= 1e-12 * (np.abs(d_f) + np.abs(t)))):
+                raise ConvergenceError("kappa_F did not converge on the contour (df1_F(kappa_F) = df1/psi_1)")
+            # W = Sigma_F^{1/2} (G^T G/D) Sigma_F^{1/2} has df1_W(nu) = t [C6]:
+            # (1/N) tr (zeta - W)^{-1} = -(1 - t)/nu at zeta = -nu is Herglotz
+            g_w = -(1 - t) / nu
+            if np.any(g_w.imag * (-nu).imag > 1e-12 * np.abs(g_w) * np.abs(nu)):
+                raise BranchError("kappa_F left the physical branch of W's resolvent on the contour "
+                                  "(Herglotz sign of g_W)")
         return k1, d_z
 
-    def target(self, k1, d_z, k2):
+    def target(self, k1, d_z, state):
+        k2 = state[:, 0] if self.fcov is not None else state
         d, _ = self.pop.means(k2)
         dw = self.pop.target(k2, d)
         return (k2 * dw - self.approx) / k1      # approx = kappa_2^0 D_w(kappa_2^0)

@@ -44,6 +44,36 @@ def sample_upper_edge(means, q, x_max):
     return float(-k * (1 - q * d[0].real))
 
 
+def ray_ladder(z, steps):
+    """The points of a continuation from the far field to ``z``: along rays
+    from the nodes' mean real part (outside the spectrum from far away),
+    ``steps`` geometric steps of ``s`` in ``centre + s (z - centre)``."""
+    centre = np.mean(z.real)
+    scale = np.abs(z - centre)
+    for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, steps):
+        yield centre + s * (z - centre)
+
+
+def vertical_ladder(z, steps):
+    """As :func:`ray_ladder`, but every node descends vertically from far
+    above (below) it: a node off the real axis along ``Re z + i h sgn(Im z)``
+    with ``h`` falling geometrically (ratio ``1 + 4/steps``) to ``|Im z|``,
+    a node on the real axis (outside the spectrum, perhaps next to its
+    edge) to ``1e-10`` of the contour's scale, then onto the axis.  Each
+    step moves a node by a fixed fraction of its distance to the real axis,
+    which bounds its distance to the branch points of the spectrum: no
+    jump however close the node lies to the spectrum or to its edge."""
+    z = np.asarray(z, dtype=complex)
+    centre = np.mean(z.real)
+    size = np.abs(z - centre).max() + 1
+    off = np.abs(z.imag) > 1e-8 * size      # the ends of an ellipse hold rounding there
+    sign = np.where(z.imag < 0, -1.0, 1.0)
+    count = int(np.ceil(np.log(1e14) / np.log(1 + 4 / steps)))
+    for h in np.geomspace(1e4 * size, 1e-10 * size, count):
+        yield z.real + 1j * sign * np.where(off, np.maximum(h, np.abs(z.imag)), h)
+    yield z
+
+
 class _Law:
     """``D(kappa) = df1 = <x/(x + kappa)>`` and ``D'(kappa)`` of the population,
     and ``D_w`` of the target, at complex ``kappa`` [C6]: compiled spectral
@@ -100,8 +130,9 @@ class _Law:
         dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
         return dfun(kappa), (dfun(kappa + step) - dfun(kappa - step)) / (2 * step)
 
-    #: the continuation steps from the far field (see _solve_kappa)
-    HOMOTOPY = 10
+    #: the continuations from the far field, tried in turn (see _solve_kappa):
+    #: rays in 10 steps, then in 40
+    LADDERS = ((ray_ladder, 10), (ray_ladder, 40))
 
     # the solver protocol of the contour route (see _solve_kappa): the state
     # of a node is kappa itself here; a model with its own renormalized
@@ -344,10 +375,12 @@ class _Ellipse:
 def _refine(law, q, ell, old):
     """``(kappa, D(kappa), D_w(kappa), state)`` on the doubled grid of
     ``ell``: the even nodes are the old grid ``old``; each odd node starts
-    from the mean of its two neighbours' states."""
+    from the cubic interpolation of its neighbours' states (see
+    :func:`_solve_kappa` for the nodes it does not bring to convergence)."""
     k_old, m_old, mw_old, s_old = old
     z, _ = ell.nodes(2 * k_old.size)
-    k, m, mw, st = (np.empty(z.size, dtype=complex) for _ in range(4))
+    k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
+    st = np.empty((z.size,) + s_old.shape[1:], dtype=complex)     # a node's state may be a tuple
     k[0::2], m[0::2], mw[0::2], st[0::2] = k_old, m_old, mw_old, s_old
     # cubic interpolation from four neighbours (closed contour: periodic;
     # open: the ends extrapolated linearly): Newton then needs a step or two
@@ -386,45 +419,59 @@ def _solve_kappa(law, q, z, guess=None):
     law's Newton (:meth:`_Law.newton`) from ``guess`` (a neighbouring node's
     state), else continued from the far field (:meth:`_Law.start`) along rays
     from the ellipse's centre (outside the spectrum); certified by the
-    law's :meth:`_Law.finish`.  Returns ``(kappa, D(kappa), state)``."""
+    law's :meth:`_Law.finish`.  Returns ``(kappa, D(kappa), state)``; the
+    paths from the far field are the law's ``LADDERS``, pairs of a ladder
+    (:func:`ray_ladder`, :func:`vertical_ladder`) and its steps, tried in
+    turn."""
     z = np.asarray(z, dtype=complex)
     if guess is not None:
-        st, _ = law.newton(q, np.asarray(guess, dtype=complex), z, 30)
-        k, d = law.finish(q, st, z)
+        st, done = law.newton(q, np.asarray(guess, dtype=complex), z, 30)
+        try:
+            k, d = law.finish(q, st, z)
+        except (ConvergenceError, BranchError):
+            if done.all() or not done.any():
+                raise
+            # the nodes that Newton did not bring to convergence from the
+            # guess (near a branch point, where the guess is too coarse) are
+            # continued from the far field; the others keep their states
+            st[~done] = _solve_kappa(law, q, z[~done])[2]
+            k, d = law.finish(q, st, z)
         return k, d, st
-    centre = np.mean(z.real)
-    scale = np.abs(z - centre)
     # a continuation that jumped a branch is certified as such (finish
-    # raises); once more with four times the steps before giving up
-    for steps in (law.HOMOTOPY, 4 * law.HOMOTOPY):
+    # raises); then the law's next ladder before giving up
+    for i, (ladder, steps) in enumerate(law.LADDERS):
         st = None
-        for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, steps):
-            zz = centre + s * (z - centre)
+        for zz in ladder(z, steps):
             st, _ = law.newton(q, law.start(zz) if st is None else st, zz, 12)
         st, _ = law.newton(q, st, z, 30)
         try:
             k, d = law.finish(q, st, z)
             return k, d, st
         except (ConvergenceError, BranchError):
-            if steps > law.HOMOTOPY:
+            if i == len(law.LADDERS) - 1:
                 raise
 
 
 def newton_loop(step, state, iters):
     """Newton on many points at once: ``step(s, idx)`` is the step at the
-    states ``s`` of the points ``idx``; each point stops once its step is
-    below ``4 eps |s|`` (the others are not evaluated again).  Returns
+    states ``s`` of the points ``idx`` (one state per point, or one row of
+    several per point); each point stops once its step is below ``4 eps |s|``
+    in every component (the others are not evaluated again).  Returns
     ``(states, converged)``."""
     s = np.array(state, dtype=complex)
-    todo = np.arange(s.size)
+    todo = np.arange(s.shape[0])
     for _ in range(iters):
         old = s[todo]
         delta = step(old, todo)
         s[todo] = old - delta
-        todo = todo[~(np.abs(delta) <= 4 * np.finfo(float).eps * np.abs(old))]
+        small = np.abs(delta) <= 4 * np.finfo(float).eps * np.abs(old)
+        lost = ~np.isfinite(s[todo])      # a singular step: not converged, not evaluated again
+        if small.ndim > 1:
+            small, lost = small.all(axis=1), lost.any(axis=1)
+        todo = todo[~small & ~lost]
         if not todo.size:
             break
-    done = np.ones(s.size, dtype=bool)
+    done = np.all(np.isfinite(s.reshape(s.shape[0], -1)), axis=1)
     done[todo] = False
     return s, done
 

@@ -502,8 +502,10 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
         for name, ell in (("out", ellipse), ("in", inner)):
             z, w = ell.nodes(count)
             if name not in state:
-                # 32 seeds continued from infinity, then along the contour
-                state[name] = _seed(law, q, ell)
+                # 32 seeds continued from infinity (the inner contour's from
+                # the outer one's states at the same angles), then along it
+                outer = state.get("out")
+                state[name] = _seed(law, q, ell, None if outer is None else outer[3][:: outer[0].size // 32])
             while state[name][0].size < count:
                 state[name] = _refine(law, q, ell, state[name])
             k, m, mw, _ = state[name]

@@ -306,13 +306,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
         # real features phi(X F): the nominal ridge, no additive feature noise
         lam = ridges(model._num("ridge", model.ridge) if ridge is None else ridge)
         sx = 0.0
-    sigma_f = None
-    if model.feature_covariance is not None:
-        from freeprob.montecarlo.sampling import sample_eigenvalues
-
-        fc = model.feature_covariance
-        sigma_f = (fc.finite_spectrum.numeric_atoms()[0].astype(float) if fc.finite_spectrum is not None
-                   else np.sort(sample_eigenvalues(fc, widths[0], rng)))
+    sigma_f = feature_spectrum(model, widths[0], rng)
     seq = rng.bit_generator.seed_seq
     x_seeds = seq.spawn(nx)
     f_seeds = seq.spawn(nf)
@@ -375,3 +369,17 @@ def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
                                                                       ap.std(ddof=1) / np.sqrt(ap.size)))
     return {k: tuple(np.reshape(v, shape) for v in res[k])
             for k in ("dfbar1", "approx", "bias2", "var_X", "var_X_noise", "Eg", "Etr")}
+
+
+def feature_spectrum(model, n, rng):
+    """The ``n`` eigenvalues of ``Sigma_F`` for anisotropic weights (None for
+    white ones): the atoms of a finite spectrum, else ``n`` eigenvalues drawn
+    from the law with ``rng`` (once per simulation, as for the population)."""
+    fc = model.feature_covariance
+    if fc is None:
+        return None
+    if fc.finite_spectrum is not None:
+        return fc.finite_spectrum.numeric_atoms()[0].astype(float)
+    from freeprob.montecarlo.sampling import sample_eigenvalues
+
+    return np.sort(sample_eigenvalues(fc, n, rng))

@@ -39,7 +39,7 @@ from freeprob.models import (
 from freeprob.models.base import AbstractModel
 from freeprob.models.spectral import SPECTRAL_KEYS
 from freeprob.montecarlo._correlated import simulate_correlated
-from freeprob.montecarlo._features import simulate_rf
+from freeprob.montecarlo._features import feature_spectrum, simulate_rf
 from freeprob.montecarlo._xp import namespace_name, resolve, to_numpy
 from freeprob.montecarlo.estimators import (
     corr_gcv,
@@ -181,18 +181,18 @@ def _one_descent_rf(args):
     test feature noise, pitfall P6)."""
     from freeprob.montecarlo._features import _draw_f
 
-    sigma, wbar, p, eta, lam, record, s2, seed, widths, layer_variance, sx = args
+    sigma, wbar, p, eta, lam, record, s2, seed, widths, layer_variance, sx, sigma_f = args
     x_seed, f_seed, xi_seed = seed.spawn(3)
     x, y, eps, *_ = _draw(sigma, wbar, p, s2, x_seed)
-    f = _draw_f(sigma.size, widths, layer_variance, None, f_seed)
+    f = _draw_f(sigma.size, widths, layer_variance, sigma_f, f_seed)
     z = x @ f + np.random.default_rng(xi_seed).normal(size=(p, widths[-1])) * np.sqrt(sx)
     return _descend(z, y, eta, lam, record, lambda v: np.sum(sigma * (f @ v - wbar) ** 2) + sx * np.sum(v * v))
 
 
 def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = None, *, steps=None,
                      executor=None) -> dict:
-    """Monte Carlo of a :class:`~freeprob.LinearRidge` or a white-feature
-    :class:`~freeprob.RandomFeatureRidge` with a
+    """Monte Carlo of a :class:`~freeprob.LinearRidge` or a
+    :class:`~freeprob.RandomFeatureRidge` (white, deep or anisotropic) with a
     :class:`~freeprob.GradientDescent` estimator by the iterations themselves
     (the second route to :func:`simulate`'s spectral filtering [C18]); for
     random features each draw has its own ``X``, ``F`` and feature noise.
@@ -212,10 +212,9 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
 
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
-    if not isinstance(model, (LinearRidge, RandomFeatureRidge)) or not isinstance(model.estimator, GradientDescent) \
-            or getattr(model, "feature_covariance", None) is not None:
-        raise ParameterError("model", repr(model), "a LinearRidge or a white-feature RandomFeatureRidge with a "
-                             "GradientDescent estimator")
+    if not isinstance(model, (LinearRidge, RandomFeatureRidge)) or not isinstance(model.estimator, GradientDescent):
+        raise ParameterError("model", repr(model), "a LinearRidge or a RandomFeatureRidge with a GradientDescent "
+                             "estimator")
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 2:
         raise ParameterError("seeds", seeds, "integers >= 2")
     est = model.estimator
@@ -235,7 +234,8 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
     if isinstance(model, RandomFeatureRidge):
         widths = tuple(int(model._num("widths", w)) for w in model.widths)
         sx = float(model._num("feature_noise", model.feature_noise))
-        tasks = [t + (widths, model.layer_variance, sx) for t in tasks]
+        sigma_f = feature_spectrum(model, widths[0], rng)
+        tasks = [t + (widths, model.layer_variance, sx, sigma_f) for t in tasks]
         worker = _one_descent_rf
     runs = list(executor.map(worker, tasks)) if executor is not None else [worker(t) for t in tasks]
     return {key: mean_se(np.array([r[key] for r in runs])) for key in ("Eg", "Etr")}
