@@ -159,6 +159,50 @@ def test_edges_of_the_feature_gram_against_a_large_draw(sx, sigma_f):
         assert np.all(kf[:2] < -sf.max()) and np.all(kf[2:] > -sf.min()) and np.all(slope < 0)
 
 
+@pytest.mark.parametrize("kw", [dict(widths=80, samples=300), dict(widths=300, samples=100),
+                                dict(widths=150, samples=100, feature_noise=0.2),
+                                dict(widths=80, samples=300, feature_covariance=fp.Discrete(np.geomspace(0.3, 2, 80)))])
+def test_a_cutoff_below_the_bulk_is_the_ridgeless_readout(kw):
+    # principal components of the features above a threshold in the gap: f =
+    # 1/x on every nonzero eigenvalue, the ridgeless readout (N < P or N > P)
+    m = fp.RandomFeatureRidge(PL, noise=0.2, estimator=fp.SpectralCutoff(1e-6), **kw)
+    out = m.evaluate(threshold=np.array([1e-7, 1e-6]))
+    ridgeless = _aggregates(m.replace(estimator=None, ridge=0).evaluate())
+    for key, ref in ridgeless.items():
+        np.testing.assert_allclose(out[key], float(ref), rtol=1e-13, err_msg=key)
+    # tr h/D = rank/D: min(N, P)/D
+    np.testing.assert_allclose(out["dfbar1"], min(kw["widths"], kw["samples"]) / 200, rtol=1e-12)
+
+
+@pytest.mark.parametrize("d, n, p, sx", [(1000, 1200, 600, 0.3), (1000, 800, 500, 0.0)])
+def test_the_gap_below_the_nonzero_bulk_against_a_large_draw(d, n, p, sx):
+    # N > P: N - P zero eigenvalues; the bottom of the nonzero bulk is the
+    # minimum of the map between its two zeros (features' and data's bottleneck)
+    rng = np.random.default_rng(0)
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, d), widths=n, samples=p, feature_noise=sx,
+                              estimator=fp.SpectralCutoff(1e-9))
+    law = FeatureLaw(m, p / d, [n / d], sx)
+    edge = law.gap_edge(n / p, float(m.replace(estimator=None, ridge=0).evaluate()["kappa2"]))
+    f = rng.normal(size=(d, n)) / np.sqrt(d)
+    z = (rng.normal(size=(p, d)) * np.sqrt(np.arange(1, d + 1) ** -1.5)) @ f + rng.normal(size=(p, n)) * np.sqrt(sx)
+    ev = np.linalg.eigvalsh(z @ z.T / p)                      # the P nonzero eigenvalues
+    assert abs(ev[0] - edge) <= 0.04 * edge, (ev[0], edge)    # Tracy-Widom scale ~ p^(-2/3)
+    with pytest.raises(ParameterError, match="threshold"):
+        m.evaluate(threshold=np.array([1.01 * edge]))
+
+
+@pytest.mark.montecarlo
+def test_a_cutoff_of_random_features_against_monte_carlo():
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 300), widths=300, samples=120, noise=0.2, feature_noise=0.2,
+                              target=fp.SourceTarget(0.5), estimator=fp.SpectralCutoff(1e-7))
+    th = m.evaluate()
+    sim = fp.simulate(m, (10, 10), np.random.default_rng(3), sweep={"threshold": [1e-7]})
+    for key in FEATURE_SPECTRAL_KEYS:
+        mu, se = sim[key]
+        tol = 4 * se + 0.04 * np.abs(th[key]) + 0.01 * th["Eg"]
+        assert np.all(np.abs(mu - th[key]) <= tol), (key, mu, th[key], se)
+
+
 @pytest.mark.montecarlo
 @pytest.mark.parametrize("case", ["white", "deep with feature noise", "anisotropic", "anisotropic continuous"])
 def test_gradient_flow_against_monte_carlo(case):
@@ -211,7 +255,7 @@ def test_bad_input_names_its_parameter():
         m.replace(estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([-1.0]))
     with pytest.raises(ParameterError, match="bogus"):
         m.evaluate(bogus=1.0)
-    with pytest.raises(ParameterError, match="estimator"):
+    with pytest.raises(ParameterError, match="threshold"):      # a cutoff inside the bulk
         m.replace(estimator=fp.SpectralCutoff(0.01)).evaluate()
     with pytest.raises(ParameterError, match="dimension"):
         fp.RandomFeatureRidge(fp.PowerLaw(1.5, sp.oo), widths=200, samples=300, target=fp.SourceTarget(0.8),
@@ -240,7 +284,14 @@ def test_cli_features_with_an_estimator(capsys):
     th = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2, feature_covariance=fp.PowerLaw(0.7, 80),
                                estimator=fp.GradientFlow(time=1.0)).evaluate(time=np.array([1.0, 10.0]))
     np.testing.assert_allclose(out["Eg"], th["Eg"], rtol=1e-12)
-    for bad in (["--time", "1", "--estimator", "gradient-descent", "--step", "0.1", "--steps", "3"],
+    # principal components of the features below the bulk: the ridgeless readout
+    assert main(args[:9] + ["--estimator", "cutoff", "--threshold", "1e-7", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    th = fp.RandomFeatureRidge(PL, widths=80, samples=150, noise=0.2).evaluate(ridge=0)
+    np.testing.assert_allclose(out["Eg"], float(th["Eg"]), rtol=1e-12)
+    for bad in (["--estimator", "cutoff"], ["--estimator", "cutoff", "--threshold", "1e-7", "--ridge", "0.1"],
+                ["--estimator", "gradient-flow", "--time", "1", "--threshold", "1e-7"],
+                ["--time", "1", "--estimator", "gradient-descent", "--step", "0.1", "--steps", "3"],
                 ["--estimator", "gradient-flow"], ["--estimator", "gradient-flow", "--time", "1",
                                                     "--activation", "relu"]):
         assert main(["features", "--population", "powerlaw:alpha=1.5,n=200", "--widths", "80", "--samples",

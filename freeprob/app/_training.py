@@ -12,15 +12,23 @@ __all__ = ["cmd_spectral", "estimator_of", "report"]
 
 
 def estimator_of(args, ridge, samples):
-    """``(estimator, sweep)`` from ``--estimator``, ``--time`` or ``--step``
-    and ``--steps``, and the single ``--ridge`` [C18]."""
+    """``(estimator, sweep)`` from ``--estimator``, ``--time``, ``--step``
+    and ``--steps`` or ``--threshold``, and the single ``--ridge`` [C18]."""
     import numpy as np
 
-    from freeprob.models.filters import GradientDescent, GradientFlow
+    from freeprob.models.filters import GradientDescent, GradientFlow, SpectralCutoff
 
     lam = np.atleast_1d(ridge)
     if lam.size != 1 or np.atleast_1d(samples).size != 1:
-        raise ParseError("--ridge and --samples take one value with --estimator (the sweep is --time/--steps)")
+        raise ParseError("--ridge and --samples take one value with --estimator (the sweep is "
+                         "--time/--steps/--threshold)")
+    if args.estimator == "cutoff":
+        if args.threshold is None:
+            raise ParseError("--estimator cutoff needs --threshold THETA (or a comma list)")
+        if float(lam[0]) != 0:
+            raise ParseError("--ridge belongs to the other estimators, not cutoff (principal components have none)")
+        sweep = {"threshold": np.atleast_1d(_values(args.threshold, "--threshold"))}
+        return SpectralCutoff(threshold=float(sweep["threshold"][0])), sweep
     if args.estimator == "gradient-flow":
         if args.time is None:
             raise ParseError("--estimator gradient-flow needs --time T (or a comma list)")

@@ -195,7 +195,8 @@ def _cmd_convolve(args, out):
 def _estimator_options(args):
     """An option of another estimator is refused, never silently ignored."""
     for option, value, owner in (("--time", args.time, "gradient-flow"), ("--step", args.step, "gradient-descent"),
-                                 ("--steps", args.steps, "gradient-descent")):
+                                 ("--steps", args.steps, "gradient-descent"),
+                                 ("--threshold", args.threshold, "cutoff")):
         if value is not None and args.estimator != owner:
             raise ParseError(f"{option} belongs to --estimator {owner}, not {args.estimator}")
 
@@ -490,11 +491,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--samples", required=True, help="P (or a comma list)")
     r.add_argument("--ridge", default="0", help="lambda (or a comma list)")
     r.add_argument("--noise", default="0", help="sigma^2 (or a comma list)")
-    r.add_argument("--estimator", default="ridge", choices=("ridge", "gradient-flow", "gradient-descent"),
+    r.add_argument("--estimator", default="ridge", choices=("ridge", "gradient-flow", "gradient-descent", "cutoff"),
                    help="the spectral estimator [C18] (default ridge)")
     r.add_argument("--time", default=None, help="gradient-flow training time (or a comma list)")
     r.add_argument("--step", default=None, help="gradient-descent step size")
     r.add_argument("--steps", default=None, help="gradient-descent step counts (or a comma list)")
+    r.add_argument("--threshold", default=None,
+                   help="cutoff: keep the principal components above THETA (or a comma list)")
     r.add_argument("--simulate", action="store_true")
     r.add_argument("--seeds", type=_count, default=20)
     r.add_argument("--seed", type=_seed, default=0)
@@ -511,11 +514,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--feature-covariance", default=None, help="law spec of Sigma_F (anisotropic weights)")
     f.add_argument("--layer-variance", default="input", choices=("input", "fan_in"))
     f.add_argument("--activation", default=None, help="relu, tanh or erf (Gaussian equivalence)")
-    f.add_argument("--estimator", default="ridge", choices=("ridge", "gradient-flow", "gradient-descent"),
+    f.add_argument("--estimator", default="ridge", choices=("ridge", "gradient-flow", "gradient-descent", "cutoff"),
                    help="the spectral estimator of the readout [C18] (default ridge)")
     f.add_argument("--time", default=None, help="gradient-flow training time (or a comma list)")
     f.add_argument("--step", default=None, help="gradient-descent step size")
     f.add_argument("--steps", default=None, help="gradient-descent step counts (or a comma list)")
+    f.add_argument("--threshold", default=None,
+                   help="cutoff: keep the principal components above THETA (or a comma list)")
     f.add_argument("--simulate", action="store_true")
     f.add_argument("--seeds", type=_count, default=12, help="n: an n x n grid of X and F draws")
     f.add_argument("--seed", type=_seed, default=0)

@@ -382,6 +382,39 @@ class FeatureLaw:
         return float(max(edge, bound)) if np.isfinite(edge) else bound
 
 
+    def gap_edge(self, q, k2_data):
+        """The bottom of the bulk of nonzero sample eigenvalues: :meth:`lower_edge`
+        for ``q = N/P < 1``; for ``q >= 1`` (``N - P`` zero eigenvalues)
+        ``-lam(kappa_2*)`` at the minimum ``kappa_2*`` of the map between its
+        two real zeros, ``kappa_2^0`` (the features' bottleneck) and
+        ``k2_data`` (the data's, the ridgeless ``kappa_2``), where ``lam < 0``:
+        a log grid, then golden-section search."""
+        if q < 1:
+            return self.lower_edge(q)
+        lo, hi = max(self.k20, 1e-300), float(k2_data)
+        if not hi > lo:
+            return 0.0
+        lam = lambda k: self._maps(np.atleast_1d(k).astype(complex), True)[0].real  # noqa: E731
+        grid = lo + (hi - lo) * np.geomspace(1e-9, 1 - 1e-9, 400) if lo == 1e-300 else \
+            np.exp(np.linspace(np.log(lo), np.log(hi), 402)[1:-1])
+        vals = lam(grid)
+        i = int(np.argmin(vals))
+        a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+        g = (np.sqrt(5) - 1) / 2
+        for _ in range(200):
+            c, d = b - g * (b - a), a + g * (b - a)
+            if lam(c)[0] < lam(d)[0]:
+                b = d
+            else:
+                a = c
+            if b - a <= 1e-14 * b:
+                break
+        edge = -float(lam(0.5 * (a + b))[0])
+        if not np.isfinite(edge):
+            raise ConvergenceError(f"the bottom of the features' nonzero sample spectrum is not finite ({edge})")
+        return max(edge, 0.0)
+
+
 def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_nodes=8192):
     """:data:`FEATURE_SPECTRAL_KEYS` of ``model`` (a
     :class:`~freeprob.RandomFeatureRidge`) under ``estimator`` (see the
@@ -408,9 +441,14 @@ def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_no
         sel = np.flatnonzero(inv.ravel() == g)
         law = FeatureLaw(model, uniq[g, 0], uniq[g, 1:-1], uniq[g, -1])
         q = law.psi_last / law.phi
-        lower, upper = law.lower_edge(q), law.upper_edge()
-        sub = {k: v[sel] for k, v in flat.items()}
+        sub = {k: np.broadcast_to(v, sel.shape) for k, v in ((k, v[sel]) for k, v in flat.items())}
         noise = s2[sel]
+        if estimator.ROUTE == "gap":
+            out_g = _cutoff(model, law, q, sub["threshold"], uniq[g], noise)
+            for key in FEATURE_SPECTRAL_KEYS:
+                out[key][sel] = out_g[key]
+            continue
+        lower, upper = law.lower_edge(q), law.upper_edge()
         s_eff = noise + law.approx
         done = estimator.at_ridge_limit(sub, lower, upper)
         res = {key: np.empty(sel.size) for key in FEATURE_SPECTRAL_KEYS}
@@ -440,6 +478,25 @@ def _from_linear(lin, law, noise, s_eff):
             "var_X_noise": noise * unit, "Eg": law.approx + lin["Eg"], "Etr": lin["Etr"]}
 
 
+def _cutoff(model, law, q, theta, row, noise):
+    """Principal-component regression of the features [C18] with the
+    threshold in the gap below the bulk of nonzero sample eigenvalues
+    (:meth:`FeatureLaw.gap_edge`): ``f = 1/x`` on every nonzero eigenvalue
+    and ``0`` on the null space, the ridgeless readout, so the ridge model's
+    closed forms at ``ridge = 0`` apply.  Inside the bulk the filter is not
+    analytic and is refused."""
+    zero = np.zeros(np.shape(theta))
+    lim = _ridge_limit(model, law, zero, row, noise)
+    k2_data = float(np.max(lim.pop("kappa2")))
+    edge = law.gap_edge(q, k2_data)
+    bad = ~(np.asarray(theta) < edge)
+    if np.any(bad):
+        raise ParameterError("threshold", float(np.asarray(theta)[bad][0]),
+                             f"(0, {edge:.6g}), the gap below the bulk of the features' nonzero sample spectrum",
+                             "a cutoff inside the bulk is not analytic on the spectrum [C18]")
+    return lim
+
+
 def _ridge_limit(model, law, lam, row, noise):
     """The keys where the filter is the ridge filter to rounding: the ridge
     model's closed forms [R13], [R14] at the estimator's ridge, summed into
@@ -454,4 +511,4 @@ def _ridge_limit(model, law, lam, row, noise):
     dfbar = law._maps(np.where(k2 == 0, 1e-300, k2), True)[3].real
     return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"] + r["var_F"],
             "var_X": r["var_X"] + r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
-            "Eg": r["Eg"], "Etr": r["Etr"]}
+            "Eg": r["Eg"], "Etr": r["Etr"], "kappa2": k2.real}

@@ -288,7 +288,10 @@ class RandomFeatureRidge(EstimatorModel):
         :mod:`freeprob.models._features_spectral` (``dfbar1``, ``approx``,
         ``bias2``, ``var_X``, ``var_X_noise``, ``Eg``, ``Etr``): the contour
         route on the feature-space linear problem [C18], sweeping the
-        estimator's parameters too (``evaluate(time=array)``)."""
+        estimator's parameters too (``evaluate(time=array)``); white, deep
+        and anisotropic weights.  A :class:`~freeprob.SpectralCutoff` below
+        the bulk of nonzero sample eigenvalues is the ridgeless readout (a
+        threshold inside the bulk is refused)."""
         if method not in (None, "closed", "contour"):
             raise ParameterError("method", method, "{'closed', 'contour'}")
         est = self.estimator
@@ -299,9 +302,6 @@ class RandomFeatureRidge(EstimatorModel):
             from freeprob.models.filters import Ridge
 
             est = est if est is not None else Ridge(self.ridge)
-            if est.ROUTE == "gap":
-                raise ParameterError("estimator", repr(est), "an estimator analytic on the spectrum",
-                                     "a spectral cutoff of random features is not built")
             return evaluate_features_spectral(self, est, overrides)
         from freeprob.models._features_numeric import evaluate
 
