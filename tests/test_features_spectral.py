@@ -54,7 +54,7 @@ CATALOGUE = {
 
 def _aggregates(r):
     """The ridge model's components summed into the spectral keys (see the module)."""
-    return {"bias2": r["bias2"] + r["var_F"], "var_X": r["var_X"] + r["var_XF"],
+    return {"bias2": r["bias2"], "var_F": r["var_F"], "var_X": r["var_X"] + r["var_XF"],
             "var_X_noise": r["var_X_noise"] + r["var_XF_noise"], "Eg": r["Eg"], "Etr": r["Etr"]}
 
 
@@ -119,7 +119,7 @@ def test_gradient_flow_reaches_the_ridgeless_model_and_the_ridge_switch_is_conti
     lower = law.lower_edge(0.4 / 0.75)
     t_switch = 60 * np.log(2) / (lower + 0.1)
     out = r.evaluate(time=np.array([0.999 * t_switch, 1.001 * t_switch]))
-    for key in ("Eg", "Etr", "bias2", "var_X", "var_X_noise", "dfbar1"):
+    for key in ("Eg", "Etr", "bias2", "var_F", "var_X", "var_X_noise", "dfbar1"):
         np.testing.assert_allclose(out[key][0], out[key][1], rtol=1e-10, err_msg=key)
 
 

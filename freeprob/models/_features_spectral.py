@@ -48,13 +48,31 @@ rays from the far field jump a branch (three levels of branch points), the
 nodes descend to the spectrum vertically
 (:func:`~freeprob.models._spectral_numeric.vertical_ladder`).
 
+**The mean predictor.**  Averaged over the data, the readout is ``E_X v =
+beta_z - E_X[r(Sigma_hat_z)] beta_z`` with ``E_X[r] ~ oint r(z) (kappa_1/z)
+(Sigma_z + kappa_1)^{-1}``; averaged over ``F`` too, with ``F (Sigma_z +
+c)^{-1} F^T ~ (Sigma + kappa_2)^{-1}`` (the one-point equivalent above at
+``mu = sigma_xi^2 + c``) and ``oint r(z)/z = r(0) = 1``, the input-space
+weights are
+
+.. math::
+    E_{X,F}[F v] = \bar w - \frac{1}{2\pi i}\oint r(z)\,\frac{\kappa_2(z)}{z}
+    (\Sigma + \kappa_2(z))^{-1}\bar w\,dz,
+
+the linear route's mean predictor with ``kappa_2(z)`` in place of ``kappa(z)``,
+on a contour around the spectrum and 0 (``kappa_2(0) > 0`` at a width
+bottleneck puts a pole there).  Its ``Bias^2`` is that route's ``bias2`` on
+the same nodes seen in input space (:class:`InputSpaceView`).
+
 **Keys** (:data:`FEATURE_SPECTRAL_KEYS`).  ``dfbar1 = tr h(Z^T Z/P)/D``;
-``approx = sigma_e^2``; ``bias2`` the error of the data-averaged predictor
-(the paper's ``Bias^2 + Var_F`` at a ridge, [C15]); ``var_X`` its variance
-over the data from the signal (``Var_X + Var_XF``); ``var_X_noise`` from the
-label noise (``Var_Xeps + Var_XFeps``); ``Eg`` their sum; ``Etr``.  The split
-of the data-averaged error into its mean over ``F`` and the variance over
-``F`` needs two-point equivalents over ``F`` and is not offered.
+``approx = sigma_e^2``; ``bias2`` the mean predictor's ``Bias^2`` [C15];
+``var_F`` the rest of the data-averaged predictor's error (its variance over
+``F``, ``approx`` included); ``var_X`` its variance over the data from the
+signal (``Var_X + Var_XF``); ``var_X_noise`` from the label noise (``Var_Xeps
++ Var_XFeps``); ``Eg`` their sum; ``Etr``.  At a ridge each is the paper's
+component (or sum of components) of [R13], [R14].  Splitting ``var_X`` into
+``Var_X`` and ``Var_XF`` would need the predictor averaged over ``F`` at
+fixed data, a two-point equivalent over ``F``; it is not offered.
 """
 
 from __future__ import annotations
@@ -82,7 +100,7 @@ from freeprob.numeric.compile import compile_expr
 __all__ = ["FEATURE_SPECTRAL_KEYS", "evaluate_features_spectral"]
 
 #: the keys of a random-feature learning curve under a spectral estimator
-FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
+FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_X_noise", "Eg", "Etr")
 
 
 @cached(maxsize=32)
@@ -415,6 +433,33 @@ class FeatureLaw:
         return max(edge, 0.0)
 
 
+class InputSpaceView:
+    """The contour nodes of a :class:`FeatureLaw` seen in input space, for
+    the mean predictor's ``Bias^2`` (see the module): the same solver and
+    certificates, but a node's ``kappa`` is ``kappa_2`` and its target mean
+    the population's ``D_w(kappa_2)``; the linear route's ``bias2`` on
+    these nodes is ``||E_{X,F}[F v] - wbar||_Sigma^2``.  The population
+    means ``D`` are reported as 0: the other keys of that run are not used,
+    and with ``D = 0`` they stay analytic (no pole of ``1/(1 - gamma)``)."""
+
+    def __init__(self, law):
+        self.law, self.LADDERS, self.wnorm2 = law, law.LADDERS, law.pop.wnorm2
+
+    def start(self, z):
+        return self.law.start(z)
+
+    def newton(self, q, state, z, iters):
+        return self.law.newton(q, state, z, iters)
+
+    def finish(self, q, state, z):
+        self.law.finish(q, state, z)             # certified as the features' nodes
+        k2 = state[:, 0] if state.ndim > 1 else state
+        return k2, np.zeros_like(k2)
+
+    def target(self, k2, d_zero, state):
+        return self.law.pop.target(k2, self.law.pop.means(k2)[0])
+
+
 def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_nodes=8192):
     """:data:`FEATURE_SPECTRAL_KEYS` of ``model`` (a
     :class:`~freeprob.RandomFeatureRidge`) under ``estimator`` (see the
@@ -459,22 +504,30 @@ def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_no
                 res[key][done] = lim[key]
         if not done.all():
             rest = ~done
-            lin = contour_keys(law, estimator, {k: np.broadcast_to(v, done.shape)[rest] for k, v in sub.items()},
-                               q, s_eff[rest], lower, upper, tol=tol, max_nodes=max_nodes)
-            for key, v in _from_linear(lin, law, noise[rest], s_eff[rest]).items():
+            pts = {k: np.broadcast_to(v, done.shape)[rest] for k, v in sub.items()}
+            lin = contour_keys(law, estimator, pts, q, s_eff[rest], lower, upper, tol=tol, max_nodes=max_nodes)
+            # Bias^2 of the mean predictor: around 0 too at a width bottleneck
+            # (kappa_2(0) = kappa_2^0 > 0: kappa_2(z)/z has a pole there)
+            low = 0.0 if law.k20 > 0 else lower
+            mean = contour_keys(InputSpaceView(law), estimator, pts, q, np.zeros(int(rest.sum())), low, upper,
+                                tol=tol, max_nodes=max_nodes)["bias2"]
+            for key, v in _from_linear(lin, law, noise[rest], s_eff[rest], mean).items():
                 res[key][rest] = v
         for key in FEATURE_SPECTRAL_KEYS:
             out[key][sel] = res[key]
     return {key: out[key].reshape(shape) for key in FEATURE_SPECTRAL_KEYS}
 
 
-def _from_linear(lin, law, noise, s_eff):
+def _from_linear(lin, law, noise, s_eff, mean):
     """The keys from the feature-space linear problem's (see the module):
     its label-noise variance is linear in ``sigma^2 + sigma_e^2``, split
-    between the approximation error (a signal term) and the label noise."""
+    between the approximation error (a signal term) and the label noise;
+    the error of the data-averaged predictor, ``sigma_e^2`` plus its
+    ``bias2``, splits into the mean predictor's ``Bias^2`` (``mean``, from
+    :class:`InputSpaceView`) and ``Var_F``, the rest."""
     unit = np.divide(lin["var_X_noise"], s_eff, out=np.zeros_like(s_eff), where=s_eff > 0)
     return {"dfbar1": law.psi_last * lin["df1"], "approx": np.full(noise.shape, law.approx),
-            "bias2": law.approx + lin["bias2"], "var_X": lin["var_X"] + law.approx * unit,
+            "bias2": mean, "var_F": law.approx + lin["bias2"] - mean, "var_X": lin["var_X"] + law.approx * unit,
             "var_X_noise": noise * unit, "Eg": law.approx + lin["Eg"], "Etr": lin["Etr"]}
 
 
@@ -509,6 +562,6 @@ def _ridge_limit(model, law, lam, row, noise):
     k2 = np.asarray(r["kappa2"], dtype=complex)
     # on the real axis (no head of exact terms for a huge power law at a tiny kappa_2)
     dfbar = law._maps(np.where(k2 == 0, 1e-300, k2), True)[3].real
-    return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"] + r["var_F"],
+    return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"], "var_F": r["var_F"],
             "var_X": r["var_X"] + r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
             "Eg": r["Eg"], "Etr": r["Etr"], "kappa2": k2.real}
