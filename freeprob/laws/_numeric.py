@@ -499,8 +499,6 @@ def _mp_points(z):
     return arr.astype(complex) if np.iscomplexobj(arr) else arr.astype(float)
 
 
-
-
 @cached(maxsize=256)
 def _ac_intervals_of(law):
     """The intervals of ``law``'s support as floats, once per frozen law (a
