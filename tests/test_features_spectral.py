@@ -169,7 +169,10 @@ def test_a_cutoff_below_the_bulk_is_the_ridgeless_readout(kw):
     out = m.evaluate(threshold=np.array([1e-7, 1e-6]))
     ridgeless = _aggregates(m.replace(estimator=None, ridge=0).evaluate())
     for key, ref in ridgeless.items():
-        np.testing.assert_allclose(out[key], float(ref), rtol=1e-13, err_msg=key)
+        # E_tr = 0 when N > P (interpolation): the closed form's rounding
+        # (~1e-32) is no digit to match, hence the floor 1e-15 E_g
+        np.testing.assert_allclose(out[key], float(ref), rtol=1e-13, atol=1e-15 * float(ridgeless["Eg"]),
+                                   err_msg=key)
     # tr h/D = rank/D: min(N, P)/D
     np.testing.assert_allclose(out["dfbar1"], min(kw["widths"], kw["samples"]) / 200, rtol=1e-12)
 

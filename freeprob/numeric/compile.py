@@ -29,6 +29,7 @@ from freeprob.errors import BranchError, FreeprobError, NumericalError, Paramete
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compress import compressed_rule, far_clusters, pole_shifts
 from freeprob.numeric.powersum import PowerLawSums
+from freeprob.numeric.separable import Separable
 from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
 from freeprob.numeric.stable import rationalize
 
@@ -206,6 +207,8 @@ class Compiled:
         # subexpressions such as 1/(w - x) computed once per element)
         self._groups = []
         self._poles: dict = {}
+        #: per group: its summands as matrix products (freeprob.numeric.separable)
+        self._separable: dict = {}
         by_spec: dict = {}
         for i, m in enumerate(means):
             if m.summand.atoms(SpectralMean):
@@ -232,6 +235,10 @@ class Compiled:
             if shifts is not None:
                 self._poles[len(self._groups)] = sp.lambdify(list(args), list(shifts), modules=modules,
                                                               printer=printer)
+            if backend == "numpy":
+                sep = Separable.build(summands, x, args, modules, printer)
+                if sep is not None:
+                    self._separable[len(self._groups)] = sep
             self._groups.append(([i for i, _ in items], (f, f0), spec))
         self._nmeans = len(means)
 
@@ -269,6 +276,7 @@ class Compiled:
                 vals = f0.means(flat, npts, self.dtype)
             else:
                 plan = self._compressed(g, spec, flat, npts)
+                f = (f, self._separable.get(g))
                 if plan is None:
                     vals = _chunked_means(f, f0, len(idx), spec.numeric_atoms(), flat, npts, self.dtype)
                 elif plan[1] is None:  # every pole at -s, s >= 0: the rule throughout
@@ -387,6 +395,14 @@ def needs_complex(expr, *, real_arguments: bool = False) -> bool:
     >>> needs_complex(a/(a + 1)), needs_complex(sp.sqrt(a - 1)), needs_complex(p**1.5, real_arguments=True)
     (False, True, False)
     """
+    return _needs_complex(sp.sympify(expr), bool(real_arguments))
+
+
+@cached(maxsize=4096)
+def _needs_complex(expr, real_arguments):
+    """:func:`needs_complex`, cached on the (frozen) expression: the laws ask
+    it at every numeric call, and the tree walk costs more than a small
+    evaluation."""
     for p in sp.preorder_traversal(expr):
         if isinstance(p, sp.Pow) and not p.exp.is_Integer:
             if not (real_arguments and p.base.is_nonnegative and p.exp.is_real):
@@ -419,11 +435,16 @@ def _split_means(f, f0, count, rule, far, flat_args, npts, dtype):
 
 def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype, keep=None):
     """``sum_k p_k f_j(eta_k, args)`` for every point and every summand ``j``
-    of ``f`` (which returns ``count`` summands) over ``atoms = (eta, p)``
-    (``p = None``: equal weights), in L2-sized blocks; atoms at 0 use
-    ``f0``, the summands simplified exactly at ``eta = 0``.  ``keep =
-    (mask, owner)`` drops atom ``k`` at point ``i`` unless
-    ``mask[i, owner[k]]`` (the split of :func:`_split_means`)."""
+    of ``f = (summands, separable)`` (``summands`` returns ``count`` values;
+    ``separable`` is their :class:`~freeprob.numeric.separable.Separable`
+    form or ``None``) over ``atoms = (eta, p)`` (``p = None``: equal
+    weights), in L2-sized blocks; atoms at 0 use ``f0``, the summands
+    simplified exactly at ``eta = 0``.  ``keep = (mask, owner)`` drops atom
+    ``k`` at point ``i`` unless ``mask[i, owner[k]]`` (the split of
+    :func:`_split_means`).  With a separable form the other atoms are summed
+    as matrix products (one division per element for all the means); without
+    one, each block of summands is evaluated and reduced."""
+    f, sep = f
     vals, wts = atoms
     owner = None if keep is None else keep[1]
     n = vals.size
@@ -441,6 +462,11 @@ def _chunked_means(f, f0, count, atoms, flat_args, npts, dtype, keep=None):
         n = vals.size
         if n == 0:
             return outs
+    if sep is not None:
+        for out, v in zip(outs, sep.means((vals, wts), flat_args, npts, dtype,
+                                          keep=None if keep is None else (keep[0], owner), block=BLOCK_ELEMENTS)):
+            out += v
+        return outs
     equal = wts is None
     ca = min(n, BLOCK_ELEMENTS)
     cp = max(1, BLOCK_ELEMENTS // ca)

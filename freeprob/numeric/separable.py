@@ -1,0 +1,183 @@
+r"""Spectral means as matrix products: the separable form of a summand.
+
+The summands of the models' spectral means are sums of terms
+
+.. math::
+    c(\theta)\; x^{j}\, \prod_s (x + s(\theta))^{-m_s},
+
+a coefficient of the parameters ``theta`` times a monomial in the atom ``x``
+times poles at ``x = -s``: ``x/(x + kappa)``, ``kappa x/(x + kappa)^2``,
+``e_1 kappa/(x + kappa)``.  The mean of such a term over atoms ``(x_k,
+p_k)`` is the coefficient times a *basis mean*
+
+.. math::
+    B(\theta) = \sum_k p_k\, x_k^{d}\; u_s^{a} v_s^{b} r_s^{c},\qquad
+    r_s = \frac{1}{x_k + s},\; u_s = x_k r_s,\; v_s = s\, r_s,
+
+with ``a + b + c = m_s``.  Many terms share a basis mean, and for a block of
+points the basis means of one product ``u^a v^b r^c`` and every power ``d``
+are one matrix product with the columns ``p_k x_k^d``.  Per (point, atom)
+pair the work is then one division and a few multiplications for the whole
+set of means, in place of the full summands of every mean
+(:func:`freeprob.numeric.compile._chunked_means`).
+
+**Range.**  Powers are paired the way :func:`freeprob.numeric.compile._pair_powers`
+pairs them: ``x`` with the pole first (``u = x/(x + s)``), then a power of
+``s`` in the coefficient (``v = s/(x + s)``), so the factors evaluated per
+element are bounded by 1 for real ``x, s >= 0`` and ``kappa^2 x/(x +
+kappa)^2`` at ``kappa = 1e300`` is ``u v`` times ``kappa``, never ``inf/inf``.
+
+**Accuracy.**  Each term is evaluated as written (sums are not expanded, no
+partial fractions), so a mean is the same sum of the same products as the
+direct route, summed in a different order: equal to rounding of
+``sum_k p_k |summand_k|``.
+
+A summand outside this form (a factor ``(2x + s)``, an exponential, a
+nonlinear ``x`` dependence) leaves its group to the direct route.
+
+>>> import numpy as np, sympy as sp
+>>> x, k = sp.symbols("x kappa")
+>>> sep = Separable.build([x / (x + k), k * x / (x + k) ** 2], x, (k,), ["numpy"], None)
+>>> atoms = (np.array([0.5, 1.0, 2.0]), np.array([0.2, 0.5, 0.3]))
+>>> out = sep.means(atoms, [np.array([0.1, 1.0])], 2, np.dtype(float))
+>>> np.allclose(out[0], [sum(p * a / (a + kv) for a, p in zip(*atoms)) for kv in (0.1, 1.0)])
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+__all__ = ["Separable"]
+
+
+def _split_term(term, x, shifts):
+    """``(coefficient, d, key)`` of one term, or ``None``: ``key`` is a tuple
+    ``(a, b, c)`` per shift (in the order of ``shifts``, which grows)."""
+    coeff, xpart = term.as_independent(x, as_Add=False)
+    j, poles = 0, {}
+    for f in sp.Mul.make_args(xpart):
+        if f == 1:
+            continue
+        base, e = f.as_base_exp()
+        if not (e.is_Integer and e != 0):
+            return None
+        if base == x:
+            if e < 0:
+                return None
+            j += int(e)
+            continue
+        s, rest = base.as_independent(x, as_Add=True)
+        if rest != x or e > 0:
+            return None
+        poles[s] = poles.get(s, 0) - int(e)
+    powers = coeff.as_powers_dict()
+    key = []
+    for s in poles:
+        if s not in shifts:
+            shifts.append(s)
+    for s in shifts:
+        m = poles.get(s, 0)
+        a = min(j, m)
+        j -= a
+        el = sp.sympify(powers.get(s, 0))
+        b = min(int(el), m - a) if (el.is_Integer and el > 0) else 0
+        if b:
+            coeff = coeff / s**b
+        key.append((a, b, m - a - b))
+    return coeff, j, tuple(key)
+
+
+class Separable:
+    """The basis means of a group of summands and how each mean combines
+    them (see the module).  Build with :meth:`build`."""
+
+    def __init__(self, shifts, keys, combine, shift_fn):
+        #: the pole positions ``-s``: sympy expressions in the arguments
+        self.shifts = shifts
+        #: per product key ``((a, b, c) per shift)``: the powers ``d`` of x,
+        #: one basis mean each
+        self.keys = keys
+        self._combine = combine
+        self._shift_fn = shift_fn
+        #: per shift: whether some product needs r, u, v
+        self._uses = [tuple(any(key[i][j] for key in keys) for j in (2, 0, 1)) for i in range(len(shifts))]
+
+    @classmethod
+    def build(cls, summands, x, args, modules, printer):
+        """The separable form of ``summands`` (expressions in ``x`` and
+        ``args``), or ``None`` when a term is outside the form."""
+        shifts: list = []
+        parts = []
+        for e in summands:
+            terms = []
+            for t in sp.Add.make_args(sp.sympify(e)):
+                split = _split_term(t, x, shifts)
+                if split is None:
+                    return None
+                terms.append(split)
+            parts.append(terms)
+        width = len(shifts)
+        keys: dict = {}
+        for terms in parts:
+            for _, d, key in terms:
+                key = key + ((0, 0, 0),) * (width - len(key))
+                keys.setdefault(key, [])
+                if d not in keys[key]:
+                    keys[key].append(d)
+        keys = {k: sorted(v) for k, v in keys.items()}
+        dummies = {(k, d): sp.Dummy(f"B{i}_{d}") for i, k in enumerate(keys) for d in keys[k]}
+        exprs = []
+        for terms in parts:
+            exprs.append(sp.Add(*[c * dummies[(key + ((0, 0, 0),) * (width - len(key)), d)]
+                                  for c, d, key in terms]))
+        order = [dummies[(k, d)] for k in keys for d in keys[k]]
+        combine = sp.lambdify(list(args) + order, exprs, modules=modules, cse=True, printer=printer)
+        shift_fn = sp.lambdify(list(args), list(shifts), modules=modules, printer=printer) if shifts else None
+        return cls(tuple(shifts), keys, combine, shift_fn)
+
+    def means(self, atoms, flat_args, npts, dtype, keep=None, block=2**15):
+        """The mean of every summand at every point over ``atoms = (x, p)``
+        (no atom at 0; ``p = None``: equal weights), in blocks of about
+        ``block`` (point, atom) pairs (the caller's cache-sized
+        :data:`freeprob.numeric.compile.BLOCK_ELEMENTS`).  ``keep = (mask,
+        owner)`` drops atom ``k`` at point ``i`` unless ``mask[i, owner[k]]``."""
+        vals, wts = atoms
+        n = vals.size
+        rtype = np.result_type(dtype, float)
+        w = np.full(n, 1.0 / n) if wts is None else np.asarray(wts, dtype=float)
+        cols = {k: np.stack([w * vals**d if d else w for d in ds], axis=1) for k, ds in self.keys.items()}
+        basis = {k: np.zeros((npts, len(ds)), dtype=rtype) for k, ds in self.keys.items()}
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            shifts = [] if self._shift_fn is None else [
+                np.broadcast_to(np.asarray(s, dtype=rtype), (npts,)) for s in self._shift_fn(*flat_args)]
+            ca = max(1, min(n, block))
+            cp = max(1, block // ca)
+            for p0 in range(0, npts, cp):
+                p1 = min(npts, p0 + cp)
+                for a0 in range(0, n, ca):
+                    a1 = min(n, a0 + ca)
+                    xb = vals[None, a0:a1]
+                    factors = []
+                    for i, s in enumerate(shifts):
+                        sb = s[p0:p1, None]
+                        den = xb + sb
+                        # one rounding each, as the direct route's x/(x + s)
+                        factors.append(tuple(num / den if use else None
+                                             for num, use in zip((1.0, xb, sb), self._uses[i])))
+                    mask = None if keep is None else keep[0][p0:p1][:, keep[1][a0:a1]]
+                    for key, out in basis.items():
+                        blk = None
+                        for (a, b, c), (r, u, v) in zip(key, factors):
+                            for arr, power in ((u, a), (v, b), (r, c)):
+                                for _ in range(power):
+                                    blk = arr if blk is None else blk * arr
+                        if blk is None:
+                            blk = np.ones((p1 - p0, a1 - a0))
+                        if mask is not None:
+                            blk = blk * mask
+                        out[p0:p1] += blk @ cols[key][a0:a1]
+            values = [out[:, i] for k, out in basis.items() for i in range(len(self.keys[k]))]
+            res = self._combine(*flat_args, *values)
+        return [np.broadcast_to(np.asarray(v, dtype=rtype), (npts,)) for v in res]
