@@ -221,21 +221,23 @@ def bench_kappa_huge_spectrum() -> dict:
     return out
 
 
-def bench_mc_sweep(n: int = 1000, seeds: int = 3) -> dict:
-    """Monte Carlo of 50 ridge values at N = P = 1000, per draw, against one
-    eigendecomposition of an N x N matrix."""
+def bench_mc_sweep(n: int = 2000, seeds: int = 3) -> dict:
+    """Monte Carlo of 50 ridge values at N = P = 2000, per draw, against one
+    eigendecomposition of an N x N matrix.  Both are timed warm (a first
+    call wakes the BLAS threads and maps the arrays' pages), best of three."""
     import freeprob
 
     rng = np.random.default_rng(2)
     model = freeprob.LinearRidge(freeprob.PowerLaw(1.5, n), noise=0.1, samples=n, ridge=1e-3)
     ridge = np.logspace(-4, 1, 50)
-    t_sim, _ = _best(lambda: freeprob.simulate(model, seeds=seeds, rng=rng, ridge=ridge), repeat=1)
+    freeprob.simulate(model, seeds=seeds, rng=rng, ridge=ridge)
+    t_sim, _ = _best(lambda: freeprob.simulate(model, seeds=seeds, rng=rng, ridge=ridge), repeat=3)
     a = rng.normal(size=(n, n))
     a = a @ a.T / n
     t_eig, _ = _best(lambda: np.linalg.eigh(a), repeat=3)
     per_draw = t_sim / seeds
     return {"simulate per draw [s]": per_draw, "eigh N x N [s]": t_eig, "ratio": per_draw / t_eig,
-            "target": "ratio <= 2"}
+            "target": "ratio <= 1.5"}
 
 
 def bench_rf_evaluate(d: int = 10**5, n_points: int = 1000) -> dict:

@@ -44,7 +44,7 @@ from freeprob.montecarlo.estimators import (
     ridges,
     thin_svd,
 )
-from freeprob.montecarlo.sampling import population_spectrum
+from freeprob.montecarlo.sampling import gaussian_rows, population_spectrum
 
 RF_SIM_KEYS = ("kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg", "Etr", "gcv")
 
@@ -81,14 +81,14 @@ def _xi(x_seed, f_seed, p, n_last, sx, xp=np):
     if sx == 0:
         return xp.zeros((p, n_last), dtype=xp.float64)
     seq = np.random.SeedSequence([*x_seed.generate_state(2), *f_seed.generate_state(2)])
-    return xp.asarray(np.random.default_rng(seq).normal(size=(p, n_last)) * np.sqrt(sx))
+    return xp.asarray(gaussian_rows(np.random.default_rng(seq), p, np.full(n_last, float(sx))))
 
 
 def _x_draw(x_seed, sigma, wbar, p, s2, d, xp=np):
     """Data draw ``X_i`` (rows ``N(0, diag sigma)``), its label noise and clean labels."""
     rng = np.random.default_rng(x_seed)
-    x = xp.asarray(rng.normal(size=(p, d)) * np.sqrt(sigma))
-    eps = xp.asarray(rng.normal(size=p) * np.sqrt(s2))
+    x = xp.asarray(gaussian_rows(rng, p, sigma))
+    eps = xp.asarray(gaussian_rows(rng, p, s2))
     return x, eps, x @ xp.asarray(wbar)
 
 

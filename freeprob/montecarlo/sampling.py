@@ -48,7 +48,25 @@ from freeprob.laws import (
 __all__ = ["register_sampler", "wigner", "white_wishart", "sample_eigenvalues", "ks_distance", "empirical_stieltjes",
            "ks_tolerance", "haar_orthogonal", "free_sum_eigenvalues", "free_product_eigenvalues",
            "population_wishart_eigenvalues", "wasserstein_distance", "atomic_spectrum", "population_spectrum",
-           "wishart_product_eigenvalues"]
+           "wishart_product_eigenvalues", "gaussian_rows"]
+
+
+def gaussian_rows(rng: np.random.Generator, p: int, variances) -> np.ndarray:
+    """``P`` rows ``N(0, diag(variances))`` (a ``P x len(variances)`` array),
+    or ``N(0, variances)`` entries for a scalar: standard normals scaled in
+    place by ``sqrt(variances)``.  The values are those of
+    ``rng.normal(size=(p, n)) * np.sqrt(variances)`` (numpy's ``normal`` is
+    ``0 + 1 * standard_normal``), without the second ``P x N`` array.
+
+    >>> import numpy as np
+    >>> a = gaussian_rows(np.random.default_rng(0), 3, np.array([1.0, 4.0]))
+    >>> bool(np.array_equal(a, np.random.default_rng(0).normal(size=(3, 2)) * np.sqrt([1.0, 4.0])))
+    True
+    """
+    var = np.asarray(variances, dtype=float)
+    out = rng.standard_normal((p, var.size) if var.ndim else (p,))
+    out *= np.sqrt(var)
+    return out
 
 
 def _check_rng(rng):
@@ -326,7 +344,7 @@ def population_wishart_eigenvalues(sigma_eigenvalues, p: int, rng: np.random.Gen
     if np.any(sig < 0):
         raise ParameterError("sigma_eigenvalues", "negative entries", "a positive semidefinite spectrum")
     p = _check_size("p", p)
-    x = rng.normal(size=(p, sig.size)) * np.sqrt(sig)
+    x = gaussian_rows(rng, p, sig)
     if p >= sig.size:
         return np.linalg.eigvalsh(x.T @ x / p)
     nonzero = np.linalg.eigvalsh(x @ x.T / p)

@@ -53,7 +53,7 @@ from freeprob.montecarlo.estimators import (
     ridges,
     thin_svd,
 )
-from freeprob.montecarlo.sampling import population_spectrum
+from freeprob.montecarlo.sampling import gaussian_rows, population_spectrum
 from freeprob.parameters import instance, nonnegative, real_array
 
 __all__ = ["gcv", "corr_gcv", "simulate", "simulate_descent", "compare", "SIM_KEYS"]  # gcv, corr_gcv re-exported from estimators
@@ -72,9 +72,8 @@ def _draw(sigma, wbar, p, s2, seed, xp=np):
     """One training set ``(x, y, eps)`` and the thin SVD of ``x/sqrt(P)``; the
     normals come from numpy's ``Generator`` and the algebra runs in ``xp``."""
     rng = np.random.default_rng(seed)
-    n = sigma.size
-    x = rng.normal(size=(p, n)) * np.sqrt(sigma)
-    eps = rng.normal(size=p) * np.sqrt(s2)
+    x = gaussian_rows(rng, p, sigma)
+    eps = gaussian_rows(rng, p, s2)
     x, eps, wbar = xp.asarray(x), xp.asarray(eps), xp.asarray(wbar)
     y = x @ wbar + eps
     # one symmetric eigendecomposition of the smaller Gram matrix (about 2x
@@ -93,15 +92,19 @@ def _filter_errors(sigma, wbar, p, s2, x, y, eps, c_sig, c_eps, vt, filt, xp=np)
     eps/sqrt(P)``): the noise-averaged signal part and ``Sigma``-norm errors,
     the training error of this draw (arrays of namespace ``xp``)."""
     sigma, wbar = xp.asarray(sigma), xp.asarray(wbar)
-    w_sig = (filt * c_sig[None, :]) @ vt  # E_eps w_hat, (n_filters, N)
+    # E_eps w_hat and the noise's part of w_hat, (n_filters, N) each, in one
+    # product with V^T (read once)
+    m = filt.shape[0]
+    both = xp.concat([filt * c_sig[None, :], filt * c_eps[None, :]], axis=0) @ vt
+    w_sig = both[:m, :]
     d = w_sig - wbar[None, :]
     e_signal = xp.sum(sigma[None, :] * d * d, axis=1)
     # E_eps ||A eps||_Sigma^2 = s2 Tr(A Sigma A^T), A = V diag(filt) U^T / sqrt(P)
     # Tr(A Sigma A^T) = sum_i filt_i^2 v_i^T Sigma v_i / P (only the diagonal
     # of V^T Sigma V is needed: O(N m), not O(N^3))
-    v_sigma_v = xp.sum(vt * vt * sigma[None, :], axis=1)
+    v_sigma_v = (vt * vt) @ sigma
     noise = s2 * xp.sum(filt**2 * v_sigma_v[None, :], axis=1) / p
-    w_hat = w_sig + (filt * c_eps[None, :]) @ vt
+    w_hat = w_sig + both[m:, :]
     etr = xp.mean((y[None, :] - w_hat @ x.T) ** 2, axis=1)
     return {"w_sig": w_sig, "e_signal": e_signal, "noise": noise, "Etr": etr}
 
