@@ -131,8 +131,8 @@ def kappa_f(law, t, *, rtol=1e-15):
     covariance (``N``-normalized) and its slope ``-kappa_F/(df1_F - df2_F)``;
     ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
 
-    Many points at once: a cached table of ``df1_F`` on a log grid gives a
-    cubic Hermite start in ``(log t, log kappa)``, one Newton step polishes it
+    A cached table of ``df1_F`` on a log grid (for many points, or any
+    number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite start in ``(log t, log kappa)``, one Newton step polishes it
     (:func:`~freeprob.numeric.solve.polish`), and points it does not certify go to
     the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
     t = np.asarray(t, dtype=float)
@@ -148,8 +148,11 @@ def kappa_f(law, t, *, rtol=1e-15):
             return -d1, -slope
 
         est = np.full(tt.size, np.nan)
-        table = _df1_table(law)
-        if table is not None and tt.size >= 16:
+        # the table costs 1200 evaluations of df1_F once per law: worth it for
+        # a sweep, or for every call when the law's means are cheap sums (the
+        # kappa_2 solve probes one point at a time before its own table)
+        table = _df1_table(law) if (tt.size >= 16 or law.finite_spectrum is not None) else None
+        if table is not None:
             xs, ys, ms = table
             lt = np.log(tt)
             ok = (lt > xs[0]) & (lt < xs[-1])
