@@ -96,7 +96,7 @@ class _Row:
     """The cells of one data draw ``X_i`` (every ``F_j``) and the accumulators
     of the label-noise U-statistic over ``F``."""
 
-    def __init__(self, x_draw, x_seed, d, n_last, p, nl, activation, xp=np, noisy=True):
+    def __init__(self, x_draw, x_seed, d, n_last, p, nl, activation, xp=np, noisy=True, feature_noise=True):
         self.x, self.eps, self.y_sig = x_draw
         self.x_seed = x_seed
         self.xp = xp
@@ -106,7 +106,10 @@ class _Row:
         # U-statistic is multiplied by sigma^2 = 0 and is not formed (its
         # (D + N) x P products per ridge dominate a cell at large P)
         self.linear = activation is None
-        self.a_sum = [xp.zeros((d + n_last, p), dtype=xp.float64) for _ in range(nl)] \
+        # rows of A: [A_XF; sqrt(sx) B], or A_XF alone without feature noise
+        # (the B block is then 0 and would only add (N x P) products)
+        self.rows = d + n_last if feature_noise else d
+        self.a_sum = [xp.zeros((self.rows, p), dtype=xp.float64) for _ in range(nl)] \
             if activation is None and noisy else None
         self.a_norms = np.zeros(nl)
         self.nf = 0
@@ -163,10 +166,10 @@ class _Row:
             w = xp.concat([coef @ fv.T, math.sqrt(sx) * v_sig], axis=1)
             cells["w"].append(w)
             cells["noise"].append(s2 * (xp.sum(filt**2 * col[None, :], axis=1) + sx * xp.sum(filt**2, axis=1)) / p)
-            fv_ext = xp.concat([fv, math.sqrt(sx) * vt.T], axis=0)
-            wts = xp.asarray(weights)[:, None]
+            fv_ext = xp.concat([fv, math.sqrt(sx) * vt.T], axis=0) if self.rows > fv.shape[0] else fv
+            wts = xp.asarray(weights[:self.rows])[:, None]
             for il in range(nl if self.a_sum is not None else 0):
-                a = (fv_ext * filt[il, :][None, :]) @ u.T / math.sqrt(p)  # [A_{XF}; sqrt(sx) B]: (D + N) x P
+                a = (fv_ext * (filt[il, :] / math.sqrt(p))[None, :]) @ u.T  # [A_{XF}; sqrt(sx) B]: (D + N) x P
                 self.a_sum[il] = self.a_sum[il] + a
                 self.a_norms[il] += float(xp.sum(wts * a * a))
         else:
@@ -197,7 +200,7 @@ class _Row:
         if self.a_sum is not None:
             # unbiased ||E_F A||^2_Sigma for this X (U-statistic over F draws)
             nl = self.a_norms.size
-            wts = self.xp.asarray(weights)[:, None]
+            wts = self.xp.asarray(weights[:self.rows])[:, None]
             tot = np.array([float(self.xp.sum(wts * self.a_sum[il] ** 2)) for il in range(nl)])
             out["aa"] = s2 * (tot - self.a_norms) / (self.nf * (self.nf - 1))
         elif self.linear:
@@ -212,7 +215,7 @@ def _row_task(args):
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
     row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp,
-               noisy=s2 > 0)
+               noisy=s2 > 0, feature_noise=ctx[5] > 0)
     for j, f_seed in enumerate(f_seeds):
         f = fs[j] if fs is not None else _draw_f(d, widths, layer_variance, sigma_f, f_seed, xp)
         row.add(f, f_seed, ctx)
@@ -228,7 +231,7 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
     rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d, xp), xs, d, widths[-1], p, lam.size, ctx[6], xp,
-                 noisy=s2 > 0) for xs in x_seeds]
+                 noisy=s2 > 0, feature_noise=ctx[5] > 0) for xs in x_seeds]
     x_all = xp.concat([row.x for row in rows])
     for f_seed in f_seeds:
         f = _draw_f(d, widths, layer_variance, sigma_f, f_seed, xp)
