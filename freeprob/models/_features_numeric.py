@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import NoClosedFormError, ParameterError
+from freeprob.errors import ConvergenceError, NoClosedFormError, ParameterError
 from freeprob.models._features_maps import (
     _EG,
     _PARTS,
@@ -236,8 +236,9 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
         t1[sel] = invert_increasing(dfmap, -rank_f[sel], lo, hi, rtol=rtol,
                                     ftol=4e-16 * rank_f[sel], what="kappa_2 bottleneck (df1 = rank F F^T/D)")
 
-    def zero_of(component, what):
-        """Zero of an increasing component on [t_1, oo) where it is negative at t_1."""
+    def zero_of(component, what, skip=None):
+        """Zero of an increasing component on [t_1, oo) where it is negative at
+        t_1 (rows in ``skip`` are known to have none)."""
         base = np.maximum(t1, _TINY)
         vals = maps(base, allidx)[component]
         # a deep chain at N_l = D underflows at kappa_2 ~ 1e-250 (kappa_1 ~
@@ -249,7 +250,7 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
                 break
             base = np.where(bad, base * 1e5, base)
             vals = maps(base, allidx)[component]
-        neg = np.flatnonzero(~(vals >= 0))
+        neg = np.flatnonzero(~(vals >= 0) & (True if skip is None else ~skip))
         out = t1.copy()
         if neg.size:
             def cmap(k, idx):
@@ -263,7 +264,11 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
     z1 = zero_of(1, "kappa_2 at kappa_1 = 0") if np.any(sx > 0) else t1
     if features_only:
         return z1
-    z2 = zero_of(3, "kappa_2 at dfbar1 = P/D")
+    # without feature noise dfbar1 = df1 < rank Sigma for kappa_2 > 0, so
+    # 1 - dfbar1/phi has no zero when P/D >= rank Sigma: the data do not bind
+    # (exactly: at P = N_l = D its value near kappa_2 = 0 is rounding, whose
+    # sign must not decide a spurious kappa_min ~ 1e-18)
+    z2 = zero_of(3, "kappa_2 at dfbar1 = P/D", skip=(sx == 0) & (phi >= rank_pop))
     return np.maximum(z1, z2)
 
 
@@ -306,20 +311,41 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
     return out
 
 
+#: probes of the bracket search evaluated together
+_LADDER = 48
+
+
 def _table_start(maps, lam, sel, kmin):
     """Hermite starts for the points ``sel`` sharing ``kappa_min`` (nan where
     the table does not reach)."""
     idx = np.full(600, sel[0])
-    one = np.array([sel[0]])
     lmax, lmin = float(np.max(lam)), float(np.min(lam))
-    hi = float(expand_upper(lambda k, i: maps.lam(k, one), np.array([lmax]), np.array([max(kmin, _TINY) * 2 + lmax]))[0])
-    d_lo = (hi - kmin) * 1e-3
-    for _ in range(400):  # shrink until lam(kmin + d_lo) <= lmin
-        if maps.lam(np.array([kmin + d_lo]), one)[0][0] <= lmin:
-            break
-        d_lo /= 8.0
-    else:
+
+    def first(ks, holds):
+        """Index of the first ``k`` in ``ks`` (probed a batch at a time, one
+        evaluation per batch instead of one per step) where ``holds(lam(k))``."""
+        for b0 in range(0, ks.size, _LADDER):
+            batch = ks[b0:b0 + _LADDER]
+            with np.errstate(invalid="ignore"):
+                ok = np.flatnonzero(holds(maps.lam(batch, np.full(batch.size, sel[0]))[0]))
+            if ok.size:
+                return b0 + int(ok[0])
+        return None
+
+    # the bracket's top: the smallest start * 2^j with lam >= max(lam), as
+    # expand_upper finds it step by step
+    start = max(kmin, _TINY) * 2 + lmax
+    with np.errstate(over="ignore"):
+        ladder = start * 2.0 ** np.arange(2100)
+    j = first(ladder[np.isfinite(ladder)], lambda v: v >= lmax)
+    if j is None:
+        raise ConvergenceError(f"no upper bracket for kappa_2 at target {lmax!r}: the map stays below it")
+    hi = start * 2.0**j
+    # the bottom: shrink kmin + d until lam <= min(lam)
+    j = first(kmin + (hi - kmin) * 1e-3 * 8.0 ** -np.arange(400), lambda v: v <= lmin)
+    if j is None:
         return np.full(lam.size, np.nan)
+    d_lo = (hi - kmin) * 1e-3 * 8.0**-j
     d = np.geomspace(d_lo, (hi - kmin) * 1.01, 600)
     k = kmin + d
     lg, slope = maps.lam(k, idx)
@@ -440,8 +466,6 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale, fra
     ``m`` to ``1e-3``: the limit is then 0 or ``+-oo``.  Anything else raises
     :class:`~freeprob.errors.ConvergenceError`."""
     import mpmath
-
-    from freeprob.errors import ConvergenceError
 
     f = compile_expr(*stable_form(model, exprs), backend="mpmath")
     a = 12
