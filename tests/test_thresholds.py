@@ -91,7 +91,11 @@ def test_threshold_limit_is_the_small_ridge_limit(layers):
     # equivalent is finite and nonzero (var_XF); the values at small ridges
     # approach it monotonically, with error O(kappa_2)
     m = fp.RandomFeatureRidge(POP, widths=[100] * layers, samples=100, ridge=0)
-    lim = float(m.evaluate()["Eg"])
+    out = m.evaluate()
+    # no bottleneck binds (P = N_l = D, no feature noise): kappa_2 is exactly
+    # 0 and the value is the certified limit, not a rounding-sized root
+    assert float(out["kappa2"]) == 0.0
+    lim = float(out["Eg"])
     vals = m.evaluate(ridge=np.array([1e-8, 1e-12, 1e-16]))
     errs = np.abs(vals["Eg"] - lim)
     assert lim > 0 and np.all(np.diff(errs) < 0) and errs[-1] < 1e-3 * lim
