@@ -264,11 +264,14 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
     z1 = zero_of(1, "kappa_2 at kappa_1 = 0") if np.any(sx > 0) else t1
     if features_only:
         return z1
-    # without feature noise dfbar1 = df1 < rank Sigma for kappa_2 > 0, so
-    # 1 - dfbar1/phi has no zero when P/D >= rank Sigma: the data do not bind
-    # (exactly: at P = N_l = D its value near kappa_2 = 0 is rounding, whose
-    # sign must not decide a spurious kappa_min ~ 1e-18)
-    z2 = zero_of(3, "kappa_2 at dfbar1 = P/D", skip=(sx == 0) & (phi >= rank_pop))
+    # white layers without feature noise: dfbar1 = df1 < rank Sigma for
+    # kappa_2 > 0, so 1 - dfbar1/phi has no zero when P/D >= rank Sigma and
+    # the data do not bind (exactly: at P = N_l = D its value near kappa_2 = 0
+    # is rounding, whose sign must not decide a spurious kappa_min ~ 1e-18).
+    # Anisotropic weights keep the search: at their width bottleneck kappa_F
+    # = 0 and the map is a 0/0 there, whose root just above t_1 is the limit
+    skip = (sx == 0) & (phi >= rank_pop) & (model.feature_covariance is None)
+    z2 = zero_of(3, "kappa_2 at dfbar1 = P/D", skip=skip)
     return np.maximum(z1, z2)
 
 
