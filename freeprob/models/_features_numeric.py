@@ -132,9 +132,10 @@ def kappa_f(law, t, *, rtol=1e-15):
     ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
 
     A cached table of ``df1_F`` on a log grid (for many points, or any
-    number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite start in ``(log t, log kappa)``, one Newton step polishes it
-    (:func:`~freeprob.numeric.solve.polish`), and points it does not certify go to
-    the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
+    number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite
+    start in ``(log t, log kappa)``, one Newton step polishes it
+    (:func:`~freeprob.numeric.solve.polish`), and points it does not certify
+    go to the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
     t = np.asarray(t, dtype=float)
     rank = law._trace_rank()
     kf = np.zeros(t.size)

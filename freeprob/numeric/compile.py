@@ -395,7 +395,12 @@ def needs_complex(expr, *, real_arguments: bool = False) -> bool:
     >>> needs_complex(a/(a + 1)), needs_complex(sp.sqrt(a - 1)), needs_complex(p**1.5, real_arguments=True)
     (False, True, False)
     """
-    return _needs_complex(sp.sympify(expr), bool(real_arguments))
+    # strict: a string is refused, never parsed (house rule: no eval of input)
+    try:
+        expr = sp.sympify(expr, strict=True)
+    except sp.SympifyError:
+        raise ParameterError("expr", type(expr).__name__, "a sympy expression or a number") from None
+    return _needs_complex(expr, bool(real_arguments))
 
 
 @cached(maxsize=4096)
