@@ -271,3 +271,53 @@ def test_bad_series_are_rejected():
         figures.Series("x", (1, 2), (1,))
     with pytest.raises(ParameterError):
         figures.Series("x", (1, 2), (1, 2), kind="bar")
+
+
+def test_size_changes_the_simulated_figures_and_says_so():
+    """``dimension=`` and ``seeds=`` rebuild a random-feature figure at another
+    size: the model, the widths (their ratio to D kept) and the seed grid
+    follow, and the caption states the size against the authors'."""
+    fig = figures.build("F14", fast=True, dimension=400, seeds=(3, 4))
+    prm = fig.parameters
+    assert prm["D"] == 400 and prm["N"] == 80 and prm["seeds"] == (3, 4)   # N = 2000 D / 10^4
+    model = fig.sweeps[0].model
+    assert int(model.dimension) == 400 and [int(w) for w in model.widths] == [80]
+    assert "Size: D=400 and 3 x 4 seeds (the authors': D=10000 and 20 x 20)." in fig.caption
+    deep = figures.build("F16", fast=True, dimension=200, seeds=3)
+    assert deep.parameters["N"] == [100, 100] and "Size: D=200 and 3 x 3 seeds" in deep.caption
+    noisy = figures.build("F21", fast=True, dimension=100, seeds=3)
+    assert noisy.parameters["N"] == 50 and float(noisy.sweeps[0].model.feature_noise) == 2.5**2 / 100
+    # at the authors' size the caption has no size statement
+    assert "Size:" not in figures.build("F5", fast=True).caption
+
+
+@pytest.mark.parametrize("kw, name", [
+    ({"dimension": 19}, "dimension"), ({"dimension": 2.5e3}, "dimension"), ({"dimension": True}, "dimension"),
+    ({"seeds": 2}, "seeds"), ({"seeds": (3, 2)}, "seeds"), ({"seeds": (3, 3, 3)}, "seeds"),
+    ({"seeds": "10x10"}, "seeds")])
+def test_bad_sizes_name_the_parameter(kw, name):
+    with pytest.raises(ParameterError) as exc:
+        figures.build("F13", fast=True, **kw)
+    assert exc.value.name == name
+
+
+def test_fixed_size_figures_refuse_a_size(capsys):
+    from freeprob.app.cli import main
+
+    with pytest.raises(ParameterError) as exc:
+        figures.build("F7", dimension=100)
+    assert exc.value.name == "dimension" and "F13" in str(exc.value)
+    assert main(["figures", "--only", "F7", "--seeds", "5", "--out", "x"]) == 2
+    assert "--seeds apply to F12" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:   # argparse rejects the option's value
+        main(["figures", "--only", "F13", "--seeds", "2x5", "--out", "x"])
+    assert stop.value.code == 2 and "not a seed grid" in capsys.readouterr().err
+
+
+def test_cli_builds_a_figure_at_another_size(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from freeprob.app.cli import main
+
+    assert main(["figures", "--only", "F19", "--fast", "--dimension", "40", "--seeds", "3x4",
+                 "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "F19_unstructured_NLRF.png").exists()

@@ -55,6 +55,18 @@ def _seed(text):
     return int(text)
 
 
+def _seed_grid(text):
+    """argparse type: a crossed seed grid, ``N`` or ``NXxNF`` (``20x10``),
+    each an integer in [3, 10^4]."""
+    import argparse
+
+    m = re.match(r"^\s*(\d+)\s*(?:[x,]\s*(\d+))?\s*$", text)
+    nums = [int(v) for v in m.groups() if v is not None] if m else []
+    if not nums or not all(3 <= v <= 10**4 for v in nums):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seed grid (N or NXxNF, integers in [3, 10000])")
+    return (nums[0], nums[-1])
+
+
 def _workers(text):
     """argparse type: a number of local Dask worker processes, 1 to 1024."""
     import argparse

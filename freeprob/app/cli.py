@@ -37,6 +37,7 @@ from freeprob.app._options import (
     _print_simulation,
     _scheduler,
     _seed,
+    _seed_grid,
     _simulation_json,
     _values,
     _workers,
@@ -433,6 +434,9 @@ def _cmd_figures(args, out):
 
     if args.workers is not None and args.scheduler is not None:
         raise ParseError("give --workers N (a local Dask cluster) or --scheduler ADDRESS, not both")
+    fixed = [i for i in ids if i not in figures.SIZED]
+    if (args.dimension is not None or args.seeds is not None) and fixed:
+        raise ParseError(f"--dimension and --seeds apply to {', '.join(figures.SIZED)} only, not {fixed}")
     cluster = args.scheduler if args.scheduler is not None else args.workers
     with contextlib.ExitStack() as stack:
         executor = None
@@ -443,7 +447,8 @@ def _cmd_figures(args, out):
         for fid in ids:
             t0 = time.perf_counter()
             rng = None if args.seed is None else np.random.default_rng([args.seed, int(fid[1:])])
-            fig = figures.build(fid, fast=args.fast, rng=rng, executor=executor)
+            fig = figures.build(fid, fast=args.fast, rng=rng, executor=executor, dimension=args.dimension,
+                                seeds=args.seeds)
             paths = fig.save(args.out)
             out(f"{fid:<4} {fig.name:<40} {time.perf_counter() - t0:7.1f} s  " + ", ".join(paths[:2]))
     return 0
@@ -538,6 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--out", default=None, help="output directory")
     fg.add_argument("--seed", type=_seed, default=None, help="simulation seed (default: per-figure seeds)")
     fg.add_argument("--list", action="store_true")
+    fg.add_argument("--dimension", type=_count, default=None,
+                    help="another data dimension D for the random-feature figures (widths keep their ratio to D)")
+    fg.add_argument("--seeds", type=_seed_grid, default=None,
+                    help="another crossed seed grid for the random-feature figures: N or NXxNF (e.g. 10x10)")
     fg.add_argument("--workers", type=_workers, default=None,
                     help="run the simulations on a local Dask cluster of N worker processes")
     fg.add_argument("--scheduler", type=_scheduler, default=None,

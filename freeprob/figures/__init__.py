@@ -36,9 +36,9 @@ from freeprob.figures import (
     _spectra,
     _training,
 )
-from freeprob.figures._base import Figure, Panel, Series
+from freeprob.figures._base import Figure, Panel, Series, Size
 
-__all__ = ["Figure", "Panel", "Series", "TITLES", "EXTENSIONS", "available", "build"]
+__all__ = ["Figure", "Panel", "Series", "Size", "TITLES", "EXTENSIONS", "SIZED", "available", "build"]
 
 _BUILDERS = {
     "F1": _spectra.f1, "F2": _spectra.f2, "F3": _spectra.f3, "F4": _spectra.f4, "F5": _spectra.f5,
@@ -47,6 +47,10 @@ _BUILDERS = {
     "F15": _features.f15, "F16": _features.f16, "F17": _features.f17, "F18": _features.f18,
     "F19": _noise.f19, "F20": _noise.f20, "F21": _noise.f21, "F22": _noise.f22, "F23": _noise.f23,
 }
+
+#: the random-feature figures whose size (``D`` and the crossed seed grid)
+#: :func:`build` can change: a paper-scale one takes hours on a few cores
+SIZED = ("F12", "F13", "F14", "F15", "F16", "F17", "F19", "F20", "F21", "F22", "F23")
 
 #: figures of results beyond the paper (built like the others; not in :func:`available`)
 EXTENSIONS = {"X1": _correlated.x1, "X2": _training.x2, "X3": _training.x3}
@@ -98,7 +102,8 @@ def _check(figure_id):
     return _BUILDERS[key]
 
 
-def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None = None, executor=None) -> Figure:
+def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None = None, executor=None,
+          dimension: int | None = None, seeds=None) -> Figure:
     """Build figure ``figure_id`` (``"F1"`` ... ``"F23"``, or an extension such as ``"X1"``).
 
     Parameters
@@ -111,11 +116,24 @@ def build(figure_id: str, *, fast: bool = False, rng: np.random.Generator | None
     executor : where the simulations run (any executor with ``map``, such as
         a :class:`~freeprob.montecarlo._dask.DaskMap` of a Dask cluster);
         default serial.  The result does not depend on it.
+    dimension, seeds : another size for one of the random-feature figures
+        :data:`SIZED`: the data dimension ``D`` (the widths keep their ratio
+        to ``D``) and the crossed grid ``(n_x, n_f)`` of data and feature
+        draws (see :class:`Size`).  The caption then states the size used
+        and the authors'.
     """
     builder = _check(figure_id)
     if rng is None:
         rng = np.random.default_rng(int(str(figure_id).upper()[1:]))
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator")
-    fig = builder(bool(fast), rng, executor)
+    size = Size(dimension, seeds)
+    if size == Size():
+        fig = builder(bool(fast), rng, executor)
+    elif str(figure_id).upper() in SIZED:
+        fig = builder(bool(fast), rng, executor, size=size)
+    else:
+        bad = ("dimension", dimension) if dimension is not None else ("seeds", seeds)
+        raise ParameterError(*bad, "None", f"{str(figure_id).upper()} has a fixed size; only {', '.join(SIZED)} "
+                             "change theirs")
     return fig if fig.title else replace(fig, title=TITLES[fig.id])

@@ -18,7 +18,7 @@ import numpy as np
 
 from freeprob.errors import ParameterError
 
-__all__ = ["Series", "Panel", "Figure", "Sweep", "require_matplotlib"]
+__all__ = ["Series", "Panel", "Figure", "Sweep", "Size", "require_matplotlib"]
 
 #: Series kinds and how they are drawn
 KINDS = ("theory", "simulation", "guide", "histogram", "vline")
@@ -91,6 +91,62 @@ class Panel:
             if s.label == label:
                 return s
         raise ParameterError("label", label, ", ".join(s.label for s in self.series))
+
+
+@dataclass(frozen=True)
+class Size:
+    """The size of a simulated random-feature figure, when it is not the
+    authors': the data dimension ``dimension`` (D; the widths keep their
+    ratio to D) and the crossed grid ``seeds`` ``(n_x, n_f)`` of data and
+    feature draws.  ``None`` keeps the figure's own value (the authors', or
+    the small one of ``fast=True``).  A figure built at another size says so
+    in its caption.
+
+    >>> Size(2000, (10, 10)).note(2000, 10_000, (10, 10), (20, 20))
+    " Size: D=2000 and 10 x 10 seeds (the authors': D=10000 and 20 x 20)."
+
+    Parameters
+    ----------
+    dimension : an integer >= 20.
+    seeds : a pair of integers >= 3 (the crossed-grid jackknife leaves one
+        draw out and needs two), or one integer for both.
+    """
+
+    dimension: int | None = None
+    seeds: tuple | None = None
+
+    def __post_init__(self):
+        d = self.dimension
+        if d is not None:
+            if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not 20 <= d <= 10**6:
+                raise ParameterError("dimension", d, "an integer in [20, 10^6]")
+            object.__setattr__(self, "dimension", int(d))
+        s = self.seeds
+        if s is not None:
+            pair = (s, s) if isinstance(s, (int, np.integer)) and not isinstance(s, bool) else s
+            try:
+                nx, nf = pair
+                ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 3 <= v <= 10**4
+                         for v in (nx, nf))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ParameterError("seeds", s, "an integer in [3, 10^4] or a pair (n_x, n_f) of them")
+            object.__setattr__(self, "seeds", (int(nx), int(nf)))
+
+    def pick(self, fast, small_d, full_d, small_seeds, full_seeds):
+        """``(D, seeds)``: the overrides, else the fast or the authors' values."""
+        d = self.dimension if self.dimension is not None else (small_d if fast else full_d)
+        seeds = self.seeds if self.seeds is not None else (small_seeds if fast else full_seeds)
+        return d, seeds
+
+    @staticmethod
+    def note(d, full_d, seeds, full_seeds):
+        """The caption's statement of a size other than the authors' (``""`` at theirs)."""
+        if d == full_d and tuple(seeds) == tuple(full_seeds):
+            return ""
+        return (f" Size: D={d} and {seeds[0]} x {seeds[1]} seeds (the authors': D={full_d} and "
+                f"{full_seeds[0]} x {full_seeds[1]}).")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from freeprob.figures._base import Figure, Panel, Series
+from freeprob.figures._base import Figure, Panel, Series, Size
 from freeprob.figures._linear import LABELS, guide, series, sweep
 from freeprob.laws import Identity, PowerLaw
 from freeprob.models.features import RandomFeatureRidge
@@ -48,9 +48,9 @@ _NOTE = ("Simulations cross X and F seeds; components are unbiased ANOVA estimat
          "(the authors' naive seed means are biased by Var/n_seeds, pitfall P11); error bars are standard errors.")
 
 
-def f12(fast, rng, executor=None):
-    d, n = (60, 30) if fast else (200, 100)
-    seeds = (4, 4) if fast else (25, 25)
+def f12(fast, rng, executor=None, size=Size()):
+    d, seeds = size.pick(fast, 60, 200, (4, 4), (25, 25))
+    n = d // 2
     lam, noise = 1e-3, 0.0625
     ps_th, ps_sim = _grid(d, fast, -2, 2, 20, 0)
 
@@ -69,15 +69,18 @@ def f12(fast, rng, executor=None):
         f"Isotropic linear random features (D={d}, N={n}, lam=1e-3, sigma_eps=0.25): all components of E_g "
         f"[R13], [R14], E_tr and GCV; the renormalized ridges kappa_1, kappa_2, gamma_1, gamma_2 and df1, df2 "
         f"at kappa_2 [R12]. Simulated kappa1 is the GCV estimate kappa_hat. "
-        f"Labels name the plotted quantity (the authors mislabel kappa_2^2 (-tf_1') as tf_1, pitfall P18). {_NOTE}"),
+        f"Labels name the plotted quantity (the authors mislabel kappa_2^2 (-tf_1') as tf_1, pitfall P18). {_NOTE}"
+        + size.note(d, 200, seeds, (25, 25))),
         (comp, params), (("D", d), ("N", n), ("ridge", lam), ("noise", noise), ("seeds", seeds)), (rec,))
 
 
-def _structured(fast, rng, *, executor=None, alpha, r, lam=None, ell=None, noise=0.0, d_full=10_000, n_full=1000,
-                seeds_full=(20, 20), lo=0.0, hi=4.0, n_sim=20, first=1, widths=None, layer_variance="input"):
-    d = 600 if fast else d_full
+def _structured(fast, rng, *, executor=None, size=Size(), alpha, r, lam=None, ell=None, noise=0.0, d_full=10_000,
+                n_full=1000, seeds_full=(20, 20), lo=0.0, hi=4.0, n_sim=20, first=1, widths=None,
+                layer_variance="input"):
+    """The power-law sweeps over ``P`` of figures F13-F16 (widths scale with
+    ``D``); the last item returned is the caption's size note."""
+    d, seeds = size.pick(fast, 600, d_full, (3, 3), seeds_full)
     n = max(20, n_full * d // d_full)
-    seeds = (3, 3) if fast else seeds_full
     ps_th, ps_sim = _grid(d, fast, lo, hi, n_sim, first)
     w = n if widths is None else [max(10, v * d // d_full) for v in widths]
 
@@ -93,13 +96,13 @@ def _structured(fast, rng, *, executor=None, alpha, r, lam=None, ell=None, noise
     th, sims = with_feature_variance(th, sims)
     params = (("D", d), ("N", w), ("alpha", alpha), ("r", r), ("ridge", lam if ell is None else f"P^-{ell}"),
               ("noise", noise), ("seeds", seeds))
-    return d, n, ps_th, ps_sim, th, sims, params, make, rec
+    return d, n, ps_th, ps_sim, th, sims, params, make, rec, _NOTE + size.note(d, d_full, seeds, seeds_full)
 
 
-def f13(fast, rng, executor=None):
+def f13(fast, rng, executor=None, size=Size()):
     alpha, r = 1.5, 1.2
-    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(
-        fast, rng, executor=executor, alpha=alpha, r=r, lam=1e-5)
+    d, n, ps_th, ps_sim, th, sims, params, _, rec, note = _structured(
+        fast, rng, executor=executor, size=size, alpha=alpha, r=r, lam=1e-5)
     keys = ("Eg", "bias2", "var_X", SUM)
     i = 5
     vl = Series(r"$N^{1/(1+\alpha)}$, $N$", (n ** (1 / (1 + alpha)), n), (), "vline")
@@ -112,14 +115,14 @@ def f13(fast, rng, executor=None):
     return Figure("F13", "structured_LRF_OV", (
         f"Structured linear random features, overparameterized and variance dominated (D={d}, N={n}, "
         f"alpha={alpha}, r={r}, lam=1e-5) [R16b]: the feature variance Var_F + Var_XF grows like "
-        f"P^(1 - 2 alpha min(r,1/2))/N and dominates for P between N^(1/(1+alpha)) and N. {_NOTE}"),
+        f"P^(1 - 2 alpha min(r,1/2))/N and dominates for P between N^(1/(1+alpha)) and N. {note}"),
         (comp, prm), params, (rec,))
 
 
-def f14(fast, rng, executor=None):
+def f14(fast, rng, executor=None, size=Size()):
     alpha, r, ell = 2.0, 1.5, 1.5
-    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(
-        fast, rng, executor=executor, alpha=alpha, r=r, ell=ell, n_full=2000,
+    d, n, ps_th, ps_sim, th, sims, params, _, rec, note = _structured(
+        fast, rng, executor=executor, size=size, alpha=alpha, r=r, ell=ell, n_full=2000,
         lo=0.5, n_sim=12, first=0)
     keys = ("Eg", "bias2", "var_X", SUM)
     i = 5
@@ -134,14 +137,14 @@ def f14(fast, rng, executor=None):
     return Figure("F14", "structured_LRF_variance_ridge_dominated", (
         f"Structured random features with a decaying ridge lam = P^-{ell} (D={d}, N={n}, alpha={alpha}, r={r}) "
         f"[R16c]: signal ~ P^(-2 ell min(r,1)), feature variance ~ P^-(ell - ell/alpha)/N. The ridge exponent "
-        f"applies to lam itself as in the authors' code (pitfall P12: the phase diagram F18 uses lam D/N). {_NOTE}"),
+        f"applies to lam itself as in the authors' code (pitfall P12: the phase diagram F18 uses lam D/N). {note}"),
         (comp, prm), params, (rec,))
 
 
-def f15(fast, rng, executor=None):
+def f15(fast, rng, executor=None, size=Size()):
     alpha, r, ell, noise = 3.0, 0.3, 2.0, 0.16
-    d, n, ps_th, ps_sim, th, sims, params, _, rec = _structured(
-        fast, rng, executor=executor, alpha=alpha, r=r, ell=ell, noise=noise,
+    d, n, ps_th, ps_sim, th, sims, params, _, rec, note = _structured(
+        fast, rng, executor=executor, size=size, alpha=alpha, r=r, ell=ell, noise=noise,
         n_full=2000, seeds_full=(40, 40), lo=0.5, n_sim=12, first=0)
     keys = ("Eg", "bias2", "var_X", "var_X_noise", "var_XF_noise")
     i = 5
@@ -151,13 +154,13 @@ def f15(fast, rng, executor=None):
                           r"$\sigma_\epsilon^2P^{-(\alpha-\ell)/\alpha}$")), "log", "log")
     return Figure("F15", "structured_LRF_noise_mitigated", (
         f"Label noise sigma_eps=0.4 with lam = P^-{ell} (D={d}, N={n}, alpha={alpha}, r={r}) [R16c]: the ridge "
-        f"mitigates the noise, whose variance decays like P^-((alpha - ell)/alpha). {_NOTE}"), (comp,), params, (rec,))
+        f"mitigates the noise, whose variance decays like P^-((alpha - ell)/alpha). {note}"), (comp,), params, (rec,))
 
 
-def f16(fast, rng, executor=None):
+def f16(fast, rng, executor=None, size=Size()):
     alpha, r = 1.5, 0.7
-    d, n, ps_th, ps_sim, th, sims, params, make, rec = _structured(
-        fast, rng, executor=executor, alpha=alpha, r=r, lam=1e-5, d_full=2000, widths=(1000, 1000), hi=3.0)
+    d, n, ps_th, ps_sim, th, sims, params, make, rec, note = _structured(
+        fast, rng, executor=executor, size=size, alpha=alpha, r=r, lam=1e-5, d_full=2000, widths=(1000, 1000), hi=3.0)
     fan = make(None, "fan_in").evaluate(samples=ps_th.astype(float))
     keys = ("Eg", "bias2", "var_X", SUM)
     comp = Panel("deep linear random features", "$P$", "error",
@@ -167,13 +170,12 @@ def f16(fast, rng, executor=None):
         f"Deep linear random features (D={d}, widths {dict(params)['N']}, alpha={alpha}, r={r}, lam=1e-5) [R17]. "
         "Theory and simulation both use entry variance 1/D in every layer, for which prod_l (N_l/D - df) is "
         "exact; the authors' final notebook simulated 1/N_(l-1) against the 1/D theory (pitfall P7). The dashed "
-        f"curve is the fan-in (1/N_(l-1)) theory, which freeprob also derives. {_NOTE}"), (comp,), params, (rec,))
+        f"curve is the fan-in (1/N_(l-1)) theory, which freeprob also derives. {note}"), (comp,), params, (rec,))
 
 
-def f17(fast, rng, executor=None):
-    d = 800 if fast else 10_000
+def f17(fast, rng, executor=None, size=Size()):
+    d, seeds = size.pick(fast, 800, 10_000, (3, 3), (10, 10))
     p, alpha, r = 10, 1.7, 0.8
-    seeds = (3, 3) if fast else (10, 10)
     widths = np.unique(np.round(np.logspace(1.5, np.log10(d) - 0.3, 4 if fast else 10)).astype(int))
     wth = np.unique(np.round(np.logspace(1.5, np.log10(d) - 0.3, 10 if fast else 30)).astype(int))
     alphas_f = (0.0, 0.7, 1.5) if fast else (0.0, 0.4, 0.6, 0.7, 0.8, 1.5, 2.0, 2.5)
@@ -199,7 +201,8 @@ def f17(fast, rng, executor=None):
         f"Finite-width variance Var_F + Var_XF vs width N for feature covariances Sigma_F = diag(j^-alpha_F) "
         f"(D={d}, P={p}, ridgeless, alpha={alpha}, r={r}) [R18]. The authors show simulations only; the "
         "theory curves come from the kappa_F dimension change of Sigma_F x MP, whose local exponent crosses "
-        "over from 1 (alpha_F < 1/2) to 2(1 - alpha_F) and 0 (alpha_F > 1) (see scaling.finite_width_curve)."),
+        "over from 1 (alpha_F < 1/2) to 2(1 - alpha_F) and 0 (alpha_F > 1) (see scaling.finite_width_curve)."
+        + size.note(d, 10_000, seeds, (10, 10))),
         (panel,), (("D", d), ("P", p), ("alpha", alpha), ("r", r), ("alpha_F", alphas_f), ("seeds", seeds)))
 
 
