@@ -24,6 +24,7 @@ user expression in one variable).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mpmath
@@ -175,24 +176,29 @@ class Activation:
                                  f"E phi^2 diverges at h = {c} (preactivation variance {nu})")
 
     # -- exact second moments for simulation (independent numerics) --------
-    def kernels(self, f, sigma, wbar):
+    def kernels(self, f, sigma, wbar, xp=np):
         """``K_jk = E phi(h_j) phi(h_k)`` and ``c_j = E phi(h_j) wbar^T x`` for
         ``h = F^T x``, ``x ~ N(0, diag(sigma))``: the exact test error of a
         readout ``v`` is ``v^T K v - 2 v^T c + wbar^T Sigma wbar``.  Closed
         forms of the arc-cosine (relu, Cho-Saul 2009) and arcsine (erf,
-        Williams 1997) kernels; ``c`` by Stein's lemma."""
-        cov = f.T @ (sigma[:, None] * f)
-        diag = np.sqrt(np.diag(cov))
-        cross = f.T @ (sigma * wbar)
+        Williams 1997) kernels; ``c`` by Stein's lemma.  ``f`` is an array of
+        the namespace ``xp`` (the Python array API standard; numpy by
+        default), ``sigma`` and ``wbar`` numpy vectors."""
+        sig = xp.asarray(np.asarray(sigma, dtype=float))
+        cov = f.T @ (sig[:, None] * f)
+        var = xp.linalg.diagonal(cov)
+        cross = f.T @ (sig * xp.asarray(np.asarray(wbar, dtype=float)))
         if self.name == "relu":
-            cos = np.clip(cov / np.outer(diag, diag), -1.0, 1.0)
-            theta = np.arccos(cos)
-            kern = np.outer(diag, diag) / (2 * np.pi) * (np.sin(theta) + (np.pi - theta) * cos)
+            diag = xp.sqrt(var)
+            outer = diag[:, None] * diag[None, :]
+            cos = xp.clip(cov / outer, -1.0, 1.0)
+            theta = xp.acos(cos)
+            kern = outer / (2 * math.pi) * (xp.sin(theta) + (math.pi - theta) * cos)
             return kern, 0.5 * cross
         if self.name == "erf":
-            a = 1 + 2 * np.diag(cov)
-            kern = 2 / np.pi * np.arcsin(np.clip(2 * cov / np.sqrt(np.outer(a, a)), -1.0, 1.0))
-            return kern, 2 / np.sqrt(np.pi) / np.sqrt(a) * cross
+            a = 1 + 2 * var
+            kern = 2 / math.pi * xp.asin(xp.clip(2 * cov / xp.sqrt(a[:, None] * a[None, :]), -1.0, 1.0))
+            return kern, 2 / math.sqrt(math.pi) / xp.sqrt(a) * cross
         raise ParameterError("activation", self.name, "'relu' or 'erf' for exact-error simulation")
 
 

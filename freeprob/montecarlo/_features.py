@@ -30,6 +30,7 @@ then one ``F`` draw; the sum of the two variances is conservative, Owen 2007).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -45,6 +46,7 @@ from freeprob.montecarlo.estimators import (
     thin_svd,
 )
 from freeprob.montecarlo.sampling import gaussian_rows, population_spectrum
+from freeprob.numeric.elementwise import compile_elementwise
 
 RF_SIM_KEYS = ("kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg", "Etr", "gcv")
 
@@ -68,6 +70,22 @@ def _draw_f(d, widths, layer_variance, sigma_f, seed, xp=np):
 #: memory the simulation may spend on keeping the feature draws (or the data
 #: draws) so that each is drawn once rather than once per row of the grid
 _CACHE_BYTES = 2**30
+
+
+@functools.lru_cache(maxsize=32)
+def _phi(activation, xp):
+    """The activation applied elementwise in the namespace ``xp``: compiled
+    for it from the activation's sympy expression, or, for a function the
+    array API standard does not have (``erf``), evaluated on the host and
+    moved back with ``asarray`` (the same numbers, without the device)."""
+    if xp is np:
+        return activation.apply
+    try:
+        return compile_elementwise(activation.expr, activation.var, xp)
+    except ParameterError as err:
+        if err.name != "xp":
+            raise
+        return lambda h: xp.asarray(activation.apply(to_numpy(h)))
 
 
 def _xi(x_seed, f_seed, p, n_last, sx, xp=np):
@@ -126,7 +144,7 @@ class _Row:
         xp = self.xp
         self.nf += 1
         xi = _xi(self.x_seed, f_seed, p, pre.shape[1], sx, xp)
-        z = (activation.apply(pre) if activation is not None else pre) + xi
+        z = (_phi(activation, xp)(pre) if activation is not None else pre) + xi
         return (z,) + thin_svd(z / math.sqrt(p), xp)
 
     def finish(self, f, fv, fit, ctx):
@@ -174,12 +192,12 @@ class _Row:
                 self.a_norms[il] += float(xp.sum(wts * a * a))
         else:
             # test feature noise: sigma_xi^2 E_eps ||v_hat||^2 (pitfall P6)
-            cells["test_xi"].append(sx * (np.sum(v_sig**2, axis=1) + s2 * np.sum(filt**2, axis=1) / p))
-            kern, cross = activation.kernels(f, sigma, wbar)
+            cells["test_xi"].append(sx * (xp.sum(v_sig**2, axis=1) + s2 * xp.sum(filt**2, axis=1) / p))
+            kern, cross = activation.kernels(f, sigma, wbar, xp)
             vk = vt @ kern @ vt.T  # K in the right-singular basis
-            err = (np.einsum("li,ij,lj->l", v_sig, kern, v_sig) - 2 * v_sig @ cross + wbar @ (sigma * wbar))
+            err = xp.sum((v_sig @ kern) * v_sig, axis=1) - 2 * (v_sig @ cross) + float(wbar @ (sigma * wbar))
             cells["w"].append(err)
-            cells["noise"].append(s2 * np.einsum("li,ij,lj->l", filt, vk, filt) / p)
+            cells["noise"].append(s2 * xp.sum((filt @ vk) * filt, axis=1) / p)
         resid_sig = y_sig[None, :] - (z @ v_sig.T).T  # (nl, P)
         pos = s2v[None, :] > 0
         if spectral is None:

@@ -76,7 +76,7 @@ def resolve(name: str):
 def to_numpy(a) -> np.ndarray:
     """A float64 numpy copy of array ``a`` of any namespace (through DLPack,
     after moving it to the host if the library supports ``to_device``)."""
-    if isinstance(a, np.ndarray) or np.isscalar(a):
+    if isinstance(a, (np.ndarray, list, tuple)) or np.isscalar(a):
         return np.asarray(a)
     try:
         return np.from_dlpack(a).copy()

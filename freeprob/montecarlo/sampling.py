@@ -10,6 +10,14 @@ spectral distribution converges to the named law:
   -> ``MarchenkoPastur(N/P, scale)`` [R1], [C1];
 * :func:`sample_eigenvalues`: dispatch over catalogue laws.
 
+Every sampler takes ``xp=``, an array namespace of the Python array API
+standard (numpy by default; ``array_api_strict``, or cupy, torch and jax
+through ``array-api-compat``): the random numbers are numpy's, drawn from the
+``Generator`` and moved with ``asarray``, and the products, QR
+factorizations and eigendecompositions run in the namespace, so one draw
+gives the same eigenvalues (to rounding) on any library and device.  The
+eigenvalues come back as an array of that namespace.
+
 Comparisons: :func:`ks_distance` (Kolmogorov-Smirnov against the law's CDF)
 and :func:`empirical_stieltjes` (``tr (z - A)^{-1}`` over draws, with a
 standard error).  Tolerances by ``N``: eigenvalues of these ensembles are far
@@ -28,6 +36,8 @@ True
 from __future__ import annotations
 
 import functools
+import inspect
+import math
 
 import numpy as np
 
@@ -44,6 +54,7 @@ from freeprob.laws import (
     Semicircle,
     WishartProduct,
 )
+from freeprob.montecarlo._xp import namespace_name, resolve, to_numpy
 
 __all__ = ["register_sampler", "wigner", "white_wishart", "sample_eigenvalues", "ks_distance", "empirical_stieltjes",
            "ks_tolerance", "haar_orthogonal", "free_sum_eigenvalues", "free_product_eigenvalues",
@@ -80,43 +91,57 @@ def _check_size(name, n):
     return int(n)
 
 
-def wigner(n: int, rng: np.random.Generator, variance: float = 1.0) -> np.ndarray:
+def _ns(xp):
+    """The namespace of ``xp`` (``None``: numpy), checked (see the module)."""
+    return resolve(namespace_name(xp))
+
+
+def _gram_eigenvalues(z, n, p, ns):
+    """Eigenvalues of ``Z^T Z / P`` (``N x N``) for ``Z`` of size ``P x N``:
+    the ``P x P`` Gram when ``P < N``, with the ``N - P`` zero eigenvalues."""
+    if p >= n:
+        return ns.linalg.eigvalsh(z.T @ z / p)
+    nonzero = ns.linalg.eigvalsh(z @ z.T / p)
+    return ns.sort(ns.concat([ns.zeros(n - p, dtype=ns.float64), nonzero]))
+
+
+def wigner(n: int, rng: np.random.Generator, variance: float = 1.0, *, xp=None):
     """Eigenvalues of a GOE matrix scaled to converge to ``Semicircle(variance)``."""
     _check_rng(rng)
     n = _check_size("n", n)
-    a = rng.normal(0.0, 1.0, (n, n))
-    h = (a + a.T) * np.sqrt(variance / (2.0 * n))
-    return np.linalg.eigvalsh(h)
+    ns = _ns(xp)
+    a = ns.asarray(rng.normal(0.0, 1.0, (n, n)))
+    h = (a + a.T) * math.sqrt(float(variance) / (2.0 * n))
+    return ns.linalg.eigvalsh(h)
 
 
-def white_wishart(n: int, p: int, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
+def white_wishart(n: int, p: int, rng: np.random.Generator, scale: float = 1.0, *, xp=None):
     """Eigenvalues of ``scale * Z^T Z / P`` (``N x N``), ``Z`` of size ``P x N``."""
     _check_rng(rng)
     n, p = _check_size("n", n), _check_size("p", p)
-    z = rng.normal(0.0, np.sqrt(scale), (p, n))
-    if p >= n:
-        return np.linalg.eigvalsh(z.T @ z / p)
-    # the N x N matrix has N - P zero eigenvalues: use the P x P Gram
-    nonzero = np.linalg.eigvalsh(z @ z.T / p)
-    return np.sort(np.concatenate([np.zeros(n - p), nonzero]))
+    ns = _ns(xp)
+    return _gram_eigenvalues(ns.asarray(rng.normal(0.0, np.sqrt(scale), (p, n))), n, p, ns)
 
 
 @functools.singledispatch
-def _sampler(law, n, rng):
+def _sampler(law, n, rng, xp=np):
     raise ParameterError("law", repr(law), "a law with a registered sampler: " + ", ".join(
         sorted(t.__name__ for t in _sampler.registry if t is not object)))
 
 
 def register_sampler(law_type: type):
-    """Register ``fn(law, n, rng) -> eigenvalues`` as the sampler of a law type
-    (decorator).  The sampler must draw ``n`` eigenvalues of a random matrix
-    whose spectrum converges to exactly that law, or raise."""
+    """Register ``fn(law, n, rng, xp=numpy) -> eigenvalues`` as the sampler of
+    a law type (decorator).  The sampler must draw ``n`` eigenvalues of a
+    random matrix whose spectrum converges to exactly that law, or raise.  A
+    sampler without the ``xp`` keyword is run with numpy, and its eigenvalues
+    are moved to the namespace asked for."""
     return _sampler.register(law_type)
 
 
-def sample_eigenvalues(law, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_eigenvalues(law, n: int, rng: np.random.Generator, *, xp=None):
     """Eigenvalues of an ``n x n`` random matrix whose spectrum converges to ``law``
-    (dispatched over the registered samplers, :func:`register_sampler`).
+    (dispatched over the registered samplers, :func:`register_sampler`), an
+    array of the namespace ``xp`` (numpy by default).
 
     >>> import freeprob, numpy as np
     >>> ev = sample_eigenvalues(freeprob.Semicircle(1), 500, np.random.default_rng(0))
@@ -125,56 +150,62 @@ def sample_eigenvalues(law, n: int, rng: np.random.Generator) -> np.ndarray:
     """
     law._require_numeric("sample_eigenvalues")
     _check_rng(rng)
-    return _sampler(law, n, rng)
+    ns = _ns(xp)
+    fn = _sampler.dispatch(type(law))
+    if ns is np:
+        return fn(law, n, rng)
+    if "xp" in inspect.signature(fn).parameters:
+        return fn(law, n, rng, xp=ns)
+    return ns.asarray(np.asarray(fn(law, n, rng), dtype=float))  # a numpy-only sampler (see register_sampler)
 
 
 @register_sampler(Semicircle)
-def _sample_semicircle(law, n, rng):
-    return wigner(n, rng, float(law.variance)) + float(law.center)
+def _sample_semicircle(law, n, rng, xp=np):
+    return wigner(n, rng, float(law.variance), xp=xp) + float(law.center)
 
 
 @register_sampler(MarchenkoPastur)
-def _sample_marchenko_pastur(law, n, rng):
+def _sample_marchenko_pastur(law, n, rng, xp=np):
     p = max(1, int(round(n / float(law.ratio))))
-    return white_wishart(n, p, rng, float(law.scale))
+    return white_wishart(n, p, rng, float(law.scale), xp=xp)
 
 
 @register_sampler(Identity)
-def _sample_point_mass(law, n, rng):
-    return np.full(_check_size("n", n), float(law.scale))
+def _sample_point_mass(law, n, rng, xp=np):
+    return xp.full(_check_size("n", n), float(law.scale), dtype=xp.float64)
 
 
 @register_sampler(AR1)
-def _sample_ar1(law, n, rng):
+def _sample_ar1(law, n, rng, xp=np):
     # the n x n Toeplitz correlation rho^|t - s| itself (deterministic): its
     # spectrum tends to the law by Szego's theorem
-    return np.linalg.eigvalsh(law.toeplitz(_check_size("n", n)))
+    return xp.linalg.eigvalsh(xp.asarray(law.toeplitz(_check_size("n", n))))
 
 
 @register_sampler(Discrete)
 @register_sampler(PowerLaw)
-def _sample_atomic(law, n, rng):
-    return atomic_spectrum(law, n)
+def _sample_atomic(law, n, rng, xp=np):
+    return xp.asarray(atomic_spectrum(law, n))
 
 
 @register_sampler(Affine)
-def _sample_affine(law, n, rng):
-    return np.sort(float(law.scale) * sample_eigenvalues(law.law, n, rng) + float(law.shift))
+def _sample_affine(law, n, rng, xp=np):
+    return xp.sort(float(law.scale) * sample_eigenvalues(law.law, n, rng, xp=xp) + float(law.shift))
 
 
 @register_sampler(FreeSum)
-def _sample_free_sum(law, n, rng):
-    return free_sum_eigenvalues(law.a, law.b, n, rng)
+def _sample_free_sum(law, n, rng, xp=np):
+    return free_sum_eigenvalues(law.a, law.b, n, rng, xp=xp)
 
 
 @register_sampler(FreeProduct)
-def _sample_free_product(law, n, rng):
-    return free_product_eigenvalues(law.a, law.b, n, rng)
+def _sample_free_product(law, n, rng, xp=np):
+    return free_product_eigenvalues(law.a, law.b, n, rng, xp=xp)
 
 
 @register_sampler(WishartProduct)
-def _sample_wishart_product(law, n, rng):
-    return wishart_product_eigenvalues([float(c) for c in law.ratios], n, rng, float(law.scale))
+def _sample_wishart_product(law, n, rng, xp=np):
+    return wishart_product_eigenvalues([float(c) for c in law.ratios], n, rng, float(law.scale), xp=xp)
 
 
 def atomic_spectrum(law, n: int) -> np.ndarray:
@@ -244,32 +275,44 @@ def population_spectrum(law, n: int) -> np.ndarray:
     return np.sort(np.where(jump & (idx > 0), grid[idx], grid[left] + frac * (grid[idx] - grid[left])))
 
 
-def wishart_product_eigenvalues(ratios, n: int, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
+def wishart_product_eigenvalues(ratios, n: int, rng: np.random.Generator, scale: float = 1.0, *, xp=None):
     """Eigenvalues of ``scale * W_L^{1/2} ... W_1 ... W_L^{1/2}`` for
     independent white Wisharts ``W_l = Z_l^T Z_l / P_l``, ``P_l = n/c_l``
     (asymptotically free): converges to ``WishartProduct(ratios, scale)`` [R2d]."""
     _check_rng(rng)
     n = _check_size("n", n)
+    ns = _ns(xp)
     m = None
     for c in ratios:
         p = max(1, int(round(n / c)))
-        zmat = rng.normal(size=(p, n))
+        zmat = ns.asarray(rng.normal(size=(p, n)))
         w = zmat.T @ zmat / p
         if m is None:
             m = w
             continue
-        ev, vec = np.linalg.eigh(w)
-        root = (vec * np.sqrt(np.clip(ev, 0, None))) @ vec.T
+        ev, vec = ns.linalg.eigh(w)
+        root = (vec * ns.sqrt(ns.clip(ev, 0.0, None))) @ vec.T
         m = root @ m @ root
         m = (m + m.T) / 2
-    return np.linalg.eigvalsh(scale * m)
+    return ns.linalg.eigvalsh(scale * m)
 
 
 def ks_distance(eigenvalues, law) -> float:
     """Kolmogorov-Smirnov distance between the empirical spectral distribution
-    and the law's CDF (atoms included)."""
-    eig = np.sort(np.asarray(eigenvalues, dtype=float))
+    and the law's CDF (atoms included).
+
+    An eigenvalue within the backward error of a symmetric eigensolver,
+    ``8 n eps max|lambda|``, of an atom of the law is counted at the atom: a
+    rank-deficient draw returns its zero eigenvalues as ``+-1e-15``, and half
+    of them would otherwise fall below the law's jump."""
+    eig = np.sort(np.asarray(to_numpy(eigenvalues), dtype=float))
     n = eig.size
+    atoms = np.real(law._atom_points()) if law.atoms() else np.zeros(0)
+    if atoms.size and n:
+        tol = 8 * n * np.finfo(float).eps * float(np.abs(eig).max())
+        near = np.abs(eig[:, None] - atoms[None, :]) <= tol
+        hit = near.any(axis=1)
+        eig = np.sort(np.where(hit, atoms[np.argmax(near, axis=1)], eig))
     cdf = law.cdf_numeric(eig)
     # the supremum is reached at a jump: compare both sides of each step
     upper = np.arange(1, n + 1) / n - cdf
@@ -302,53 +345,55 @@ def empirical_stieltjes(samples, z) -> tuple[np.ndarray, np.ndarray]:
     return mean, se
 
 
-def haar_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
+def haar_orthogonal(n: int, rng: np.random.Generator, *, xp=None):
     """A Haar-distributed ``n x n`` orthogonal matrix (QR of a Gaussian matrix
-    with the signs of ``R``'s diagonal absorbed, Mezzadri 2007)."""
+    with the signs of ``R``'s diagonal absorbed, Mezzadri 2007), an array of
+    the namespace ``xp`` (numpy by default; the QR runs there)."""
     _check_rng(rng)
     n = _check_size("n", n)
-    qm, r = np.linalg.qr(rng.normal(size=(n, n)))
-    return qm * np.sign(np.diag(r))
+    ns = _ns(xp)
+    qm, r = ns.linalg.qr(ns.asarray(rng.normal(size=(n, n))))
+    return qm * ns.sign(ns.linalg.diagonal(r))
 
 
-def free_sum_eigenvalues(a, b, n: int, rng: np.random.Generator) -> np.ndarray:
+def free_sum_eigenvalues(a, b, n: int, rng: np.random.Generator, *, xp=None):
     """Eigenvalues of ``A + Q B Q^T`` with ``A``, ``B`` diagonal draws of the
     laws ``a``, ``b`` and ``Q`` Haar: converges to ``free_add(a, b)``."""
-    da = sample_eigenvalues(a, n, rng)
-    db = sample_eigenvalues(b, n, rng)
-    qm = haar_orthogonal(n, rng)
-    m = np.diag(da) + (qm * db) @ qm.T
-    return np.linalg.eigvalsh((m + m.T) / 2)
+    ns = _ns(xp)
+    da = sample_eigenvalues(a, n, rng, xp=ns)
+    db = sample_eigenvalues(b, n, rng, xp=ns)
+    qm = haar_orthogonal(n, rng, xp=ns)
+    m = (qm * db) @ qm.T
+    m = (m + m.T) / 2 + da[:, None] * ns.eye(n, dtype=ns.float64)
+    return ns.linalg.eigvalsh(m)
 
 
-def free_product_eigenvalues(a, b, n: int, rng: np.random.Generator) -> np.ndarray:
+def free_product_eigenvalues(a, b, n: int, rng: np.random.Generator, *, xp=None):
     """Eigenvalues of ``A^{1/2} Q B Q^T A^{1/2}`` (``B >= 0``; ``A`` any law
     when ``A >= 0``, else of the similar matrix ``A Q B Q^T`` through
     ``B^{1/2} Q^T A Q B^{1/2}``): converges to ``free_mul(a, b)``."""
-    da = sample_eigenvalues(a, n, rng)
-    db = sample_eigenvalues(b, n, rng)
-    if np.any(db < -1e-12):
+    ns = _ns(xp)
+    da = sample_eigenvalues(a, n, rng, xp=ns)
+    db = sample_eigenvalues(b, n, rng, xp=ns)
+    if float(ns.min(db)) < -1e-12:
         raise ParameterError("b", "a law with negative eigenvalues", "positive laws for the free product")
-    qm = haar_orthogonal(n, rng)
-    sb = np.sqrt(np.clip(db, 0, None))
+    qm = haar_orthogonal(n, rng, xp=ns)
+    sb = ns.sqrt(ns.clip(db, 0.0, None))
     m = (sb[:, None] * (qm.T * da) @ qm) * sb[None, :]
-    return np.linalg.eigvalsh((m + m.T) / 2)
+    return ns.linalg.eigvalsh((m + m.T) / 2)
 
 
-def population_wishart_eigenvalues(sigma_eigenvalues, p: int, rng: np.random.Generator) -> np.ndarray:
+def population_wishart_eigenvalues(sigma_eigenvalues, p: int, rng: np.random.Generator, *, xp=None):
     """Eigenvalues of ``Sigma^{1/2} W Sigma^{1/2}`` = the sample covariance
     ``X^T X / P`` of ``P`` Gaussian rows with covariance ``diag(sigma)``;
     converges to ``free_mul(Discrete(sigma), MarchenkoPastur(N/P))`` [R2a]."""
     _check_rng(rng)
-    sig = np.asarray(sigma_eigenvalues, dtype=float)
+    sig = np.asarray(to_numpy(sigma_eigenvalues), dtype=float)
     if np.any(sig < 0):
         raise ParameterError("sigma_eigenvalues", "negative entries", "a positive semidefinite spectrum")
     p = _check_size("p", p)
-    x = gaussian_rows(rng, p, sig)
-    if p >= sig.size:
-        return np.linalg.eigvalsh(x.T @ x / p)
-    nonzero = np.linalg.eigvalsh(x @ x.T / p)
-    return np.sort(np.concatenate([np.zeros(sig.size - p), nonzero]))
+    ns = _ns(xp)
+    return _gram_eigenvalues(ns.asarray(gaussian_rows(rng, p, sig)), sig.size, p, ns)
 
 
 def wasserstein_distance(eigenvalues, law, *, nodes: int = 20001) -> float:

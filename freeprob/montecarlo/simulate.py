@@ -271,9 +271,10 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
 
     ``xp`` is the array namespace of each draw's linear algebra
     (:mod:`freeprob.montecarlo._xp`): ``numpy`` (default), ``array_api_strict``,
-    or a GPU library through ``array-api-compat``; linear models, linear
-    random features and correlated samples (nonlinear features are numpy
-    only: their activations are sympy expressions compiled for numpy)."""
+    or a GPU library through ``array-api-compat``, for every model.  A
+    nonlinear activation is compiled for the namespace from its sympy
+    expression; one that uses a function outside the standard (``erf``) is
+    applied on the host and its values moved back."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
     if scheduler is not None:
@@ -293,13 +294,6 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
             return simulate_rf(model, seeds, rng, executor, None, xp_name=xp_name, sweep=sweep)
         return _simulate_linear(model, seeds, rng, executor, None, sweep, xp_name=xp_name)
     return _simulator(model, seeds, rng, executor, ridge, xp_name=xp_name)
-
-
-def _numpy_only(model, xp_name):
-    if xp_name != "numpy":
-        raise ParameterError("xp", xp_name, f"numpy for {type(model).__name__}",
-                             "the array-API draws cover LinearRidge, RandomFeatureRidge and CorrelatedRidge; "
-                             "nonlinear activations are compiled for numpy")
 
 
 @functools.singledispatch
@@ -323,9 +317,8 @@ def _simulate_correlated(model, seeds, rng, executor, ridge, xp_name="numpy"):
 
 @_simulator.register(NonlinearRandomFeatureRidge)
 def _simulate_nonlinear(model, seeds, rng, executor, ridge, xp_name="numpy"):
-    _numpy_only(model, xp_name)
     # the real features phi(X F) at the user's ridge
-    return simulate_rf(model, seeds, rng, executor, ridge, model.activation_map)
+    return simulate_rf(model, seeds, rng, executor, ridge, model.activation_map, xp_name=xp_name)
 
 
 @_simulator.register(LinearRidge)

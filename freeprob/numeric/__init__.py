@@ -1,8 +1,11 @@
 """The numeric layer: the one boundary where sympy expressions become numbers.
 
-* :mod:`~freeprob.numeric.compile` -- ``compile_expr``, the only place
-  ``lambdify`` is called; it decides real or complex arithmetic, evaluates
-  spectral means blockwise and certifies that the results are finite;
+* :mod:`~freeprob.numeric.compile` -- ``compile_expr``, where model
+  expressions are compiled (``lambdify``); it decides real or complex
+  arithmetic, evaluates spectral means blockwise and certifies that the
+  results are finite;
+* :mod:`~freeprob.numeric.elementwise` -- a function of one variable (an
+  activation) compiled for any array namespace of the array API standard;
 * :mod:`~freeprob.numeric.spectrum` -- spectra (exact, array, power law) and
   the unevaluated spectral mean ``(1/n) sum_k f(eta_k)``;
 * :mod:`~freeprob.numeric.powersum` -- spectral means over power laws of any
