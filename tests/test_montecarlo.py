@@ -88,3 +88,44 @@ def test_continuous_population_against_monte_carlo(kind, law):
     from freeprob.montecarlo.sampling import ks_distance, population_spectrum
 
     assert ks_distance(population_spectrum(law, 300), law) < 1 / 300 + 1e-9
+
+
+def test_weighted_discrete_population_at_any_dimension():
+    """A weighted ``Discrete`` law is a spectral distribution: at ``D = 200``
+    its atoms have multiplicities 40, 60, 100; the simulation samples exactly
+    them, and theory agrees with it (4 s.e. plus 2 % of E_g)."""
+    from freeprob.montecarlo.sampling import population_spectrum
+
+    pop = freeprob.Discrete([0.5, 1, 2], [0.2, 0.3, 0.5])
+    ev = population_spectrum(pop, 200)
+    assert [int(np.sum(ev == v)) for v in (0.5, 1.0, 2.0)] == [40, 60, 100]
+    # at D = number of atoms, equal weights keep the law's own atoms
+    assert population_spectrum(freeprob.Discrete([3, 1, 2]), 3).tolist() == [3.0, 1.0, 2.0]
+    for model in (freeprob.LinearRidge(pop, samples=100, ridge=0.1, noise=0.1, dimension=200),
+                  freeprob.RandomFeatureRidge(pop, widths=150, samples=100, ridge=0.1, noise=0.1, dimension=200)):
+        th = model.evaluate()
+        sim = freeprob.simulate(model, seeds=60 if isinstance(model, freeprob.LinearRidge) else (8, 8),
+                                rng=np.random.default_rng(3))
+        assert abs(float(th["Eg"]) - sim["Eg"][0][0]) <= 4 * sim["Eg"][1][0] + 0.02 * float(th["Eg"])
+    with pytest.raises(freeprob.errors.ParameterError, match="target"):
+        freeprob.LinearRidge(pop, samples=100, target=[1.0, 0.0, 0.0])
+    with pytest.raises(freeprob.errors.ParameterError, match="target"):
+        freeprob.LinearRidge(freeprob.Discrete([1, 2]), samples=100, dimension=10, target=[1.0, 0.0])
+
+
+def test_weighted_feature_covariance_at_any_width():
+    """``Sigma_F = Discrete([0.5, 2], [1/4, 3/4])`` at width 120: 30 and 90
+    eigenvalues of each in the simulation; theory against 8 x 8 crossed
+    draws (4 s.e. plus 2 % of E_g), and a sweep over widths is the same law."""
+    fc = freeprob.Discrete([0.5, 2.0], [0.25, 0.75])
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=120, feature_covariance=fc, samples=150,
+                                    ridge=1e-2, noise=0.1)
+    th = m.evaluate()
+    sim = freeprob.simulate(m, seeds=(8, 8), rng=np.random.default_rng(0))
+    for key in ("Eg", "var_F", "var_XF"):
+        assert abs(float(th[key]) - sim[key][0][0]) <= 4 * sim[key][1][0] + 0.02 * float(th["Eg"]), key
+    sweep = m.evaluate(widths=np.array([60.0, 120.0]))["Eg"]
+    assert abs(sweep[1] - float(th["Eg"])) <= 1e-13 * float(th["Eg"])
+    other = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=60, feature_covariance=fc, samples=150,
+                                        ridge=1e-2, noise=0.1).evaluate()["Eg"]
+    assert abs(sweep[0] - float(other)) <= 1e-13 * float(other)

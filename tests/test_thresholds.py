@@ -140,3 +140,48 @@ def test_wishart_product_moments_by_recurrence_equal_the_series():
     w = fp.WishartProduct([c1, c2, sp.Rational(3, 2)], 2)
     ref = moments_from_s_series(series_coefficients(w._s_closed(C.t), C.t, 5), 5)
     assert all(sp.simplify(a - b) == 0 for a, b in zip(w.moments(5), ref))
+
+
+@pytest.mark.parametrize("samples", [300, 200, 180, 140])
+def test_anisotropic_width_bottleneck_with_a_continuous_population(samples):
+    """Anisotropic weights of rank N = 3D/4 on a Marchenko-Pastur population
+    (rank 1): ridgeless, kappa_2 sits at the width bottleneck df1 = N/D
+    (kappa_F = 0) whenever P/D >= 3/4.  At P >= D the data cannot bind
+    (this stopped a bracket at the 0 * oo of kappa_F = 0 before); every key
+    is finite and equals its limit from positive ridges."""
+    m = fp.RandomFeatureRidge(fp.MarchenkoPastur(1), widths=150, feature_covariance=fp.PowerLaw(0.7, 150),
+                              samples=samples, noise=0.1, dimension=200)
+    out = m.evaluate(ridge=np.array([0.0, 1e-13, 1e-11]))
+    for key, v in out.items():
+        assert np.all(np.isfinite(v)), key
+        if key in ("kappa1", "kappa2", "gamma1", "gamma2"):
+            continue
+        scale = max(abs(float(v[0])), 1e-3)
+        slope = (v[2] - v[1]) / (1e-11 - 1e-13)
+        # the values at 1e-13 extrapolated linearly to 0 (second route)
+        assert abs(v[0] - (v[1] - slope * 1e-13)) <= 1e-7 * scale, key
+    if samples >= 150:    # the width binds (kappa_1 -> 0); at P = 140 < N the data bind first
+        assert out["kappa1"][0] < 1e-12 * out["kappa2"][0]
+    else:
+        assert out["kappa1"][0] > 1e-4 and abs(out["df1"][0] - samples / 200) < 1e-12
+
+
+def test_anisotropic_width_bottleneck_against_monte_carlo():
+    # ridgeless least squares on 150 anisotropic features of a 200-dimensional
+    # Marchenko-Pastur population (quantiles), 8 x 8 crossed draws: 4 s.e. plus
+    # 3 % of E_g for finite size
+    m = fp.RandomFeatureRidge(fp.MarchenkoPastur(1), widths=150, feature_covariance=fp.PowerLaw(0.7, 150),
+                              samples=300, ridge=0.0, noise=0.1, dimension=200)
+    th = m.evaluate()
+    sim = fp.simulate(m, seeds=(8, 8), rng=np.random.default_rng(1))
+    for key in ("Eg", "bias2", "var_X", "var_F", "var_XF"):
+        mean, se = sim[key][0][0], sim[key][1][0]
+        assert abs(float(th[key]) - mean) <= 4 * se + 0.03 * float(th["Eg"]), key
+
+
+def test_double_limit_is_refused_with_its_reason():
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 200), widths=200, feature_covariance=fp.PowerLaw(0.7, 200),
+                              samples=300, ridge=0.0, noise=0.1)
+    with pytest.raises(fp.errors.NumericalError, match="anisotropic weights kappa_F -> 0"):
+        m.evaluate()
+    assert np.isfinite(m.evaluate(ridge=1e-10)["Eg"])

@@ -79,7 +79,7 @@ def _params(model, overrides):
         raise ParameterError("widths", widths, f"{len(model.widths)} layer width(s), as the model")
     ws = [num("widths", w) for w in widths]
     fc = model.feature_covariance
-    if fc is not None and "widths" in overrides and fc.finite_spectrum is not None \
+    if fc is not None and "widths" in overrides and fc.finite_spectrum is not None and fc.catalogue_name != "discrete" \
             and np.any(ws[0] != float(fc.spectrum.size)):
         raise ParameterError("widths", overrides["widths"], f"{fc.spectrum.size} (the size of feature_covariance)",
                              "build a model per width with its own Sigma_F")
@@ -205,6 +205,26 @@ def _bottleneck_of(model, combos: bytes, shape, rtol, features_only=False):
     return out
 
 
+def _above_width_bottleneck(model, t1, psi, rows):
+    """Anisotropic weights: the least ``kappa_2 = t_1 (1 + 2^-e)``, ``e = 50,
+    48, ..., 20``, above the width bottleneck ``t_1`` at which ``kappa_F > 0``.
+    At ``t_1`` itself ``kappa_F = 0`` and the maps are ``0 * oo``; just above
+    it they are finite and within ``~2^-e`` relative of their limits (the
+    ridgeless keys of a width-limited readout)."""
+    out = t1.copy()
+    for e in range(50, 18, -2):
+        if rows.size == 0:
+            return out
+        k = t1[rows] * (1 + 2.0**-e)
+        kf = kappa_f(model.feature_covariance, model.population.df1_numeric(k) / psi[rows])[0]
+        ok = kf > 0
+        out[rows[ok]] = k[ok]
+        rows = rows[~ok]
+    if rows.size:
+        raise ConvergenceError(f"kappa_F stays 0 up to 2^-20 above the width bottleneck kappa_2 = {t1[rows[0]]!r}")
+    return out
+
+
 def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
     """``kappa_min`` for each parameter combination (see the module), or
     ``z_1`` alone with ``features_only``."""
@@ -236,6 +256,8 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
                               what="kappa_2 bottleneck")
         t1[sel] = invert_increasing(dfmap, -rank_f[sel], lo, hi, rtol=rtol,
                                     ftol=4e-16 * rank_f[sel], what="kappa_2 bottleneck (df1 = rank F F^T/D)")
+        if model.feature_covariance is not None:
+            t1 = _above_width_bottleneck(model, t1, psis[0], sel)
 
     def zero_of(component, what, skip=None):
         """Zero of an increasing component on [t_1, oo) where it is negative at
@@ -265,13 +287,13 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
     z1 = zero_of(1, "kappa_2 at kappa_1 = 0") if np.any(sx > 0) else t1
     if features_only:
         return z1
-    # white layers without feature noise: dfbar1 = df1 < rank Sigma for
-    # kappa_2 > 0, so 1 - dfbar1/phi has no zero when P/D >= rank Sigma and
-    # the data do not bind (exactly: at P = N_l = D its value near kappa_2 = 0
-    # is rounding, whose sign must not decide a spurious kappa_min ~ 1e-18).
-    # Anisotropic weights keep the search: at their width bottleneck kappa_F
-    # = 0 and the map is a 0/0 there, whose root just above t_1 is the limit
-    skip = (sx == 0) & (phi >= rank_pop) & (model.feature_covariance is None)
+    # without feature noise dfbar1 = df1 < rank Sigma for kappa_2 > 0 (white
+    # or anisotropic weights alike), so 1 - dfbar1/phi has no zero when P/D
+    # >= rank Sigma and the data do not bind: kappa_min = t_1, exactly (at P
+    # = N_l = D the map's value near kappa_2 = 0 is rounding, whose sign must
+    # not decide a spurious kappa_min ~ 1e-18; with anisotropic weights t_1
+    # is just above the width bottleneck, see _above_width_bottleneck)
+    skip = (sx == 0) & (phi >= rank_pop)
     z2 = zero_of(3, "kappa_2 at dfbar1 = P/D", skip=skip)
     return np.maximum(z1, z2)
 
@@ -416,12 +438,15 @@ def evaluate(model, overrides):
             from freeprob.errors import NumericalError
 
             i = int(np.flatnonzero(stand_in)[0])
+            why = ("with anisotropic weights kappa_F -> 0 there too (rank F F^T = rank Sigma), a double limit "
+                   "freeprob does not derive" if model.feature_covariance is not None else
+                   "a threshold, whose certified limit needs df in mpmath, which a law known by subordination "
+                   "only does not have")
             raise NumericalError(
                 f"the ridgeless limit kappa_2 -> 0 at phi = {phi[i]:.6g} (P/D), widths/D = "
                 f"{[float(p_[i]) for p_ in psis]} is a 0/0 at kappa_2 = 1e-150 for {model.population!r}: "
-                "a threshold, whose certified limit needs df in mpmath, which a law known by subordination "
-                "only does not have; evaluate at a small positive ridge (the values approach the limit as "
-                "the ridge goes to 0)")
+                f"{why}; evaluate at a small positive ridge (the values approach the limit as the ridge goes "
+                "to 0)")
     from freeprob.numeric.compile import compile_expr
 
     # the random-feature interpolation threshold: at lam = 0 with white

@@ -71,7 +71,13 @@ def source_weight_exponent(alpha, r):
 
 
 def population_dimension(population, dimension):
-    """The population dimension: fixed by atomic laws, else required."""
+    """The population dimension ``D``: required for a continuous law; for an
+    atomic law the number of its atoms unless given.  A ``Discrete`` law is a
+    spectral distribution: at another ``D`` its atom ``eta_k`` has
+    multiplicity ``D p_k`` (the traces are the law's means at any ``D``; a
+    simulation rounds the multiplicities to integers, see
+    :func:`~freeprob.montecarlo.sampling.population_spectrum`).  ``PowerLaw(alpha,
+    n)`` fixes ``D = n``."""
     if not isinstance(population, SpectralLaw):
         raise ParameterError("population", repr(population), "a freeprob spectral law")
     require_positive("population", population)
@@ -82,6 +88,8 @@ def population_dimension(population, dimension):
         return sp.oo
     if population.finite_spectrum is not None:
         n = population.finite_spectrum.size
+        if dimension is not None and population.catalogue_name == "discrete":
+            return DIMENSION.validate(dimension)
         if dimension is not None and C.as_expr(dimension, "dimension") != n:
             raise ParameterError("dimension", dimension, f"{n} (the number of atoms of the population)")
         dimension = n
@@ -157,9 +165,13 @@ def target_spectrum(population, target, n):
     wbar = np.asarray(target, dtype=float)
     if population.finite_spectrum is None:
         raise ParameterError("target", "an array", "arrays need an atomic population (the eigenbasis)")
-    vals, _ = population.spectrum.numeric_atoms()
+    vals, wts = population.spectrum.numeric_atoms()
     if wbar.shape != vals.shape:
         raise ParameterError("target", f"length {wbar.size}", f"length {vals.size} (the population dimension)")
+    if (wts is not None and np.ptp(wts) > 0) or (n is not None and C.as_expr(n, "dimension") != vals.size):
+        raise ParameterError("target", "an array", "None or a SourceTarget for this population",
+                             "an array is the target in the eigenbasis, one entry per eigenvalue: it needs a "
+                             "population whose atoms are its eigenvalues (equal weights, dimension = their number)")
     if not np.all(np.isfinite(wbar)):
         raise ParameterError("target", "non-finite entries", "finite real numbers")
     return ArraySpectrum(vals, wbar**2)

@@ -107,7 +107,9 @@ class RandomFeatureRidge(EstimatorModel):
     feature_covariance : law of ``Sigma_F`` (one layer, ``N`` eigenvalues) for ``F = G Sigma_F^{1/2}/sqrt(D)``
     feature_noise : ``sigma_xi^2`` per feature, ``z = F^T x + xi`` [R19]
     layer_variance : ``"input"`` (every layer ``N(0, 1/D)``) or ``"fan_in"`` (``N(0, 1/N_{l-1})``) [R17]
-    dimension : ``D`` when the population law does not fix it
+    dimension : ``D`` when the population law does not fix it; a ``Discrete``
+        law takes any ``D`` (its atoms then have multiplicities ``D p_k``;
+        default: the number of atoms)
     estimator : None (ridge) or a spectral estimator of the readout on the feature Gram
         ``Z^T Z/P`` (:class:`~freeprob.GradientFlow`, ...) [C18]; ``ridge`` is then the estimator's
     """
@@ -152,7 +154,9 @@ class RandomFeatureRidge(EstimatorModel):
             if len(self.widths) != 1:
                 raise ParameterError("feature_covariance", repr(feature_covariance), "None for deep chains",
                                      "anisotropic weights are defined for one layer [R18]")
-            if feature_covariance.finite_spectrum is not None:
+            if feature_covariance.finite_spectrum is not None and feature_covariance.catalogue_name != "discrete":
+                # a PowerLaw fixes its size; a Discrete law is a spectral
+                # distribution at any width (multiplicities N p_k)
                 n_f = feature_covariance.finite_spectrum.size
                 if sp.sympify(n_f) != sp.sympify(self.widths[0]):
                     raise ParameterError("feature_covariance", f"{n_f} eigenvalues",

@@ -88,7 +88,9 @@ class LinearRidge(EstimatorModel):
     noise : label-noise variance ``sigma^2 >= 0``
     samples : ``P`` (a positive integer or symbol)
     ridge : ``lambda >= 0`` with the ``1/P`` loss (P2)
-    dimension : ``N`` when the population law does not fix it
+    dimension : ``N`` when the population law does not fix it; a ``Discrete``
+        law takes any ``N`` (its atoms then have multiplicities ``N p_k``;
+        default: the number of atoms)
     """
 
     population: SpectralLaw

@@ -393,13 +393,15 @@ def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
 
 def feature_spectrum(model, n, rng):
     """The ``n`` eigenvalues of ``Sigma_F`` for anisotropic weights (None for
-    white ones): the atoms of a finite spectrum, else ``n`` eigenvalues drawn
-    from the law with ``rng`` (once per simulation, as for the population)."""
+    white ones): those of an atomic law (its atoms, with multiplicities ``n
+    p_k`` when weighted or of another size, as for the population:
+    :func:`~freeprob.montecarlo.sampling.population_spectrum`), else ``n``
+    eigenvalues drawn from the law with ``rng`` (once per simulation)."""
     fc = model.feature_covariance
     if fc is None:
         return None
     if fc.finite_spectrum is not None:
-        return fc.finite_spectrum.numeric_atoms()[0].astype(float)
+        return population_spectrum(fc, n)
     from freeprob.montecarlo.sampling import sample_eigenvalues
 
     return np.sort(sample_eigenvalues(fc, n, rng))

@@ -228,8 +228,11 @@ def population_spectrum(law, n: int) -> np.ndarray:
     """The ``n`` eigenvalues of the population covariance ``Sigma`` that a
     simulation uses for a population law.
 
-    * A law with a finite spectrum of ``n`` atoms: its atoms, exactly, in the
+    * A law of ``n`` equally weighted atoms: its atoms, exactly, in the
       law's order (the order of a target given in the eigenbasis).
+    * Any other atomic law (weighted atoms, or another ``n``): atom ``k``
+      repeated ``n p_k`` times, rounded by largest remainders
+      (:func:`atomic_spectrum`); exact when every ``n p_k`` is an integer.
     * Any other law: its mid-quantiles ``F^{-1}((k - 1/2)/n)``, from the
       law's own cdf (atoms included as jumps), a deterministic spectrum whose
       empirical law is within ``1/n`` of the law in Kolmogorov distance.
@@ -245,8 +248,8 @@ def population_spectrum(law, n: int) -> np.ndarray:
     n = _check_size("n", n)
     law._require_numeric("population_spectrum")
     if law.finite_spectrum is not None:
-        vals, _ = law.finite_spectrum.numeric_atoms()
-        if vals.size == n:
+        vals, wts = law.finite_spectrum.numeric_atoms()
+        if vals.size == n and (wts is None or np.ptp(wts) == 0):
             return vals.astype(float)
         return atomic_spectrum(law, n)
     u = (np.arange(n) + 0.5) / n
