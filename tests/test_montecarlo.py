@@ -129,3 +129,18 @@ def test_weighted_feature_covariance_at_any_width():
     other = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=60, feature_covariance=fc, samples=150,
                                         ridge=1e-2, noise=0.1).evaluate()["Eg"]
     assert abs(sweep[0] - float(other)) <= 1e-13 * float(other)
+
+
+def test_rank_deficient_population_at_ridge_zero():
+    """``MarchenkoPastur(2)`` has half its eigenvalues at 0: a draw's Gram
+    has rank min(P, N/2) exactly, and its noise-level eigenvalues (1e-16
+    relative, singular values 1e-8) are not rank.  At ``lam = 0`` the
+    observables are then exact: df1 = rank/N, S = P/(P - rank), and theory
+    (S = 3, gamma = 2/3) agrees, with no 0/0 formed (warnings are errors here)."""
+    m = freeprob.LinearRidge(freeprob.MarchenkoPastur(2), ridge=0.0, samples=150, noise=0.1, dimension=200)
+    th = m.evaluate()
+    sim = freeprob.simulate(m, seeds=10, rng=np.random.default_rng(0), ridge=np.array([0.0, 1e-3]))
+    assert sim["df1"][0][0] == 0.5 and sim["S"][0][0] == pytest.approx(3.0, rel=1e-12)
+    assert float(th["S"]) == pytest.approx(3.0, rel=1e-12)
+    assert sim["gamma"][0][0] == pytest.approx(float(th["gamma"]), rel=1e-12)
+    assert abs(sim["Eg"][0][0] - float(th["Eg"])) <= 4 * sim["Eg"][1][0] + 0.02 * float(th["Eg"])

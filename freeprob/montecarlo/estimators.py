@@ -258,8 +258,12 @@ def ridge_filter(s, lam, xp=np):
 
 
 def thin_svd(a, xp=np, *, need_u=True):
-    """Thin SVD ``a = U diag(s) V^T`` through the smaller Gram matrix; singular
-    values below ``1e-12 s_max`` are set to 0 (minimum-norm solution).  Any
+    """Thin SVD ``a = U diag(s) V^T`` through the smaller Gram matrix.  An
+    eigenvalue of the Gram below its rounding, ``8 max(P, N) eps`` times the
+    largest (the backward error of forming it and of ``eigh``), is a zero
+    singular value (minimum-norm solution): an exactly rank-deficient ``a``
+    (a population with zero eigenvalues) gives Gram eigenvalues of ``1e-16``
+    relative, singular values of ``1e-8``, and they are not its rank.  Any
     array namespace ``xp`` with ``linalg.eigh``.  With ``need_u=False`` and
     ``P >= N``, ``U`` (a ``P x N x N`` product) is not formed and comes back
     as None: :func:`project` gives ``U^T b`` from ``V`` instead."""
@@ -267,8 +271,8 @@ def thin_svd(a, xp=np, *, need_u=True):
     gram = a.T @ a if p >= n else a @ a.T
     ev, vecs = xp.linalg.eigh(gram)
     ev, vecs = xp.flip(ev), xp.flip(vecs, axis=1)
-    s = xp.sqrt(xp.where(ev > 0, ev, 0.0))
-    keep = s > 1e-12 * s[0]
+    keep = ev > 8 * max(p, n) * 2.220446049250313e-16 * ev[0]
+    s = xp.sqrt(xp.where(keep, ev, 0.0))
     s_safe = xp.where(keep, s, 1.0)
     if p >= n:
         if not need_u:

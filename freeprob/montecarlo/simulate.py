@@ -126,9 +126,11 @@ def _one_draw(args):
     out = _filter_errors(sigma, wbar, p, s2, x, y, eps, c_sig, c_eps, vt, filt, xp)
     # the same SVD (one factorization per draw): U^T y = sqrt(P) (c_sig + c_eps)
     g = gcv_from_svd(None, s, y, lam, xp, c=(c_sig + c_eps) * math.sqrt(p))
-    df1 = xp.sum(s_2[None, :] / (s_2[None, :] + lam[:, None]), axis=1) / n
+    # s^2/(s^2 + lam) is 1 on the rank and 0 on the zero singular values at
+    # lam = 0 (the 0/0 of a rank-deficient draw is never formed)
+    pos = s_2[None, :] > 0
+    df1 = xp.sum(xp.where(pos, s_2[None, :] / xp.where(pos, s_2[None, :] + lam[:, None], 1.0), 0.0), axis=1) / n
     rank = int(xp.count_nonzero(s_2 > 0))
-    df1 = xp.where(lam == 0, rank / n, df1)
     gamma, S = gamma_s_hat(s_2, p, lam, g["kappa_hat"], rank, xp)
     return _host({**out, "gcv": g["gcv"] - s2, "kappa_hat": g["kappa_hat"], "df1": df1, "gamma": gamma,
                   "df2": gamma * p / n, "S": S})
