@@ -57,13 +57,39 @@ SPLIT = 31
 MASS_TOL = 1e-4
 
 
-def _ac_density(law, x, atoms, eps):
-    """The continuous part's density at real points: ``-Im g(x + i eps)/pi``
-    minus each atom's Poisson kernel at the height ``eps`` of ``law._physical``."""
-    gv = law._physical(np.asarray(x, dtype=float) + 0j)
-    dens = -gv.imag / np.pi
+#: the subordination solves resolve ``g`` to about 1e-12 relative (their
+#: tolerance): a continuous density below RESOLVED |g|/pi is not resolved
+#: from 0 (next to an atom |g| ~ w/|x - c| is large) and does not place an edge
+RESOLVED = 1e-10
+
+
+def _ac_density(law, x, atoms, eps, *, resolved=False):
+    """The continuous part's density at real points: ``-Im g(x + i y)/pi``
+    minus each atom's Poisson kernel at the height ``y`` at which
+    ``law._physical`` reached each point (``eps``, or 0 on an exact curve
+    root); with ``resolved=True``, 0 where it is below the resolution
+    ``RESOLVED |g|/pi`` (the edge search: a 4e-7 floor of rounding next to an
+    atom of mass 0.68 had placed an edge at 8e-6 below a bulk starting near 1e-4)."""
+    x = np.asarray(x, dtype=float)
+    gv, y = law._physical(x + 0j, with_height=True)
+    dens = _minus_atoms(-gv.imag / np.pi, x, y, atoms)
+    if resolved:
+        dens = np.where(dens > RESOLVED * np.abs(gv) / np.pi, dens, 0.0)
+        # below an edge, -Im g(x + i y)/pi is the Poisson tail of the bulk,
+        # proportional to y; a density is independent of it: the small values
+        # are measured again at 2y and dropped where they doubled
+        low = np.flatnonzero((dens > 0) & (dens < 1e-3 * np.max(dens, initial=0.0)) & (y > 0))
+        if low.size:
+            g2, y2 = law._physical(x[low] + 2j * y[low], with_height=True)
+            tail = _minus_atoms(-g2.imag / np.pi, x[low], y2, atoms) > 1.5 * dens[low]
+            dens[low[tail]] = 0.0
+    return dens
+
+
+def _minus_atoms(dens, x, y, atoms):
+    """``dens`` less each atom's Poisson kernel at the heights ``y``."""
     for c, w in atoms:
-        dens = dens - w * eps / (np.pi * ((x - c) ** 2 + eps**2))
+        dens = dens - w * y / (np.pi * ((x - c) ** 2 + y**2))
     return dens
 
 
@@ -76,7 +102,7 @@ def _classify(law, x, live, atoms, eps, level):
     stuck = np.zeros(x.shape, dtype=bool)
     idx = np.flatnonzero(live)
     try:
-        inside[idx] = _ac_density(law, x[idx], atoms, eps) > level[idx]
+        inside[idx] = _ac_density(law, x[idx], atoms, eps, resolved=True) > level[idx]
     except ConvergenceError:
         stuck[idx] = True
     return inside, stuck
@@ -107,7 +133,7 @@ def numeric_support(law):
     for c, _ in atoms:
         keep &= np.abs(grid - c) > 1e-6 * width
     grid = grid[keep]
-    dens = _ac_density(law, grid, atoms, eps)
+    dens = _ac_density(law, grid, atoms, eps, resolved=True)
     if not np.max(dens) > 0:
         raise ConvergenceError(f"no continuous part found on [{lo}, {hi}] for {law!r}")
     # the level: LEVEL times the largest density away from the ends of the
