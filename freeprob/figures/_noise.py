@@ -40,7 +40,8 @@ def f19(fast, rng, executor=None, size=Size()):
     return Figure("F19", "unstructured_NLRF", (
         f"Isotropic random features with additive feature noise sigma_xi = 0.5 (D={d}, N={n}, lam=1e-3, "
         f"sigma_eps=0.25) [R19]: dfbar_1 = df1 + sigma_xi^2/kappa_2 enters kappa_1, rho and gamma_1 but not "
-        f"df2 (P8); E_g includes the test features' noise (P6). {_NOTE}" + size.note(d, 200, seeds, (25, 25))), (comp, prm),
+        f"df2 (P8); E_g includes the test features' noise (P6). {_NOTE}" + size.note(d, 200, seeds, (25, 25))),
+        (comp, prm),
         (("D", d), ("N", n), ("ridge", lam), ("noise", noise), ("feature_noise", sxi2), ("seeds", seeds)), (rec,))
 
 
