@@ -158,8 +158,10 @@ def test_anisotropic_width_bottleneck_with_a_continuous_population(samples):
             continue
         scale = max(abs(float(v[0])), 1e-3)
         slope = (v[2] - v[1]) / (1e-11 - 1e-13)
-        # the values at 1e-13 extrapolated linearly to 0 (second route)
-        assert abs(v[0] - (v[1] - slope * 1e-13)) <= 1e-7 * scale, key
+        # the values at 1e-13 extrapolated linearly to 0 (second route):
+        # measured within 3e-11 (kappa_2 held to 1e-14 relative, started
+        # 2^-50 above the bottleneck, the slope from two solves); 1e-9
+        assert abs(v[0] - (v[1] - slope * 1e-13)) <= 1e-9 * scale, key
     if samples >= 150:    # the width binds (kappa_1 -> 0); at P = 140 < N the data bind first
         assert out["kappa1"][0] < 1e-12 * out["kappa2"][0]
     else:

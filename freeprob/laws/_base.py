@@ -194,12 +194,18 @@ class SpectralLaw(NumericMethods, abc.ABC):
         assumptions: True, False, or None (undecided)."""
         return None
 
+    #: a declared capability: an atomic law that is a spectral distribution at
+    #: any dimension ``D`` (its atom ``k`` with multiplicity ``D p_k``;
+    #: :class:`~freeprob.Discrete`), not one whose atoms are the eigenvalues of
+    #: a fixed size (:class:`~freeprob.PowerLaw`)
+    dimension_free = False
+
     @property
     def finite_spectrum(self):
-        """The spectrum of a law made of finitely many atoms with a fixed
-        dimension (:class:`~freeprob.Discrete`, :class:`~freeprob.PowerLaw`),
-        else None.  A declared capability: models and samplers ask it instead
-        of probing attributes."""
+        """The spectrum of a law made of finitely many atoms, whose number is
+        its default dimension (:class:`~freeprob.Discrete`,
+        :class:`~freeprob.PowerLaw`), else None.  A declared capability: models
+        and samplers ask it instead of probing attributes."""
         return None
 
     def _numeric_radius(self) -> float:

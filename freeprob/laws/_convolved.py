@@ -253,11 +253,11 @@ class _Convolved(SpectralLaw):
         Poisson kernel at ``y`` removed (next to an atom at 0 of mass 0.68 it
         had leaked in as 0.02 at x = 1e-5); a value below ``-1e-9`` of the
         largest one is a branch failure, smaller negatives are rounding."""
+        from freeprob.laws._support import minus_atoms
+
         x = np.asarray(xs, dtype=float).ravel()
         gv, y = self._physical(x.astype(complex), with_height=True)
-        dens = -gv.imag / np.pi
-        for c, w in ((float(c), float(w)) for c, w in self.atoms()):
-            dens = dens - w * y / (np.pi * ((x - c) ** 2 + y**2))
+        dens = minus_atoms(-gv.imag / np.pi, x, y, [(float(c), float(w)) for c, w in self.atoms()])
         scale = float(np.max(np.abs(dens))) if dens.size else 0.0
         if np.any(dens < -1e-9 * (1.0 + scale)):
             raise BranchError(f"negative density {float(np.min(dens)):.3g} for {self!r}: the Stieltjes value "

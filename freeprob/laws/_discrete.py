@@ -138,6 +138,7 @@ class Discrete(_AtomicLaw):
     """
 
     catalogue_name = "discrete"
+    dimension_free = True  # a spectral distribution at any D (multiplicities D p_k)
 
     def _affine_closed(self, a, b):
         vals, wts = self.values, self.weights

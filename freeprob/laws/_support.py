@@ -42,7 +42,7 @@ import numpy as np
 from freeprob.errors import ConvergenceError
 from freeprob.numeric.cache import cached
 
-__all__ = ["numeric_support"]
+__all__ = ["numeric_support", "minus_atoms"]
 
 #: points of the uniform grid (and of the geometric one on [0, oo))
 GRID = 512
@@ -72,7 +72,7 @@ def _ac_density(law, x, atoms, eps, *, resolved=False):
     atom of mass 0.68 had placed an edge at 8e-6 below a bulk starting near 1e-4)."""
     x = np.asarray(x, dtype=float)
     gv, y = law._physical(x + 0j, with_height=True)
-    dens = _minus_atoms(-gv.imag / np.pi, x, y, atoms)
+    dens = minus_atoms(-gv.imag / np.pi, x, y, atoms)
     if resolved:
         dens = np.where(dens > RESOLVED * np.abs(gv) / np.pi, dens, 0.0)
         # below an edge, -Im g(x + i y)/pi is the Poisson tail of the bulk,
@@ -81,12 +81,12 @@ def _ac_density(law, x, atoms, eps, *, resolved=False):
         low = np.flatnonzero((dens > 0) & (dens < 1e-3 * np.max(dens, initial=0.0)) & (y > 0))
         if low.size:
             g2, y2 = law._physical(x[low] + 2j * y[low], with_height=True)
-            tail = _minus_atoms(-g2.imag / np.pi, x[low], y2, atoms) > 1.5 * dens[low]
+            tail = minus_atoms(-g2.imag / np.pi, x[low], y2, atoms) > 1.5 * dens[low]
             dens[low[tail]] = 0.0
     return dens
 
 
-def _minus_atoms(dens, x, y, atoms):
+def minus_atoms(dens, x, y, atoms):
     """``dens`` less each atom's Poisson kernel at the heights ``y``."""
     for c, w in atoms:
         dens = dens - w * y / (np.pi * ((x - c) ** 2 + y**2))

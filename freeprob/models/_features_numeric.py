@@ -79,7 +79,7 @@ def _params(model, overrides):
         raise ParameterError("widths", widths, f"{len(model.widths)} layer width(s), as the model")
     ws = [num("widths", w) for w in widths]
     fc = model.feature_covariance
-    if fc is not None and "widths" in overrides and fc.finite_spectrum is not None and fc.catalogue_name != "discrete" \
+    if fc is not None and "widths" in overrides and fc.finite_spectrum is not None and not fc.dimension_free \
             and np.any(ws[0] != float(fc.spectrum.size)):
         raise ParameterError("widths", overrides["widths"], f"{fc.spectrum.size} (the size of feature_covariance)",
                              "build a model per width with its own Sigma_F")

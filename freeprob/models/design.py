@@ -88,7 +88,7 @@ def population_dimension(population, dimension):
         return sp.oo
     if population.finite_spectrum is not None:
         n = population.finite_spectrum.size
-        if dimension is not None and population.catalogue_name == "discrete":
+        if dimension is not None and population.dimension_free:
             return DIMENSION.validate(dimension)
         if dimension is not None and C.as_expr(dimension, "dimension") != n:
             raise ParameterError("dimension", dimension, f"{n} (the number of atoms of the population)")

@@ -154,7 +154,7 @@ class RandomFeatureRidge(EstimatorModel):
             if len(self.widths) != 1:
                 raise ParameterError("feature_covariance", repr(feature_covariance), "None for deep chains",
                                      "anisotropic weights are defined for one layer [R18]")
-            if feature_covariance.finite_spectrum is not None and feature_covariance.catalogue_name != "discrete":
+            if feature_covariance.finite_spectrum is not None and not feature_covariance.dimension_free:
                 # a PowerLaw fixes its size; a Discrete law is a spectral
                 # distribution at any width (multiplicities N p_k)
                 n_f = feature_covariance.finite_spectrum.size

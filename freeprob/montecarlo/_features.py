@@ -30,7 +30,6 @@ then one ``F`` draw; the sum of the two variances is conservative, Owen 2007).
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -46,6 +45,7 @@ from freeprob.montecarlo.estimators import (
     thin_svd,
 )
 from freeprob.montecarlo.sampling import gaussian_rows, population_spectrum
+from freeprob.numeric.cache import cached
 from freeprob.numeric.elementwise import compile_elementwise
 
 RF_SIM_KEYS = ("kappa1", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise", "Eg", "Etr", "gcv")
@@ -72,7 +72,7 @@ def _draw_f(d, widths, layer_variance, sigma_f, seed, xp=np):
 _CACHE_BYTES = 2**30
 
 
-@functools.lru_cache(maxsize=32)
+@cached(maxsize=32)
 def _phi(activation, xp):
     """The activation applied elementwise in the namespace ``xp``: compiled
     for it from the activation's sympy expression, or, for a function the

@@ -271,7 +271,7 @@ def thin_svd(a, xp=np, *, need_u=True):
     gram = a.T @ a if p >= n else a @ a.T
     ev, vecs = xp.linalg.eigh(gram)
     ev, vecs = xp.flip(ev), xp.flip(vecs, axis=1)
-    keep = (ev > 8 * max(p, n) * 2.220446049250313e-16 * ev[0]) & (ev > 0)
+    keep = (ev > 8 * max(p, n) * float(np.finfo(float).eps) * ev[0]) & (ev > 0)
     s = xp.sqrt(xp.where(keep, ev, 0.0))
     s_safe = xp.where(keep, s, 1.0)
     if p >= n:

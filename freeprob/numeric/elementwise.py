@@ -27,6 +27,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from freeprob.errors import ParameterError
+from freeprob.numeric.cache import cached
 
 __all__ = ["compile_elementwise"]
 
@@ -71,7 +72,7 @@ def compile_elementwise(expr, var, xp):
     return apply
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _compiled(expr, var, xp):
     printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
     probe = sp.lambdify((var,), expr, modules=[{}], printer=printer)  # its code names what it calls
