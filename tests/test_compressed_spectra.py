@@ -145,8 +145,11 @@ def _term_scale(out, model):
 @pytest.mark.parametrize("name", sorted(_models()))
 def test_every_key_equals_the_atom_by_atom_evaluation(name, monkeypatch):
     # the bar: the fused, compressed evaluation equals the unfused
-    # atom-by-atom one to 1e-13 for every key -- relative, or 1e-15 of the
-    # terms a key is computed from where it is a difference (_term_scale)
+    # atom-by-atom one to 1e-13 for every key -- relative, or 2e-15 of the
+    # terms a key is computed from where it is a difference (_term_scale):
+    # a few ulp of each O(1) term (rho of random features at ridge 1.7e-5,
+    # 4.2e-4 as a difference of O(1) terms, measured 1.25e-15 = 5.6 ulp of 1
+    # with numpy 2.4)
     model = _models()[name]
     ridge = np.logspace(-6, 2, 60)
     fast = model.evaluate(ridge=ridge)
@@ -155,7 +158,7 @@ def test_every_key_equals_the_atom_by_atom_evaluation(name, monkeypatch):
     for key in fast:
         a, b = np.asarray(fast[key]), np.asarray(slow[key])
         assert np.all(np.isfinite(a)), key
-        assert np.all(np.abs(a - b) <= 1e-13 * np.abs(b) + 1e-15 * scale[key]), (key, np.max(np.abs(a - b)))
+        assert np.all(np.abs(a - b) <= 1e-13 * np.abs(b) + 2e-15 * scale[key]), (key, np.max(np.abs(a - b)))
 
 
 @pytest.mark.parametrize("spec", ["uniform", "power law over 8 decades", "30% atoms at zero"])

@@ -181,9 +181,73 @@ def test_anisotropic_width_bottleneck_against_monte_carlo():
         assert abs(float(th[key]) - mean) <= 4 * se + 0.03 * float(th["Eg"]), key
 
 
-def test_double_limit_is_refused_with_its_reason():
+def test_double_limit_of_a_full_rank_population_with_anisotropic_weights():
+    # N = D, P > D, full-rank Sigma and Sigma_F: kappa_F -> 0 with kappa_2
+    # (refused as a double limit before); the certified limit against a
+    # quadratic fit in kappa_2 of the values at ridges 1e-10, 1e-12, 1e-14
+    # (measured within 1.2e-9 absolute, var_X_noise)
     m = fp.RandomFeatureRidge(fp.PowerLaw(1.5, 200), widths=200, feature_covariance=fp.PowerLaw(0.7, 200),
                               samples=300, ridge=0.0, noise=0.1)
-    with pytest.raises(fp.errors.NumericalError, match="anisotropic weights kappa_F -> 0"):
-        m.evaluate()
-    assert np.isfinite(m.evaluate(ridge=1e-10)["Eg"])
+    out = m.evaluate(ridge=np.array([0.0, 1e-10, 1e-12, 1e-14]))
+    assert out["kappa2"][0] == 0.0 and out["Eg"][0] == pytest.approx(0.2, rel=1e-12)
+    for key, v in out.items():
+        assert abs(v[0] - np.polyfit(out["kappa2"][1:], v[1:], 2)[-1]) <= 5e-9, key
+
+
+_R = sp.Rational
+
+
+@pytest.mark.parametrize("population", [
+    fp.Discrete([0, 1], [_R(3, 10), _R(7, 10)]),
+    fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([0, 1], [0.3, 0.7])),
+], ids=["atom at 0", "free product with an atom at 0"])
+def test_anisotropic_ridgeless_limit_without_a_bottleneck(population):
+    """rank Sigma = 0.7 < psi rank Sigma_F = 0.8 and P/D = 0.75: no bottleneck
+    binds, kappa_2 -> 0 at ridge 0 and kappa_F -> kappa_F(0.7/0.8) > 0.  The
+    certified limit (kappa_F solved in mpmath) against the values at ridges
+    1e-13 and 1e-11 extrapolated linearly to 0 (kappa_2 ~ lam here).  It was
+    a 0/0 refused as a double limit."""
+    m = fp.RandomFeatureRidge(population, widths=160, feature_covariance=fp.PowerLaw(0.7, 160),
+                              samples=150, noise=0.1, dimension=200)
+    out = m.evaluate(ridge=np.array([0.0, 1e-13, 1e-11]))
+    assert out["kappa2"][0] == 0.0
+    for key, v in out.items():
+        assert np.all(np.isfinite(v)), key
+        if key == "kappa2":
+            continue
+        slope = (v[2] - v[1]) / (1e-11 - 1e-13)
+        # measured within 3e-12 relative: curvature and the 1e-14 kappa_2 solve
+        assert abs(v[0] - (v[1] - slope * 1e-13)) <= 1e-9 * max(abs(float(v[0])), 1e-3), key
+
+
+def test_anisotropic_double_limit_at_equal_ranks():
+    """P = N = D with full-rank Sigma and Sigma_F: kappa_F -> 0 with kappa_2
+    (lam ~ kappa_2^3).  Every key is analytic in kappa_2 there; the limit
+    against a quadratic fit in kappa_2 of the values at ridges 1e-10, 1e-12,
+    1e-14 (measured within 2e-10 absolute; every key is O(1) or 0 there).  With noise the noise variances diverge
+    (an interpolation threshold), exactly."""
+    pop = fp.Discrete([_R(1, 2), 1], [_R(3, 10), _R(7, 10)])
+    m = fp.RandomFeatureRidge(pop, widths=200, feature_covariance=fp.PowerLaw(0.7, 200), samples=200,
+                              noise=0.1, dimension=200)
+    out = m.evaluate(ridge=np.array([0.0, 1e-10, 1e-12, 1e-14]))
+    k2 = out["kappa2"][1:]
+    assert out["kappa2"][0] == 0.0 and out["var_XF"][0] == pytest.approx(10 / 39, rel=1e-12)
+    for key, v in out.items():
+        if key in ("Eg", "var_X_noise", "var_XF_noise"):
+            assert v[0] == np.inf and np.all(np.diff(v[1:]) > 0), key
+            continue
+        fit = np.polyfit(k2, v[1:], 2)[-1]
+        assert abs(v[0] - fit) <= 1e-9, key
+
+
+def test_anisotropic_data_bottleneck_where_kappa_f_vanishes_below_it():
+    # rank Sigma = psi rank Sigma_F = 0.7, P/D = 0.5: the data bind at
+    # df1 = 1/2; below kappa_2 ~ 1e-16 kappa_F = 0 and the maps were NaN,
+    # which held the bracket of the data bottleneck (2000 steps, then an error)
+    pop = fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([0, 1], [0.3, 0.7]))
+    m = fp.RandomFeatureRidge(pop, widths=140, feature_covariance=fp.PowerLaw(0.7, 140), samples=100,
+                              dimension=200)
+    out = m.evaluate(ridge=np.array([0.0, 1e-10]))
+    assert out["df1"][0] == pytest.approx(0.5, abs=1e-13)
+    assert all(np.all(np.isfinite(v)) for v in out.values())
+    assert abs(out["Eg"][1] - out["Eg"][0]) < 1e-7

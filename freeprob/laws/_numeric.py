@@ -298,7 +298,9 @@ class NumericMethods:
     def df1_numeric(self, lam, *, dps: int | None = None):
         r"""``df1(lam)`` for ``lam >= 0`` (array), in ``[0, 1]`` [C6].
 
-        ``lam = 0`` gives the rank fraction ``1 - mass(0)``.
+        ``lam = 0`` gives the rank fraction ``1 - mass(0)``.  With ``dps`` the
+        values are mpmath numbers with that many digits, and ``lam`` may be
+        one mpmath number ``> 0`` (kept at its precision; closed forms only).
 
         >>> import freeprob
         >>> float(freeprob.Discrete([1, 3]).df1_numeric(1.0))
@@ -401,8 +403,19 @@ class NumericMethods:
 
     def _df_numeric(self, lam, dps, which):
         self._require_numeric("df_numeric")
-        lam_arr = real_array("lam", lam)
         dps = digits("dps", dps)
+        if dps is not None and isinstance(lam, mpmath.mpf):
+            # an mpmath point keeps its digits (a float64 would cut them to 16)
+            if not lam > 0:
+                raise ParameterError("lam", lam, "(0, oo) at an mpmath point")
+            kind = "df1" if which == 1 else "df2"
+            val = np.asarray(self._evaluate(kind, None, np.array([lam], dtype=object), dps=dps)).ravel()[0]
+            with mpmath.workdps(dps):
+                val = mpmath.mpmathify(val)
+                if abs(mpmath.im(val)) > mpmath.mpf(10) ** (10 - dps) * abs(mpmath.re(val)):
+                    raise BranchError(f"df{which} of {self!r} is not real at lam = {mpmath.nstr(lam, 17)}")
+                return np.asarray(mpmath.re(val), dtype=object).reshape(())
+        lam_arr = real_array("lam", lam)
         if np.any(~np.isfinite(lam_arr)) or np.any(lam_arr < 0):
             bad = lam_arr[~(np.isfinite(lam_arr) & (lam_arr >= 0))].ravel()[0]
             raise ParameterError("lam", bad, "[0, oo)")

@@ -27,6 +27,7 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ConvergenceError, NoClosedFormError, ParameterError
+from freeprob.models._feature_covariance import _TINY, kappa_f, kappa_f_mp
 from freeprob.models._features_maps import (
     _EG,
     _PARTS,
@@ -51,8 +52,6 @@ from freeprob.numeric.solve import (
     invert_increasing,
     polish,
 )
-
-_TINY = 1e-250
 
 
 def _params(model, overrides):
@@ -113,7 +112,7 @@ class _Maps:
     def args(self, k, idx):
         a = [k, self.phi[idx], *(p[idx] for p in self.psis), np.zeros(idx.size), self.sx[idx]]
         if self.aniso:
-            a += list(kappa_f(self.model.feature_covariance, self.pop.df1_numeric(k) / self.psis[0][idx]))
+            a += list(kappa_f(self.model.feature_covariance, self.pop.df1_numeric(k) / self.psis[0][idx], probe=True))
         return a + df_values(self.model, k)
 
     def __call__(self, k, idx):
@@ -124,71 +123,6 @@ class _Maps:
         """``(lam(kappa_2), d lam/d kappa_2)``: the map the kappa_2 solve inverts."""
         return [np.real(np.asarray(v, dtype=complex if np.iscomplexobj(v) else float))
                 for v in self.f_lam(*self.args(k, idx), finite=False)]
-
-
-def kappa_f(law, t, *, rtol=1e-15):
-    """``(kappa_F(t), kappa_F'(t))``: the inverse of ``df1`` of the feature
-    covariance (``N``-normalized) and its slope ``-kappa_F/(df1_F - df2_F)``;
-    ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
-
-    A cached table of ``df1_F`` on a log grid (for many points, or any
-    number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite
-    start in ``(log t, log kappa)``, one Newton step polishes it
-    (:func:`~freeprob.numeric.solve.polish`), and points it does not certify
-    go to the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
-    t = np.asarray(t, dtype=float)
-    rank = law._trace_rank()
-    kf = np.zeros(t.size)
-    inside = np.flatnonzero(t < rank * (1 - 1e-15))
-    if inside.size:
-        tt = t[inside]
-        m1 = law._trace_mean()
-
-        def fmap(k, idx):  # -df1_F increases [C6]
-            d1, slope = law.df1_with_slope(k)
-            return -d1, -slope
-
-        est = np.full(tt.size, np.nan)
-        # the table costs 1200 evaluations of df1_F once per law: worth it for
-        # a sweep, or for every call when the law's means are cheap sums (the
-        # kappa_2 solve probes one point at a time before its own table)
-        table = _df1_table(law) if (tt.size >= 16 or law.finite_spectrum is not None) else None
-        if table is not None:
-            xs, ys, ms = table
-            lt = np.log(tt)
-            ok = (lt > xs[0]) & (lt < xs[-1])
-            est[ok] = np.exp(hermite(xs, ys, ms, lt[ok]))
-            sel = np.flatnonzero(ok)
-            if sel.size:
-                new, good = polish(lambda k, idx: fmap(k, sel[idx]), -tt[sel], est[sel], 0.0, rtol=rtol)
-                est[sel] = np.where(good, new, np.nan)
-        rest = np.flatnonzero(~np.isfinite(est))
-        if rest.size:
-            hi = m1 / tt[rest] * (1 + 1e-12)  # df1_F(k) <= m1/k
-            est[rest] = invert_increasing(lambda k, idx: fmap(k, rest[idx]), -tt[rest], np.full(rest.size, _TINY),
-                                          hi, rtol=rtol, ftol=4e-16 * tt[rest],
-                                          what="kappa_F (df1_{Sigma_F}(kappa_F) = t)")
-        kf[inside] = est
-    with np.errstate(divide="ignore", invalid="ignore"):
-        _, d1_slope = law.df1_with_slope(np.maximum(kf, _TINY))
-        slope = np.where(kf > 0, 1 / d1_slope, -np.inf)  # kappa_F' = 1/df1_F'(kappa_F)
-    return kf, slope
-
-
-@cached(maxsize=16)
-def _df1_table(law):
-    """``(log t, log kappa, d log kappa/d log t)`` on a log grid of ``kappa``
-    where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
-    m1 = law._trace_mean()
-    k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
-    d1, slope = law.df1_with_slope(k)
-    good = (-k * slope > 1e-10 * d1) & (d1 > 0)
-    k, d1, slope = k[good], d1[good], slope[good]
-    if k.size < 4 or np.any(np.diff(d1) >= 0):
-        return None
-    # d log kappa/d log t at t = df1(kappa): df1/(kappa df1')
-    xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (d1 / (k * slope))[::-1]
-    return xs, ys, ms
 
 
 @cached(maxsize=256)
@@ -265,9 +199,12 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
         base = np.maximum(t1, _TINY)
         vals = maps(base, allidx)[component]
         # a deep chain at N_l = D underflows at kappa_2 ~ 1e-250 (kappa_1 ~
-        # kappa_2^(L+1)): move the lower end up to where the map is a number
-        # (atomic populations only: a law with a curve evaluates df at any kappa)
-        for _ in range(60 if means_inline(model) else 0):
+        # kappa_2^(L+1)), and anisotropic weights with rank = psi rank Sigma_F
+        # have kappa_F = 0 (a 0 * oo) where df1/psi rounds to rank Sigma_F:
+        # move the lower end up to where the map is a number (the component
+        # increases, so a negative value there still brackets its zero; a law
+        # with a curve and white weights evaluates at any kappa)
+        for _ in range(60 if means_inline(model) or model.feature_covariance is not None else 0):
             bad = ~np.isfinite(vals) & (t1 == 0) & (base < m1)
             if not bad.any():
                 break
@@ -337,8 +274,11 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
     return out
 
 
-#: probes of the bracket search evaluated together
-_LADDER = 48
+#: probes of the bracket search evaluated together: a first batch of 6,
+#: doubling to 48 (the answer is usually among the first few rungs, and a
+#: far rung costs more than a near one: kappa_F of anisotropic weights far
+#: outside its table goes to the bracketed solver)
+_LADDER = (6, 12, 24, 48)
 
 
 def _table_start(maps, lam, sel, kmin):
@@ -350,12 +290,14 @@ def _table_start(maps, lam, sel, kmin):
     def first(ks, holds):
         """Index of the first ``k`` in ``ks`` (probed a batch at a time, one
         evaluation per batch instead of one per step) where ``holds(lam(k))``."""
-        for b0 in range(0, ks.size, _LADDER):
-            batch = ks[b0:b0 + _LADDER]
+        b0, size = 0, iter(_LADDER)
+        while b0 < ks.size:
+            batch = ks[b0:b0 + next(size, _LADDER[-1])]
             with np.errstate(invalid="ignore"):
                 ok = np.flatnonzero(holds(maps.lam(batch, np.full(batch.size, sel[0]))[0]))
             if ok.size:
                 return b0 + int(ok[0])
+            b0 += batch.size
         return None
 
     # the bracket's top: the smallest start * 2^j with lam >= max(lam), as
@@ -419,11 +361,23 @@ def evaluate(model, overrides):
     lim = None
     # the certified limits need df in mpmath: inline means, or the law's own
     # route (a law known only by subordination has none: the stand-in stays)
-    if kz.any() and model.feature_covariance is None and (means_inline(model) or _df_in_mpmath(model)):
+    # anisotropic weights: kappa_F(df1/psi) is analytic in kappa_2 at 0, also
+    # where kappa_F -> 0 with it (rank = psi rank Sigma_F: df1_F is analytic
+    # with slope -<1/x> < 0 at 0, so its inverse is); computed in mpmath
+    if kz.any() and (means_inline(model) or _df_in_mpmath(model)):
         gap = None if means_inline(model) else _gap_scale(model)
-        lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
-                                np.flatnonzero(kz), phi, psis, s2, sx, scale if gap is None else gap,
-                                fractional=not means_inline(model) and gap is None)
+        try:
+            lim = _ridgeless_limits(model, keys + ["S_W"], [qs[k] for k in keys] + [_s_w(model)],
+                                    np.flatnonzero(kz), phi, psis, s2, sx, scale if gap is None else gap,
+                                    fractional=not means_inline(model) and gap is None)
+        except ConvergenceError as err:
+            if model.feature_covariance is None:
+                raise
+            raise ConvergenceError(
+                f"{err} (anisotropic weights, ridge 0: where rank Sigma = psi rank Sigma_F the limit is a "
+                "double one, kappa_F -> 0 with kappa_2, and a population with float weights, whose binary "
+                "values need not sum to 1, can decide it by its rounding; exact weights, e.g. "
+                "sympy.Rational, do not)") from None
     if lim is not None:
         for j, key in enumerate(keys):
             out[key] = np.where(kz, lim[:, j], out[key])
@@ -438,9 +392,7 @@ def evaluate(model, overrides):
             from freeprob.errors import NumericalError
 
             i = int(np.flatnonzero(stand_in)[0])
-            why = ("with anisotropic weights kappa_F -> 0 there too (rank F F^T = rank Sigma), a double limit "
-                   "freeprob does not derive" if model.feature_covariance is not None else
-                   "a threshold, whose certified limit needs df in mpmath, which a law known by subordination "
+            why = ("a threshold, whose certified limit needs df in mpmath, which a law known by subordination "
                    "only does not have")
             raise NumericalError(
                 f"the ridgeless limit kappa_2 -> 0 at phi = {phi[i]:.6g} (P/D), widths/D = "
@@ -493,12 +445,19 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale, fra
     0, where the means are series in ``kappa_2^(1/2)``) a non-integer ``m``
     is accepted when a third point, ``kappa_2 = scale 10^-3a``, gives the same
     ``m`` to ``1e-3``: the limit is then 0 or ``+-oo``.  Anything else raises
-    :class:`~freeprob.errors.ConvergenceError`."""
+    :class:`~freeprob.errors.ConvergenceError`.  Anisotropic weights add
+    ``kappa_F(df1/psi)`` and its slope, solved in mpmath at each point
+    (:func:`~freeprob.models._feature_covariance.kappa_f_mp`, :func:`_t_mp`):
+    analytic in ``kappa_2`` whether ``kappa_F`` tends to a positive value or
+    to 0 with ``kappa_2`` (``rank Sigma = psi rank Sigma_F``), where
+    ``lam ~ kappa_2^3`` cancels and ``6a + 40`` digits are used."""
     import mpmath
 
     f = compile_expr(*stable_form(model, exprs), backend="mpmath")
     a = 12
-    dps = 3 * a + 40
+    # kappa_2^3 cancels at a double limit with anisotropic weights (kappa_1 ~
+    # kappa_2^2, lam ~ kappa_2^3 at P = N = D): digits for it at kappa_2 ~ 10^-2a
+    dps = (3 if model.feature_covariance is None else 6) * a + 40
     keys = np.column_stack([phi[points], *(p[points] for p in psis), s2[points], sx[points]])
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
     rows = np.empty((uniq.shape[0], len(names)))
@@ -508,7 +467,10 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale, fra
                                                                     mpmath.mpf(float(key[-1]))]
             def at(e):
                 k = mpmath.mpf(float(scale * 10.0 ** -e))
-                return f(k, *pars, *_df_mp(model, k, dps), dps=dps)
+                extra = ()
+                if model.feature_covariance is not None:  # kappa_F(t), t = df1(kappa_2)/psi, to dps digits
+                    extra = kappa_f_mp(model.feature_covariance, _t_mp(model, k, 1 + pars[1], scale, dps), dps)
+                return f(k, *pars, *extra, *_df_mp(model, k, dps), dps=dps)
 
             near, far = at(a), at(2 * a)
             farther = None
@@ -535,6 +497,25 @@ def _ridgeless_limits(model, names, exprs, points, phi, psis, s2, sx, scale, fra
                 m = round(m)
                 rows[r, j] = float(v) if m == 0 else 0.0 if m > 0 else (np.inf if v > 0 else -np.inf)
     return rows[inv.ravel()]
+
+
+def _t_mp(model, k, psi, scale, dps):
+    """``t = df1(kappa_2)/psi`` at ``kappa_2 = k`` in mpmath, the argument of
+    ``kappa_F``.  Where ``rank Sigma = psi rank Sigma_F`` to ``1e-12`` (the
+    ridgeless double limit, ``kappa_F -> 0`` with ``kappa_2``) it is
+    ``rank_F df1(kappa_2)/rank``, both ranks the mpmath values of ``df1`` at
+    ``10^-(dps + 5)`` times the scale: float weights cannot make the two
+    ranks equal beyond rounding, and a ``1e-17`` excess of one would decide
+    the limit."""
+    import mpmath
+
+    pop, law = model.population, model.feature_covariance
+    d1 = mpmath.re(pop.df1_numeric(np.array([float(k)]), dps=dps)[0])
+    if abs(pop._trace_rank() - float(psi) * law._trace_rank()) > 1e-12 * pop._trace_rank():
+        return d1 / psi
+    rank = mpmath.re(pop.df1_numeric(np.array([scale * 10.0 ** -(dps + 5)]), dps=dps)[0])
+    rank_f = mpmath.re(law.df1_numeric(mpmath.mpf(law._trace_mean()) * mpmath.mpf(10) ** -(dps + 5), dps=dps)[()])
+    return rank_f * d1 / rank
 
 
 def _df_in_mpmath(model) -> bool:

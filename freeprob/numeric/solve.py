@@ -134,15 +134,40 @@ def hermite(xs, ys, ms, x):
             + (-2 * t3 + 3 * t2) * ys[i + 1] + (t3 - t2) * h * ms[i + 1])
 
 
-def polish(fmap, target, k, lo, *, rtol: float):
-    """One Newton step from interpolated starts ``k``; returns the new values
-    and a mask of accepted points.  A point is accepted only if the step is
-    below ``0.1 sqrt(rtol) k`` (quadratic convergence then leaves an error
-    below ``rtol``) and stays above ``lo``; the others must be solved by
-    :func:`invert_increasing`."""
-    f, df = fmap(k, np.arange(k.size))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = (f - target) / df
-    new = k - step
-    ok = (df > 0) & np.isfinite(step) & (np.abs(step) <= 0.1 * np.sqrt(rtol) * k) & (new > lo)
-    return new, ok
+def polish(fmap, target, k, lo, *, rtol: float, steps: int = 1, with_slope: bool = False):
+    """Newton steps from interpolated starts ``k``; returns the new values
+    and a mask of accepted points (and, ``with_slope``, the derivative at
+    each point's last start: within ``~1e-8`` relative of the derivative at
+    an accepted value, good for a caller's Newton derivative, not for a
+    result).  A point is accepted only if its last step is below ``0.1
+    sqrt(rtol) k`` (quadratic convergence then leaves an error below
+    ``rtol``) and stays above ``lo``.  With ``steps = 2`` a point whose first
+    step is small but not that small (``<= 1e-3 k``: a start that a coarse
+    table resolved to ``~1e-7``) takes a second step, on those points alone;
+    the others must be solved by :func:`invert_increasing`.
+
+    >>> import numpy as np
+    >>> new, ok = polish(lambda k, idx: (k**3, 3 * k**2), np.array([8.0, 8.0]),
+    ...                  np.array([2 + 1e-6, 2.5]), 0.0, rtol=1e-14, steps=2)
+    >>> float(new[0]), ok.tolist()
+    (2.0, [True, False])
+    """
+    k = np.asarray(k, dtype=float)
+    new = k.copy()
+    ok = np.zeros(k.size, dtype=bool)
+    todo = np.arange(k.size)
+    slope = np.full(k.size, np.nan)
+    for _ in range(steps):
+        kk = new[todo]
+        f, df = fmap(kk, todo)
+        slope[todo] = df
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = (f - target[todo]) / df
+        nxt = kk - step
+        fine = (df > 0) & np.isfinite(step) & (nxt > lo if np.ndim(lo) == 0 else nxt > np.asarray(lo)[todo])
+        new[todo] = np.where(fine, nxt, kk)
+        ok[todo] = fine & (np.abs(step) <= 0.1 * np.sqrt(rtol) * kk)
+        todo = todo[~ok[todo] & fine & (np.abs(step) <= 1e-3 * kk)]
+        if todo.size == 0:
+            break
+    return (new, ok, slope) if with_slope else (new, ok)

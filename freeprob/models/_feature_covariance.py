@@ -1,0 +1,142 @@
+r"""``kappa_F``: the inverse of ``df1`` of anisotropic feature weights (private).
+
+Anisotropic weights ``F = Sigma_F^(1/2) G`` enter the random-feature maps
+through ``kappa_F(t)``, the solution of ``df1_{Sigma_F}(kappa_F) = t`` (the
+``N``-normalized ``df1`` [C6]) with ``t = df1(kappa_2)/psi``, and its slope
+``kappa_F' = 1/df1_F'(kappa_F) = -kappa_F/(df1_F - df2_F)``.  ``df1_F``
+decreases from ``rank Sigma_F`` to 0, so ``kappa_F = 0`` at and beyond ``t =
+rank Sigma_F`` (the width bottleneck).
+
+* :func:`kappa_f`: float64 at many points (a cached table, Hermite starts,
+  certified Newton polish, the bracketed solver for the rest);
+* :func:`kappa_f_mp`: one point in mpmath to ``dps`` digits, for the certified
+  ridgeless limits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from freeprob.errors import ConvergenceError
+from freeprob.numeric.cache import cached
+from freeprob.numeric.solve import hermite, invert_increasing, polish
+
+__all__ = ["kappa_f", "kappa_f_mp"]
+
+#: the lower end of the brackets (a positive stand-in for 0)
+_TINY = 1e-250
+
+
+def kappa_f(law, t, *, rtol=1e-15, probe=False):
+    """``(kappa_F(t), kappa_F'(t))``: the inverse of ``df1`` of the feature
+    covariance (``N``-normalized) and its slope ``-kappa_F/(df1_F - df2_F)``;
+    ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
+    With ``probe`` (a solver's probe, where the slope only enters a Newton
+    derivative) the slope of a polished point is the one at its last Newton
+    start, ``~1e-8`` relative from the exact one, which saves a pass.
+
+    A cached table of ``df1_F`` on a log grid (for many points, or any
+    number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite
+    start in ``(log t, log kappa)``, one Newton step polishes it
+    (:func:`~freeprob.numeric.solve.polish`), and points it does not certify
+    go to the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
+    t = np.asarray(t, dtype=float)
+    rank = law._trace_rank()
+    kf = np.zeros(t.size)
+    inside = np.flatnonzero(t < rank * (1 - 1e-15))
+    if inside.size:
+        tt = t[inside]
+        m1 = law._trace_mean()
+
+        def fmap(k, idx):  # -df1_F increases [C6]
+            d1, slope = law.df1_with_slope(k)
+            return -d1, -slope
+
+        est = np.full(tt.size, np.nan)
+        est_slope = np.full(tt.size, np.nan)
+        # the table costs 1200 evaluations of df1_F once per law: worth it for
+        # a sweep, or for every call when the law's means are cheap sums (the
+        # kappa_2 solve probes one point at a time before its own table)
+        table = _df1_table(law) if (tt.size >= 16 or law.finite_spectrum is not None) else None
+        if table is not None:
+            xs, ys, ms = table
+            lt = np.log(tt)
+            ok = (lt > xs[0]) & (lt < xs[-1])
+            est[ok] = np.exp(hermite(xs, ys, ms, lt[ok]))
+            sel = np.flatnonzero(ok)
+            if sel.size:
+                new, good, sl = polish(lambda k, idx: fmap(k, sel[idx]), -tt[sel], est[sel], 0.0, rtol=rtol,
+                                       steps=2, with_slope=True)
+                est[sel] = np.where(good, new, np.nan)
+                est_slope[sel] = np.where(good, -sl, np.nan)
+        rest = np.flatnonzero(~np.isfinite(est))
+        if rest.size:
+            hi = m1 / tt[rest] * (1 + 1e-12)  # df1_F(k) <= m1/k
+            est[rest] = invert_increasing(lambda k, idx: fmap(k, rest[idx]), -tt[rest], np.full(rest.size, _TINY),
+                                          hi, rtol=rtol, ftol=4e-16 * tt[rest],
+                                          what="kappa_F (df1_{Sigma_F}(kappa_F) = t)")
+        kf[inside] = est
+    d1_slope = np.full(t.size, np.nan)
+    if probe and inside.size:
+        d1_slope[inside] = est_slope
+    again = np.flatnonzero(~np.isfinite(d1_slope))
+    if again.size:
+        d1_slope[again] = law.df1_with_slope(np.maximum(kf[again], _TINY))[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(kf > 0, 1 / d1_slope, -np.inf)  # kappa_F' = 1/df1_F'(kappa_F)
+    return kf, slope
+
+
+@cached(maxsize=16)
+def _df1_table(law):
+    """``(log t, log kappa, d log kappa/d log t)`` on a log grid of ``kappa``
+    where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
+    m1 = law._trace_mean()
+    k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
+    d1, slope = law.df1_with_slope(k)
+    good = (-k * slope > 1e-10 * d1) & (d1 > 0)
+    k, d1, slope = k[good], d1[good], slope[good]
+    if k.size < 4 or np.any(np.diff(d1) >= 0):
+        return None
+    # d log kappa/d log t at t = df1(kappa): df1/(kappa df1')
+    xs, ys, ms = np.log(d1[::-1]), np.log(k[::-1]), (d1 / (k * slope))[::-1]
+    return xs, ys, ms
+
+
+def kappa_f_mp(law, t, dps: int):
+    """``(kappa_F(t), kappa_F'(t))`` in mpmath with ``dps`` digits at one point
+    ``t < rank Sigma_F`` (an mpmath number): Newton on ``df1_F`` evaluated at
+    that precision, from the float64 value (or, where ``t`` is within
+    rounding of the rank and float64 gives 0, from the tangent of ``df1_F``
+    at a tiny ``kappa``); quadratic convergence takes 3-6 steps to
+    ``10^-(dps - 5)`` relative (else :class:`~freeprob.errors.ConvergenceError`).
+
+    >>> import mpmath, freeprob
+    >>> k, dk = kappa_f_mp(freeprob.Discrete([1, 3]), mpmath.mpf(1) / 2, 30)
+    >>> mpmath.nstr(k, 20)       # (1/(1 + k) + 3/(3 + k))/2 = 1/2 at k = sqrt(3)
+    '1.7320508075688772935'
+    """
+    import mpmath
+
+    def dfs(k):
+        return law.df1_numeric(k, dps=dps)[()], law.df2_numeric(k, dps=dps)[()]
+
+    with mpmath.workdps(dps):
+        k = mpmath.mpf(float(kappa_f(law, np.array([float(t)]))[0][0]))
+        if not k > 0:
+            # t within rounding of rank Sigma_F (the ridgeless double limit):
+            # the tangent at a tiny kappa, df1_F = rank - kappa <1/x> + ...
+            ks = mpmath.mpf(law._trace_mean()) * mpmath.mpf(10) ** (-dps // 2)
+            d1, d2 = dfs(ks)
+            k = ks + (d1 - t) * ks / (d1 - d2)
+            if not k > 0:
+                raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)}: t is not below rank Sigma_F")
+        for _ in range(12):
+            d1, d2 = dfs(k)
+            slope = -(d1 - d2) / k  # df1' [C6]
+            step = (d1 - t) / slope
+            k -= step
+            if abs(step) <= k * mpmath.mpf(10) ** (5 - dps):
+                d1, d2 = dfs(k)
+                return k, -k / (d1 - d2)
+    raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)} did not converge in mpmath ({dps} digits)")
