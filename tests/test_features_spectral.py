@@ -54,7 +54,7 @@ CATALOGUE = {
 
 def _aggregates(r):
     """The ridge model's components summed into the spectral keys (see the module)."""
-    return {"bias2": r["bias2"], "var_F": r["var_F"], "var_X": r["var_X"] + r["var_XF"],
+    return {"bias2": r["bias2"], "var_F": r["var_F"], "var_X": r["var_X"], "var_XF": r["var_XF"],
             "var_X_noise": r["var_X_noise"] + r["var_XF_noise"], "Eg": r["Eg"], "Etr": r["Etr"]}
 
 

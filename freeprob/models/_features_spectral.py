@@ -64,15 +64,28 @@ on a contour around the spectrum and 0 (``kappa_2(0) > 0`` at a width
 bottleneck puts a pole there).  Its ``Bias^2`` is that route's ``bias2`` on
 the same nodes seen in input space (:class:`InputSpaceView`).
 
+**The predictor averaged over the features.**  At fixed data the one-point
+equivalent over ``F`` with the sample covariance ``Sigma_hat`` as its
+population gives ``E_F[F (z - Z^T Z/P)^{-1} F^T] Sigma_hat ~ (w - Sigma_hat)^{-1}
+Sigma_hat`` with ``w(z) = -kappa_2 (1 - D(kappa_2)/phi)`` at ``kappa_2 =
+kappa_2(-z)``: the linear problem [C2] in input space (ratio ``D/P``) at the
+argument whose ``kappa`` is ``kappa_2(z)``.  In ``E_X ||E_F[F v]||^2_Sigma``
+the factors ``w`` cancel against the two-point equivalent [R5] at ``(w,
+w')``, which leaves the linear route's two-point integrand with ``kappa_2(z),
+kappa_2(z')`` and ``q = D/P``: the same :class:`InputSpaceView` nodes give
+``Var_X``, the variance over the data of the ``F``-averaged predictor.  At a
+ridge it equals [R13]'s ``Var_X`` (checked to ``1e-12``).
+
 **Keys** (:data:`FEATURE_SPECTRAL_KEYS`).  ``dfbar1 = tr h(Z^T Z/P)/D``;
 ``approx = sigma_e^2``; ``bias2`` the mean predictor's ``Bias^2`` [C15];
 ``var_F`` the rest of the data-averaged predictor's error (its variance over
-``F``, ``approx`` included); ``var_X`` its variance over the data from the
-signal (``Var_X + Var_XF``); ``var_X_noise`` from the label noise (``Var_Xeps
-+ Var_XFeps``); ``Eg`` their sum; ``Etr``.  At a ridge each is the paper's
-component (or sum of components) of [R13], [R14].  Splitting ``var_X`` into
-``Var_X`` and ``Var_XF`` would need the predictor averaged over ``F`` at
-fixed data, a two-point equivalent over ``F``; it is not offered.
+``F``, ``approx`` included); ``var_X`` the variance over the data of the
+``F``-averaged predictor (signal); ``var_XF`` the rest of the signal
+variance; ``var_X_noise`` from the label noise (``Var_Xeps + Var_XFeps``,
+not split: the noise part of the ``F``-averaged predictor keeps a factor
+``1/w(z)`` that does not cancel); ``Eg`` their sum; ``Etr``.  At a ridge each
+is the paper's component (or, for ``var_X_noise``, the sum of two) of [R13],
+[R14].
 """
 
 from __future__ import annotations
@@ -100,7 +113,7 @@ from freeprob.numeric.compile import compile_expr
 __all__ = ["FEATURE_SPECTRAL_KEYS", "evaluate_features_spectral"]
 
 #: the keys of a random-feature learning curve under a spectral estimator
-FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_X_noise", "Eg", "Etr")
+FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_XF", "var_X_noise", "Eg", "Etr")
 
 
 @cached(maxsize=32)
@@ -437,10 +450,10 @@ class InputSpaceView:
     """The contour nodes of a :class:`FeatureLaw` seen in input space, for
     the mean predictor's ``Bias^2`` (see the module): the same solver and
     certificates, but a node's ``kappa`` is ``kappa_2`` and its target mean
-    the population's ``D_w(kappa_2)``; the linear route's ``bias2`` on
-    these nodes is ``||E_{X,F}[F v] - wbar||_Sigma^2``.  The population
-    means ``D`` are reported as 0: the other keys of that run are not used,
-    and with ``D = 0`` they stay analytic (no pole of ``1/(1 - gamma)``)."""
+    the population's ``D_w(kappa_2)`` and ``D(kappa_2)``; with ``q = D/P``
+    the linear route's ``bias2`` on these nodes is ``||E_{X,F}[F v] -
+    wbar||_Sigma^2`` and its ``var_X`` the variance over the data of
+    ``E_F[F v]`` (see the module); its other keys are not used."""
 
     def __init__(self, law):
         self.law, self.LADDERS, self.wnorm2 = law, law.LADDERS, law.pop.wnorm2
@@ -454,7 +467,7 @@ class InputSpaceView:
     def finish(self, q, state, z):
         self.law.finish(q, state, z)             # certified as the features' nodes
         k2 = state[:, 0] if state.ndim > 1 else state
-        return k2, np.zeros_like(k2)
+        return k2, self.law.pop.means(k2)[0]
 
     def target(self, k2, d_zero, state):
         return self.law.pop.target(k2, self.law.pop.means(k2)[0])
@@ -509,16 +522,16 @@ def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_no
             # Bias^2 of the mean predictor: around 0 too at a width bottleneck
             # (kappa_2(0) = kappa_2^0 > 0: kappa_2(z)/z has a pole there)
             low = 0.0 if law.k20 > 0 else lower
-            mean = contour_keys(InputSpaceView(law), estimator, pts, q, np.zeros(int(rest.sum())), low, upper,
-                                tol=tol, max_nodes=max_nodes)["bias2"]
-            for key, v in _from_linear(lin, law, noise[rest], s_eff[rest], mean).items():
+            view = contour_keys(InputSpaceView(law), estimator, pts, 1 / law.phi, np.zeros(int(rest.sum())), low,
+                                upper, tol=tol, max_nodes=max_nodes)
+            for key, v in _from_linear(lin, law, noise[rest], s_eff[rest], view).items():
                 res[key][rest] = v
         for key in FEATURE_SPECTRAL_KEYS:
             out[key][sel] = res[key]
     return {key: out[key].reshape(shape) for key in FEATURE_SPECTRAL_KEYS}
 
 
-def _from_linear(lin, law, noise, s_eff, mean):
+def _from_linear(lin, law, noise, s_eff, view):
     """The keys from the feature-space linear problem's (see the module):
     its label-noise variance is linear in ``sigma^2 + sigma_e^2``, split
     between the approximation error (a signal term) and the label noise;
@@ -526,8 +539,10 @@ def _from_linear(lin, law, noise, s_eff, mean):
     ``bias2``, splits into the mean predictor's ``Bias^2`` (``mean``, from
     :class:`InputSpaceView`) and ``Var_F``, the rest."""
     unit = np.divide(lin["var_X_noise"], s_eff, out=np.zeros_like(s_eff), where=s_eff > 0)
+    mean, var_x = view["bias2"], view["var_X"]
     return {"dfbar1": law.psi_last * lin["df1"], "approx": np.full(noise.shape, law.approx),
-            "bias2": mean, "var_F": law.approx + lin["bias2"] - mean, "var_X": lin["var_X"] + law.approx * unit,
+            "bias2": mean, "var_F": law.approx + lin["bias2"] - mean, "var_X": var_x,
+            "var_XF": lin["var_X"] + law.approx * unit - var_x,
             "var_X_noise": noise * unit, "Eg": law.approx + lin["Eg"], "Etr": lin["Etr"]}
 
 
@@ -563,5 +578,5 @@ def _ridge_limit(model, law, lam, row, noise):
     # on the real axis (no head of exact terms for a huge power law at a tiny kappa_2)
     dfbar = law._maps(np.where(k2 == 0, 1e-300, k2), True)[3].real
     return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"], "var_F": r["var_F"],
-            "var_X": r["var_X"] + r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
+            "var_X": r["var_X"], "var_XF": r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
             "Eg": r["Eg"], "Etr": r["Etr"], "kappa2": k2.real}

@@ -374,13 +374,11 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
 def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
     """The keys of a random-feature learning curve under a spectral
     estimator (:data:`~freeprob.models._features_spectral.FEATURE_SPECTRAL_KEYS`)
-    from the crossed grid: ``bias2`` and ``var_F`` (the ANOVA parts of
-    :func:`simulate_rf`), ``var_X = Var_X + Var_XF`` (one ANOVA sum, its own
-    jackknife), the label-noise total, and ``approx`` from each feature draw
-    exactly (:func:`_approx`)."""
+    from the crossed grid: ``bias2``, ``var_X``, ``var_F`` and ``var_XF`` (the
+    ANOVA parts of :func:`simulate_rf`), the label-noise total, and ``approx``
+    from each feature draw exactly (:func:`_approx`)."""
     d, widths, layer_variance, sigma_f, sigma, wbar, sx = draw
-    res = {"Eg": out["Eg"], "bias2": out["bias2"], "var_F": out["var_F"]}
-    res["var_X"] = crossed_se({"w": data["w"]}, lambda dd: sum(anova(dd["w"], weights, target)[k] for k in (1, 3)))
+    res = {key: out[key] for key in ("Eg", "bias2", "var_X", "var_F", "var_XF")}
     res["var_X_noise"] = crossed_se({"n": data["noise"]}, lambda dd: dd["n"].mean(axis=(0, 1)))
     for key in ("Etr", "dfbar1"):
         res[key] = crossed_se({key: data[key]}, lambda dd, key=key: dd[key].mean(axis=(0, 1)))
@@ -388,7 +386,7 @@ def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
     res["approx"] = (np.full(res["Eg"][0].shape, ap.mean()), np.full(res["Eg"][0].shape,
                                                                       ap.std(ddof=1) / np.sqrt(ap.size)))
     return {k: tuple(np.reshape(v, shape) for v in res[k])
-            for k in ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_X_noise", "Eg", "Etr")}
+            for k in ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_XF", "var_X_noise", "Eg", "Etr")}
 
 
 def feature_spectrum(model, n, rng):
