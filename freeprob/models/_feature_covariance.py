@@ -37,9 +37,16 @@ def kappa_f(law, t, *, rtol=1e-15, probe=False):
 
     A cached table of ``df1_F`` on a log grid (for many points, or any
     number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite
-    start in ``(log t, log kappa)``, one Newton step polishes it
-    (:func:`~freeprob.numeric.solve.polish`), and points it does not certify
-    go to the bracketed :func:`~freeprob.numeric.solve.invert_increasing`."""
+    start in ``(log t, log kappa)`` good to about ``1e-7``; one or two
+    Newton steps polish it (:func:`~freeprob.numeric.solve.polish`), and
+    points they do not certify go to the bracketed
+    :func:`~freeprob.numeric.solve.invert_increasing`.
+
+    >>> import freeprob
+    >>> k, slope = kappa_f(freeprob.Discrete([1, 3]), [0.5, 1.0])
+    >>> round(float(k[0]), 12), float(k[1])   # (1/(1 + k) + 3/(3 + k))/2 = 1/2 at k = sqrt(3)
+    (1.732050807569, 0.0)
+    """
     t = np.asarray(t, dtype=float)
     rank = law._trace_rank()
     kf = np.zeros(t.size)
