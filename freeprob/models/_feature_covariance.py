@@ -143,6 +143,8 @@ def kappa_f_mp(law, t, dps: int):
             slope = -(d1 - d2) / k  # df1' [C6]
             step = (d1 - t) / slope
             k -= step
+            if not k > 0:  # df1_F is convex: from a start this close, Newton does not leave (0, oo)
+                raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)}: a Newton step left (0, oo)")
             if abs(step) <= k * mpmath.mpf(10) ** (5 - dps):
                 d1, d2 = dfs(k)
                 return k, -k / (d1 - d2)
