@@ -16,9 +16,12 @@ rank Sigma_F`` (the width bottleneck).
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
+from freeprob import conventions as C
 from freeprob.errors import ConvergenceError
 from freeprob.numeric.cache import cached
+from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.solve import hermite, invert_increasing, polish
 
 __all__ = ["kappa_f", "kappa_f_mp"]
@@ -128,6 +131,9 @@ def kappa_f_mp(law, t, dps: int):
     def dfs(k):
         return law.df1_numeric(k, dps=dps)[()], law.df2_numeric(k, dps=dps)[()]
 
+    def slope(d1, d2, k):  # df1' from df1, df2 [C6], the conventions' one formula
+        return _slope_mp()(k, d1, d2, dps=dps)[()]
+
     with mpmath.workdps(dps):
         k = mpmath.mpf(float(kappa_f(law, np.array([float(t)]))[0][0]))
         if not k > 0:
@@ -135,17 +141,25 @@ def kappa_f_mp(law, t, dps: int):
             # the tangent at a tiny kappa, df1_F = rank - kappa <1/x> + ...
             ks = mpmath.mpf(law._trace_mean()) * mpmath.mpf(10) ** (-dps // 2)
             d1, d2 = dfs(ks)
-            k = ks + (d1 - t) * ks / (d1 - d2)
+            k = ks - (d1 - t) / slope(d1, d2, ks)
             if not k > 0:
                 raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)}: t is not below rank Sigma_F")
         for _ in range(12):
             d1, d2 = dfs(k)
-            slope = -(d1 - d2) / k  # df1' [C6]
-            step = (d1 - t) / slope
+            step = (d1 - t) / slope(d1, d2, k)
             k -= step
             if not k > 0:  # df1_F is convex: from a start this close, Newton does not leave (0, oo)
                 raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)}: a Newton step left (0, oo)")
             if abs(step) <= k * mpmath.mpf(10) ** (5 - dps):
                 d1, d2 = dfs(k)
-                return k, -k / (d1 - d2)
+                return k, 1 / slope(d1, d2, k)  # kappa_F' = 1/df1_F'(kappa_F)
     raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)} did not converge in mpmath ({dps} digits)")
+
+
+_D1, _D2 = sp.symbols("d_1 d_2")
+
+
+@cached(maxsize=1)
+def _slope_mp():
+    """``d df1/d lam`` from ``df1``, ``df2`` [C6] for mpmath arguments."""
+    return compile_expr(C.df1_slope_from_df2(_D1, _D2, C.lam), (C.lam, _D1, _D2), backend="mpmath")

@@ -371,7 +371,9 @@ def evaluate(model, overrides):
                                     np.flatnonzero(kz), phi, psis, s2, sx, scale if gap is None else gap,
                                     fractional=not means_inline(model) and gap is None)
         except ConvergenceError as err:
-            if model.feature_covariance is None:
+            fc = model.feature_covariance
+            if fc is None or not np.any(np.abs(model.population._trace_rank() - psis[0][kz] * fc._trace_rank())
+                                        <= 1e-12 * model.population._trace_rank()):
                 raise
             raise ConvergenceError(
                 f"{err} (anisotropic weights, ridge 0: where rank Sigma = psi rank Sigma_F the limit is a "
