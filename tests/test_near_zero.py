@@ -307,3 +307,41 @@ def test_free_product_with_an_atom_has_no_leak_below_its_bulk():
     # the finite-N smallest eigenvalue sits within a few % above the edge
     assert 0.85 * min(mins) < edge < min(mins)
     assert float(law.density_numeric(1.05 * edge)) > 1.0
+
+
+def test_atom_at_zero_on_a_hard_edge():
+    """``MP(2) x Bernoulli(1/2)``: mass 1/2 at 0 and a continuous part
+    ``sqrt((4 - x)/x)/(4 pi)`` on (0, 4] that reaches 0 (no gap).  Its curve's
+    two branches share the pole ``1/(2z)`` and meet at 0, so ``g'`` from the
+    curve cancelled to nothing: df2 was 0.4017 at lam = 1e-60 (true 1/2 -
+    O(1e-30)), NaN at 1e-100, and the continuation stalled at 1e-30.  The
+    remainder ``s = g - 1/(2z) ~ lam^(-1/2)`` has well separated roots.
+    Second route: mpmath quadrature of the density (40 digits)."""
+    import mpmath
+    import sympy
+
+    for weights in ([sympy.Rational(1, 2)] * 2, [0.5, 0.5]):
+        law = fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([0, 1], weights))
+        lam = np.array([1e-300, 1e-100, 1e-60, 1e-30, 1e-20, 1e-12, 1e-6, 1e-3, 0.3, 1.0, 10.0])
+        got = {1: law.df1_numeric(lam), 2: law.df2_numeric(lam)}
+        with mpmath.workdps(40):
+            rho = lambda x: mpmath.sqrt((4 - x) / x) / (4 * mpmath.pi)  # noqa: E731
+            for i, lv in enumerate(lam):
+                m = mpmath.mpf(lv)
+                cuts = [0] + [c for c in (m, mpmath.mpf(1e-20), mpmath.mpf(1e-10), 1) if c < 4] + [4]
+                for which in (1, 2):
+                    ref = mpmath.quad(lambda x: (x / (x + m)) ** which * rho(x), sorted(set(cuts)))
+                    assert abs(got[which][i] - float(ref)) < 4e-16, (weights, lv, which)
+    with mpmath.workdps(50):
+        m = mpmath.mpf("1e-40")
+        ref = mpmath.quad(lambda x: (x / (x + m)) ** 2 * rho(x), [0, m, 1e-30, 1e-20, 1e-10, 1, 4])
+        assert abs(law.df2_numeric(m, dps=40)[()] - ref) < mpmath.mpf(10) ** -38
+    # random features on it at lam = 0: the feature design has rank D/2 = 100
+    # < P = 150 < N, so the fit is underparameterized in rank: Var_X_eps =
+    # sigma^2 r/(P - r) = 0.2, E_tr = sigma^2 (1 - r/P), the rest 0
+    model = fp.RandomFeatureRidge(law, widths=[140], samples=150, dimension=200, ridge=0, noise=0.1,
+                                  feature_covariance=fp.PowerLaw(0.7, 140))
+    out = model.evaluate()
+    assert float(out["var_X_noise"]) == pytest.approx(0.2, rel=1e-12)
+    assert float(out["Etr"]) == pytest.approx(0.1 / 3, rel=1e-12)
+    assert float(out["bias2"]) == float(out["var_X"]) == float(out["var_XF"]) == 0.0

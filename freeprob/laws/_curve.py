@@ -61,12 +61,15 @@ class Curve:
             p = p * gv + cs[k]
         return p, dp
 
-    def derivative(self, gv, z):
-        """``g'(z) = -P_z / P_g`` on the curve.
+    def derivative(self, gv, z, *, times_z=False):
+        """``g'(z) = -P_z / P_g`` on the curve (``z g'(z)`` with ``times_z``).
 
         Both sums are scaled by ``s^d`` and ``s^(d-1)``, ``s = max(1, |g|)``,
         so that they stay finite next to an atom, where ``g ~ w/(z - a)`` is
-        huge (``g' ~ -w/(z - a)^2`` is finite while ``g^d`` overflows)."""
+        huge (``g' ~ -w/(z - a)^2`` is finite while ``g^d`` overflows).
+        ``times_z`` multiplies ``P_z`` by ``z`` before the division: next to
+        a hard edge at 0 (``g ~ z^(-1/2)``) ``g'`` overflows at ``|z| ~
+        1e-300`` while ``z g'`` is of the size of ``g``."""
         cs = self.coeffs_at(z)
         dcs = np.array([np.polyval(c, z) for c in self._dc])
         gv = np.asarray(gv, dtype=complex)
@@ -74,6 +77,8 @@ class Curve:
         u = gv / s
         d = self.deg
         num = sum(dcs[k] * u**k * s ** float(k - d) for k in range(d + 1))
+        if times_z:
+            num = num * np.asarray(z)
         den = sum(k * cs[k] * u ** (k - 1) * s ** float(k - d) for k in range(1, d + 1))
         return -s * num / den
 

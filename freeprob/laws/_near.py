@@ -40,13 +40,14 @@ RHO_NEAR = 1 / 16
 #: curves of higher degree are left to the ``g`` route (ill-conditioned roots in float64)
 MAX_DEGREE = 12
 
-_S, _DS, _Z, _W0, _RK = sp.symbols("s ds z w0 r")
+_S, _ZDS, _Z, _W0, _RK = sp.symbols("s zds z w0 r")
 
 
 @cached(maxsize=16)
 def _df_from_s(kind: str, backend: str = "numpy"):
-    """``df1``, ``df2`` or a complement in terms of ``s = s(z)``, ``ds = s'(z)``
-    at ``z = -lam``, derived from [C6] with ``g = w0/z + s(z)``; the rank
+    """``df1``, ``df2`` or a complement in terms of ``s = s(z)`` and ``zds =
+    z s'(z)`` at ``z = -lam`` (``z s'`` stays finite where ``s'`` alone
+    overflows: ``s ~ lam^(-1/2)`` next to a hard edge at 0), derived from [C6] with ``g = w0/z + s(z)``; the rank
     ``r = 1 - w0`` and ``w0`` are arguments in their own right, each rounded
     once from its exact value."""
     lam = C.lam
@@ -56,15 +57,15 @@ def _df_from_s(kind: str, backend: str = "numpy"):
     df2 = C.df2_from_df1(df1, lam)
     expr = {"df1": df1, "df2": df2, "cdf1": 1 - df1, "cdf2": 1 - df2}[kind]
     # s'(-lam) appears as Subs(Derivative(s(xi), xi), xi, -lam)
-    expr = expr.replace(lambda e: isinstance(e, sp.Subs) and e.expr.has(sf), lambda e: _DS)
+    expr = expr.replace(lambda e: isinstance(e, sp.Subs) and e.expr.has(sf), lambda e: _ZDS / C.z)
     expr = sp.expand(expr.subs(sf(-lam), _S).subs(lam, -_Z))
     if kind.startswith("df"):
         expr = sp.expand(expr.subs(_W0, 1 - _RK))
-    if expr.has(sf) or expr.free_symbols - {_S, _DS, _Z, _W0, _RK}:
+    if expr.has(sf) or expr.free_symbols - {_S, _ZDS, _Z, _W0, _RK}:
         raise AssertionError(f"the {kind} form in s did not reduce: {expr}")
     if backend == "mpmath":
-        return compile_expr(expr, (_S, _DS, _Z, _W0, _RK), backend="mpmath")
-    return compile_expr(expr, (_S, _DS, _Z, _W0, _RK), dtype=float)
+        return compile_expr(expr, (_S, _ZDS, _Z, _W0, _RK), backend="mpmath")
+    return compile_expr(expr, (_S, _ZDS, _Z, _W0, _RK), dtype=float)
 
 
 @cached(maxsize=64)
@@ -85,9 +86,10 @@ def _remainder_curve(law):
             points.append(float(loc))
     for a, b in law._ac_intervals():
         points += [a, b]
-    if w0 <= 0 or not points or min(points) <= 0:
+    if w0 <= 0 or not points or min(points) < 0:
         return None
-    e = min(points) * (1 - 1e-9)        # the edges are isolated to 1e-12 relative
+    # the edges are isolated to 1e-12 relative; e = 0: the rest reaches 0 (a hard edge)
+    e = min(points) * (1 - 1e-9)
     top = max(points) * (1 + 1e-9)
     # the mass as the exact rational of the curve (a float weight becomes the
     # rational of its shortest decimal form, as in rational_twin)
@@ -99,6 +101,13 @@ def _remainder_curve(law):
     if sp.Poly(expr, _S).degree() < 1:
         return None
     return Curve(expr, _S, _Z), w0, float(1 - w0_exact), e, top, w0_exact
+
+
+def _reach(e, top):
+    """The largest ``lam`` that takes the remainder root: ``e/16`` below a gap
+    ``(0, e)``, ``R/16`` when the rest reaches 0 (``e = 0``; ``s`` then has a
+    branch point at 0 but no pole, and its roots stay apart)."""
+    return RHO_NEAR * (e if e > 0 else top)
 
 
 def near_values(law, kind: str, lam):
@@ -122,32 +131,37 @@ def near_values(law, kind: str, lam):
         return none, None
     qc, w0, rank, e, top, _ = data
     flat = lam.ravel()
-    sel = np.flatnonzero((flat > 0) & (flat <= RHO_NEAR * e))
+    sel = np.flatnonzero((flat > 0) & (flat <= _reach(e, top)))
     mask, vals = np.zeros(flat.shape, dtype=bool), np.zeros(flat.shape)
     if sel.size:
         k = flat[sel]
         lo, hi = -(1 - w0) / (k + e), -(1 - w0) / (k + top)
-        slack = 1e-9 * (1 - w0) / e
         cs = qc.coeffs_at(-k.astype(complex))            # (deg + 1, npts)
         start = np.full(sel.size, np.nan)
         for i in range(sel.size):
-            # leading coefficients that vanish at z = 0 send a root to
-            # infinity (|s| ~ 1/lam): dropped for the start only (they move
-            # the finite roots by ~1e-12 relative); Newton polishes on Q itself
-            coeffs = cs[::-1, i]
-            nz = np.flatnonzero(np.abs(coeffs) > 1e-12 * np.max(np.abs(coeffs)))
-            roots = np.roots(coeffs[nz[0]:]) if nz.size else np.array([])
+            # in units of the largest physical |s|, sigma = (1 - w0)/(lam + e):
+            # leading coefficients that vanish at z = 0 send roots far beyond
+            # sigma (|s| ~ 1/lam): dropped for the start only (they move the
+            # roots inside by ~1e-12 relative); Newton polishes on Q itself.
+            # Scaled in logarithms (sigma^k overflows for tiny lam).
+            sigma = (1 - w0) / (k[i] + e)
+            with np.errstate(divide="ignore"):
+                logs = np.log(np.abs(cs[::-1, i])) + np.log(sigma) * np.arange(qc.deg, -1, -1)
+            coeffs = cs[::-1, i] / np.abs(cs[::-1, i] + (cs[::-1, i] == 0)) * np.exp(logs - np.max(logs))
+            nz = np.flatnonzero(np.abs(coeffs) > 1e-12)
+            roots = sigma * np.roots(coeffs[nz[0]:]) if nz.size else np.array([])
             dist = np.abs(roots - np.clip(roots.real, lo[i], hi[i]))   # distance to the interval
-            inside = np.flatnonzero(dist <= slack)
+            inside = np.flatnonzero(dist <= 1e-9 * (np.abs(roots) + abs(hi[i])))   # root-finding slack
             if inside.size == 1:
                 start[i] = roots[inside[0]].real
         ok = np.flatnonzero(np.isfinite(start))
         if ok.size:
             zs = -k[ok].astype(complex)
             sv, conv = qc.newton(start[ok].astype(complex), zs)
-            good = conv & (sv.real >= lo[ok] - slack) & (sv.real <= hi[ok] + slack) & (np.abs(sv.imag) <= slack)
-            ds = qc.derivative(sv, zs)
-            out = np.asarray(_df_from_s(kind)(sv.real, ds.real, zs.real, w0, rank))
+            sl = 1e-9 * (np.abs(sv) + np.abs(hi[ok]))
+            good = conv & (sv.real >= lo[ok] - sl) & (sv.real <= hi[ok] + sl) & (np.abs(sv.imag) <= sl)
+            zds = qc.derivative(sv, zs, times_z=True)
+            out = np.asarray(_df_from_s(kind)(sv.real, zds.real, zs.real, w0, rank))
             mask[sel[ok[good]]] = True
             vals[sel[ok[good]]] = out[good]
     return mask.reshape(lam.shape), vals.reshape(lam.shape)
@@ -184,7 +198,7 @@ def near_values_mp(law, kind: str, lam, dps: int):
         rank = 1 - w0
         for lv in lam:
             k = mpmath.mpf(lv)
-            if not 0 < k <= RHO_NEAR * e:
+            if not 0 < k <= _reach(e, top):
                 return None
             z = -k
             lo, hi = -rank / (k + mpmath.mpf(e)), -rank / (k + mpmath.mpf(top))
@@ -192,11 +206,12 @@ def near_values_mp(law, kind: str, lam, dps: int):
             while cs and cs[0] == 0:
                 cs = cs[1:]
             roots = mpmath.polyroots(cs, maxsteps=200, extraprec=4 * (dps + 10))
-            slack = mpmath.mpf(10) ** (-(dps // 2)) * rank / mpmath.mpf(e)
-            inside = [r for r in roots if abs(mpmath.im(r)) <= slack and lo - slack <= mpmath.re(r) <= hi + slack]
+            tol = mpmath.mpf(10) ** (-(dps // 2))
+            inside = [r for r in roots if abs(mpmath.im(r)) <= tol * (abs(r) + abs(hi))
+                      and lo - tol * abs(lo) <= mpmath.re(r) <= hi + tol * (abs(r) + abs(hi))]
             if len(inside) != 1:
                 return None
             sv = mpmath.re(inside[0])
             ds = -dq_dz(sv, z, dps=dps + 10)[()] / dq_ds(sv, z, dps=dps + 10)[()]
-            out.append(form(sv, mpmath.re(ds), z, w0, rank, dps=dps)[()])
+            out.append(form(sv, z * mpmath.re(ds), z, w0, rank, dps=dps)[()])
     return out

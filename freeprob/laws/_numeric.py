@@ -409,7 +409,14 @@ class NumericMethods:
             if not lam > 0:
                 raise ParameterError("lam", lam, "(0, oo) at an mpmath point")
             kind = "df1" if which == 1 else "df2"
-            val = np.asarray(self._evaluate(kind, None, np.array([lam], dtype=object), dps=dps)).ravel()[0]
+            try:
+                val = np.asarray(self._evaluate(kind, None, np.array([lam], dtype=object), dps=dps)).ravel()[0]
+            except NoClosedFormError:
+                # an algebraic law with an atom at 0: the remainder's curve in mpmath
+                near = near_values_mp(self, kind, [lam], dps)
+                if near is None:
+                    raise
+                val = near[0]
             with mpmath.workdps(dps):
                 val = mpmath.mpmathify(val)
                 if abs(mpmath.im(val)) > mpmath.mpf(10) ** (10 - dps) * abs(mpmath.re(val)):
