@@ -8,20 +8,22 @@ in ``g``, the mpmath continuation) works with ``|g| ~ w0/lam`` at ``z = -lam``:
 below ``lam ~ 1e-30`` it stalls, overflows in ``g'``, or cancels
 ``1 + lam g`` to nothing.  ``s`` has no pole: with ``e`` the distance from
 ``0`` to the rest of the support (the other atoms and the support intervals,
-from the discriminant of the curve) it is analytic on ``|z| < e``, and for a
-law on ``[0, R]``
+from the discriminant of the curve) it is analytic on ``|z| < e``; when the
+rest reaches 0 (``e = 0``, a hard edge, ``s ~ lam^(-1/2)``) it has a branch
+point there but still no pole.  For a law on ``[0, R]``
 
 .. math:: -\frac{1 - w_0}{\lambda + e} \le s(-\lambda) \le -\frac{1 - w_0}{\lambda + R}.
 
 Substituting ``g = w0/z + s`` into the curve ``P(g, z) = 0`` and clearing the
-powers of ``z`` gives a curve ``Q(s, z) = 0``.  A point ``lam <= e/16`` takes
+powers of ``z`` gives a curve ``Q(s, z) = 0``.  A point ``lam <= e/16`` (``lam
+<= R/16`` when ``e = 0``) takes
 the root of ``Q(., -lam)`` in that interval when it is the only root there
 (complex roots within the root-finding slack counted): the physical ``s`` is
 a root in the interval, so the choice is certified, never a guess.  The
 degrees of freedom then follow from [C6] with ``g = w0/z + s``, derived
 symbolically, with no cancellation (``1 - df1 = w0 - lam s``).  Other points,
-laws without an atom at ``0`` (where ``g`` has no pole) and laws whose support
-reaches ``0`` or below keep the ``g`` route.
+laws without an atom at ``0`` (where ``g`` has no pole) and laws with support
+below ``0`` keep the ``g`` route.
 """
 
 from __future__ import annotations
