@@ -169,3 +169,27 @@ def test_linear_ridge_with_an_atom_at_zero():
             assert out["S"][0] == np.inf and np.all(np.isfinite(val[1:]))
         else:
             assert np.all(np.isfinite(val)), key
+
+
+@pytest.mark.parametrize("law", [fp.MarchenkoPastur(sp.Rational(3, 10)), fp.Semicircle(1, 3), fp.AR1(HALF)], ids=repr)
+def test_means_at_complex_ridges_far_away(law):
+    """``D = df1`` and ``D'`` at complex ridges far from the spectrum (the
+    contour route's means of a law known through its Stieltjes transform):
+    the moment series, certified per point.  Second route: 50-digit
+    moments summed in mpmath, and for real ridges the closed form in
+    mpmath with ``D' = -(df1 - df2)/kappa`` [C6]."""
+    from freeprob.models._spectral_numeric import _Law
+
+    r = law._numeric_radius()
+    kap = np.array([40 * r * (1 + 1j), 1e3 * r * 1j, -1e6 * r + 1e5j * r, 1e10 * r, 1e150 * r], dtype=complex)
+    d, dd = _Law(law, None).means(kap)
+    ms = [mpmath.mpf(sp.N(m, 60)) for m in [sp.Integer(1)] + law.moments(40)]
+    with mpmath.workdps(50):
+        for k, a, b in zip(kap, d, dd):
+            w = 1 / mpmath.mpc(k)
+            t1 = sum((-1) ** (j + 1) * ms[j] * w**j for j in range(1, 41))
+            t1p = sum((-1) ** j * j * ms[j] * w ** (j + 1) for j in range(1, 41))
+            assert abs(mpmath.mpc(a) / t1 - 1) < 1e-14 and abs(mpmath.mpc(b) / t1p - 1) < 1e-13, k
+        k = mpmath.mpf(1e10 * r)
+        d1, d2 = (mpmath.mpf(f(k, dps=40)[()]) for f in (law.df1_numeric, law.df2_numeric))
+        assert abs(mpmath.mpf(dd[3].real) / (-(d1 - d2) / k) - 1) < 1e-13

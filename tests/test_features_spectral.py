@@ -299,3 +299,38 @@ def test_cli_features_with_an_estimator(capsys):
                                                     "--activation", "relu"]):
         assert main(["features", "--population", "powerlaw:alpha=1.5,n=200", "--widths", "80", "--samples",
                      "150"] + bad) == 2
+
+
+def test_kappa_f_on_the_real_axis_next_to_the_pole_and_far_away():
+    """kappa_F(t) from the shared bracketed solver (an absolute resolution
+    eps |x_edge| in the distance to the pole): at t = -3e8 the root sits
+    2e-10 from -x_max, where a tolerance relative to that distance stalled
+    (2000 steps, then an error); float64 resolves df1_F there to 3e-6 only,
+    so the point is NaN (no certified root), as the edge scans expect.
+    A continuous Sigma_F (MP(0.3), means through its Stieltjes transform) far
+    out, t ~ 1e-11: df1_F' from the moment series (a central difference of
+    1 + kappa g(-kappa) was noise there, 0 at one point).  Second route: the
+    closed-form df1 of MP(0.3) in mpmath (30 digits) and its slope -(df1 -
+    df2)/kappa [C6]."""
+    import mpmath
+
+    sf = np.geomspace(0.3, 3.0, 50)
+    m = fp.RandomFeatureRidge(PL, widths=50, samples=100, ridge=0.1, feature_covariance=fp.Discrete(sf))
+    law = FeatureLaw(m, 0.5, [0.25], 0.0)
+    t = np.array([-3e8, -1e4, -2.0, 1e-9, 0.5, 0.999])
+    kf, slope = law.kappa_f_real(t)
+    assert np.isnan(kf[0]) and np.isnan(slope[0])
+    got = np.array([np.mean(sf / (sf + k)) for k in kf[1:]])
+    np.testing.assert_allclose(got, t[1:], rtol=1e-10)
+    assert -3.0 - 1e-5 < kf[1] < -3.0 and np.all(slope[1:] < 0)
+    mp = fp.MarchenkoPastur(0.3)
+    m2 = fp.RandomFeatureRidge(PL, widths=600, samples=150, ridge=1e-2, feature_covariance=mp)
+    law2 = FeatureLaw(m2, 0.75, [3.0], 0.0)
+    t = np.array([1e-12, 2e-11, 1e-8, 1e-3, 0.5])
+    kf, slope = law2.kappa_f_real(t)
+    with mpmath.workdps(30):
+        for k, s, tv in zip(kf, slope, t):
+            d1 = mpmath.mpf(mp.df1_numeric(mpmath.mpf(k), dps=30)[()])
+            d2 = mpmath.mpf(mp.df2_numeric(mpmath.mpf(k), dps=30)[()])
+            assert abs(d1 / tv - 1) < 1e-12, (tv, k)
+            assert abs(s / (-(d1 - d2) / k) - 1) < 1e-10, (tv, k, s)

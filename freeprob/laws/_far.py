@@ -48,17 +48,21 @@ _M = sp.symbols(f"m1:{ORDER + 1}")
 @cached(maxsize=8)
 def series_form(kind: str):
     """The compiled truncated series of ``kind`` (``"g"``, ``"df1"``,
-    ``"df2"`` or the complements ``"cdf1"``, ``"cdf2"``) in ``w`` (``1/z`` for ``g``, ``1/lam`` for ``df``) and
-    ``m_1..m_K``, derived from the conventions [C6] and put in Horner form."""
+    ``"df2"`` or the complements ``"cdf1"``, ``"cdf2"``; ``"D"`` and ``"dD"``:
+    ``df1`` and its slope at a complex ridge) in ``w`` (``1/z`` for ``g``,
+    ``1/lam`` for ``df``) and ``m_1..m_K``, derived from the conventions [C6]
+    and put in Horner form."""
     z, lam = C.z, C.lam
     g = 1 / z + sum(m / z ** (k + 2) for k, m in enumerate(_M))
     df1 = C.df1_from_stieltjes(g, z, lam)
     df2 = C.df2_from_df1(df1, lam)
     expr = {"g": g.subs(z, 1 / _W),
             "df1": df1.subs(lam, 1 / _W), "df2": df2.subs(lam, 1 / _W),
-            "cdf1": (1 - df1).subs(lam, 1 / _W), "cdf2": (1 - df2).subs(lam, 1 / _W)}[kind]
+            "cdf1": (1 - df1).subs(lam, 1 / _W), "cdf2": (1 - df2).subs(lam, 1 / _W),
+            "D": df1.subs(lam, 1 / _W), "dD": sp.diff(df1, lam).subs(lam, 1 / _W)}[kind]
     poly = sp.Poly(sp.expand(expr), _W)        # the constant of df cancels here
-    return compile_expr(sp.horner(poly.as_expr(), wrt=_W), (_W,) + _M, dtype=complex if kind == "g" else float)
+    return compile_expr(sp.horner(poly.as_expr(), wrt=_W), (_W,) + _M,
+                        dtype=complex if kind in ("g", "D", "dD") else float)
 
 
 @cached(maxsize=256)
@@ -93,7 +97,8 @@ def _moments(law, radius):
 
 def far_values(law, kind: str, points):
     """``(mask, values)``: the points of ``points`` (``z`` for ``g``, ``lam >
-    0`` for ``df1``/``df2``) where the moment series is certified, and the
+    0`` for ``df1``/``df2``, a complex ridge for ``D``/``dD``) where the moment
+    series is certified, and the
     series' values (meaningful only where the mask is True).  The mask is
     all False for atomic and kernel laws, for points near the support, and
     for laws without exact moments.
@@ -124,11 +129,11 @@ def far_values(law, kind: str, points):
     vals = series_form(kind)(w, *ms)
     r = np.where(near, RHO_MAX, rho)
     bound = (ORDER + 1) * r ** (ORDER + 1) / (1 - r) ** 2
-    if kind == "g":
-        bound = bound * np.abs(w)
-    # g: a relative bound (the other routes give g to an ulp); df: also an
+    if kind in ("g", "dD"):
+        bound = bound * np.abs(w)          # (dD: the coefficients j m_j carry one more power of w)
+    # g, dD: a relative bound (the other routes give g to an ulp); df: also an
     # absolute one, since there the other routes form 1 + lam g(-lam) and
     # lose eps in absolute terms (their error is ~eps/df relative)
-    floor = 0.0 if kind == "g" else _ABS
+    floor = 0.0 if kind in ("g", "dD") else _ABS
     ok = ~near & (bound <= np.maximum(_REL * np.abs(vals), floor))
     return ok, vals

@@ -109,6 +109,7 @@ from freeprob.models._spectral_numeric import (
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.solve import invert_increasing
 
 __all__ = ["FEATURE_SPECTRAL_KEYS", "evaluate_features_spectral"]
 
@@ -229,35 +230,43 @@ class FeatureLaw:
         <Sigma_F>/t`` at ``t -> 0``, where ``df1_F`` decreases: in ``(-x_min,
         <Sigma_F>/t]`` for ``t > 0`` and in ``[-x_max - <Sigma_F>/|t|, -x_max)``
         for ``t < 0`` (``x_min``, ``x_max`` the edges of ``Sigma_F``; ``|df1_F|
-        <= <Sigma_F>/dist(kappa, -spectrum)`` bounds the root).  Safeguarded
-        Newton inside the bracket; NaN where there is no root (``t`` at or
+        <= <Sigma_F>/dist(kappa, -spectrum)`` bounds the root).
+        :func:`~freeprob.numeric.solve.invert_increasing` in the distance to
+        the pole, with an absolute resolution ``eps |x_edge|`` (next to the
+        pole the root sits ``1e-9`` from ``x_max ~ 1``); NaN where there is no root (``t`` at or
         beyond the rank of a ``Sigma_F`` that reaches 0): the edge scans stop
         there."""
-        t = np.asarray(t, dtype=float)
+        shape = np.shape(t)
+        t = np.asarray(t, dtype=float).ravel()
         pos = t > 0
         # short of the edges (a law evaluated through its Stieltjes transform
         # takes a central difference for df1_F', which must stay off the cut)
         near = 1e-13 if self.fcov._pop is not None or self.fcov._huge is not None else 1e-4
+        # the bracket variable u >= 0 is the distance to the pole: kappa =
+        # u - x_min (t > 0) or -x_max - u (t < 0); df1_F decreases in kappa,
+        # so -df1_F (t > 0) and df1_F (t < 0) increase in u
+        shift = np.where(pos, -self.f_lo, -self.f_hi)
+        sign = np.where(pos, 1.0, -1.0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            lo = np.where(pos, -self.f_lo * (1 - near), -self.f_hi * (1 + near) - self.f_mean / np.abs(t))
-            hi = np.where(pos, np.maximum(self.f_mean / t, 0.0), -self.f_hi * (1 + near))
-            # from the end where f <= 0 (t > 0) or f >= 0 (t < 0): Newton on the
-            # convex (concave) decreasing df1_F then overshoots at most once
-            k = np.where(pos, hi, lo)
-            for _ in range(200):
-                d, dd = (v.real for v in self.fcov.means(k.astype(complex)))
-                f = d - t
-                lo, hi = np.where(f > 0, k, lo), np.where(f > 0, hi, k)   # df1_F decreases: f > 0 left of the root
-                new = k - f / dd
-                inside = (new > lo) & (new < hi) & np.isfinite(new)
-                new = np.where(inside, new, 0.5 * (lo + hi))
-                ok = np.abs(new - k) <= 4 * np.finfo(float).eps * np.maximum(np.abs(k), self.f_lo)
-                k = new
-                if ok.all():
-                    break
+            lo = np.where(pos, self.f_lo * near, self.f_hi * near)
+            hi = np.where(pos, np.maximum(self.f_mean / t, 0.0) + self.f_lo, self.f_hi * near + self.f_mean / np.abs(t))
+        hi = np.maximum(hi, lo)
+
+        def fmap(u, idx):
+            d, dd = (v.real for v in self.fcov.means((shift[idx] + sign[idx] * u).astype(complex)))
+            return -sign[idx] * d, -dd
+
+        # kappa = shift + u is resolved to eps |kappa| <= eps (|shift| + u) only
+        eps = np.finfo(float).eps
+        k = np.full(t.shape, np.nan)             # t = 0: the root is at infinity
+        sel = np.flatnonzero(np.isfinite(t) & (t != 0))
+        if sel.size:
+            u = invert_increasing(lambda v, idx: fmap(v, sel[idx]), -sign[sel] * t[sel], lo[sel], hi[sel],
+                                  rtol=4 * eps, atol=4 * eps * np.abs(shift[sel]), what="kappa_F")
+            k[sel] = shift[sel] + sign[sel] * u
         d, dd = (v.real for v in self.fcov.means(k.astype(complex)))
         good = np.abs(d - t) <= 1e-10 * np.maximum(np.abs(t), 1.0)
-        return np.where(good, k, np.nan), np.where(good, dd, np.nan)
+        return np.where(good, k, np.nan).reshape(shape), np.where(good, dd, np.nan).reshape(shape)
 
     # the solver protocol -----------------------------------------------
     def start(self, z):

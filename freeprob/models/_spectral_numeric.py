@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob.errors import BranchError, ConvergenceError, ParameterError
+from freeprob.laws._far import far_values
 from freeprob.numeric.compile import compile_expr
 
 __all__ = ["sample_upper_edge", "sample_lower_edge", "sample_hull", "population_floor"]
@@ -125,10 +126,31 @@ class _Law:
         if self._pop is not None:
             d, dd = self._pop(kappa)
             return np.asarray(d, dtype=complex), np.asarray(dd, dtype=complex)
-        g = self.population.stieltjes_numeric
-        step = 1e-6 * np.maximum(np.abs(kappa), 1e-3)
-        dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
-        return dfun(kappa), (dfun(kappa + step) - dfun(kappa - step)) / (2 * step)
+        # far from the spectrum the moment series (1 + kappa g(-kappa) cancels
+        # to m_1/kappa there, and a difference of it is noise); at other real
+        # kappa > 0 the law's certified df1, df2 with D' = -(df1 - df2)/kappa
+        # [C6], the difference taken of the complements where df1 > 1/2;
+        # complex points: a central difference (Newton's slope only)
+        far, dv = far_values(self.population, "D", kappa)
+        if far.all():
+            return dv, far_values(self.population, "dD", kappa)[1]
+        d, dd = np.empty(kappa.shape, dtype=complex), np.empty(kappa.shape, dtype=complex)
+        if far.any():
+            d[far], dd[far] = dv[far], far_values(self.population, "dD", kappa[far])[1]
+        real = ~far & (kappa.imag == 0) & (kappa.real > 0)
+        if real.any():
+            law, k = self.population, kappa.real[real]
+            d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
+            c1, c2 = law.df_complement_numeric(k, 1), law.df_complement_numeric(k, 2)
+            d[real], dd[real] = d1, -np.where(d1 > 0.5, c2 - c1, d1 - d2) / k
+        rest = ~far & ~real
+        if rest.any():
+            g = self.population.stieltjes_numeric
+            dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
+            k = kappa[rest]
+            st = 1e-6 * np.maximum(np.abs(k), 1e-3)
+            d[rest], dd[rest] = dfun(k), (dfun(k + st) - dfun(k - st)) / (2 * st)
+        return d, dd
 
     #: the continuations from the far field, tried in turn (see _solve_kappa):
     #: rays in 10 steps, then in 40

@@ -11,8 +11,8 @@ a map at many points at once:
   when it lands strictly inside the bracket, otherwise the bracket is
   bisected -- geometrically when it spans decades (renormalized ridges range
   over 300 orders of magnitude), arithmetically otherwise;
-* a point is converged when its bracket is narrower than ``rtol`` relative,
-  when a Newton step inside the bracket is below ``rtol`` relative (Newton
+* a point is converged when its bracket is narrower than ``rtol`` relative
+  (plus ``atol``), when a Newton step inside the bracket is below that (Newton
   converges quadratically there), or when ``|f - target| <= ftol``;
 * failure raises :class:`~freeprob.errors.ConvergenceError` naming a point;
   the last iterate is never returned.
@@ -32,18 +32,30 @@ from freeprob.errors import ConvergenceError
 __all__ = ["expand_lower", "invert_increasing", "expand_upper", "hermite", "polish"]
 
 
-def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, maxiter: int = 2000,
+def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, atol=0.0, maxiter: int = 2000,
                       what: str = "kappa"):
     """Solve ``f(k) = target`` for ``f`` increasing on each bracket ``[lo, hi]``.
 
     ``fmap(k, idx)`` returns ``(f(k), f'(k))`` for the points ``idx`` (an
     index array into ``target``).  ``lo``, ``hi`` and ``target`` are 1-d
     arrays of one length; the brackets must satisfy ``f(lo) <= target <=
-    f(hi)`` (not re-checked at ``lo``, where ``f`` may be a limit)."""
+    f(hi)`` (not re-checked at ``lo``, where ``f`` may be a limit).
+
+    ``atol`` (a scalar or one value per point) is an absolute resolution of
+    the bracket variable added to ``rtol k``: a variable that is a shift
+    ``k = k' - c`` of the quantity evaluated (a root ``1e-9`` from a pole at
+    ``c ~ 1``) is resolved only to ``eps |c|``, which no relative tolerance
+    in ``k`` can express.
+
+    >>> f = lambda u, idx: (-1.0 / (3.0 - (3.0 - u)) + 0 * u, 1.0 / u**2)   # rounded through 3 - u
+    >>> u = invert_increasing(f, np.array([-1e9]), np.array([1e-12]), np.array([1.0]), atol=8.9e-16)
+    >>> bool(abs(u[0] - 1e-9) < 1e-15)
+    True"""
     target = np.asarray(target, dtype=float)
     lo = np.array(lo, dtype=float, copy=True)
     hi = np.array(hi, dtype=float, copy=True)
     ftol = np.broadcast_to(np.asarray(ftol, dtype=float), target.shape)
+    atol = np.broadcast_to(np.asarray(atol, dtype=float), target.shape)
     k = hi.copy()
     out = np.full(target.size, np.nan)
     active = np.ones(target.size, dtype=bool)
@@ -60,8 +72,8 @@ def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, ma
             newton = kk - r / df
         inside = np.isfinite(newton) & (newton > lo[idx]) & (newton < hi[idx])
         l, h = lo[idx], hi[idx]
-        narrow = h - l <= rtol * h
-        small_step = inside & (np.abs(newton - kk) <= rtol * kk)
+        narrow = h - l <= rtol * h + atol[idx]
+        small_step = inside & (np.abs(newton - kk) <= rtol * kk + atol[idx])
         exact = np.abs(r) <= ftol[idx]
         done = narrow | small_step | exact
         with np.errstate(divide="ignore", invalid="ignore"):
