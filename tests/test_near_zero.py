@@ -345,3 +345,46 @@ def test_atom_at_zero_on_a_hard_edge():
     assert float(out["var_X_noise"]) == pytest.approx(0.2, rel=1e-12)
     assert float(out["Etr"]) == pytest.approx(0.1 / 3, rel=1e-12)
     assert float(out["bias2"]) == float(out["var_X"]) == float(out["var_XF"]) == 0.0
+
+
+def test_product_of_three_wisharts_at_ridges_down_to_1e_300():
+    """``MP(4) x MP(4) x MP(4)``: mass 3/4 at 0 and a continuous part that
+    reaches 0 with ``s ~ lam^(-2/3)``.  In float64 the remainder curve's
+    coefficients ``64 z^3``, ``48 z^2`` underflow below lam ~ 1e-160, which
+    left the spurious root ``-1/(4z)`` at the end of the bracket: df1 was 0
+    (the rank is 1/4).  Coefficients as mantissa times 2^e, roots by the
+    Newton polygon, Newton on scaled monomials.  Second route: the same
+    curve in 30-digit mpmath (its own roots, ``mpmath.polyroots`` per group)."""
+    import mpmath
+
+    law = fp.free_mul(fp.free_mul(fp.MarchenkoPastur(4), fp.MarchenkoPastur(4)), fp.MarchenkoPastur(4))
+    lam = np.logspace(-300, -4, 13)
+    for which, fl in ((1, law.df1_numeric(lam)), (2, law.df2_numeric(lam))):
+        ref = [getattr(law, f"df{which}_numeric")(mpmath.mpf(v), dps=30)[()] for v in lam]
+        np.testing.assert_allclose(fl, [float(r) for r in ref], rtol=4e-16, atol=0)
+    assert law.df1_numeric(np.array([1e-300]))[0] == 0.25
+
+
+def test_scaled_roots_across_hundreds_of_decades():
+    """Roots of polynomials whose roots span 10^-250..10^250, against the
+    roots they were built from (float64, and 40-digit mpmath)."""
+    import mpmath
+
+    from freeprob.laws._curve import scaled_roots, scaled_roots_mp
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        mags = 10.0 ** rng.uniform(-250, 250, size=4) * np.exp(2j * np.pi * rng.uniform(size=4))
+        with mpmath.workdps(40):
+            poly = [mpmath.mpf(1)]
+            for r in mags:
+                poly = [a - mpmath.mpc(r) * b for a, b in zip(poly + [0], [0] + poly)]
+            got_mp = sorted(scaled_roots_mp(poly), key=abs)
+            want = sorted(mags, key=abs)
+            assert all(abs(g / complex(w) - 1) < 1e-30 for g, w in zip(got_mp, want))
+            exps = [int(mpmath.floor(mpmath.log(abs(c), 2))) if c != 0 else 0 for c in poly]
+            mant = [complex(c * mpmath.ldexp(1, -e)) for c, e in zip(poly, exps)]
+        got = sorted(scaled_roots(mant, exps), key=abs)
+        # well separated roots (a factor of 10 at least): each to its own relative precision
+        if np.all(np.diff(np.log10(np.abs(want))) > 1):
+            np.testing.assert_allclose(np.abs(np.array(got) / np.array(want) - 1), 0, atol=1e-12)

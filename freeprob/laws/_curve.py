@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-__all__ = ["Curve", "nearest_root", "pole_roots"]
+__all__ = ["Curve", "nearest_root", "pole_roots", "scaled_roots", "scaled_roots_mp"]
 
 
 class Curve:
@@ -67,9 +67,14 @@ class Curve:
         Both sums are scaled by ``s^d`` and ``s^(d-1)``, ``s = max(1, |g|)``,
         so that they stay finite next to an atom, where ``g ~ w/(z - a)`` is
         huge (``g' ~ -w/(z - a)^2`` is finite while ``g^d`` overflows).
-        ``times_z`` multiplies ``P_z`` by ``z`` before the division: next to
-        a hard edge at 0 (``g ~ z^(-1/2)``) ``g'`` overflows at ``|z| ~
-        1e-300`` while ``z g'`` is of the size of ``g``."""
+        ``times_z``: ``z g' = -g (sum_ij j T_ij)/(sum_ij i T_ij)`` over the
+        monomials ``T_ij = a_ij g^i z^j``, each formed as ``exp(i log g + j
+        log z)`` scaled by the largest one: next to a hard edge at 0 (``g ~
+        z^(-1/2)`` or ``z^(-2/3)``) ``g'`` overflows at ``|z| ~ 1e-300`` and
+        the powers of ``g`` and ``z`` under- and overflow apart, while ``z
+        g'`` is of the size of ``g`` (``g, z != 0``)."""
+        if times_z:
+            return self._z_derivative(gv, z)
         cs = self.coeffs_at(z)
         dcs = np.array([np.polyval(c, z) for c in self._dc])
         gv = np.asarray(gv, dtype=complex)
@@ -77,10 +82,77 @@ class Curve:
         u = gv / s
         d = self.deg
         num = sum(dcs[k] * u**k * s ** float(k - d) for k in range(d + 1))
-        if times_z:
-            num = num * np.asarray(z)
         den = sum(k * cs[k] * u ** (k - 1) * s ** float(k - d) for k in range(1, d + 1))
         return -s * num / den
+
+    def _z_derivative(self, gv, z):
+        gv = np.asarray(gv, dtype=complex)
+        z = np.broadcast_to(np.asarray(z, dtype=complex), gv.shape)
+        terms, i, j = self._monomials(gv, z)
+        num, den = (j * terms).sum(axis=0), (i * terms).sum(axis=0)
+        return (-gv.ravel() * num / den).reshape(gv.shape)
+
+    def coeffs_scaled_at(self, z):
+        """``c_k(z) = m_k 2^e_k`` at points ``z != 0`` without under- or
+        overflow (``m``, ``e``: arrays ``(deg + 1, npts)``, ``e`` integer):
+        each ``z^j`` as ``z'^j 2^(j E)`` with ``z = z' 2^E``, ``|z'| ~ 1``,
+        and each ``c_k`` scaled by its largest term."""
+        z = np.atleast_1d(np.asarray(z, dtype=complex))
+        ez = np.frexp(np.abs(z))[1]
+        zm = np.ldexp(z.real, -ez) + 1j * np.ldexp(z.imag, -ez)
+        mant = np.zeros((self.deg + 1, z.size), dtype=complex)
+        exps = np.zeros((self.deg + 1, z.size), dtype=np.int64)
+        for k in range(self.deg + 1):
+            js = np.flatnonzero(self.coef[k])
+            if js.size == 0:
+                continue
+            with np.errstate(divide="ignore"):
+                lead = np.max(np.log2(np.abs(self.coef[k, js]))[:, None] + js[:, None] * ez[None, :], axis=0)
+            ref = np.floor(lead).astype(np.int64)
+            tot = np.zeros(z.size, dtype=complex)
+            for j in js:
+                t = self.coef[k, j] * zm**j
+                sh = j * ez - ref
+                tot = tot + (np.ldexp(t.real, sh) + 1j * np.ldexp(t.imag, sh))
+            mant[k], exps[k] = tot, ref
+        return mant, exps
+
+    def _monomials(self, gv, z):
+        """``a_ij g^i z^j`` scaled by the largest at each point, with ``i``, ``j``."""
+        i, j = np.nonzero(self.coef)
+        a = self.coef[i, j][:, None]
+        i, j = i[:, None], j[:, None]
+        # g = g' 2^eg, z = z' 2^ez with |g'|, |z'| in [1/2, 1): the powers of
+        # 2 are exact, so each term keeps (i + j + 1) eps, whatever its size
+        gv, z = gv.ravel(), z.ravel()
+        eg, ez = np.frexp(np.abs(gv))[1], np.frexp(np.abs(z))[1]
+        gm = np.ldexp(gv.real, -eg) + 1j * np.ldexp(gv.imag, -eg)
+        zm = np.ldexp(z.real, -ez) + 1j * np.ldexp(z.imag, -ez)
+        t = a * gm[None, :] ** i * zm[None, :] ** j                     # (monomials, points)
+        e = i * eg[None, :] + j * ez[None, :] + np.frexp(np.abs(t))[1]
+        sh = i * eg[None, :] + j * ez[None, :] - np.max(np.where(t != 0, e, np.iinfo(np.int64).min), axis=0)
+        return np.ldexp(t.real, sh) + 1j * np.ldexp(t.imag, sh), i, j
+
+    def newton_scaled(self, g0, z, iters=60, rtol=1e-15):
+        """:meth:`newton` on the monomials ``a_ij g^i z^j`` scaled at each
+        step by the largest (``g``, ``z != 0``): no power of ``g`` or ``z``
+        under- or overflows, whatever their size (``g ~ 1e200`` at ``z ~
+        1e-300``); the step is ``g sum T/sum i T``.  Returns ``(g, converged)``."""
+        gv = np.array(g0, dtype=complex).ravel()
+        z = np.broadcast_to(np.asarray(z, dtype=complex), gv.shape).ravel()
+        done = np.zeros(gv.shape, dtype=bool)
+        for _ in range(iters):
+            idx = np.flatnonzero(~done)
+            if idx.size == 0:
+                break
+            t, i, _j = self._monomials(gv[idx], z[idx])
+            p, dp = t.sum(axis=0), (i * t).sum(axis=0)
+            floor = np.abs(p) <= 64 * 2.2e-16 * np.abs(t).sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                step = np.where(dp == 0, 0, gv[idx] * p / dp)
+            gv[idx] = gv[idx] - step
+            done[idx] = (np.abs(step) <= rtol * np.abs(gv[idx])) | floor
+        return gv, done
 
     def newton(self, g0, z, iters=60, rtol=1e-15):
         """Vectorized Newton polish at fixed ``z``; returns (g, converged).
@@ -187,3 +259,114 @@ def pole_roots(cv, atoms, z, scale):
         return near, est
     g, keep = nearest_root(cv, est, z, est.copy(), ~near)
     return keep & near, g
+
+
+def scaled_roots(coeffs, exps=None):
+    """All roots of a polynomial (coefficients highest power first, each
+    ``coeffs[k] * 2**exps[k]`` when ``exps`` is given, so that coefficients
+    beyond the float range are exact) whose roots differ by hundreds of
+    orders of magnitude.
+
+    The upper convex hull of ``(k, log|c_k|)`` (the Newton polygon) gives
+    the magnitude ``r`` of each group of roots (its edge's slope) and the
+    group's size (the edge's length).  Each group is found by
+    :func:`numpy.roots` on ``p(r u)``, scaled in logarithms (``r^k``
+    overflows), where that group has ``|u| ~ 1``: the roots of ``u`` nearest
+    to 1 in ``|log |u||`` are kept, so every root comes with a relative
+    error of its own conditioning, never ``eps`` times the largest root.
+
+    >>> import numpy as np
+    >>> r = scaled_roots([1.0, -(1e200 + 1e-200), 1.0])      # roots 1e200 and 1e-200
+    >>> bool(np.allclose(sorted(np.abs(r)), [1e-200, 1e200], rtol=1e-14, atol=0))
+    True
+    """
+    c = np.asarray(coeffs, dtype=complex)
+    ex = np.zeros(c.shape, dtype=np.int64) if exps is None else np.asarray(exps, dtype=np.int64)
+    nzi = np.flatnonzero(c != 0)
+    if nzi.size == 0:
+        raise ValueError("the zero polynomial has no roots")
+    c, ex = c[nzi[0]:], ex[nzi[0]:]                 # leading zeros: a lower degree
+    n = c.size - 1
+    zeros = n - np.flatnonzero(c != 0)[-1]          # trailing zeros: roots at 0
+    c, ex = c[:c.size - zeros], ex[:ex.size - zeros]
+    deg = np.arange(c.size - 1, -1, -1)             # the power of each coefficient
+    keep = c != 0
+    logs = np.log(np.abs(c[keep])) + ex[keep] * np.log(2)
+    hull = _newton_polygon(zip(deg[keep].tolist(), logs.tolist()))
+    out = [np.zeros(zeros, dtype=complex)]
+    expo = np.frexp(np.abs(c))[1] + ex              # |c_k 2^ex_k| < 2^expo
+    for (k0, l0), (k1, l1) in zip(hull, hull[1:]):
+        # the group's root magnitude as a power of 2: p(2^E u) is then scaled
+        # exactly (ldexp), so every root keeps its own conditioning
+        big = int(round(-(l1 - l0) / (k1 - k0) / np.log(2)))
+        shift = deg * big + ex
+        top = int(np.max(np.where(c != 0, expo + deg * big, np.iinfo(np.int64).min)))
+        scaled = np.ldexp(c.real, shift - top) + 1j * np.ldexp(c.imag, shift - top)
+        # the group's coefficients (powers k0..k1) and any other within 1e-12
+        # of the largest; the rest belong to roots 12 decades away, which move
+        # these by ~1e-12 relative (Newton polishes afterwards) but would
+        # swamp them in the companion matrix
+        big_enough = np.flatnonzero((np.abs(scaled) >= 1e-12) | ((deg >= k0) & (deg <= k1)))
+        u = np.roots(scaled[big_enough[0]:big_enough[-1] + 1])
+        with np.errstate(divide="ignore"):
+            u = u[np.argsort(np.abs(np.log(np.abs(u))))][:k1 - k0] if u.size else u
+        out.append(np.ldexp(u.real, big) + 1j * np.ldexp(u.imag, big))
+    return np.concatenate(out)
+
+
+def _newton_polygon(points):
+    """The upper convex hull of ``(power, log|c|)`` points, by increasing
+    power: edge ``(k0, l0) -> (k1, l1)`` holds ``k1 - k0`` roots of log
+    magnitude ``-(l1 - l0)/(k1 - k0)``."""
+    hull = []
+    for p in sorted(points):
+        while len(hull) >= 2 and ((hull[-1][1] - hull[-2][1]) * (p[0] - hull[-2][0])
+                                  <= (p[1] - hull[-2][1]) * (hull[-1][0] - hull[-2][0])):
+            hull.pop()
+        hull.append(p)
+    return hull
+
+
+def scaled_roots_mp(coeffs, *, steps=8):
+    """:func:`scaled_roots` in mpmath at the working precision (coefficients
+    highest power first, ``mpf``/``mpc``): each group of the Newton polygon
+    by ``mpmath.polyroots`` on its own coefficients scaled by ``2^E``
+    (Durand-Kerner stalls on roots spread over hundreds of decades), then
+    ``steps`` Newton steps on the whole polynomial.
+
+    >>> import mpmath
+    >>> with mpmath.workdps(30):
+    ...     r = scaled_roots_mp([mpmath.mpf(1), -(mpmath.mpf('1e200') + mpmath.mpf('1e-200')), mpmath.mpf(1)])
+    ...     [mpmath.nstr(abs(x), 20) for x in sorted(r, key=abs)]
+    ['1.0e-200', '1.0e+200']
+    """
+    import mpmath
+
+    c = [mpmath.mpmathify(v) for v in coeffs]
+    while c and c[0] == 0:
+        c = c[1:]
+    zeros = 0
+    while c and c[-1] == 0:
+        c, zeros = c[:-1], zeros + 1
+    n = len(c) - 1
+    hull = _newton_polygon((n - i, float(mpmath.log(abs(v)))) for i, v in enumerate(c) if v != 0)
+    floor = mpmath.mpf(2) ** (-2 * mpmath.mp.prec)
+    out = [mpmath.mpc(0)] * zeros
+    for (k0, l0), (k1, l1) in zip(hull, hull[1:]):
+        big = int(round(-(l1 - l0) / (k1 - k0) / np.log(2)))
+        sc = [mpmath.ldexp(mpmath.mpf(1), (n - i) * big) * v for i, v in enumerate(c)]
+        top = max(abs(v) for v in sc)
+        idx = [i for i, v in enumerate(sc) if abs(v) >= floor * top or k0 <= n - i <= k1]
+        u = mpmath.polyroots([v / top for v in sc[idx[0]:idx[-1] + 1]], maxsteps=400, extraprec=2 * mpmath.mp.prec)
+        u = sorted(u, key=lambda x: abs(mpmath.log(abs(x))) if x != 0 else mpmath.inf)[:k1 - k0]
+        for x in u:
+            r = x * mpmath.ldexp(mpmath.mpf(1), big)
+            for _ in range(steps):
+                p, dp = mpmath.mpc(0), mpmath.mpc(0)
+                for v in c:
+                    p, dp = p * r + v, dp * r + p
+                if dp == 0:
+                    break
+                r = r - p / dp
+            out.append(r)
+    return out

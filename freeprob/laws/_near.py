@@ -32,6 +32,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
+from freeprob.laws._curve import scaled_roots, scaled_roots_mp
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 
@@ -138,20 +139,13 @@ def near_values(law, kind: str, lam):
     if sel.size:
         k = flat[sel]
         lo, hi = -(1 - w0) / (k + e), -(1 - w0) / (k + top)
-        cs = qc.coeffs_at(-k.astype(complex))            # (deg + 1, npts)
+        cs, ex = qc.coeffs_scaled_at(-k.astype(complex))     # c_k = cs 2^ex: (deg + 1, npts)
         start = np.full(sel.size, np.nan)
         for i in range(sel.size):
-            # in units of the largest physical |s|, sigma = (1 - w0)/(lam + e):
-            # leading coefficients that vanish at z = 0 send roots far beyond
-            # sigma (|s| ~ 1/lam): dropped for the start only (they move the
-            # roots inside by ~1e-12 relative); Newton polishes on Q itself.
-            # Scaled in logarithms (sigma^k overflows for tiny lam).
-            sigma = (1 - w0) / (k[i] + e)
-            with np.errstate(divide="ignore"):
-                logs = np.log(np.abs(cs[::-1, i])) + np.log(sigma) * np.arange(qc.deg, -1, -1)
-            coeffs = cs[::-1, i] / np.abs(cs[::-1, i] + (cs[::-1, i] == 0)) * np.exp(logs - np.max(logs))
-            nz = np.flatnonzero(np.abs(coeffs) > 1e-12)
-            roots = sigma * np.roots(coeffs[nz[0]:]) if nz.size else np.array([])
+            # roots of Q(., -lam) spread over hundreds of decades (|s| ~ 1/lam
+            # for the spurious ones, lam^(-1/2) or lam^(-2/3) next to a hard
+            # edge): each group in its own scale; Newton polishes on Q itself
+            roots = scaled_roots(cs[::-1, i], ex[::-1, i]) if np.any(cs[:, i] != 0) else np.array([])
             dist = np.abs(roots - np.clip(roots.real, lo[i], hi[i]))   # distance to the interval
             inside = np.flatnonzero(dist <= 1e-9 * (np.abs(roots) + abs(hi[i])))   # root-finding slack
             if inside.size == 1:
@@ -159,7 +153,7 @@ def near_values(law, kind: str, lam):
         ok = np.flatnonzero(np.isfinite(start))
         if ok.size:
             zs = -k[ok].astype(complex)
-            sv, conv = qc.newton(start[ok].astype(complex), zs)
+            sv, conv = qc.newton_scaled(start[ok].astype(complex), zs)
             sl = 1e-9 * (np.abs(sv) + np.abs(hi[ok]))
             good = conv & (sv.real >= lo[ok] - sl) & (sv.real <= hi[ok] + sl) & (np.abs(sv.imag) <= sl)
             zds = qc.derivative(sv, zs, times_z=True)
@@ -205,9 +199,7 @@ def near_values_mp(law, kind: str, lam, dps: int):
             z = -k
             lo, hi = -rank / (k + mpmath.mpf(e)), -rank / (k + mpmath.mpf(top))
             cs = [c(z, dps=dps + 10)[()] for c in coeffs]
-            while cs and cs[0] == 0:
-                cs = cs[1:]
-            roots = mpmath.polyroots(cs, maxsteps=200, extraprec=4 * (dps + 10))
+            roots = scaled_roots_mp(cs)
             tol = mpmath.mpf(10) ** (-(dps // 2))
             inside = [r for r in roots if abs(mpmath.im(r)) <= tol * (abs(r) + abs(hi))
                       and lo - tol * abs(lo) <= mpmath.re(r) <= hi + tol * (abs(r) + abs(hi))]
