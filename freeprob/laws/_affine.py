@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import final
 
+import numpy as np
 import sympy as sp
 
+from freeprob.errors import NoClosedFormError
 from freeprob.laws._base import SpectralLaw, register_operation, substitution
-from freeprob.parameters import Parameter, declare, nonzero, real
+from freeprob.parameters import Parameter, declare, nonzero, real, real_array
 
 __all__ = ["Affine", "affine"]
 
@@ -126,6 +128,36 @@ class Affine(SpectralLaw):
 
     def _curve_from_atoms(self, g, z):
         return None
+
+    # numerics of a law without a closed form: its base law's routes at the
+    # inner point (z - b)/a, g(z) = g_A((z - b)/a)/a, g'(z) = g_A'((z - b)/a)/a^2
+    def _inner_numeric(self, zarr):
+        a, b = complex(self.scale), complex(self.shift)
+        return (np.asarray(zarr, dtype=complex) - b) / a, a
+
+    def _stieltjes_fallback(self, zarr):
+        inner, a = self._inner_numeric(zarr)      # (a < 0: inner in the other half plane)
+        return self.law.stieltjes_numeric(inner) / a
+
+    def _dstieltjes_fallback(self, zarr, gv):
+        inner, a = self._inner_numeric(zarr)
+        return self.law._dstieltjes_fallback(inner, np.asarray(gv) * a) / a**2
+
+    def density_numeric(self, x):
+        """Density at real points: the closed form, else the base law's
+        density at ``(x - b)/a`` over ``|a|``.
+
+        >>> import freeprob
+        >>> law = freeprob.free_add(freeprob.Discrete([0, 1]), freeprob.Semicircle()).shifted(1)
+        >>> bool(law.density_numeric(1.5) == freeprob.free_add(freeprob.Discrete([0, 1]),
+        ...                                                    freeprob.Semicircle()).density_numeric(0.5))
+        True
+        """
+        try:
+            return super().density_numeric(x)
+        except NoClosedFormError:
+            inner, a = self._inner_numeric(real_array("x", x, nan=False))
+            return self.law.density_numeric(inner.real) / abs(a)
 
     def _numeric_radius(self):
         return abs(float(self.scale)) * self.law._numeric_radius() + abs(float(self.shift))
