@@ -388,3 +388,27 @@ def test_scaled_roots_across_hundreds_of_decades():
         # well separated roots (a factor of 10 at least): each to its own relative precision
         if np.all(np.diff(np.log10(np.abs(want))) > 1):
             np.testing.assert_allclose(np.abs(np.array(got) / np.array(want) - 1), 0, atol=1e-12)
+
+
+def test_arcsine_on_a_hard_edge_down_to_1e_300():
+    """``(Discrete([-1, 1]) + Discrete([-1, 1])) + 2``: the arcsine law on
+    [0, 4], ``1 - df1 = sqrt(lam/(lam + 4))``.  Its closed form divided by
+    ``(2 + lam)^2 - 4``, 0 in floats below lam ~ 1e-16 (inf), and its df2
+    squares lam (underflow below 1e-160, NaN).  The parameters hidden in the
+    power now join one derived parameter (``4 lam + lam^2``), and points
+    where the compiled form still under- or overflows take the same formula
+    in mpmath.  Second route: the exact expression in 40-digit mpmath."""
+    import mpmath
+
+    law = fp.free_add(fp.Discrete([-1, 1]), fp.Discrete([-1, 1])).shifted(2)
+    lam = np.array([1e-300, 1e-200, 1e-160, 1e-100, 1e-40, 1e-20, 1e-10, 1e-5, 1.0, 30.0])
+    d1, d2 = law.df1_numeric(lam), law.df2_numeric(lam)
+    c1, c2 = law.df_complement_numeric(lam, 1), law.df_complement_numeric(lam, 2)
+    with mpmath.workdps(40):
+        for i, lv in enumerate(lam):
+            m = mpmath.mpf(lv)
+            u = mpmath.sqrt(m / (m + 4))
+            t1, t2 = 1 - u, 1 - u - 2 * m / ((m + 4) ** 2 * u)
+            assert abs(d1[i] - t1) <= 4.5e-16 and abs(d2[i] - t2) <= 4.5e-16, lv   # 2 ulps of 1
+            u2 = u + 2 * m / ((m + 4) ** 2 * u)          # 1 - df2, formed without the 1
+            assert abs(c1[i] / u - 1) < 1e-14 and abs(c2[i] / u2 - 1) < 1e-14, lv

@@ -85,11 +85,32 @@ def _derived_parameters(expr, var, syms):
     params = set(syms)
     found = {}
 
+    def expand_polynomial_part(args):
+        # parameter sums hidden in powers: -4 a^2 + (b + lam)^2 at b = 2a is
+        # 4 a lam + lam^2, but in floats (b + lam)^2 - 4 a^2 is 0 below lam ~
+        # 1e-16 (a df touching 0 divided by it: inf).  On the ridge axis
+        # (lam > 0, where such terms add up with one sign) the terms
+        # polynomial in lam are expanded when that reveals a constant, which
+        # then joins the parameter-only terms in one derived parameter
+        if var != C.lam:
+            return args
+        poly = [a for a in args if a.has(var) and a.is_polynomial(var) and a.free_symbols <= params | {var}]
+        const = [a for a in args if not a.has(var)]
+        if not poly or not const:
+            return args
+        expanded = sp.expand(sp.Add(*poly))
+        hidden = expanded.subs(var, 0)
+        if hidden == 0:
+            return args
+        rest = [a for a in args if a not in poly and a not in const]
+        return [*const, *sp.Add.make_args(hidden), sp.expand(expanded - hidden), *rest]
+
     def walk(e):
         if not e.args or not e.has(var):
             return e
         args = [walk(a) for a in e.args]
         if isinstance(e, sp.Add):
+            args = expand_polynomial_part(args)
             const = [a for a in args if not a.has(var)]
             if len(const) >= 2 and sp.Add(*const).free_symbols <= params and sp.Add(*const).free_symbols:
                 c = sp.Add(*const)
@@ -374,7 +395,7 @@ class NumericMethods:
                 out[~far] = self._df_positive(lam[~far], which, complement)
             return out
         try:
-            vals = self._evaluate(kind, None, lam)
+            vals = self._closed_df(kind, lam)
         except NoClosedFormError:
             # next to an atom at 0 (g ~ -w0/lam): the certified root of the
             # remainder's curve, free of the pole
@@ -393,6 +414,30 @@ class NumericMethods:
                 raise BranchError(f"{'1 - ' if complement else ''}df{which} left the real axis on the negative "
                                   f"axis of {self!r}")
             vals = vals.real
+        return vals
+
+    def _closed_df(self, kind, lam):
+        """The compiled closed form of ``kind`` at ``lam > 0``.  Its powers of
+        a tiny ``lam`` under- or overflow (``lam^(3/2)`` at ``lam = 1e-300``
+        is 0, so ``1 - df1 = lam^(3/2) (...)/(4 lam + lam^2)`` came out 0):
+        points below ``1e-60`` are evaluated again with underflow trapped,
+        and those that underflow, or are not finite, take the same formula
+        in mpmath, whose exponents do not."""
+        vals = self._evaluate(kind, None, lam, finite=False)
+        redo = ~np.isfinite(vals)
+        risky = np.flatnonzero(lam < 1e-60)
+        if risky.size:
+            try:
+                with np.errstate(under="raise"):
+                    self._evaluate(kind, None, lam[risky], finite=False)
+            except FloatingPointError:
+                redo[risky] = True
+        if redo.any():
+            vals = np.array(vals, dtype=complex if np.iscomplexobj(vals) else float)
+            mp = self._evaluate(kind, None, lam[redo].astype(object), dps=30)
+            vals[redo] = [complex(v) if np.iscomplexobj(vals) else float(mpmath.re(v)) for v in mp]
+            if np.any(~np.isfinite(vals)):
+                raise NumericalError(f"{kind} of {self!r} is not finite at lam = {lam[~np.isfinite(vals)][0]!r}")
         return vals
 
     def _df_without_g(self, kind, lam):
