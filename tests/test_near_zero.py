@@ -7,6 +7,7 @@ import pytest
 
 import freeprob as fp
 from freeprob.laws._near import near_values
+from freeprob.laws._product_s import product_df_values
 from freeprob.laws._subordination import eta_values
 
 LAWS = {
@@ -81,9 +82,12 @@ def test_which_route_is_certified():
     for law in (fp.MarchenkoPastur(0.5), fp.free_add(fp.Semicircle(1), fp.Semicircle(2)),
                 fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([1, 2]))):      # no atom at 0
         assert not near_values(law, "df1", lam)[0].any()
+    # a product without a curve: eta away from its rank, the operands'
+    # inverse df1 (S_ab = S_a S_b) within 1e-6 of it
     law = LAWS["curveless product"]()
     assert law.curve() is None
-    np.testing.assert_allclose(eta_values(law, "df1", lam), law.df1_numeric(lam), rtol=0)
+    np.testing.assert_allclose(eta_values(law, "df1", lam[:2]), law.df1_numeric(lam[:2]), rtol=0)
+    np.testing.assert_allclose(product_df_values(law, "df1", lam[2:]), law.df1_numeric(lam[2:]), rtol=0)
 
 
 @pytest.mark.parametrize("law", [fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20)),
@@ -261,20 +265,33 @@ def test_closed_form_with_a_support_touching_zero_keeps_lam():
     assert abs(out["Eg"][1] - 0.1) < abs(out["Eg"][2] - 0.1) < 1e-3
 
 
-def test_curveless_product_with_two_atoms_at_zero_refuses_rather_than_guess():
+def test_curveless_products_with_two_atoms_at_zero():
     """Both operands with mass at 0 and no curve: the multiplicative fixed
-    point turns neutral as lam -> 0 and the iteration stops short of it
-    (df1 = 0.3596 at lam = 1e-30, above the rank 1/3).  The rank bound
-    catches it: a typed error, never that number; at moderate lam the value
-    stands (below the rank, approaching it)."""
-    from freeprob.errors import ConvergenceError
-
-    law = fp.free_mul(fp.MarchenkoPastur(2), fp.free_mul(fp.MarchenkoPastur(3), fp.PowerLaw(1.5, 20)))
-    assert law.curve() is None and [(c, float(w)) for c, w in law.atoms()] == [(0, 2 / 3)]
-    with pytest.raises(ConvergenceError, match="exceeds the rank"):
-        law.df1_numeric(np.array([1e-30]))
-    d = law.df1_numeric(np.array([1e-2, 1e-4, 1e-6]))
-    assert np.all(np.diff(d) > 0) and np.all(d < 1 / 3)
+    point turns neutral as lam -> 0 and the iteration stopped short of it
+    (df1 = 0.3596 at lam = 1e-30, above the rank 1/3; refused before), and
+    near the rank it stopped 1e-10 off while below it (PowerLaw(1.2, 1000) x
+    MP(3) at lam = 1e-12: (rank - df1)/lam = 65 instead of 189.5).  The
+    operands' inverse df1 takes over within 1e-6 of the rank.  Checks: eta
+    where it converges (1e-2 to 1e-6, an independent route); below, the two
+    limits of the negative moment, (rank - df1)/lam and (df1 - df2)/lam,
+    computed from different forms, agree; with equal masses (no gap) both
+    gaps go as sqrt(lam), (rank - df1) = 2 (df1 - df2)."""
+    for law, w0 in ((fp.free_mul(fp.MarchenkoPastur(2), fp.free_mul(fp.MarchenkoPastur(3), fp.PowerLaw(1.5, 20))), 2 / 3),
+                    (fp.free_mul(fp.PowerLaw(1.2, 1000), fp.MarchenkoPastur(3)), 2 / 3)):
+        assert law.curve() is None and [(c, float(w)) for c, w in law.atoms()] == [(0, w0)]
+        mid = np.array([1e-2, 1e-4, 1e-6])
+        np.testing.assert_allclose(law.df1_numeric(mid), eta_values(law, "df1", mid), rtol=0, atol=3e-16)
+        tiny = np.array([1e-10, 1e-12, 1e-30, 1e-300])
+        d1, d2 = law.df1_numeric(tiny), law.df2_numeric(tiny)
+        rank = law._trace_rank()
+        assert np.all(d1 <= rank + 1.2e-16) and abs(d1[-1] - rank) <= 1.2e-16   # an ulp of 1/3: 5.6e-17
+        a, b = (rank - d1[:2]) / tiny[:2], (d1[:2] - d2[:2]) / tiny[:2]
+        np.testing.assert_allclose(a, b, rtol=1e-4)
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20)))
+    lam = np.array([1e-8, 1e-14])
+    d1, d2 = law.df1_numeric(lam), law.df2_numeric(lam)
+    np.testing.assert_allclose((0.5 - d1), 2 * (d1 - d2), rtol=2e-3)
+    np.testing.assert_allclose((0.5 - d1) / np.sqrt(lam), 2.5696, rtol=2e-3)
 
 
 def test_rf_threshold_of_a_law_known_by_subordination_says_why():

@@ -380,6 +380,11 @@ class NumericMethods:
             raise ParameterError("lam", lam_arr[~(np.isfinite(lam_arr) & (lam_arr > 0))].ravel()[0], "(0, oo)")
         return self._df_positive(lam_arr, which, complement=True)
 
+    def _complements_numeric(self, lam):
+        """``(1 - df1, 1 - df2)`` at ``lam > 0`` (float array) [C6]; a hook
+        that a law computing both in one pass overrides."""
+        return self._df_positive(lam, 1, complement=True), self._df_positive(lam, 2, complement=True)
+
     def _df_positive(self, lam, which, complement=False):
         """``df_which`` (or ``1 - df_which``) at ``lam > 0`` (float array):
         the compiled closed form, else [C6] from the certified Stieltjes

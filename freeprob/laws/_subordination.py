@@ -360,7 +360,7 @@ def _df_from_eta(kind: str):
     return compile_expr(expr, (_E, _DE, _U), dtype=complex)
 
 
-def eta_values(law, kind: str, lam):
+def eta_values(law, kind: str, lam, *, with_df1: bool = False):
     """``kind`` at ``lam > 0`` for a free product without a curve, from the
     multiplicative subordination's ``eta(u)`` and its exact slope at
     ``u = -1/lam`` (no ``g``, no ``g'``: both blow up as ``lam -> 0`` next to an
@@ -393,4 +393,6 @@ def eta_values(law, kind: str, lam):
     if bad.size:
         raise ConvergenceError(f"multiplicative subordination stalled at lam = {lam.ravel()[bad[0]]:.3g} for "
                                f"{law!r}: df1 = {df1[bad[0]]!r} exceeds the rank {rank!r}")
+    if with_df1:
+        return vals.real.reshape(lam.shape), df1.reshape(lam.shape)
     return vals.real.reshape(lam.shape)

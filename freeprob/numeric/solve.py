@@ -33,7 +33,7 @@ __all__ = ["expand_lower", "invert_increasing", "expand_upper", "hermite", "poli
 
 
 def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, atol=0.0, maxiter: int = 2000,
-                      what: str = "kappa"):
+                      what: str = "kappa", start=None):
     """Solve ``f(k) = target`` for ``f`` increasing on each bracket ``[lo, hi]``.
 
     ``fmap(k, idx)`` returns ``(f(k), f'(k))`` for the points ``idx`` (an
@@ -45,7 +45,8 @@ def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, at
     the bracket variable added to ``rtol k``: a variable that is a shift
     ``k = k' - c`` of the quantity evaluated (a root ``1e-9`` from a pole at
     ``c ~ 1``) is resolved only to ``eps |c|``, which no relative tolerance
-    in ``k`` can express.
+    in ``k`` can express.  ``start`` (inside the brackets) is the first
+    iterate instead of ``hi``: a warm start from a nearby solve.
 
     >>> f = lambda u, idx: (-1.0 / (3.0 - (3.0 - u)) + 0 * u, 1.0 / u**2)   # rounded through 3 - u
     >>> u = invert_increasing(f, np.array([-1e9]), np.array([1e-12]), np.array([1.0]), atol=8.9e-16)
@@ -56,7 +57,7 @@ def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, at
     hi = np.array(hi, dtype=float, copy=True)
     ftol = np.broadcast_to(np.asarray(ftol, dtype=float), target.shape)
     atol = np.broadcast_to(np.asarray(atol, dtype=float), target.shape)
-    k = hi.copy()
+    k = hi.copy() if start is None else np.clip(np.asarray(start, dtype=float), lo, hi)
     out = np.full(target.size, np.nan)
     active = np.ones(target.size, dtype=bool)
     for _ in range(maxiter):

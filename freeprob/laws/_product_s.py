@@ -1,0 +1,184 @@
+r"""Degrees of freedom of a free product from those of its operands [C6], [C9], [C10], [C17].
+
+For laws on ``[0, oo)`` the S-transform multiplies: ``S_ab = S_a S_b`` [C9].
+Read off each law's own ridge at a common value ``t`` of the degrees of
+freedom [C17], ``S(t) = (1 - t)/(t lam(t))`` with ``df1(lam(t)) = t``, so the
+product reaches ``df1 = t`` at
+
+.. math:: \lambda(t) = \frac{t}{1 - t}\,\lambda_a(t)\,\lambda_b(t),
+
+where ``lam_i(t)`` inverts operand ``i``'s ``df1`` (derived below from
+:func:`~freeprob.conventions.s_from_renormalized_ridge`, not typed).  No
+``g``, no ``eta``, no fixed point: two monotone inversions of certified
+maps.  In the complement ``c = 1 - t`` (the variable the operands resolve
+near their rank), with ``x`` the operand evaluated in the outer loop and
+``y`` the other:
+
+* the outer unknown is ``lam_x``; ``c = 1 - df1_x(lam_x)`` is explicit,
+  ``lam_y`` solves ``1 - df1_y(lam_y) = c`` (inner bracketed solve), and
+  ``log lam`` increases with ``lam_x`` (bracketed solve on it);
+* ``d log lam/dc = d_c log(t/(1 - t)) + 1/Delta_x + 1/Delta_y`` with
+  ``Delta_i = df1_i - df2_i`` at ``lam_i`` (``d log lam_i/dc``, [C6]), and
+  ``df2 = t + (dt/dc)/(d log lam/dc)`` ([C6]: ``df2 = df1 + lam d df1/d lam``).
+
+As ``lam -> 0``, ``t`` tends to the product's rank ``min(r_a, r_b)`` while
+the operand of smaller rank has ``lam_i -> 0``: both stay certified (the
+operands' complements carry their atoms at 0 exactly), where the
+subordination fixed point turns neutral and stalls.  Accuracy: ``df1``,
+``df2`` to about ``eps`` absolute, at any ``lam > 0``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob import conventions as C
+from freeprob.errors import ConvergenceError
+from freeprob.numeric.cache import cached
+from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.solve import expand_upper, invert_increasing
+
+__all__ = ["product_df_values"]
+
+_C, _LX, _LY, _DX, _DY = sp.symbols("c lam_x lam_y Delta_x Delta_y", positive=True)
+#: the smallest ridge an operand is asked for (relative to its radius)
+_TINY = 1e-300
+
+
+@cached(maxsize=1)
+def _forms():
+    """``(log lam, d log lam/d lam_x, {kind: form})`` of the product in ``(c,
+    lam_x, lam_y, Delta_x, Delta_y)`` for the kinds ``df1``, ``df2``,
+    ``cdf1``, ``cdf2``, derived from [C17] and [C6] and compiled; put over
+    a common denominator, so that ``Delta_x -> 0`` (the outer ridge at 0)
+    leaves no ``1/Delta``, and the complements without a ``1 -``."""
+    t, lam = 1 - _C, sp.Symbol("lam", positive=True)
+    s = C.s_from_renormalized_ridge
+    (lam_t,) = sp.solve(sp.Eq(s(t, lam), s(t, _LX) * s(t, _LY)), lam)
+    # d log lam_i/dc = 1/Delta_i: c = 1 - df1_i(lam_i), d df1_i/d lam = -Delta_i/lam [C6]
+    dlog = sp.diff(sp.log(lam_t.subs({_LX: 1, _LY: 1})), _C) + 1 / _DX + 1 / _DY
+    slope = sp.factor(sp.together(dlog * _DX / _LX))          # dc/d lam_x = Delta_x/lam_x
+    df2 = t + sp.diff(t, _C) / dlog
+    args = (_C, _LX, _LY, _DX, _DY)
+    kinds = {"df1": t, "df2": sp.factor(sp.together(df2)), "cdf1": sp.expand(1 - t),
+             "cdf2": sp.factor(sp.together(sp.expand(1 - df2)))}
+    return (compile_expr(sp.expand_log(sp.log(lam_t), force=True), args, dtype=float),
+            compile_expr(slope, args, dtype=float),
+            {k: compile_expr(v, args, dtype=float) for k, v in kinds.items()})
+
+
+def _complement(law, lam):
+    """``(1 - df1, df1 - df2)`` of an operand at ``lam > 0`` [C6], each
+    without a difference of two numbers near 1."""
+    c1, c2 = law._complements_numeric(lam)
+    return c1, c2 - c1
+
+
+@cached(maxsize=32)
+def _closed_inverse(law):
+    """``lam(c)`` and ``Delta(c) = df1 - df2`` at ``df1 = 1 - c`` of a law with
+    a closed-form S-transform [C10], from [C17] (``S(t) = (1 - t)/(t lam)``)
+    and ``d log lam/dc = 1/Delta`` [C6]; None without one."""
+    from freeprob.errors import FreeprobError
+
+    t = sp.Symbol("t")
+    try:
+        st = law.s_transform(t, convention="df", method="closed")
+    except (FreeprobError, NotImplementedError):
+        return None
+    if st is None or st.free_symbols - {t}:
+        return None
+    lam = sp.Symbol("lam", positive=True)
+    (lam_t,) = sp.solve(sp.Eq(C.s_from_renormalized_ridge(t, lam), st), lam)
+    lam_c = sp.cancel(lam_t.subs(t, 1 - _C))
+    delta = sp.cancel(1 / sp.diff(sp.log(lam_c), _C))
+    return compile_expr(lam_c, (_C,), dtype=float), compile_expr(delta, (_C,), dtype=float)
+
+
+def _inverse(law, c, scale, warm=None):
+    """``lam`` with ``1 - df1(lam) = c`` (``c`` above the law's mass at 0),
+    and ``Delta = df1 - df2`` there: explicit for a closed-form S-transform,
+    else a bracketed solve in ``lam`` (from ``warm``, a nearby solution)."""
+    closed = _closed_inverse(law)
+    if closed is not None:
+        return closed[0](c), closed[1](c)
+
+    def fmap(k, idx):
+        c1, delta = _complement(law, k)
+        return c1, delta / k                   # d(1 - df1)/d lam = (df1 - df2)/lam [C6]
+
+    lo = np.full(c.shape, _TINY * scale)
+    first = np.full(c.shape, scale) if warm is None else warm
+    hi = expand_upper(fmap, c, first, what="an operand's ridge")
+    k = invert_increasing(fmap, c, lo, hi, what="an operand's ridge", start=None if warm is None else first)
+    return k, _complement(law, k)[1]
+
+
+def product_df_values(law, kinds, lam):
+    """``{kind: values}`` for the ``kinds`` among ``"df1"``, ``"df2"``,
+    ``"cdf1"``, ``"cdf2"`` (a string: that kind's values) of the free
+    product ``law`` at ``lam > 0``, by its operands' inverse ``df1`` (see
+    the module).
+
+    >>> import freeprob, numpy as np
+    >>> law = freeprob.free_mul(freeprob.MarchenkoPastur(3), freeprob.PowerLaw(1.2, 50))
+    >>> round(float(product_df_values(law, "df1", np.array([1e-300]))[0]), 15)   # the rank 1/3
+    0.333333333333333
+    """
+    if isinstance(kinds, str):
+        return product_df_values(law, (kinds,), lam)[kinds]
+    lam = np.asarray(lam, dtype=float)
+    a, b = law._operands()
+    # the outer unknown is the ridge of the operand with the larger mass at
+    # 0: as lam -> 0 that ridge -> 0 and resolves lam (c = its complement
+    # then tends to its mass, exactly); the other is inverted at c (explicit
+    # with a closed-form S-transform, else warm-started solves); a tie goes
+    # to the operand without a closed form outside
+    wa, wb = float(a._mass_at_zero()), float(b._mass_at_zero())
+    if wa != wb:
+        x, y = (a, b) if wa > wb else (b, a)
+    else:
+        x, y = (a, b) if _closed_inverse(b) is not None or _closed_inverse(a) is None else (b, a)
+    sx = max(float(x._numeric_radius()), 1e-300)
+    sy = max(float(y._numeric_radius()), 1e-300)
+    log_lam, slope, forms = _forms()
+    flat = lam.ravel()
+    warm = np.full(flat.shape, np.nan)
+
+    def state(kx, idx):
+        cx, dx = _complement(x, kx)
+        w = warm[idx]
+        ly, dy = _inverse(y, cx, sy, None if np.isnan(w).any() else w)
+        warm[idx] = ly
+        return cx, dx, ly, dy
+
+    def fmap(kx, idx):
+        # a probe may sit where the inner ridge is 0 in floats (equal masses
+        # at 0: c rounds to both): log lam = -oo there, below any target,
+        # which the bracket handles; the solution itself is certified below
+        cx, dx, ly, dy = state(kx, idx)
+        return log_lam(cx, kx, ly, dx, dy, finite=False), slope(cx, kx, ly, dx, dy, finite=False)
+
+    lo = np.full(flat.shape, _TINY * sx)
+    target = np.log(flat)
+    every = np.arange(flat.size)
+    # a start from a few Newton steps in log lam_x (log lam ~ log lam_x at
+    # both ends), steps capped at a factor e^4; the bracketed solve follows
+    kx = np.clip(flat, lo, 1e300)
+    for _ in range(8):
+        f, df = fmap(kx, every)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = -(f - target) / (df * kx)
+        step = np.where(np.isfinite(step), step, np.where(f < target, 4.0, -4.0))
+        kx = np.clip(kx * np.exp(np.clip(step, -4.0, 4.0)), lo * 2, 1e300)
+    hi = expand_upper(lambda k, idx: fmap(k, every[idx]), target, kx * (1 + 1e-9), what="a product's ridge")
+    kx = invert_increasing(fmap, target, lo, hi, what="a product's ridge", start=kx)
+    cx, dx, ly, dy = state(kx, every)
+    args = (cx, kx, ly, dx, dy)
+    vals = {k: np.asarray(forms[k](*args), dtype=float).reshape(lam.shape) for k in kinds}
+    rank = 1 - max(wa, wb)
+    d1 = forms["df1"](*args)
+    if np.any(d1 > rank * (1 + 1e-12)) or not all(np.all(np.isfinite(v)) for v in vals.values()):
+        raise ConvergenceError(f"the S-transform route of {law!r} left [0, rank] at lam = {flat[0]!r}")
+    return vals
