@@ -294,16 +294,22 @@ def test_curveless_products_with_two_atoms_at_zero():
     np.testing.assert_allclose((0.5 - d1) / np.sqrt(lam), 2.5696, rtol=2e-3)
 
 
-def test_rf_threshold_of_a_law_known_by_subordination_says_why():
-    # N = rank D at lam = 0: kappa_2 -> 0 is a 0/0 whose certified limit needs
-    # df in mpmath, which MP(2) x PowerLaw (no curve) lacks: a clear error,
-    # and a small ridge is finite and approaches the atomic law's answer
+def test_rf_threshold_of_a_law_known_by_subordination():
+    """N = rank D at lam = 0 on MP(2) x PowerLaw (no curve): kappa_2 -> 0 is a
+    0/0 whose certified limit needs df in mpmath, which the law gets from
+    its operands' inverse df1 polished in mpmath (refused before).  Second
+    route: the ridge sequence 1e-6, 1e-8, 1e-10 extrapolated to 0 in
+    sqrt(lam) (the gaps fall 10x per 100x in lam: 2.8e-3, 2.9e-4, 2.9e-5)."""
     pop = fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20))
     m = fp.RandomFeatureRidge(pop, widths=[50], samples=100, dimension=100, ridge=0.0, noise=0.1)
-    with pytest.raises(fp.errors.NumericalError, match="small positive ridge"):
-        m.evaluate()
-    out = m.evaluate(ridge=np.array([1e-6, 1e-8]))
-    assert all(np.all(np.isfinite(v)) for v in out.values())
+    lim = m.evaluate()
+    lam = np.array([1e-6, 1e-8, 1e-10])
+    out = m.evaluate(ridge=lam)
+    for key in ("Eg", "Etr", "gamma1", "var_XF", "var_X_noise"):
+        # a + b sqrt(lam) + c lam through the three points, at lam = 0
+        ext = np.linalg.solve(np.vander(np.sqrt(lam), 3, increasing=True), out[key])[0]
+        assert abs(float(lim[key]) - ext) < 5e-8, (key, float(lim[key]), ext)   # the lam^(3/2) term
+    assert float(lim["Eg"]) == pytest.approx(0.1, abs=1e-12)   # sigma^2 gamma/(1 - gamma), gamma = 1/2
 
 
 def test_free_product_with_an_atom_has_no_leak_below_its_bulk():

@@ -245,6 +245,15 @@ class _Convolved(SpectralLaw):
                 out[kind][near] = fix[kind]
         return out
 
+    def _df_mp_fallback(self, kind, lam, dps):
+        # a free product without a curve: the operands' inverse df1 in mpmath
+        if self._kind != "mul" or self.curve() is not None:
+            return None
+        from freeprob.laws._product_s import product_df_mp
+
+        out = [product_df_mp(self, kind, v, dps) for v in lam]
+        return None if any(v is None for v in out) else out
+
     def _complements_numeric(self, lam):
         # a free product without a curve: both complements from one pass
         # (one fixed point, one S-transform solve near the rank)

@@ -380,6 +380,11 @@ class NumericMethods:
             raise ParameterError("lam", lam_arr[~(np.isfinite(lam_arr) & (lam_arr > 0))].ravel()[0], "(0, oo)")
         return self._df_positive(lam_arr, which, complement=True)
 
+    def _df_mp_fallback(self, kind, lam, dps):
+        """``kind`` (``df1``, ``df2``) at the points ``lam`` with ``dps``
+        digits for a law without a closed form, or None (a hook)."""
+        return None
+
     def _complements_numeric(self, lam):
         """``(1 - df1, 1 - df2)`` at ``lam > 0`` (float array) [C6]; a hook
         that a law computing both in one pass overrides."""
@@ -462,8 +467,11 @@ class NumericMethods:
             try:
                 val = np.asarray(self._evaluate(kind, None, np.array([lam], dtype=object), dps=dps)).ravel()[0]
             except NoClosedFormError:
-                # an algebraic law with an atom at 0: the remainder's curve in mpmath
+                # an algebraic law with an atom at 0: the remainder's curve in
+                # mpmath; else the law's own mpmath route, if it has one
                 near = near_values_mp(self, kind, [lam], dps)
+                if near is None:
+                    near = self._df_mp_fallback(kind, [lam], dps)
                 if near is None:
                     raise
                 val = near[0]
@@ -487,6 +495,8 @@ class NumericMethods:
             except NoClosedFormError:
                 # an algebraic law with an atom at 0: the remainder's curve in mpmath
                 vals = near_values_mp(self, kind, np.atleast_1d(safe).ravel(), dps)
+                if vals is None:
+                    vals = self._df_mp_fallback(kind, np.atleast_1d(safe).ravel(), dps)
                 if vals is None:
                     raise
                 vals = np.array(vals, dtype=object).reshape(safe.shape)

@@ -39,7 +39,7 @@ from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.solve import expand_upper, invert_increasing
 
-__all__ = ["product_df_values"]
+__all__ = ["product_df_mp", "product_df_values"]
 
 _C, _LX, _LY, _DX, _DY = sp.symbols("c lam_x lam_y Delta_x Delta_y", positive=True)
 #: the smallest ridge an operand is asked for (relative to its radius)
@@ -128,18 +128,28 @@ def product_df_values(law, kinds, lam):
     """
     if isinstance(kinds, str):
         return product_df_values(law, (kinds,), lam)[kinds]
-    lam = np.asarray(lam, dtype=float)
+    vals, _ = _solve(law, kinds, lam)
+    return vals
+
+
+def _roles(law):
+    """``(x, y)``: the outer unknown is the ridge of the operand with the
+    larger mass at 0 (as lam -> 0 that ridge -> 0 and resolves lam, while
+    ``c``, its complement, tends to its mass exactly); the other is inverted
+    at ``c`` (explicit with a closed-form S-transform, else warm-started
+    solves); a tie goes to the operand without a closed form outside."""
     a, b = law._operands()
-    # the outer unknown is the ridge of the operand with the larger mass at
-    # 0: as lam -> 0 that ridge -> 0 and resolves lam (c = its complement
-    # then tends to its mass, exactly); the other is inverted at c (explicit
-    # with a closed-form S-transform, else warm-started solves); a tie goes
-    # to the operand without a closed form outside
     wa, wb = float(a._mass_at_zero()), float(b._mass_at_zero())
     if wa != wb:
-        x, y = (a, b) if wa > wb else (b, a)
-    else:
-        x, y = (a, b) if _closed_inverse(b) is not None or _closed_inverse(a) is None else (b, a)
+        return (a, b) if wa > wb else (b, a)
+    return (a, b) if _closed_inverse(b) is not None or _closed_inverse(a) is None else (b, a)
+
+
+def _solve(law, kinds, lam):
+    """``({kind: values}, (lam_x, lam_y))`` at float ``lam`` (see :func:`product_df_values`)."""
+    lam = np.asarray(lam, dtype=float)
+    x, y = _roles(law)
+    wa, wb = float(x._mass_at_zero()), float(y._mass_at_zero())
     sx = max(float(x._numeric_radius()), 1e-300)
     sy = max(float(y._numeric_radius()), 1e-300)
     log_lam, slope, forms = _forms()
@@ -181,4 +191,88 @@ def product_df_values(law, kinds, lam):
     d1 = forms["df1"](*args)
     if np.any(d1 > rank * (1 + 1e-12)) or not all(np.all(np.isfinite(v)) for v in vals.values()):
         raise ConvergenceError(f"the S-transform route of {law!r} left [0, rank] at lam = {flat[0]!r}")
-    return vals
+    return vals, (kx.reshape(lam.shape), ly.reshape(lam.shape))
+
+
+@cached(maxsize=1)
+def _forms_mp():
+    """:func:`_forms` for mpmath: ``(log lam, d log lam/d lam_x, {kind: form})``."""
+    t, lam = 1 - _C, sp.Symbol("lam", positive=True)
+    s = C.s_from_renormalized_ridge
+    (lam_t,) = sp.solve(sp.Eq(s(t, lam), s(t, _LX) * s(t, _LY)), lam)
+    dlog = sp.diff(sp.log(lam_t.subs({_LX: 1, _LY: 1})), _C) + 1 / _DX + 1 / _DY
+    df2 = t + sp.diff(t, _C) / dlog
+    args = (_C, _LX, _LY, _DX, _DY)
+    kinds = {"df1": t, "df2": sp.factor(sp.together(df2))}
+    return (compile_expr(sp.expand_log(sp.log(lam_t), force=True), args, backend="mpmath"),
+            compile_expr(sp.factor(sp.together(dlog * _DX / _LX)), args, backend="mpmath"),
+            {k: compile_expr(v, args, backend="mpmath") for k, v in kinds.items()})
+
+
+def product_df_mp(law, kind: str, lam, dps: int):
+    """``kind`` (``"df1"`` or ``"df2"``) of the free product ``law`` at one
+    mpmath point ``lam > 0`` to ``dps`` digits: the float solution of
+    :func:`product_df_values` polished by Newton in mpmath (operands' df
+    with ``dps + 40`` digits, whose differences ``df1 - df2 ~ lam`` lose
+    up to 30), certified by the residual of ``log lam``; None where an
+    operand has no mpmath route.
+
+    >>> import freeprob, mpmath
+    >>> law = freeprob.free_mul(freeprob.MarchenkoPastur(3), freeprob.PowerLaw(1.2, 50))
+    >>> with mpmath.workdps(40):
+    ...     v = product_df_mp(law, "df1", mpmath.mpf("1e-30"), 40)
+    ...     mpmath.nstr((mpmath.mpf(1) / 3 - v) / mpmath.mpf("1e-30"), 12)   # the negative moment m_(-1)
+    '5.45439408893'
+    """
+    import mpmath
+
+    from freeprob.errors import FreeprobError
+
+    x, y = _roles(law)
+    log_lam, slope, forms = _forms_mp()
+    work = dps + 40
+    with mpmath.workdps(work):
+        lam = mpmath.mpf(lam)
+        start = float(lam) if float(lam) > 0 else 1e-300
+        _, (kx0, ly0) = _solve(law, ("df1",), np.array([start]))
+        kx, ly = mpmath.mpf(float(kx0[0])), mpmath.mpf(float(ly0[0]))
+
+        def comp(law_i, k):
+            d1 = mpmath.mpf(law_i.df1_numeric(k, dps=work)[()])
+            d2 = mpmath.mpf(law_i.df2_numeric(k, dps=work)[()])
+            return 1 - d1, d1 - d2
+
+        def inner(c, k):
+            # 1 - df1_y(k) = c by Newton from the float root (d/dk = Delta/k)
+            for _ in range(60):
+                cy, dy = comp(y, k)
+                step = (cy - c) * k / dy
+                k = k - step
+                if abs(step) <= mpmath.mpf(10) ** (-work + 5) * abs(k):
+                    return k, comp(y, k)[1]
+            raise ConvergenceError(f"an operand's ridge of {law!r} did not converge in mpmath at lam = {lam}")
+
+        tol = mpmath.mpf(10) ** (-dps - 5)
+        target = mpmath.log(lam)
+        try:
+            for _ in range(60):
+                c, dx = comp(x, kx)
+                ly, dy = inner(c, ly)
+                f = log_lam(c, kx, ly, dx, dy, dps=work)[()] - target
+                step = f / slope(c, kx, ly, dx, dy, dps=work)[()]
+                if not (0 < kx - step):
+                    raise ConvergenceError(f"a Newton step of {law!r} left (0, oo) in mpmath at lam = {lam}")
+                kx = kx - step
+                if abs(f) <= tol:
+                    break
+            else:
+                raise ConvergenceError(f"the mpmath polish of {law!r} did not converge at lam = {lam}")
+        except ConvergenceError:
+            raise
+        except FreeprobError:
+            return None                        # an operand without an mpmath route
+        c, dx = comp(x, kx)
+        ly, dy = inner(c, ly)
+        val = forms[kind](c, kx, ly, dx, dy, dps=work)[()]
+    with mpmath.workdps(dps):
+        return +val
