@@ -36,6 +36,7 @@ from freeprob.laws._routes import (
     _stieltjes,
     check_method,
 )
+from freeprob.numeric.cache import cached
 from freeprob.printing import latex
 
 __all__ = ["SpectralLaw", "register_operation", "operation"]
@@ -187,7 +188,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
 
     def _mass_at_zero(self) -> float:
         """Numeric mass of the atom at 0 (numeric parameters)."""
-        return sum(float(m) for loc, m in self.atoms() if sp.N(loc) == 0)
+        return _mass_at_zero_of(self)
 
     def _symbolic_positive(self):
         """Positivity of a law with symbolic parameters from the symbols'
@@ -440,7 +441,7 @@ class SpectralLaw(NumericMethods, abc.ABC):
         >>> freeprob.MarchenkoPastur(4).atoms()
         [(0, 3/4)]
         """
-        return [(loc, m) for loc, m in self._atoms_closed() if m != 0]
+        return list(_atoms_of(self))
 
     def support(self) -> sp.Set:
         """Support as a sympy set.
@@ -471,3 +472,16 @@ def _check_order(n):
     return int(n)
 
 
+
+
+@cached(maxsize=256)
+def _atoms_of(law):
+    """The atoms of a (frozen) law, formed once: a power law of ``n`` atoms
+    builds ``n`` sympy powers, and the numerics ask for its mass at 0 at
+    every solve."""
+    return tuple((loc, m) for loc, m in law._atoms_closed() if m != 0)
+
+
+@cached(maxsize=256)
+def _mass_at_zero_of(law):
+    return sum(float(m) for loc, m in law.atoms() if sp.N(loc) == 0)

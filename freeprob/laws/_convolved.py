@@ -29,7 +29,6 @@ from freeprob.laws._classical import Identity, MarchenkoPastur
 from freeprob.laws._curve import Curve, nearest_root, pole_roots
 from freeprob.laws._exact import atoms_by_theorem, rational_twin
 from freeprob.laws._factor import choose_factor
-from freeprob.laws._far import far_values
 from freeprob.laws._relations import (
     moments_from_free_cumulants,
     moments_from_s_series,
@@ -216,60 +215,25 @@ class _Convolved(SpectralLaw):
         return gv
 
     def _df_without_g(self, kind, lam):
-        # a free product without a curve: df from eta(u) and u eta'(u) at
-        # every lam > 0 (g and g' blow up next to an atom at 0, eta does
-        # not); within 1e-6 of the rank, where the multiplicative fixed point
-        # turns neutral and its iteration stops short (df1 4e-10 off at lam =
-        # 1e-12 for PowerLaw(1.2, 1000) x MP(3)), from the operands' inverse
-        # df1 (S_ab = S_a S_b, bracketed solves on certified maps)
+        # a free product without a curve: eta(u), and the operands' inverse
+        # df1 next to its rank (:mod:`freeprob.laws._product_s`)
         if self._kind == "mul" and self.curve() is None:
-            return np.ones(np.shape(lam), dtype=bool), self._curveless_product(((kind,)), lam)[kind]
+            from freeprob.laws._product_s import curveless_values
+
+            return np.ones(np.shape(lam), dtype=bool), curveless_values(self, (kind,), lam)[kind]
         return super()._df_without_g(kind, lam)
 
-    def _curveless_product(self, kinds, lam):
-        from freeprob.laws._product_s import product_df_values
-        from freeprob.laws._subordination import eta_values
-
-        lam = np.asarray(lam, dtype=float)
-        try:
-            out = {}
-            for kind in kinds:
-                out[kind], df1 = eta_values(self, kind, lam, with_df1=True)
-        except ConvergenceError:
-            return product_df_values(self, kinds, lam)
-        near = self._trace_rank() - df1 < 1e-6 * self._trace_rank()
-        if near.any():
-            fix = product_df_values(self, kinds, lam[near])
-            for kind in kinds:
-                out[kind] = np.array(out[kind], dtype=float)
-                out[kind][near] = fix[kind]
-        return out
-
     def _df_mp_fallback(self, kind, lam, dps):
-        # a free product without a curve: the operands' inverse df1 in mpmath
-        if self._kind != "mul" or self.curve() is not None:
-            return None
-        from freeprob.laws._product_s import product_df_mp
+        from freeprob.laws._product_s import curveless_mp
 
-        out = [product_df_mp(self, kind, v, dps) for v in lam]
-        return None if any(v is None for v in out) else out
+        return curveless_mp(self, kind, lam, dps) if self._kind == "mul" and self.curve() is None else None
 
     def _complements_numeric(self, lam):
-        # a free product without a curve: both complements from one pass
-        # (one fixed point, one S-transform solve near the rank)
+        from freeprob.laws._product_s import curveless_complements
+
         if self._kind != "mul" or self.curve() is not None:
             return super()._complements_numeric(lam)
-        lam = np.asarray(lam, dtype=float)
-        far1, fv1 = far_values(self, "cdf1", lam)
-        far2, fv2 = far_values(self, "cdf2", lam)
-        far = far1 & far2
-        out = self._curveless_product(("cdf1", "cdf2"), lam[~far]) if (~far).any() else None
-        c1, c2 = np.empty(lam.shape), np.empty(lam.shape)
-        if far.any():
-            c1[far], c2[far] = fv1[far], fv2[far]
-        if out is not None:
-            c1[~far], c2[~far] = out["cdf1"], out["cdf2"]
-        return c1, c2
+        return curveless_complements(self, lam)
 
     def _dstieltjes_fallback(self, zarr, gv):
         cv = self.curve()
