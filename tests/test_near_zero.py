@@ -435,3 +435,33 @@ def test_arcsine_on_a_hard_edge_down_to_1e_300():
             assert abs(d1[i] - t1) <= 4.5e-16 and abs(d2[i] - t2) <= 4.5e-16, lv   # 2 ulps of 1
             u2 = u + 2 * m / ((m + 4) ** 2 * u)          # 1 - df2, formed without the 1
             assert abs(c1[i] / u - 1) < 1e-14 and abs(c2[i] / u2 - 1) < 1e-14, lv
+
+
+@pytest.mark.parametrize("make", [
+    lambda: fp.free_mul(fp.PowerLaw(1.5, 100), fp.PowerLaw(0.8, 50)),
+    lambda: fp.free_mul(fp.PowerLaw(1.5, 100), fp.Discrete([0, 1, 2], [0.25, 0.25, 0.5])),
+    lambda: fp.free_mul(fp.free_mul(fp.PowerLaw(1.5, 40), fp.MarchenkoPastur(2)), fp.MarchenkoPastur(3)),
+], ids=["full rank", "an atom at 0", "nested"])
+def test_curveless_products_over_the_whole_ridge_axis(make):
+    """Free products without a curve at ridges 1e-300 to 1e4: eta's means
+    overflowed at u = -1/lam (RuntimeWarnings, errors under this suite) and
+    a full-rank product's forms underflowed (c ~ Delta ~ lam: NaN).  Checks:
+    0 <= df2 <= df1 <= rank, both decrease, the complements add to 1, and
+    d df1/d log lam = df2 - df1 [C6] by a central difference where it
+    resolves (an independent use of df1 alone)."""
+    law = make()
+    assert law.curve() is None
+    lam = np.logspace(-300, 4, 77)
+    d1, d2 = law.df1_numeric(lam), law.df2_numeric(lam)
+    c1, c2 = law.df_complement_numeric(lam, 1), law.df_complement_numeric(lam, 2)
+    rank = law._trace_rank()
+    assert np.all(np.isfinite(d1)) and np.all(np.isfinite(d2))
+    assert np.all(d2 >= -1e-16) and np.all(d2 <= d1 + 2.3e-16) and np.all(d1 <= rank + 2.3e-16)
+    assert np.all(np.diff(d1) <= 1e-16) and np.all(np.diff(d2) <= 1e-16)
+    np.testing.assert_allclose(c1 + d1, 1, atol=3.4e-16)
+    np.testing.assert_allclose(c2 + d2, 1, atol=3.4e-16)
+    mid = np.logspace(-6, 2, 9)
+    h = 1e-3
+    f = [law.df1_numeric(mid * np.exp(s * h)) for s in (-2, -1, 1, 2)]
+    slope = (8 * (f[2] - f[1]) - (f[3] - f[0])) / (12 * h)
+    np.testing.assert_allclose(slope, law.df2_numeric(mid) - law.df1_numeric(mid), rtol=1e-6, atol=1e-12)

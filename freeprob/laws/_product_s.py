@@ -19,7 +19,9 @@ near their rank), with ``x`` the operand evaluated in the outer loop and
   ``log lam`` increases with ``lam_x`` (bracketed solve on it);
 * ``d log lam/dc = d_c log(t/(1 - t)) + 1/Delta_x + 1/Delta_y`` with
   ``Delta_i = df1_i - df2_i`` at ``lam_i`` (``d log lam_i/dc``, [C6]), and
-  ``df2 = t + (dt/dc)/(d log lam/dc)`` ([C6]: ``df2 = df1 + lam d df1/d lam``).
+  ``df2 = t + (dt/dc)/(d log lam/dc)`` ([C6]: ``df2 = df1 + lam d df1/d lam``);
+  the forms take ``rho_i = Delta_i/c``, of order 1 where ``c`` and the
+  ``Delta_i`` vanish together (a full-rank product as ``lam -> 0``).
 
 As ``lam -> 0``, ``t`` tends to the product's rank ``min(r_a, r_b)`` while
 the operand of smaller rank has ``lam_i -> 0``: both stay certified (the
@@ -42,6 +44,9 @@ from freeprob.numeric.solve import expand_upper, invert_increasing
 __all__ = ["curveless_complements", "curveless_mp", "curveless_values", "product_df_mp", "product_df_values"]
 
 _C, _LX, _LY, _DX, _DY = sp.symbols("c lam_x lam_y Delta_x Delta_y", positive=True)
+#: the forms take rho_i = Delta_i/c (of order 1 where c and Delta_i ~ lam
+#: underflow together: a full-rank product at lam = 1e-300)
+_RX, _RY = sp.symbols("rho_x rho_y", positive=True)
 #: the smallest ridge an operand is asked for (relative to its radius)
 _TINY = 1e-300
 
@@ -58,9 +63,10 @@ def _forms():
     (lam_t,) = sp.solve(sp.Eq(s(t, lam), s(t, _LX) * s(t, _LY)), lam)
     # d log lam_i/dc = 1/Delta_i: c = 1 - df1_i(lam_i), d df1_i/d lam = -Delta_i/lam [C6]
     dlog = sp.diff(sp.log(lam_t.subs({_LX: 1, _LY: 1})), _C) + 1 / _DX + 1 / _DY
-    slope = sp.factor(sp.together(dlog * _DX / _LX))          # dc/d lam_x = Delta_x/lam_x
-    df2 = t + sp.diff(t, _C) / dlog
-    args = (_C, _LX, _LY, _DX, _DY)
+    scaled = {_DX: _RX * _C, _DY: _RY * _C}
+    slope = sp.factor(sp.together((dlog * _DX / _LX).subs(scaled)))          # dc/d lam_x = Delta_x/lam_x
+    df2 = (t + sp.diff(t, _C) / dlog).subs(scaled)
+    args = (_C, _LX, _LY, _RX, _RY)
     kinds = {"df1": t, "df2": sp.factor(sp.together(df2)), "cdf1": sp.expand(1 - t),
              "cdf2": sp.factor(sp.together(sp.expand(1 - df2)))}
     return (compile_expr(sp.expand_log(sp.log(lam_t), force=True), args, dtype=float),
@@ -168,7 +174,8 @@ def _solve(law, kinds, lam):
         # at 0: c rounds to both): log lam = -oo there, below any target,
         # which the bracket handles; the solution itself is certified below
         cx, dx, ly, dy = state(kx, idx)
-        return log_lam(cx, kx, ly, dx, dy, finite=False), slope(cx, kx, ly, dx, dy, finite=False)
+        return (log_lam(cx, kx, ly, dx / cx, dy / cx, finite=False),
+                slope(cx, kx, ly, dx / cx, dy / cx, finite=False))
 
     lo = np.full(flat.shape, _TINY * sx)
     target = np.log(flat)
@@ -187,7 +194,7 @@ def _solve(law, kinds, lam):
     hi = expand_upper(lambda k, idx: fmap(k, every[idx]), target, kx * (1 + 1e-9), what="a product's ridge")
     kx = invert_increasing(fmap, target, lo, hi, what="a product's ridge", start=kx)
     cx, dx, ly, dy = state(kx, every)
-    args = (cx, kx, ly, dx, dy)
+    args = (cx, kx, ly, dx / cx, dy / cx)
     vals = {k: np.asarray(forms[k](*args), dtype=float).reshape(lam.shape) for k in kinds}
     rank = 1 - max(wa, wb)
     d1 = forms["df1"](*args)
@@ -203,11 +210,12 @@ def _forms_mp():
     s = C.s_from_renormalized_ridge
     (lam_t,) = sp.solve(sp.Eq(s(t, lam), s(t, _LX) * s(t, _LY)), lam)
     dlog = sp.diff(sp.log(lam_t.subs({_LX: 1, _LY: 1})), _C) + 1 / _DX + 1 / _DY
-    df2 = t + sp.diff(t, _C) / dlog
-    args = (_C, _LX, _LY, _DX, _DY)
+    scaled = {_DX: _RX * _C, _DY: _RY * _C}
+    df2 = (t + sp.diff(t, _C) / dlog).subs(scaled)
+    args = (_C, _LX, _LY, _RX, _RY)
     kinds = {"df1": t, "df2": sp.factor(sp.together(df2))}
     return (compile_expr(sp.expand_log(sp.log(lam_t), force=True), args, backend="mpmath"),
-            compile_expr(sp.factor(sp.together(dlog * _DX / _LX)), args, backend="mpmath"),
+            compile_expr(sp.factor(sp.together((dlog * _DX / _LX).subs(scaled))), args, backend="mpmath"),
             {k: compile_expr(v, args, backend="mpmath") for k, v in kinds.items()})
 
 
@@ -260,8 +268,8 @@ def product_df_mp(law, kind: str, lam, dps: int):
             for _ in range(60):
                 c, dx = comp(x, kx)
                 ly, dy = inner(c, ly)
-                f = log_lam(c, kx, ly, dx, dy, dps=work)[()] - target
-                step = f / slope(c, kx, ly, dx, dy, dps=work)[()]
+                f = log_lam(c, kx, ly, dx / c, dy / c, dps=work)[()] - target
+                step = f / slope(c, kx, ly, dx / c, dy / c, dps=work)[()]
                 if not (0 < kx - step):
                     raise ConvergenceError(f"a Newton step of {law!r} left (0, oo) in mpmath at lam = {lam}")
                 kx = kx - step
@@ -275,7 +283,7 @@ def product_df_mp(law, kind: str, lam, dps: int):
             return None                        # an operand without an mpmath route
         c, dx = comp(x, kx)
         ly, dy = inner(c, ly)
-        val = forms[kind](c, kx, ly, dx, dy, dps=work)[()]
+        val = forms[kind](c, kx, ly, dx / c, dy / c, dps=work)[()]
     with mpmath.workdps(dps):
         return +val
 
@@ -290,18 +298,23 @@ def curveless_values(law, kinds, lam):
     from freeprob.laws._subordination import eta_values
 
     lam = np.asarray(lam, dtype=float)
-    try:
-        out = {}
-        for kind in kinds:
-            out[kind], df1 = eta_values(law, kind, lam, with_df1=True)
-    except ConvergenceError:
-        return product_df_values(law, kinds, lam)
-    rank = law._trace_rank()
-    near = rank - df1 < 1e-6 * rank
+    out = {kind: np.empty(lam.shape) for kind in kinds}
+    # ridges below 1e-8 of the spectral radius are next to the rank: the S
+    # route directly (eta at u = -1/lam overflows there in its operands' means)
+    near = lam < 1e-8 * max(float(law._numeric_radius()), 1e-300)
+    rest = np.flatnonzero(~near)
+    if rest.size:
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise"):
+                for kind in kinds:
+                    out[kind][rest], df1 = eta_values(law, kind, lam[rest], with_df1=True)
+            rank = law._trace_rank()
+            near[rest[rank - df1 < 1e-6 * rank]] = True
+        except (ConvergenceError, FloatingPointError):
+            near[:] = True
     if near.any():
         fix = product_df_values(law, kinds, lam[near])
         for kind in kinds:
-            out[kind] = np.array(out[kind], dtype=float)
             out[kind][near] = fix[kind]
     return out
 
