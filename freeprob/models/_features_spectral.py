@@ -329,7 +329,7 @@ class FeatureLaw:
         if aniso:
             nu, t = out[6], out[7]
             d_f, _ = self.fcov.means(kf)
-            if np.any(~(np.abs(d_f - t) <= 1e-12 * (np.abs(d_f) + np.abs(t)))):
+            if np.any(~(np.abs(d_f - t) <= self.fcov.rtol * (np.abs(d_f) + np.abs(t)))):
                 raise ConvergenceError("kappa_F did not converge on the contour (df1_F(kappa_F) = df1/psi_1)")
             # W = Sigma_F^{1/2} (G^T G/D) Sigma_F^{1/2} has df1_W(nu) = t [C6]:
             # (1/N) tr (zeta - W)^{-1} = -(1 - t)/nu at zeta = -nu is Herglotz

@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from freeprob.errors import BranchError, ConvergenceError, ParameterError
+from freeprob.errors import (
+    BranchError,
+    ConvergenceError,
+    NoClosedFormError,
+    ParameterError,
+)
 from freeprob.laws._far import far_values
 from freeprob.numeric.compile import compile_expr
 
@@ -109,6 +114,11 @@ class _Law:
         self._df = compile_expr((SpectralMean(_X / (_X + k), _X, spec), SpectralMean(_X**2 / (_X + k) ** 2, _X, spec)),
                                 (k,), dtype=float) if spec is not None else None
         self._floor = population_floor(population)
+        #: the relative accuracy of D at complex kappa: a law known by
+        #: subordination only reaches real points off its support at a
+        #: height of 1e-12 (1 + R), which leaves ~1e-11 there
+        curve = getattr(population, "curve", None)
+        self.rtol = 1e-10 if spec is None and curve is not None and curve() is None else 1e-12
         self._tgt = self._huge_tgt = None
         self.wnorm2 = 1.0
         if target_spec is not None:
@@ -130,26 +140,38 @@ class _Law:
         # to m_1/kappa there, and a difference of it is noise); at other real
         # kappa > 0 the law's certified df1, df2 with D' = -(df1 - df2)/kappa
         # [C6], the difference taken of the complements where df1 > 1/2;
-        # complex points: a central difference (Newton's slope only)
+        # complex points: g, and g' from the law's curve or subordination
+        # slope where it has one, else a central difference (Newton's slope only)
         far, dv = far_values(self.population, "D", kappa)
         if far.all():
             return dv, far_values(self.population, "dD", kappa)[1]
         d, dd = np.empty(kappa.shape, dtype=complex), np.empty(kappa.shape, dtype=complex)
         if far.any():
             d[far], dd[far] = dv[far], far_values(self.population, "dD", kappa[far])[1]
-        real = ~far & (kappa.imag == 0) & (kappa.real > 0)
+        # points within 1e-8 of the positive axis too, to first order in Im
+        # kappa (O(1e-16) relative): the routes through g lose digits there
+        # (subordination converges to ~1e-11 next to the axis)
+        real = ~far & (np.abs(kappa.imag) <= 1e-8 * np.abs(kappa)) & (kappa.real > 0)
         if real.any():
             law, k = self.population, kappa.real[real]
             d1, d2 = law.df1_numeric(k), law.df2_numeric(k)
             c1, c2 = law.df_complement_numeric(k, 1), law.df_complement_numeric(k, 2)
-            d[real], dd[real] = d1, -np.where(d1 > 0.5, c2 - c1, d1 - d2) / k
+            slope = -np.where(d1 > 0.5, c2 - c1, d1 - d2) / k
+            d[real], dd[real] = d1 + 1j * kappa.imag[real] * slope, slope
         rest = ~far & ~real
         if rest.any():
-            g = self.population.stieltjes_numeric
-            dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
             k = kappa[rest]
-            st = 1e-6 * np.maximum(np.abs(k), 1e-3)
-            d[rest], dd[rest] = dfun(k), (dfun(k + st) - dfun(k - st)) / (2 * st)
+            gv = self.population.stieltjes_numeric(-k)
+            d[rest] = 1 + k * gv                  # [C6]
+            try:
+                # the law's exact g' (a curve, or the subordination slope):
+                # D' = g(-k) - k g'(-k)
+                dd[rest] = gv - k * self.population._dstieltjes_fallback(-k, gv)
+            except NoClosedFormError:
+                g = self.population.stieltjes_numeric
+                dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
+                st = 1e-6 * np.maximum(np.abs(k), 1e-3)
+                dd[rest] = (dfun(k + st) - dfun(k - st)) / (2 * st)
         return d, dd
 
     #: the continuations from the far field, tried in turn (see _solve_kappa):
