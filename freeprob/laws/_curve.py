@@ -68,11 +68,11 @@ class Curve:
         so that they stay finite next to an atom, where ``g ~ w/(z - a)`` is
         huge (``g' ~ -w/(z - a)^2`` is finite while ``g^d`` overflows).
         ``times_z``: ``z g' = -g (sum_ij j T_ij)/(sum_ij i T_ij)`` over the
-        monomials ``T_ij = a_ij g^i z^j``, each formed as ``exp(i log g + j
-        log z)`` scaled by the largest one: next to a hard edge at 0 (``g ~
-        z^(-1/2)`` or ``z^(-2/3)``) ``g'`` overflows at ``|z| ~ 1e-300`` and
-        the powers of ``g`` and ``z`` under- and overflow apart, while ``z
-        g'`` is of the size of ``g`` (``g, z != 0``)."""
+        monomials ``T_ij = a_ij g^i z^j``, scaled by the largest one through
+        exact powers of 2 (:meth:`_monomials`): next to a hard edge at 0
+        (``g ~ z^(-1/2)`` or ``z^(-2/3)``) ``g'`` overflows at ``|z| ~
+        1e-300`` and the powers of ``g`` and ``z`` under- and overflow apart,
+        while ``z g'`` is of the size of ``g`` (``g, z != 0``)."""
         if times_z:
             return self._z_derivative(gv, z)
         cs = self.coeffs_at(z)
@@ -270,10 +270,11 @@ def scaled_roots(coeffs, exps=None):
     The upper convex hull of ``(k, log|c_k|)`` (the Newton polygon) gives
     the magnitude ``r`` of each group of roots (its edge's slope) and the
     group's size (the edge's length).  Each group is found by
-    :func:`numpy.roots` on ``p(r u)``, scaled in logarithms (``r^k``
-    overflows), where that group has ``|u| ~ 1``: the roots of ``u`` nearest
-    to 1 in ``|log |u||`` are kept, so every root comes with a relative
-    error of its own conditioning, never ``eps`` times the largest root.
+    :func:`numpy.roots` on ``p(r u)`` with ``r`` a power of 2 (the scaling
+    is exact, ``ldexp``; ``r^k`` itself would overflow), where that group
+    has ``|u| ~ 1``: the roots of ``u`` nearest to 1 in ``|log |u||`` are
+    kept, so every root comes with a relative error of its own
+    conditioning, never ``eps`` times the largest root.
 
     >>> import numpy as np
     >>> r = scaled_roots([1.0, -(1e200 + 1e-200), 1.0])      # roots 1e200 and 1e-200

@@ -89,9 +89,11 @@ def _derived_parameters(expr, var, syms):
         # parameter sums hidden in powers: -4 a^2 + (b + lam)^2 at b = 2a is
         # 4 a lam + lam^2, but in floats (b + lam)^2 - 4 a^2 is 0 below lam ~
         # 1e-16 (a df touching 0 divided by it: inf).  On the ridge axis
-        # (lam > 0, where such terms add up with one sign) the terms
-        # polynomial in lam are expanded when that reveals a constant, which
-        # then joins the parameter-only terms in one derived parameter
+        # only (a law on [0, oo) has its poles at lam = -x <= 0, so such
+        # factors are (lam + x)-like and their expanded terms share a sign)
+        # the terms polynomial in lam are expanded when that reveals a
+        # constant, which then joins the parameter-only terms in one derived
+        # parameter
         if var != C.lam:
             return args
         poly = [a for a in args if a.has(var) and a.is_polynomial(var) and a.free_symbols <= params | {var}]

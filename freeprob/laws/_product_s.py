@@ -52,12 +52,12 @@ _TINY = 1e-300
 
 
 @cached(maxsize=1)
-def _forms():
-    """``(log lam, d log lam/d lam_x, {kind: form})`` of the product in ``(c,
-    lam_x, lam_y, Delta_x, Delta_y)`` for the kinds ``df1``, ``df2``,
-    ``cdf1``, ``cdf2``, derived from [C17] and [C6] and compiled; put over
-    a common denominator, so that ``Delta_x -> 0`` (the outer ridge at 0)
-    leaves no ``1/Delta``, and the complements without a ``1 -``."""
+def _derived():
+    """``(log lam, d log lam/d lam_x, {kind: expr})`` of the product in ``(c,
+    lam_x, lam_y, rho_x, rho_y)`` for the kinds ``df1``, ``df2``, ``cdf1``,
+    ``cdf2``, derived from [C17] and [C6]: put over a common denominator, so
+    that ``Delta_x -> 0`` (the outer ridge at 0) leaves no ``1/Delta``, and
+    the complements without a ``1 -``."""
     t, lam = 1 - _C, sp.Symbol("lam", positive=True)
     s = C.s_from_renormalized_ridge
     (lam_t,) = sp.solve(sp.Eq(s(t, lam), s(t, _LX) * s(t, _LY)), lam)
@@ -66,12 +66,19 @@ def _forms():
     scaled = {_DX: _RX * _C, _DY: _RY * _C}
     slope = sp.factor(sp.together((dlog * _DX / _LX).subs(scaled)))          # dc/d lam_x = Delta_x/lam_x
     df2 = (t + sp.diff(t, _C) / dlog).subs(scaled)
-    args = (_C, _LX, _LY, _RX, _RY)
     kinds = {"df1": t, "df2": sp.factor(sp.together(df2)), "cdf1": sp.expand(1 - t),
              "cdf2": sp.factor(sp.together(sp.expand(1 - df2)))}
-    return (compile_expr(sp.expand_log(sp.log(lam_t), force=True), args, dtype=float),
-            compile_expr(slope, args, dtype=float),
-            {k: compile_expr(v, args, dtype=float) for k, v in kinds.items()})
+    return sp.expand_log(sp.log(lam_t), force=True), slope, kinds
+
+
+@cached(maxsize=2)
+def _forms(backend: str = "numpy"):
+    """:func:`_derived` compiled (float, or ``backend="mpmath"``)."""
+    args = (_C, _LX, _LY, _RX, _RY)
+    opts = {"dtype": float} if backend == "numpy" else {"backend": backend}
+    log_lam, slope, kinds = _derived()
+    return (compile_expr(log_lam, args, **opts), compile_expr(slope, args, **opts),
+            {k: compile_expr(v, args, **opts) for k, v in kinds.items()})
 
 
 def _complement(law, lam):
@@ -203,22 +210,6 @@ def _solve(law, kinds, lam):
     return vals, (kx.reshape(lam.shape), ly.reshape(lam.shape))
 
 
-@cached(maxsize=1)
-def _forms_mp():
-    """:func:`_forms` for mpmath: ``(log lam, d log lam/d lam_x, {kind: form})``."""
-    t, lam = 1 - _C, sp.Symbol("lam", positive=True)
-    s = C.s_from_renormalized_ridge
-    (lam_t,) = sp.solve(sp.Eq(s(t, lam), s(t, _LX) * s(t, _LY)), lam)
-    dlog = sp.diff(sp.log(lam_t.subs({_LX: 1, _LY: 1})), _C) + 1 / _DX + 1 / _DY
-    scaled = {_DX: _RX * _C, _DY: _RY * _C}
-    df2 = (t + sp.diff(t, _C) / dlog).subs(scaled)
-    args = (_C, _LX, _LY, _RX, _RY)
-    kinds = {"df1": t, "df2": sp.factor(sp.together(df2))}
-    return (compile_expr(sp.expand_log(sp.log(lam_t), force=True), args, backend="mpmath"),
-            compile_expr(sp.factor(sp.together((dlog * _DX / _LX).subs(scaled))), args, backend="mpmath"),
-            {k: compile_expr(v, args, backend="mpmath") for k, v in kinds.items()})
-
-
 def product_df_mp(law, kind: str, lam, dps: int):
     """``kind`` (``"df1"`` or ``"df2"``) of the free product ``law`` at one
     mpmath point ``lam > 0`` to ``dps`` digits: the float solution of
@@ -239,7 +230,7 @@ def product_df_mp(law, kind: str, lam, dps: int):
     from freeprob.errors import FreeprobError
 
     x, y = _roles(law)
-    log_lam, slope, forms = _forms_mp()
+    log_lam, slope, forms = _forms("mpmath")
     work = dps + 40
     with mpmath.workdps(work):
         lam = mpmath.mpf(lam)
@@ -257,6 +248,8 @@ def product_df_mp(law, kind: str, lam, dps: int):
             for _ in range(60):
                 cy, dy = comp(y, k)
                 step = (cy - c) * k / dy
+                if not (0 < k - step):
+                    raise ConvergenceError(f"an operand's ridge of {law!r} left (0, oo) in mpmath at lam = {lam}")
                 k = k - step
                 if abs(step) <= mpmath.mpf(10) ** (-work + 5) * abs(k):
                     return k, comp(y, k)[1]
