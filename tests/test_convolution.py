@@ -167,6 +167,8 @@ def test_affine_image_of_a_free_sum_without_closed_form():
     ev = -2 * free_sum_eigenvalues(base.a, base.b, n, np.random.default_rng(5)) + 3
     xs = np.array([0.5, 1.0, 1.5, 2.5, 3.0, 3.8])
     emp = np.searchsorted(np.sort(ev), xs) / n
+    # the 1% Kolmogorov-Smirnov bound, plus 1e-3 for cdf_numeric's own quadrature (accurate to ~1e-6)
+    # and the O(1/n) bias of one Haar draw's eigenvalues (3e-4 at n = 3000)
     assert np.max(np.abs(law.cdf_numeric(xs) - emp)) < 1.63 / np.sqrt(n) + 1e-3
     lam = np.array([1e-300, 0.01, 0.3, 3.0])
     d1 = law.df1_numeric(lam)

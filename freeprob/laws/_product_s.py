@@ -98,7 +98,7 @@ def _closed_inverse(law):
     t = sp.Symbol("t")
     try:
         st = law.s_transform(t, convention="df", method="closed")
-    except (FreeprobError, NotImplementedError):
+    except FreeprobError:
         return None
     if st is None or st.free_symbols - {t}:
         return None
