@@ -53,9 +53,9 @@ CATALOGUE = {
 
 
 def _aggregates(r):
-    """The ridge model's components summed into the spectral keys (see the module)."""
+    """The ridge model's components under the spectral keys (see the module)."""
     return {"bias2": r["bias2"], "var_F": r["var_F"], "var_X": r["var_X"], "var_XF": r["var_XF"],
-            "var_X_noise": r["var_X_noise"] + r["var_XF_noise"], "Eg": r["Eg"], "Etr": r["Etr"]}
+            "var_X_noise": r["var_X_noise"], "var_XF_noise": r["var_XF_noise"], "Eg": r["Eg"], "Etr": r["Etr"]}
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
@@ -121,6 +121,28 @@ def test_gradient_flow_reaches_the_ridgeless_model_and_the_ridge_switch_is_conti
     out = r.evaluate(time=np.array([0.999 * t_switch, 1.001 * t_switch]))
     for key in ("Eg", "Etr", "bias2", "var_F", "var_X", "var_X_noise", "dfbar1"):
         np.testing.assert_allclose(out[key][0], out[key][1], rtol=1e-10, err_msg=key)
+    # Var_XFeps is the noise total minus Var_Xeps, each certified to 1e-10 of itself
+    total = out["var_X_noise"][1] + out["var_XF_noise"][1]
+    np.testing.assert_allclose(out["var_XF_noise"][0], out["var_XF_noise"][1], rtol=0, atol=1e-10 * total)
+
+
+@pytest.mark.parametrize("kw", [dict(widths=80, samples=150), dict(widths=300, samples=150, feature_noise=0.2),
+                                dict(widths=[120, 80], samples=150)])
+def test_noise_variance_of_the_feature_averaged_predictor_at_short_times(kw):
+    # Second route: at t -> 0 gradient flow is f = t, E_F[F F^T] = (N/D) I [R12],
+    # so the feature-averaged predictor is t (N/D) X^T eps/P and Var_Xeps ->
+    # sigma^2 t^2 (N/D)^2 Tr Sigma^2/P exactly (deep chains: the product of the
+    # ratios N_l/D; feature noise xi is independent of F and averages out).
+    # The next order is O(t): the extrapolation 2 r(t) - r(2t) removes it.
+    m = fp.RandomFeatureRidge(PL, noise=0.3, estimator=fp.GradientFlow(time=1.0), **kw)
+    sigma = PL.spectrum.numeric_atoms()[0]
+    d, p = sigma.size, kw["samples"]
+    c = np.prod(np.atleast_1d(kw["widths"]) / d)     # every layer N(0, 1/D) [R17]
+    ts = np.array([1e-4, 2e-4])
+    out = m.evaluate(time=ts)
+    ratio = out["var_X_noise"] / (0.3 * ts**2 * c**2 * np.sum(sigma**2) / p)
+    assert abs(2 * ratio[0] - ratio[1] - 1) < 1e-6, ratio
+    assert np.all(out["var_XF_noise"] > 0)
 
 
 def test_learning_curve_shapes_and_sweeps():

@@ -241,3 +241,47 @@ def df_values(model, k2) -> list:
     pop = model.population
     return [pop.df1_numeric(k2), pop.df2_numeric(k2)]
 
+
+
+@cached(maxsize=2)
+def input_space_noise_kernel() -> sp.Expr:
+    r"""The label-noise kernel of the feature-averaged predictor under a
+    spectral estimator [C18], [R14], as a sympy expression in ``kappa_z,
+    kappa_z'`` (:data:`~freeprob.conventions.kappa2` at the two nodes),
+    ``D_1, D_2`` (the population's ``df1`` there [C6]) and ``q = D/P``.
+
+    At fixed data the features average to the linear problem at the
+    argument ``w(z)`` whose ``kappa`` is ``kappa_2(z)``: ``E_F[F f(Z^T Z/P)
+    F^T] ~ (1/2 pi i) oint f(z) (w(z) - Sigma_hat)^{-1} dz`` on the range of
+    ``Sigma_hat``, with ``w = -kappa_2/S_MP(q)(D)`` [R3], [C10].  The noise
+    variance of that predictor, ``sigma^2 q tr_D Sigma g(Sigma_hat)
+    Sigma_hat g(Sigma_hat)``, is ``sigma^2 (1/2 pi i)^2 oint oint f(z) f(z')
+    K``, where ``K`` takes the sandwich ``x/((w - x)(w' - x))`` apart in
+    ``x`` and each ``tr_D Sigma (w - Sigma_hat)^{-1}`` to its one-point
+    equivalent ``(kappa/w) D(kappa)`` [C18].  At a ridge (``f = 1/(z +
+    lam)``, the double residue at ``-lam``) ``K`` becomes its diagonal
+    ``q df2/(1 - q df2) = gamma_2/(1 - gamma_2)``: [R14]'s ``Var_{X eps}``
+    per unit noise.
+
+    >>> import sympy as sp
+    >>> kern = input_space_noise_kernel()
+    >>> k1, k2, d1, d2 = sp.symbols("kappa_z kappa_z' D_1 D_2")
+    >>> sp.simplify(kern - C.q*(k1*d1 - k2*d2)/(k1*(1 - C.q*d1) - k2*(1 - C.q*d2)))
+    0
+    """
+    y = sp.Dummy("y")                   # an eigenvalue of Sigma_hat
+    ws = sp.symbols("w_1 w_2")
+    ks = sp.symbols("kappa_z kappa_z'")
+    ds = sp.symbols("D_1 D_2")
+    out = sp.Integer(0)
+    for term in sp.Add.make_args(sp.apart(y / ((ws[0] - y) * (ws[1] - y)), y)):
+        # c/(w_i - y): the one simple pole of this term
+        poles = [(i, sp.cancel(term * (w - y))) for i, w in enumerate(ws)]
+        poles = [(i, c) for i, c in poles if not c.has(y)]
+        if len(poles) != 1:
+            raise ParameterError("sandwich", term, "a simple pole at one argument")
+        i, coeff = poles[0]
+        out += coeff * C.contour_resolvent(ks[i], ws[i]) * ds[i]
+    ridge = {ws[i]: -C.renormalized_ridge(ks[i], 1 / MarchenkoPastur(C.q).s_transform(ds[i], convention="df"))
+             for i in range(2)}
+    return sp.factor(sp.together(C.q * out.xreplace(ridge)))

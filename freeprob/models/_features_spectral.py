@@ -74,18 +74,24 @@ the factors ``w`` cancel against the two-point equivalent [R5] at ``(w,
 w')``, which leaves the linear route's two-point integrand with ``kappa_2(z),
 kappa_2(z')`` and ``q = D/P``: the same :class:`InputSpaceView` nodes give
 ``Var_X``, the variance over the data of the ``F``-averaged predictor.  At a
-ridge it equals [R13]'s ``Var_X`` (checked to ``1e-12``).
+ridge it equals [R13]'s ``Var_X`` (checked to ``1e-12``).  Its label-noise
+part is ``sigma^2 q tr_D Sigma g(Sigma_hat) Sigma_hat g(Sigma_hat)`` with
+``g(x) = oint f(z) (w(z) - x)^{-1}``: the sandwich taken apart in ``x`` leaves
+one-point equivalents ``(kappa/w) D(kappa)``, so the double integral of
+``f(z) f(z')`` against the kernel of
+:func:`~freeprob.models._features_maps.input_space_noise_kernel`, on the
+same nodes, is ``Var_{X eps}`` (at a ridge [R14]'s ``sigma^2 gamma_2/(1 -
+gamma_2)``).
 
 **Keys** (:data:`FEATURE_SPECTRAL_KEYS`).  ``dfbar1 = tr h(Z^T Z/P)/D``;
 ``approx = sigma_e^2``; ``bias2`` the mean predictor's ``Bias^2`` [C15];
 ``var_F`` the rest of the data-averaged predictor's error (its variance over
 ``F``, ``approx`` included); ``var_X`` the variance over the data of the
 ``F``-averaged predictor (signal); ``var_XF`` the rest of the signal
-variance; ``var_X_noise`` from the label noise (``Var_Xeps + Var_XFeps``,
-not split: the noise part of the ``F``-averaged predictor keeps a factor
-``1/w(z)`` that does not cancel); ``Eg`` their sum; ``Etr``.  At a ridge each
-is the paper's component (or, for ``var_X_noise``, the sum of two) of [R13],
-[R14].
+variance; ``var_X_noise`` (``Var_{X eps}``) the label-noise variance of the
+``F``-averaged predictor and ``var_XF_noise`` (``Var_{XF eps}``) the rest of
+the label noise's; ``Eg`` their sum; ``Etr``.  At a ridge each is the
+paper's component of [R13], [R14].
 """
 
 from __future__ import annotations
@@ -96,7 +102,15 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import BranchError, ConvergenceError, ParameterError
 from freeprob.laws import MarchenkoPastur
-from freeprob.models._features_maps import _D1, _D2, _DKF, _KF, _maps
+from freeprob.models._features_edges import FeatureEdges
+from freeprob.models._features_maps import (
+    _D1,
+    _D2,
+    _DKF,
+    _KF,
+    _maps,
+    input_space_noise_kernel,
+)
 from freeprob.models._features_numeric import _bottleneck_of, _params
 from freeprob.models._spectral_numeric import (
     _Law,
@@ -106,6 +120,7 @@ from freeprob.models._spectral_numeric import (
     ray_ladder,
     vertical_ladder,
 )
+from freeprob.models._spectral_quad import NOISE_KEY
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
@@ -114,7 +129,8 @@ from freeprob.numeric.solve import invert_increasing
 __all__ = ["FEATURE_SPECTRAL_KEYS", "evaluate_features_spectral"]
 
 #: the keys of a random-feature learning curve under a spectral estimator
-FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_XF", "var_X_noise", "Eg", "Etr")
+FEATURE_SPECTRAL_KEYS = ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_XF", "var_X_noise", "var_XF_noise",
+                         "Eg", "Etr")
 
 
 @cached(maxsize=32)
@@ -136,7 +152,7 @@ def _compiled_maps(model):
     return compile_expr(exprs, args, dtype=complex)
 
 
-class FeatureLaw:
+class FeatureLaw(FeatureEdges):
     """The contour route's solver for the feature-space problem of one
     ``(phi, psi_1..psi_L, sigma_xi^2)`` (see the module): the protocol of
     :class:`freeprob.models._spectral_numeric._Law` (``start``, ``newton``,
@@ -345,116 +361,6 @@ class FeatureLaw:
         dw = self.pop.target(k2, d)
         return (k2 * dw - self.approx) / k1      # approx = kappa_2^0 D_w(kappa_2^0)
 
-    # the sample spectrum -------------------------------------------------
-    def upper_edge(self):
-        """The top of the feature Gram's sample spectrum: ``-lam(kappa_2*)``
-        at the outermost real critical point ``kappa_2* < -x_max`` of the map
-        (scanned from far away on a log grid, then bisected); the top of the
-        population's support when the map has none there.  The scan stops
-        ``1e-4 x_max`` short of ``-x_max`` for a law evaluated through its
-        Stieltjes transform (a finite difference gives its slope): the map
-        increases up to its critical point, so the value there bounds the
-        edge from above, which is all the contour needs."""
-        x_top = float(self.model.population._numeric_radius())
-        near = 1e-13 if self.pop._pop is not None or self.pop._huge is not None else 1e-4
-        u = np.linspace(np.log(1e7 * (1 + x_top)), np.log(near * x_top), 600)
-        k = -x_top - np.exp(u)
-        lam, dlam, *_ = self._maps(k.astype(complex), True)
-        neg = np.flatnonzero(~(dlam.real > 0))
-        if not neg.size:
-            edge = -lam[-1].real
-        else:
-            i = neg[0]
-            lo, hi = u[i], u[i - 1]      # dlam <= 0 at lo, > 0 at hi
-            for _ in range(200):
-                mid = 0.5 * (lo + hi)
-                if self._maps(np.array([-x_top - np.exp(mid)], dtype=complex), True)[1][0].real > 0:
-                    hi = mid
-                else:
-                    lo = mid
-                if hi - lo < 1e-13:
-                    break
-            edge = -self._maps(np.array([-x_top - np.exp(hi)], dtype=complex), True)[0][0].real
-        if not np.isfinite(edge) or edge <= 0:
-            raise ConvergenceError(f"the top of the features' sample spectrum is not a positive number ({edge})")
-        return float(edge)
-
-    def lower_edge(self, q):
-        """The bottom of the bulk of the feature Gram's sample spectrum for
-        ``q = N/P < 1`` (0 otherwise): ``-lam(kappa_2*)`` at the first real
-        critical point of the map below ``kappa_2^0`` (where ``lam = 0``),
-        scanned toward the population's lowest eigenvalue ``-x_min`` on a
-        log grid of ``kappa_2 + x_min``, then bisected.  Where the scan finds
-        none (it stops ``1e-4 x_min`` short of ``-x_min`` for a law evaluated
-        through its Stieltjes transform), the value at its last point, a lower
-        bound of the edge (the map increases up to its critical point);
-        never below the bound ``sigma_xi^2 (1 - sqrt q)^2`` of ``Sigma_z >=
-        sigma_xi^2 I``."""
-        from freeprob.models._spectral_numeric import population_floor
-
-        if q >= 1:
-            return 0.0
-        bound = self.sx * (1 - np.sqrt(q)) ** 2
-        floor = population_floor(self.model.population)
-        if floor <= 0:
-            return bound
-        near = 1e-13 if self.pop._pop is not None or self.pop._huge is not None else 1e-4
-        # from just below kappa_2^0 (at kappa_2^0 = 0 the maps are 0/0)
-        d = (self.k20 + floor) * np.geomspace(1 - 1e-6, near * floor / (self.k20 + floor), 600)
-        lam, dlam, *_ = self._maps((d - floor).astype(complex), True)
-        neg = np.flatnonzero(~(dlam.real > 0))
-        if not neg.size:
-            edge = -lam[-1].real
-        else:
-            i = neg[0]
-            if i == 0:
-                return bound
-            lo, hi = np.log(d[i]), np.log(d[i - 1])     # dlam <= 0 at lo, > 0 at hi
-            for _ in range(200):
-                mid = 0.5 * (lo + hi)
-                if self._maps(np.array([np.exp(mid) - floor], dtype=complex), True)[1][0].real > 0:
-                    hi = mid
-                else:
-                    lo = mid
-                if hi - lo < 1e-13:
-                    break
-            edge = -self._maps(np.array([np.exp(hi) - floor], dtype=complex), True)[0][0].real
-        return float(max(edge, bound)) if np.isfinite(edge) else bound
-
-
-    def gap_edge(self, q, k2_data):
-        """The bottom of the bulk of nonzero sample eigenvalues: :meth:`lower_edge`
-        for ``q = N/P < 1``; for ``q >= 1`` (``N - P`` zero eigenvalues)
-        ``-lam(kappa_2*)`` at the minimum ``kappa_2*`` of the map between its
-        two real zeros, ``kappa_2^0`` (the features' bottleneck) and
-        ``k2_data`` (the data's, the ridgeless ``kappa_2``), where ``lam < 0``:
-        a log grid, then golden-section search."""
-        if q < 1:
-            return self.lower_edge(q)
-        lo, hi = max(self.k20, 1e-300), float(k2_data)
-        if not hi > lo:
-            return 0.0
-        lam = lambda k: self._maps(np.atleast_1d(k).astype(complex), True)[0].real  # noqa: E731
-        grid = lo + (hi - lo) * np.geomspace(1e-9, 1 - 1e-9, 400) if lo == 1e-300 else \
-            np.exp(np.linspace(np.log(lo), np.log(hi), 402)[1:-1])
-        vals = lam(grid)
-        i = int(np.argmin(vals))
-        a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-        g = (np.sqrt(5) - 1) / 2
-        for _ in range(200):
-            c, d = b - g * (b - a), a + g * (b - a)
-            if lam(c)[0] < lam(d)[0]:
-                b = d
-            else:
-                a = c
-            if b - a <= 1e-14 * b:
-                break
-        edge = -float(lam(0.5 * (a + b))[0])
-        if not np.isfinite(edge):
-            raise ConvergenceError(f"the bottom of the features' nonzero sample spectrum is not finite ({edge})")
-        return max(edge, 0.0)
-
-
 class InputSpaceView:
     """The contour nodes of a :class:`FeatureLaw` seen in input space, for
     the mean predictor's ``Bias^2`` (see the module): the same solver and
@@ -466,6 +372,9 @@ class InputSpaceView:
 
     def __init__(self, law):
         self.law, self.LADDERS, self.wnorm2 = law, law.LADDERS, law.pop.wnorm2
+        ks, ds = sp.symbols("kappa_z kappa_z'"), sp.symbols("D_1 D_2")
+        # Var_{X eps} of the feature-averaged predictor (see the module)
+        self.noise_kernel = compile_expr(input_space_noise_kernel(), (*ks, *ds, C.q), dtype=complex)
 
     def start(self, z):
         return self.law.start(z)
@@ -548,11 +457,12 @@ def _from_linear(lin, law, noise, s_eff, view):
     ``bias2``, splits into the mean predictor's ``Bias^2`` (``mean``, from
     :class:`InputSpaceView`) and ``Var_F``, the rest."""
     unit = np.divide(lin["var_X_noise"], s_eff, out=np.zeros_like(s_eff), where=s_eff > 0)
-    mean, var_x = view["bias2"], view["var_X"]
+    mean, var_x, var_xe = view["bias2"], view["var_X"], noise * view[NOISE_KEY]
     return {"dfbar1": law.psi_last * lin["df1"], "approx": np.full(noise.shape, law.approx),
             "bias2": mean, "var_F": law.approx + lin["bias2"] - mean, "var_X": var_x,
             "var_XF": lin["var_X"] + law.approx * unit - var_x,
-            "var_X_noise": noise * unit, "Eg": law.approx + lin["Eg"], "Etr": lin["Etr"]}
+            "var_X_noise": var_xe, "var_XF_noise": noise * unit - var_xe, "Eg": law.approx + lin["Eg"],
+            "Etr": lin["Etr"]}
 
 
 def _cutoff(model, law, q, theta, row, noise):
@@ -587,5 +497,5 @@ def _ridge_limit(model, law, lam, row, noise):
     # on the real axis (no head of exact terms for a huge power law at a tiny kappa_2)
     dfbar = law._maps(np.where(k2 == 0, 1e-300, k2), True)[3].real
     return {"dfbar1": dfbar, "approx": np.full(lam.shape, law.approx), "bias2": r["bias2"], "var_F": r["var_F"],
-            "var_X": r["var_X"], "var_XF": r["var_XF"], "var_X_noise": r["var_X_noise"] + r["var_XF_noise"],
+            "var_X": r["var_X"], "var_XF": r["var_XF"], "var_X_noise": r["var_X_noise"], "var_XF_noise": r["var_XF_noise"],
             "Eg": r["Eg"], "Etr": r["Etr"], "kappa2": k2.real}

@@ -18,6 +18,11 @@ and the sample spectrum:
   integrates to zero: ``R0 = O(1/z)`` and the two-point kernel is ``O(1/z)``
   and analytic outside the contour (the divided differences are removable
   at ``z = z'``), so the integral is minus the residue at infinity, 0.
+  A solver that declares a label-noise kernel (``noise_kernel``, weighted by
+  ``f(z) f(z')`` instead of ``r(z) r(z')``: the feature-averaged predictor of
+  random features) keeps ``F1 E (z) F1 E (z')`` with ``f = F0 + F1 E``, ``F1 =
+  -R1/z``, by the same argument; its parabolas always enclose ``-lam``
+  (``F1`` has its pole there).
 
 At ``lam = 0`` the parts without the split's pole go around the spectrum's
 lower edge instead of around 0, so that a bias exponentially small in ``t
@@ -37,7 +42,7 @@ import numpy as np
 from freeprob.errors import BranchError, ConvergenceError
 from freeprob.models._spectral_numeric import _Ellipse, _Parabola, _refine, _seed
 
-__all__ = ["integrate_split", "SPECTRAL_KEYS"]
+__all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "keys_of"]
 
 #: the keys of a learning curve of a spectral estimator
 SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
@@ -64,6 +69,24 @@ def _two_point(kernels, args, ra, rb, block=None):
     return [tuple(acc) for acc in out]
 
 
+#: the key of a solver's declared label-noise kernel (see the module)
+NOISE_KEY = "avg_noise"
+
+
+def keys_of(law):
+    """The keys a solver's quadrature gives: :data:`SPECTRAL_KEYS`, and
+    :data:`NOISE_KEY` when it declares a ``noise_kernel``."""
+    return SPECTRAL_KEYS + ((NOISE_KEY,) if getattr(law, "noise_kernel", None) is not None else ())
+
+
+def noise_two_point(law, ki, k, mi, m, q, fa, fb):
+    """``(sum, sum of |terms|)`` of the declared label-noise kernel with the
+    weights ``fa`` (inner nodes) and ``fb`` (outer nodes)."""
+    kern = law.noise_kernel
+    args = (ki[:, None], k[None, :], mi[:, None], m[None, :], q)
+    return _two_point(lambda *a: (kern(*a),), args, fa, fb)[0]
+
+
 def _agree(prev, cur, tol, keys=("df1", "bias2", "var_X", "var_X_noise", "Etr")):
     """Two node counts agree to ``tol`` relative, or to the rounding floor of the sums."""
     for key in keys:
@@ -74,9 +97,9 @@ def _agree(prev, cur, tol, keys=("df1", "bias2", "var_X", "var_X_noise", "Etr"))
     return True
 
 
-def _certify_real(cur, count):
+def _certify_real(cur, count, keys=SPECTRAL_KEYS):
     out = {}
-    for key in SPECTRAL_KEYS:
+    for key in keys:
         v = np.asarray(cur[key])
         if np.iscomplexobj(v):
             floor = 64 * np.finfo(float).eps * np.asarray(cur.get("|" + key + "|", 0.0))
@@ -139,10 +162,11 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     module); ``vals`` holds flat ``time`` and ``ridge`` arrays, ``kernels``
     is ``(split one-point kernels, exact residues, fused two-point
     kernels, compiled R1)``."""
-    split, exact, two, r1 = kernels
+    split, exact, two, r1, f1 = kernels
     t, lam = np.asarray(vals["time"], dtype=float), np.asarray(vals["ridge"], dtype=float)
     w2 = law.wnorm2
-    out = {key: np.zeros(t.shape, dtype=complex) for key in _ONE + ("bias2", "var_X")}
+    noise = NOISE_KEY in keys_of(law)
+    out = {key: np.zeros(t.shape, dtype=complex) for key in _ONE + ("bias2", "var_X") + ((NOISE_KEY,) * noise)}
     mags = {key: np.zeros(t.shape) for key in out}
     for lv in np.unique(lam):
         at = lam == lv
@@ -193,22 +217,35 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                 args = (zi[:, None], z[None, :], ki[:, None], k[None, :], mi[:, None], m[None, :],
                         mwi[:, None], mw[None, :], q, w2)
                 (cur["bias2"], cur["|bias2|"]), (cur["var_X"], cur["|var_X|"]) = _two_point(two, args, ra, rb)
+                if noise and not shift:
+                    fa = np.asarray(f1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
+                    fb = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
+                    cur[NOISE_KEY], cur["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fa, fb)
                 return cur
 
             cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour", states)
             if shift:
-                # the parts with the pole at 0, on a parabola around 0
+                # the parts with the pole at 0, on a parabola around 0 (and
+                # the noise kernel's, on the pair around 0)
                 around = _Parabola(corner, 1 / t0, t0)
+                pair = [_Parabola(corner, 2 / t0, t0 / 2)] if noise else []
 
                 def poles(nodes, ts=ts):
-                    z, w, k, m, mw = nodes[0]
+                    z, w, k, m, mw = nodes[-1]
                     e = np.exp(-ts * z[None, :])
                     out_ = {}
                     for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {1: e, 2: e * e}, True).items():
                         out_[key], out_["|" + key + "|"] = v, a
+                    if noise:
+                        zo, wo, ko, mo, _ = nodes[0]
+                        fa = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
+                        fb = np.asarray(f1(zo, lv), dtype=complex)[None, :] * np.exp(-ts * zo[None, :]) * wo[None, :]
+                        out_[NOISE_KEY], out_["|" + NOISE_KEY + "|"] = noise_two_point(law, k, ko, m, mo, q, fa, fb)
                     return out_
 
-                extra = _converge([around], law, q, poles, tol, max_nodes, "parabolic contour", near)
+                extra = _converge(pair + [around], law, q, poles, tol, max_nodes, "parabolic contour", near)
+                if noise:
+                    cur[NOISE_KEY], cur["|" + NOISE_KEY + "|"] = extra[NOISE_KEY], extra["|" + NOISE_KEY + "|"]
                 for key in _ONE:
                     cur[key] = cur[key] + extra[key]
                     cur["|" + key + "|"] = cur["|" + key + "|"] + extra["|" + key + "|"]
@@ -228,4 +265,6 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     res["|Etr|"] = res["|Etr_bias|"] + res["|Etr_noise|"] + s2
     res["Eg"] = res["bias2"] + res["var_X"] + res["var_X_noise"]
     res["|Eg|"] = res["|bias2|"] + res["|var_X|"] + res["|var_X_noise|"]
-    return _certify_real(res, max_nodes)
+    if noise:
+        res[NOISE_KEY], res["|" + NOISE_KEY + "|"] = out[NOISE_KEY], mags[NOISE_KEY]
+    return _certify_real(res, max_nodes, keys_of(law))

@@ -61,11 +61,14 @@ from freeprob.models._spectral_numeric import (
     sample_upper_edge,
 )
 from freeprob.models._spectral_quad import (
+    NOISE_KEY,
     SPECTRAL_KEYS,
     _agree,
     _certify_real,
     _two_point,
     integrate_split,
+    keys_of,
+    noise_two_point,
 )
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
@@ -337,7 +340,8 @@ def _split_kernels(r0, r1):
     E`` [C18]: ``{key: {power: compiled coefficient}}`` in ``(z, kappa, D,
     D_w, q, sigma2, wnorm2, lam)``; with the exact residues and the fused
     two-point kernels of :func:`_kernels` and ``R1`` compiled in ``(z,
-    lam)`` (:mod:`freeprob.models._spectral_quad`)."""
+    lam)`` and ``F1 = -R1/z`` (``f = F0 + F1 E``) compiled in ``(z, lam)``
+    (:mod:`freeprob.models._spectral_quad`)."""
     ints = integrands()
     _, exact, two = _kernels()
     rz = r0.xreplace({C.x: Z1}) + r1.xreplace({C.x: Z1}) * _E
@@ -350,7 +354,8 @@ def _split_kernels(r0, r1):
         poly = sp.Poly(sp.expand(rest.xreplace({F1: fz, H1: 1 - rz, R1: rz})), _E)
         split[key] = {int(m[0]): (compile_expr(sp.together(c).xreplace(_VALUES), args, dtype=complex),
                                   _pole_at_zero(c)) for m, c in poly.terms()}
-    return split, exact, two, compile_expr(r1.xreplace({C.x: Z1}), (Z1, C.lam), dtype=complex)
+    return split, exact, two, compile_expr(r1.xreplace({C.x: Z1}), (Z1, C.lam), dtype=complex), \
+        compile_expr(sp.cancel(-r1.xreplace({C.x: Z1}) / Z1), (Z1, C.lam), dtype=complex)
 
 
 def _pole_at_zero(coeff):
@@ -412,7 +417,8 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
     s2f = np.broadcast_to(np.asarray(s2, dtype=float), shape).ravel()
     estimator.check_spectrum(upper, flat)
     hi = upper * (1 + 1e-9) + 1e-300
-    out = {key: np.empty(flat[next(iter(flat))].shape if flat else (1,)) for key in SPECTRAL_KEYS}
+    keys = keys_of(law)
+    out = {key: np.empty(flat[next(iter(flat))].shape if flat else (1,)) for key in keys}
     split = estimator.exponential_split()
     if split is not None:
         # times past the spectrum's scale: each exponential on its own
@@ -422,10 +428,10 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
         if late.any():
             sub = {k: v[late] for k, v in flat.items()}
             vals = integrate_split(law, sub, q, s2f[late], lower, hi, _split_kernels(*split), tol, max_nodes)
-            for key in SPECTRAL_KEYS:
+            for key in keys:
                 out[key][late] = vals[key]
         if late.all():
-            return {key: out[key].reshape(shape) for key in SPECTRAL_KEYS}
+            return {key: out[key].reshape(shape) for key in keys}
         early = np.flatnonzero(~late)
         flat, s2f = {k: v[early] for k, v in flat.items()}, s2f[early]
     else:
@@ -439,9 +445,9 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
         sub = {k: v[sel] for k, v in flat.items()}
         vals = _integrate(law, estimator, sub, q, s2f[sel], _Ellipse(lower, hi, float(np.min(rhos[sel]))), tol,
                           max_nodes)
-        for key in SPECTRAL_KEYS:
+        for key in keys:
             out[key][early[sel]] = vals[key]
-    return {key: out[key].reshape(shape) for key in SPECTRAL_KEYS}
+    return {key: out[key].reshape(shape) for key in keys}
 
 
 def _radii(estimator, flat, lower, hi):
@@ -483,6 +489,7 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
     ``z'`` on the outer one: the divided differences of the partial
     fractions then never meet ``kappa ~ kappa'`` (no cancellation)."""
     one, exact, two = _kernels()
+    keys = keys_of(law)
     inner = _Ellipse(0, 1, ellipse.rho ** 0.6)
     inner.c, inner.a = ellipse.c, ellipse.a
     prev, state = None, {}
@@ -527,11 +534,15 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
                 mwi[:, None], mw[None, :], q, law.wnorm2)
         ra, rb = fi[2] * wi[None, :], fvals[2] * w[None, :]
         (cur["bias2"], cur["|bias2|"]), (cur["var_X"], cur["|var_X|"]) = _two_point(two, args, ra, rb)
+        if NOISE_KEY in keys:
+            cur[NOISE_KEY], cur["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fi[0] * wi[None, :],
+                                                                         fvals[0] * w[None, :])
         cur["Etr"], cur["|Etr|"] = etr_b + etr_n, mag_b + mag_n
         cur["|Eg|"] = cur["|bias2|"] + cur["|var_X|"] + cur["|var_X_noise|"]
         cur["Eg"] = cur["bias2"] + cur["var_X"] + cur["var_X_noise"]
-        if prev is not None and _agree(prev, cur, tol):
-            return _certify_real(cur, count)
+        if prev is not None and _agree(prev, cur, tol, ("df1", "bias2", "var_X", "var_X_noise", "Etr")
+                                       + ((NOISE_KEY,) if NOISE_KEY in keys else ())):
+            return _certify_real(cur, count, keys)
         if 2 * count > max_nodes:
             worst = max(np.max(np.abs(cur[k] - prev[k]) / np.maximum(np.abs(cur[k]), 1e-300))
                         for k in ("bias2", "var_X", "var_X_noise", "Etr"))

@@ -370,18 +370,19 @@ def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
     """The keys of a random-feature learning curve under a spectral
     estimator (:data:`~freeprob.models._features_spectral.FEATURE_SPECTRAL_KEYS`)
     from the crossed grid: ``bias2``, ``var_X``, ``var_F`` and ``var_XF`` (the
-    ANOVA parts of :func:`simulate_rf`), the label-noise total, and ``approx``
+    ANOVA parts of :func:`simulate_rf`), the label-noise parts (``Var_{X eps}``
+    by the U-statistic over feature draws, ``Var_{XF eps}`` the rest), and ``approx``
     from each feature draw exactly (:func:`_approx`)."""
     d, widths, layer_variance, sigma_f, sigma, wbar, sx = draw
-    res = {key: out[key] for key in ("Eg", "bias2", "var_X", "var_F", "var_XF")}
-    res["var_X_noise"] = crossed_se({"n": data["noise"]}, lambda dd: dd["n"].mean(axis=(0, 1)))
+    res = {key: out[key] for key in ("Eg", "bias2", "var_X", "var_F", "var_XF", "var_X_noise", "var_XF_noise")}
     for key in ("Etr", "dfbar1"):
         res[key] = crossed_se({key: data[key]}, lambda dd, key=key: dd[key].mean(axis=(0, 1)))
     ap = np.array([_approx(_draw_f(d, widths, layer_variance, sigma_f, fs), sigma, wbar, sx) for fs in f_seeds])
     res["approx"] = (np.full(res["Eg"][0].shape, ap.mean()), np.full(res["Eg"][0].shape,
                                                                       ap.std(ddof=1) / np.sqrt(ap.size)))
     return {k: tuple(np.reshape(v, shape) for v in res[k])
-            for k in ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_XF", "var_X_noise", "Eg", "Etr")}
+            for k in ("dfbar1", "approx", "bias2", "var_F", "var_X", "var_XF", "var_X_noise", "var_XF_noise", "Eg",
+                      "Etr")}
 
 
 def feature_spectrum(model, n, rng):
