@@ -72,15 +72,19 @@ def ks_rigid_tolerance(n):
     return float(np.log(n) / n)
 
 
-def mp_integral(q, fn, atom_value):
+def mp_integral(q, fn, atom_value, lo=None, hi=None):
     """``int fn dmu_MP`` for the Marchenko-Pastur law of ratio ``q`` (30-digit
     mpmath quadrature of its density, typed here from the textbook form as
     an independent route, plus ``(1 - 1/q) atom_value`` for the atom at 0
-    when ``q > 1``); ``fn`` takes and returns mpmath numbers."""
+    when ``q > 1``); ``fn`` takes and returns mpmath numbers.  ``lo``, ``hi``
+    restrict the integral to ``[lo, hi]`` (the atom counts when ``lo <= 0``)."""
     import mpmath as mp
 
     with mp.workdps(30):
         q = mp.mpf(q)
         a, b = (1 - mp.sqrt(q)) ** 2, (1 + mp.sqrt(q)) ** 2
         dens = lambda x: mp.sqrt((b - x) * (x - a)) / (2 * mp.pi * q * x)  # noqa: E731
-        return float(mp.quad(lambda x: dens(x) * fn(x), [a, b]) + ((1 - 1 / q) * atom_value if q > 1 else 0))
+        left, right = max(a, mp.mpf(lo)) if lo is not None else a, min(b, mp.mpf(hi)) if hi is not None else b
+        body = mp.quad(lambda x: dens(x) * fn(x), [left, right]) if left < right else mp.mpf(0)
+        atom = (1 - 1 / q) * atom_value if q > 1 and (lo is None or lo <= 0) else 0
+        return float(body + atom)

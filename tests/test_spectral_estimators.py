@@ -116,7 +116,7 @@ def test_a_pole_on_the_spectrum_is_refused():
         m.evaluate()
 
 
-def test_cutoff_in_the_gap_is_the_ridgeless_estimator_and_inside_the_bulk_refused():
+def test_cutoff_in_the_gap_is_the_ridgeless_estimator():
     pop = fp.PowerLaw(1.5, 400)
     for p in (200, 800):
         m = fp.LinearRidge(pop, samples=p, noise=0.1, estimator=fp.SpectralCutoff(1e-7))
@@ -124,14 +124,72 @@ def test_cutoff_in_the_gap_is_the_ridgeless_estimator_and_inside_the_bulk_refuse
         out = m.evaluate()
         for key in S.SPECTRAL_KEYS:
             assert out[key] == pytest.approx(ref[key], rel=1e-14)
-        with pytest.raises(ParameterError) as info:
-            m.evaluate(threshold=0.01)
-        assert "threshold" in str(info.value)
     # and Monte Carlo of PCR (the filter on each draw) agrees
     m = fp.LinearRidge(pop, samples=800, noise=0.1, estimator=fp.SpectralCutoff(1e-7))
     sim = fp.simulate(m, seeds=8, rng=np.random.default_rng(3))
     mu, se = sim["Eg"]
     assert abs(mu - m.evaluate()["Eg"]) < 4 * se + 0.03 * m.evaluate()["Eg"]
+
+
+@pytest.mark.parametrize("q", [0.5, 2.0])
+def test_cutoff_inside_the_bulk_of_the_isotropic_model_is_a_marchenko_pastur_integral(q):
+    # Sigma = I: the sample spectrum is MP(q), E r(Sigma_hat) = mu([0, theta]) I by
+    # rotation invariance, so with ||wbar|| = 1 and r = 1{x <= theta} (r^2 = r):
+    # Bias^2 = mu([0, theta])^2, Var_X = mu([0, theta]) - Bias^2, Var_Xeps =
+    # sigma^2 q int_theta 1/x dmu, E_tr = int_0^theta x dmu + sigma^2 (1 - q mu(x >
+    # theta)); the second route types the MP density itself (30-digit quadrature)
+    n, s2 = 200, 0.1
+    m = fp.LinearRidge(fp.Identity(1), samples=int(n / q), dimension=n, noise=s2, estimator=fp.SpectralCutoff(0.1))
+    thetas = np.array([0.3, 1.0, 2.5])
+    out = m.evaluate(threshold=thetas)
+    for i, th in enumerate(thetas):
+        below = mp_integral(q, lambda x: 1, 1, hi=th)
+        ref = {"df1": 1 - below, "bias2": below**2, "var_X": below - below**2,
+               "var_X_noise": s2 * q * mp_integral(q, lambda x: 1 / x, 0, lo=th),
+               "Etr": mp_integral(q, lambda x: x, 0, hi=th) + s2 * (1 - q * (1 - below))}
+        ref["Eg"] = ref["bias2"] + ref["var_X"] + ref["var_X_noise"]
+        for key, v in ref.items():
+            # the contour quadrature is certified to 1e-10 of each key
+            assert out[key][i] == pytest.approx(v, rel=1e-9, abs=1e-13), (q, th, key)
+
+
+def test_cutoff_contours_in_gaps_and_above_the_spectrum():
+    # the route through theta also serves thresholds where the filter is
+    # analytic: (a) below the bulk, where it must equal the ridgeless closed
+    # forms; (b) between the islands that the top atoms of a power law make at
+    # q = 1/2, where exactly 7 of the 200 sample eigenvalues lie above 0.05;
+    # (c) above the spectrum, the zero predictor: E_g = E_tr - sigma^2 = wbar^T Sigma wbar
+    from freeprob.models._spectral_cutoff import cutoff_keys
+    from freeprob.models.design import target_spectrum
+
+    pop = fp.PowerLaw(1.5, 200)
+    m = fp.LinearRidge(pop, samples=400, noise=0.1, estimator=fp.SpectralCutoff(0.05))
+    law = N._Law(pop, target_spectrum(pop, m.target, m.dimension))
+    lower, upper = N.sample_hull(m, m.estimator, {}, 0.5)
+    ref = m.replace(estimator=None, ridge=0).evaluate()
+    out = cutoff_keys(law, np.array([0.5 * lower, 0.05, 1.5 * upper]), 0.5, np.full(3, 0.1), lower, upper)
+    for key in S.SPECTRAL_KEYS:
+        # (a): the contour Gamma^+ passes 0.5 lower from the bulk's edge: 1e-9
+        assert out[key][0] == pytest.approx(float(ref[key]), rel=1e-9, abs=1e-12), key
+    assert out["df1"][1] == pytest.approx(7 / 200, abs=1e-12)
+    top = float(m.replace(estimator=None).evaluate(ridge=1e12)["Eg"])     # wbar^T Sigma wbar (lam -> oo)
+    assert out["Eg"][2] == pytest.approx(top, rel=1e-10) and out["bias2"][2] == pytest.approx(top, rel=1e-10)
+    assert out["Etr"][2] == pytest.approx(top + 0.1, rel=1e-10) and abs(out["df1"][2]) < 1e-12
+
+
+@pytest.mark.montecarlo
+def test_cutoff_inside_the_bulk_against_monte_carlo():
+    # principal-component regression on a power law: every key against the
+    # filter applied to each draw's spectrum, 4 s.e. plus 3% (N = 200, P = 150:
+    # O(1/N) finite-size terms; measured within 2.5 s.e.)
+    m = fp.LinearRidge(fp.PowerLaw(1.5, 200), samples=150, noise=0.2, target=fp.SourceTarget(0.5),
+                       estimator=fp.SpectralCutoff(1e-3))
+    thetas = np.array([3e-3, 0.01, 0.05, 0.2])
+    th = m.evaluate(threshold=thetas)
+    sim = fp.simulate(m, 40, np.random.default_rng(1), sweep={"threshold": thetas})
+    for key in S.SPECTRAL_KEYS:
+        mu, se = sim[key]
+        assert np.all(np.abs(mu - th[key]) <= 4 * se + 0.03 * np.abs(th[key])), (key, mu, th[key], se)
 
 
 # ------------------------------------------------------- ridge through the contour

@@ -420,7 +420,7 @@ def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_no
         sub = {k: np.broadcast_to(v, sel.shape) for k, v in ((k, v[sel]) for k, v in flat.items())}
         noise = s2[sel]
         if estimator.ROUTE == "gap":
-            out_g = _cutoff(model, law, q, sub["threshold"], uniq[g], noise)
+            out_g = _cutoff(model, law, q, sub["threshold"], uniq[g], noise, tol, min(max_nodes, 4096))
             for key in FEATURE_SPECTRAL_KEYS:
                 out[key][sel] = out_g[key]
             continue
@@ -465,22 +465,32 @@ def _from_linear(lin, law, noise, s_eff, view):
             "Etr": lin["Etr"]}
 
 
-def _cutoff(model, law, q, theta, row, noise):
-    """Principal-component regression of the features [C18] with the
-    threshold in the gap below the bulk of nonzero sample eigenvalues
-    (:meth:`FeatureLaw.gap_edge`): ``f = 1/x`` on every nonzero eigenvalue
-    and ``0`` on the null space, the ridgeless readout, so the ridge model's
-    closed forms at ``ridge = 0`` apply.  Inside the bulk the filter is not
-    analytic and is refused."""
-    zero = np.zeros(np.shape(theta))
-    lim = _ridge_limit(model, law, zero, row, noise)
+def _cutoff(model, law, q, theta, row, noise, tol, max_nodes):
+    """Principal-component regression of the features [C18].  A threshold
+    in the gap below the bulk of nonzero sample eigenvalues
+    (:meth:`FeatureLaw.gap_edge`) keeps ``f = 1/x`` on every nonzero
+    eigenvalue and ``0`` on the null space: the ridgeless readout, so the
+    ridge model's closed forms at ``ridge = 0`` apply.  Any other threshold
+    takes the two contours through it
+    (:func:`~freeprob.models._spectral_cutoff.cutoff_keys`), for the
+    feature-space problem and for its input-space view, as the analytic
+    filters take their contours (see the module)."""
+    from freeprob.models._spectral_cutoff import cutoff_keys
+
+    theta = np.asarray(theta, dtype=float)
+    lim = _ridge_limit(model, law, np.zeros(theta.shape), row, noise)
     k2_data = float(np.max(lim.pop("kappa2")))
     edge = law.gap_edge(q, k2_data)
-    bad = ~(np.asarray(theta) < edge)
-    if np.any(bad):
-        raise ParameterError("threshold", float(np.asarray(theta)[bad][0]),
-                             f"(0, {edge:.6g}), the gap below the bulk of the features' nonzero sample spectrum",
-                             "a cutoff inside the bulk is not analytic on the spectrum [C18]")
+    bulk = ~(theta < edge)
+    if bulk.any():
+        upper = law.upper_edge()
+        s_eff = noise[bulk] + law.approx
+        lin = cutoff_keys(law, theta[bulk], q, s_eff, edge, upper, tol=tol, max_nodes=max_nodes)
+        view = cutoff_keys(InputSpaceView(law), theta[bulk], 1 / law.phi, np.zeros(int(bulk.sum())), edge, upper,
+                           tol=tol, max_nodes=max_nodes)
+        for key, v in _from_linear(lin, law, noise[bulk], s_eff, view).items():
+            lim[key] = np.array(lim[key], dtype=float)
+            lim[key][bulk] = v
     return lim
 
 

@@ -290,12 +290,13 @@ class RandomFeatureRidge(EstimatorModel):
         With a spectral ``estimator`` other than :class:`~freeprob.Ridge` (or
         ``method="contour"``) the keys are those of
         :mod:`freeprob.models._features_spectral` (``dfbar1``, ``approx``,
-        ``bias2``, ``var_F``, ``var_X``, ``var_X_noise``, ``Eg``, ``Etr``): the contour
+        ``bias2``, ``var_F``, ``var_X``, ``var_XF``, ``var_X_noise``, ``var_XF_noise``,
+        ``Eg``, ``Etr``): the contour
         route on the feature-space linear problem [C18], sweeping the
         estimator's parameters too (``evaluate(time=array)``); white, deep
         and anisotropic weights.  A :class:`~freeprob.SpectralCutoff` below
-        the bulk of nonzero sample eigenvalues is the ridgeless readout (a
-        threshold inside the bulk is refused)."""
+        the bulk of nonzero sample eigenvalues is the ridgeless readout;
+        inside the bulk it takes two contours through the threshold."""
         if method not in (None, "closed", "contour"):
             raise ParameterError("method", method, "{'closed', 'contour'}")
         est = self.estimator

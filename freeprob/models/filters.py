@@ -291,9 +291,10 @@ class SpectralCutoff(SpectralEstimator):
     """Principal-component regression: ``f = 1/x`` on eigenvalues above the
     ``threshold``, ``0`` below [C18].
 
-    The filter is not analytic at ``x = theta``; the models evaluate it when
-    the threshold lies in a gap of the sample spectrum (below the bulk, where
-    it is the ridgeless estimator) and refuse it inside the bulk.
+    The filter is not analytic at ``x = theta`` but constant on each side:
+    below the bulk of the sample spectrum it is the ridgeless estimator;
+    elsewhere the models integrate on two contours that cross the real axis
+    at ``theta`` (:mod:`freeprob.models._spectral_cutoff`).
 
     >>> SpectralCutoff(0.01).filter()
     Piecewise((1/x, x > 0.01), (0, True))

@@ -373,28 +373,39 @@ class LinearRidge(EstimatorModel):
         return out
 
     def _evaluate_cutoff(self, vals, p, s2, n):
-        """Principal-component regression [C18] with the threshold in the
-        certified gap below the bulk of the sample spectrum, ``theta <
-        x_min (1 - sqrt q)^2`` (``x_min`` the population's lowest nonzero
-        eigenvalue): there ``f = 1/x`` on every nonzero sample eigenvalue and
-        ``0`` on the null space, the ridgeless estimator ``lam -> 0+``
-        exactly, so the closed forms at ``ridge = 0`` apply.  Inside the bulk
-        the filter is not analytic and is refused."""
-        from freeprob.models.spectral import SPECTRAL_KEYS, population_floor
+        """Principal-component regression [C18].  A threshold in the gap
+        below the bulk of the sample spectrum (``theta`` below its lower
+        edge: exact for atomic and power-law populations, else the bound
+        ``x_min (1 - sqrt q)^2``) keeps every nonzero sample eigenvalue: the
+        ridgeless estimator ``lam -> 0+`` exactly, so the closed forms at
+        ``ridge = 0`` apply.  Any other threshold (inside the bulk, in a gap
+        between its parts, above it) takes the two contours that cross the
+        real axis at ``theta``
+        (:func:`~freeprob.models._spectral_cutoff.cutoff_keys`)."""
+        from freeprob.models._spectral_cutoff import cutoff_keys
+        from freeprob.models.design import target_spectrum
+        from freeprob.models.spectral import SPECTRAL_KEYS, _Law, sample_hull
 
         theta = vals["threshold"]
         shape = np.broadcast_shapes(theta.shape, p.shape, s2.shape)
-        q = n / np.broadcast_to(p, shape)
-        gap = population_floor(self.population) * (1 - np.sqrt(q)) ** 2
-        bad = np.broadcast_to(theta, shape) >= gap
-        if np.any(bad):
-            i = np.flatnonzero(bad.ravel())[0]
-            raise ParameterError("threshold", float(np.broadcast_to(theta, shape).ravel()[i]),
-                                 f"(0, {gap.ravel()[i]:.6g}), the gap below the bulk of the sample spectrum",
-                                 "a cutoff inside the bulk is not analytic on the spectrum [C18]")
-        out = self.replace(estimator=None, ridge=0).evaluate(samples=np.broadcast_to(p, shape),
-                                                              noise=np.broadcast_to(s2, shape))
-        return {key: np.asarray(out[key], dtype=float) for key in SPECTRAL_KEYS}
+        theta, pb, s2b = (np.broadcast_to(a, shape) for a in (theta, p, s2))
+        out = {key: np.empty(shape) for key in SPECTRAL_KEYS}
+        law = None
+        for pv in np.unique(pb):
+            sel = pb == pv
+            lower, upper = sample_hull(self, self.estimator, {}, n / pv)
+            gap = sel & (theta < lower)
+            if gap.any():
+                lim = self.replace(estimator=None, ridge=0).evaluate(samples=pv, noise=s2b[gap])
+                for key in SPECTRAL_KEYS:
+                    out[key][gap] = lim[key]
+            bulk = sel & ~(theta < lower)
+            if bulk.any():
+                law = law or _Law(self.population, target_spectrum(self.population, self.target, self.dimension))
+                res = cutoff_keys(law, theta[bulk], n / pv, s2b[bulk], lower, upper)
+                for key in SPECTRAL_KEYS:
+                    out[key][bulk] = res[key]
+        return out
 
     def _evaluate_mp(self, dps, overrides):
         import mpmath
