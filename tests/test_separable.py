@@ -92,6 +92,28 @@ def test_keep_mask_drops_the_atoms_it_names():
         assert out[1][i] == pytest.approx(np.sum(kv[i] / (v[kept] + kv[i]) ** 2) / 50, rel=1e-14)
 
 
+@pytest.mark.parametrize("cplx", [False, True])
+def test_column_blocks_are_kept_only_for_read_only_atoms(cplx):
+    # the blocks depend on the atoms alone; a read-only array (a law's) keeps
+    # them, a writable one may change in place between calls and must not
+    # (summands whose basis columns carry x itself: x^2/(x + k) = x * x/(x + k))
+    sep = Separable.build([x**2 / (x + k), x**3 / (x + k) ** 2], x, (k,), ["numpy"], None)
+    kv = np.array([0.3, 2.0 + 1j]) if cplx else np.array([0.3, 2.0])
+    dt = np.dtype(complex if cplx else float)
+    direct = lambda v: [np.mean(v[None, :] ** 2 / (v[None, :] + kv[:, None]), axis=1),  # noqa: E731
+                        np.mean(v[None, :] ** 3 / (v[None, :] + kv[:, None]) ** 2, axis=1)]
+    ro = np.linspace(0.1, 2.0, 50)
+    ro.flags.writeable = False
+    for _ in range(2):                                   # the second call reads the kept blocks
+        for got, ref in zip(sep.means((ro, None), [kv], 2, dt), direct(ro)):
+            np.testing.assert_allclose(got, ref, rtol=1e-14)
+    rw = np.linspace(0.1, 2.0, 50)
+    sep.means((rw, None), [kv], 2, dt)
+    rw *= 3.0                                            # in place: the same object, new atoms
+    for got, ref in zip(sep.means((rw, None), [kv], 2, dt), direct(rw)):
+        np.testing.assert_allclose(got, ref, rtol=1e-14)
+
+
 def test_powers_are_paired_with_the_pole_far_out():
     # kappa^2 x/(x + kappa)^2 at kappa = 1e300 is u v kappa, not inf * 0;
     # kappa^3/(x + kappa)^3 at 1e200 is v^3

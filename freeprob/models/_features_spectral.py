@@ -179,8 +179,10 @@ class FeatureLaw(FeatureEdges):
         self.fcov = None if fc is None else _Law(fc, None)
         if fc is not None:
             # a third level of branch points (Sigma_F's): where the rays
-            # jump a branch, the nodes descend to the spectrum vertically
-            self.LADDERS = ((ray_ladder, 10), (vertical_ladder, 10))
+            # jump a branch, finer rays (four times the steps: the cheaper
+            # path where it holds, 40 Newton-corrected steps), then the
+            # nodes descend to the spectrum vertically (~100 steps)
+            self.LADDERS = ((ray_ladder, 10), (ray_ladder, 40), (vertical_ladder, 10))
             self.f_lo, self.f_hi = population_floor(fc), float(fc._numeric_radius())
             self.f_mean = float(fc._trace_mean())
         row = np.array([[phi, *psis, sx]], dtype=float)

@@ -118,6 +118,8 @@ class Separable:
                       for _ in range(power)]
             self._recipes.append(((c0, c0 + len(ds)), recipe))
             c0 += len(ds)
+        #: the column blocks of recent read-only atom arrays (see :meth:`_blocks`)
+        self._memo = {}
 
     @classmethod
     def build(cls, summands, x, args, modules, printer):
@@ -159,6 +161,29 @@ class Separable:
         w = np.full(n, 1.0 / n) if wts is None else np.asarray(wts, dtype=float)
         return np.stack([w * vals**d if d else w for ds in self.keys.values() for d in ds], axis=1)
 
+    def _blocks(self, vals, wts, cplx):
+        """``(columns, per-product contiguous blocks)`` of the atoms, for
+        complex points each block ``C kron I_2`` (see :meth:`means`).  They
+        depend on the atoms alone: for read-only atom arrays (a law's, reused
+        by every call of a solver) they are kept, keyed on the arrays
+        themselves (held, so their identity cannot be reused), up to four."""
+        key = (id(vals), id(wts), cplx)
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] is vals and hit[1] is wts:
+            return hit[2], hit[3]
+        cols = self._columns(vals, wts)
+        # each product's columns contiguous (a strided operand misses BLAS);
+        # for complex points the real columns act on the interleaved real
+        # and imaginary parts, C kron I_2: one real product, where a complex
+        # product with a few columns costs ~10x in OpenBLAS
+        blocks = [np.kron(cols[:, c0:c1], np.eye(2)) if cplx else np.ascontiguousarray(cols[:, c0:c1])
+                  for (c0, c1), _ in self._recipes]
+        if not vals.flags.writeable and (wts is None or not np.asarray(wts).flags.writeable):
+            if len(self._memo) >= 4:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = (vals, wts, cols, blocks)
+        return cols, blocks
+
     def means(self, atoms, flat_args, npts, dtype, keep=None, block=2**15):
         """The mean of every summand at every point over ``atoms = (x, p)``
         (no atom at 0; ``p = None``: equal weights), in blocks of about
@@ -168,14 +193,8 @@ class Separable:
         vals, wts = atoms
         n = vals.size
         rtype = np.result_type(dtype, float)
-        cols = self._columns(vals, wts)
         cplx = rtype.kind == "c"
-        # each product's columns contiguous (a strided operand misses BLAS);
-        # for complex points the real columns act on the interleaved real
-        # and imaginary parts, C kron I_2: one real product, where a complex
-        # product with a few columns costs ~10x in OpenBLAS
-        blocks = [np.kron(cols[:, c0:c1], np.eye(2)) if cplx else np.ascontiguousarray(cols[:, c0:c1])
-                  for (c0, c1), _ in self._recipes]
+        cols, blocks = self._blocks(vals, wts, cplx)
         basis = np.zeros((npts, cols.shape[1]), dtype=rtype)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             shifts = [] if self._shift_fn is None else [_points(s, rtype, npts) for s in self._shift_fn(*flat_args)]
