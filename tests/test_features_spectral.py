@@ -252,8 +252,8 @@ def test_a_cutoff_in_the_gap_through_the_contours_is_the_ridgeless_readout(kw):
     k2 = float(m.replace(estimator=None, ridge=0).evaluate()["kappa2"])
     edge, upper = law.gap_edge(q, k2), law.upper_edge()
     theta, noise = np.array([0.5 * edge]), np.array([0.2])
-    lin = cutoff_keys(law, theta, q, noise + law.approx, edge, upper)
-    view = cutoff_keys(InputSpaceView(law), theta, 1 / phi, np.zeros(1), edge, upper)
+    lin = cutoff_keys(law, theta, q, noise + law.approx, upper)
+    view = cutoff_keys(InputSpaceView(law), theta, 1 / phi, np.zeros(1), upper)
     out = _from_linear(lin, law, noise, noise + law.approx, view)
     for key in FEATURE_SPECTRAL_KEYS:
         # the contour Gamma^+ passes 0.5 edge from the bulk: 1e-9 of E_g

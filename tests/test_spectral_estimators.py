@@ -167,7 +167,7 @@ def test_cutoff_contours_in_gaps_and_above_the_spectrum():
     law = N._Law(pop, target_spectrum(pop, m.target, m.dimension))
     lower, upper = N.sample_hull(m, m.estimator, {}, 0.5)
     ref = m.replace(estimator=None, ridge=0).evaluate()
-    out = cutoff_keys(law, np.array([0.5 * lower, 0.05, 1.5 * upper]), 0.5, np.full(3, 0.1), lower, upper)
+    out = cutoff_keys(law, np.array([0.5 * lower, 0.05, 1.5 * upper]), 0.5, np.full(3, 0.1), upper)
     for key in S.SPECTRAL_KEYS:
         # (a): the contour Gamma^+ passes 0.5 lower from the bulk's edge: 1e-9
         assert out[key][0] == pytest.approx(float(ref[key]), rel=1e-9, abs=1e-12), key

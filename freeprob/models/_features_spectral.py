@@ -487,8 +487,8 @@ def _cutoff(model, law, q, theta, row, noise, tol, max_nodes):
     if bulk.any():
         upper = law.upper_edge()
         s_eff = noise[bulk] + law.approx
-        lin = cutoff_keys(law, theta[bulk], q, s_eff, edge, upper, tol=tol, max_nodes=max_nodes)
-        view = cutoff_keys(InputSpaceView(law), theta[bulk], 1 / law.phi, np.zeros(int(bulk.sum())), edge, upper,
+        lin = cutoff_keys(law, theta[bulk], q, s_eff, upper, tol=tol, max_nodes=max_nodes)
+        view = cutoff_keys(InputSpaceView(law), theta[bulk], 1 / law.phi, np.zeros(int(bulk.sum())), upper,
                            tol=tol, max_nodes=max_nodes)
         for key, v in _from_linear(lin, law, noise[bulk], s_eff, view).items():
             lim[key] = np.array(lim[key], dtype=float)

@@ -12,19 +12,21 @@ equivalents are bounded: each continues analytically from the upper
 half-plane to the real axis (away from an edge), with a jump to its
 conjugate on the lower side.
 
-**Quadrature.**  Each contour is a half-ellipse above the axis with ends at
+**Quadrature.**  Each contour is a circular arc above the axis, with ends at
 ``theta`` and outside the spectrum, and its mirror image below
-(:class:`_Arc`).  ``kappa(-z)`` is solved on the upper arc and conjugated
-below (the population is real).  The nodes follow the double-exponential
-(tanh-sinh) map, which clusters them at the ends, so the quadrature keeps its
-fast convergence up to ``theta``.  The two-point terms (``r(z) r(z')`` on
-``Gamma^-`` twice) take ``z`` on an inner arc and ``z'`` on an outer one.
-The two arcs touch only at ``theta``, where the kernel of an upper and a
-lower node grows like ``1/|z - z'|``: integrable, and the tanh-sinh product
-rule handles this corner singularity.  The terms free of the equivalents
-are the same residues at 0 as on the analytic route (``Gamma^-`` encloses 0
-with ``h = 0``, ``r = 1``; on ``Gamma^+`` they are analytic).  The node count
-doubles until two counts agree to ``tol``.
+(:class:`_Arc`).  ``kappa(-z)`` is solved on the upper arc, continued from
+the far field by vertical descent, and conjugated below (the population is
+real).  The nodes follow the double-exponential (tanh-sinh) map, which
+clusters them at the ends, so the quadrature keeps its fast convergence up to
+``theta``.  The two-point terms (``r(z) r(z')`` on ``Gamma^-`` twice) take
+``z`` on an inner arc and ``z'`` on an outer one.  The two arcs meet only at
+``theta``, at different angles.  There the kernel of an upper and a lower
+node grows like ``1/|z - z'|``, which is integrable; pairs within ``1e-13
+theta`` of ``theta`` are left out (:func:`_kept`).  The terms free of the
+equivalents are the same residues at 0 as on the analytic route
+(``Gamma^-`` encloses 0 with ``h = 0``, ``r = 1``; on ``Gamma^+`` they are
+analytic).  The node count doubles until two counts agree to ``tol``
+(:func:`_settled`).
 """
 
 from __future__ import annotations
@@ -142,11 +144,14 @@ def _settled(prev, cur, tol, extra=()):
     return True
 
 
-def cutoff_keys(law, theta, q, s2, lower, upper, *, tol=1e-10, max_nodes=4096):
+def cutoff_keys(law, theta, q, s2, upper, *, tol=1e-10, max_nodes=4096):
     """Every key of :data:`SPECTRAL_KEYS` of principal-component regression
     at the thresholds ``theta`` (flat array) for the linear problem of
     ``law`` (a solver of the contour route) at ratio ``q`` and noise ``s2``,
-    its sample spectrum in ``[0, upper]`` (see the module)."""
+    its sample spectrum in ``[0, upper]`` (see the module).  Each arc is
+    continued from the far field, never from another arc's states: Newton
+    from a distant contour's states can land on a root that passes the
+    Herglotz certificate off the physical branch."""
     from freeprob.models.spectral import _kernels, _one_point
 
     one, exact, two = _kernels()
@@ -173,7 +178,6 @@ def cutoff_keys(law, theta, q, s2, lower, upper, *, tol=1e-10, max_nodes=4096):
                     states[name] = _seed(law, q, arc)
                 while states[name][0].size < count:
                     states[name] = _refine(law, q, arc, states[name])
-                states["last"] = states[name][3][:: states[name][0].size // 32]
             zl, wl, kl, ml, mwl = _closed(arcs["lo_out"], states["lo_out"], count)
             zh, wh, kh, mh, mwh = _closed(arcs["hi_out"], states["hi_out"], count)
             z, w = np.concatenate([zl, zh]), np.concatenate([wl, wh])

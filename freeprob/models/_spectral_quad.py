@@ -161,7 +161,8 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     """Every key for gradient-flow-like filters by the split route (see the
     module); ``vals`` holds flat ``time`` and ``ridge`` arrays, ``kernels``
     is ``(split one-point kernels, exact residues, fused two-point
-    kernels, compiled R1)``."""
+    kernels, compiled R1, compiled F1)``; a solver's declared
+    ``noise_kernel`` adds :data:`NOISE_KEY`."""
     split, exact, two, r1, f1 = kernels
     t, lam = np.asarray(vals["time"], dtype=float), np.asarray(vals["ridge"], dtype=float)
     w2 = law.wnorm2

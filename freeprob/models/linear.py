@@ -402,7 +402,7 @@ class LinearRidge(EstimatorModel):
             bulk = sel & ~(theta < lower)
             if bulk.any():
                 law = law or _Law(self.population, target_spectrum(self.population, self.target, self.dimension))
-                res = cutoff_keys(law, theta[bulk], n / pv, s2b[bulk], lower, upper)
+                res = cutoff_keys(law, theta[bulk], n / pv, s2b[bulk], upper)
                 for key in SPECTRAL_KEYS:
                     out[key][bulk] = res[key]
         return out
