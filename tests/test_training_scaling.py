@@ -177,6 +177,20 @@ def test_the_balance_is_the_linear_program_of_the_loss_terms():
     assert float(ell) == pytest.approx(brute, abs=1e-3)
 
 
+def test_the_balance_keeps_exact_rationals_with_large_terms():
+    # binary values of float exponents as rationals (5908810745538103/2^51 ...):
+    # nsimplify had turned the optimum's level into a product of radicals, so
+    # no term compared equal to it and the binding set came back empty
+    n, t = sp.symbols("N t", positive=True)
+    terms = {"time": {t: sp.Rational(5908810745538103, 2**51)}, "width": {n: sp.Rational(3409610001973101, 2**50)},
+             "features": {n: 1, t: sp.Rational(754112341844089, 2**50)}}
+    alloc, ell, active = _balance(terms, {n: 1, t: 1})
+    assert set(active) == {"time", "features"} and ell.is_Rational
+    # time = features: a_N + b a_t = e a_t with a_N + a_t = 1
+    e, b = terms["time"][t], terms["features"][t]
+    assert alloc[t] == 1 / (1 + e - b) and ell == e / (1 + e - b)
+
+
 def test_noisy_compute_optimal_against_numeric_minimisation():
     """Label noise (C = P t): the noise variance sigma^2 t^(1/alpha)/P ties
     the two resources; the balance gives P* ~ C^((2 alpha r + 1)/(2 alpha r +

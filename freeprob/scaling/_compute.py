@@ -224,7 +224,9 @@ def _balance(terms, powers):
             # no term active (bounds only): the loss exponent is the smallest term's
             sol[ell] = sp.Min(*[lin[n].subs(sol) for n in names])
         al = {r: sol[a[r]] for r in res}
-        level = sp.nsimplify(sol[ell])
+        # (an exact rational stays itself: nsimplify may rewrite one with large
+        # terms as a product of radicals, which then no longer compares equal)
+        level = sol[ell] if sp.sympify(sol[ell]).is_Rational else sp.nsimplify(sol[ell])
         if any(v < 0 for v in al.values()) or any(lin[n].subs(sol) < level for n in names):
             continue
         if best is None or level > best[1]:
