@@ -127,24 +127,40 @@ def test_time_exponents_refuse_what_they_cannot_balance():
 
 def test_the_asymmetric_compute_optimal_rule_of_random_features():
     """Online training (C = N t): N* ~ C^(1/(1 + alpha)), t* ~ C^(alpha/(1 + alpha))
-    for r < 1/2 (Bordelon, Atanasov & Pehlevan): time grows faster than width."""
+    for r < 1/2 (Bordelon, Atanasov & Pehlevan): time grows faster than width.
+    For r > 1/2 the feature variance's cross term N^-1 t^-(1 - 1/alpha) binds
+    with the time term, and N* ~ C^((2 alpha r - alpha + 1)/(2 alpha r + 1))."""
     rf = fp.RandomFeatureRidge(fp.PowerLaw(sp.Rational(3, 2), 10**6), widths=N, samples=10**9, ridge=0,
                                target=fp.SourceTarget(sp.Rational(1, 5)))
     opt = compute_optimal(rf, N * T)
     assert opt.allocation == {N: sp.Rational(2, 5), T: sp.Rational(3, 5)}
     assert opt.loss_exponent == sp.Rational(6, 25)
     assert opt.bottlenecks == {N: sp.Rational(3, 5), T: sp.Rational(2, 5)}
-    phases = {str(ph.conditions): dict(ph.allocation) for ph in opt.phases}
-    assert phases["(r < 1/2,)"] == {N: 1 / (ALPHA + 1), T: ALPHA / (ALPHA + 1)}
-    assert phases["(r > 1/2,)"] == {N: 2 * R / (ALPHA + 2 * R), T: ALPHA / (ALPHA + 2 * R)}
+    # r < 1/2 is degenerate: the cross term t^-(2r - 1/alpha)/N binds with both bottlenecks
+    assert set(opt.active) == {"time", "width", "features"}
+    assert dict(opt.terms)["features"] == ((N, 1), (T, sp.Rational(2, 5) - sp.Rational(2, 3)))
+    phases = {str(ph.conditions): ph for ph in opt.phases}
+    assert set(phases) == {"(r < 1/2,)", "(r > 1/2,)"}
+    assert dict(phases["(r < 1/2,)"].allocation) == {N: 1 / (ALPHA + 1), T: ALPHA / (ALPHA + 1)}
+    high = phases["(r > 1/2,)"]
+    assert dict(high.allocation) == {N: (2 * ALPHA * R - ALPHA + 1) / (2 * ALPHA * R + 1),
+                                     T: ALPHA / (2 * ALPHA * R + 1)}
+    assert high.loss_exponent == 2 * ALPHA * R / (2 * ALPHA * R + 1)
+    assert set(high.active) == {"time", "features"}
+    # the cross term holds for an effective ridge 1/t above the features' resolution N^-alpha
+    assert dict(high.limits) == {"ell < alpha": ((N, ALPHA), (T, -1))}
     sym = compute_optimal(rf, N * T, R < sp.Rational(1, 2))
     assert sym.loss_exponent == 2 * ALPHA * R / (ALPHA + 1)
-    # r > 1/2: the numeric learning curve does not follow the additive balance
-    # there (N* ~ C^0.547, not C^0.516, see freeprob.scaling._compute): refused
-    with pytest.raises(ParameterError, match="target"):
-        compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(4, 5))), N * T)
-    with pytest.raises(ParameterError, match="target"):
-        compute_optimal(rf, N * T, R > sp.Rational(1, 2))
+    assert compute_optimal(rf, N * T, R > sp.Rational(1, 2)).allocation == dict(high.allocation)
+    # numeric exponents select their phase; the additive balance would give N* ~ C^(16/31)
+    four_fifths = compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(4, 5))), N * T)
+    assert four_fifths.allocation == {N: sp.Rational(19, 34), T: sp.Rational(15, 34)}
+    assert four_fifths.loss_exponent == sp.Rational(12, 17)
+    # beyond r = 1 the rule keeps its form (gradient flow does not saturate)
+    assert compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(3, 2))), N * T).allocation == {
+        N: sp.Rational(8, 11), T: sp.Rational(3, 11)}
+    with pytest.raises(ParameterError, match="regime"):
+        compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(1, 2))), N * T)   # the phase boundary
 
 
 def test_compute_optimal_of_random_features_against_numeric_minimisation():
@@ -158,6 +174,24 @@ def test_compute_optimal_of_random_features_against_numeric_minimisation():
     assert set(v.fitted) == {"N", "t", "loss"}
     for key, err in v.errors().items():
         assert err < 0.02, (key, v.fitted[key], v.derived[key])
+
+
+def test_the_cross_term_rule_of_random_features_against_numeric_minimisation():
+    """r = 4/5 (C = N t): N* ~ C^(19/34), L* ~ C^-(12/17), against the argmin
+    of the finite-width learning curve over C = 1e5..1e7 (D = 10^6, P =
+    10^11).  The width term N^-alpha does not bind but is subleading only by
+    C^-(alpha a_N - 12/17) = C^-0.13, which biases the fitted slopes: measured
+    N* slope 0.5465, 0.5496, 0.5545, 0.5550 over C = 1e3..1e6, 1e3..1e5,
+    1e5..1e7, 1e6..1e9 (derived 0.5588; the additive balance without the
+    cross term would be 16/31 = 0.516), the loss within 3e-3.  Tolerance 0.015."""
+    rf = fp.RandomFeatureRidge(fp.PowerLaw(sp.Rational(3, 2), 10**6), widths=N, samples=10**11, ridge=0,
+                               target=fp.SourceTarget(sp.Rational(4, 5)))
+    v = verify_compute_optimal(rf, N * T, np.geomspace(1e5, 1e7, 3), points=15, spread=12)
+    assert v.derived == {"N": 19 / 34, "t": 15 / 34, "loss": 12 / 17}
+    for key, err in v.errors().items():
+        assert err < 0.015, (key, v.fitted[key], v.derived[key])
+    # the fitted slope is on the cross-term side of the additive balance's 16/31
+    assert v.fitted["N"] > 16 / 31 + 0.02
 
 
 def test_the_balance_is_the_linear_program_of_the_loss_terms():

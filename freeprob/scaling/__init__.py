@@ -15,11 +15,10 @@ from freeprob.scaling._asymptotic import (
 from freeprob.scaling._compute import (
            RESOURCES,
            ComputeOptimal,
-           ComputeVerification,
            Phase,
            compute_optimal,
-           verify_compute_optimal,
 )
+from freeprob.scaling._compute_verify import ComputeVerification, verify_compute_optimal
 from freeprob.scaling._continuum import (
            C_alpha,
            ContinuumForms,

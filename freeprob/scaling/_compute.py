@@ -25,7 +25,7 @@ A resource the cost does not charge is taken to infinity (its bottleneck
 vanishes); a charged resource without a bottleneck is held fixed (``a_j =
 0``).  The phases are the regimes of the bottleneck exponents: their
 boundaries (``r = 1``, ``r = 1/2``, ...) are where the allocation changes
-form.  :func:`verify_compute_optimal` minimises the model's numeric learning
+form.  :func:`~freeprob.scaling.verify_compute_optimal` minimises the model's numeric learning
 curve on a grid at each budget and fits the slopes.
 
 The random-feature bottleneck assumes what Bordelon, Atanasov & Pehlevan
@@ -45,31 +45,43 @@ alpha r + alpha + 1)}``, ``L* ~ C^{-2 alpha r/(2 alpha r + alpha + 1)}``
 (``22/37``, ``15/37``, ``12/37`` at ``alpha = 3/2``, ``r = 2/5``; numeric
 minimisation over three decades of ``C``: ``0.599``, ``0.401``, ``0.322``).
 
-**Where the additive balance fails: random features with ``r > 1/2``.**
-:func:`verify_compute_optimal` minimises freeprob's own finite-width learning
-curve (gradient flow on the readout [C18]).  For ``r < 1/2`` the fitted
-slopes match the balance (``N* ~ C^0.4``, ``t* ~ C^0.6`` within ``5e-4`` at
-``alpha = 3/2``, ``r = 1/5``).  For ``r > 1/2`` they do not: at ``alpha =
-3/2``, ``r = 4/5`` (``D = 10^8``, ``P = 10^12``, ``C = 10^3 .. 10^6``) the
-argmin gives ``N* ~ C^0.547`` and ``L* ~ C^-0.703`` against the balance's
-``0.516`` and ``0.774``, stable under larger ``D`` and ``C``.  Near that
-optimum the modes learned by time ``t`` (``k ~ t^{1/alpha}``) and the modes
-the ``N`` features resolve above the spectral tail they see as noise (``k ~
-N^{1/alpha}``) meet, so the loss has a cross term in ``N`` and ``t`` that a
-sum of bottlenecks omits (the absolutely continuous part of Paquette,
-Paquette, Xiao and Pennington).  :func:`compute_optimal` therefore lists
-that phase (the balance, symbolically) but refuses to select it for a
-random-feature model.
+**The cross term of random features.**  The variance over feature draws
+``var_F`` depends on both resources: at a ridge ``N^{-ell}`` above the
+features' resolution (``ell < alpha``) the model's own ``var_F`` decays as
+``N^{-1} kappa^{a}``, ``a = 1 - 1/alpha`` for ``r > 1/2`` and ``2r -
+1/alpha`` for ``r < 1/2`` (:func:`_cross_candidates`), and gradient flow acts
+as the ridge ``1/t`` (:func:`~freeprob.scaling.effective_ridge`).  The loss
+is then the sum of three monomials, ``t^{-2r} + N^{-alpha min(2r, 1)} +
+N^{-1} t^{-a}``, and the optimum is the linear program of :func:`_balance`,
+with the limit ``t <= N^alpha`` where the cross term holds.  Its vertex is
+found exactly at sample points of each regime and then solved once,
+symbolically (:func:`_balance_symbolic`).
+
+* ``r < 1/2``: all three terms bind (the cross term is degenerate with the
+  bottlenecks), and the additive rule above stands.
+* ``r > 1/2``: time and the cross term bind, the width term stays below them
+  (by ``(2r - 1)(alpha - 1) > 0``): ``N* ~ C^{(2 alpha r - alpha + 1)/(2
+  alpha r + 1)}``, ``t* ~ C^{alpha/(2 alpha r + 1)}``, ``L* ~ C^{-2 alpha
+  r/(2 alpha r + 1)}``.  At ``alpha = 3/2``, ``r = 4/5``: ``19/34 = 0.559``
+  and ``12/17 = 0.706``, where the additive balance would give ``16/31 =
+  0.516`` and ``0.774``.  :func:`~freeprob.scaling.verify_compute_optimal` fits ``N* ~
+  C^0.547, 0.550, 0.554, 0.555`` over ``C = 10^3..10^6``, ``10^3..10^5``,
+  ``10^5..10^7``, ``10^6..10^9``, approaching the rule as the width term
+  (smaller by ``C^{-0.13}``) fades, and the loss exponent within ``3e-3``.
+  This is the phase where the modes learned by time ``t`` (``k ~
+  t^{1/alpha}``) and those the ``N`` features resolve above the spectral
+  tail they see as noise meet (the absolutely continuous part of Paquette,
+  Paquette, Xiao and Pennington).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 
 from freeprob.errors import ParameterError
+from freeprob.numeric.cache import cached
 from freeprob.scaling._asymptotic import (
     ALPHA,
     Context,
@@ -78,8 +90,7 @@ from freeprob.scaling._asymptotic import (
     sample_points,
 )
 
-__all__ = ["compute_optimal", "ComputeOptimal", "Phase", "verify_compute_optimal", "ComputeVerification",
-           "RESOURCES"]
+__all__ = ["compute_optimal", "ComputeOptimal", "Phase", "RESOURCES"]
 
 #: the resource symbols of a cost, by name: width, samples, training time
 RESOURCES = {"N": "width", "P": "samples", "t": "time"}
@@ -93,6 +104,12 @@ class Phase:
     bottlenecks: tuple   # ((resource symbol, decay exponent), ...)
     allocation: tuple    # ((resource symbol, exponent of C), ...)
     loss_exponent: sp.Expr
+    #: when the loss has a term in two resources (random features): every
+    #: term ``(name, ((resource, decay exponent), ...))`` and those that bind
+    terms: tuple = ()
+    active: tuple = ()
+    #: linear forms in the allocation kept ``>= 0``: where the cross term holds
+    limits: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +171,6 @@ def _bottleneck_candidates(model, resources):
     from freeprob.models.features import RandomFeatureRidge
     from freeprob.models.filters import GradientFlow
     from freeprob.models.linear import LinearRidge
-    from freeprob.scaling._exponents import regimes
     from freeprob.scaling._time import time_limit, time_terms
 
     if not sp.sympify(model.noise).is_zero:
@@ -184,7 +200,60 @@ def _bottleneck_candidates(model, resources):
             out[res] = [(e, cond) for _, e, cond, _ in time_terms(GradientFlow(time=t).filter(), "tgt", "Eg",
                                                                      ALPHA, R)]
         else:
-            out[res] = [(reg.exponent, sp.And(*reg.conditions)) for reg in regimes(plateau, "Eg", RESOURCES[res.name], samples=48)]
+            out[res] = _plateau_regimes(plateau, RESOURCES[res.name])
+    return out
+
+
+@cached(maxsize=32)
+def _plateau_regimes(plateau, variable):
+    """``[(exponent, condition), ...]`` of the plateau's ``E_g`` in ``variable``."""
+    from freeprob.scaling._exponents import regimes
+
+    return [(reg.exponent, sp.And(*reg.conditions)) for reg in regimes(plateau, "Eg", variable, samples=48)]
+
+
+@cached(maxsize=32)
+def _cross_candidates(sym, width, time):
+    r"""The cross term of random features trained by gradient flow, from the
+    model's own ``var_F`` (the variance over feature draws): with a ridge
+    ``lambda = N^{-ell}`` above the features' resolution, :func:`regimes`
+    finds ``var_F ~ N^{-(e_0 + a ell)}`` (``e_0 = 1``, ``a = 1 - 1/alpha``
+    for ``r > 1/2``, ``2r - 1/alpha`` for ``r < 1/2``).  Gradient flow acts
+    as the ridge :func:`~freeprob.scaling.effective_ridge` ``~ t^{-tau}``
+    (``tau = 1``), so the term is ``N^{-e_0} t^{-a tau}``, and ``ell = tau
+    a_t/a_N`` turns each condition on ``ell`` into a linear limit on the
+    allocation.  A regime whose exponent is free of ``ell`` is the ridgeless
+    plateau, already the width bottleneck.  Returns ``[(term, condition,
+    limits), ...]``."""
+    from freeprob.models.filters import GradientFlow
+    from freeprob.scaling._asymptotic import ELL
+    from freeprob.scaling._exponents import regimes
+    from freeprob.scaling._training import effective_ridge
+
+    lam = effective_ridge(GradientFlow(time=time), ALPHA)
+    tau = sp.simplify(-time * sp.diff(lam, time) / lam)
+    if tau.has(time) or not tau.is_positive:
+        raise ParameterError("estimator", "GradientFlow", "an effective ridge that is a power of t")
+    out = []
+    for reg in regimes(sym.replace(ridge=sp.Rational(1, 1000)), "var_F", "width", ridge="power", samples=48):
+        e = sp.expand(reg.exponent)
+        if not e.has(ELL):
+            continue
+        slope = sp.simplify(e.diff(ELL))
+        if slope.has(ELL):
+            raise ParameterError("model", repr(sym), "a feature variance that is a power of the ridge",
+                                 f"var_F ~ N^-({e}) is not linear in ell")
+        limits = {}
+        for c in reg.conditions:
+            if not c.has(ELL):
+                continue
+            form = sp.expand(c.lhs - c.rhs if c.rel_op in (">", ">=") else c.rhs - c.lhs)
+            c1, c0 = form.coeff(ELL), form.subs(ELL, 0)
+            if sp.expand(form - c1 * ELL - c0) != 0 or c1.has(ELL):
+                raise ParameterError("model", repr(sym), "conditions linear in ell", f"the regime needs {c}")
+            limits[str(c)] = {width: c0, time: c1 * tau}
+        cond = sp.And(*[c for c in reg.conditions if not c.has(ELL)])
+        out.append(({width: sp.simplify(e.subs(ELL, 0)), time: sp.simplify(slope * tau)}, cond, limits))
     return out
 
 
@@ -195,45 +264,100 @@ def _allocate(powers, exps):
     return alloc, sp.simplify(1 / denom)
 
 
-def _balance(terms, powers):
+def _vertex(lin, powers, a, combo, limits):
+    """The allocation and level of one vertex of the program of
+    :func:`_balance`: the cost, and ``combo``'s constraints made equalities
+    (a term at the level ``ell``, a resource at 0, a limit at 0), solved as
+    one linear system in ``(a, ell)`` (exact or symbolic); None when singular."""
+    res = list(a)
+    ell = sp.Dummy("ell")
+    rows = [sum(powers[r] * a[r] for r in res)]
+    rhs = [sp.Integer(1)]
+    for kind, n in combo:
+        rows.append(lin[n] - ell if kind == "term" else (a[n] if kind == "bound" else limits[n]))
+        rhs.append(sp.Integer(0))
+    unknowns = [*a.values(), ell]
+    mat = sp.Matrix([[sp.expand(row).coeff(u) for u in unknowns] for row in rows])
+    if sp.simplify(mat.det()) == 0:
+        return None
+    sol = [sp.simplify(v) for v in mat.LUsolve(sp.Matrix(rhs))]
+    return {r: sol[i] for i, r in enumerate(res)}, sol[-1]
+
+
+def _exact(value):
+    """A float as a rational; an exact rational stays itself (``nsimplify``
+    may rewrite one with large terms as a product of radicals, which then no
+    longer compares equal)."""
+    value = sp.sympify(value)
+    return value if value.is_Rational else sp.nsimplify(value)
+
+
+def _balance(terms, powers, limits=None, *, vertex=False):
     r"""The allocation maximising the loss exponent ``l`` when the loss is a
     sum of monomials ``prod_j X_j^{-E_ij}`` (``terms``: ``{name: {resource:
     E_ij}}``) under ``C = prod_j X_j^{c_j}`` (``powers``): with ``X_j ~
     C^{a_j}`` each term is ``C^{-E_i . a}``, so ``l = max_a min_i E_i . a``
-    subject to ``c . a = 1`` and ``a >= 0`` -- a linear program, solved
-    exactly by its vertices (every choice of as many active constraints as
-    resources, in rational arithmetic).  Returns ``(allocation, l, active
-    term names)``."""
+    subject to ``c . a = 1``, ``a >= 0`` and ``limits`` (``{name: {resource:
+    coefficient}}``, linear forms kept ``>= 0``: where the terms' own
+    derivation holds) -- a linear program, solved exactly by its vertices
+    (every choice of as many active constraints as resources, at least one
+    of them a term, in rational arithmetic).  Returns ``(allocation, l,
+    active term names)`` (and the vertex's constraints with ``vertex``)."""
     import itertools
 
     res = list(powers)
-    ell = sp.Symbol("ell")
     a = {r: sp.Dummy(str(r)) for r in res}
     names = list(terms)
-    lin = {n: sum(sp.nsimplify(e) * a[r] for r, e in terms[n].items() if r in a) for n in names}
-    cons = [("term", n) for n in names] + [("bound", r) for r in res]
+    lin = {n: sum(_exact(e) * a[r] for r, e in terms[n].items() if r in a) for n in names}
+    lims = {n: sum(_exact(e) * a[r] for r, e in f.items() if r in a) for n, f in (limits or {}).items()}
+    cons = [("term", n) for n in names] + [("bound", r) for r in res] + [("limit", n) for n in lims]
     best = None
     for combo in itertools.combinations(cons, len(res)):
-        eqs = [sp.Eq(sum(powers[r] * a[r] for r in res), 1)]
-        eqs += [sp.Eq(lin[n], ell) if kind == "term" else sp.Eq(a[n], 0) for kind, n in combo]
-        sol = sp.solve(eqs, [*a.values(), ell], dict=True)
-        if len(sol) != 1 or any(v not in sol[0] for v in [*a.values()]):
+        if not any(kind == "term" for kind, _ in combo):
+            continue  # the level is bounded only by an active term
+        got = _vertex(lin, powers, a, combo, lims)
+        if got is None:
             continue
-        sol = sol[0]
-        if ell not in sol:
-            # no term active (bounds only): the loss exponent is the smallest term's
-            sol[ell] = sp.Min(*[lin[n].subs(sol) for n in names])
-        al = {r: sol[a[r]] for r in res}
-        # (an exact rational stays itself: nsimplify may rewrite one with large
-        # terms as a product of radicals, which then no longer compares equal)
-        level = sol[ell] if sp.sympify(sol[ell]).is_Rational else sp.nsimplify(sol[ell])
-        if any(v < 0 for v in al.values()) or any(lin[n].subs(sol) < level for n in names):
+        al, level = got
+        sol = {a[r]: v for r, v in al.items()}
+        level = _exact(level)
+        if (any(v < 0 for v in al.values()) or any(lin[n].subs(sol) < level for n in names)
+                or any(f.subs(sol) < 0 for f in lims.values())):
             continue
         if best is None or level > best[1]:
-            best = (al, level, tuple(n for n in names if sp.simplify(lin[n].subs(sol) - level) == 0))
+            best = (al, level, tuple(n for n in names if sp.simplify(lin[n].subs(sol) - level) == 0), combo)
     if best is None:
         raise ParameterError("cost", sp.Mul(*[r ** c for r, c in powers.items()]), "a cost with a bounded optimum")
-    return best
+    return best if vertex else best[:3]
+
+
+def _balance_symbolic(terms, powers, limits, points):
+    """:func:`_balance` with exponents symbolic in ``alpha`` and ``r``: the
+    optimal vertex is found exactly at each of ``points`` (the exponents at
+    rational values); when every point selects the same vertex, or vertices
+    with the same solution (a degenerate optimum, where more terms bind than
+    resources), that vertex is solved once, symbolically."""
+    res = list(powers)
+    a = {r: sp.Dummy(str(r)) for r in res}
+    lin = {n: sum(e * a[r] for r, e in terms[n].items() if r in a) for n in terms}
+    lims = {n: sum(e * a[r] for r, e in f.items() if r in a) for n, f in limits.items()}
+    combos = []
+    for p in points:
+        at = {k: sp.nsimplify(v, rational=True) for k, v in p.items()}
+        num = {n: {r: e.subs(at) for r, e in f.items()} for n, f in terms.items()}
+        nlim = {n: {r: e.subs(at) for r, e in f.items()} for n, f in limits.items()}
+        combo = _balance(num, powers, nlim, vertex=True)[3]
+        if combo not in combos:
+            combos.append(combo)
+    sols = [_vertex(lin, powers, a, combo, lims) for combo in combos]
+    al, level = sols[0]
+    for other, lev in sols[1:]:
+        if sp.simplify(lev - level) != 0 or any(sp.simplify(other[r] - al[r]) != 0 for r in res):
+            raise ParameterError("regime", points[0], "a regime where one vertex of the compute-optimal "
+                                 "program is optimal", "the binding terms change inside the regime")
+    sol = {a[r]: v for r, v in al.items()}
+    active = tuple(n for n in terms if sp.simplify(lin[n].subs(sol) - level) == 0)
+    return al, level, active
 
 
 def _noisy(model, cost, powers):
@@ -292,7 +416,7 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     model : a ``LinearRidge`` with a ``GradientFlow`` estimator (resources ``P``, ``t``),
         or a ridgeless ``RandomFeatureRidge`` (resources ``N``, ``t``; the time of
         gradient flow on features normalized to the data's scale, ``t D/N`` in the
-        model's own units, see :func:`verify_compute_optimal`); a ``PowerLaw``
+        model's own units, see :func:`~freeprob.scaling.verify_compute_optimal`); a ``PowerLaw``
         population, a ``SourceTarget`` and no label noise
     cost : a monomial in the symbols named ``N``, ``P``, ``t`` (e.g. ``N*t``, ``P*t``)
     regime : sympy relations in ``alpha``, ``r``: the symbolic rule of that
@@ -302,22 +426,36 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     if not sp.sympify(model.noise).is_zero:
         return _noisy(model, cost, powers)
     cands = _bottleneck_candidates(model, list(powers))
+    names = {s.name: s for s in powers}
+    cross = []
+    from freeprob.models.features import RandomFeatureRidge
+
+    if isinstance(model, RandomFeatureRidge) and set(names) == {"N", "t"}:
+        cross = _cross_candidates(_symbolic(model), names["N"], names["t"])
     phases = []
-    for combo in _combinations(cands):
-        cond = sp.And(*[c for _, c in combo.values()])
+    for combo in _combinations({**cands, **({"features": cross} if cross else {})}):
+        item = combo.pop("features", None)
+        cond = sp.And(*[c for _, c in combo.values()], *([item[1]] if item else []))
         try:
-            point = sample_points(cond, {ALPHA, R}, n=4)
+            points = sample_points(cond, {ALPHA, R}, n=4)
         except NoSuchRegimeError:
             continue
         exps = {r: e for r, (e, _) in combo.items()}
-        ctx = Context(point)
+        ctx = Context(points)
         if not all(ctx.holds(e > 0) for e in exps.values()):
             raise ParameterError("model", repr(model), "bottlenecks that decay",
                                  f"an exponent {exps} does not decay in the regime {cond}")
-        alloc, ell = _allocate(powers, exps)
-        conds = tuple(dict.fromkeys(sp.simplify(c) for _, c in combo.values() if c is not sp.true))
-        phases.append(Phase(conds, tuple(exps.items()),
-                            tuple(alloc.items()), ell))
+        terms, active = (), ()
+        if item is None:
+            alloc, ell = _allocate(powers, exps)
+        else:
+            loss = {RESOURCES[r.name]: {r: e} for r, e in exps.items()} | {"features": item[0]}
+            alloc, ell, active = _balance_symbolic(loss, powers, item[2], points)
+            terms = tuple((n, tuple(v.items())) for n, v in loss.items())
+        parts = [c for _, c in combo.values()] + ([item[1]] if item else [])
+        conds = tuple(dict.fromkeys(sp.simplify(c) for c in parts if c is not sp.true))
+        limits = tuple((n, tuple(f.items())) for n, f in item[2].items()) if item else ()
+        phases.append(Phase(conds, tuple(exps.items()), tuple(alloc.items()), ell, terms, active, limits))
     own = {ALPHA: sp.sympify(model.population.alpha), R: sp.sympify(model.target.r)}
     numeric = regime is None and all(v.is_number for v in own.values())
     if numeric:
@@ -329,18 +467,20 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
         raise ParameterError("regime", regime, "one phase of the compute-optimal rule",
                              f"{len(chosen)} phases hold there; add conditions on alpha and r")
     ph = chosen[0]
-    from freeprob.models.features import RandomFeatureRidge
-
-    if isinstance(model, RandomFeatureRidge) and any(float(p[R]) >= 0.5 for p in pts):
-        raise ParameterError("target", repr(model.target), "a source exponent r < 1/2 for random features",
-                             "for r > 1/2 the numeric learning curve has a cross term in N and t that the "
-                             "additive balance omits (see freeprob.scaling._compute)")
-    alloc, ell, bott = dict(ph.allocation), ph.loss_exponent, dict(ph.bottlenecks)
+    alloc, ell, bott, terms = dict(ph.allocation), ph.loss_exponent, dict(ph.bottlenecks), ph.terms
     if numeric:
         alloc = {k: sp.nsimplify(v.subs(own)) for k, v in alloc.items()}
         bott = {k: sp.nsimplify(v.subs(own)) for k, v in bott.items()}
         ell = sp.nsimplify(ell.subs(own))
-    return ComputeOptimal(cost, bott, alloc, ell, tuple(phases))
+        terms = tuple((n, tuple((r, sp.nsimplify(e.subs(own))) for r, e in v)) for n, v in terms)
+        if terms:
+            # the phase's vertex, checked at the model's own exponents
+            exact = _balance({n: dict(v) for n, v in terms}, powers,
+                             {n: {r: e.subs(own) for r, e in f} for n, f in ph.limits})
+            if exact[1] != ell or exact[0] != alloc:
+                raise ParameterError("model", repr(model), "exponents inside one vertex of the program",
+                                     f"the phase's rule {alloc} differs from the exact optimum {exact[0]}")
+    return ComputeOptimal(cost, bott, alloc, ell, tuple(phases), terms, ph.active)
 
 
 def _combinations(cands):
@@ -352,99 +492,3 @@ def _combinations(cands):
     for item in cands[first]:
         for combo in _combinations(rest):
             yield {first: item, **combo}
-
-
-@dataclass(frozen=True)
-class ComputeVerification:
-    """Derived vs fitted compute-optimal exponents (:func:`verify_compute_optimal`)."""
-
-    budgets: np.ndarray
-    optimum: dict          # resource name -> optimal values per budget
-    loss: np.ndarray
-    fitted: dict           # resource name -> slope, and "loss"
-    derived: dict
-
-    def errors(self) -> dict:
-        return {k: abs(self.fitted[k] - self.derived[k]) for k in self.derived}
-
-
-def verify_compute_optimal(model, cost, budgets, *, points=41, spread=30.0) -> ComputeVerification:
-    r"""Minimise the model's numeric ``E_g`` along the cost surface at each
-    budget and fit ``log X*`` and ``log L*`` against ``log C``
-    (least squares), against :func:`compute_optimal`.
-
-    The cost ``c X^a t^b`` in a size ``X`` and the time: ``P`` for the
-    linear model with a gradient-flow estimator, ``N`` (the width) for a
-    ridgeless random-feature model, whose learning curve in time is its
-    gradient flow on the readout [C18] at the model's sample size (a huge
-    ``P`` is online training), timed for features normalized to the data's
-    scale: ``t`` of the rule is ``t D/N`` of the model's features, whose
-    entries have variance ``1/D`` [C14].  For each budget, ``t = (C/(c X^a))^{1/b}`` on
-    ``points`` sizes spread by ``spread`` around the derived optimum; one
-    learning curve per size serves every budget; the minimum is refined by a
-    parabola in ``log X``.
-    """
-    from freeprob.models.features import RandomFeatureRidge
-    from freeprob.models.filters import GradientFlow
-    from freeprob.models.linear import LinearRidge
-
-    if isinstance(model, LinearRidge):
-        size = "P"
-
-        def curve(x, times):
-            return model.replace(samples=int(x)).evaluate(time=times)["Eg"]
-    elif isinstance(model, RandomFeatureRidge):
-        size = "N"
-        if len(model.widths) != 1:
-            raise ParameterError("widths", model.widths, "one layer (the width N is the resource)")
-
-        dim = float(model.dimension)
-
-        def curve(x, times):
-            # the rule's time is that of features normalized to the data's
-            # scale (F'F'^T ~ I, entries of variance 1/N); the model's features
-            # have entries of variance 1/D (F F^T ~ N/D), and gradient flow on
-            # them runs D/N times slower: t_model = t D/N
-            flow = model.replace(widths=int(x), estimator=GradientFlow(time=1.0))
-            return flow.evaluate(time=times * dim / x)["Eg"]
-    else:
-        raise ParameterError("model", type(model).__name__,
-                             "a LinearRidge with a GradientFlow estimator or a ridgeless RandomFeatureRidge")
-    opt = compute_optimal(model, cost)
-    powers = _cost_powers(cost)
-    res = {s.name: s for s in powers}
-    if set(res) != {size, "t"}:
-        raise ParameterError("cost", cost, f"a monomial in both {size} and t")
-    budgets = np.asarray(budgets, dtype=float)
-    if budgets.ndim != 1 or budgets.size < 3 or np.any(~(budgets > 0)):
-        raise ParameterError("budgets", budgets, "at least three positive budgets")
-    coeff = float(sp.sympify(cost).as_coeff_Mul()[0])
-    a, b = float(powers[res[size]]), float(powers[res["t"]])
-    a_p = float(opt.allocation[res[size]])
-    centre = budgets ** a_p
-    sizes = np.unique(np.round(np.geomspace(centre.min() / spread, centre.max() * spread, points)))
-    sizes = sizes[sizes >= 2]
-    table = np.empty((sizes.size, budgets.size))
-    for i, p in enumerate(sizes):
-        times = (budgets / (coeff * p**a)) ** (1 / b)
-        table[i] = np.asarray(curve(p, times), dtype=float)
-    if not np.all(np.isfinite(table)):
-        raise ParameterError("budgets", budgets, "budgets the learning curve evaluates finitely at")
-    p_opt, l_opt = np.empty(budgets.size), np.empty(budgets.size)
-    logp = np.log(sizes)
-    for j in range(budgets.size):
-        k = int(np.argmin(table[:, j]))
-        if k in (0, sizes.size - 1):
-            raise ParameterError("spread", spread, "a wider grid", f"the optimum at C = {budgets[j]:g} is on its edge")
-        y = np.log(table[k - 1:k + 2, j])
-        x = logp[k - 1:k + 2]
-        c2, c1, c0 = np.polyfit(x, y, 2)
-        xm = -c1 / (2 * c2)
-        p_opt[j], l_opt[j] = np.exp(xm), np.exp(c0 + c1 * xm + c2 * xm**2)
-    t_opt = (budgets / (coeff * p_opt**a)) ** (1 / b)
-    lc = np.log(budgets)
-    fitted = {size: np.polyfit(lc, np.log(p_opt), 1)[0], "t": np.polyfit(lc, np.log(t_opt), 1)[0],
-              "loss": -np.polyfit(lc, np.log(l_opt), 1)[0]}
-    derived = {size: float(opt.allocation[res[size]]), "t": float(opt.allocation[res["t"]]),
-               "loss": float(opt.loss_exponent)}
-    return ComputeVerification(budgets, {size: p_opt, "t": t_opt}, l_opt, fitted, derived)
