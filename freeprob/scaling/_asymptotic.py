@@ -113,14 +113,29 @@ def _num(expr, point):
     return float(sp.N(v))
 
 
+def _compiled_condition(cond, symbols):
+    """``point -> bool`` for a sympy boolean of relations (compiled once: the
+    4000 trial points of :func:`sample_points` would otherwise each be a
+    symbolic substitution); a condition in other symbols is substituted."""
+    if cond is sp.true:
+        return lambda p: True
+    if cond is sp.false:
+        return lambda p: False
+    if not cond.free_symbols <= set(symbols):
+        return lambda p: bool(cond.subs(p))
+    f = sp.lambdify(symbols, cond, modules="math")
+    return lambda p: bool(f(*[p[s] for s in symbols]))
+
+
 def sample_points(conditions, free, n=24, seed=0):
     """Random points of the box satisfying ``conditions`` (a sympy boolean)."""
     rng = np.random.default_rng(seed)
     pts = []
     cond = sp.sympify(conditions) if conditions is not None else sp.true
+    test = _compiled_condition(cond, tuple(sorted(free, key=str)))
     for _ in range(4000):
         p = {s: float(rng.uniform(*BOX[s])) for s in free}
-        if cond is sp.true or bool(cond.subs(p)):
+        if test(p):
             pts.append(p)
             if len(pts) >= n:
                 return pts

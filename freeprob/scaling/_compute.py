@@ -37,7 +37,7 @@ and a fresh sample at every step (online: no data bottleneck, ``C = N t``).
 variance ``sigma^2 t^{1/alpha}/P`` (:func:`~freeprob.scaling.time_exponent`
 of ``var_X_noise``, at order ``q``) is a product of two resources, so the
 loss is a sum of monomials ``prod_j X_j^{-E_ij}`` and the optimum is the
-linear program of :func:`_balance` (maximise the smallest ``E_i . a`` on
+linear program of :func:`~freeprob.scaling._program._balance` (maximise the smallest ``E_i . a`` on
 ``c . a = 1``), solved exactly for numeric ``alpha`` and ``r``.  For the
 linear model under ``C = P t`` at ``r < 1`` the time and noise terms bind:
 ``P* ~ C^{(2 alpha r + 1)/(2 alpha r + alpha + 1)}``, ``t* ~ C^{alpha/(2
@@ -52,10 +52,10 @@ features' resolution (``ell < alpha``) the model's own ``var_F`` decays as
 1/alpha`` for ``r < 1/2`` (:func:`_cross_candidates`), and gradient flow acts
 as the ridge ``1/t`` (:func:`~freeprob.scaling.effective_ridge`).  The loss
 is then the sum of three monomials, ``t^{-2r} + N^{-alpha min(2r, 1)} +
-N^{-1} t^{-a}``, and the optimum is the linear program of :func:`_balance`,
+N^{-1} t^{-a}``, and the optimum is the linear program of :func:`~freeprob.scaling._program._balance`,
 with the limit ``t <= N^alpha`` where the cross term holds.  Its vertex is
 found exactly at sample points of each regime and then solved once,
-symbolically (:func:`_balance_symbolic`).
+symbolically (:func:`~freeprob.scaling._program._balance_symbolic`).
 
 * ``r < 1/2``: all three terms bind (the cross term is degenerate with the
   bottlenecks), and the additive rule above stands.
@@ -70,8 +70,37 @@ symbolically (:func:`_balance_symbolic`).
   (smaller by ``C^{-0.13}``) fades, and the loss exponent within ``3e-3``.
   This is the phase where the modes learned by time ``t`` (``k ~
   t^{1/alpha}``) and those the ``N`` features resolve above the spectral
-  tail they see as noise meet (the absolutely continuous part of Paquette,
-  Paquette, Xiao and Pennington).
+  tail they see as noise meet.
+
+**Random features with data reuse** (``C = N P t``, full-batch gradient
+flow on ``P`` samples).  The data enters through the ridgeless plateau's own
+terms (:func:`_data_terms`): ``P^{-2 alpha r}`` (``r < 1``), ``P^{-2
+alpha}`` (``r > 1``) and, for ``r > 1/2``, the feature variance at the
+sample spectrum's floor ``kappa ~ P^{-alpha}``, ``N^{-1} P^{-(alpha -
+1)}``.  Each is a term of the loss where its condition on ``alpha`` and ``r``
+holds, and the phases are the regions where the set of terms is fixed:
+
+* ``r < 1/2``: ``N* ~ P* ~ C^{1/(alpha + 2)}``, ``t* ~ C^{alpha/(alpha +
+  2)}``, ``L* ~ C^{-2 alpha r/(alpha + 2)}`` (``2/7``, ``2/7``, ``3/7``,
+  ``6/35`` at ``alpha = 3/2``, ``r = 1/5``; fitted within ``7e-3``);
+* ``1/2 < r < 1``: four terms bind, ``P* ~ C^{1/(2 alpha r + 2)}``, ``L* ~
+  C^{-alpha r/(alpha r + 1)}`` (``19/44``, ``5/22``, ``15/44``, ``6/11`` at
+  ``r = 4/5``; fitted within ``0.02``);
+* ``r > 1``: ``L* ~ C^{-2 alpha r/((2 alpha + 1) r + 1)}``.
+
+**Against Paquette, Paquette, Xiao and Pennington.**  Their power-law random
+features have eigenvalues ``j^{-2a}`` and target coefficients ``j^{-b}``
+(``a``, ``b`` are their ``alpha``, ``beta``), ``d`` parameters and one-pass
+SGD.  In our variables ``alpha = 2a`` and ``2r = (2a + 2b - 1)/(2a)``, so
+``r > 1/2`` is their ``2b > 1``.  The three terms above are their forcing
+terms: the time term is ``F_pp ~ t^{-(2a + 2b - 1)/(2a)}``, the cross term is
+``F_ac ~ d^{-1} t^{-(1 - 1/(2a))}`` (present for ``2b > 1`` only, as here),
+and the width term is ``F_0 ~ d^{-min(2a, 2a + 2b - 1)}``.  The rule reads
+``d* ~ C^{1/(2a + 1)}`` for ``2b < 1`` and ``d* ~ C^{b/(a + b)}`` for ``2b >
+1``.  What differs: gradient flow has no optimizer noise, so their kernel
+term ``K_pp`` and the phases where it binds (``d* ~ C^{1/2}``) are not in
+this model; their ``2a < 1`` (our ``alpha < 1``, a spectrum without finite
+trace) is outside the power laws here.
 """
 
 from __future__ import annotations
@@ -89,6 +118,7 @@ from freeprob.scaling._asymptotic import (
     R,
     sample_points,
 )
+from freeprob.scaling._program import _balance, _balance_symbolic
 
 __all__ = ["compute_optimal", "ComputeOptimal", "Phase", "RESOURCES"]
 
@@ -126,7 +156,7 @@ class ComputeOptimal:
     loss_exponent: sp.Expr
     phases: tuple
     #: with label noise: the loss terms ``(name, ((resource, decay exponent), ...))``
-    #: balanced by :func:`_balance`, and the names of those active at the optimum
+    #: balanced by :func:`~freeprob.scaling._program._balance`, and the names of those active at the optimum
     terms: tuple = ()
     active: tuple = ()
 
@@ -186,7 +216,7 @@ def _bottleneck_candidates(model, resources):
             raise ParameterError("ridge", model.estimator.ridge, "0 (a fixed ridge ends the flow at its plateau)")
         plateau = time_limit(sym)
     elif isinstance(model, RandomFeatureRidge):
-        allowed = {"N", "t"}
+        allowed = {"N", "P", "t"}   # P: the data terms of _data_terms
         if not sp.sympify(model.ridge).is_zero:
             raise ParameterError("ridge", model.ridge, "0 (gradient flow from zero, no ridge)")
         plateau = sym
@@ -196,6 +226,8 @@ def _bottleneck_candidates(model, resources):
     for res in resources:
         if res.name not in allowed:
             raise ParameterError("cost", res, f"a cost in {sorted(allowed)} for {type(model).__name__}")
+        if res.name == "P" and isinstance(model, RandomFeatureRidge):
+            continue
         if res.name == "t":
             out[res] = [(e, cond) for _, e, cond, _ in time_terms(GradientFlow(time=t).filter(), "tgt", "Eg",
                                                                      ALPHA, R)]
@@ -257,107 +289,41 @@ def _cross_candidates(sym, width, time):
     return out
 
 
+@cached(maxsize=32)
+def _data_terms(sym, width, samples):
+    r"""The terms of random features' ridgeless plateau that involve the data
+    (training with data reuse, ``C = N P t``), from the model's own ``E_g``:
+    with ``N = P^q``, :func:`regimes` finds ``E_g ~ P^{-(c_0 + c_1 q)}``, the
+    monomial ``P^{-c_0} N^{-c_1}`` (``P^{-2 alpha r}``, ``P^{-2 alpha}``, and the
+    cross term ``N^{-1} P^{-(alpha - 1)}``: the feature variance at the sample
+    spectrum's floor ``kappa ~ P^{-alpha}``).  A regime free of ``P``
+    (``c_0 = 0``) is the width bottleneck.  The conditions on ``q`` only say
+    which term leads; each term keeps its conditions on ``alpha`` and ``r``.
+    Returns ``[(term, condition), ...]``."""
+    from freeprob.scaling._asymptotic import Q
+    from freeprob.scaling._exponents import regimes
+
+    found = {}
+    for reg in regimes(sym, "Eg", "samples"):
+        e = sp.expand(reg.exponent)
+        c1 = sp.simplify(e.diff(Q))
+        c0 = sp.simplify(e.subs(Q, 0))
+        if c1.has(Q):
+            raise ParameterError("model", repr(sym), "a plateau that is a power of P and N",
+                                 f"E_g ~ P^-({e}) is not linear in q")
+        if c0 == 0:
+            continue
+        cond = sp.And(*[c for c in reg.conditions if not c.has(Q)])
+        key = (c0, c1)
+        found[key] = sp.Or(found[key], cond) if key in found else cond
+    return [({samples: c0, **({width: c1} if c1 != 0 else {})}, cond) for (c0, c1), cond in found.items()]
+
+
 def _allocate(powers, exps):
     """The balanced allocation and loss exponent (see the module)."""
     denom = sum(powers[r] / exps[r] for r in powers if r in exps)
     alloc = {r: (sp.simplify((1 / exps[r]) / denom) if r in exps else sp.Integer(0)) for r in powers}
     return alloc, sp.simplify(1 / denom)
-
-
-def _vertex(lin, powers, a, combo, limits):
-    """The allocation and level of one vertex of the program of
-    :func:`_balance`: the cost, and ``combo``'s constraints made equalities
-    (a term at the level ``ell``, a resource at 0, a limit at 0), solved as
-    one linear system in ``(a, ell)`` (exact or symbolic); None when singular."""
-    res = list(a)
-    ell = sp.Dummy("ell")
-    rows = [sum(powers[r] * a[r] for r in res)]
-    rhs = [sp.Integer(1)]
-    for kind, n in combo:
-        rows.append(lin[n] - ell if kind == "term" else (a[n] if kind == "bound" else limits[n]))
-        rhs.append(sp.Integer(0))
-    unknowns = [*a.values(), ell]
-    mat = sp.Matrix([[sp.expand(row).coeff(u) for u in unknowns] for row in rows])
-    if sp.simplify(mat.det()) == 0:
-        return None
-    sol = [sp.simplify(v) for v in mat.LUsolve(sp.Matrix(rhs))]
-    return {r: sol[i] for i, r in enumerate(res)}, sol[-1]
-
-
-def _exact(value):
-    """A float as a rational; an exact rational stays itself (``nsimplify``
-    may rewrite one with large terms as a product of radicals, which then no
-    longer compares equal)."""
-    value = sp.sympify(value)
-    return value if value.is_Rational else sp.nsimplify(value)
-
-
-def _balance(terms, powers, limits=None, *, vertex=False):
-    r"""The allocation maximising the loss exponent ``l`` when the loss is a
-    sum of monomials ``prod_j X_j^{-E_ij}`` (``terms``: ``{name: {resource:
-    E_ij}}``) under ``C = prod_j X_j^{c_j}`` (``powers``): with ``X_j ~
-    C^{a_j}`` each term is ``C^{-E_i . a}``, so ``l = max_a min_i E_i . a``
-    subject to ``c . a = 1``, ``a >= 0`` and ``limits`` (``{name: {resource:
-    coefficient}}``, linear forms kept ``>= 0``: where the terms' own
-    derivation holds) -- a linear program, solved exactly by its vertices
-    (every choice of as many active constraints as resources, at least one
-    of them a term, in rational arithmetic).  Returns ``(allocation, l,
-    active term names)`` (and the vertex's constraints with ``vertex``)."""
-    import itertools
-
-    res = list(powers)
-    a = {r: sp.Dummy(str(r)) for r in res}
-    names = list(terms)
-    lin = {n: sum(_exact(e) * a[r] for r, e in terms[n].items() if r in a) for n in names}
-    lims = {n: sum(_exact(e) * a[r] for r, e in f.items() if r in a) for n, f in (limits or {}).items()}
-    cons = [("term", n) for n in names] + [("bound", r) for r in res] + [("limit", n) for n in lims]
-    best = None
-    for combo in itertools.combinations(cons, len(res)):
-        if not any(kind == "term" for kind, _ in combo):
-            continue  # the level is bounded only by an active term
-        got = _vertex(lin, powers, a, combo, lims)
-        if got is None:
-            continue
-        al, level = got
-        sol = {a[r]: v for r, v in al.items()}
-        level = _exact(level)
-        if (any(v < 0 for v in al.values()) or any(lin[n].subs(sol) < level for n in names)
-                or any(f.subs(sol) < 0 for f in lims.values())):
-            continue
-        if best is None or level > best[1]:
-            best = (al, level, tuple(n for n in names if sp.simplify(lin[n].subs(sol) - level) == 0), combo)
-    if best is None:
-        raise ParameterError("cost", sp.Mul(*[r ** c for r, c in powers.items()]), "a cost with a bounded optimum")
-    return best if vertex else best[:3]
-
-
-def _balance_symbolic(terms, powers, limits, points):
-    """:func:`_balance` with exponents symbolic in ``alpha`` and ``r``: the
-    optimal vertex is found exactly at each of ``points`` (the exponents at
-    rational values); when every point selects the same vertex, or vertices
-    with the same solution (a degenerate optimum, where more terms bind than
-    resources), that vertex is solved once, symbolically."""
-    res = list(powers)
-    a = {r: sp.Dummy(str(r)) for r in res}
-    lin = {n: sum(e * a[r] for r, e in terms[n].items() if r in a) for n in terms}
-    lims = {n: sum(e * a[r] for r, e in f.items() if r in a) for n, f in limits.items()}
-    combos = []
-    for p in points:
-        at = {k: sp.nsimplify(v, rational=True) for k, v in p.items()}
-        num = {n: {r: e.subs(at) for r, e in f.items()} for n, f in terms.items()}
-        nlim = {n: {r: e.subs(at) for r, e in f.items()} for n, f in limits.items()}
-        combo = _balance(num, powers, nlim, vertex=True)[3]
-        if combo not in combos:
-            combos.append(combo)
-    sols = [_vertex(lin, powers, a, combo, lims) for combo in combos]
-    al, level = sols[0]
-    for other, lev in sols[1:]:
-        if sp.simplify(lev - level) != 0 or any(sp.simplify(other[r] - al[r]) != 0 for r in res):
-            raise ParameterError("regime", points[0], "a regime where one vertex of the compute-optimal "
-                                 "program is optimal", "the binding terms change inside the regime")
-    sol = {a[r]: v for r, v in al.items()}
-    active = tuple(n for n in terms if sp.simplify(lin[n].subs(sol) - level) == 0)
-    return al, level, active
 
 
 def _noisy(model, cost, powers):
@@ -366,7 +332,7 @@ def _noisy(model, cost, powers):
     noiseless plateau ``P^{-e_P}`` and the noise variance ``sigma^2
     t^{1/alpha}/P`` (order ``q`` of the population limit, :mod:`._time`) --
     a product of two resources, so the optimum is the linear program of
-    :func:`_balance`, not a sum of single-resource balances."""
+    :func:`~freeprob.scaling._program._balance`, not a sum of single-resource balances."""
     from freeprob.models.filters import GradientFlow
     from freeprob.models.linear import LinearRidge
     from freeprob.scaling._exponents import exponent
@@ -414,11 +380,12 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     Parameters
     ----------
     model : a ``LinearRidge`` with a ``GradientFlow`` estimator (resources ``P``, ``t``),
-        or a ridgeless ``RandomFeatureRidge`` (resources ``N``, ``t``; the time of
+        or a ridgeless ``RandomFeatureRidge`` (resources ``N``, ``t``, and ``P``
+        with data reuse; the time of
         gradient flow on features normalized to the data's scale, ``t D/N`` in the
         model's own units, see :func:`~freeprob.scaling.verify_compute_optimal`); a ``PowerLaw``
         population, a ``SourceTarget`` and no label noise
-    cost : a monomial in the symbols named ``N``, ``P``, ``t`` (e.g. ``N*t``, ``P*t``)
+    cost : a monomial in the symbols named ``N``, ``P``, ``t`` (e.g. ``N*t``, ``P*t``, ``N*P*t``)
     regime : sympy relations in ``alpha``, ``r``: the symbolic rule of that
         regime (default: the model's own numbers when they are numbers)
     """
@@ -430,12 +397,21 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     cross = []
     from freeprob.models.features import RandomFeatureRidge
 
-    if isinstance(model, RandomFeatureRidge) and set(names) == {"N", "t"}:
+    slots = {}
+    if isinstance(model, RandomFeatureRidge) and {"N", "t"} <= set(names):
         cross = _cross_candidates(_symbolic(model), names["N"], names["t"])
+        slots["features"] = cross
+    if isinstance(model, RandomFeatureRidge) and "P" in names:
+        if not {"N", "t"} <= set(names):
+            raise ParameterError("cost", cost, "a monomial in N, P and t when the data is paid for (data reuse)")
+        for k, (term, cond) in enumerate(_data_terms(_symbolic(model), names["N"], names["P"])):
+            # each data term is present where its condition holds
+            slots[("data", k)] = [(term, cond), (None, sp.Not(cond))]
     phases = []
-    for combo in _combinations({**cands, **({"features": cross} if cross else {})}):
+    for combo in _combinations({**cands, **slots}):
         item = combo.pop("features", None)
-        cond = sp.And(*[c for _, c in combo.values()], *([item[1]] if item else []))
+        data = [combo.pop(k) for k in list(combo) if isinstance(k, tuple)]
+        cond = sp.And(*[c for _, c in combo.values()], *([item[1]] if item else []), *[c for _, c in data])
         try:
             points = sample_points(cond, {ALPHA, R}, n=4)
         except NoSuchRegimeError:
@@ -446,14 +422,20 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
             raise ParameterError("model", repr(model), "bottlenecks that decay",
                                  f"an exponent {exps} does not decay in the regime {cond}")
         terms, active = (), ()
-        if item is None:
+        present = [term for term, _ in data if term is not None]
+        if item is None and not present:
             alloc, ell = _allocate(powers, exps)
         else:
-            loss = {RESOURCES[r.name]: {r: e} for r, e in exps.items()} | {"features": item[0]}
-            alloc, ell, active = _balance_symbolic(loss, powers, item[2], points)
+            loss = {RESOURCES[r.name]: {r: e} for r, e in exps.items()} | ({"features": item[0]} if item else {})
+            for term in present:
+                name = "data" if set(term) == {names["P"]} else "data x width"
+                loss[name if name not in loss else f"{name} {len(loss)}"] = term
+            alloc, ell, active = _balance_symbolic(loss, powers, item[2] if item else {}, points)
             terms = tuple((n, tuple(v.items())) for n, v in loss.items())
-        parts = [c for _, c in combo.values()] + ([item[1]] if item else [])
-        conds = tuple(dict.fromkeys(sp.simplify(c) for c in parts if c is not sp.true))
+        parts = [c for _, c in combo.values()] + ([item[1]] if item else []) + [c for _, c in data]
+        whole = sp.simplify(sp.And(*parts))
+        conds = tuple(sorted(whole.args, key=str)) if isinstance(whole, sp.And) else (
+            () if whole is sp.true else (whole,))
         limits = tuple((n, tuple(f.items())) for n, f in item[2].items()) if item else ()
         phases.append(Phase(conds, tuple(exps.items()), tuple(alloc.items()), ell, terms, active, limits))
     own = {ALPHA: sp.sympify(model.population.alpha), R: sp.sympify(model.target.r)}
