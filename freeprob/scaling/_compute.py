@@ -155,8 +155,9 @@ class ComputeOptimal:
     allocation: dict
     loss_exponent: sp.Expr
     phases: tuple
-    #: with label noise: the loss terms ``(name, ((resource, decay exponent), ...))``
-    #: balanced by :func:`~freeprob.scaling._program._balance`, and the names of those active at the optimum
+    #: with label noise or a cross term (random features): the loss terms ``(name,
+    #: ((resource, decay exponent), ...))`` balanced by the linear program
+    #: (:func:`~freeprob.scaling._program._balance`), and the names of those active at the optimum
     terms: tuple = ()
     active: tuple = ()
 
@@ -394,13 +395,11 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
         return _noisy(model, cost, powers)
     cands = _bottleneck_candidates(model, list(powers))
     names = {s.name: s for s in powers}
-    cross = []
     from freeprob.models.features import RandomFeatureRidge
 
     slots = {}
     if isinstance(model, RandomFeatureRidge) and {"N", "t"} <= set(names):
-        cross = _cross_candidates(_symbolic(model), names["N"], names["t"])
-        slots["features"] = cross
+        slots["features"] = _cross_candidates(_symbolic(model), names["N"], names["t"])
     if isinstance(model, RandomFeatureRidge) and "P" in names:
         if not {"N", "t"} <= set(names):
             raise ParameterError("cost", cost, "a monomial in N, P and t when the data is paid for (data reuse)")
@@ -450,6 +449,7 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
                              f"{len(chosen)} phases hold there; add conditions on alpha and r")
     ph = chosen[0]
     alloc, ell, bott, terms = dict(ph.allocation), ph.loss_exponent, dict(ph.bottlenecks), ph.terms
+    active = ph.active
     if numeric:
         alloc = {k: sp.nsimplify(v.subs(own)) for k, v in alloc.items()}
         bott = {k: sp.nsimplify(v.subs(own)) for k, v in bott.items()}
@@ -462,7 +462,8 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
             if exact[1] != ell or exact[0] != alloc:
                 raise ParameterError("model", repr(model), "exponents inside one vertex of the program",
                                      f"the phase's rule {alloc} differs from the exact optimum {exact[0]}")
-    return ComputeOptimal(cost, bott, alloc, ell, tuple(phases), terms, ph.active)
+            active = exact[2]
+    return ComputeOptimal(cost, bott, alloc, ell, tuple(phases), terms, active)
 
 
 def _combinations(cands):

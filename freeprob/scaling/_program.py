@@ -134,6 +134,9 @@ def _balance_symbolic(terms, powers, limits, points):
         if combo not in combos:
             combos.append(combo)
     sols = [_vertex(lin, powers, a, combo, lims) for combo in combos]
+    if any(sol is None for sol in sols):
+        raise ParameterError("regime", points[0], "a regime where the optimal vertex is a regular system",
+                             "the binding constraints are dependent for symbolic alpha and r")
     al, level = sols[0]
     for other, lev in sols[1:]:
         if sp.simplify(lev - level) != 0 or any(sp.simplify(other[r] - al[r]) != 0 for r in res):
