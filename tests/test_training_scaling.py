@@ -5,6 +5,8 @@ against numeric minimisation."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -159,8 +161,9 @@ def test_the_asymmetric_compute_optimal_rule_of_random_features():
     # beyond r = 1 the rule keeps its form (gradient flow does not saturate)
     assert compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(3, 2))), N * T).allocation == {
         N: sp.Rational(8, 11), T: sp.Rational(3, 11)}
-    with pytest.raises(ParameterError, match="regime"):
-        compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(1, 2))), N * T)   # the phase boundary
+    # on the boundary r = 1/2 the two rules meet: 1/(1 + alpha) either way
+    assert compute_optimal(rf.replace(target=fp.SourceTarget(sp.Rational(1, 2))), N * T).allocation == {
+        N: sp.Rational(2, 5), T: sp.Rational(3, 5)}
 
 
 def test_compute_optimal_of_random_features_against_numeric_minimisation():
@@ -405,3 +408,38 @@ def test_random_features_approach_infinite_width_as_one_over_n_early_in_training
                          estimator=fp.GradientFlow(time=1.0)).evaluate(time=ts[:2])["Eg"]
     gap = {n: n * (e[n][:2] - lin) for n in (400, 800)}
     assert np.all(gap[400] > 0) and np.allclose(gap[800], gap[400], rtol=0.02), gap
+
+
+@pytest.mark.parametrize("alpha, r, cost", [(1.7, 0.65, "N t"), (1.5, 0.8, "N^2 t"), (1.5, 0.8, "N t^2"),
+                                            (3.9, 1.9, "N P t"), (1.06, 0.06, "N P t"), (2.5, 0.3, "N t"),
+                                            (sp.Rational(3, 2), 1, "N P t")])
+def test_compute_optimal_at_numbers_is_the_optimum_of_its_terms(alpha, r, cost):
+    """Off the catalogue (float exponents, other costs, a phase boundary):
+    the allocation is the exact optimum of the model's terms at its own
+    exponents, against a brute-force grid over the cost's simplex."""
+    costs = {"N t": N * T, "N^2 t": N**2 * T, "N t^2": N * T**2, "N P t": N * P * T}
+    rf = fp.RandomFeatureRidge(fp.PowerLaw(alpha, 10**6), widths=N, samples=P if "P" in cost else 10**9, ridge=0,
+                               target=fp.SourceTarget(r))
+    opt = compute_optimal(rf, costs[cost])
+    res = list(opt.allocation)
+    powers = {s_: float(costs[cost].as_powers_dict()[s_]) for s_ in res}
+    assert sum(powers[s_] * float(opt.allocation[s_]) for s_ in res) == pytest.approx(1, abs=1e-15)
+    terms = [dict(v) for _, v in opt.terms]
+    level = min(sum(float(e) * float(opt.allocation[s_]) for s_, e in t.items()) for t in terms)
+    assert level == pytest.approx(float(opt.loss_exponent), abs=1e-12)
+    # brute force: allocations on a grid of the simplex c . a = 1 (t takes the rest),
+    # within the terms' own limits (t <= N^alpha where the cross term holds)
+    grid = np.linspace(0, 1, 401)
+    others = [s_ for s_ in res if s_ != T]
+    best = -np.inf
+    for point in itertools.product(grid, repeat=len(others)):
+        a = dict(zip(others, point))
+        rest = 1 - sum(powers[s_] * a[s_] for s_ in others)
+        if rest < 0:
+            continue
+        a[T] = rest / powers[T]
+        if float(alpha) * a[N] < a[T]:
+            continue  # beyond t = N^alpha the cross term is not the model's
+        best = max(best, min(sum(float(e) * a[s_] for s_, e in t.items()) for t in terms))
+    assert float(opt.loss_exponent) >= best - 1e-12
+    assert float(opt.loss_exponent) == pytest.approx(best, abs=5e-3)

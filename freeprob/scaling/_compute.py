@@ -118,7 +118,7 @@ from freeprob.scaling._asymptotic import (
     R,
     sample_points,
 )
-from freeprob.scaling._program import _balance, _balance_symbolic
+from freeprob.scaling._program import _balance, _balance_symbolic, _exact
 
 __all__ = ["compute_optimal", "ComputeOptimal", "Phase", "RESOURCES"]
 
@@ -132,8 +132,8 @@ class Phase:
 
     conditions: tuple
     bottlenecks: tuple   # ((resource symbol, decay exponent), ...)
-    allocation: tuple    # ((resource symbol, exponent of C), ...)
-    loss_exponent: sp.Expr
+    allocation: tuple    # ((resource symbol, exponent of C), ...); () with loss_exponent None
+    loss_exponent: sp.Expr  # None: the binding terms change inside the regime (give numbers)
     #: when the loss has a term in two resources (random features): every
     #: term ``(name, ((resource, decay exponent), ...))`` and those that bind
     terms: tuple = ()
@@ -429,7 +429,9 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
             for term in present:
                 name = "data" if set(term) == {names["P"]} else "data x width"
                 loss[name if name not in loss else f"{name} {len(loss)}"] = term
-            alloc, ell, active = _balance_symbolic(loss, powers, item[2] if item else {}, points)
+            got = _balance_symbolic(loss, powers, item[2] if item else {}, points)
+            # None: the optimal vertex changes inside the regime (numbers still give the exact optimum)
+            alloc, ell, active = got if got is not None else ({}, None, ())
             terms = tuple((n, tuple(v.items())) for n, v in loss.items())
         parts = [c for _, c in combo.values()] + ([item[1]] if item else []) + [c for _, c in data]
         whole = sp.simplify(sp.And(*parts))
@@ -438,32 +440,54 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
         limits = tuple((n, tuple(f.items())) for n, f in item[2].items()) if item else ()
         phases.append(Phase(conds, tuple(exps.items()), tuple(alloc.items()), ell, terms, active, limits))
     own = {ALPHA: sp.sympify(model.population.alpha), R: sp.sympify(model.target.r)}
-    numeric = regime is None and all(v.is_number for v in own.values())
-    if numeric:
-        pts = [{k: float(v) for k, v in own.items()}]
-    else:
-        pts = sample_points(regime, {ALPHA, R})
+    if regime is None and all(v.is_number for v in own.values()):
+        return _at_own_exponents(model, cost, powers, phases, {k: _exact(v) for k, v in own.items()})
+    pts = sample_points(regime, {ALPHA, R})
     chosen = [ph for ph in phases if all(bool(sp.And(*ph.conditions).subs(p)) for p in pts)]
     if len(chosen) != 1:
         raise ParameterError("regime", regime, "one phase of the compute-optimal rule",
                              f"{len(chosen)} phases hold there; add conditions on alpha and r")
     ph = chosen[0]
-    alloc, ell, bott, terms = dict(ph.allocation), ph.loss_exponent, dict(ph.bottlenecks), ph.terms
-    active = ph.active
-    if numeric:
-        alloc = {k: sp.nsimplify(v.subs(own)) for k, v in alloc.items()}
-        bott = {k: sp.nsimplify(v.subs(own)) for k, v in bott.items()}
-        ell = sp.nsimplify(ell.subs(own))
-        terms = tuple((n, tuple((r, sp.nsimplify(e.subs(own))) for r, e in v)) for n, v in terms)
+    if ph.loss_exponent is None:
+        raise ParameterError("regime", regime, "a regime where one vertex of the compute-optimal program is optimal",
+                             f"the binding terms change inside {ph.conditions}; add conditions or give numbers")
+    return ComputeOptimal(cost, dict(ph.bottlenecks), dict(ph.allocation), ph.loss_exponent, tuple(phases),
+                          ph.terms, ph.active)
+
+
+def _closure(cond):
+    """``cond`` with its strict inequalities made non-strict (a phase's closure)."""
+    return cond.replace(lambda e: isinstance(e, (sp.StrictLessThan, sp.StrictGreaterThan)),
+                        lambda e: (sp.Le if isinstance(e, sp.StrictLessThan) else sp.Ge)(e.lhs, e.rhs))
+
+
+def _at_own_exponents(model, cost, powers, phases, own):
+    """The rule at the model's own exact exponents: the phase that holds there
+    (or, on a boundary, the phases whose closures meet there, when their rules
+    agree), evaluated exactly -- the linear program solved at the point when
+    the phase has terms in two resources, so a vertex that changes inside a
+    regime still gives the exact optimum."""
+    point = {k: float(v) for k, v in own.items()}
+    chosen = [ph for ph in phases if bool(sp.And(*ph.conditions).subs(point))]
+    if not chosen:
+        chosen = [ph for ph in phases if bool(_closure(sp.And(*ph.conditions)).subs(own))]
+    results = []
+    for ph in chosen:
+        bott = {k: sp.simplify(v.subs(own)) for k, v in ph.bottlenecks}
+        terms = tuple((n, tuple((r, sp.simplify(e.subs(own))) for r, e in v)) for n, v in ph.terms)
         if terms:
-            # the phase's vertex, checked at the model's own exponents
-            exact = _balance({n: dict(v) for n, v in terms}, powers,
-                             {n: {r: e.subs(own) for r, e in f} for n, f in ph.limits})
-            if exact[1] != ell or exact[0] != alloc:
-                raise ParameterError("model", repr(model), "exponents inside one vertex of the program",
-                                     f"the phase's rule {alloc} differs from the exact optimum {exact[0]}")
-            active = exact[2]
-    return ComputeOptimal(cost, bott, alloc, ell, tuple(phases), terms, active)
+            alloc, ell, active = _balance({n: dict(v) for n, v in terms}, powers,
+                                          {n: {r: e.subs(own) for r, e in f} for n, f in ph.limits})
+        else:
+            alloc = {k: sp.simplify(v.subs(own)) for k, v in ph.allocation}
+            ell, active = sp.simplify(ph.loss_exponent.subs(own)), ()
+        results.append(ComputeOptimal(cost, bott, alloc, ell, tuple(phases), terms, active))
+    if not results or any(r.allocation != results[0].allocation or r.loss_exponent != results[0].loss_exponent
+                          for r in results[1:]):
+        raise ParameterError("model", repr(model), "exponents where one compute-optimal rule holds",
+                             f"alpha = {own[ALPHA]}, r = {own[R]} is on a boundary between "
+                             f"{len(results)} phases whose rules differ" if results else "no phase holds there")
+    return results[0]
 
 
 def _combinations(cands):

@@ -120,7 +120,9 @@ def _balance_symbolic(terms, powers, limits, points):
     optimal vertex is found exactly at each of ``points`` (the exponents at
     rational values); when every point selects the same vertex, or vertices
     with the same solution (a degenerate optimum, where more terms bind than
-    resources), that vertex is solved once, symbolically."""
+    resources), that vertex is solved once, symbolically.  None when the
+    points select different solutions (the binding terms change inside the
+    regime)."""
     res = list(powers)
     a = {r: sp.Dummy(str(r)) for r in res}
     lin = {n: sum(e * a[r] for r, e in terms[n].items() if r in a) for n in terms}
@@ -140,8 +142,7 @@ def _balance_symbolic(terms, powers, limits, points):
     al, level = sols[0]
     for other, lev in sols[1:]:
         if sp.simplify(lev - level) != 0 or any(sp.simplify(other[r] - al[r]) != 0 for r in res):
-            raise ParameterError("regime", points[0], "a regime where one vertex of the compute-optimal "
-                                 "program is optimal", "the binding terms change inside the regime")
+            return None  # the binding terms change inside the regime
     sol = {a[r]: v for r, v in al.items()}
     active = tuple(n for n in terms if sp.simplify(lin[n].subs(sol) - level) == 0)
     return al, level, active
