@@ -55,7 +55,12 @@ is then the sum of three monomials, ``t^{-2r} + N^{-alpha min(2r, 1)} +
 N^{-1} t^{-a}``, and the optimum is the linear program of :func:`~freeprob.scaling._program._balance`,
 with the limit ``t <= N^alpha`` where the cross term holds.  Its vertex is
 found exactly at sample points of each regime and then solved once,
-symbolically (:func:`~freeprob.scaling._program._balance_symbolic`).
+symbolically (:func:`~freeprob.scaling._program._balance_symbolic`); where
+the binding terms change inside a regime the phase says so
+(``loss_exponent`` None).  A model with numbers for ``alpha`` and ``r``
+gets the exact optimum of its terms at those numbers (floats read as
+rationals), whatever the cost's powers; on a phase boundary the rules of the
+phases that meet there must agree.
 
 * ``r < 1/2``: all three terms bind (the cross term is degenerate with the
   bottlenecks), and the additive rule above stands.
