@@ -412,11 +412,12 @@ def test_random_features_approach_infinite_width_as_one_over_n_early_in_training
 
 @pytest.mark.parametrize("alpha, r, cost", [(1.7, 0.65, "N t"), (1.5, 0.8, "N^2 t"), (1.5, 0.8, "N t^2"),
                                             (3.9, 1.9, "N P t"), (1.06, 0.06, "N P t"), (2.5, 0.3, "N t"),
-                                            (sp.Rational(3, 2), 1, "N P t")])
+                                            (sp.Rational(3, 2), 1, "N P t"), (sp.sqrt(2), sp.Rational(4, 5), "N t"),
+                                            (sp.sqrt(2), sp.Rational(4, 5), "N P t")])
 def test_compute_optimal_at_numbers_is_the_optimum_of_its_terms(alpha, r, cost):
-    """Off the catalogue (float exponents, other costs, a phase boundary):
-    the allocation is the exact optimum of the model's terms at its own
-    exponents, against a brute-force grid over the cost's simplex."""
+    """Off the catalogue (float and algebraic exponents, other costs, a phase
+    boundary): the allocation is the exact optimum of the model's terms at
+    its own exponents, against a brute-force grid over the cost's simplex."""
     costs = {"N t": N * T, "N^2 t": N**2 * T, "N t^2": N * T**2, "N P t": N * P * T}
     rf = fp.RandomFeatureRidge(fp.PowerLaw(alpha, 10**6), widths=N, samples=P if "P" in cost else 10**9, ridge=0,
                                target=fp.SourceTarget(r))

@@ -43,19 +43,24 @@ def _exact(value):
     return value if value.is_Rational else sp.nsimplify(value)
 
 
-def _solve_exact(rows, rhs):
-    """Gaussian elimination in ``fractions.Fraction``; None when singular."""
-    from fractions import Fraction
+def _zero(x):
+    """Exact test for 0 of a ``Fraction`` or a sympy number (an algebraic
+    exponent such as ``sqrt(2)``)."""
+    return x == 0 if not isinstance(x, sp.Basic) else sp.simplify(x) == 0
 
-    m = [[Fraction(v) for v in row] + [Fraction(b)] for row, b in zip(rows, rhs)]
+
+def _solve_exact(rows, rhs):
+    """Gaussian elimination on exact numbers (``fractions.Fraction``, or
+    sympy numbers for algebraic exponents); None when singular."""
+    m = [list(row) + [b] for row, b in zip(rows, rhs)]
     n = len(m)
     for col in range(n):
-        piv = next((i for i in range(col, n) if m[i][col] != 0), None)
+        piv = next((i for i in range(col, n) if not _zero(m[i][col])), None)
         if piv is None:
             return None
         m[col], m[piv] = m[piv], m[col]
         for i in range(n):
-            if i != col and m[i][col] != 0:
+            if i != col and not _zero(m[i][col]):
                 f = m[i][col] / m[col][col]
                 m[i] = [x - f * y for x, y in zip(m[i], m[col])]
     return [m[i][n] / m[i][i] for i in range(n)]
@@ -70,48 +75,50 @@ def _balance(terms, powers, limits=None, *, vertex=False):
     coefficient}}``, linear forms kept ``>= 0``: where the terms' own
     derivation holds) -- a linear program, solved exactly by its vertices
     (every choice of as many active constraints as resources, at least one
-    of them a term, in rational arithmetic: ``fractions.Fraction``).  Returns
+    of them a term): in ``fractions.Fraction`` for rational exponents, in
+    sympy's exact numbers otherwise (``alpha = sqrt(2)``).  Returns
     ``(allocation, l, active term names)`` (and the vertex's constraints with
     ``vertex``)."""
     import itertools
     from fractions import Fraction
 
     res = list(powers)
-
-    def frac(e):
-        e = _exact(e)
-        if not e.is_Rational:
-            raise ParameterError("cost", e, "rational exponents (numeric alpha and r)")
-        return Fraction(int(e.p), int(e.q))
-
     names = list(terms)
-    # rows over (a_1 .. a_n, ell)
-    lin = {n: [frac(terms[n].get(r, 0)) for r in res] for n in names}
-    lims = {n: [frac(f.get(r, 0)) for r in res] for n, f in (limits or {}).items()}
-    cost = [frac(powers[r]) for r in res]
+    raw = {n: [_exact(terms[n].get(r, 0)) for r in res] for n in names}
+    raw_lims = {n: [_exact(f.get(r, 0)) for r in res] for n, f in (limits or {}).items()}
+    raw_cost = [_exact(powers[r]) for r in res]
+    everything = [*raw_cost, *[v for row in [*raw.values(), *raw_lims.values()] for v in row]]
+    if not all(v.is_number and v.is_real for v in everything):
+        raise ParameterError("terms", everything, "real numbers (numeric alpha and r)")
+    rational = all(v.is_Rational for v in everything)
+    conv = (lambda v: Fraction(int(v.p), int(v.q))) if rational else (lambda v: v)
+    one, nought = conv(sp.Integer(1)), conv(sp.Integer(0))
+    lin = {n: [conv(v) for v in row] for n, row in raw.items()}
+    lims = {n: [conv(v) for v in row] for n, row in raw_lims.items()}
+    cost = [conv(v) for v in raw_cost]
     cons = [("term", n) for n in names] + [("bound", r) for r in res] + [("limit", n) for n in lims]
-    unit = {r: [Fraction(int(r == q)) for q in res] for r in res}
+    unit = {r: [one if r == q else nought for q in res] for r in res}
     best = None
     for combo in itertools.combinations(cons, len(res)):
         if not any(kind == "term" for kind, _ in combo):
             continue  # the level is bounded only by an active term
-        rows = [cost + [0]] + [lin[n] + [-1] if kind == "term" else (unit[n] if kind == "bound" else lims[n]) + [0]
-                               for kind, n in combo]
-        sol = _solve_exact(rows, [1] + [0] * len(combo))
+        rows = [cost + [nought]] + [lin[n] + [-one] if kind == "term" else
+                                    (unit[n] if kind == "bound" else lims[n]) + [nought] for kind, n in combo]
+        sol = _solve_exact(rows, [one] + [nought] * len(combo))
         if sol is None:
             continue
         al, level = sol[:-1], sol[-1]
-        dot = {n: sum(x * y for x, y in zip(v, al)) for n, v in lin.items()}
-        if (any(v < 0 for v in al) or any(d < level for d in dot.values())
-                or any(sum(x * y for x, y in zip(f, al)) < 0 for f in lims.values())):
+        dot = {n: sum((x * y for x, y in zip(v, al)), nought) for n, v in lin.items()}
+        if (any(bool(v < 0) for v in al) or any(bool(d < level) and not _zero(d - level) for d in dot.values())
+                or any(bool(sum((x * y for x, y in zip(f, al)), nought) < 0) for f in lims.values())):
             continue
-        if best is None or level > best[1]:
-            best = (al, level, tuple(n for n in names if dot[n] == level), combo)
+        if best is None or (bool(level > best[1]) and not _zero(level - best[1])):
+            best = (al, level, tuple(n for n in names if _zero(dot[n] - level)), combo)
     if best is None:
         raise ParameterError("cost", sp.Mul(*[r ** c for r, c in powers.items()]), "a cost with a bounded optimum")
     al, level, active, combo = best
-    out = ({r: sp.Rational(v.numerator, v.denominator) for r, v in zip(res, al)},
-           sp.Rational(level.numerator, level.denominator), active)
+    back = (lambda v: sp.Rational(v.numerator, v.denominator)) if rational else sp.simplify
+    out = ({r: back(v) for r, v in zip(res, al)}, back(level), active)
     return (*out, combo) if vertex else out
 
 
