@@ -450,8 +450,9 @@ def compute_optimal(model, cost, regime=None) -> ComputeOptimal:
     pts = sample_points(regime, {ALPHA, R})
     chosen = [ph for ph in phases if all(bool(sp.And(*ph.conditions).subs(p)) for p in pts)]
     if len(chosen) != 1:
+        met = [ph.conditions for ph in phases if any(bool(sp.And(*ph.conditions).subs(p)) for p in pts)]
         raise ParameterError("regime", regime, "one phase of the compute-optimal rule",
-                             f"{len(chosen)} phases hold there; add conditions on alpha and r")
+                             f"the regime meets {len(met)} phases {met}; add conditions on alpha and r")
     ph = chosen[0]
     if ph.loss_exponent is None:
         raise ParameterError("regime", regime, "a regime where one vertex of the compute-optimal program is optimal",
