@@ -369,6 +369,8 @@ def test_random_features_trained_with_data_reuse():
         N: sp.Rational(19, 44), P: sp.Rational(5, 22), T: sp.Rational(15, 44)}
     with pytest.raises(ParameterError, match="cost"):
         compute_optimal(rf, P * T)                      # the data is paid for, the width is not
+    with pytest.raises(ParameterError, match="samples"):
+        verify_compute_optimal(rf, N * T, np.geomspace(1e4, 1e6, 3))   # P unpaid and not a number
 
 
 @pytest.mark.parametrize("r, tol", [(sp.Rational(1, 5), 0.02), (sp.Rational(4, 5), 0.03)])

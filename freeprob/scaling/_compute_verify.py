@@ -87,6 +87,9 @@ def verify_compute_optimal(model, cost, budgets, *, points=41, spread=30.0) -> C
     sizes = next((list(c) for c in sizes_of if set(res) == {*c, "t"}), None)
     if sizes is None:
         raise ParameterError("cost", cost, " or ".join(f"a monomial in {', '.join(c)} and t" for c in sizes_of))
+    if "P" not in sizes and not sp.sympify(model.samples).is_number:
+        raise ParameterError("samples", model.samples, "a number when the cost does not pay for the data",
+                             "the learning curve is evaluated at the model's own sample size")
     opt = compute_optimal(model, cost)
     budgets = np.asarray(budgets, dtype=float)
     if budgets.ndim != 1 or budgets.size < 3 or np.any(~(budgets > 0)):
