@@ -229,8 +229,7 @@ def _herglotz_and_df(law, rng):
     # law decreases from rank to 0 on lam > 0 and stays in [0, 1].
     zs = sample_points(law, rng)
     law.stieltjes_numeric(zs)
-    left = [a for a, _ in law._ac_intervals()] + list(np.real(law._atom_points()))
-    if min(left) < 0:
+    if law._numeric_hull()[0] < 0:
         return _skip(law, "df1 monotone in [0, 1]", "law is not positive")
     lam = np.logspace(-6, 6, 200)
     d = law.df1_numeric(lam)

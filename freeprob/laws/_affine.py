@@ -172,5 +172,12 @@ class Affine(SpectralLaw):
     def _atom_points(self):
         return complex(self.scale) * self.law._atom_points() + complex(self.shift)
 
+    def _numeric_hull(self):
+        hull = self.law._numeric_hull()
+        if hull is None:
+            return None
+        a, b = float(self.scale), float(self.shift)
+        return tuple(sorted((a * hull[0] + b, a * hull[1] + b)))
+
     def _sample_point(self, rng):
         return self.law._sample_point(rng)

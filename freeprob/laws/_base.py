@@ -434,6 +434,29 @@ class SpectralLaw(NumericMethods, abc.ABC):
                 out = radical_density(self, x)
         return out
 
+    def _numeric_hull(self) -> tuple[float, float] | None:
+        """The least and greatest points of the support as floats (None for
+        an empty list of intervals and atoms); a law with too many atoms to
+        list (a large power law) states its hull directly."""
+        pts = ([a for a, _ in self._ac_intervals()] + [b for _, b in self._ac_intervals()]
+               + list(np.real(self._atom_points())))
+        return (float(min(pts)), float(max(pts))) if pts else None
+
+    def _bound_interval(self) -> list:
+        """``[(lo, hi)]`` containing the support, found without computing it
+        (convolved laws, from their operands), or ``[]``."""
+        return []
+
+    def _atom_mass_bound(self):
+        """An upper bound of the masses of the atoms (exact; 0 without atoms)."""
+        masses = [m for _, m in self.atoms()]
+        return sp.Max(*masses) if len(masses) > 1 else (masses[0] if masses else sp.Integer(0))
+
+    def _atoms_above(self, floor) -> list:
+        """The atoms, of which those of mass above ``floor`` are needed (the
+        free-convolution atom theorems); a law may omit the lighter ones."""
+        return self.atoms()
+
     def atoms(self) -> list:
         """Atoms as a list of ``(location, mass)`` (masses > 0).
 
@@ -485,3 +508,13 @@ def _atoms_of(law):
 @cached(maxsize=256)
 def _mass_at_zero_of(law):
     return sum(float(m) for loc, m in law.atoms() if sp.N(loc) == 0)
+
+
+def is_positive_law(law) -> bool | None:
+    """True if the law is supported on ``[0, oo)`` (None if undecidable)."""
+    if law.positive_by_construction:
+        return True
+    if law.free_symbols:
+        return law._symbolic_positive()
+    hull = law._numeric_hull()
+    return bool(hull[0] >= -1e-14) if hull is not None else None

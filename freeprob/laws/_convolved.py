@@ -24,7 +24,7 @@ from freeprob.errors import (
     ParameterError,
 )
 from freeprob.laws._algebra import eliminate
-from freeprob.laws._base import SpectralLaw, operation, substitution
+from freeprob.laws._base import SpectralLaw, is_positive_law, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
 from freeprob.laws._curve import Curve, nearest_root, pole_roots
 from freeprob.laws._exact import atoms_by_theorem, rational_twin
@@ -138,20 +138,16 @@ class _Convolved(SpectralLaw):
             out = np.where(flip, np.conj(gv), gv)
             return (out, zz.imag.copy()) if with_height else out
         if cv is not None and cv.deg <= 12:
-            # refinement only: a converged Newton root within 1e-6 of the
-            # subordination value replaces it (exact boundary values on the
-            # axis); high-degree curves with huge integer coefficients are too
-            # ill-conditioned in float64 and keep the subordination value,
-            # which is physical by construction (and certified afterwards)
+            # refinement only: a converged Newton root within 1e-6 of the subordination value replaces
+            # it (exact boundary values on the axis); high-degree curves with huge integer coefficients
+            # are too ill-conditioned in float64 and keep the subordination value (physical, certified)
             g1, conv = cv.newton(gv, zz, iters=30)
             keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv)))
-            # at real points subordination can stall near a pole (an atom)
-            # at a few 1e-4 of the value: take the curve's root nearest to it
-            # when that root is isolated (every other root 10x farther away);
-            # off the support (g real to 1e-9) a point without an isolated root
-            # follows the root from infinity (mpmath continuation), on the
-            # support the subordination value stays (physical by construction,
-            # certified afterwards)
+            # at real points subordination can stall near a pole (an atom) at a few 1e-4 of the value:
+            # take the curve's root nearest to it when that root is isolated (every other root 10x
+            # farther away); off the support (g real to 1e-9) a point without an isolated root follows
+            # the root from infinity (mpmath continuation), on the support the subordination value
+            # stays (physical by construction, certified afterwards)
             real = ~keep & (zz.imag == 0)
             if real.any():
                 g2, found = nearest_root(cv, gv, zz, g1, ~real)
@@ -442,6 +438,9 @@ class FreeProduct(_Binary):
 
     def _curve_closed(self, g, z):
         return _product_curve(self, g, z)
+
+    #: a product of positive operands is positive (decided without its own support)
+    positive_by_construction = property(lambda self: bool(is_positive_law(self.a) and is_positive_law(self.b)))
 
     def _atoms_closed(self):
         r"""Belinschi: for positive laws, ``(a boxtimes b)({0}) = max(a({0}),

@@ -40,6 +40,8 @@ EXACT_LIMIT = 64
 #: the Stieltjes curve (degree = number of distinct atoms) is formed only up
 #: to this size; beyond it exact algebra is not worth its cost
 CURVE_LIMIT = 16
+#: the most atoms of a power law listed as sympy pairs by ``atoms()``
+ATOM_LIST_LIMIT = 10**6
 
 
 class _AtomicLaw(SpectralLaw):
@@ -395,6 +397,10 @@ class PowerLaw(_AtomicLaw):
     def _atoms_closed(self):
         if not self.n.is_number:
             raise NoClosedFormError("the atoms of PowerLaw(alpha, n) are k^-alpha, k = 1..n; n must be numeric to list them")
+        if int(self.n) > ATOM_LIST_LIMIT:
+            raise ParameterError("n", self.n, f"[1, {ATOM_LIST_LIMIT}] to list the atoms as sympy pairs",
+                                 "the atoms are k^-alpha, k = 1..n, each of mass 1/n; the transforms, cdf_numeric "
+                                 "and every model evaluate larger power laws without listing them")
         w = sp.Rational(1, int(self.n))
         return [(sp.Integer(k) ** (-self.alpha), w) for k in range(1, int(self.n) + 1)]
 
@@ -412,6 +418,63 @@ class PowerLaw(_AtomicLaw):
 
     def _mass_at_zero(self):
         return 0.0
+
+    def _numeric_hull(self):
+        return float(self.n) ** -float(self.alpha), 1.0
+
+    def _atom_mass_bound(self):
+        return 1 / self.n
+
+    def _atoms_above(self, floor):
+        # every atom has mass 1/n and none is at 0: none is needed when
+        # 1/n <= floor, and a large law is then not listed
+        if self.n.is_number and sp.sympify(1 / self.n <= floor) is sp.true:
+            return []
+        return self.atoms()
+
+    def _atom_index(self, x):
+        """``k`` with ``k^-alpha = x`` exactly (as the atoms are computed),
+        else 0, at real points ``x`` (any ``n``: no list of atoms)."""
+        a, n = float(self.alpha), float(self.n)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            k0 = np.round(np.where(x > 0, x, 1.0) ** (-1.0 / a))
+        out = np.zeros(x.shape)
+        for k in (np.maximum(k0 - 1, 1), k0, k0 + 1):
+            with np.errstate(over="ignore", invalid="ignore"):
+                hit = (x > 0) & (k >= 1) & (k <= n) & (k ** (-a) == x)
+            out = np.where(hit, k, out)
+        return out
+
+    def _check_off_support(self, zarr):
+        real_pts = zarr[zarr.imag == 0].real
+        k = self._atom_index(real_pts)
+        if np.any(k > 0):
+            from freeprob.errors import SupportError
+
+            raise SupportError(f"z = {real_pts[k > 0][0]} is an atom of the law (k = {int(k[k > 0][0])}, a pole of g)")
+
+    def cdf_numeric(self, x, *, nodes: int = 0):
+        """The fraction of atoms ``k^-alpha <= x``, counted without listing
+        them: ``(n - K + 1)/n`` with ``K`` the least ``k`` such that
+        ``k^-alpha <= x`` (any ``n``).
+
+        >>> import freeprob
+        >>> freeprob.PowerLaw(2, 4).cdf_numeric([0.06, 0.0625, 0.3, 1.0]).tolist()
+        [0.0, 0.25, 0.75, 1.0]
+        >>> float(freeprob.PowerLaw(1.5, 10**9).cdf_numeric(1e-12))   # k >= 10^8 of 10^9
+        0.900000001
+        """
+        self._require_numeric("cdf_numeric")
+        x = real_array("x", x, nan=False)
+        nonnegative_integer("nodes", nodes)
+        a, n = float(self.alpha), int(self.n)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            k = np.ceil(np.where(x > 0, x, 1.0) ** (-1.0 / a))
+            # the float root may miss by one either way: step to the least k with k^-alpha <= x
+            k = np.where((k > 1) & (np.maximum(k - 1, 1) ** (-a) <= x), k - 1, k)
+            k = np.where(k ** (-a) > x, k + 1, k)
+        count = np.where(x > 0, np.clip(n - k + 1, 0, n), 0)
+        return count / n
 
     def df1(self, lam):
         r"""``df1``; for ``n = oo`` the kernel sum ``sum_k eta_k/(eta_k + lam)`` [C16].

@@ -83,10 +83,10 @@ def atoms_by_theorem(law, combine, zero_rule):
     """Atoms of a free sum or product from the operands' atoms (exact when
     theirs are); masses that cannot be compared (symbols) raise
     NoClosedFormError."""
-    def atoms(x):
-        return [(loc, m) for loc, m in x.atoms() if not (sp.sympify(m).is_zero)]
-
-    a_atoms, b_atoms = atoms(law.a), atoms(law.b)
+    # an operand's atoms can take part only if heavier than 1 minus the
+    # other's heaviest: a large power law (mass 1/n each) then lists none
+    a_atoms = [(x, p) for x, p in law.a._atoms_above(1 - law.b._atom_mass_bound()) if not sp.sympify(p).is_zero]
+    b_atoms = [(y, r) for y, r in law.b._atoms_above(1 - law.a._atom_mass_bound()) if not sp.sympify(r).is_zero]
     out = {}
     if zero_rule:
         m0 = [m for loc, m in a_atoms + b_atoms if sp.sympify(loc).is_zero]

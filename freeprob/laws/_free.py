@@ -20,11 +20,10 @@ Routes, cheapest exact first:
 """
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from freeprob.errors import ParameterError
-from freeprob.laws._base import SpectralLaw, register_operation
+from freeprob.laws._base import SpectralLaw, is_positive_law, register_operation
 from freeprob.laws._classical import Identity, MarchenkoPastur, Semicircle
 from freeprob.laws._convolved import FreeProduct, FreeSum, WishartProduct, _check_law
 
@@ -54,14 +53,6 @@ def _closed_form(operation, a, b):
                 if out is not None:
                     return out
     return None
-
-
-def is_positive_law(law) -> bool | None:
-    """True if the law is supported on ``[0, oo)`` (None if undecidable)."""
-    if law.free_symbols:
-        return True if law.positive_by_construction else law._symbolic_positive()
-    lows = [a for a, _ in law._ac_intervals()] + list(np.real(law._atom_points()))
-    return bool(min(lows) >= -1e-14) if lows else None
 
 
 @register_operation("add")

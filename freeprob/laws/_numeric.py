@@ -559,6 +559,8 @@ class NumericMethods:
 
     def _check_off_support(self, zarr):
         real = zarr[zarr.imag == 0].real
+        for lo, hi in self._bound_interval():   # outside a cheap bound: off the support
+            real = real[(real >= lo) & (real <= hi)]
         if real.size == 0:
             return
         for a, b in self._ac_intervals():
@@ -570,7 +572,6 @@ class NumericMethods:
         atoms = self._atom_points()
         if atoms.size and np.any(np.isin(real, atoms.real)):
             raise SupportError(f"z = {real[np.isin(real, atoms.real)][0]} is an atom of the law (a pole of g)")
-
 
 
 

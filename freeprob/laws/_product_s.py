@@ -290,7 +290,8 @@ def curveless_values(law, kinds, lam):
     ``PowerLaw(1.2, 1000) x MP(3)``), :func:`product_df_values`."""
     from freeprob.laws._subordination import eta_values
 
-    lam = np.asarray(lam, dtype=float)
+    shape = np.shape(lam)
+    lam = np.atleast_1d(np.asarray(lam, dtype=float))
     out = {kind: np.empty(lam.shape) for kind in kinds}
     # ridges below 1e-8 of the spectral radius are next to the rank: the S
     # route directly (eta at u = -1/lam overflows there in its operands' means)
@@ -309,7 +310,7 @@ def curveless_values(law, kinds, lam):
         fix = product_df_values(law, kinds, lam[near])
         for kind in kinds:
             out[kind][near] = fix[kind]
-    return out
+    return {kind: v.reshape(shape) for kind, v in out.items()}
 
 
 def curveless_complements(law, lam):

@@ -280,9 +280,7 @@ def slope_of(law, z):
 
 
 def law_range(law):
-    lows = [a for a, _ in law._ac_intervals()] + list(np.real(law._atom_points()))
-    highs = [b for _, b in law._ac_intervals()] + list(np.real(law._atom_points()))
-    return float(min(lows)), float(max(highs))
+    return law._numeric_hull()
 
 
 def gfuns(law):

@@ -20,7 +20,7 @@ __all__ = ["sample_side", "solve_pair", "inner_nu"]
 
 def _lower_edge(law) -> float:
     """The smallest point of the support (positive for a positive definite law)."""
-    lows = [a for a, _ in law._ac_intervals()] + list(np.real(law._atom_points()))
+    lows = [law._numeric_hull()[0]]
     if law.finite_spectrum is not None:
         vals, _ = law.finite_spectrum.numeric_atoms()
         lows.append(float(np.min(vals)))

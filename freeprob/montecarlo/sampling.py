@@ -404,8 +404,8 @@ def wasserstein_distance(eigenvalues, law, *, nodes: int = 20001) -> float:
     spectral distribution and the law (trapezoid rule on a fine grid
     covering both)."""
     eig = np.sort(np.asarray(eigenvalues, dtype=float))
-    lo = min(eig[0], *[a for a, _ in law._ac_intervals()], *np.real(law._atom_points()))
-    hi = max(eig[-1], *[b for _, b in law._ac_intervals()], *np.real(law._atom_points()))
+    lo, hi = law._numeric_hull()
+    lo, hi = min(eig[0], lo), max(eig[-1], hi)
     grid = np.linspace(lo - 1e-9, hi + 1e-9, nodes)
     emp = np.searchsorted(eig, grid, side="right") / eig.size
     return float(np.trapezoid(np.abs(emp - law.cdf_numeric(grid)), grid))
