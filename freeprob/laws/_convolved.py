@@ -260,14 +260,15 @@ class _Convolved(SpectralLaw):
         that subordination reached at the height ``y`` has each atom's
         Poisson kernel at ``y`` removed (next to an atom at 0 of mass 0.68 it
         had leaked in as 0.02 at x = 1e-5); a value below ``-1e-9`` of the
-        largest one is a branch failure, smaller negatives are rounding."""
-        from freeprob.laws._support import minus_atoms
+        largest one and below ``10 RESOLVED |g|/pi`` (subordination's accuracy
+        where its fixed point turns neutral) is a branch failure."""
+        from freeprob.laws._support import RESOLVED, minus_atoms
 
         x = np.asarray(xs, dtype=float).ravel()
         gv, y = self._physical(x.astype(complex), with_height=True)
         dens = minus_atoms(-gv.imag / np.pi, x, y, [(float(c), float(w)) for c, w in self.atoms()])
         scale = float(np.max(np.abs(dens))) if dens.size else 0.0
-        if np.any(dens < -1e-9 * (1.0 + scale)):
+        if np.any(dens < -1e-9 * (1.0 + scale) - 10 * RESOLVED * np.abs(gv) / np.pi):
             raise BranchError(f"negative density {float(np.min(dens)):.3g} for {self!r}: the Stieltjes value "
                               "left the physical branch")
         return np.where(dens < 0, 0.0, dens).reshape(np.shape(xs))

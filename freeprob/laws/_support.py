@@ -139,14 +139,15 @@ def _support_on_grid(law, points):
     scale = 1 + law._numeric_radius()
     eps = 1e-12 * scale
     grid = np.linspace(lo, hi, points + 1)
-    if lo >= 0 and hi > 0:
-        grid = np.union1d(grid, hi * np.geomspace(1e-9, 1, points))
-    # atoms: their neighbourhood (within 1e-6 of the width) is left out of
-    # the classification, where subtracting the kernel cancels
+    if lo >= 0 and hi > 0:   # geometric down to 100 evaluation heights (or 1e-9 of hi)
+        grid = np.union1d(grid, hi * np.geomspace(min(1e-9, 1e2 * eps / hi), 1, points))
+    # atoms: their neighbourhood (within 100 evaluation heights) is left out of
+    # the classification, where subtracting the kernel cancels; not a fraction of
+    # the width, which hid the bulk of a wide power law times MP(2) next to 0
     width = hi - lo
     keep = np.ones(grid.shape, dtype=bool)
     for c, _ in atoms:
-        keep &= np.abs(grid - c) > 1e-6 * width
+        keep &= np.abs(grid - c) > 1e2 * eps
     grid = grid[keep]
     dens = _ac_density(law, grid, atoms, eps, resolved=True)
     if not np.max(dens) > 0:
