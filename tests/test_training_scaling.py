@@ -445,4 +445,8 @@ def test_compute_optimal_at_numbers_is_the_optimum_of_its_terms(alpha, r, cost):
             continue  # beyond t = N^alpha the cross term is not the model's
         best = max(best, min(sum(float(e) * a[s_] for s_, e in t.items()) for t in terms))
     assert float(opt.loss_exponent) >= best - 1e-12
+    # the grid (step 1/400) misses the optimal vertex by at most half a step in
+    # each free exponent, and the level's slopes there are a few units
+    # (alpha, 2 alpha r): the grid's best level lies a few 1e-3 below the
+    # optimum at most (measured over these cases: at most 1.1e-3)
     assert float(opt.loss_exponent) == pytest.approx(best, abs=5e-3)
