@@ -377,3 +377,13 @@ def test_power_law_over_five_decades_times_mp_has_the_spectrum_of_a_wishart_samp
     # a Wishart spectrum's counting function fluctuates by O(1/n) (rigidity),
     # and its finite-size bias is O(1/n): 8/n = 2e-3 (measured: 2.1e-4)
     assert np.max(np.abs(law.cdf_numeric(xs) - emp)) < 8 / n
+
+
+def test_kernel_limit_power_law_is_refused_as_a_free_convolution_operand():
+    # its normalized law is a point mass at 0: a free sum or product with it is
+    # degenerate, and is refused when built (the models take it as a kernel)
+    inf = fp.PowerLaw(1.5, sp.oo)
+    for build in (lambda: fp.free_mul(inf, fp.MarchenkoPastur(2)), lambda: fp.free_add(fp.Semicircle(1), inf)):
+        with pytest.raises(ParameterError, match="n = oo"):
+            build()
+    assert fp.laws.is_positive_law(inf) is True                  # k^-alpha > 0 at any n

@@ -442,6 +442,10 @@ class SpectralLaw(NumericMethods, abc.ABC):
                + list(np.real(self._atom_points())))
         return (float(min(pts)), float(max(pts))) if pts else None
 
+    def _check_operand(self) -> None:
+        """Raise if the law cannot be an operand of a free convolution (its
+        normalized transforms are degenerate: ``PowerLaw(alpha, oo)``)."""
+
     def _bound_interval(self) -> list:
         """``[(lo, hi)]`` containing the support, found without computing it
         (convolved laws, from their operands), or ``[]``."""

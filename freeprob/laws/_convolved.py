@@ -46,6 +46,7 @@ __all__ = ["FreeSum", "FreeProduct", "WishartProduct"]
 def _check_law(name, law):
     if not isinstance(law, SpectralLaw):
         raise ParameterError(name, repr(law), "a freeprob spectral law")
+    law._check_operand()
 
 
 class _Convolved(SpectralLaw):
@@ -211,8 +212,7 @@ class _Convolved(SpectralLaw):
         return gv
 
     def _df_without_g(self, kind, lam):
-        # a free product without a curve: eta(u), and the operands' inverse
-        # df1 next to its rank (:mod:`freeprob.laws._product_s`)
+        # a free product without a curve: eta(u), and the operands' inverse df1 next to its rank (_product_s)
         if self._kind == "mul" and self.curve() is None:
             from freeprob.laws._product_s import curveless_values
 

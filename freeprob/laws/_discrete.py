@@ -309,7 +309,7 @@ _X = sp.Dummy("x")
 _NORMALIZED = frozenset({
     "stieltjes", "t_transform", "moment_generating", "r_transform", "s_transform", "moments",
     "free_cumulants", "density", "atoms", "support", "algebraic_equation", "stieltjes_numeric",
-    "density_numeric", "cdf_numeric", "to_discrete", "_mass_at_zero"})
+    "density_numeric", "cdf_numeric", "to_discrete", "_mass_at_zero", "_check_operand", "_numeric_hull"})
 
 
 @final
@@ -336,6 +336,8 @@ class PowerLaw(_AtomicLaw):
     """
 
     catalogue_name = "powerlaw"
+    #: ``k^-alpha > 0`` at any ``alpha`` and ``n`` (oo included)
+    positive_by_construction = True
     PARAMETERS = declare(Parameter("alpha", "positive", r"\alpha", (1.1, 3.0), doc="capacity exponent [C12]"),
                          Parameter("n", "positive_integer", "n", (10, 1000), doc="number of eigenvalues (or oo)"))
 
@@ -356,8 +358,9 @@ class PowerLaw(_AtomicLaw):
 
     def __getattribute__(self, name):
         if name in _NORMALIZED and object.__getattribute__(self, "n") is sp.oo:
+            what = "the normalized law (a free convolution operand)" if name.startswith("_") else f"{name}()"
             raise ParameterError("n", "oo", "a finite n for trace-normalized transforms",
-                                 f"{name}() of PowerLaw(alpha, oo) is degenerate (the normalized law is a point "
+                                 f"{what} of PowerLaw(alpha, oo) is degenerate (the normalized law is a point "
                                  "mass at 0); use freeprob.scaling.continuum_forms(law) for the kernel sums")
         return object.__getattribute__(self, name)
 

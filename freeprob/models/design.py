@@ -104,8 +104,6 @@ def require_positive(name, law):
     whose positivity cannot be decided from its symbols' assumptions."""
     from freeprob.laws import is_positive_law
 
-    if law.catalogue_name == "powerlaw":  # k^-alpha > 0 by construction, at any n (oo included)
-        return
     positive = is_positive_law(law)
     if positive is False:
         raise ParameterError(name, repr(law), "positive semidefinite laws (support in [0, oo))",
