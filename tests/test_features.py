@@ -375,3 +375,37 @@ def test_continuous_population_in_random_features(law):
         # quantile atoms approximate the traces to ~1e-4 at this size (square-root edges)
         np.testing.assert_allclose(cont[key], disc[key], rtol=2e-3, atol=1e-6, err_msg=key)
     assert cont["Eg"][-1] == pytest.approx(float(sp.N(law.moments(1)[0])), rel=1e-6)  # E_g -> tr Sigma
+
+
+def test_label_noise_probes_are_unbiased_and_touch_nothing_else(monkeypatch):
+    """Above ``PROBES`` samples the label-noise U-statistic is taken of ``A_j
+    E``.  Two routes on the same draws: the exact statistic (``E = I``) and
+    the probes.  Every other key is the same array; ``Var_Xeps`` agrees
+    within 4 of the probes' standard errors; and the probes satisfy ``E[E
+    E^T | X] = I`` (their deflated block is ``X``'s top columns, exactly)."""
+    from freeprob.montecarlo import _features as rf
+
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=150, samples=120, noise=0.3,
+                                    feature_noise=0.1, ridge=1e-3)
+    probed = freeprob.simulate(m, seeds=(6, 6), rng=np.random.default_rng(2), ridge=[1e-3, 0.1])
+    monkeypatch.setattr(rf, "PROBES", 10**9)
+    exact = freeprob.simulate(m, seeds=(6, 6), rng=np.random.default_rng(2), ridge=[1e-3, 0.1])
+    for key in exact:
+        if key in ("var_X_noise", "var_XF_noise"):
+            assert np.all(np.abs(probed[key][0] - exact[key][0]) <= 4 * probed[key][1]), key
+            assert not np.array_equal(probed[key][0], exact[key][0]), key    # the probes did act
+        else:
+            assert np.array_equal(probed[key][0], exact[key][0]), key
+    monkeypatch.setattr(rf, "PROBES", 8)
+    rng = np.random.default_rng(0)
+    sigma = np.arange(1, 31) ** -1.5
+    x = rng.normal(size=(20, 30)) * np.sqrt(sigma)
+    draws = [rf._probes(rng, x, sigma, 20) for _ in range(4000)]
+    e = draws[0]
+    q1 = np.linalg.qr(x[:, :4])[0]
+    np.testing.assert_allclose(np.abs(q1.T @ e[:, :4]), np.eye(4), atol=1e-12)   # the top block, exactly
+    np.testing.assert_allclose(q1.T @ e[:, 4:], 0, atol=1e-12)                   # the rest is orthogonal to it
+    np.testing.assert_allclose(e[:, 4:].T @ e[:, 4:], (20 - 4) / 4 * np.eye(4), atol=1e-12)
+    mean = np.mean([d @ d.T for d in draws], axis=0)
+    # entries of E E^T on the complement: spread ~ (16/4) * 0.25 per draw; 4000 draws
+    assert np.abs(mean - np.eye(20)).max() < 5 * 1.0 / np.sqrt(4000), np.abs(mean - np.eye(20)).max()
