@@ -150,12 +150,18 @@ def _probes(rng, x, sigma, p):
     return np.concatenate([q1, math.sqrt((p - m) / (PROBES - m)) * q2], axis=1)
 
 
-def _feature(d, widths, layer_variance, sigma_f, seed, sigma, linear, xp=np):
-    """The feature draw of :func:`_draw_f` with its Gram ``F^T Sigma F`` (``N x
-    N``, for the linear features' ``||Sigma^1/2 F v_i||^2``; None otherwise),
-    formed once per draw and shared by every data draw."""
+def _feature(d, widths, layer_variance, sigma_f, seed, ctx, xp=np):
+    """The feature draw of :func:`_draw_f` with what every cell of it needs
+    from ``F`` alone, formed once per draw and shared by every data draw:
+    the Gram ``F^T Sigma F`` (``N x N``) of linear features, for ``||Sigma^1/2
+    F v_i||^2``, or the kernels ``(K, c)`` of a nonlinear activation
+    (:meth:`~freeprob.models.activations.Activation.kernels`, ``D N^2`` and
+    ``N^2`` transcendental functions)."""
+    sigma, wbar, activation = ctx[0], ctx[1], ctx[6]
     f = _draw_f(d, widths, layer_variance, sigma_f, seed, xp)
-    return f, ((f * xp.asarray(sigma)[:, None]).T @ f if linear else None)
+    if activation is None:
+        return f, (f * xp.asarray(sigma)[:, None]).T @ f
+    return f, activation.kernels(f, sigma, wbar, xp)
 
 
 class _Row:
@@ -184,9 +190,9 @@ class _Row:
     def add(self, feature, f_seed, ctx):
         """Fit the cell ``(X_i, F_j)`` for the whole ridge sweep from one SVD;
         ``feature`` is the pair of :func:`_feature`."""
-        f, gram = feature
+        f, shared = feature
         fit = self.fit(self.x @ f, f_seed, ctx)
-        self.finish(f, gram, fit, ctx)
+        self.finish(f, shared, fit, ctx)
 
     def fit(self, pre, f_seed, ctx):
         """First half of a cell: features ``z = phi(X F) + xi`` from the
@@ -198,11 +204,12 @@ class _Row:
         z = (_phi(activation, xp)(pre) if activation is not None else pre) + xi
         return (z,) + thin_svd(z / math.sqrt(p), xp)
 
-    def finish(self, f, gram, fit, ctx):
+    def finish(self, f, shared, fit, ctx):
         """Second half: the cell's weights, noise terms, training error and
-        GCV from the SVD and, for linear features, the Gram ``F_j^T Sigma F_j``
-        (``||Sigma^1/2 F v_i||^2 = v_i^T gram v_i`` for the right singular
-        vectors ``v_i``, without a ``D x N x P`` product per cell)."""
+        GCV from the SVD and ``shared`` (:func:`_feature`): for linear
+        features the Gram ``F_j^T Sigma F_j`` (``||Sigma^1/2 F v_i||^2 = v_i^T
+        gram v_i`` for the right singular vectors ``v_i``, without a ``D x N
+        x P`` product per cell), else the activation's kernels."""
         sigma, wbar, p, lam, s2, sx, activation, weights = ctx[:8]
         xp = self.xp
         y_sig, cells = self.y_sig, self.cells
@@ -231,14 +238,14 @@ class _Row:
             # a Euclidean block of the same quadratic form (pitfall P6)
             w = xp.concat([v_sig @ f.T, math.sqrt(sx) * v_sig], axis=1)
             cells["w"].append(w)
-            col = xp.sum((vt @ gram) * vt, axis=1)  # ||Sigma^1/2 F v_i||^2
+            col = xp.sum((vt @ shared) * vt, axis=1)  # ||Sigma^1/2 F v_i||^2
             cells["noise"].append(s2 * (xp.sum(filt**2 * col[None, :], axis=1) + sx * xp.sum(filt**2, axis=1)) / p)
             if self.a_sum is not None:
                 self._probe(f, u, vt, filt, sx, weights)
         else:
             # test feature noise: sigma_xi^2 E_eps ||v_hat||^2 (pitfall P6)
             cells["test_xi"].append(sx * (xp.sum(v_sig**2, axis=1) + s2 * xp.sum(filt**2, axis=1) / p))
-            kern, cross = activation.kernels(f, sigma, wbar, xp)
+            kern, cross = shared
             vk = vt @ kern @ vt.T  # K in the right-singular basis
             err = xp.sum((v_sig @ kern) * v_sig, axis=1) - 2 * (v_sig @ cross) + float(wbar @ (sigma * wbar))
             cells["w"].append(err)
@@ -296,7 +303,7 @@ def _row_task(args):
     row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp,
                noisy=s2 > 0, feature_noise=ctx[5] > 0)
     for j, f_seed in enumerate(f_seeds):
-        f = fs[j] if fs is not None else _feature(d, widths, layer_variance, sigma_f, f_seed, sigma, ctx[6] is None, xp)
+        f = fs[j] if fs is not None else _feature(d, widths, layer_variance, sigma_f, f_seed, ctx, xp)
         row.add(f, f_seed, ctx)
     return row.result(ctx)
 
@@ -314,7 +321,7 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
     rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d, xp), xs, d, widths[-1], p, lam.size, ctx[6], xp,
                  noisy=s2 > 0, feature_noise=ctx[5] > 0) for xs in x_seeds]
     for f_seed in f_seeds:
-        f = _feature(d, widths, layer_variance, sigma_f, f_seed, sigma, ctx[6] is None, xp)
+        f = _feature(d, widths, layer_variance, sigma_f, f_seed, ctx, xp)
         for row in rows:
             row.add(f, f_seed, ctx)
     return [row.result(ctx) for row in rows]
@@ -389,10 +396,10 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name, spectral)
     # every F_j and X_i is drawn once when one of the two sets fits in memory
     # (serially); an executor gets one task per data draw, each drawing the F_j
-    f_bytes = 8 * nf * (d + (n_last if activation is None else 0)) * n_last  # F_j and its Gram
+    f_bytes = 8 * nf * (d + n_last) * n_last  # F_j and its Gram (or kernel)
     x_bytes = 8 * nx * (p * d + (d + n_last) * lam.size * min(p, PROBES))  # X_i and its U-statistic sums
     if executor is None and f_bytes <= min(_CACHE_BYTES, x_bytes):
-        fs = [_feature(d, widths, model.layer_variance, sigma_f, fsd, sigma, activation is None, resolve(xp_name))
+        fs = [_feature(d, widths, model.layer_variance, sigma_f, fsd, ctx, resolve(xp_name))
               for fsd in f_seeds]
         rows = [_row_task((ctx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, fs)) for xs in x_seeds]
     elif executor is None and x_bytes <= _CACHE_BYTES:
