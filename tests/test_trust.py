@@ -387,3 +387,45 @@ def test_kernel_limit_power_law_is_refused_as_a_free_convolution_operand():
         with pytest.raises(ParameterError, match="n = oo"):
             build()
     assert fp.laws.is_positive_law(inf) is True                  # k^-alpha > 0 at any n
+
+
+def _silverstein(eta, ratio):
+    """The companion of ``Sigma boxtimes MP(ratio)`` (``ratio = D/P > 1``) by
+    Silverstein and Choi: ``x(m) = -1/m + ratio mean(eta/(1 + eta m))``; the
+    lower edge is ``x`` at the zero of ``x'`` on ``m > 0``, and between the
+    poles ``-1/eta_k``, ``-1/eta_(k+1)`` an increasing stretch of ``x(m)`` is
+    the gap above the ``k``-th cluster (exact separation: each cluster above
+    it holds the mass ``1/n`` of its atom)."""
+    def x(m):
+        return -1 / m + ratio * np.mean(eta / (1 + eta * m))
+
+    def dx(m):
+        return 1 / m**2 - ratio * np.mean(eta**2 / (1 + eta * m) ** 2)
+
+    a, b = 1e-3, 1e3 / eta[-1]
+    for _ in range(300):   # bisection in log m: dx > 0 below the root
+        c = np.sqrt(a * b)
+        a, b = (c, b) if dx(c) > 0 else (a, c)
+    gaps = {}
+    for k in (1, 3, 10):
+        ms = np.linspace(-1 / eta[k], -1 / eta[k - 1], 4002)[1:-1]
+        inc = ms[np.array([dx(m) for m in ms]) > 0]
+        gaps[k] = 0.5 * (x(inc.min()) + x(inc.max()))
+    return x(a), gaps
+
+
+def test_power_law_times_mp_over_decades():
+    """PowerLaw(1.5, n) boxtimes MP(2) spreads over 5 decades.  Two routes:
+    the lower edge of the support against Silverstein-Choi's critical point
+    (to 2e-5, EDGE_REL; with evaluation heights 1e-12 (1 + R) and edges to
+    1e-7 of the width it had been 0.4% low at n = 2e4 and 8% at n = 1e5),
+    and the cdf inside the gaps between the top clusters against exact
+    separation, ``1 - k/n``, which checks the integral over everything below
+    (measured: 1e-7 at n = 2e4, 3e-9 at n = 1e5)."""
+    n = 10_000
+    law = fp.free_mul(fp.PowerLaw(1.5, n), fp.MarchenkoPastur(2))
+    edge, gaps = _silverstein(np.arange(1, n + 1) ** -1.5, 2.0)
+    bottom = law._ac_intervals()[0][0]
+    assert abs(bottom - edge) <= 2e-5 * edge, (bottom, edge)
+    ks = sorted(gaps)
+    np.testing.assert_allclose(law.cdf_numeric([gaps[k] for k in ks]), [1 - k / n for k in ks], rtol=0, atol=1e-6)

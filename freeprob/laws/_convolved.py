@@ -36,7 +36,7 @@ from freeprob.laws._relations import (
     s_equation_from_curve,
     s_series_from_moments,
 )
-from freeprob.laws._subordination import gfuns, law_range
+from freeprob.laws._subordination import axis_height, gfuns, law_range
 from freeprob.numeric.cache import cached
 from freeprob.parameters import Parameter, declare, real_array
 
@@ -93,13 +93,13 @@ class _Convolved(SpectralLaw):
     def _physical(self, zarr, *, with_height=False):
         """The physical ``g`` at complex or real points (with
         ``with_height=True``, also the height ``y`` at which each value holds:
-        ``Im z``, or ``1e-12 (1 + R)`` for a real point that the ladder
+        ``Im z``, or :func:`axis_height` for a real point that the ladder
         reached from above, where an atom at ``c`` of mass ``w`` is still
         present as the Poisson kernel ``w y/(pi ((x - c)^2 + y^2))``).
 
         Above height ``h = 1e-3 (1 + R)`` subordination converges fast from a
         cold start.  Below it a ladder of heights (x1e-2 per rung, warm
-        starts) descends to the target (or to ``1e-12 (1 + R)`` for real
+        starts) descends to the target (or to :func:`axis_height` for real
         targets, where the map is no longer a strict contraction).  On
         algebraic laws the value is polished by Newton on the exact curve
         when it converges within 1e-6 relative (low-degree curves)."""
@@ -127,7 +127,7 @@ class _Convolved(SpectralLaw):
                 gv[direct] = self._subordinate(zz[direct])
             low = ~direct
             if low.any():
-                target = np.maximum(zz[low].imag, 1e-12 * scale)
+                target = np.maximum(zz[low].imag, axis_height(self, zz[low].real))
                 gv[low] = ladder(self._subordinate_from, zz[low].real, target, h)
                 y[low] = target
         except ConvergenceError:
@@ -202,10 +202,10 @@ class _Convolved(SpectralLaw):
         axis = (z.imag == 0) & ~((not self._offset_real) & (z.real < 0))
         if self.curve() is None and axis.any() and self.atoms():
             # a real point off the support (checked by the caller) was solved
-            # at height eps = 1e-12 (1 + R): each atom's term w/(x - c + i eps)
+            # at height eps (axis_height): each atom's term w/(x - c + i eps)
             # is replaced by its value on the axis, w/(x - c) [P19]
-            eps = 1e-12 * (1 + self._numeric_radius())
             x = z.real
+            eps = axis_height(self, x)
             fix = sum(float(w) * (1 / (x - float(c)) - 1 / (x - float(c) + 1j * eps)) for c, w in self.atoms())
             gv = np.where(axis, gv + fix, gv)
             gv = np.where(axis & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)), gv.real + 0j, gv)

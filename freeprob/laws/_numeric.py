@@ -16,6 +16,7 @@ from freeprob.errors import (
     SupportError,
 )
 from freeprob.laws._branch import certify, continuation_root
+from freeprob.laws._cdf import cdf_tables
 from freeprob.laws._far import far_values
 from freeprob.laws._near import near_values, near_values_mp
 from freeprob.laws._radical import has_radical_forms
@@ -523,7 +524,9 @@ class NumericMethods:
 
         The absolutely continuous part is integrated on each support interval
         with the substitution ``x = a + (b - a)(1 - cos th)/2``, which absorbs
-        square-root (and ``1/sqrt``) edges; accuracy about ``1e-6``.
+        square-root (and ``1/sqrt``) edges, on pieces of a decade where an
+        interval spans several (:mod:`freeprob.laws._cdf`); accuracy about
+        ``1e-6``.
 
         >>> import freeprob
         >>> round(float(freeprob.Semicircle().cdf_numeric(0.0)), 6)
@@ -533,18 +536,7 @@ class NumericMethods:
         xq = real_array("x", x, nan=False)
         nodes = int(positive_integer("nodes", nodes))
         out = np.zeros(xq.shape)
-        for a, b in self._ac_intervals():
-            th = np.linspace(0, np.pi, nodes + 1)
-            grid = a + (b - a) * (1 - np.cos(th)) / 2
-            # the midpoint rule in th: the density is needed inside the
-            # interval only (not at the edges, where it may be singular or the
-            # subordination stalls); with a 1/sqrt edge (arcsine, AR(1)) the
-            # integrand tends to a nonzero limit there, which a trapezoid
-            # with zero end values would miss
-            mid = (th[1:] + th[:-1]) / 2
-            xm = a + (b - a) * (1 - np.cos(mid)) / 2
-            dens = self.density_numeric(xm) * (b - a) * np.sin(mid) / 2
-            cum = np.concatenate([[0.0], np.cumsum(dens * np.diff(th))])
+        for grid, cum in cdf_tables(self, nodes):
             out += np.interp(xq, grid, cum, left=0.0, right=cum[-1])
         for loc, m in self.atoms():
             out += np.where(xq >= float(loc), float(m), 0.0)

@@ -258,17 +258,17 @@ def slope_of(law, z):
     (:func:`~freeprob.laws._subordination.subordination_slope`), the fixed
     point found as ``law._physical`` finds it: from a cold start high above
     the axis (or on the negative axis of a product), by a ladder of warm
-    starts below, real points just above the axis (``Im z = 1e-12 (1 + R)``)."""
+    starts below, real points just above the axis (:func:`axis_height`)."""
     flat = z.ravel()
     flip = flat.imag < 0
     zz = np.where(flip, np.conj(flat), flat)
     omega = np.empty(zz.shape, dtype=complex)
     # the points law._physical solves from a cold start, the others by a
-    # ladder of warm starts down to their height (at least 1e-12 (1 + R))
+    # ladder of warm starts down to their height (at least axis_height)
     scale = 1 + law._numeric_radius()
     low = ~((zz.imag >= 1e-3 * scale) | ((zz.imag == 0) & (not law._offset_real) & (zz.real < 0)))
     if low.any():
-        zz[low] = zz[low].real + 1j * np.maximum(zz[low].imag, 1e-12 * scale)
+        zz[low] = zz[low].real + 1j * np.maximum(zz[low].imag, axis_height(law, zz[low].real))
         omega[low] = _ladder_all(law._subordinate_from, zz[low].real, zz[low].imag, 1e-3 * scale, 1e-3)[1]
     if (~low).any():
         omega[~low] = law._subordinate_from(zz[~low], None)[1]
@@ -277,6 +277,25 @@ def slope_of(law, z):
     _, hb, dhb = gfuns(b)
     out = subordination_slope(law._kind, ga, ha, dha, hb, dhb, zz, omega)
     return np.where(flip, np.conj(out), out).reshape(z.shape)
+
+
+def axis_height(law, x):
+    """The height ``y`` at which a real point ``x`` is solved (subordination
+    is a strict contraction only off the axis): ``1e-12 (1 + R)``, for a
+    law of radius ``R``.  A product of positive laws spreads its spectrum
+    over decades towards 0 (a power law of ``10^6`` atoms with exponent 1.5
+    times Marchenko-Pastur reaches ``5e-10``), so there the height is
+    ``1e-10 |x|`` where that is lower, down to ``1e-24 (1 + R)``: the
+    Poisson kernel at ``y`` then blurs the density by ``1e-10`` relative at
+    every scale, where ``1e-12 (1 + R)`` was 1% of ``x = 5e-10``.  Not
+    lower: next to an edge the fixed point turns neutral, and at ``1e-12
+    |x|`` subordination stalled at the edges of the clusters of that law
+    near ``x = 7e-3``."""
+    scale = 1 + law._numeric_radius()
+    x = np.abs(np.asarray(x, dtype=float))
+    if law._kind == "mul" and law.positive_by_construction:
+        return np.clip(1e-10 * x, 1e-24 * scale, 1e-12 * scale)
+    return np.full(x.shape, 1e-12 * scale)
 
 
 def law_range(law):
