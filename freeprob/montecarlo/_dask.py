@@ -1,8 +1,9 @@
 """Monte Carlo on a Dask cluster (optional: ``pip install "freeprob[distributed]"``).
 
 :func:`freeprob.simulate` sends its work to any executor with a ``map``
-method. Its tasks are whole rows of the crossed-seed grid (one data draw
-with every feature draw) for random features, and one data draw for linear
+method. Its tasks are blocks of whole rows of the crossed-seed grid (data
+draws with every feature draw, one block per worker: each feature draw is
+drawn once per block) for random features, and one data draw for linear
 models. Each task carries its own seeds, so the result does not depend on
 where or in which order a task runs.
 
@@ -49,6 +50,11 @@ class DaskMap:
 
     def __init__(self, client):
         self.client = client
+
+    @property
+    def workers(self) -> int:
+        """The cluster's worker threads (the number of tasks worth making)."""
+        return max(1, sum(self.client.nthreads().values()))
 
     def map(self, fn, tasks):
         tasks = [tuple(t) for t in tasks]

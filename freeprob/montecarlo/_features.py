@@ -327,6 +327,13 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
     return [row.result(ctx) for row in rows]
 
 
+def _block_task(args):
+    """The rows of a block of data draws, feature draws outer
+    (:func:`_rows_feature_outer`): one task of an executor."""
+    ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seeds = args
+    return _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, list(x_seeds), f_seeds)
+
+
 def _approx(f, sigma, wbar, sx):
     """``sigma_e^2 = wbar^T Sigma wbar - b^T Sigma_z^{-1} b`` for one feature
     draw (:mod:`freeprob.models._features_spectral`): with ``A = Sigma^{1/2}
@@ -395,7 +402,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     weights = np.concatenate([sigma, np.ones(n_last)])
     ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name, spectral)
     # every F_j and X_i is drawn once when one of the two sets fits in memory
-    # (serially); an executor gets one task per data draw, each drawing the F_j
+    # (serially); an executor gets blocks of data draws, each drawing the F_j
     f_bytes = 8 * nf * (d + n_last) * n_last  # F_j and its Gram (or kernel)
     x_bytes = 8 * nx * (p * d + (d + n_last) * lam.size * min(p, PROBES))  # X_i and its U-statistic sums
     if executor is None and f_bytes <= min(_CACHE_BYTES, x_bytes):
@@ -404,9 +411,18 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
         rows = [_row_task((ctx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, fs)) for xs in x_seeds]
     elif executor is None and x_bytes <= _CACHE_BYTES:
         rows = _rows_feature_outer(ctx, d, widths, model.layer_variance, sigma_f, x_seeds, f_seeds)
-    else:
+    elif executor is None:
         tasks = [(ctx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, None) for xs in x_seeds]
-        rows = list(executor.map(_row_task, tasks)) if executor is not None else [_row_task(t) for t in tasks]
+        rows = [_row_task(t) for t in tasks]
+    else:
+        # blocks of whole rows, one per worker (four when the executor does not
+        # say) and within the memory budget: a task draws each F_j once per
+        # block, where one task per row drew it once per row
+        size = max(1, min(-(-nx // max(int(getattr(executor, "workers", 4) or 4), 1)),
+                          _CACHE_BYTES // max(x_bytes // nx, 1)))
+        tasks = [(ctx, d, widths, model.layer_variance, sigma_f, tuple(x_seeds[i:i + size]), f_seeds)
+                 for i in range(0, nx, size)]
+        rows = [row for block in executor.map(_block_task, tasks) for row in block]
     data = {k: np.array([r[k] for r in rows]) for k in rows[0]}  # (n_x, n_f, n_lam, ...)
     out = {}
     if activation is None:

@@ -268,7 +268,7 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     ``scheduler`` runs the draws on a Dask cluster
     (:mod:`freeprob.montecarlo._dask`, ``pip install "freeprob[distributed]"``):
     a scheduler address, a ``distributed.Client``, or a number of local
-    worker processes.  Tasks are whole rows of the crossed grid; the
+    worker processes.  Tasks are blocks of whole rows of the crossed grid; the
     arrays they share are sent to each worker once.
 
     ``xp`` is the array namespace of each draw's linear algebra
