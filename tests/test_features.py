@@ -294,19 +294,18 @@ def test_executor_gives_the_same_grid():
 
 
 def test_simulation_does_not_depend_on_the_loop_order_or_executor():
-    """The crossed-seed simulation keeps the feature draws, or redraws them
-    per data draw, or runs under an executor: every path draws the same
+    """The crossed-seed simulation keeps the feature draws, or takes blocks of
+    data draws that fit the memory budget (one row, two rows) with the
+    feature draws outer, or runs under an executor: every path draws the same
     matrices from the same seeds and adds the cells in the same order, so the
     results are identical (the training feature noise is seeded by the
-    cell's pair of seeds, not by advancing a seed sequence).  The
-    feature-outer path batches its products over the data draws, so it
-    agrees up to BLAS rounding (1e-12 relative)."""
+    cell's pair of seeds, not by advancing a seed sequence)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from freeprob.montecarlo import _features as _rf_sim
 
-    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 120), widths=[80, 60], samples=70, ridge=1e-2, noise=0.05,
-                              feature_noise=0.2, target=freeprob.SourceTarget(0.7))
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 120), widths=[80, 200], samples=70, ridge=1e-2,
+                                    noise=0.05, feature_noise=0.2, target=freeprob.SourceTarget(0.7))
 
     def run(budget=None, executor=None):
         old = _rf_sim._CACHE_BYTES
@@ -319,18 +318,22 @@ def test_simulation_does_not_depend_on_the_loop_order_or_executor():
 
     kept = run()
     with ThreadPoolExecutor(2) as ex:
-        others = {"redrawn per row": run(budget=0), "threads": run(executor=ex)}
+        per_row = 8 * (70 * 120 + (120 + 200) * 2 * 64)     # one X_i and its U-statistic sums
+        assert 2 * per_row < 8 * 4 * (120 + 200) * 200      # the F_j and their Grams do not fit
+        others = {"blocks of one row": run(budget=0), "blocks of two rows": run(budget=2 * per_row + 1),
+                  "threads": run(executor=ex)}
     # the feature-outer path, called directly on the same seeds
     seq = np.random.default_rng(3).bit_generator.seed_seq
     xs, fs = seq.spawn(5), seq.spawn(4)
     sigma = m.population.spectrum.numeric_atoms()[0].astype(float)
     wbar = np.sqrt(m._weights[1])
     lam = np.array([1e-3, 0.1])
-    ctx = (sigma, wbar, 70, lam, 0.05, 0.2, None, np.concatenate([sigma, np.ones(60)]), "numpy", None)
-    outer = _rf_sim._rows_feature_outer(ctx, 120, (80, 60), "input", None, xs, fs)
-    inner = [_rf_sim._row_task((ctx, 120, (80, 60), "input", None, x, fs, None)) for x in xs]
+    ctx = (sigma, wbar, 70, lam, 0.05, 0.2, None, np.concatenate([sigma, np.ones(200)]), "numpy", None)
+    outer = _rf_sim._rows_feature_outer(ctx, 120, (80, 200), "input", None, xs, fs)
+    feats = [_rf_sim._feature(120, (80, 200), "input", None, f, ctx) for f in fs]
+    inner = [_rf_sim._row_task((ctx, 120, (80, 200), "input", None, x, fs, feats)) for x in xs]
     for key in outer[0]:
-        assert all(np.allclose(o[key], i[key], rtol=1e-12, atol=1e-12 * np.abs(i[key]).max()) for o, i in zip(outer, inner)), key
+        assert all(np.array_equal(o[key], i[key]) for o, i in zip(outer, inner)), key
     for name, other in others.items():
         for key in kept:
             assert np.array_equal(np.asarray(kept[key][0]), np.asarray(other[key][0])), (name, key)

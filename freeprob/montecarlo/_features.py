@@ -295,15 +295,14 @@ class _Row:
 
 
 def _row_task(args):
-    """All cells of one data draw ``X_i`` (every ``F_j``); ``fs`` are the
-    feature draws when the caller keeps them, else each is drawn here."""
+    """All cells of one data draw ``X_i`` (every ``F_j``), with the feature
+    draws ``fs`` that the caller keeps."""
     (ctx, d, widths, layer_variance, sigma_f, x_seed, f_seeds, fs) = args
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
     row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp,
                noisy=s2 > 0, feature_noise=ctx[5] > 0)
-    for j, f_seed in enumerate(f_seeds):
-        f = fs[j] if fs is not None else _feature(d, widths, layer_variance, sigma_f, f_seed, ctx, xp)
+    for f, f_seed in zip(fs, f_seeds):
         row.add(f, f_seed, ctx)
     return row.result(ctx)
 
@@ -401,28 +400,26 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     n_last = widths[-1]
     weights = np.concatenate([sigma, np.ones(n_last)])
     ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name, spectral)
-    # every F_j and X_i is drawn once when one of the two sets fits in memory
-    # (serially); an executor gets blocks of data draws, each drawing the F_j
+    # serially, every F_j and X_i is drawn once when one of the two sets fits
+    # in memory; otherwise (and on an executor) blocks of data draws each draw
+    # the F_j once
     f_bytes = 8 * nf * (d + n_last) * n_last  # F_j and its Gram (or kernel)
     x_bytes = 8 * nx * (p * d + (d + n_last) * lam.size * min(p, PROBES))  # X_i and its U-statistic sums
     if executor is None and f_bytes <= min(_CACHE_BYTES, x_bytes):
         fs = [_feature(d, widths, model.layer_variance, sigma_f, fsd, ctx, resolve(xp_name))
               for fsd in f_seeds]
         rows = [_row_task((ctx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, fs)) for xs in x_seeds]
-    elif executor is None and x_bytes <= _CACHE_BYTES:
-        rows = _rows_feature_outer(ctx, d, widths, model.layer_variance, sigma_f, x_seeds, f_seeds)
-    elif executor is None:
-        tasks = [(ctx, d, widths, model.layer_variance, sigma_f, xs, f_seeds, None) for xs in x_seeds]
-        rows = [_row_task(t) for t in tasks]
     else:
-        # blocks of whole rows, one per worker (four when the executor does not
-        # say) and within the memory budget: a task draws each F_j once per
-        # block, where one task per row drew it once per row
-        size = max(1, min(-(-nx // max(int(getattr(executor, "workers", 4) or 4), 1)),
-                          _CACHE_BYTES // max(x_bytes // nx, 1)))
+        # blocks of whole rows within the memory budget, and on an executor one
+        # per worker (four when it does not say): a block draws each F_j once,
+        # where one task per row drew it once per row (serially, too, when
+        # neither the F_j nor the X_i fit: D = 10^4 with P = 6000 in F13)
+        per = _CACHE_BYTES // max(x_bytes // nx, 1)
+        workers = 1 if executor is None else max(int(getattr(executor, "workers", 4) or 4), 1)
+        size = max(1, min(-(-nx // workers), per))
         tasks = [(ctx, d, widths, model.layer_variance, sigma_f, tuple(x_seeds[i:i + size]), f_seeds)
                  for i in range(0, nx, size)]
-        rows = [row for block in executor.map(_block_task, tasks) for row in block]
+        rows = [row for block in (map if executor is None else executor.map)(_block_task, tasks) for row in block]
     data = {k: np.array([r[k] for r in rows]) for k in rows[0]}  # (n_x, n_f, n_lam, ...)
     out = {}
     if activation is None:
