@@ -407,3 +407,45 @@ def test_gradient_flow_with_a_feature_covariance_known_by_subordination():
     ref = m.replace(feature_covariance=fp.Discrete(np.sort(ev))).evaluate(time=np.array([10.0]))
     for key in ("Eg", "bias2", "var_X", "var_X_noise", "Etr"):
         np.testing.assert_allclose(out[key], ref[key], rtol=3 / n, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["N<D<P", "P<N<D", "anisotropic", "anisotropic P<N",
+                                  "anisotropic power law, feature noise", "anisotropic continuous, wide"])
+def test_contours_seeded_from_solved_nodes_equal_the_far_field_continuations(name, monkeypatch):
+    """A new contour starts from the nearest nodes solved before, and the
+    nodes that a far-field ladder lost from their certified neighbours
+    (``_continue_from``); the input-space view reuses the features' nodes
+    (``FeatureLaw.solved``).  Without any of it (every contour continued
+    from the far field, every ladder on every node) the learning curve is
+    the same to the contour's tolerance, and the shortcuts were taken."""
+    from freeprob.models import _spectral_numeric as sn
+
+    kw = {k: v for k, v in CATALOGUE[name].items() if k != "ridge"}
+    m = fp.RandomFeatureRidge(**kw, estimator=fp.GradientFlow(time=1.0))
+    times = np.geomspace(0.1, 1e4, 9)
+    calls = []
+    original = sn._continue_from
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sn, "_continue_from", counted)
+    fast = m.evaluate(time=times)
+    assert calls
+
+    def refuse(*args, **kwargs):
+        raise fp.errors.ConvergenceError("no shortcut")
+
+    monkeypatch.setattr(sn, "_continue_from", refuse)
+    init = FeatureLaw.__init__
+
+    def no_memo(self, *args):
+        init(self, *args)
+        self.solved = None
+
+    monkeypatch.setattr(FeatureLaw, "__init__", no_memo)
+    slow = m.evaluate(time=times)
+    for key in FEATURE_SPECTRAL_KEYS:
+        scale = np.max(np.abs(slow[key])) + np.max(np.abs(slow["Eg"]))
+        np.testing.assert_allclose(fast[key], slow[key], rtol=0, atol=1e-9 * scale, err_msg=key)

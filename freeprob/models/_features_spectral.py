@@ -169,6 +169,9 @@ class FeatureLaw(FeatureEdges):
             raise ParameterError("dimension", model.dimension, "a finite input dimension D with a spectral estimator",
                                  "the kernel limit of random features [C16] is evaluated for ridge only")
         self.model = model
+        # the solved nodes, by their bytes: kappa_2 does not depend on q, and
+        # the input-space view shares them (see _solve_kappa)
+        self.solved = {}
         self.pop = _Law(model.population, target_spectrum(model.population, model.target, model.dimension))
         self.fn = _compiled_maps(model)
         self.params = (float(phi), *(float(p) for p in psis), float(sx))
@@ -373,7 +376,7 @@ class InputSpaceView:
     ``E_F[F v]`` (see the module); its other keys are not used."""
 
     def __init__(self, law):
-        self.law, self.LADDERS, self.wnorm2 = law, law.LADDERS, law.pop.wnorm2
+        self.law, self.LADDERS, self.wnorm2, self.solved = law, law.LADDERS, law.pop.wnorm2, law.solved
         ks, ds = sp.symbols("kappa_z kappa_z'"), sp.symbols("D_1 D_2")
         # Var_{X eps} of the feature-averaged predictor (see the module)
         self.noise_kernel = compile_expr(input_space_noise_kernel(), (*ks, *ds, C.q), dtype=complex)

@@ -178,6 +178,9 @@ class _Law:
     #: rays in 10 steps, then in 40
     LADDERS = ((ray_ladder, 10), (ray_ladder, 40))
 
+    #: no memo of solved nodes: a node's state depends on q (see _solve_kappa)
+    solved = None
+
     # the solver protocol of the contour route (see _solve_kappa): the state
     # of a node is kappa itself here; a model with its own renormalized
     # ridges (random features) keeps another state and maps it to kappa
@@ -466,8 +469,39 @@ def _solve_kappa(law, q, z, guess=None):
     law's :meth:`_Law.finish`.  Returns ``(kappa, D(kappa), state)``; the
     paths from the far field are the law's ``LADDERS``, pairs of a ladder
     (:func:`ray_ladder`, :func:`vertical_ladder`) and its steps, tried in
-    turn."""
+    turn.
+
+    A law whose states do not depend on ``q`` may keep the states it solved
+    in a dict ``solved`` (keyed on the nodes' bytes; ``None``: no memo), shared
+    with the views of the same solver (the random features' input-space view
+    solves the features' nodes again otherwise): a node set solved before is
+    certified again by ``finish``, not solved again."""
     z = np.asarray(z, dtype=complex)
+    memo = law.solved
+    key = z.tobytes() if memo is not None else None
+    if key is not None and key in memo:
+        st = memo[key][1].copy()
+        k, d = law.finish(q, st, z)
+        return k, d, st
+    k = None
+    if guess is None and memo:
+        # a new contour: continued from the nearest nodes solved before
+        # (any contour of this law), else from the far field
+        zs = np.concatenate([v[0] for v in memo.values()])
+        sts = np.concatenate([v[1] for v in memo.values()])
+        try:
+            k, d, st = _continue_from(law, q, z, zs, sts, np.ones(z.size, dtype=bool))
+        except (ConvergenceError, BranchError):
+            k = None
+    if k is None:
+        k, d, st = _solve_fresh(law, q, z, guess)
+    if key is not None:
+        memo[key] = (z.copy(), st.copy())
+    return k, d, st
+
+
+def _solve_fresh(law, q, z, guess):
+    """:func:`_solve_kappa` without the memo."""
     if guess is not None:
         st, done = law.newton(q, np.asarray(guess, dtype=complex), z, 30)
         try:
@@ -482,18 +516,65 @@ def _solve_kappa(law, q, z, guess=None):
             k, d = law.finish(q, st, z)
         return k, d, st
     # a continuation that jumped a branch is certified as such (finish
-    # raises); then the law's next ladder before giving up
-    for i, (ladder, steps) in enumerate(law.LADDERS):
+    # raises); then the law's next ladder before giving up.  Where the
+    # failure is confined to the nodes that Newton lost (a singular step on
+    # the way, a node left unconverged), the next ladder continues those
+    # alone and the others keep their states; if that does not certify,
+    # the same ladder is run on every node
+    plan = [(ladder, steps, None) for ladder, steps in law.LADDERS]
+    kept = err = None
+    while plan:
+        ladder, steps, todo = plan.pop(0)
+        zt = z if todo is None else z[todo]
         st = None
-        for zz in ladder(z, steps):
+        for zz in ladder(zt, steps):
             st, _ = law.newton(q, law.start(zz) if st is None else st, zz, 12)
-        st, _ = law.newton(q, st, z, 30)
+        st, done = law.newton(q, st, zt, 30)
+        if todo is not None:
+            st, part = kept.copy(), st
+            st[todo] = part
         try:
             k, d = law.finish(q, st, z)
             return k, d, st
-        except (ConvergenceError, BranchError):
-            if i == len(law.LADDERS) - 1:
-                raise
+        except (ConvergenceError, BranchError) as exc:
+            err = exc
+        if todo is not None:
+            continue                    # next in the plan: the same ladder on every node
+        lost = ~done | ~np.isfinite(st).reshape(z.size, -1).all(axis=1)
+        if lost.any() and not lost.all():
+            kept = st
+            try:
+                return _continue_from(law, q, z, z[~lost], st[~lost], lost, st)
+            except (ConvergenceError, BranchError):
+                pass
+            if plan:
+                plan.insert(0, plan[0][:2] + (np.flatnonzero(lost),))
+    raise err
+
+
+def _continue_from(law, q, z, zs, sts, which, st=None):
+    """The nodes ``z[which]`` continued from their nearest neighbours among
+    the nodes ``zs`` (states ``sts``, converged) in the same closed
+    half-plane, along the segment between them in 8 steps; the other nodes
+    keep their states ``st``.  The segment stays in that half-plane, where
+    the physical branch is analytic (the spectrum is on the real axis), and
+    each step moves a node by an eighth of its distance to the neighbour;
+    ``finish`` certifies every node."""
+    idx = np.flatnonzero(which)
+    za = z[idx]
+    apart = np.abs(za[:, None] - zs[None, :])
+    apart[(za.imag[:, None] * zs.imag[None, :]) < 0] = np.inf
+    near = np.argmin(apart, axis=1)
+    if not np.all(np.isfinite(apart[np.arange(idx.size), near])):
+        raise ConvergenceError("a node has no solved neighbour in its half-plane")
+    z0 = zs[near]
+    cur = sts[near].copy()
+    for s in np.linspace(0.125, 1.0, 8):
+        cur, _ = law.newton(q, cur, z0 + s * (za - z0), 12)
+    out = np.empty((z.size,) + sts.shape[1:], dtype=complex) if st is None else st.copy()
+    out[idx] = cur
+    k, d = law.finish(q, out, z)
+    return k, d, out
 
 
 def newton_loop(step, state, iters):
