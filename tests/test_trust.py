@@ -389,6 +389,33 @@ def test_kernel_limit_power_law_is_refused_as_a_free_convolution_operand():
     assert fp.laws.is_positive_law(inf) is True                  # k^-alpha > 0 at any n
 
 
+@pytest.mark.slow
+def test_the_isolated_clusters_of_a_power_law_of_a_million_times_mp():
+    """``PowerLaw(1.5, 10^6)`` boxtimes MP(2): its top clusters, of mass
+    ``1/n`` each by exact separation (Bai-Silverstein: one atom of Sigma per
+    cluster), are narrower (0.6%) than the support's geometric grid (4%).
+    On 2048 points 13 of the clusters ``k = 2..40`` fell between the points,
+    9e-5 of mass, within the 1e-4 check of the total mass of before; the
+    check to ``MASS_TOL = 1e-5`` refines the grid until every one is found.
+    Two routes: each of the top 40 intervals carries ``1/n`` (measured: to
+    2.6e-6 of itself), and the k-th of them holds ``eta_k``; with the check
+    to 1e-4 it stopped at 2048 points, where 13 were missing and the top 40
+    intervals reached down to clusters below ``k = 40``."""
+    from freeprob.laws import _support
+
+    n = 10**6
+    law = fp.free_mul(fp.PowerLaw(1.5, n), fp.MarchenkoPastur(2))
+    intervals = _support.numeric_support(law)
+    atoms = [(float(c), float(w)) for c, w in law.atoms()]
+    eps = 1e-12 * (1 + law._numeric_radius())
+    top = [_support._mass(law, [ab], atoms, eps, 256) for ab in intervals[-40:]]
+    np.testing.assert_allclose(np.array(top) * n, 1.0, rtol=1e-5)
+    # and they are the clusters of k = 1..40: the k-th from the top holds eta_k
+    # (each cluster lies within 0.6% of its atom at this separation)
+    for k, (a, b) in enumerate(intervals[::-1][:40], start=1):
+        assert a < k**-1.5 < b, (k, a, b)
+
+
 def _silverstein(eta, ratio):
     """The companion of ``Sigma boxtimes MP(ratio)`` (``ratio = D/P > 1``) by
     Silverstein and Choi: ``x(m) = -1/m + ratio mean(eta/(1 + eta m))``; the
