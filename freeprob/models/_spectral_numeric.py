@@ -557,13 +557,18 @@ def _continue_from(law, q, z, zs, sts, which, st=None):
     the nodes ``zs`` (states ``sts``, converged) in the same closed
     half-plane, along the segment between them in 8 steps; the other nodes
     keep their states ``st``.  The segment stays in that half-plane, where
-    the physical branch is analytic (the spectrum is on the real axis), and
-    each step moves a node by an eighth of its distance to the neighbour;
-    ``finish`` certifies every node."""
+    the physical branch is analytic (the spectrum is on the real axis, and
+    a solved node on it lies outside the spectrum), and each step moves a
+    node by an eighth of its distance to the neighbour; ``finish``
+    certifies every node.  Two nodes on the real axis (to ``1e-8`` of their
+    size: a contour's ends hold rounding there) are never paired: the
+    segment between them may cross the spectrum."""
     idx = np.flatnonzero(which)
     za = z[idx]
     apart = np.abs(za[:, None] - zs[None, :])
     apart[(za.imag[:, None] * zs.imag[None, :]) < 0] = np.inf
+    on_a, on_s = np.abs(za.imag) <= 1e-8 * np.abs(za), np.abs(zs.imag) <= 1e-8 * np.abs(zs)
+    apart[on_a[:, None] & on_s[None, :]] = np.inf
     near = np.argmin(apart, axis=1)
     if not np.all(np.isfinite(apart[np.arange(idx.size), near])):
         raise ConvergenceError("a node has no solved neighbour in its half-plane")
