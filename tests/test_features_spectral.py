@@ -418,7 +418,7 @@ def test_contours_seeded_from_solved_nodes_equal_the_far_field_continuations(nam
     (``FeatureLaw.solved``).  Without any of it (every contour continued
     from the far field, every ladder on every node) the learning curve is
     the same to the contour's tolerance, and the shortcuts were taken."""
-    from freeprob.models import _spectral_numeric as sn
+    from freeprob.models import _contour_nodes as sn
 
     kw = {k: v for k, v in CATALOGUE[name].items() if k != "ridge"}
     m = fp.RandomFeatureRidge(**kw, estimator=fp.GradientFlow(time=1.0))

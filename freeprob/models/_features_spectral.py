@@ -46,7 +46,7 @@ is certified by a third Herglotz sign, that of ``W = Sigma_F^{1/2} (G^T
 G/D) Sigma_F^{1/2}`` at its ridge ``nu = kappa_F/S_MP(psi_1)(t)``.  Where the
 rays from the far field jump a branch (three levels of branch points), the
 nodes descend to the spectrum vertically
-(:func:`~freeprob.models._spectral_numeric.vertical_ladder`).
+(:func:`~freeprob.models._contour_nodes.vertical_ladder`).
 
 **The mean predictor.**  Averaged over the data, the readout is ``E_X v =
 beta_z - E_X[r(Sigma_hat_z)] beta_z`` with ``E_X[r] ~ oint r(z) (kappa_1/z)
@@ -102,6 +102,12 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.errors import BranchError, ConvergenceError, ParameterError
 from freeprob.laws import MarchenkoPastur
+from freeprob.models._contour_nodes import (
+    certify_node,
+    newton_loop,
+    ray_ladder,
+    vertical_ladder,
+)
 from freeprob.models._features_edges import FeatureEdges
 from freeprob.models._features_maps import (
     _D1,
@@ -112,14 +118,7 @@ from freeprob.models._features_maps import (
     input_space_noise_kernel,
 )
 from freeprob.models._features_numeric import _bottleneck_of, _params
-from freeprob.models._spectral_numeric import (
-    _Law,
-    certify_node,
-    newton_loop,
-    population_floor,
-    ray_ladder,
-    vertical_ladder,
-)
+from freeprob.models._spectral_numeric import _Law, population_floor
 from freeprob.models._spectral_quad import NOISE_KEY
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from freeprob.errors import ConvergenceError
-from freeprob.models._spectral_numeric import _refine, _seed, vertical_ladder
+from freeprob.models._contour_nodes import _refine, _seed, vertical_ladder
 from freeprob.models._spectral_quad import (
     NOISE_KEY,
     SPECTRAL_KEYS,
@@ -95,7 +95,7 @@ class _Arc:
 
 class _Descending:
     """A contour solver whose continuations from the far field descend
-    vertically (:func:`~freeprob.models._spectral_numeric.vertical_ladder`):
+    vertically (:func:`~freeprob.models._contour_nodes.vertical_ladder`):
     the arcs' nodes lie as close as ``1e-20`` to the bulk, where a ray from
     the far field can jump a branch.  Everything else is the solver's own."""
 

@@ -40,7 +40,8 @@ from __future__ import annotations
 import numpy as np
 
 from freeprob.errors import BranchError, ConvergenceError
-from freeprob.models._spectral_numeric import _Ellipse, _Parabola, _refine, _seed
+from freeprob.models._contour_nodes import _refine, _seed
+from freeprob.models._spectral_numeric import _Ellipse, _Parabola
 
 __all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "keys_of"]
 

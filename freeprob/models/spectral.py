@@ -48,13 +48,12 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ConvergenceError, ParameterError
+from freeprob.models._contour_nodes import _refine, _seed
 from freeprob.models._spectral_numeric import (
     _X,
     _bounds,
     _Ellipse,
     _Law,
-    _refine,
-    _seed,
     population_floor,
     sample_hull,
     sample_lower_edge,
