@@ -24,6 +24,7 @@ import sympy as sp
 import freeprob
 from freeprob import conventions as C
 from freeprob.derivation import Derivation, DerivationStep, Eq
+from freeprob.models import _contour_nodes as K
 from freeprob.models import _spectral_numeric as N
 from freeprob.models import spectral as S
 
@@ -42,7 +43,7 @@ def _one_point_complex(rng):
     n, p = 300, 600
     z = np.array([0.05 + 0.05j, 0.5 - 0.2j, 1.5 + 0.5j, -0.1 + 0j])
     law = N._Law(pop, None)
-    _, d, _ = N._solve_kappa(law, n / p, z)
+    _, d, _ = K._solve_kappa(law, n / p, z)
     theory = (1 - d) / z
     sigma = np.arange(1, n + 1) ** -1.5
     draws = []
