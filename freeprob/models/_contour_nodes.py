@@ -234,10 +234,14 @@ def newton_loop(step, state, iters):
     return s, done
 
 
-def certify_node(res, size, d, z):
-    """Raise unless every node's residual is below ``1e-12`` of the size of
-    its terms and ``g_hat(z) = (1 - D)/z`` has the Herglotz sign [C4]."""
-    if np.any(~np.isfinite(res)) or np.any(res > 1e-12 * size):
+def certify_node(res, size, d, z, rtol=1e-12):
+    """Raise unless every node's residual is below ``rtol`` (at least
+    ``1e-12``) of the size of its terms and ``g_hat(z) = (1 - D)/z`` has the
+    Herglotz sign [C4]; ``rtol`` is the relative resolution of the
+    population's means (``_Law.rtol``: coarser for a law known by
+    subordination only, whose ``g`` is resolved to about 1e-11)."""
+    rtol = max(rtol, 1e-12)
+    if np.any(~np.isfinite(res)) or np.any(res > rtol * size):
         raise ConvergenceError(f"kappa(-z) did not converge on the contour (residual {np.nanmax(res / size):.2e} "
                                "of its terms)")
     g = (1 - d) / z

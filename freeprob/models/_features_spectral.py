@@ -340,7 +340,7 @@ class FeatureLaw(FeatureEdges):
         res = np.abs(lam + z)
         size = np.abs(k1) * (1 + np.abs(dfbar) / self.phi) + np.abs(z)
         d_z = dfbar / self.psi_last
-        certify_node(res, size, d_z, z)
+        certify_node(res, size, d_z, z, self.pop.rtol)
         mu = k1 + self.sx
         g_f = -(1 - d1) / mu     # (1/D) tr (zeta - A A^T)^{-1} at zeta = -mu
         if np.any(g_f.imag * (-mu).imag > 1e-12 * np.abs(g_f) * np.abs(mu)):
@@ -349,7 +349,9 @@ class FeatureLaw(FeatureEdges):
         if aniso:
             nu, t = out[6], out[7]
             d_f, _ = self.fcov.means(kf)
-            if np.any(~(np.abs(d_f - t) <= self.fcov.rtol * (np.abs(d_f) + np.abs(t)))):
+            # t = df1/psi_1 carries the population's resolution, d_f Sigma_F's
+            tol = max(self.fcov.rtol, self.pop.rtol)
+            if np.any(~(np.abs(d_f - t) <= tol * (np.abs(d_f) + np.abs(t)))):
                 raise ConvergenceError("kappa_F did not converge on the contour (df1_F(kappa_F) = df1/psi_1)")
             # W = Sigma_F^{1/2} (G^T G/D) Sigma_F^{1/2} has df1_W(nu) = t [C6]:
             # (1/N) tr (zeta - W)^{-1} = -(1 - t)/nu at zeta = -nu is Herglotz

@@ -179,7 +179,7 @@ class _Law:
         size = np.abs(k) + q * np.abs(k * d) + np.abs(z)
         # the kernel limit's D is an unnormalized sum [C16]: the Herglotz
         # function is then the Gram's, (1/P) tr (z - X X^T/P)^-1 = (1 - q D)/z
-        certify_node(res, size, q * d if self.kernel else d, z)
+        certify_node(res, size, q * d if self.kernel else d, z, self.rtol)
         return k, d
 
     def lower_edge(self, q):
