@@ -76,6 +76,15 @@ def _workers(text):
     return int(text)
 
 
+def _directory(text):
+    """argparse type: a directory path (not empty, no NUL)."""
+    import argparse
+
+    if not text.strip() or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a directory path")
+    return text
+
+
 def _scheduler(text):
     """argparse type: a Dask scheduler address such as ``tcp://host:8786``
     (parsed, never evaluated)."""

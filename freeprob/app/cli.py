@@ -34,6 +34,7 @@ import sympy as sp
 from freeprob import conventions as C
 from freeprob.app._options import (
     _count,
+    _directory,
     _print_simulation,
     _scheduler,
     _seed,
@@ -444,6 +445,10 @@ def _cmd_figures(args, out):
             from freeprob.montecarlo._dask import dask_executor
 
             executor = stack.enter_context(dask_executor(cluster))
+        if args.checkpoint is not None:
+            from freeprob.montecarlo._checkpoint import CheckpointMap
+
+            executor = CheckpointMap(args.checkpoint, executor)
         for fid in ids:
             t0 = time.perf_counter()
             rng = None if args.seed is None else np.random.default_rng([args.seed, int(fid[1:])])
@@ -551,6 +556,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run the simulations on a local Dask cluster of N worker processes")
     fg.add_argument("--scheduler", type=_scheduler, default=None,
                     help="run the simulations on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    fg.add_argument("--checkpoint", type=_directory, default=None, metavar="DIR",
+                    help="keep every simulation task's result in DIR and read it back when the run is started "
+                         "again (an interrupted run resumes; the result is the same bit for bit)")
     rp = sub.add_parser("reproduce", help="main job: derive and check the paper's results, write figures and "
                                           "a PDF appendix")
     rp.add_argument("--out", default="freeprob-output", help="output directory (default freeprob-output)")
