@@ -14,7 +14,11 @@ import numpy as np
 
 from freeprob.errors import BranchError, ConvergenceError
 
-__all__ = ["ray_ladder", "vertical_ladder", "newton_loop", "certify_node"]
+__all__ = ["ray_ladder", "vertical_ladder", "newton_loop", "certify_node", "EPS_FLOOR"]
+
+#: the floor of a contour sum relative to the sum of its |terms| when the node
+#: values are exact to rounding (a solver's ``sum_floor``)
+EPS_FLOOR = 64 * np.finfo(float).eps
 
 
 def ray_ladder(z, steps):

@@ -179,6 +179,8 @@ class FeatureLaw(FeatureEdges):
         # a node's state (see the module), solved on Sigma_F's own law
         fc = model.feature_covariance
         self.fcov = None if fc is None else _Law(fc, None)
+        # the contour sums' floor: the coarser of the two laws' (see _Law)
+        self.sum_floor = max(self.pop.sum_floor, 0.0 if self.fcov is None else self.fcov.sum_floor)
         if fc is not None:
             # a third level of branch points (Sigma_F's): where the rays
             # jump a branch, finer rays (four times the steps: the cheaper
@@ -378,6 +380,7 @@ class InputSpaceView:
 
     def __init__(self, law):
         self.law, self.LADDERS, self.wnorm2, self.solved = law, law.LADDERS, law.pop.wnorm2, law.solved
+        self.sum_floor = law.sum_floor
         ks, ds = sp.symbols("kappa_z kappa_z'"), sp.symbols("D_1 D_2")
         # Var_{X eps} of the feature-averaged predictor (see the module)
         self.noise_kernel = compile_expr(input_space_noise_kernel(), (*ks, *ds, C.q), dtype=complex)

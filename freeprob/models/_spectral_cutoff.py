@@ -207,7 +207,8 @@ def cutoff_keys(law, theta, q, s2, upper, *, tol=1e-10, max_nodes=4096):
                 raise ConvergenceError(f"the cutoff's contour quadrature at threshold {th:.6g} did not reach "
                                        f"{tol:g} with {count} nodes per arc")
             prev, count = cur, 2 * count
-        res = _certify_real(cur, count, ("df1", "bias2", "var_X", "var_X_noise", "Etr_bias", "Etr_noise") + extra)
+        res = _certify_real(cur, count, ("df1", "bias2", "var_X", "var_X_noise", "Etr_bias", "Etr_noise") + extra,
+                            law.sum_floor)
         out["df1"][sel] = res["df1"][0]
         out["bias2"][sel] = res["bias2"][0]
         out["var_X"][sel] = res["var_X"][0]

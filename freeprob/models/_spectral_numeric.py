@@ -17,7 +17,12 @@ from freeprob.errors import (
     ParameterError,
 )
 from freeprob.laws._far import far_values
-from freeprob.models._contour_nodes import certify_node, newton_loop, ray_ladder
+from freeprob.models._contour_nodes import (
+    EPS_FLOOR,
+    certify_node,
+    newton_loop,
+    ray_ladder,
+)
 from freeprob.numeric.compile import compile_expr
 
 __all__ = ["sample_upper_edge", "sample_lower_edge", "sample_hull", "population_floor"]
@@ -89,7 +94,14 @@ class _Law:
         #: subordination only reaches real points off its support at a
         #: height of 1e-12 (1 + R), which leaves ~1e-11 there
         curve = getattr(population, "curve", None)
-        self.rtol = 1e-10 if spec is None and curve is not None and curve() is None else 1e-12
+        curveless = spec is None and curve is not None and curve() is None
+        self.rtol = 1e-10 if curveless else 1e-12
+        #: the floor of a contour sum relative to the sum of its |terms|: the
+        #: rounding of exact node values, or the law's own resolution (a sum
+        #: that cancels to 0 over |terms| of 1e-6, for MP(2) x PowerLaw(1.5,
+        #: 10^5), wandered at 1e-11 of them, where the routes to D meet, and
+        #: never settled at 64 eps)
+        self.sum_floor = self.rtol if curveless else EPS_FLOOR
         self._tgt = self._huge_tgt = None
         self.wnorm2 = 1.0
         if target_spec is not None:

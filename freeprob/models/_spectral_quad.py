@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from freeprob.errors import BranchError, ConvergenceError
-from freeprob.models._contour_nodes import _refine, _seed
+from freeprob.models._contour_nodes import EPS_FLOOR, _refine, _seed
 from freeprob.models._spectral_numeric import _Ellipse, _Parabola
 
 __all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "keys_of"]
@@ -88,23 +88,27 @@ def noise_two_point(law, ki, k, mi, m, q, fa, fb):
     return _two_point(lambda *a: (kern(*a),), args, fa, fb)[0]
 
 
-def _agree(prev, cur, tol, keys=("df1", "bias2", "var_X", "var_X_noise", "Etr")):
-    """Two node counts agree to ``tol`` relative, or to the rounding floor of the sums."""
+def _agree(prev, cur, tol, keys=("df1", "bias2", "var_X", "var_X_noise", "Etr"), floor=EPS_FLOOR):
+    """Two node counts agree to ``tol`` relative, or to the floor of the sums:
+    ``floor`` times the sum of their |terms| (the solver's ``sum_floor``: the
+    relative resolution of its node values, rounding or a law's own)."""
     for key in keys:
         a, b = np.asarray(prev[key]), np.asarray(cur[key])
-        floor = 64 * np.finfo(float).eps * np.asarray(cur.get("|" + key + "|", np.abs(b)))
-        if np.any(np.abs(a - b) > tol * np.abs(b) + floor):
+        floor_k = floor * np.asarray(cur.get("|" + key + "|", np.abs(b)))
+        if np.any(np.abs(a - b) > tol * np.abs(b) + floor_k):
             return False
     return True
 
 
-def _certify_real(cur, count, keys=SPECTRAL_KEYS):
+def _certify_real(cur, count, keys=SPECTRAL_KEYS, floor=EPS_FLOOR):
+    """The keys' real parts, once each imaginary part is below ``1e-8`` of
+    the real one or ``floor`` times the sum of |terms| (see :func:`_agree`)."""
     out = {}
     for key in keys:
         v = np.asarray(cur[key])
         if np.iscomplexobj(v):
-            floor = 64 * np.finfo(float).eps * np.asarray(cur.get("|" + key + "|", 0.0))
-            if np.any(np.abs(v.imag) > 1e-8 * np.abs(v.real) + floor):
+            floor_k = floor * np.asarray(cur.get("|" + key + "|", 0.0))
+            if np.any(np.abs(v.imag) > 1e-8 * np.abs(v.real) + floor_k):
                 raise BranchError(f"{key} of the contour quadrature is not real (imaginary part "
                                   f"{np.max(np.abs(v.imag)):.2e} with {2 * count} nodes)")
             v = v.real
@@ -151,7 +155,8 @@ def _converge(contours, law, q, evaluate, tol, max_nodes, what, states=None):
             z, w = ell.nodes(count)
             nodes.append((z, w) + tuple(a[:: st[0].size // count] for a in st[:3]))
         cur = evaluate(nodes)
-        if prev is not None and _agree(prev, cur, tol, keys=[k for k in cur if not k.startswith("|")]):
+        if prev is not None and _agree(prev, cur, tol, keys=[k for k in cur if not k.startswith("|")],
+                                       floor=law.sum_floor):
             return cur
         if 2 * count > max_nodes:
             raise ConvergenceError(f"the {what} did not reach {tol:g} with {count} nodes")
@@ -269,4 +274,4 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     res["|Eg|"] = res["|bias2|"] + res["|var_X|"] + res["|var_X_noise|"]
     if noise:
         res[NOISE_KEY], res["|" + NOISE_KEY + "|"] = out[NOISE_KEY], mags[NOISE_KEY]
-    return _certify_real(res, max_nodes, keys_of(law))
+    return _certify_real(res, max_nodes, keys_of(law), law.sum_floor)

@@ -540,8 +540,8 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
         cur["|Eg|"] = cur["|bias2|"] + cur["|var_X|"] + cur["|var_X_noise|"]
         cur["Eg"] = cur["bias2"] + cur["var_X"] + cur["var_X_noise"]
         if prev is not None and _agree(prev, cur, tol, ("df1", "bias2", "var_X", "var_X_noise", "Etr")
-                                       + ((NOISE_KEY,) if NOISE_KEY in keys else ())):
-            return _certify_real(cur, count, keys)
+                                       + ((NOISE_KEY,) if NOISE_KEY in keys else ()), law.sum_floor):
+            return _certify_real(cur, count, keys, law.sum_floor)
         if 2 * count > max_nodes:
             worst = max(np.max(np.abs(cur[k] - prev[k]) / np.maximum(np.abs(cur[k]), 1e-300))
                         for k in ("bias2", "var_X", "var_X_noise", "Etr"))
