@@ -219,8 +219,8 @@ BASE = {
     "figures": ["figures", "--list"],
     "bench": ["bench"],
 }
-#: options that name output paths: any text is a valid path, and nothing parses it
-PATHS = {"--out"}
+#: options that name output paths (figures, checkpoints): any text is a valid path, and nothing parses it
+PATHS = {"--out", "--checkpoint"}
 
 
 def _cli_cases():
