@@ -23,10 +23,11 @@ from freeprob.errors import (
     NoClosedFormError,
     ParameterError,
 )
+from freeprob.laws import _subordination as sub
 from freeprob.laws._algebra import eliminate
 from freeprob.laws._base import SpectralLaw, is_positive_law, operation, substitution
 from freeprob.laws._classical import Identity, MarchenkoPastur
-from freeprob.laws._curve import Curve, nearest_root, pole_roots
+from freeprob.laws._curve import POLISH_DEGREE, Curve, nearest_root, pole_roots
 from freeprob.laws._exact import atoms_by_theorem, rational_twin
 from freeprob.laws._factor import choose_factor
 from freeprob.laws._relations import (
@@ -36,7 +37,6 @@ from freeprob.laws._relations import (
     s_equation_from_curve,
     s_series_from_moments,
 )
-from freeprob.laws._subordination import axis_height, gfuns, law_range
 from freeprob.numeric.cache import cached
 from freeprob.parameters import Parameter, declare, real_array
 
@@ -103,8 +103,6 @@ class _Convolved(SpectralLaw):
         targets, where the map is no longer a strict contraction).  On
         algebraic laws the value is polished by Newton on the exact curve
         when it converges within 1e-6 relative (low-degree curves)."""
-        from freeprob.laws._subordination import ladder
-
         z = np.asarray(zarr, dtype=complex).ravel()
         flip = z.imag < 0
         zz = np.where(flip, np.conj(z), z)
@@ -127,8 +125,8 @@ class _Convolved(SpectralLaw):
                 gv[direct] = self._subordinate(zz[direct])
             low = ~direct
             if low.any():
-                target = np.maximum(zz[low].imag, axis_height(self, zz[low].real))
-                gv[low] = ladder(self._subordinate_from, zz[low].real, target, h)
+                target = np.maximum(zz[low].imag, sub.axis_height(self, zz[low].real))
+                gv[low] = sub.ladder(self._subordinate_from, zz[low].real, target, h)
                 y[low] = target
         except ConvergenceError:
             if cv is None:
@@ -138,7 +136,7 @@ class _Convolved(SpectralLaw):
             gv = np.asarray(self._stieltjes_continuation(zz, 30), dtype=complex)
             out = np.where(flip, np.conj(gv), gv)
             return (out, zz.imag.copy()) if with_height else out
-        if cv is not None and cv.deg <= 12:
+        if cv is not None and cv.deg <= POLISH_DEGREE:
             # refinement only: a converged Newton root within 1e-6 of the subordination value replaces
             # it (exact boundary values on the axis); high-degree curves with huge integer coefficients
             # are too ill-conditioned in float64 and keep the subordination value (physical, certified)
@@ -174,14 +172,11 @@ class _Convolved(SpectralLaw):
     def _subordinate_from(self, z, omega0, **kw):
         """Subordination at complex points ``z`` from ``omega0`` (None: cold
         start); returns ``(g, omega[, converged])``."""
-        from freeprob.laws._subordination import free_additive, free_multiplicative
-
-        a, b = self._operands()
-        ga, ha, dha = gfuns(a)
-        _, hb, dhb = gfuns(b)
-        solver = free_additive if self._kind == "add" else free_multiplicative
-        return solver(ga, ha, dha, hb, dhb, np.asarray(z, dtype=complex).ravel(), omega0=omega0,
-                      return_omega=True, **kw)
+        ga, ha, dha, hb, dhb, tail = sub.operand_funs(self)
+        zz = np.asarray(z, dtype=complex).ravel()
+        if self._kind == "add":
+            return sub.free_additive(ga, ha, dha, hb, dhb, zz, omega0=omega0, return_omega=True, **kw)
+        return sub.free_multiplicative(ga, ha, dha, hb, dhb, zz, omega0=omega0, return_omega=True, tail=tail, **kw)
 
     def _subordinate(self, zarr):
         """``g`` at points off the support (additive: ``Im z != 0``, using
@@ -205,7 +200,7 @@ class _Convolved(SpectralLaw):
             # at height eps (axis_height): each atom's term w/(x - c + i eps)
             # is replaced by its value on the axis, w/(x - c) [P19]
             x = z.real
-            eps = axis_height(self, x)
+            eps = sub.axis_height(self, x)
             fix = sum(float(w) * (1 / (x - float(c)) - 1 / (x - float(c) + 1j * eps)) for c, w in self.atoms())
             gv = np.where(axis, gv + fix, gv)
             gv = np.where(axis & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)), gv.real + 0j, gv)
@@ -232,12 +227,12 @@ class _Convolved(SpectralLaw):
         return curveless_complements(self, lam)
 
     def _dstieltjes_fallback(self, zarr, gv):
+        # g' = -P_z/P_g on a curve of high degree cancels like the polish in
+        # _physical (degree 25: df2 = -0.458 at lam = 1e-6 for a rank of 1/2)
         cv = self.curve()
-        if cv is not None:
+        if cv is not None and cv.deg <= POLISH_DEGREE:
             return cv.derivative(gv, zarr)
-        from freeprob.laws._subordination import slope_of
-
-        return slope_of(self, np.asarray(zarr, dtype=complex))
+        return sub.slope_of(self, np.asarray(zarr, dtype=complex))
 
     def density_numeric(self, x):
         """Density of the absolutely continuous part on a real grid:
@@ -399,8 +394,8 @@ class FreeSum(_Binary):
         return atoms_by_theorem(self, lambda x, y: x + y, zero_rule=False)
 
     def _bound_interval(self):
-        a_lo, a_hi = law_range(self.a)
-        b_lo, b_hi = law_range(self.b)
+        a_lo, a_hi = sub.law_range(self.a)
+        b_lo, b_hi = sub.law_range(self.b)
         return [(a_lo + b_lo, a_hi + b_hi)]
 
 
@@ -453,8 +448,8 @@ class FreeProduct(_Binary):
     _kind = "mul"
 
     def _bound_interval(self):
-        a_lo, a_hi = law_range(self.a)
-        b_lo, b_hi = law_range(self.b)
+        a_lo, a_hi = sub.law_range(self.a)
+        b_lo, b_hi = sub.law_range(self.b)
         return [(min(0.0, a_lo * b_hi), a_hi * b_hi)]
 
 

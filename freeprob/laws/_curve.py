@@ -21,7 +21,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-__all__ = ["Curve", "nearest_root", "pole_roots", "scaled_roots", "scaled_roots_mp"]
+__all__ = ["POLISH_DEGREE", "Curve", "nearest_root", "pole_roots", "scaled_roots", "scaled_roots_mp"]
+
+#: the highest degree in ``g`` whose float64 Newton polish and implicit slope
+#: ``g' = -P_z/P_g`` are trusted; above it the integer coefficients are huge
+#: and both cancel (the physical value then comes from subordination)
+POLISH_DEGREE = 12
 
 
 class Curve:

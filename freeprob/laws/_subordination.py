@@ -29,19 +29,28 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import ConvergenceError, NoClosedFormError
+from freeprob.errors import (
+    ConvergenceError,
+    NoClosedFormError,
+    TransformNotDefinedError,
+)
+from freeprob.laws._base import operation
 from freeprob.laws._numeric import _symbolic_twin
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
 from freeprob.numeric.stable import rationalize
 
-__all__ = ["free_additive", "free_multiplicative", "eta_values", "ladder", "slope_of", "subordination_slope"]
+__all__ = ["free_additive", "free_multiplicative", "eta_values", "ladder", "mul_plan", "operand_funs", "slope_of",
+           "subordination_slope"]
 
 
-def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, status=False):
+def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, status=False, plain=None):
     """Safeguarded Newton / fixed-point iteration; converged when a step is
-    below ``tol (|omega| + scale)`` (``scale``: the natural size, |z|)."""
+    below ``tol (|omega| + scale)`` (``scale``: the natural size, |z|).
+    Newton runs on ``omega = phi(omega)``; where its step is refused, the
+    plain step is ``phi`` itself, or ``plain`` when given (a self-map with
+    the same fixed point, for a ``phi`` that is not one)."""
     omega = omega0.copy()
     scale = np.abs(omega0) if scale is None else np.asarray(scale, dtype=float)
     done = np.zeros(omega.shape, dtype=bool)
@@ -61,16 +70,16 @@ def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, stat
         # (the fixed point in the open domain is unique, Denjoy-Wolff, so a
         # converging Newton sequence that stays inside cannot pick a wrong one)
         ok = np.isfinite(newton) & in_domain(newton, idx)
-        cand = np.where(ok, newton, f)
         # a Newton step much longer than the plain step (|1 - phi'| small: a
         # slow contraction, where Newton matters most) is kept only if it
         # lowers the residual; only those points pay a second evaluation
         long = np.flatnonzero(ok & (np.abs(newton - w) > 10 * r))
         if long.size:
-            sub = idx[long]
-            r_new = np.abs(newton[long] - phi(newton[long], sub))
-            worse = ~(r_new < r[long])
-            cand[long[worse]] = f[long[worse]]
+            r_new = np.abs(newton[long] - phi(newton[long], idx[long]))
+            ok[long[~(r_new < r[long])]] = False
+        cand = np.where(ok, newton, f)
+        if plain is not None and not ok.all():
+            cand[~ok] = plain(w[~ok], idx[~ok])
         step = np.abs(cand - w)
         omega[idx] = cand
         size = np.abs(cand) + scale[idx] + 1e-300
@@ -163,12 +172,21 @@ def free_additive(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=No
 
 
 def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False,
-                        status=False):
+                        status=False, tail=None):
     """``g_{a boxtimes b}(z)`` for laws on ``[0, oo)`` at ``z`` off
     ``[0, oo)`` (arrays): ``Im z != 0`` or ``z < 0``.
 
     In ``u = 1/z`` the multiplicative ``h(v) = eta(v)/v = 1/v - 1/g(1/v)`` is
-    ``-h_add(1/v)`` with the additive ``h_add = F - w``."""
+    ``-h_add(1/v)`` with the additive ``h_add = F - w``.
+
+    ``tail``, when ``b`` has a polynomial ``1/S_b`` [C9] (see
+    :func:`mul_plan`): ``eta -> (P(eta), P'(eta))`` with ``P(eta) =
+    1/S_b(eta/(1 - eta))``.  Newton then runs on the explicit equation
+    ``omega = u P(eta_a(omega))`` (``eta = eta_a(omega)`` on both sides:
+    ``chi_eta = t Sigma(t)`` and ``Sigma_{ab} = Sigma_a Sigma_b``), which
+    needs neither ``h_b`` nor ``h_b'``; the Belinschi-Bercovici map, which
+    has the same fixed point and is a self-map, takes the plain steps
+    where a Newton step is refused."""
     z = np.asarray(z, dtype=complex).ravel()
     if np.any((z.imag == 0) & (z.real >= 0)):
         raise ValueError("multiplicative subordination needs z off [0, oo)")
@@ -180,15 +198,25 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
     def dhh(dhfun, v):
         return dhfun(1 / v) / v**2
 
-    def phi(w, idx):
+    def bb(w, idx):
         return u[idx] * hh(hb, u[idx] * hh(ha, w))
 
-    def dphi(w, idx):
+    def dbb(w, idx):
         # a Newton slope: overflow (|z| ~ 1e-250 solver probes) gives a
         # non-finite step, which the safeguard in _solve refuses
         with np.errstate(over="ignore", invalid="ignore"):
             w2 = u[idx] * hh(ha, w)
             return u[idx] ** 2 * dhh(dhb, w2) * dhh(dha, w)
+
+    def explicit(w, idx):
+        return u[idx] * tail(w * hh(ha, w))[0]
+
+    def dexplicit(w, idx):
+        with np.errstate(over="ignore", invalid="ignore"):
+            av = hh(ha, w)
+            return u[idx] * tail(w * av)[1] * (av + dha(1 / w) / w)
+
+    phi, dphi = (bb, dbb) if tail is None else (explicit, dexplicit)
 
     def in_domain(w, idx):
         # Belinschi-Bercovici: omega maps each half plane into itself (and
@@ -200,12 +228,32 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
         real_neg = (ui == 0) & (np.abs(w.imag) <= 1e-14 * np.abs(w)) & (w.real < 0)
         return np.where(ui == 0, real_neg, same & (w.imag != 0))
 
-    start = u.copy() if omega0 is None else np.asarray(omega0, dtype=complex).ravel().copy()
-    omega = _solve(phi, dphi, start, in_domain, tol=tol, maxiter=maxiter, what="multiplicative",
-                   scale=np.abs(u), status=status)
-    done = None
-    if status:
-        omega, done = omega
+    if omega0 is not None:
+        start = np.asarray(omega0, dtype=complex).ravel().copy()
+    else:  # omega ~ u m1(b) = u P(0) as u -> 0
+        start = u.copy() if tail is None else u * tail(np.zeros(1, dtype=complex))[0]
+    kw = dict(tol=tol, maxiter=maxiter, what="multiplicative", scale=np.abs(u), status=True)
+    omega, done = _solve(phi, dphi, start, in_domain, plain=None if tail is None else bb, **kw)
+    if tail is not None:
+        # the explicit equation can have roots besides the physical one (two
+        # factors with q > 1 on the negative axis: df1 = 0.998 above the rank
+        # 1/3); the Belinschi-Bercovici map has one fixed point in the domain
+        # (Denjoy-Wolff): a root that is not its fixed point is solved again by
+        # it, and so is a point where the explicit iteration did not converge
+        # unless the caller takes the status (a ladder's own warm starts)
+        every = np.arange(u.size)
+        with np.errstate(over="ignore", invalid="ignore"):
+            off = np.abs(omega - bb(omega, every))
+        wrong = done & ~(off <= 1e-8 * (np.abs(omega) + np.abs(u)))
+        idx = np.flatnonzero(wrong if status else wrong | ~done)
+        if idx.size:
+            kw["scale"] = np.abs(u[idx])
+            omega[idx], done[idx] = _solve(lambda w, i: bb(w, idx[i]), lambda w, i: dbb(w, idx[i]), start[idx],
+                                           lambda w, i: in_domain(w, idx[i]), **kw)
+    if not status and not done.all():
+        bad = np.flatnonzero(~done)
+        raise ConvergenceError(f"multiplicative subordination did not converge at {bad.size} point(s), e.g. "
+                               f"z = {complex(z[bad[0]])!r}; move the point away from the support or raise maxiter")
     # eta(u) = eta_a(omega) = 1 - omega/g_a(1/omega); g(1/u) = u/(1 - eta)
     eta = 1 - omega / ga(1 / omega)
     if status:
@@ -213,7 +261,7 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
     return (u / (1 - eta), omega) if return_omega else u / (1 - eta)
 
 
-def subordination_slope(kind, ga, ha, dha, hb, dhb, z, omega, *, eta_only=False):
+def subordination_slope(kind, ga, ha, dha, hb, dhb, z, omega, *, eta_only=False, tail=None):
     r"""``g'(z)`` of a free convolution at points where subordination
     converged to ``omega``, by implicit differentiation of the fixed point
     (no finite differences: exact up to the accuracy of ``omega``).
@@ -226,7 +274,9 @@ def subordination_slope(kind, ga, ha, dha, hb, dhb, z, omega, *, eta_only=False)
     with ``A(v) = -h_a(1/v)``, ``B(v) = -h_b(1/v)``; ``eta(u) = omega A(omega)``
     and ``g = u/(1 - eta)``, so ``dg/dz = -u^2 (1/(1 - eta) + u eta'/(1 - eta)^2)``;
     ``eta_only`` returns ``(eta, u d eta/du)`` instead, which stay finite where
-    ``g' ~ w0/z^2`` overflows (``z -> 0`` next to an atom at 0)."""
+    ``g' ~ w0/z^2`` overflows (``z -> 0`` next to an atom at 0).  With
+    ``tail`` (:func:`free_multiplicative`), ``omega = u P(eta)``:
+    ``u eta' = E omega/(1 - u P'(eta) E)`` with ``E = d eta_a/d omega``."""
     z = np.asarray(z, dtype=complex).ravel()
     omega = np.asarray(omega, dtype=complex).ravel()
     if kind == "add":
@@ -242,6 +292,12 @@ def subordination_slope(kind, ga, ha, dha, hb, dhb, z, omega, *, eta_only=False)
     u = 1 / z
     a_val = -ha(1 / omega)
     eta = omega * a_val
+    if tail is not None:
+        e_slope = a_val + dha(1 / omega) / omega
+        u_d_eta = e_slope * omega / (1 - u * tail(eta)[1] * e_slope)
+        if eta_only:
+            return eta, u_d_eta
+        return -u**2 * (1 / (1 - eta) + u_d_eta / (1 - eta) ** 2)
     w2 = u * a_val
     dhb_w2 = dhb(1 / w2)
     dha_w = dha(1 / omega)
@@ -272,10 +328,8 @@ def slope_of(law, z):
         omega[low] = _ladder_all(law._subordinate_from, zz[low].real, zz[low].imag, 1e-3 * scale, 1e-3)[1]
     if (~low).any():
         omega[~low] = law._subordinate_from(zz[~low], None)[1]
-    a, b = law._operands()
-    ga, ha, dha = gfuns(a)
-    _, hb, dhb = gfuns(b)
-    out = subordination_slope(law._kind, ga, ha, dha, hb, dhb, zz, omega)
+    ga, ha, dha, hb, dhb, tail = operand_funs(law)
+    out = subordination_slope(law._kind, ga, ha, dha, hb, dhb, zz, omega, tail=tail)
     return np.where(flip, np.conj(out), out).reshape(z.shape)
 
 
@@ -296,6 +350,85 @@ def axis_height(law, x):
     if law._kind == "mul" and law.positive_by_construction:
         return np.clip(1e-10 * x, 1e-24 * scale, 1e-12 * scale)
     return np.full(x.shape, 1e-12 * scale)
+
+
+def operand_funs(law):
+    """``(ga, ha, dha, hb, dhb, tail)`` for the subordination of the
+    convolved ``law`` (:func:`gfuns` of its operands; ``tail`` None, or the
+    explicit map of :func:`mul_plan`)."""
+    return _operand_funs_cached(law)
+
+
+@cached(maxsize=128)
+def _operand_funs_cached(law):
+    plan = mul_plan(law) if law._kind == "mul" else None
+    a, b = law._operands() if plan is None else plan[:2]
+    ga, ha, dha = gfuns(a)
+    _, hb, dhb = gfuns(b)
+    return ga, ha, dha, hb, dhb, None if plan is None else plan[2]
+
+
+_ETA = sp.Dummy("eta")
+
+
+def _leaves(law):
+    """The factors of a free product, nested products flattened."""
+    if getattr(law, "_kind", None) != "mul":
+        return [law]
+    return [leaf for op in law._operands() for leaf in _leaves(op)]
+
+
+def _inverse_s(law):
+    """``P(eta) = 1/S(eta/(1 - eta))`` [C9] when ``1/S`` is a polynomial with
+    numeric coefficients (Marchenko-Pastur, a scaled identity, their
+    scalings), else None."""
+    t = sp.Dummy("t")
+    try:
+        s = law._s_closed(t)
+    except (NoClosedFormError, TransformNotDefinedError):
+        return None
+    if s is None:
+        return None
+    inv = sp.cancel(1 / s)
+    if inv.free_symbols - {t} or not inv.is_polynomial(t):
+        return None
+    return sp.cancel(inv.subs(t, _ETA / (1 - _ETA)))
+
+
+def mul_plan(law):
+    r"""``(a, b, tail)`` for a free product whose flattened factors all have
+    a polynomial ``1/S`` [C9] but one, ``a`` (the factor solved by
+    subordination); ``b`` is the product of the others and ``tail`` the
+    compiled ``eta -> (P, P')`` with ``P(eta) = prod_j 1/S_j(eta/(1 - eta))``
+    (:func:`free_multiplicative`).  None otherwise (the generic map).
+
+    A nested product such as ``MP boxtimes (MP boxtimes Discrete)`` then
+    costs one scalar fixed point on the atoms, where the generic map solved
+    the inner product's own subordination at every outer step.
+
+    >>> import freeprob
+    >>> law = freeprob.free_mul(freeprob.MarchenkoPastur(0.5), freeprob.free_mul(
+    ...     freeprob.MarchenkoPastur(0.3), freeprob.PowerLaw(1.2, 30)))
+    >>> mul_plan(law)[0]
+    PowerLaw(alpha=1.20000000000000, n=30)
+    """
+    return _mul_plan_cached(law)
+
+
+@cached(maxsize=128)
+def _mul_plan_cached(law):
+    leaves = _leaves(law)
+    polys = [_inverse_s(leaf) for leaf in leaves]
+    rest = [leaf for leaf, p in zip(leaves, polys) if p is None]
+    if len(rest) != 1 or len(leaves) < 2:
+        return None
+    explicit = [leaf for leaf, p in zip(leaves, polys) if p is not None]
+    b = explicit[0]
+    for leaf in explicit[1:]:
+        b = operation("mul")(b, leaf)
+    poly = sp.cancel(sp.Mul(*[p for p in polys if p is not None]))
+    fn = compile_expr((poly, sp.diff(poly, _ETA)), (_ETA,), dtype=complex)
+    return rest[0], b, lambda eta: fn(np.asarray(eta, dtype=complex), finite=False)
 
 
 def law_range(law):
@@ -393,11 +526,9 @@ def eta_values(law, kind: str, lam, *, with_df1: bool = False):
 
     lam = np.asarray(lam, dtype=float)
     u = -1 / lam.ravel()
-    a, b = law._operands()
-    ga, ha, dha = gfuns(a)
-    _, hb, dhb = gfuns(b)
+    ga, ha, dha, hb, dhb, tail = operand_funs(law)
     _, omega = law._subordinate_from(1 / u + 0j, None)
-    eta, deta = subordination_slope("mul", ga, ha, dha, hb, dhb, 1 / u + 0j, omega, eta_only=True)
+    eta, deta = subordination_slope("mul", ga, ha, dha, hb, dhb, 1 / u + 0j, omega, eta_only=True, tail=tail)
     vals = np.asarray(_df_from_eta(kind)(eta, deta, u + 0j))
     if np.any(np.abs(vals.imag) > 1e-9 * (np.abs(vals.real) + 1e-300)):
         raise BranchError(f"{kind} left the real axis on the negative axis of {law!r}")
