@@ -32,7 +32,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.laws._curve import scaled_roots, scaled_roots_mp
+from freeprob.laws._curve import POLISH_DEGREE, scaled_roots, scaled_roots_mp
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 
@@ -41,7 +41,7 @@ __all__ = ["near_values", "near_values_mp"]
 #: ``lam/e`` above which the remainder curve is not tried
 RHO_NEAR = 1 / 16
 #: curves of higher degree are left to the ``g`` route (ill-conditioned roots in float64)
-MAX_DEGREE = 12
+MAX_DEGREE = POLISH_DEGREE
 
 _S, _ZDS, _Z, _W0, _RK = sp.symbols("s zds z w0 r")
 
