@@ -117,3 +117,32 @@ def test_df2_of_a_product_whose_curve_is_too_high_for_float64():
     slope = (law.df1_numeric(lam + h) - law.df1_numeric(lam - h)) / (2 * h)
     np.testing.assert_allclose(d2, d1 + lam * slope, rtol=1e-7, atol=1e-12)
     assert np.all((0 <= d2) & (d2 <= d1) & (d1 <= 0.5))
+
+
+def test_ridgeless_random_features_on_a_population_with_a_high_degree_curve():
+    """The same population (rank 1/2 in D = 300) under N = 150 random
+    features and P = 200 samples at ridge 0: the features span the signal's
+    150 dimensions, so the model is least squares in 150 dimensions, whose
+    noise variance is ``sigma^2 p/(n - p - 1)`` to ``O(1/n)`` and
+    ``sigma^2 p/(n - p)`` in the proportional limit (0.3 at sigma^2 = 0.1),
+    with no bias.  It came out E_g = 0.2587 while the slope took the
+    degree-25 curve."""
+    pop = CASES["Wishart(2, 0.5, scale 2) x log-normal atoms"]
+    out = fp.RandomFeatureRidge(pop, widths=150, samples=200, ridge=0.0, noise=0.1, dimension=300).evaluate()
+    assert float(out["bias2"]) == 0.0 and float(out["kappa2"]) == 0.0
+    np.testing.assert_allclose(float(out["var_X_noise"]), 0.1 * 150 / 50, rtol=1e-12)
+    np.testing.assert_allclose(float(out["Eg"]), 0.3, rtol=1e-12)
+
+
+def test_df_next_to_a_density_that_diverges_at_zero():
+    """``WishartProduct([1, 1, 1])`` (Fuss-Catalan, ``z g = 1 + z^3 g^4``) has
+    ``g(-lam) ~ -lam^(-3/4)``: ``1 - df1 = lam^(1/4) (1 + O(lam^(1/4)))`` and
+    ``1 - df2 = (5/4) lam^(1/4) (...)``.  At lam = 1e-200 the subordination
+    overflowed into a nan that crashed the curve's continuation (ValueError),
+    the continuation's finite-difference step was absolute (1e-20 at |z| =
+    1e-30) and its last height 1e-32 (another point than -1e-200), and
+    ``g' ~ 1e350`` overflowed in df2 (nan)."""
+    law = WishartProduct([1, 1, 1])
+    lam = np.array([1e-200])
+    np.testing.assert_allclose(law.df_complement_numeric(lam, 1), lam**0.25, rtol=1e-14)
+    np.testing.assert_allclose(law.df_complement_numeric(lam, 2), 1.25 * lam**0.25, rtol=1e-14)

@@ -139,8 +139,12 @@ class Affine(SpectralLaw):
         inner, a = self._inner_numeric(zarr)      # (a < 0: inner in the other half plane)
         return self.law.stieltjes_numeric(inner) / a
 
-    def _dstieltjes_fallback(self, zarr, gv):
+    def _dstieltjes_fallback(self, zarr, gv, times_z=False):
+        # g(z) = g_in(w)/a at w = (z - b)/a: g' = g_in'(w)/a^2, z g' = z (w g_in'(w))/(a (z - b))
         inner, a = self._inner_numeric(zarr)
+        if times_z:
+            z = np.asarray(zarr, dtype=complex)
+            return z * self.law._dstieltjes_fallback(inner, np.asarray(gv) * a, times_z=True) / (a * a * inner)
         return self.law._dstieltjes_fallback(inner, np.asarray(gv) * a) / a**2
 
     def density_numeric(self, x):

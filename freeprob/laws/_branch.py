@@ -131,7 +131,9 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
             raise ConvergenceError(f"no root near 1/z at the starting point {z0}")
         # geometric descent of the imaginary part, with step halving
         y = Y
-        floor = max(y_end, mpmath.mpf(10) ** (-(dps + 2)) * (1 + abs(x)))
+        # the last height is negligible against |x| (not against 1: at x =
+        # -1e-300 next to a density that diverges at 0, 1e-32 i is another point)
+        floor = max(y_end, mpmath.mpf(10) ** (-(dps + 2)) * (abs(x) if x != 0 else 1))
         factor = mpmath.mpf("0.7")
         failures = 0
         h = mpmath.mpf(10) ** (-(dps // 2 + 5))
@@ -148,7 +150,11 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
             # predictor: Euler step along g' = -P_z/P_g (P_z by a central
             # difference at half the working precision); corrector: Newton,
             # accepted only if it moved little compared with the predictor
-            hz, hg = h * (1 + abs(z_old)), h * (1 + abs(g))      # relative steps at large |z| and |g|
+            # relative steps, and never beyond 1e-3 |z| (at z = -1e-300 next
+            # to a density that diverges at 0 the step 1e-20 straddled 0;
+            # 1e-20 |z| rounded away at |z| = 1e-26 next to a regular point)
+            hz = min(h * (1 + abs(z_old)), abs(z_old) / 1000)
+            hg = h * (1 + abs(g))
             pz = (poly(g, z_old + hz) - poly(g, z_old - hz)) / (2 * hz)
             pg = (poly(g + hg, z_old) - poly(g - hg, z_old)) / (2 * hg)
             dg = -pz / pg

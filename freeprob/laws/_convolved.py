@@ -136,7 +136,7 @@ class _Convolved(SpectralLaw):
             gv = np.asarray(self._stieltjes_continuation(zz, 30), dtype=complex)
             out = np.where(flip, np.conj(gv), gv)
             return (out, zz.imag.copy()) if with_height else out
-        if cv is not None and cv.deg <= POLISH_DEGREE:
+        if not self._numeric_only():
             # refinement only: a converged Newton root within 1e-6 of the subordination value replaces
             # it (exact boundary values on the axis); high-degree curves with huge integer coefficients
             # are too ill-conditioned in float64 and keep the subordination value (physical, certified)
@@ -195,7 +195,7 @@ class _Convolved(SpectralLaw):
         gv = self._physical(zarr)
         z = np.asarray(zarr, dtype=complex)
         axis = (z.imag == 0) & ~((not self._offset_real) & (z.real < 0))
-        if self.curve() is None and axis.any() and self.atoms():
+        if self._numeric_only() and axis.any() and self.atoms():
             # a real point off the support (checked by the caller) was solved
             # at height eps (axis_height): each atom's term w/(x - c + i eps)
             # is replaced by its value on the axis, w/(x - c) [P19]
@@ -208,7 +208,7 @@ class _Convolved(SpectralLaw):
 
     def _df_without_g(self, kind, lam):
         # a free product without a curve: eta(u), and the operands' inverse df1 next to its rank (_product_s)
-        if self._kind == "mul" and self.curve() is None:
+        if self._kind == "mul" and self._numeric_only():
             from freeprob.laws._product_s import curveless_values
 
             return np.ones(np.shape(lam), dtype=bool), curveless_values(self, (kind,), lam)[kind]
@@ -217,22 +217,22 @@ class _Convolved(SpectralLaw):
     def _df_mp_fallback(self, kind, lam, dps):
         from freeprob.laws._product_s import curveless_mp
 
-        return curveless_mp(self, kind, lam, dps) if self._kind == "mul" and self.curve() is None else None
+        return curveless_mp(self, kind, lam, dps) if self._kind == "mul" and self._numeric_only() else None
 
     def _complements_numeric(self, lam):
         from freeprob.laws._product_s import curveless_complements
 
-        if self._kind != "mul" or self.curve() is not None:
+        if self._kind != "mul" or not self._numeric_only():
             return super()._complements_numeric(lam)
         return curveless_complements(self, lam)
 
-    def _dstieltjes_fallback(self, zarr, gv):
-        # g' = -P_z/P_g on a curve of high degree cancels like the polish in
-        # _physical (degree 25: df2 = -0.458 at lam = 1e-6 for a rank of 1/2)
+    def _numeric_only(self):
+        """No curve, or one above ``POLISH_DEGREE``: ``g`` by subordination only."""
         cv = self.curve()
-        if cv is not None and cv.deg <= POLISH_DEGREE:
-            return cv.derivative(gv, zarr)
-        return sub.slope_of(self, np.asarray(zarr, dtype=complex))
+        return cv is None or cv.deg > POLISH_DEGREE
+
+    def _dstieltjes_fallback(self, zarr, gv, times_z=False):
+        return sub.slope_of(self, np.asarray(zarr, dtype=complex), times_z=times_z, gv=gv)
 
     def density_numeric(self, x):
         """Density of the absolutely continuous part on a real grid:

@@ -90,6 +90,20 @@ class Curve:
         den = sum(k * cs[k] * u ** (k - 1) * s ** float(k - d) for k in range(1, d + 1))
         return -s * num / den
 
+    def slope_trusted(self, gv, z):
+        """Where ``g' = -P_z/P_g`` is good to ``1e-10`` of ``g/z`` in float64:
+        the rounding of the scaled monomials ``T_ij`` (:meth:`_monomials`),
+        ``eps (sum |i T| + sum |j T|)``, against ``|sum i T|`` (a curve of
+        degree 25 with huge integer coefficients cancelled to garbage)."""
+        gv = np.asarray(gv, dtype=complex)
+        z = np.broadcast_to(np.asarray(z, dtype=complex), gv.shape)
+        if np.any((gv == 0) | (z == 0)) or not np.all(np.isfinite(gv)):
+            return np.zeros(gv.shape, dtype=bool)
+        terms, i, j = self._monomials(gv, z)
+        den = np.abs((i * terms).sum(axis=0))
+        err = 2.3e-16 * (np.abs(i * terms).sum(axis=0) + np.abs(j * terms).sum(axis=0))
+        return (err <= 1e-10 * den).reshape(gv.shape)
+
     def _z_derivative(self, gv, z):
         gv = np.asarray(gv, dtype=complex)
         z = np.broadcast_to(np.asarray(z, dtype=complex), gv.shape)

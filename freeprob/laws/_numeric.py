@@ -175,17 +175,19 @@ def _slope():
 @cached(maxsize=4)
 def _df_from_g(which, complement=False):
     """``df1`` (``which = 1``) or ``df2`` as compiled functions of ``(lam, g(-lam),
-    g'(-lam))``, derived from :func:`~freeprob.conventions.df1_from_stieltjes`
+    z g'(z) at z = -lam)``, derived from :func:`~freeprob.conventions.df1_from_stieltjes`
     and :func:`~freeprob.conventions.df2_from_df1` [C6]; with ``complement``
     ``1 - df``, expanded so that the constant cancels symbolically (``1 - df1
-    = -lam g(-lam)``: no float difference of two numbers near 1)."""
+    = -lam g(-lam)``: no float difference of two numbers near 1).  ``z g'``
+    stays finite where ``g'`` overflows (``g ~ z^(-3/4)`` at ``z = -1e-300``)."""
     zd, g = sp.Dummy("z"), sp.Function("g")
     df1 = C.df1_from_stieltjes(g(zd), zd, C.lam)
     expr = df1 if which == 1 else C.df2_from_df1(df1, C.lam).doit()
     expr = 1 - expr if complement else expr
     expr = expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: _DG).subs(g(-C.lam), _G)
     expr = expr.replace(lambda e: isinstance(e, sp.Derivative), lambda e: -_DG)
-    return compile_expr(sp.expand(expr), (C.lam, _G, _DG), dtype=complex)
+    # _DG = g'(-lam) = (z g')/z at z = -lam
+    return compile_expr(sp.expand(expr.subs(_DG, -_DG / C.lam)), (C.lam, _G, _DG), dtype=complex)
 
 
 class NumericMethods:
@@ -287,7 +289,9 @@ class NumericMethods:
         subordination); overridden by convolved laws."""
         raise NoClosedFormError(f"{self!r} has no numeric Stieltjes route")
 
-    def _dstieltjes_fallback(self, zarr, gv):
+    def _dstieltjes_fallback(self, zarr, gv, times_z=False):
+        """``g'`` (or ``z g'`` with ``times_z``) where ``g = gv``, for laws
+        without a closed form; overridden by convolved and affine laws."""
         raise NoClosedFormError(f"{self!r} has no numeric derivative route")
 
     def _evaluate(self, kind, method, points, *, dps=None, complex_=False, finite=True):
@@ -417,7 +421,7 @@ class NumericMethods:
                 return nv
             zneg = -lam[~near].astype(complex)
             gv = self.stieltjes_numeric(zneg)
-            dgv = self._dstieltjes_fallback(zneg, gv) if which == 2 else np.zeros_like(gv)
+            dgv = self._dstieltjes_fallback(zneg, gv, times_z=True) if which == 2 else np.zeros_like(gv)
             vals = np.empty(lam.shape, dtype=complex)
             if near.any():
                 vals[near] = nv[near]

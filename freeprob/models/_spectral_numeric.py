@@ -149,7 +149,7 @@ class _Law:
             try:
                 # the law's exact g' (a curve, or the subordination slope):
                 # D' = g(-k) - k g'(-k)
-                dd[rest] = gv - k * self.population._dstieltjes_fallback(-k, gv)
+                dd[rest] = gv + self.population._dstieltjes_fallback(-k, gv, times_z=True)
             except NoClosedFormError:
                 g = self.population.stieltjes_numeric
                 dfun = lambda kk: 1 + kk * g(-kk)  # noqa: E731  [C6]
