@@ -23,9 +23,10 @@ import sympy as sp
 
 __all__ = ["POLISH_DEGREE", "Curve", "nearest_root", "pole_roots", "scaled_roots", "scaled_roots_mp"]
 
-#: the highest degree in ``g`` whose float64 Newton polish and implicit slope
-#: ``g' = -P_z/P_g`` are trusted; above it the integer coefficients are huge
-#: and both cancel (the physical value then comes from subordination)
+#: the highest degree in ``g`` whose float64 Newton polish is trusted; above
+#: it the integer coefficients are huge and the polish cancels (the physical
+#: value then comes from subordination; the slope ``g' = -P_z/P_g`` is
+#: judged point by point, :meth:`Curve.slope_trusted`)
 POLISH_DEGREE = 12
 
 
@@ -101,7 +102,7 @@ class Curve:
             return np.zeros(gv.shape, dtype=bool)
         terms, i, j = self._monomials(gv, z)
         den = np.abs((i * terms).sum(axis=0))
-        err = 2.3e-16 * (np.abs(i * terms).sum(axis=0) + np.abs(j * terms).sum(axis=0))
+        err = np.finfo(float).eps * (np.abs(i * terms).sum(axis=0) + np.abs(j * terms).sum(axis=0))
         return (err <= 1e-10 * den).reshape(gv.shape)
 
     def _z_derivative(self, gv, z):
