@@ -251,3 +251,30 @@ def test_anisotropic_data_bottleneck_where_kappa_f_vanishes_below_it():
     assert out["df1"][0] == pytest.approx(0.5, abs=1e-13)
     assert all(np.all(np.isfinite(v)) for v in out.values())
     assert abs(out["Eg"][1] - out["Eg"][0]) < 1e-7
+
+
+@pytest.mark.parametrize("law", [fp.PowerLaw(0.7, 200), fp.Discrete([1, 3]),
+                                 fp.Discrete([0, 1, 2], [sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 4)]),
+                                 fp.MarchenkoPastur(sp.Rational(1, 2))], ids=repr)
+@pytest.mark.parametrize("gap", [3, 13, 25, 60])
+def test_kappa_f_next_to_the_rank_converges(law, gap):
+    # t = rank (1 - 6.5 10^-gap): kappa_F ~ 10^-gap has condition number ~ 10^gap,
+    # so Newton at 112 digits ends hopping between neighbours 10^(gap-112)
+    # apart (it raised at gap 13 on some machines); the residual is the test,
+    # checked here at 40 more digits, with the tangent df1_F ~ rank - k <1/x>
+    from freeprob.models._feature_covariance import kappa_f_mp
+
+    dps = 112
+    with mpmath.workdps(dps + 40):
+        rank = mpmath.mpf(law._trace_rank())
+        t = rank * (1 - mpmath.mpf("6.5") * mpmath.mpf(10) ** -gap)
+        k, dk = kappa_f_mp(law, t, dps)
+        assert k > 0 and dk < 0
+        res = law.df1_numeric(k, dps=dps + 40)[()] - t
+        assert abs(res) <= mpmath.mpf(10) ** (6 - dps) * t
+        h = k * mpmath.mpf(10) ** -30
+        slope = (law.df1_numeric(k + h, dps=dps + 40)[()] - law.df1_numeric(k - h, dps=dps + 40)[()]) / (2 * h)
+        assert abs(dk * slope - 1) <= 1e-20
+        if gap >= 13 and law._trace_rank() == 1:  # no atom at 0: df1_F = 1 - k <1/x> + O(k^2)
+            inv_mean = -slope
+            assert abs(k * inv_mean / (rank - t) - 1) <= 1e-9

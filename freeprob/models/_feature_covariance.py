@@ -118,8 +118,15 @@ def kappa_f_mp(law, t, dps: int):
     ``t < rank Sigma_F`` (an mpmath number): Newton on ``df1_F`` evaluated at
     that precision, from the float64 value (or, where ``t`` is within
     rounding of the rank and float64 gives 0, from the tangent of ``df1_F``
-    at a tiny ``kappa``); quadratic convergence takes 3-6 steps to
-    ``10^-(dps - 5)`` relative (else :class:`~freeprob.errors.ConvergenceError`).
+    at a tiny ``kappa``); quadratic convergence takes 3-6 steps to a step of
+    ``10^-(dps - 5)`` relative, or to a residual ``|df1_F - t|`` of
+    ``10^-(dps - 5) t``, the rounding of ``t`` itself (else
+    :class:`~freeprob.errors.ConvergenceError`).  The second test matters
+    where ``t`` is next to the rank: there ``kappa_F`` is small and its
+    condition number ``t/(kappa_F |df1_F'|)`` large (``1e12`` at
+    ``t = 1 - 6.5e-13``), so the last Newton steps hop between neighbours
+    of the root ``1e-101`` apart relative at 112 digits, the rounding of
+    ``df1_F`` amplified, and never reach ``1e-107``.
 
     >>> import mpmath, freeprob
     >>> k, dk = kappa_f_mp(freeprob.Discrete([1, 3]), mpmath.mpf(1) / 2, 30)
@@ -144,13 +151,16 @@ def kappa_f_mp(law, t, dps: int):
             k = ks - (d1 - t) / slope(d1, d2, ks)
             if not k > 0:
                 raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)}: t is not below rank Sigma_F")
+        tol = mpmath.mpf(10) ** (5 - dps)
         for _ in range(12):
             d1, d2 = dfs(k)
+            if abs(d1 - t) <= tol * abs(t):  # residual at rounding: k is as exact as t allows
+                return k, 1 / slope(d1, d2, k)
             step = (d1 - t) / slope(d1, d2, k)
             k -= step
             if not k > 0:  # df1_F is convex: from a start this close, Newton does not leave (0, oo)
                 raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)}: a Newton step left (0, oo)")
-            if abs(step) <= k * mpmath.mpf(10) ** (5 - dps):
+            if abs(step) <= k * tol:
                 d1, d2 = dfs(k)
                 return k, 1 / slope(d1, d2, k)  # kappa_F' = 1/df1_F'(kappa_F)
     raise ConvergenceError(f"kappa_F at t = {mpmath.nstr(t, 17)} did not converge in mpmath ({dps} digits)")
