@@ -146,3 +146,33 @@ def test_df_next_to_a_density_that_diverges_at_zero():
     lam = np.array([1e-200])
     np.testing.assert_allclose(law.df_complement_numeric(lam, 1), lam**0.25, rtol=1e-14)
     np.testing.assert_allclose(law.df_complement_numeric(lam, 2), 1.25 * lam**0.25, rtol=1e-14)
+
+
+@pytest.mark.parametrize("law", [free_mul(MarchenkoPastur(2), PowerLaw(1.5, 30)),
+                                 free_mul(MarchenkoPastur(3), Discrete(list(RNG_ATOMS[:5])))], ids=repr)
+def test_atom_at_zero_next_to_zero(law, monkeypatch):
+    # the plan solves for the factor without an atom; its omega stays finite
+    # as u = 1/z -> oo, and a tolerance relative to |u| accepted omega =
+    # -47.78 for -46.96 at z = -1e-16 (z g = 0.4966 for 0.5).  Two routes:
+    # the generic map with the atom in the first operand (omega ~ u), and
+    # z g = m0 + O(z) with m0 = 1 - 1/q, the mass of the atom at 0
+    z = -np.logspace(-8, -60, 14) + 0j
+    ours = law.stieltjes_numeric(z) * z
+    generic = _generic(monkeypatch, lambda: law.stieltjes_numeric(z) * z)
+    fp.clear_caches()
+    np.testing.assert_allclose(ours, generic, rtol=1e-11, atol=0)
+    m0 = 1 - 1 / law.a.ratio
+    assert np.all(np.abs(ours - float(m0)) <= 1e3 * np.abs(z) + 1e-15)
+
+
+def test_float_weight_atom_at_zero_at_the_bottom_of_float64():
+    # g ~ 0.3/z at z = -1e-160: the curve's leading coefficient underflowed
+    # in numpy's companion matrix (LinAlgError); the operand's -1/omega^2
+    # overflowed in the slope (nan); g' = -0.3/z^2 itself overflows float64
+    law = free_mul(MarchenkoPastur(0.5), Discrete([0.0, 1.0], [0.3, 0.7]))
+    z = np.array([-1e-160, -1e-230, -1e-300]) + 0j
+    np.testing.assert_allclose(law.stieltjes_numeric(z) * z, 0.3, rtol=1e-13)
+    np.testing.assert_allclose(S.slope_of(law, z, times_z=True) * z, -0.3, rtol=1e-12)
+    np.testing.assert_allclose(S.slope_of(law, np.array([-1e-100 + 0j])) * 1e-200, -0.3, rtol=1e-12)
+    with pytest.raises(fp.errors.NumericalError, match="times_z"):
+        S.slope_of(law, z[:1])

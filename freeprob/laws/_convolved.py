@@ -144,16 +144,17 @@ class _Convolved(SpectralLaw):
             keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv)))
             # at real points subordination can stall near a pole (an atom) at a few 1e-4 of the value:
             # take the curve's root nearest to it when that root is isolated (every other root 10x
-            # farther away); off the support (g real to 1e-9) a point without an isolated root follows
-            # the root from infinity (mpmath continuation), on the support the subordination value
-            # stays (physical by construction, certified afterwards)
+            # farther away); off the support (g real to 1e-9) a point of the ladder without an isolated
+            # root follows the root from infinity (mpmath continuation); a point solved directly (the
+            # negative axis of a product: roots cluster at g ~ m0/z next to an atom at 0) and a point
+            # on the support keep the subordination value (physical by construction, certified)
             real = ~keep & (zz.imag == 0)
             if real.any():
                 g2, found = nearest_root(cv, gv, zz, g1, ~real)
                 found &= real
                 g1 = np.where(found, g2, g1)
                 keep = keep | found
-                bad = np.flatnonzero(real & ~found & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)))
+                bad = np.flatnonzero(real & ~found & ~direct & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)))
                 if bad.size:
                     g1[bad] = np.asarray(self._stieltjes_continuation(zz[bad], 30), dtype=complex)
                     keep[bad] = True

@@ -238,21 +238,31 @@ def nearest_root(cv, gv, z, g1, keep):
     """For the points not yet kept: the root of the curve at ``z`` nearest
     to the approximate value ``gv``, accepted when it lies within 1e-2 of it
     and every other root is at least 10 times farther (an unambiguous
-    choice); returns updated ``(g1, keep)``."""
+    choice); returns updated ``(g1, keep)``.  The roots are those of the
+    polynomial in ``u = g/s``, ``s = max(1, |gv|)``, its coefficients
+    ``c_k s^k`` formed through their base-2 logarithms and scaled by the
+    largest: next to an atom at 0 (``g ~ w/z`` at ``z ~ 1e-160``) the
+    leading ``c_k`` underflows and ``c_k g^k`` overflows, and numpy's
+    companion matrix of the raw coefficients held inf."""
     g1, keep = g1.copy(), keep.copy()
     cs = cv.coeffs_at(z[~keep])
     for j, i in enumerate(np.flatnonzero(~keep)):
         poly = cs[::-1, j]
         nz = np.flatnonzero(poly != 0)
-        if nz.size == 0 or nz[0] == poly.size - 1:
+        if nz.size == 0 or nz[0] == poly.size - 1 or not np.all(np.isfinite(poly)):
             continue
-        roots = np.roots(poly[nz[0]:])
+        s = max(1.0, abs(gv[i]))
+        k = np.arange(poly.size - 1, -1, -1)
+        with np.errstate(divide="ignore"):   # log2(0) = -inf: a zero coefficient stays 0
+            lg = np.log2(np.abs(poly)) + k * np.log2(s)
+        scaled = np.where(poly != 0, np.exp2(lg - lg[nz].max()), 0.0) * np.exp(1j * np.angle(poly))
+        roots = s * np.roots(scaled[nz[0]:])
         d = np.abs(roots - gv[i])
         order = np.argsort(d)
         near = d[order[0]]
         second = d[order[1]] if roots.size > 1 else np.inf
         if near <= 1e-2 * (1 + abs(gv[i])) and second >= 10 * near:
-            polished, ok = cv.newton(roots[order[:1]], z[i:i + 1], iters=5)
+            polished, ok = cv.newton_scaled(roots[order[:1]], z[i:i + 1], iters=5)
             g1[i], keep[i] = polished[0], True
     return g1, keep
 

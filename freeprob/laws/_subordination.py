@@ -32,6 +32,7 @@ from freeprob import conventions as C
 from freeprob.errors import (
     ConvergenceError,
     NoClosedFormError,
+    NumericalError,
     TransformNotDefinedError,
 )
 from freeprob.laws._base import operation
@@ -60,10 +61,11 @@ def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, stat
         if idx.size == 0:
             break
         w = omega[idx]
-        f = phi(w, idx)
-        r = np.abs(w - f)
-        d = dphi(w, idx)
+        # an operand may overflow at an iterate (-1/omega^2 next to an atom at 0): refused below
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            f = phi(w, idx)
+            r = np.abs(w - f)
+            d = dphi(w, idx)
             newton = w - (w - f) / (1 - d)
         # safeguard without a second evaluation: a Newton step must stay in
         # the domain and not be wildly longer than the plain fixed-point step
@@ -214,7 +216,7 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
     def dbb(w, idx):
         # a Newton slope: overflow (|z| ~ 1e-250 solver probes) gives a
         # non-finite step, which the safeguard in _solve refuses
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             w2 = u[idx] * hh(ha, w)
             return u[idx] ** 2 * dhh(dhb, w2) * dhh(dha, w)
 
@@ -222,7 +224,7 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
         return u[idx] * tail(w * hh(ha, w))[0]
 
     def dexplicit(w, idx):
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             av = hh(ha, w)
             return u[idx] * tail(w * av)[1] * (av + dha(1 / w) / w)
 
@@ -242,7 +244,8 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
         start = np.asarray(omega0, dtype=complex).ravel().copy()
     else:  # omega ~ u m1(b) = u P(0) as u -> 0
         start = u.copy() if tail is None else u * tail(np.zeros(1, dtype=complex))[0]
-    kw = dict(tol=tol, maxiter=maxiter, what="multiplicative", scale=np.abs(u), status=True)
+    # relative to |omega| alone: finite as u -> oo when b has an atom at 0 (|u| let -47.78 pass for -46.96)
+    kw = dict(tol=tol, maxiter=maxiter, what="multiplicative", scale=np.zeros(u.shape), status=True)
     omega, done = _solve(phi, dphi, start, in_domain, plain=None if tail is None else bb, **kw)
     if tail is not None:
         # the explicit equation can have roots besides the physical one (two
@@ -252,12 +255,12 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
         # it, and so is a point where the explicit iteration did not converge
         # unless the caller takes the status (a ladder's own warm starts)
         every = np.arange(u.size)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             off = np.abs(omega - bb(omega, every))
-        wrong = done & ~(off <= 1e-8 * (np.abs(omega) + np.abs(u)))
+        wrong = done & ~(off <= 1e-8 * np.abs(omega))   # not |u|: at |z| = 1e-12, 5e-6 off passed
         idx = np.flatnonzero(wrong if status else wrong | ~done)
         if idx.size:
-            kw["scale"] = np.abs(u[idx])
+            kw["scale"] = np.zeros(idx.size)
             omega[idx], done[idx] = _solve(lambda w, i: bb(w, idx[i]), lambda w, i: dbb(w, idx[i]), start[idx],
                                            lambda w, i: in_domain(w, idx[i]), **kw)
     if not status and not done.all():
@@ -355,14 +358,26 @@ def slope_of(law, z, *, times_z=False, gv=None):
     if (~low).any():
         omega[~low] = law._subordinate_from(zz[~low], None)[1]
     ga, ha, dha, hb, dhb, tail = operand_funs(law)
-    if law._kind == "mul":
-        eta, u_d_eta = subordination_slope("mul", ga, ha, dha, hb, dhb, zz, omega, eta_only=True, tail=tail)
-        with np.errstate(over="ignore"):   # g' itself overflows where z g' does not
+    # an operand's slope overflows next to an atom at 0 (-1/omega^2), and g' ~ g/z where z g' does not:
+    # every non-finite value is taken from the curve's scaled monomials where trusted, else refused
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if law._kind == "mul":
+            eta, u_d_eta = subordination_slope("mul", ga, ha, dha, hb, dhb, zz, omega, eta_only=True, tail=tail)
             out = -(1 / (zz * (1 - eta))) * (1 + u_d_eta / (1 - eta))
             out = out if times_z else out / zz
-    else:
-        out = subordination_slope("add", ga, ha, dha, hb, dhb, zz, omega)
-        out = zz * out if times_z else out
+        else:
+            out = subordination_slope("add", ga, ha, dha, hb, dhb, zz, omega)
+            out = zz * out if times_z else out
+        bad, cv = ~np.isfinite(out), law.curve()
+        if bad.any() and cv is not None:
+            gb = law._physical(zz[bad])
+            ok = cv.slope_trusted(gb, zz[bad])
+            out[np.flatnonzero(bad)[ok]] = cv.derivative(gb[ok], zz[bad][ok], times_z=times_z)
+            bad = ~np.isfinite(out)
+    if bad.any():
+        raise NumericalError(f"{'z g' if times_z else 'g'}' of {law!r} is not finite in float64 at z = "
+                             f"{complex(np.where(flip, np.conj(zz), zz)[bad][0])!r}"
+                             + ("" if times_z else " (z g', with times_z=True, may be)"))
     return np.where(flip, np.conj(out), out).reshape(z.shape)
 
 
