@@ -510,3 +510,29 @@ def test_models_on_populations_off_the_catalogue_at_ridge_zero(name):
         eg = np.asarray(out["Eg"])
         near, nearer = abs(eg[1] - eg[0]), abs(eg[2] - eg[0])
         assert near <= 1e-3 * eg[0] and nearer <= max(2e-2 * near, 1e-13 * eg[0]), (m, eg)
+
+
+@pytest.mark.parametrize("law", [fp.WishartProduct([1, 1, 1]), fp.WishartProduct([1, 0.5], scale=2),
+                                 fp.free_mul(fp.MarchenkoPastur(1), fp.Discrete([1, 2]))], ids=repr)
+def test_hard_edge_without_an_atom_takes_the_certified_root(law):
+    """No atom at 0, a density that diverges there (``g(-lam) ~ -lam^(-1/2)``
+    or ``-lam^(-3/4)``): the root of the curve in ``[-1/lam, -1/(lam + R)]``,
+    certified as the only one there, serves ``lam <= R/16``.  The g route
+    (the curve's root followed from infinity) took 38 s at lam = 1e-40 and
+    240 s at 1e-300.  Second route: that g route where it is quick
+    (lam >= 1e-20), to 1e-14; below, the Puiseux leading term
+    ``1 - df1 = c lam^p``, whose ratio must be constant across 200 decades."""
+    lam = np.logspace(-1.5, -20, 9)
+    zneg = -lam + 0j
+    gv = law.stieltjes_numeric(zneg)
+    dgv = law._dstieltjes_fallback(zneg, gv, times_z=True)
+    for which in (1, 2):
+        mask, vals = near_values(law, f"cdf{which}", lam)
+        assert mask.all()
+        ref = (-lam * gv if which == 1 else -2 * lam * gv - lam * dgv).real   # 1 - df [C6], dgv = z g'
+        np.testing.assert_allclose(vals, ref, rtol=1e-13)
+    tiny = np.array([1e-100, 1e-200, 1e-300])
+    c = law.df_complement_numeric(tiny, 1)
+    p = np.log(c[2] / c[1]) / np.log(tiny[2] / tiny[1])
+    assert p in (pytest.approx(0.25, abs=1e-12), pytest.approx(0.5, abs=1e-12))
+    np.testing.assert_allclose(c / tiny**p, c[0] / tiny[0] ** p, rtol=1e-12)

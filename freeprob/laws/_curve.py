@@ -255,7 +255,9 @@ def nearest_root(cv, gv, z, g1, keep):
         k = np.arange(poly.size - 1, -1, -1)
         with np.errstate(divide="ignore"):   # log2(0) = -inf: a zero coefficient stays 0
             lg = np.log2(np.abs(poly)) + k * np.log2(s)
-        scaled = np.where(poly != 0, np.exp2(lg - lg[nz].max()), 0.0) * np.exp(1j * np.angle(poly))
+        ap = np.where(poly != 0, np.abs(poly), 1.0)   # the phase, exactly +-1 for a real coefficient
+        unit = poly.real / ap + 1j * (poly.imag / ap)   # (real divisions: no overflow at subnormal |c_k|)
+        scaled = np.where(poly != 0, np.exp2(lg - lg[nz].max()), 0.0) * unit
         roots = s * np.roots(scaled[nz[0]:])
         d = np.abs(roots - gv[i])
         order = np.argsort(d)
