@@ -39,6 +39,9 @@ POPULATIONS = {
     "free sum": (fp.free_add(fp.MarchenkoPastur(0.5), fp.Semicircle(1, 5)), 200),
     "free product": (fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([1, 2])), 200),
     "Wishart product": (fp.WishartProduct([2, 3]), 300),
+    # an atom at 0 known by subordination only, and a density ~ x^(-3/4) at 0 without an atom
+    "curveless product, atom at 0": (fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 30)), 200),
+    "hard edge, no atom": (fp.WishartProduct([1, 1, 1]), 300),
     "affine MP": (fp.MarchenkoPastur(0.5).scaled(2).shifted(1), 200),
 }
 
@@ -104,7 +107,7 @@ _RF_OUTCOMES: list = []  # (population, variant, outcome) of every case the swee
 RF_VARIANTS = ("white", "deep", "anisotropic", "feature noise", "nonlinear")
 # a representative subset (each kind of law once); 1e9 is covered by the kernel case
 RF_POPULATIONS = ["MP q<1", "MP q>1", "discrete float, atom at 0", "powerlaw 1e3", "powerlaw oo", "free product",
-                  "Wishart product", "affine MP"]
+                  "Wishart product", "affine MP", "curveless product, atom at 0", "hard edge, no atom"]
 
 
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
