@@ -68,7 +68,7 @@ __all__ = [
     "ml_stieltjes_from_stieltjes", "stieltjes_from_ml_stieltjes",
     "t_from_stieltjes", "stieltjes_from_t",
     "psi_from_t", "t_from_psi",
-    "df1_from_stieltjes", "df2_from_df1",
+    "df1_from_stieltjes", "df2_from_df1", "stieltjes_from_df1",
     "s_df_from_voiculescu", "s_voiculescu_from_df",
     "s_from_chi", "r_from_inverse_stieltjes",
     "renormalized_ridge", "ratio", "nu", "s_from_renormalized_ridge",
@@ -315,6 +315,17 @@ def df1_from_stieltjes(g: sp.Expr, zvar: sp.Symbol, lamvar: sp.Symbol) -> sp.Exp
     """
     lamvar = as_expr(lamvar, "lamvar")
     return 1 + lamvar * as_expr(g, "g").subs(as_expr(zvar, "zvar"), -lamvar)
+
+
+def stieltjes_from_df1(df1: sp.Expr, lamvar: sp.Symbol, zvar: sp.Symbol) -> sp.Expr:
+    """Inverse of :func:`df1_from_stieltjes`: ``g(z) = (1 - df1(-z))/z``
+    [C6], for a law on ``[0, oo)`` at ``z`` off ``[0, oo)``.
+
+    >>> sp.cancel(stieltjes_from_df1(1/(lam + 1), lam, z))
+    1/(z - 1)
+    """
+    lamvar, zvar = as_expr(lamvar, "lamvar"), as_expr(zvar, "zvar")
+    return (1 - as_expr(df1, "df1").subs(lamvar, -zvar)) / zvar
 
 
 def df2_from_df1(df1: sp.Expr, lamvar: sp.Symbol) -> sp.Expr:

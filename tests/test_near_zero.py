@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import freeprob as fp
+from freeprob.errors import NumericalError
 from freeprob.laws._near import near_values
 from freeprob.laws._product_s import product_df_values
 from freeprob.laws._subordination import eta_values
@@ -536,3 +537,70 @@ def test_hard_edge_without_an_atom_takes_the_certified_root(law):
     p = np.log(c[2] / c[1]) / np.log(tiny[2] / tiny[1])
     assert p in (pytest.approx(0.25, abs=1e-12), pytest.approx(0.5, abs=1e-12))
     np.testing.assert_allclose(c / tiny**p, c[0] / tiny[0] ** p, rtol=1e-12)
+
+
+def _silverstein(q, atoms, lam, dps=420):
+    """``g(-lam)`` and ``z g'(z)`` at ``z = -lam`` of ``MP(q) x H`` (``H =
+    sum_k w_k delta_{x_k}``) from the Silverstein equation of the companion
+    ``n x n`` Gram, ``lam = 1/m - q sum_k w_k x_k/(1 + x_k m)``, in mpmath: the
+    physical ``m`` is the first root up from ``m = 0+`` (where ``lam(m) ~
+    1/m``), and ``g = -(m + (q - 1)/lam)/q`` (its ``q - 1`` cancels 300
+    digits at ``lam = 1e-300`` for ``q < 1``, hence the precision).  No
+    S-transform, no subordination."""
+    import mpmath
+    import sympy as sp
+
+    with mpmath.workdps(dps):
+        xw = [(mpmath.mpf(str(sp.N(x, dps))), mpmath.mpf(str(sp.N(w, dps)))) for x, w in atoms]
+        lam, q = mpmath.mpf(lam), mpmath.mpf(q)
+
+        def lam_of(m):
+            return 1 / m - q * mpmath.fsum(w * x / (1 + x * m) for x, w in xw)
+
+        hi = mpmath.mpf("1e-3")
+        while lam_of(hi) > lam:
+            hi *= 10
+        m = mpmath.findroot(lambda v: lam_of(v) - lam, (hi / 10, hi), solver="anderson")
+        slope = -1 / m**2 + q * mpmath.fsum(w * x**2 / (1 + x * m) ** 2 for x, w in xw)   # d lam/d m
+        g = -(m + (q - 1) / lam) / q
+        zdg = -(lam / slope - (q - 1) / lam) / q                                       # lam d g(-lam)/d lam
+        return complex(g), complex(zdg)
+
+
+@pytest.mark.parametrize("q", [1, 2, 0.5], ids=["square", "atom at 0", "full rank"])
+def test_curveless_product_stieltjes_next_to_zero(q):
+    """``g`` and ``z g'`` of ``MP(q) x PowerLaw(1.5, 30)`` (no curve) on the
+    negative axis down to ``-1e-300``, against the Silverstein equation in
+    mpmath.  Subordination lost the digits there: ``g`` 2e-8 off at ``z =
+    -1e-20`` for ``q = 1`` (``g ~ -8.28/sqrt(lam)``), 6e-3 at ``-1e-30``, then
+    ConvergenceError; the S route of ``1 - df1`` keeps them."""
+    pop = fp.PowerLaw(1.5, 30)
+    law = fp.free_mul(fp.MarchenkoPastur(q), pop)
+    assert law.curve() is None
+    lam = np.array([1e-2, 1e-6, 1e-9, 1e-12, 1e-20, 1e-30, 1e-40, 1e-100, 1e-300])
+    z = -lam + 0j
+    g = law.stieltjes_numeric(z)
+    ref = np.array([_silverstein(q, pop.atoms(), v) for v in lam])
+    np.testing.assert_allclose(g, ref[:, 0], rtol=1e-13, atol=0)
+    zdg = law._dstieltjes_fallback(z[lam >= 1e-12], g[lam >= 1e-12], times_z=True)
+    if q < 1:
+        # g is analytic at 0 and z g' = lam int dmu/(x + lam)^2 ~ 5e-8 lam: 2 (1 - df1) - (1 - df2) cancels
+        # to it, and subordination's slope resolves it only to eps |g| (1e-15 |g| here)
+        np.testing.assert_allclose(zdg, ref[lam >= 1e-12, 1], rtol=1e-11, atol=1e-15 * abs(g[0]))
+        # operand ridges of order lam: 1 - df1 = -lam g at 1e-305 (it stopped at 1e-300 relative: 5e4 times
+        # too large), refused where they leave the normal floats; df1 = 1 - c there is exact
+        c_ref = -1e-305 * _silverstein(q, pop.atoms(), 1e-305)[0].real
+        np.testing.assert_allclose(law.df_complement_numeric(1e-305, 1), c_ref, rtol=1e-13)
+        with pytest.raises(NumericalError, match="normal float64"):
+            law.df_complement_numeric(1e-310, 1)
+        assert law.df1_numeric(1e-310) == 1.0
+        # further down it is refused by its bounds lam g^2 <= z g' <= |g|, not returned (0, then 6e17)
+        for v in (1e-40, 1e-250):
+            with pytest.raises(NumericalError):
+                law._dstieltjes_fallback(np.array([-v + 0j]), law.stieltjes_numeric(np.array([-v])), times_z=True)
+    else:
+        np.testing.assert_allclose(law._dstieltjes_fallback(z, g, times_z=True), ref[:, 1], rtol=1e-11, atol=0)
+    if q == 1:
+        # g' ~ 4.1/lam^1.5 is beyond float64 at 1e-300: a typed error, not inf
+        with pytest.raises(NumericalError, match="times_z"):
+            law._dstieltjes_fallback(z[-1:], g[-1:])

@@ -30,6 +30,7 @@ from freeprob.laws._classical import Identity, MarchenkoPastur
 from freeprob.laws._curve import POLISH_DEGREE, Curve, nearest_root, pole_roots
 from freeprob.laws._exact import atoms_by_theorem, rational_twin
 from freeprob.laws._factor import choose_factor
+from freeprob.laws._product_s import at_rank
 from freeprob.laws._relations import (
     moments_from_free_cumulants,
     moments_from_s_series,
@@ -192,9 +193,12 @@ class _Convolved(SpectralLaw):
         out = self._subordinate_from(zz, None)[0].reshape(z.shape)
         return np.where(flip, np.conj(out), out)
 
-    def _stieltjes_fallback(self, zarr):
-        gv = self._physical(zarr)
+    def _stieltjes_fallback(self, zarr):  # a product's negative axis next to 0 from 1 - df1 (at_rank)
         z = np.asarray(zarr, dtype=complex)
+        return at_rank(self, z, lambda m: self._stieltjes_off_rank(z[m]))
+
+    def _stieltjes_off_rank(self, z):
+        gv = self._physical(z)
         axis = (z.imag == 0) & ~((not self._offset_real) & (z.real < 0))
         if self._numeric_only() and axis.any() and self.atoms():
             # a real point off the support (checked by the caller) was solved
@@ -233,7 +237,8 @@ class _Convolved(SpectralLaw):
         return cv is None or cv.deg > POLISH_DEGREE
 
     def _dstieltjes_fallback(self, zarr, gv, times_z=False):
-        return sub.slope_of(self, np.asarray(zarr, dtype=complex), times_z=times_z, gv=gv)
+        z, gv = np.broadcast_arrays(np.asarray(zarr, dtype=complex), np.asarray(gv, dtype=complex))
+        return at_rank(self, z, lambda m: sub.slope_of(self, z[m], times_z=times_z, gv=gv[m]), bool(times_z))
 
     def density_numeric(self, x):
         """Density of the absolutely continuous part on a real grid:
@@ -270,8 +275,7 @@ class _Convolved(SpectralLaw):
         return np.where(dens < 0, 0.0, dens).reshape(np.shape(xs))
 
     def _numeric_radius(self):
-        a, b = self._operands()
-        ra, rb = a._numeric_radius(), b._numeric_radius()
+        ra, rb = (law._numeric_radius() for law in self._operands())
         return ra + rb if isinstance(self, FreeSum) else ra * rb
 
     def _ac_intervals(self):

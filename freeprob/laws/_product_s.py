@@ -36,19 +36,26 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import ConvergenceError
+from freeprob.errors import ConvergenceError, NumericalError
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.solve import expand_upper, invert_increasing
 
-__all__ = ["curveless_complements", "curveless_mp", "curveless_values", "product_df_mp", "product_df_values"]
+__all__ = ["at_rank", "curveless_complements", "curveless_mp", "curveless_values", "product_df_mp",
+           "product_df_values"]
 
 _C, _LX, _LY, _DX, _DY = sp.symbols("c lam_x lam_y Delta_x Delta_y", positive=True)
 #: the forms take rho_i = Delta_i/c (of order 1 where c and Delta_i ~ lam
 #: underflow together: a full-rank product at lam = 1e-300)
 _RX, _RY = sp.symbols("rho_x rho_y", positive=True)
-#: the smallest ridge an operand is asked for (relative to its radius)
-_TINY = 1e-300
+#: the smallest ridge an operand is asked for: the smallest normal float
+#: (times the operand's radius when above 1); a full-rank product at ``lam``
+#: needs operand ridges of order ``lam`` (1e-300 relative had left ``1 - df1``
+#: at that floor: 5e4 times too large at ``lam = 1e-305``)
+_TINY = float(np.finfo(float).tiny)
+#: ridges below this fraction of the spectral radius are next to the rank:
+#: the S route, without ``g`` or ``eta`` (see :func:`curveless_values`)
+NEAR_RANK = 1e-8
 
 
 @cached(maxsize=1)
@@ -121,7 +128,7 @@ def _inverse(law, c, scale, warm=None):
         c1, delta = _complement(law, k)
         return c1, delta / k                   # d(1 - df1)/d lam = (df1 - df2)/lam [C6]
 
-    lo = np.full(c.shape, _TINY * scale)
+    lo = np.full(c.shape, _TINY * max(scale, 1.0))
     first = np.full(c.shape, scale) if warm is None else warm
     hi = expand_upper(fmap, c, first, what="an operand's ridge")
     k = invert_increasing(fmap, c, lo, hi, what="an operand's ridge", start=None if warm is None else first)
@@ -184,7 +191,7 @@ def _solve(law, kinds, lam):
         return (log_lam(cx, kx, ly, dx / cx, dy / cx, finite=False),
                 slope(cx, kx, ly, dx / cx, dy / cx, finite=False))
 
-    lo = np.full(flat.shape, _TINY * sx)
+    lo = np.full(flat.shape, _TINY * max(sx, 1.0))
     target = np.log(flat)
     every = np.arange(flat.size)
     # a start from a few Newton steps in log lam_x (log lam ~ log lam_x at
@@ -202,6 +209,14 @@ def _solve(law, kinds, lam):
     kx = invert_increasing(fmap, target, lo, hi, what="a product's ridge", start=kx)
     cx, dx, ly, dy = state(kx, every)
     args = (cx, kx, ly, dx / cx, dy / cx)
+    floor = (kx <= lo * (1 + 1e-9)) & (log_lam(*args, finite=False) > target + 1e-9 * np.abs(target))
+    if floor.any() and any(k.startswith("c") for k in kinds):
+        # the bracket's floor holds a point whose operand ridge lies below the
+        # normal floats (a full-rank product at lam ~ 1e-310): its complements
+        # are refused, not clamped (df1 and df2 there are 1 - c with c below
+        # their rounding, exact)
+        raise NumericalError(f"the S-transform route of {law!r} at lam = {float(flat[floor][0])!r} needs an "
+                             "operand ridge below the normal float64 range")
     vals = {k: np.asarray(forms[k](*args), dtype=float).reshape(lam.shape) for k in kinds}
     rank = 1 - max(wa, wb)
     d1 = forms["df1"](*args)
@@ -295,7 +310,7 @@ def curveless_values(law, kinds, lam):
     out = {kind: np.empty(lam.shape) for kind in kinds}
     # ridges below 1e-8 of the spectral radius are next to the rank: the S
     # route directly (eta at u = -1/lam overflows there in its operands' means)
-    near = lam < 1e-8 * max(float(law._numeric_radius()), 1e-300)
+    near = lam < NEAR_RANK * max(float(law._numeric_radius()), 1e-300)
     rest = np.flatnonzero(~near)
     if rest.size:
         try:
@@ -336,3 +351,68 @@ def curveless_mp(law, kind, lam, dps):
     """:func:`product_df_mp` at each point of ``lam``; None if one has no route."""
     out = [product_df_mp(law, kind, v, dps) for v in lam]
     return None if any(v is None for v in out) else out
+
+
+@cached(maxsize=1)
+def _g_forms():
+    """``g(-lam)`` and ``z g'(z)`` at ``z = -lam`` in ``(lam, c1, c2)``, the
+    complements ``c_i = 1 - df_i`` there: derived from
+    :func:`~freeprob.conventions.stieltjes_from_df1` and
+    :func:`~freeprob.conventions.df1_slope_from_df2` [C6]."""
+    lam, z = C.lam, C.z
+    c, c1, c2 = sp.Function("c"), sp.Symbol("c1"), sp.Symbol("c2")
+    g = C.stieltjes_from_df1(1 - c(lam), lam, z).subs(z, -lam)       # g(-lam)
+    zdg = lam * sp.diff(g, lam)                                         # z g'(z) = lam d g(-lam)/d lam
+    slope = C.df1_slope_from_df2(1 - c1, 1 - c2, lam)                   # d df1/d lam
+    zdg = zdg.subs(sp.Derivative(c(lam), lam), -slope).subs(c(lam), c1)
+    args = (lam, c1, c2)
+    return compile_expr(g.subs(c(lam), c1), args, dtype=float), compile_expr(sp.cancel(zdg), args, dtype=float)
+
+
+def at_rank(law, z, route, times_z=None):
+    """``g`` (``times_z=None``), or ``g'`` or ``z g'`` (``times_z`` False or
+    True) of a law at ``z``: on the negative axis within :data:`NEAR_RANK`
+    of ``0`` (relative to the spectral radius) for a free product without a
+    curve, from the complements of its degrees of freedom (the S route of
+    :func:`product_df_values`), with ``g(-lam) = -(1 - df1)/lam`` and ``z g'
+    = (2 (1 - df1) - (1 - df2))/lam`` [C6]; elsewhere ``route(mask)``, the
+    values at ``z[mask]``.  Subordination's ``eta(u)`` at ``u = -1/lam``
+    loses the digits there: 6e-3 of ``g`` at ``lam = 1e-30`` on ``MP(1) x``
+    a power law, then no convergence.  The derivative keeps the other route
+    where ``2 (1 - df1) - (1 - df2) = int lam^2/(x + lam)^2`` cancels to
+    below ``1e-3`` of ``1 - df1`` (a law without mass or a density that
+    diverges at 0, whose ``z g'`` is of order ``lam``)."""
+    shape = np.shape(z)
+    z = np.asarray(z, dtype=complex).ravel()     # route(mask) takes the mask in the shape of z
+    near = np.zeros(z.shape, dtype=bool)
+    if law._kind == "mul" and law._numeric_only():
+        near = (z.imag == 0) & (z.real < 0) & (-z.real < NEAR_RANK * max(float(law._numeric_radius()), 1e-300))
+    out = np.empty(z.shape, dtype=complex)
+    if not near.any():
+        return route(~near.reshape(shape))
+    idx, lam = np.flatnonzero(near), -z.real[near]
+    c1, c2 = curveless_complements(law, lam)
+    gf, zdgf = _g_forms()
+    g = gf(lam, c1, c2)
+    # z g' by 2 c1 - c2 where it keeps its digits (a relative error eps c1/|2 c1 - c2|); else the other route
+    keep = np.full(lam.shape, True) if times_z is None else np.abs(2 * c1 - c2) >= 1e-3 * c1
+    with np.errstate(over="ignore"):
+        vals = g[keep] if times_z is None else zdgf(lam, c1, c2)[keep] / (1 if times_z else -lam[keep])
+    if not np.isfinite(vals).all():
+        # beyond float64: g' ~ z g'/z (1e450 at lam = 1e-300 next to a diverging density)
+        what = {None: "g", True: "z g'", False: "g'"}[times_z]
+        raise NumericalError(f"{what} of {law!r} is not finite in float64 at z = "
+                             f"{-float(lam[keep][~np.isfinite(vals)][0])!r}"
+                             + (" (z g', with times_z=True, may be)" if times_z is False else ""))
+    out[idx[keep]] = vals
+    near[idx[~keep]] = False
+    if not near.all():
+        out[~near] = route(~near.reshape(shape))
+    if not keep.all():
+        # the other route certified: 0 < lam g^2 <= z g' = lam int dmu/(x + lam)^2 <= |g| (Cauchy-Schwarz)
+        zdg = out[idx[~keep]] * (1 if times_z else -lam[~keep])
+        gb = np.abs(g[~keep])
+        if np.any((zdg.real < lam[~keep] * gb**2 * (1 - 1e-9)) | (zdg.real > gb * (1 + 1e-9))):
+            raise NumericalError(f"z g' of {law!r} left its bounds lam g^2 <= z g' <= |g| at z = "
+                                 f"{-float(lam[~keep][0])!r}: subordination's slope lost its digits there")
+    return out.reshape(shape)
