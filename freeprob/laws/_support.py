@@ -273,6 +273,10 @@ def _separated_support(law, intervals, dips):
     cuts = np.union1d(np.linspace(lo, hi, GRID + 1), dips)
     if lo > 0:
         cuts = np.union1d(cuts, np.geomspace(lo, hi, int(GRID * max(np.log10(hi / lo), 1.0) / 9) + 2))
+    elif lo == 0 < hi:
+        # a hard edge at 0 (MP(1) times a law: rho ~ x^-1/2): geometric pieces down to 1e-18 of hi, each smooth
+        # for the rule (one piece [0, hi/GRID] had missed 3e-3 of the mass), the rest ~ sqrt(1e-18) below
+        cuts = np.union1d(cuts, hi * np.geomspace(1e-18, 1, 2 * GRID + 1))
     mass = _total_mass(law, intervals, cuts, atoms, eps, 16)
     if abs(mass - 1) > MASS_TOL:
         raise ConvergenceError(f"the support of {law!r} from the separation of its clusters carries mass "
