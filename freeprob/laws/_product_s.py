@@ -205,7 +205,8 @@ def _solve(law, kinds, lam):
             step = -(f - target) / (df * kx)
         step = np.where(np.isfinite(step), step, np.where(f < target, 4.0, -4.0))
         kx = np.clip(kx * np.exp(np.clip(step, -4.0, 4.0)), lo * 2, 1e300)
-    hi = expand_upper(lambda k, idx: fmap(k, every[idx]), target, kx * (1 + 1e-9), what="a product's ridge")
+    hi = expand_upper(lambda k, idx: fmap(k, every[idx]), target, kx * (1 + 1e-9), what="a product's ridge",
+                      accelerate=True)
     kx = invert_increasing(fmap, target, lo, hi, what="a product's ridge", start=kx)
     cx, dx, ly, dy = state(kx, every)
     args = (cx, kx, ly, dx / cx, dy / cx)

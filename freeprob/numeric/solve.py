@@ -89,18 +89,36 @@ def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, at
                            f"after {maxiter} safeguarded Newton steps")
 
 
-def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100):
+def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100, accelerate: bool = False):
     """Smallest ``start * 2**j`` with ``f >= target`` (vectorized): the
-    upper end of a bracket for :func:`invert_increasing`."""
+    upper end of a bracket for :func:`invert_increasing`.
+
+    ``accelerate`` squares the factor each round instead (``start * 2,
+    * 4, * 16, * 256, ...``): ``O(log log)`` rounds where the root may be
+    hundreds of decades above ``start`` (the operand ridge ``~ sqrt(lam)``
+    of a product with ``MP(1)`` at ``lam = 1e-300``: 450 doublings, each a
+    nested solve), at the price of a looser bracket, which the geometric
+    bisection of :func:`invert_increasing` closes in ``log2`` of its decades.
+
+    >>> import numpy as np
+    >>> f = lambda k, idx: (np.log(k), None)
+    >>> bool(expand_upper(f, np.array([600.0]), np.array([1e-300]), accelerate=True)[0] >= np.exp(600))
+    True"""
     k = np.array(start, dtype=float, copy=True)
     active = np.ones(k.size, dtype=bool)
+    factor = np.full(k.size, 2.0)
     for _ in range(limit):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             return k
         f, _ = fmap(k[idx], idx)
         low = ~(f >= target[idx])
-        k[idx[low]] *= 2.0
+        grow = idx[low]
+        with np.errstate(over="ignore"):
+            # a squared factor stops at 1e300 (then doubles on): no jump past a finite root to inf
+            k[grow] = np.minimum(k[grow] * factor[grow], np.maximum(2.0 * k[grow], 1e300))
+        if accelerate:
+            factor[grow] = np.minimum(factor[grow], 1e150) ** 2     # up to 1e300, no overflow
         active[idx[~low]] = False
         if not np.all(np.isfinite(k[idx])):
             break
