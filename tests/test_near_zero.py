@@ -652,3 +652,24 @@ def test_nested_product_with_a_hard_edge_over_the_ridge_axis():
     np.testing.assert_allclose(slope[:20], 0.5, rtol=1e-8)
     eg = fp.LinearRidge(laws[0], samples=200, dimension=100, noise=0.1).evaluate(ridge=lam[::2])["Eg"]
     assert np.all(np.isfinite(eg))
+
+
+def test_cdf_next_to_a_hard_edge_at_zero():
+    """``cdf_numeric`` (documented to about 1e-6) where the density is
+    ``~ x^(-1/2)`` at 0: ``MP(1)`` against mpmath's quadrature of its closed
+    density, and ``MP(1) x PowerLaw(1.5, 30)`` against ``F ~ 2 a sqrt(x)/pi``
+    with ``a^2 = <1/x>`` of the power law (the Silverstein equation as ``lam
+    -> 0``: ``g(-lam) ~ -a/sqrt(lam)``).  One quadrature piece over ``[0,
+    b]`` had its first node at ``1e-8 b`` and interpolated ``F ~ x`` below:
+    2.7e-4 short at ``x = 1e-8``."""
+    import mpmath
+
+    xs = [1e-14, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1.0, 3.9]
+    with mpmath.workdps(30):
+        ref = [float(mpmath.quad(lambda t: mpmath.sqrt((4 - t) * t) / (2 * mpmath.pi * t), [0, x])) for x in xs]
+    np.testing.assert_allclose(fp.MarchenkoPastur(1).cdf_numeric(xs), ref, rtol=0, atol=1e-6)
+    pop = fp.PowerLaw(1.5, 30)
+    a = np.sqrt(sum(float(w) / float(x) for x, w in pop.atoms()))
+    law = fp.free_mul(fp.MarchenkoPastur(1), pop)
+    small = np.array(xs[:4])
+    np.testing.assert_allclose(law.cdf_numeric(small), 2 * a * np.sqrt(small) / np.pi, rtol=0, atol=1e-6)

@@ -8,8 +8,13 @@ that spans decades (``b > 100 a > 0``: a wide power law times
 Marchenko-Pastur reaches from ``5e-10`` to ``2e-4``) is cut at the powers of
 10 and each piece gets its own nodes: in one piece, the nodes next to ``a``
 are spaced like ``sqrt((b - a)(x - a))``, which is coarser than ``x``
-itself a few decades up.  The tables are computed once per law and node
-count (laws are frozen and hashable).
+itself a few decades up.  An interval ``[0, b]`` (a hard edge at 0: ``rho ~
+x^(-1/2)`` for Marchenko-Pastur with ``q = 1`` times a law) is cut at ``b
+10^-6, ..., b/10``: in one piece its first node sat at ``1e-8 b``, below which
+the linear interpolation from 0 put ``F ~ x`` for ``F ~ sqrt(x)`` (half the
+mass at ``x = 1e-8``, 2.7e-4 absolute); the bottom piece's first node is at
+``1e-14 b``.  The tables are computed once per law and node count (laws are
+frozen and hashable).
 """
 
 from __future__ import annotations
@@ -23,13 +28,19 @@ __all__ = ["cdf_tables", "decade_pieces"]
 
 def decade_pieces(a: float, b: float) -> list[tuple[float, float]]:
     """``[a, b]`` itself, or, for ``b > 100 a > 0``, its pieces between the
-    powers of 10 inside it (no piece narrower than a factor 2).
+    powers of 10 inside it (no piece narrower than a factor 2); for ``a = 0
+    < b``, the pieces cut at ``b 10^-k``, ``k = 6, ..., 1``.
 
     >>> decade_pieces(0.5, 3.0)
     [(0.5, 3.0)]
     >>> decade_pieces(2e-3, 5.0)
     [(0.002, 0.01), (0.01, 0.1), (0.1, 1.0), (1.0, 5.0)]
+    >>> [round(hi / 2, 12) for _, hi in decade_pieces(0.0, 2.0)]
+    [1e-06, 1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0]
     """
+    if a == 0 < b:
+        edges = [0.0, *(b * 10.0**-k for k in range(6, 0, -1)), float(b)]
+        return list(zip(edges[:-1], edges[1:]))
     if not (a > 0 and b > 100 * a):
         return [(a, b)]
     cuts = 10.0 ** np.arange(np.ceil(np.log10(a)), np.floor(np.log10(b)) + 1)
