@@ -151,7 +151,7 @@ class _Convolved(SpectralLaw):
             # on the support keep the subordination value (physical by construction, certified)
             real = ~keep & (zz.imag == 0)
             if real.any():
-                g2, found = nearest_root(cv, gv, zz, g1, ~real)
+                g2, found = nearest_root(cv, gv, zz, g1, ~real, self.stieltjes_numeric if self.positive_by_construction else None)
                 found &= real
                 g1 = np.where(found, g2, g1)
                 keep = keep | found

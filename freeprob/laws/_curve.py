@@ -234,38 +234,83 @@ class Curve:
         return np.unique(np.round(np.array([float(r) for r in disc.real_roots()], dtype=float), 12))
 
 
-def nearest_root(cv, gv, z, g1, keep):
+def _roots_at(poly, s):
+    """All roots of ``poly`` (a curve's coefficients in ``g`` at one point,
+    highest power first) as ``s u`` with ``u`` the roots of the polynomial
+    in ``u = g/s``, its coefficients ``c_k s^k`` formed through their base-2
+    logarithms and scaled by the largest (next to an atom at 0, ``g ~ w/z``
+    at ``z ~ 1e-160``, the leading ``c_k`` underflows and ``c_k g^k``
+    overflows, and numpy's companion matrix of the raw coefficients held
+    inf); None for a constant or non-finite polynomial."""
+    nz = np.flatnonzero(poly != 0)
+    if nz.size == 0 or nz[0] == poly.size - 1 or not np.all(np.isfinite(poly)):
+        return None
+    k = np.arange(poly.size - 1, -1, -1)
+    with np.errstate(divide="ignore"):   # log2(0) = -inf: a zero coefficient stays 0
+        lg = np.log2(np.abs(poly)) + k * np.log2(s)
+    ap = np.where(poly != 0, np.abs(poly), 1.0)   # the phase, exactly +-1 for a real coefficient
+    unit = poly.real / ap + 1j * (poly.imag / ap)   # (real divisions: no overflow at subnormal |c_k|)
+    scaled = np.where(poly != 0, np.exp2(lg - lg[nz].max()), 0.0) * unit
+    return s * np.roots(scaled[nz[0]:])
+
+
+def arc_root(cv, x, g0, steps=128):
+    """The physical root at ``x + i0`` (``x > 0``) of a law on ``[0, oo)``
+    whose value at ``-x`` (off its support) is ``g0``: continued along ``z =
+    x e^(i th)``, ``th`` from ``pi`` to ``0``, in the upper half plane where
+    ``g`` is analytic; each step takes the root nearest to the last one,
+    which must be isolated (every other root 3 times farther), else None.
+    Certified: the path never meets the support, and no step can pass to
+    another root.  (Next to a hard edge at 0, ``g ~ c z^-p``, the roots of
+    the curve at ``|z| = x`` keep their angles apart at every scale.)"""
+    g = complex(g0)
+    for th in np.linspace(np.pi, 0.0, steps + 1)[1:]:
+        z = complex(x) if th == 0 else x * np.exp(1j * th)
+        roots = _roots_at(cv.coeffs_at(np.array([z]))[::-1, 0], max(1.0, abs(g)))
+        if roots is None or roots.size == 0:
+            return None
+        d = np.abs(roots - g)
+        order = np.argsort(d)
+        if roots.size > 1 and d[order[1]] < 3 * d[order[0]]:
+            return None
+        g = roots[order[0]]
+    return cv.newton_scaled(np.array([g]), np.array([complex(x)]), iters=5)[0][0]
+
+
+def nearest_root(cv, gv, z, g1, keep, anchor=None):
     """For the points not yet kept: the root of the curve at ``z`` nearest
     to the approximate value ``gv``, accepted when it lies within 1e-2 of it
     and every other root is at least 10 times farther (an unambiguous
-    choice); returns updated ``(g1, keep)``.  The roots are those of the
-    polynomial in ``u = g/s``, ``s = max(1, |gv|)``, its coefficients
-    ``c_k s^k`` formed through their base-2 logarithms and scaled by the
-    largest: next to an atom at 0 (``g ~ w/z`` at ``z ~ 1e-160``) the
-    leading ``c_k`` underflows and ``c_k g^k`` overflows, and numpy's
-    companion matrix of the raw coefficients held inf."""
+    choice); at a real point on the support (``Im gv < -1e-3 |gv|``), the
+    only root below the real axis when there is one (the physical boundary
+    value has ``Im g < 0``, the other roots of a real curve come in
+    conjugate pairs), else, with ``anchor`` (``g`` at points off ``[0,
+    oo)``, for a law on ``[0, oo)``), :func:`arc_root` from ``-x``.  Three
+    Wisharts at ``x = 1e-22``, where subordination is solved at a height no
+    longer small against ``x``, had been 20% off.  Returns updated ``(g1,
+    keep)``; the roots are those of :func:`_roots_at`."""
     g1, keep = g1.copy(), keep.copy()
     cs = cv.coeffs_at(z[~keep])
     for j, i in enumerate(np.flatnonzero(~keep)):
-        poly = cs[::-1, j]
-        nz = np.flatnonzero(poly != 0)
-        if nz.size == 0 or nz[0] == poly.size - 1 or not np.all(np.isfinite(poly)):
+        roots = _roots_at(cs[::-1, j], max(1.0, abs(gv[i])))
+        if roots is None:
             continue
-        s = max(1.0, abs(gv[i]))
-        k = np.arange(poly.size - 1, -1, -1)
-        with np.errstate(divide="ignore"):   # log2(0) = -inf: a zero coefficient stays 0
-            lg = np.log2(np.abs(poly)) + k * np.log2(s)
-        ap = np.where(poly != 0, np.abs(poly), 1.0)   # the phase, exactly +-1 for a real coefficient
-        unit = poly.real / ap + 1j * (poly.imag / ap)   # (real divisions: no overflow at subnormal |c_k|)
-        scaled = np.where(poly != 0, np.exp2(lg - lg[nz].max()), 0.0) * unit
-        roots = s * np.roots(scaled[nz[0]:])
         d = np.abs(roots - gv[i])
         order = np.argsort(d)
         near = d[order[0]]
         second = d[order[1]] if roots.size > 1 else np.inf
-        if near <= 1e-2 * (1 + abs(gv[i])) and second >= 10 * near:
-            polished, ok = cv.newton_scaled(roots[order[:1]], z[i:i + 1], iters=5)
+        pick = order[:1] if near <= 1e-2 * (1 + abs(gv[i])) and second >= 10 * near else None
+        support = z[i].imag == 0 and gv[i].imag < -1e-3 * abs(gv[i])
+        if pick is None and support:
+            below = np.flatnonzero(roots.imag < -1e-6 * np.abs(roots))
+            pick = below if below.size == 1 else None
+        if pick is not None:
+            polished, ok = cv.newton_scaled(roots[pick], z[i:i + 1], iters=5)
             g1[i], keep[i] = polished[0], True
+        elif support and anchor is not None and z[i].real > 0:
+            g = arc_root(cv, z[i].real, complex(np.ravel(anchor(np.array([-z[i].real])))[0]))
+            if g is not None:
+                g1[i], keep[i] = g, True
     return g1, keep
 
 
