@@ -16,12 +16,10 @@ axis ``z = -lam``).  With ``eta(u) = 1 - u/g(1/u)`` and ``h(u) = eta(u)/u``:
 .. math:: \omega \mapsto u\, h_b\big(u\, h_a(\omega)\big),\qquad
           \eta(u) = \eta_a(\omega),\qquad g(1/u) = \frac{u}{1 - \eta(u)}.
 
-Both iterations are accelerated by safeguarded Newton steps (a step is taken
-only if it stays in the domain and lowers the residual; otherwise the plain
-fixed-point step is taken).  Points that do not converge raise
-:class:`~freeprob.errors.ConvergenceError` naming them; the last iterate is
-never returned.
-"""
+Both are accelerated by safeguarded Newton steps (taken only if they stay in
+the domain and lower the residual; else the plain fixed-point step).  Points
+that do not converge raise :class:`~freeprob.errors.ConvergenceError` naming
+them; the last iterate is never returned."""
 
 from __future__ import annotations
 
@@ -386,17 +384,19 @@ def axis_height(law, x):
     is a strict contraction only off the axis): ``1e-12 (1 + R)``, for a
     law of radius ``R``.  A product of positive laws spreads its spectrum
     over decades towards 0 (a power law of ``10^6`` atoms with exponent 1.5
-    times Marchenko-Pastur reaches ``5e-10``), so there the height is
-    ``1e-10 |x|`` where that is lower, down to ``1e-24 (1 + R)``: the
-    Poisson kernel at ``y`` then blurs the density by ``1e-10`` relative at
-    every scale, where ``1e-12 (1 + R)`` was 1% of ``x = 5e-10``.  Not
-    lower: next to an edge the fixed point turns neutral, and at ``1e-12
-    |x|`` subordination stalled at the edges of the clusters of that law
-    near ``x = 7e-3``."""
+    times Marchenko-Pastur reaches ``5e-10``), so there it is ``1e-10 |x|``
+    where lower, down to ``1e-24 (1 + R)`` with a curve (whose roots take
+    over below, :func:`~freeprob.laws._curve.nearest_root`), ``1e-300 (1 +
+    R)`` without (``rho ~ x^-1/2`` was 3e-4 of itself at ``x = 1e-30``): the
+    Poisson kernel at ``y`` blurs the density by ``1e-10`` relative at every
+    scale, where ``1e-12 (1 + R)`` was 1% of ``x = 5e-10``.  Not lower than
+    ``1e-10 |x|``: next to an edge the fixed point turns neutral, and at
+    ``1e-12 |x|`` subordination stalled at the edges of the clusters of that
+    law near ``x = 7e-3``."""
     scale = 1 + law._numeric_radius()
     x = np.abs(np.asarray(x, dtype=float))
     if law._kind == "mul" and law.positive_by_construction:
-        return np.clip(1e-10 * x, 1e-24 * scale, 1e-12 * scale)
+        return np.clip(1e-10 * x, (1e-300 if law._numeric_only() else 1e-24) * scale, 1e-12 * scale)
     return np.full(x.shape, 1e-12 * scale)
 
 
