@@ -697,3 +697,17 @@ def test_fuss_catalan_density_next_to_zero(s, xs):
         # and F ~ (s + 1) c x^(1/(s + 1)) from cdf_numeric, whose decades below the bulk end in that power law
         small = np.array([1e-40, 1e-20, 1e-16])
         np.testing.assert_allclose(law.cdf_numeric(small), 3 * c * small ** (1 / 3), rtol=0, atol=1e-6)
+
+
+def test_random_features_ridgeless_on_a_curveless_hard_edge():
+    """Random features wider than the data (``N = 300 > D = 100``) on ``MP(1)
+    x PowerLaw(1.5, 30)`` with ``P = 400``: ridgeless, the linear model on
+    ``D`` directions, ``E_g = sigma^2 D/(P - D)`` (a linear target is
+    learned exactly), the same at ridges 1e-200 and 1e-100 (the correction
+    is of order ``sqrt(kappa)``, 1e-5 at ridge 1e-12).  The mpmath limit's inner Newton (``1 - df1`` of ``MP(1)`` at an
+    operand ridge of 5e-24, 12 digits fewer than the step test asked for)
+    had raised ConvergenceError."""
+    pop = fp.free_mul(fp.MarchenkoPastur(1), fp.PowerLaw(1.5, 30))
+    m = fp.RandomFeatureRidge(pop, widths=300, samples=400, dimension=100, noise=0.1)
+    eg = m.evaluate(ridge=np.array([0.0, 1e-200, 1e-100]))["Eg"]
+    np.testing.assert_allclose(eg, 0.1 * 100 / 300, rtol=1e-8)

@@ -260,14 +260,17 @@ def product_df_mp(law, kind: str, lam, dps: int):
             return 1 - d1, d1 - d2
 
         def inner(c, k):
-            # 1 - df1_y(k) = c by Newton from the float root (d/dk = Delta/k)
+            # 1 - df1_y(k) = c by Newton from the float root (d/dk = Delta/k); c = 1 - df1 is known to
+            # 10^-work absolute, so the step stops at 10^(5 - work) relative or the residual at 10^(5 - work)
+            # absolute (MP(1) at k = 5e-24: c = 2e-12 holds 12 digits fewer than k could, and the steps stalled)
+            eps = mpmath.mpf(10) ** (-work + 5)
             for _ in range(60):
                 cy, dy = comp(y, k)
                 step = (cy - c) * k / dy
                 if not (0 < k - step):
                     raise ConvergenceError(f"an operand's ridge of {law!r} left (0, oo) in mpmath at lam = {lam}")
                 k = k - step
-                if abs(step) <= mpmath.mpf(10) ** (-work + 5) * abs(k):
+                if abs(step) <= eps * abs(k) or abs(cy - c) <= eps:
                     return k, comp(y, k)[1]
             raise ConvergenceError(f"an operand's ridge of {law!r} did not converge in mpmath at lam = {lam}")
 
