@@ -274,7 +274,8 @@ def arc_root(cv, x, g0, steps=128):
         if roots.size > 1 and d[order[1]] < 3 * d[order[0]]:
             return None
         g = roots[order[0]]
-    return cv.newton_scaled(np.array([g]), np.array([complex(x)]), iters=5)[0][0]
+    polished, ok = cv.newton_scaled(np.array([g]), np.array([complex(x)]), iters=5)
+    return polished[0] if ok[0] else g     # the polish refines a root already found, or is not taken
 
 
 def nearest_root(cv, gv, z, g1, keep, anchor=None):
