@@ -398,10 +398,14 @@ def at_rank(law, z, route, times_z=None):
     c1, c2 = curveless_complements(law, lam)
     gf, zdgf = _g_forms()
     g = gf(lam, c1, c2)
-    # z g' by 2 c1 - c2 where it keeps its digits (a relative error eps c1/|2 c1 - c2|); else the other route
-    keep = np.full(lam.shape, True) if times_z is None else np.abs(2 * c1 - c2) >= 1e-3 * c1
+    keep = np.full(lam.shape, True)
+    if times_z is not None:
+        with np.errstate(over="ignore"):
+            zdg = zdgf(lam, c1, c2)
+        # lam z g' = 2 c1 - c2 where it keeps its digits (a relative error eps c1/|lam z g'|); else the other route
+        keep = np.abs(zdg * lam) >= 1e-3 * c1
     with np.errstate(over="ignore"):
-        vals = g[keep] if times_z is None else zdgf(lam, c1, c2)[keep] / (1 if times_z else -lam[keep])
+        vals = g[keep] if times_z is None else zdg[keep] / (1 if times_z else -lam[keep])
     if not np.isfinite(vals).all():
         # beyond float64: g' ~ z g'/z (1e450 at lam = 1e-300 next to a diverging density)
         what = {None: "g", True: "z g'", False: "g'"}[times_z]
