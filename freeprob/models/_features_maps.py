@@ -24,6 +24,7 @@ from freeprob.numeric.spectrum import (
     absorb_powers,
     absorb_sums,
 )
+from freeprob.numeric.stable import complement_form
 
 #: the keys of :meth:`RandomFeatureRidge.evaluate`, in order
 RF_KEYS = ("kappa1", "kappa2", "df1", "df2", "gamma1", "gamma2", "rho", "bias2", "var_X", "var_F", "var_XF",
@@ -112,6 +113,8 @@ def means_inline(model) -> bool:
 
 
 _D1, _D2 = sp.symbols("df1_placeholder df2_placeholder", positive=True)
+_C1, _C2 = sp.symbols("cdf1_placeholder cdf2_placeholder", positive=True)  # 1 - df1, 1 - df2
+_KEEP = frozenset({C.kappa2, C.sigma2, C.sigma_xi2, _KF, _DKF})  # not parameters: kept apart by complement_form
 
 
 def _total_diff(model, expr):
@@ -156,6 +159,56 @@ def _quantities(model):
             "var_XF_noise": var_xfn, "Eg": eg, "Etr": etr}
 
 
+#: the keys whose forms in :func:`_quantities` are differences of terms that
+#: diverge as ``kappa_2 -> 0`` at an interpolation threshold (``1 - rho``,
+#: ``gamma_1/(1 - gamma_1) - gamma_2/(1 - gamma_2)``, ``e_inf/(1 - gamma_1) -
+#: ...``): :func:`quantities_near` gives them as single factored ratios
+NEAR_KEYS = ("var_F", "var_XF", "var_XF_noise")
+
+
+@cached(maxsize=64)
+def quantities_near(model) -> dict:
+    """The keys of :data:`NEAR_KEYS` as single factored ratios in the
+    placeholders ``df1``, ``df2`` (an isotropic target, one white layer,
+    a normalized law); empty otherwise.
+
+    At ``P = D`` (or ``N_l = D``) the terms of :func:`_quantities` grow like
+    ``1/(1 - df1)`` while the keys stay finite, and the float difference
+    loses ``|log10(1 - df1)|`` digits; as one ratio the cancellation is
+    symbolic: ``gamma_1 - gamma_2 = -(kappa_2 (df1 - df2) + sigma_xi^2)^2/
+    (kappa_2^2 phi (df2 - psi))`` (one white layer).  Written in ``1 - df``
+    by :func:`stable_form` (``complements=True``), they keep their digits
+    where ``df1 -> 1`` (inline means: :func:`inline_near`).  Deeper chains
+    keep the forms of :func:`_quantities`: their factored ratios grow past
+    10^3 operations (10^4 at three layers), and with their numerators
+    expanded, two layers at ``P = N_1 = N_2 = D`` lost more digits than the
+    differences they replace; so did anisotropic weights at their double
+    limit (``kappa_F -> 0`` with ``kappa_2``)."""
+    if model.dimension is sp.oo or len(model.psis) > 1 or model.feature_covariance is not None or \
+            target_spectrum(model.population, model.target, model.dimension) is not None:
+        return {}  # the kernel sums [C16] have no complement 1 - df
+    k2, s2 = C.kappa2, C.sigma2
+    m = _maps(model, placeholders=True)
+    rho = (m["kappa1"] / k2) / m["dkappa1"]
+    gamma1 = 1 - m["dlam"] / m["dkappa1"]
+    gamma2 = _D2 / C.phi
+    bias2 = k2 * (_D1 - _D2)
+    var_x = bias2 * gamma2 / (1 - gamma2)
+    var_f = (1 - rho) * k2 * _D2
+    e_inf = k2 * _D1 - rho * k2 * _D2
+    var_xf = e_inf / (1 - gamma1) - bias2 - var_x - var_f
+    var_xfn = s2 * (gamma1 - gamma2) / ((1 - gamma1) * (1 - gamma2))
+    # sigma_xi^2 enters as kappa_2 t: every map is then homogeneous in
+    # kappa_2, whose powers cancel symbolically instead of under- or
+    # overflowing in float (kappa_2^3 at 1e-130)
+    t = sp.Dummy("t")
+    out = {}
+    for key, e in zip(NEAR_KEYS, (var_f, var_xf, var_xfn)):
+        ratio = sp.factor(sp.together(e.xreplace({C.sigma_xi2: t * k2})))
+        out[key] = ratio.xreplace({t: C.sigma_xi2 / k2})
+    return out
+
+
 def _target_functionals(model, k, df1, df2):
     """``tf1 = wbar^T Sigma (Sigma + k)^-1 wbar``, ``tf2``, ``-tf1'`` [C7]; for
     the isotropic target (``||wbar|| = 1``) the normalized traces ``df1``,
@@ -171,28 +224,44 @@ def _target_functionals(model, k, df1, df2):
 _XT = sp.Dummy("x")  # the target means' variable: one Dummy, so equal models compile once
 
 
-def _compiled(model, key_exprs):
+def _compiled(model, key_exprs, near_exprs=None):
     """Compile expressions in the numeric arguments of the model: ``kappa_2,
     phi, psi_1..psi_L, sigma^2, sigma_xi^2`` (then ``kappa_F``, ``kappa_F'``
-    for anisotropic features, ``df1``, ``df2`` for laws not inline).
+    for anisotropic features, ``df1``, ``df2``, ``1 - df1``, ``1 - df2`` for
+    laws not inline, as :func:`df_values` gives them; ``near_exprs``, the
+    same keys in forms for ``df1 -> 1``, go to the form in ``1 - df``).
 
     The numeric boundary of the model (see :func:`stable_form`)."""
     exprs, args = stable_form(model, key_exprs)
-    f = compile_expr(exprs, args)
-    return _ShiftedWidths(f, len(model.psis)), args
+    near = key_exprs if near_exprs is None else near_exprs
+    fc = None if means_inline(model) else stable_form(model, near, complements=True)
+    tiny = 1e-40 * float(model.population._trace_mean()) if means_inline(model) else 0.0
+    return _ShiftedWidths((exprs, args), len(model.psis), fc, tiny), args
+
+
+def inline_near(model, near):
+    """For inline means: the expressions ``near`` (in the placeholders
+    ``df1``, ``df2``, see :func:`quantities_near`) written in the
+    complements, which are the means ``<k/(x + k)>`` and ``<k (2x + k)/(x +
+    k)^2>``, compiled as :func:`_compiled` does: for the points where ``1 -
+    df1 < 1/2``, a second pass over the spectrum that only they take."""
+    pop, k2 = model.population, C.kappa2
+    c1, c2 = (absorb_means(sp.expand(1 - d)) for d in (pop.df1(k2), pop.df2(k2)))
+    return _compiled(model, [complement_form(e, [(_D1, _C1), (_D2, _C2)], _KEEP).xreplace({_C1: c1, _C2: c2})
+                             for e in near])[0]
 
 
 _E_PHI = sp.Dummy("e_phi")
 _E_PSI = tuple(sp.Dummy(f"e_{i + 1}") for i in range(64))  # fixed symbols: the compile cache sees equal expressions
 
 
-def stable_form(model, key_exprs):
+def stable_form(model, key_exprs, complements=False):
     """See :func:`_stable_form` (cached on the model and the expressions)."""
-    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs))
+    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs), complements)
 
 
 @cached(maxsize=128)
-def _stable_form(model, key_exprs):
+def _stable_form(model, key_exprs, complements=False):
     """The expressions and arguments that the evaluators compile.
 
     ``phi`` and the widths enter as ``1 + e`` (``e = phi - 1``, ``psi_l -
@@ -202,16 +271,24 @@ def _stable_form(model, key_exprs):
     df1`` becomes ``<(e_l (x + k) + k)/(x + k)>`` and ``1 - df1/phi`` becomes
     ``<(k + e x + e k)/((1 + e)(x + k))>``, exact at ``N_l = D`` and ``P = D``
     where ``df1 -> 1`` as ``kappa_2 -> 0`` and ``1 - df1`` would round to 0;
-    ``df1 - df2`` becomes ``<x k/(x + k)^2>``."""
+    ``df1 - df2`` becomes ``<x k/(x + k)^2>``.
+
+    A law not inline supplies ``df1``, ``df2`` as values; with
+    ``complements`` the expressions are written in ``c_i = 1 - df_i``
+    instead (:func:`~freeprob.numeric.stable.complement_form`), so that ``1
+    - df1/phi = (e + c_1)/(1 + e)`` and ``psi_l - df1 = e_l + c_1`` keep
+    their digits where ``df1 -> 1`` [C6], as the absorbed means do."""
     layers = len(model.psis)
     eps = [_E_PHI] + list(_E_PSI[:layers]) + [sp.Dummy(f"e_{i + 1}") for i in range(len(_E_PSI), layers)]
     shift = dict(zip((C.phi, *model.psis), (1 + e for e in eps)))
     args = (C.kappa2, *eps, C.sigma2, C.sigma_xi2)
     if model.feature_covariance is not None:
         args += (_KF, _DKF)
-    if not means_inline(model):
-        args += (_D1, _D2)
     exprs = [sp.sympify(e).xreplace(shift) for e in key_exprs]
+    if not means_inline(model):
+        args += (_C1, _C2) if complements else (_D1, _D2)
+        if complements:
+            exprs = [complement_form(e, [(_D1, _C1), (_D2, _C2)], _KEEP) for e in exprs]
     if means_inline(model) and model.dimension is not sp.oo:  # the kernel sums [C16] are not normalized
         exprs = [absorb_sums(e) for e in exprs]
     elif means_inline(model):  # but products still move into the sums (linear)
@@ -221,25 +298,80 @@ def _stable_form(model, key_exprs):
 
 class _ShiftedWidths:
     """The compiled evaluator called with ``phi`` and the widths ``psi_l``
-    themselves (see :func:`stable_form`)."""
+    themselves (see :func:`stable_form`); for a law not inline with the
+    trailing values ``df1, df2, 1 - df1, 1 - df2``, evaluating the form in
+    the complements (``near``: expressions and arguments) where ``df1 >
+    1/2`` and the form in ``df`` elsewhere.
 
-    def __init__(self, f, layers):
-        self.f, self.layers = f, layers
+    Next to ``df1 = 1`` a product of small factors may underflow where the
+    value does not (``kappa_2 (1 - df1)^3`` over ``(1 - df1)^2``): with
+    ``trap=True`` the points where ``1 - df1 < 1e-40`` (not inline) or
+    ``kappa_2 < tiny`` (inline means, ``tiny = 1e-40 <x>``) are evaluated
+    with underflow trapped, and if it occurs, in mpmath, whose exponents do
+    not underflow."""
 
-    def __call__(self, *values, finite=True):
+    def __init__(self, form, layers, near=None, tiny=0.0):
+        self.form, self.layers, self.near, self.tiny = form, layers, near, tiny
+        self.f = compile_expr(*form)
+        self.fc = None if near is None else compile_expr(*near)
+
+    def __call__(self, *values, finite=True, trap=False):
         values = list(values)
         for i in range(1, 2 + self.layers):  # phi, psi_1, ..., psi_L
             values[i] = np.asarray(values[i], dtype=float) - 1.0
-        return self.f(*values, finite=finite)
+        if self.fc is None and not (trap and np.any(np.asarray(values[0]) < self.tiny)):
+            return self.f(*values, finite=finite)  # the arguments broadcast inside the evaluator
+        values = np.broadcast_arrays(*(np.asarray(v) for v in values))
+        if self.fc is None:
+            risky = values[0] < self.tiny
+            parts = ((self.f, self.form, ~risky, values), (self._trapped, self.form, risky, values))
+        else:
+            c1 = values[-2]
+            lim = 1e-40 if trap else 0.0
+            d_vals, c_vals = values[:-4] + values[-4:-2], values[:-4] + values[-2:]
+            parts = ((self.f, self.form, c1 >= 0.5, d_vals), (self.fc, self.near, (c1 < 0.5) & (c1 >= lim), c_vals),
+                     (self._trapped, self.near, c1 < lim, c_vals))
+        out = None
+        for f, form, sel, pick in parts:
+            if not sel.any():
+                continue
+            res = f(*(v[sel] for v in pick), finite=finite) if f != self._trapped else f(form, [v[sel] for v in pick])
+            if out is None:
+                out = [np.empty(sel.shape, dtype=np.result_type(r, float)) for r in res]
+            for o, r in zip(out, res):
+                o[sel] = r
+        return out
+
+    @staticmethod
+    def _trapped(form, values):
+        """``form`` at the points ``values`` with underflow trapped, else in mpmath."""
+        try:
+            with np.errstate(under="raise"):
+                return compile_expr(*form)(*values, finite=False)
+        except FloatingPointError:
+            mp = compile_expr(*form, backend="mpmath")(*(np.asarray(v, dtype=float) for v in values), dps=20)
+            return [np.array([complex(v) for v in np.ravel(r)]).real.reshape(np.shape(r)) for r in mp]
 
 
 def df_values(model, k2) -> list:
-    """The trailing arguments ``[df1(kappa_2), df2(kappa_2)]`` of :func:`_compiled`
-    when the means are not inline, else ``[]``."""
+    """The trailing arguments ``[df1, df2, 1 - df1, 1 - df2]`` at ``kappa_2``
+    of :func:`_compiled` when the means are not inline, else ``[]``.  The
+    complements come from the law's own route where ``df1 > 1/2`` (free of
+    the cancellation in ``1 - df1``), and are ``1 - df`` elsewhere (where
+    the evaluator uses the form in ``df``)."""
     if means_inline(model):
         return []
     pop = model.population
-    return [pop.df1_numeric(k2), pop.df2_numeric(k2)]
+    d1, d2 = np.asarray(pop.df1_numeric(k2), dtype=float), np.asarray(pop.df2_numeric(k2), dtype=float)
+    c1, c2 = 1 - d1, 1 - d2
+    near = np.flatnonzero(np.broadcast_to(d1 > 0.5, np.shape(d1)))
+    if near.size and pop._trace_rank() != np.inf:  # normalized traces only [C16]
+        kk = np.broadcast_to(np.asarray(k2, dtype=float), d1.shape).ravel()[near]
+        cc1, cc2 = pop._complements_numeric(kk)
+        c1, c2 = c1.copy().ravel(), c2.copy().ravel()
+        c1[near], c2[near] = cc1, cc2
+        c1, c2 = c1.reshape(d1.shape), c2.reshape(d1.shape)
+    return [d1, d2, c1, c2]
 
 
 

@@ -33,12 +33,15 @@ from freeprob.models._features_maps import (
     _PARTS,
     _SW,
     COMPOSITES,
+    NEAR_KEYS,
     RF_KEYS,
     _compiled,
     _maps,
     _quantities,
     df_values,
+    inline_near,
     means_inline,
+    quantities_near,
     stable_form,
 )
 from freeprob.models.base import broadcast, real_array
@@ -268,9 +271,13 @@ def solve_kappa2(model, lam, phi, psis, sx, *, rtol=1e-14):
             v = maps.lam(k, pos[idx])
             return v[0], v[1]
 
+        # kappa_2 may lie hundreds of decades above lam (kappa_2 ~ lam^(2/3) at
+        # P = D on a hard edge): squared steps up, and the last point below
+        # as the lower end, so that the bisection goes by decades
         start = np.maximum(kmin[pos], _TINY) * 2 + lam[pos]
-        hi = expand_upper(lmap, lam[pos], start, what="kappa_2")
-        out[pos] = invert_increasing(lmap, lam[pos], kmin[pos], hi, rtol=rtol, what="kappa_2")
+        hi, below = expand_upper(lmap, lam[pos], start, what="kappa_2", accelerate=True, lower=True)
+        lo = np.where(below > kmin[pos], below, kmin[pos])
+        out[pos] = invert_increasing(lmap, lam[pos], lo, hi, rtol=rtol, what="kappa_2")
     return out
 
 
@@ -333,7 +340,9 @@ def evaluate(model, overrides):
     k2 = solve_kappa2(model, lam, phi, psis, sx)
     qs = _quantities(model)
     keys = [k for k in RF_KEYS if k not in ("Eg", "Etr")]
-    f, _ = _compiled(model, [qs[k] for k in keys] + [_s_w(model)])
+    near = quantities_near(model)
+    f, _ = _compiled(model, [qs[k] for k in keys] + [_s_w(model)],
+                     [near.get(k, qs[k]) for k in keys] + [_s_w(model)])
     # kappa_2 = 0 (no bottleneck: D < min(P, N_l)) is evaluated at 1e-150,
     # where every expression equals its kappa_2 -> 0 limit to rounding
     # provided the population's eigenvalues are >> 1e-150 (checked)
@@ -354,10 +363,18 @@ def evaluate(model, overrides):
     if model.feature_covariance is not None:
         args += list(kappa_f(model.feature_covariance, model.population.df1_numeric(ke) / psis[0]))
     args += df_values(model, ke)
-    vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args, finite=False)]
+    vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args, finite=False, trap=True)]
     out = dict(zip(keys, vals[:-1]))
     s_w = vals[-1]
     out["kappa2"] = k2
+    close = np.flatnonzero(out["df1"] > 0.5)
+    if near and means_inline(model) and close.size:
+        # the keys that are differences of terms ~ 1/(1 - df1), as single ratios
+        # in the complements: a second pass over the spectrum, at these points only
+        g = inline_near(model, tuple(near[k] for k in NEAR_KEYS))
+        res = g(*(np.broadcast_to(a, lam.shape)[close] for a in args), finite=False, trap=True)
+        for key, r in zip(NEAR_KEYS, res):
+            out[key][close] = np.real(r)
     lim = None
     # the certified limits need df in mpmath: inline means, or the law's own
     # route (a law known only by subordination has none: the stand-in stays)

@@ -89,9 +89,13 @@ def invert_increasing(fmap, target, lo, hi, *, rtol: float = 1e-14, ftol=0.0, at
                            f"after {maxiter} safeguarded Newton steps")
 
 
-def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100, accelerate: bool = False):
+def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100, accelerate: bool = False,
+                 lower: bool = False):
     """Smallest ``start * 2**j`` with ``f >= target`` (vectorized): the
-    upper end of a bracket for :func:`invert_increasing`.
+    upper end of a bracket for :func:`invert_increasing`.  With ``lower``
+    also the last point tried below it (``f < target``; nan where ``start``
+    already reaches the target): a positive lower end, which lets the
+    bisection of :func:`invert_increasing` go geometrically.
 
     ``accelerate`` squares the factor each round instead (``start * 2,
     * 4, * 16, * 256, ...``): ``O(log log)`` rounds where the root may be
@@ -105,15 +109,17 @@ def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100,
     >>> bool(expand_upper(f, np.array([600.0]), np.array([1e-300]), accelerate=True)[0] >= np.exp(600))
     True"""
     k = np.array(start, dtype=float, copy=True)
+    below = np.full(k.size, np.nan)
     active = np.ones(k.size, dtype=bool)
     factor = np.full(k.size, 2.0)
     for _ in range(limit):
         idx = np.flatnonzero(active)
         if idx.size == 0:
-            return k
+            return (k, below) if lower else k
         f, _ = fmap(k[idx], idx)
         low = ~(f >= target[idx])
         grow = idx[low]
+        below[grow] = k[grow]
         with np.errstate(over="ignore"):
             # a squared factor stops at 1e300 (then doubles on): no jump past a finite root to inf
             k[grow] = np.minimum(k[grow] * factor[grow], np.maximum(2.0 * k[grow], 1e300))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["group_parameters", "rationalize"]
+__all__ = ["complement_form", "group_parameters", "rationalize"]
 
 
 def _is_radical_factor(f):
@@ -95,3 +95,84 @@ def group_parameters(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
         if len(const) >= 2 and rest:
             return sp.Add(sp.factor(sp.Add(*const)), *rest)
     return expr.func(*args) if args != list(expr.args) else expr
+
+
+def complement_form(expr: sp.Expr, pairs, variables=()) -> sp.Expr:
+    r"""``expr`` in the complements ``c = 1 - d`` of values ``d`` near 1,
+    with the constants that the substitution creates cancelled symbolically.
+
+    A normalized trace ``d = df1`` tends to 1 where a ridge goes to 0 on a
+    full-rank law, and a sum ``1 - d/phi`` or ``psi - d`` at ``phi = psi =
+    1`` then rounds to 0 in float64 once ``1 - d < 1e-16``.  With ``d = 1 -
+    c`` substituted, every sum whose terms are polynomials in the ``c`` (of
+    total degree at most 8) is regrouped by monomials ``c^m``; within each
+    monomial, the terms that share their part in ``variables`` (``kappa^2``
+    say) have their parameter coefficients summed and factored, so that
+    ``1 - 1/(1 + e)`` becomes ``e/(1 + e)``, exactly 0 at ``e = 0``.  Terms
+    with different variable parts stay apart, as :func:`group_parameters`
+    keeps them (combined, ``e kappa + sigma`` would overflow at ``kappa =
+    1e300`` where the terms alone do not).
+
+    ``pairs`` lists ``(d, c)`` symbol pairs.  The result is the same
+    function of ``c = 1 - d`` (the rewrite is exact); it keeps its digits
+    where the ``c`` are small, and the original form where the ``d`` are.
+
+    >>> import sympy as sp
+    >>> d, c, e, k = sp.symbols("d c e kappa")
+    >>> complement_form((1 - d/(1 + e)) * k, [(d, c)], [k])
+    kappa*(c/(e + 1) + e/(e + 1))
+    >>> complement_form(k**2*(d**2 - 2*d + 1) + k*(d - 1), [(d, c)], [k])
+    c**2*kappa**2 - c*kappa
+    """
+    cs = [c for _, c in pairs]
+    sub = sp.sympify(expr).xreplace({d: 1 - c for d, c in pairs})
+    return _complements(sub, tuple(cs), frozenset(variables), {})
+
+
+def _poly_parts(term, cs):
+    """``{monomial: coefficient}`` of ``term`` as a polynomial in ``cs``
+    (degree at most 8), the coefficients free of ``cs``; None otherwise."""
+    coeff, rest = term.as_independent(*cs, as_Add=False)
+    if rest == 1:
+        return {(0,) * len(cs): coeff}
+    if not rest.is_polynomial(*cs):
+        return None
+    poly = sp.Poly(rest, *cs)
+    if poly.total_degree() > 8:
+        return None
+    return {m: coeff * a for m, a in poly.as_dict(native=False).items()}
+
+
+def _complements(expr, cs, variables, memo):
+    if not expr.args or not (expr.free_symbols & set(cs)):
+        return expr
+    if expr in memo:
+        return memo[expr]
+    args = [_complements(a, cs, variables, memo) for a in expr.args]
+    new = expr.func(*args) if args != list(expr.args) else expr
+    out = new
+    if new.is_Add:
+        other, mono = [], {}
+        for t in new.args:
+            parts = _poly_parts(t, cs)
+            if parts is None:
+                other.append(t)
+                continue
+            for m, a in parts.items():
+                mono.setdefault(m, []).extend(sp.Add.make_args(a))
+        if mono and (len(mono) > 1 or any(len(a) > 1 for a in mono.values())):
+            out = sp.Add(*other, *(_grouped(a, variables) * sp.Mul(*(c**p for c, p in zip(cs, m)))
+                                   for m, a in mono.items()))
+    memo[expr] = out
+    return out
+
+
+def _grouped(terms, variables):
+    """The sum of ``terms``, those with the same part in ``variables``
+    combined: their parameter coefficients are summed and factored (their
+    cancellation happens symbolically)."""
+    groups = {}
+    for t in terms:
+        coeff, part = t.as_independent(*variables, as_Add=False) if variables else (t, sp.S.One)
+        groups.setdefault(part, []).append(coeff)
+    return sp.Add(*((sp.factor(sp.Add(*a)) if len(a) > 1 else a[0]) * part for part, a in groups.items()))

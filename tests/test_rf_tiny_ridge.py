@@ -1,0 +1,114 @@
+"""Random features at the interpolation threshold P = D with N > D, at tiny
+ridge, on laws that the models do not sum atom by atom: kappa_2 and every
+key against the same maps solved and evaluated in mpmath with enough digits
+(an independent arithmetic and a plain bisection), and the complement form
+of the maps against the form in df (an exact rewrite)."""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import freeprob as fp
+from freeprob.models._features_maps import RF_KEYS, _maps, _quantities, stable_form
+from freeprob.models._features_numeric import _df_mp
+from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.stable import complement_form
+
+
+def _reference(model, ridge):
+    """Every key at ``ridge`` with ``60 + 2 |log10 ridge|`` digits: ``kappa_2``
+    by bisection in ``log kappa_2`` of the compiled ``lam`` map (df1, df2 from
+    the law's mpmath route; ``1 - df1`` keeps its digits at that precision)."""
+    dps = int(60 + 2 * abs(np.log10(ridge)))
+    m, q = _maps(model), _quantities(model)
+    dim = float(model.dimension)
+    with mpmath.workdps(dps):
+        pars = ([mpmath.mpf(model.samples) / dim - 1] + [mpmath.mpf(w) / dim - 1 for w in model.widths]
+                + [mpmath.mpf(float(model.noise)), mpmath.mpf(float(model.feature_noise))])
+        flam = compile_expr(*stable_form(model, (m["lam"],)), backend="mpmath")
+        fq = compile_expr(*stable_form(model, [q[k] for k in RF_KEYS]), backend="mpmath")
+
+        def excess(logk):
+            k = mpmath.exp(logk)
+            val = mpmath.re(flam(k, *pars, *_df_mp(model, k, dps), dps=dps)[0][()])
+            return mpmath.log(val) - mpmath.log(ridge)
+
+        lo, hi = mpmath.log(ridge) / 2 - 5, mpmath.log(ridge) / 2 + 5
+        while excess(lo) > 0:
+            lo -= 5
+        while excess(hi) < 0:
+            hi += 5
+        while hi - lo > mpmath.mpf(10) ** -30:
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if excess(mid) > 0 else (mid, hi)
+        k = mpmath.exp((lo + hi) / 2)
+        vals = fq(k, *pars, *_df_mp(model, k, dps), dps=dps)
+        return {key: float(mpmath.re(v[()])) for key, v in zip(RF_KEYS, vals)}
+
+
+POPULATIONS = {"identity": lambda: fp.Identity(1), "mp-full-rank": lambda: fp.MarchenkoPastur(0.5),
+               "mp-hard-edge": lambda: fp.MarchenkoPastur(1),
+               # inline means (one fused pass over the atoms)
+               "two-atoms": lambda: fp.Discrete([1, 2]), "power-law": lambda: fp.PowerLaw(1.5, 100)}
+
+
+@pytest.mark.parametrize("name", sorted(POPULATIONS))
+@pytest.mark.parametrize("ridge", [1e-2, 1e-6, 1e-20, 1e-38, 1e-100, 1e-250, 1e-300])
+def test_threshold_at_tiny_ridge_matches_mpmath(name, ridge):
+    """Every key to 1e-12 where ``1 - df1`` is far below rounding.  Before the
+    maps took the complements, kappa_2 of the identity was 2.6e-7 off at
+    1e-20, 6% at 1e-30, saturated at 1.1e-16 from 1e-60, and var_X was NaN
+    at 1e-34; Var_F, Var_XF and Var_XF,e (differences of terms ~ 1/(1 -
+    df1)) were 1e-6 off at 1e-20 and wrong in sign or 0 from 1e-38, for
+    inline means too."""
+    model = fp.RandomFeatureRidge(POPULATIONS[name](), widths=300, samples=100, dimension=100, noise=0.1)
+    got = model.evaluate(ridge=ridge)
+    ref = _reference(model, ridge)
+    for key in RF_KEYS:
+        assert float(got[key]) == pytest.approx(ref[key], rel=1e-12, abs=0), key
+
+
+def test_threshold_on_a_curveless_product_follows_its_power_law():
+    """``MP(1) x PowerLaw(1.5, 30)`` (no curve, density ~ x^-1/2 at 0): at P =
+    D, ``lam = kappa_2 (psi - df1)(1 - df1)`` [R12] with ``1 - df1 ~ a
+    kappa_2^(1/2)``, so kappa_2 ~ lam^(2/3) and E_g ~ lam^(-1/3).  The map
+    is checked against the law's own complement, and the exponents over 200
+    decades.  E_g saturated at 9e14 from 1e-100 before, and Var_XF,e
+    (a difference of terms ~ 1/(1 - df1)) was 0 or 9e45."""
+    pop = fp.free_mul(fp.MarchenkoPastur(1), fp.PowerLaw(1.5, 30))
+    model = fp.RandomFeatureRidge(pop, widths=300, samples=100, dimension=100, noise=0.1)
+    ridges = np.array([1e-60, 1e-160, 1e-260])
+    out = model.evaluate(ridge=ridges)
+    k2 = out["kappa2"]
+    c1 = pop.df_complement_numeric(k2)
+    np.testing.assert_allclose(k2 * (2 + c1) * c1, ridges, rtol=1e-12)
+    slopes = np.diff(np.log(k2)) / np.diff(np.log(ridges))
+    np.testing.assert_allclose(slopes, 2 / 3, rtol=1e-9)
+    slopes = np.diff(np.log(out["Eg"])) / np.diff(np.log(ridges))
+    np.testing.assert_allclose(slopes, -1 / 3, rtol=1e-9)
+    # the finite limits of differences of divergent terms (as single ratios):
+    # Var_XF,e tends to a constant, Var_XF ~ kappa_2
+    np.testing.assert_allclose(out["var_XF_noise"], out["var_XF_noise"][0], rtol=1e-12)
+    assert 0 < out["var_XF_noise"][0] < 0.01
+    np.testing.assert_allclose(out["var_XF"] / k2, out["var_XF"][0] / k2[0], rtol=1e-10)
+    assert np.all(out["var_F"] > 0) and np.all(out["var_XF"] > 0)
+
+
+def test_complement_form_is_the_same_function():
+    """The rewrite in ``c = 1 - d`` is exact, and the sum ``1 - d/phi`` at
+    ``phi = 1`` keeps ``c`` where the form in ``d`` rounds it away; two
+    terms in one coefficient (``-k c/(1 + e)`` twice) are summed, not taken
+    apart."""
+    d1, d2, c1, c2, e, f, k = sp.symbols("d1 d2 c1 c2 e f k")
+    expr = ((1 + f - d1) * (1 - d1 / (1 + e) - 1 / (k * (1 + e)))
+            + (d1 - d2) * (-k * (1 - d1 / (1 + e)) - k * (1 + f - d1) / (1 + e)) / k)
+    out = complement_form(expr, [(d1, c1), (d2, c2)], [k])
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        vals = dict(zip((c1, c2, e, f, k), rng.uniform(0.1, 2, 5)))
+        vals.update({d1: 1 - vals[c1], d2: 1 - vals[c2]})
+        assert float(out.subs(vals)) == pytest.approx(float(expr.subs(vals)), rel=1e-12)
+    lam = sp.lambdify((c1, e), complement_form(1 - d1 / (1 + e), [(d1, c1)]))
+    assert lam(1e-30, 0.0) == 1e-30
+    assert 1 - (1 - 1e-30) / (1 + 0.0) == 0.0      # the form in d
