@@ -107,6 +107,9 @@ def expand_upper(fmap, target, start, *, what: str = "kappa", limit: int = 2100,
     >>> import numpy as np
     >>> f = lambda k, idx: (np.log(k), None)
     >>> bool(expand_upper(f, np.array([600.0]), np.array([1e-300]), accelerate=True)[0] >= np.exp(600))
+    True
+    >>> hi, lo = expand_upper(f, np.array([600.0]), np.array([1e-300]), accelerate=True, lower=True)
+    >>> bool(np.log(lo[0]) < 600 <= np.log(hi[0]))
     True"""
     k = np.array(start, dtype=float, copy=True)
     below = np.full(k.size, np.nan)
