@@ -11,7 +11,7 @@ import sympy as sp
 
 import freeprob as fp
 from freeprob.models._features_maps import RF_KEYS, _maps, _quantities, stable_form
-from freeprob.models._features_numeric import _df_mp
+from freeprob.models._features_refine import _df_mp
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.stable import complement_form
 
@@ -112,3 +112,20 @@ def test_complement_form_is_the_same_function():
     lam = sp.lambdify((c1, e), complement_form(1 - d1 / (1 + e), [(d1, c1)]))
     assert lam(1e-30, 0.0) == 1e-30
     assert 1 - (1 - 1e-30) / (1 + 0.0) == 0.0      # the form in d
+
+
+@pytest.mark.parametrize("name", ["identity", "two-atoms"])
+@pytest.mark.parametrize("ridge", [1e-12, 1e-20, 1e-100])
+def test_two_layers_at_the_threshold_are_certified(name, ridge):
+    """Two layers keep Var_F, Var_XF, Var_XF,e as differences; where they
+    would lose more than 1e-8 (the terms 4.5e7 times the key) the keys are
+    evaluated in mpmath.  Before, they were 1e-6 off at 1e-20 and 170% at
+    1e-100, and the inline maps of two layers (a sum with a term that is not
+    affine in the means, left unabsorbed) put kappa_2 1e34 off at 1e-100."""
+    model = fp.RandomFeatureRidge(POPULATIONS[name](), widths=[300, 200], samples=100, dimension=100, noise=0.1)
+    got = model.evaluate(ridge=ridge)
+    ref = _reference(model, ridge)
+    for key in RF_KEYS:
+        assert float(got[key]) == pytest.approx(ref[key], rel=1e-8, abs=0), key
+    for key in ("kappa2", "df1", "Eg", "Etr"):
+        assert float(got[key]) == pytest.approx(ref[key], rel=1e-12, abs=0), key

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import ConvergenceError, NoClosedFormError, ParameterError
+from freeprob.errors import ConvergenceError, ParameterError
 from freeprob.models._feature_covariance import _TINY, kappa_f, kappa_f_mp
 from freeprob.models._features_maps import (
     _EG,
@@ -44,6 +44,7 @@ from freeprob.models._features_maps import (
     quantities_near,
     stable_form,
 )
+from freeprob.models._features_refine import _df_in_mpmath, _df_mp, refine_differences
 from freeprob.models.base import broadcast, real_array
 from freeprob.models.design import trace_dimension
 from freeprob.numeric.cache import cached
@@ -439,6 +440,7 @@ def evaluate(model, overrides):
     # E_tr = (E_g + sigma^2)/S_W^2 = 0
     ridgeless = lam == 0
     s_w = np.where(ridgeless & ~np.isfinite(s_w), np.inf, s_w)
+    refine_differences(model, out, phi, psis, s2, sx)
     out["Eg"] = compile_expr(COMPOSITES["Eg"], _PARTS)(*(out[str(p)] for p in _PARTS), finite=False)
     etr = compile_expr(COMPOSITES["Etr"], (_EG, C.sigma2, _SW))(out["Eg"], s2, s_w, finite=False)
     out["Etr"] = np.where(np.isinf(s_w), 0.0, etr)
@@ -537,16 +539,6 @@ def _t_mp(model, k, psi, scale, dps):
     return rank_f * d1 / rank
 
 
-def _df_in_mpmath(model) -> bool:
-    """Whether the population gives ``df1`` in mpmath next to 0 (a closed
-    form, or the remainder's curve of an algebraic law)."""
-    try:
-        model.population.df1_numeric(np.array([1e-30]), dps=20)
-    except NoClosedFormError:
-        return False
-    return True
-
-
 def _gap_scale(model):
     """For a law not inline: the smallest nonzero point of its support when
     the rest of the support stays away from 0 (an atom at 0 allowed), so that
@@ -554,15 +546,6 @@ def _gap_scale(model):
     pop = model.population
     pts = [a for iv in pop._ac_intervals() for a in iv] + [float(c) for c, _ in pop.atoms() if c != 0]
     return min(pts) if pts and min(pts) > 0 else None
-
-
-def _df_mp(model, k, dps):
-    """The trailing ``df1``, ``df2`` arguments at ``kappa_2 = k`` with ``dps``
-    digits when the means are not inline (the law's own mpmath route), else none."""
-    if means_inline(model):
-        return ()
-    pop = model.population
-    return tuple(getattr(pop, f"df{i}_numeric")(np.array([float(k)]), dps=dps)[0] for i in (1, 2))
 
 
 def _certify(out, ridgeless, lam):

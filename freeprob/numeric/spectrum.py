@@ -397,6 +397,13 @@ def absorb_sums(expr: sp.Expr) -> sp.Expr:
     >>> spec = ExactSpectrum([1, 3], [sp.S.Half, sp.S.Half])
     >>> absorb_sums(2/(1 - (1 + e)*SpectralMean(x/(x + k), x, spec)))
     2/SpectralMean(-_x*e/(_x + kappa) + kappa/(_x + kappa), _x, atoms(1:1/2, 3:1/2))
+
+    The affine terms of a sum are absorbed also when the sum has others
+    (``1 - <f>/phi + s/<g>`` of a two-layer random-feature map):
+
+    >>> m = SpectralMean(x/(x + k), x, spec)
+    >>> absorb_sums(1 - m + e/m)
+    e/SpectralMean(_x/(_x + kappa), _x, atoms(1:1/2, 3:1/2)) + SpectralMean(kappa/(_x + kappa), _x, atoms(1:1/2, 3:1/2))
     """
     return _absorb(sp.sympify(expr), {})
 
@@ -411,19 +418,21 @@ def _absorb(expr, memo):
     args = [_absorb(a, memo) for a in expr.args]
     new = expr.func(*args) if args != list(expr.args) else expr
     out = _absorb_powers(new) if new.is_Mul else new
-    if new.is_Add and all(_affine_term(t) for t in new.args):
+    affine = [t for t in new.args if _affine_term(t)] if new.is_Add else []
+    if len(affine) >= 2 and any(t.has(SpectralMean) for t in affine):
         # relative to the first mean's coefficient c, the terms whose ratio to
         # c is free of the means' parameters go inside <...> and c stays
         # outside: kappa_2 <f> - sigma_xi^2 is left alone (kappa_2 inside the
         # summand overflows at 1e200, sigma_xi^2/kappa_2 at 1e-200), while
         # 1 - (1 + e)<f> and (<f> - <g>)/kappa become one mean, where the
-        # cancellation happens symbolically
+        # cancellation happens symbolically; terms that are not affine in the
+        # means (1 - <f>/phi + s/<g> of a deep chain) stay outside too
         params = set().union(*(m.free_symbols for m in new.atoms(SpectralMean)))
-        coeffs = [t.as_independent(SpectralMean, as_Add=False)[0] for t in new.args]
+        coeffs = [t.as_independent(SpectralMean, as_Add=False)[0] for t in affine]
         ref = sp.S.One if not set().union(*(c.free_symbols for c in coeffs)) & params else \
-            next(c for c, t in zip(coeffs, new.args) if t.has(SpectralMean))
-        inside = [t for t in new.args if not ((t / ref).as_independent(SpectralMean, as_Add=False)[0].free_symbols
-                                              & params)]
+            next(c for c, t in zip(coeffs, affine) if t.has(SpectralMean))
+        inside = [t for t in affine if not ((t / ref).as_independent(SpectralMean, as_Add=False)[0].free_symbols
+                                            & params)]
         if len(inside) >= 2:
             outside = [t for t in new.args if t not in inside]
             out = ref * _absorb_add(sp.Add(*[t / ref for t in inside])) + sp.Add(*outside)
