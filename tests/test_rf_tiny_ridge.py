@@ -129,3 +129,24 @@ def test_two_layers_at_the_threshold_are_certified(name, ridge):
         assert float(got[key]) == pytest.approx(ref[key], rel=1e-8, abs=0), key
     for key in ("kappa2", "df1", "Eg", "Etr"):
         assert float(got[key]) == pytest.approx(ref[key], rel=1e-12, abs=0), key
+
+
+@pytest.mark.parametrize("law", [fp.free_mul(fp.MarchenkoPastur(1), fp.PowerLaw(1.5, 30)), fp.MarchenkoPastur(1),
+                                 fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([1, 2]))],
+                         ids=["curveless", "closed form", "atom at 0"])
+def test_df_and_complements_in_one_pass_match_the_separate_routes(law):
+    """The four values the random-feature maps take (one S-transform solve
+    for a product without a curve next to its rank) equal df1, df2 and the
+    complements computed one by one."""
+    lam = np.array([1e-250, 1e-60, 1e-12, 1e-3, 0.5, 30.0])
+    d1, d2, c1, c2 = law._df_and_complements(lam)
+    np.testing.assert_allclose(d1, law.df1_numeric(lam), rtol=2e-15)
+    np.testing.assert_allclose(d2, law.df2_numeric(lam), rtol=2e-15)
+    near = d1 > 0.5
+    np.testing.assert_allclose(c1[near], law.df_complement_numeric(lam[near], 1), rtol=2e-15)
+    np.testing.assert_allclose(c2[near], law.df_complement_numeric(lam[near], 2), rtol=2e-15)
+    np.testing.assert_allclose(c1[~near], 1 - d1[~near], rtol=0)
+    # no point: empty float arrays (a curveless product returned None and an object array)
+    empty = np.array([])
+    for values in (law._df_and_complements(empty), (law.df1_numeric(empty), law.df_complement_numeric(empty, 2))):
+        assert all(v.dtype == float and v.shape == (0,) for v in values)

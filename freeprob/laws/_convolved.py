@@ -224,6 +224,25 @@ class _Convolved(SpectralLaw):
 
         return curveless_mp(self, kind, lam, dps) if self._kind == "mul" and self._numeric_only() else None
 
+    def _df_and_complements(self, lam):
+        # a free product without a curve next to its rank: all four from one
+        # S-transform solve (product_df_values), not three
+        from freeprob.laws._product_s import NEAR_RANK, curveless_values
+
+        lam = np.asarray(lam, dtype=float)
+        near = lam < NEAR_RANK * max(float(self._numeric_radius()), 1e-300)
+        if self._kind != "mul" or not self._numeric_only() or not near.any():
+            return super()._df_and_complements(lam)
+        kinds = ("df1", "df2", "cdf1", "cdf2")
+        out = [np.empty(lam.shape) for _ in kinds]
+        vals = curveless_values(self, kinds, lam[near])
+        for o, kind in zip(out, kinds):
+            o[near] = vals[kind]
+        if (~near).any():
+            for o, v in zip(out, super()._df_and_complements(lam[~near])):
+                o[~near] = v
+        return tuple(out)
+
     def _complements_numeric(self, lam):
         from freeprob.laws._product_s import curveless_complements
 

@@ -397,11 +397,27 @@ class NumericMethods:
         that a law computing both in one pass overrides."""
         return self._df_positive(lam, 1, complement=True), self._df_positive(lam, 2, complement=True)
 
+    def _df_and_complements(self, lam):
+        """``(df1, df2, 1 - df1, 1 - df2)`` at ``lam > 0`` (float array) [C6]
+        for a normalized law: the complements from their own route where
+        ``df1 > 1/2`` (where ``1 - df1`` would lose digits), ``1 - df``
+        elsewhere.  A hook that a law computing all four in one pass
+        overrides."""
+        lam = np.asarray(lam, dtype=float)
+        d1, d2 = np.asarray(self.df1_numeric(lam), dtype=float), np.asarray(self.df2_numeric(lam), dtype=float)
+        c1, c2 = 1 - d1, 1 - d2
+        near = d1 > 0.5
+        if near.any():
+            c1[near], c2[near] = self._complements_numeric(lam[near])
+        return d1, d2, c1, c2
+
     def _df_positive(self, lam, which, complement=False):
         """``df_which`` (or ``1 - df_which``) at ``lam > 0`` (float array):
         the compiled closed form, else [C6] from the certified Stieltjes
         transform on the negative axis; real values certified."""
         kind = ("cdf" if complement else "df") + str(which)
+        if lam.size == 0:  # no point (a route below may have nothing to return for none)
+            return np.zeros(lam.shape)
         # far from the support: the certified moment series, free of the
         # cancellation in 1 + lam g(-lam), of the underflow of df1' and of the
         # overflow of lam^2 in the closed forms

@@ -362,16 +362,11 @@ def df_values(model, k2) -> list:
     if means_inline(model):
         return []
     pop = model.population
-    d1, d2 = np.asarray(pop.df1_numeric(k2), dtype=float), np.asarray(pop.df2_numeric(k2), dtype=float)
-    c1, c2 = 1 - d1, 1 - d2
-    near = np.flatnonzero(np.broadcast_to(d1 > 0.5, np.shape(d1)))
-    if near.size and pop._trace_rank() != np.inf:  # normalized traces only [C16]
-        kk = np.broadcast_to(np.asarray(k2, dtype=float), d1.shape).ravel()[near]
-        cc1, cc2 = pop._complements_numeric(kk)
-        c1, c2 = c1.copy().ravel(), c2.copy().ravel()
-        c1[near], c2[near] = cc1, cc2
-        c1, c2 = c1.reshape(d1.shape), c2.reshape(d1.shape)
-    return [d1, d2, c1, c2]
+    if pop._trace_rank() == np.inf:  # the kernel sums [C16]: no complements (the form in df only)
+        d1, d2 = np.asarray(pop.df1_numeric(k2), dtype=float), np.asarray(pop.df2_numeric(k2), dtype=float)
+        return [d1, d2, 1 - d1, 1 - d2]
+    k = np.asarray(k2, dtype=float)
+    return [v.reshape(k.shape) for v in pop._df_and_complements(k.ravel())]
 
 
 
