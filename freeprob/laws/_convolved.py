@@ -221,34 +221,15 @@ class _Convolved(SpectralLaw):
 
     def _df_mp_fallback(self, kind, lam, dps):
         from freeprob.laws._product_s import curveless_mp
-
         return curveless_mp(self, kind, lam, dps) if self._kind == "mul" and self._numeric_only() else None
 
-    def _df_and_complements(self, lam):
-        # a free product without a curve next to its rank: all four from one
-        # S-transform solve (product_df_values), not three
-        from freeprob.laws._product_s import NEAR_RANK, curveless_values
+    def _df_and_complements(self, lam):  # a curveless product: one S-transform solve next to its rank
+        from freeprob.laws._product_s import curveless_df_and_complements
+        return curveless_df_and_complements(self, lam, super()._df_and_complements)
 
-        lam = np.asarray(lam, dtype=float)
-        near = lam < NEAR_RANK * max(float(self._numeric_radius()), 1e-300)
-        if self._kind != "mul" or not self._numeric_only() or not near.any():
-            return super()._df_and_complements(lam)
-        kinds = ("df1", "df2", "cdf1", "cdf2")
-        out = [np.empty(lam.shape) for _ in kinds]
-        vals = curveless_values(self, kinds, lam[near])
-        for o, kind in zip(out, kinds):
-            o[near] = vals[kind]
-        if (~near).any():
-            for o, v in zip(out, super()._df_and_complements(lam[~near])):
-                o[~near] = v
-        return tuple(out)
-
-    def _complements_numeric(self, lam):
+    def _complements_numeric(self, lam):  # a curveless product: one fixed point for both
         from freeprob.laws._product_s import curveless_complements
-
-        if self._kind != "mul" or not self._numeric_only():
-            return super()._complements_numeric(lam)
-        return curveless_complements(self, lam)
+        return curveless_complements(self, lam, super()._complements_numeric)
 
     def _numeric_only(self):
         """No curve, or one above ``POLISH_DEGREE``: ``g`` by subordination only."""

@@ -137,3 +137,18 @@ def far_values(law, kind: str, points):
     floor = 0.0 if kind in ("g", "dD") else _ABS
     ok = ~near & (bound <= np.maximum(_REL * np.abs(vals), floor))
     return ok, vals
+
+
+def df_and_complements(law, lam):
+    """``(df1, df2, 1 - df1, 1 - df2)`` at ``lam > 0`` (float array) [C6] for
+    a normalized law: the complements by their own route where ``df1 >
+    1/2`` (where ``1 - df1`` would lose digits), ``1 - df`` elsewhere.  The
+    default of the hook ``_df_and_complements``, which a law computing all
+    four in one pass overrides."""
+    lam = np.asarray(lam, dtype=float)
+    d1, d2 = np.asarray(law.df1_numeric(lam), dtype=float), np.asarray(law.df2_numeric(lam), dtype=float)
+    c1, c2 = 1 - d1, 1 - d2
+    near = d1 > 0.5
+    if near.any():
+        c1[near], c2[near] = law._complements_numeric(lam[near])
+    return d1, d2, c1, c2

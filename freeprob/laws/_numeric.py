@@ -17,7 +17,7 @@ from freeprob.errors import (
 )
 from freeprob.laws._branch import certify, continuation_root
 from freeprob.laws._cdf import cdf_tables
-from freeprob.laws._far import far_values
+from freeprob.laws._far import df_and_complements, far_values
 from freeprob.laws._near import near_values, near_values_mp
 from freeprob.laws._radical import has_radical_forms
 from freeprob.numeric.cache import cached
@@ -398,18 +398,9 @@ class NumericMethods:
         return self._df_positive(lam, 1, complement=True), self._df_positive(lam, 2, complement=True)
 
     def _df_and_complements(self, lam):
-        """``(df1, df2, 1 - df1, 1 - df2)`` at ``lam > 0`` (float array) [C6]
-        for a normalized law: the complements from their own route where
-        ``df1 > 1/2`` (where ``1 - df1`` would lose digits), ``1 - df``
-        elsewhere.  A hook that a law computing all four in one pass
-        overrides."""
-        lam = np.asarray(lam, dtype=float)
-        d1, d2 = np.asarray(self.df1_numeric(lam), dtype=float), np.asarray(self.df2_numeric(lam), dtype=float)
-        c1, c2 = 1 - d1, 1 - d2
-        near = d1 > 0.5
-        if near.any():
-            c1[near], c2[near] = self._complements_numeric(lam[near])
-        return d1, d2, c1, c2
+        """``(df1, df2, 1 - df1, 1 - df2)`` at ``lam > 0`` [C6]; a hook (see
+        :func:`~freeprob.laws._far.df_and_complements`)."""
+        return df_and_complements(self, lam)
 
     def _df_positive(self, lam, which, complement=False):
         """``df_which`` (or ``1 - df_which``) at ``lam > 0`` (float array):

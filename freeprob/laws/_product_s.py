@@ -332,12 +332,38 @@ def curveless_values(law, kinds, lam):
     return {kind: v.reshape(shape) for kind, v in out.items()}
 
 
-def curveless_complements(law, lam):
+def _curveless(law):
+    return law._kind == "mul" and law._numeric_only()
+
+
+def curveless_df_and_complements(law, lam, default):
+    """``(df1, df2, 1 - df1, 1 - df2)`` of a free product without a curve:
+    next to its rank (:data:`NEAR_RANK`) all four from one S-transform solve
+    (:func:`product_df_values`) instead of three; ``default(lam)`` elsewhere
+    and for other laws."""
+    lam = np.asarray(lam, dtype=float)
+    near = lam < NEAR_RANK * max(float(law._numeric_radius()), 1e-300)
+    if not _curveless(law) or not near.any():
+        return default(lam)
+    kinds = ("df1", "df2", "cdf1", "cdf2")
+    out = [np.empty(lam.shape) for _ in kinds]
+    vals = curveless_values(law, kinds, lam[near])
+    for o, kind in zip(out, kinds):
+        o[near] = vals[kind]
+    if (~near).any():
+        for o, v in zip(out, default(lam[~near])):
+            o[~near] = v
+    return tuple(out)
+
+
+def curveless_complements(law, lam, default=None):
     """``(1 - df1, 1 - df2)`` of a free product without a curve in one pass
     (one fixed point, one S-transform solve next to the rank); the moment
-    series far from the support."""
+    series far from the support; ``default(lam)`` for other laws."""
     from freeprob.laws._far import far_values
 
+    if default is not None and not _curveless(law):
+        return default(lam)
     lam = np.asarray(lam, dtype=float)
     far1, fv1 = far_values(law, "cdf1", lam)
     far2, fv2 = far_values(law, "cdf2", lam)
