@@ -150,3 +150,17 @@ def test_df_and_complements_in_one_pass_match_the_separate_routes(law):
     empty = np.array([])
     for values in (law._df_and_complements(empty), (law.df1_numeric(empty), law.df_complement_numeric(empty, 2))):
         assert all(v.dtype == float and v.shape == (0,) for v in values)
+
+
+@pytest.mark.parametrize("name", ["identity", "mp-hard-edge", "two-atoms"])
+@pytest.mark.parametrize("shape", [dict(widths=100, samples=300), dict(widths=100, samples=100)],
+                         ids=["width N = D", "P = N = D"])
+@pytest.mark.parametrize("ridge", [1e-20, 1e-100])
+def test_width_threshold_and_double_threshold_match_mpmath(name, shape, ridge):
+    """The width bottleneck ``N = D < P`` (``psi - df1 = e_1 + c_1``) and
+    the double threshold ``P = N = D``: every key to 1e-12."""
+    model = fp.RandomFeatureRidge(POPULATIONS[name](), dimension=100, noise=0.1, **shape)
+    got = model.evaluate(ridge=ridge)
+    ref = _reference(model, ridge)
+    for key in RF_KEYS:
+        assert float(got[key]) == pytest.approx(ref[key], rel=1e-12, abs=0), key

@@ -358,13 +358,14 @@ def df_values(model, k2) -> list:
     of :func:`_compiled` when the means are not inline, else ``[]``.  The
     complements come from the law's own route where ``df1 > 1/2`` (free of
     the cancellation in ``1 - df1``), and are ``1 - df`` elsewhere (where
-    the evaluator uses the form in ``df``)."""
+    the evaluator uses the form in ``df``); ``+oo`` for the kernel sums,
+    whose traces are not normalized (the form in ``df`` everywhere)."""
     if means_inline(model):
         return []
     pop = model.population
-    if pop._trace_rank() == np.inf:  # the kernel sums [C16]: no complements (the form in df only)
+    if pop._trace_rank() == np.inf:  # the kernel sums [C16]: no complements, the form in df only
         d1, d2 = np.asarray(pop.df1_numeric(k2), dtype=float), np.asarray(pop.df2_numeric(k2), dtype=float)
-        return [d1, d2, 1 - d1, 1 - d2]
+        return [d1, d2, np.full(d1.shape, np.inf), np.full(d2.shape, np.inf)]
     k = np.asarray(k2, dtype=float)
     return [v.reshape(k.shape) for v in pop._df_and_complements(k.ravel())]
 
