@@ -90,7 +90,7 @@ def refine_differences(model, out, phi, psis, s2, sx):
     qs = _quantities(model)
     f = compile_expr(*stable_form(model, [qs[k] for k in NEAR_KEYS]), backend="mpmath")
     for i in points:
-        lost = max(float(np.log10(min(ratios[k][i], 1e300))) for k in NEAR_KEYS)
+        lost = max(float(np.log10(np.clip(ratios[k][i], 1.0, 1e300))) for k in NEAR_KEYS)
         dps = int(30 + lost + 2 * max(0.0, -np.log10(k2[i])))
         pars = [float(phi[i]), *(float(p[i]) for p in psis)]
 
