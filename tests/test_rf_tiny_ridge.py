@@ -164,3 +164,30 @@ def test_width_threshold_and_double_threshold_match_mpmath(name, shape, ridge):
     ref = _reference(model, ridge)
     for key in RF_KEYS:
         assert float(got[key]) == pytest.approx(ref[key], rel=1e-12, abs=0), key
+
+
+def test_the_far_field_is_not_refined(monkeypatch):
+    # at huge ridges Var_XF is a difference of terms equal to the null risk
+    # (ratio inf where it rounds to 0), but no threshold is near: refining it
+    # took mpmath at 300+ digits per point (minutes for a power law's
+    # Euler-Maclaurin sums); only df1, gamma_1 or gamma_2 above 1/2 qualify
+    import freeprob.models._features_refine as refine
+
+    calls = []
+
+    def counted(*args, **kw):
+        calls.append(kw.get("backend"))
+        return compile_expr(*args, **kw)
+
+    monkeypatch.setattr(refine, "compile_expr", counted)
+    model = fp.RandomFeatureRidge(fp.PowerLaw(1.5, sp.oo), widths=[50], samples=40, noise=0.1,
+                                  target=fp.SourceTarget(0.6))
+    out = model.evaluate(ridge=np.array([1e10, 1e160, 1e300]))
+    ratios = refine.term_ratios(out)
+    assert np.max(ratios["var_XF"]) > refine.MAX_RATIO      # the terms do cancel there
+    assert np.all(out["gamma1"] < 0.5) and np.all(out["df1"] < 0.5)
+    assert calls == []
+    # the threshold side still is: two layers at P = D, N_l > D, ridge 1e-20
+    near = fp.RandomFeatureRidge(fp.Identity(), widths=[300, 200], samples=100, dimension=100, noise=0.1)
+    near.evaluate(ridge=1e-20)
+    assert calls == ["mpmath"]

@@ -16,6 +16,12 @@ gamma_2)`` is the size of both terms of ``Var_XF,e``) and, where more than
 mpmath with the digits lost plus 30 (``kappa_F`` of anisotropic weights
 solved at those digits), checked against 15 more; a law without ``df`` in
 mpmath raises :class:`~freeprob.errors.NumericalError` there instead.
+
+Only points near a threshold are refined: ``df1``, ``gamma_1`` or
+``gamma_2`` above 1/2.  In the far field (``kappa_2 -> oo``) the same keys
+are differences of terms equal to the null risk to leading order; there
+they are small against ``E_g`` (which keeps its digits), and refining them
+would take mpmath at hundreds of digits per point.
 """
 
 from __future__ import annotations
@@ -73,7 +79,8 @@ def refine_differences(model, out, phi, psis, s2, sx):
         return
     ratios = term_ratios(out)
     k2 = out["kappa2"]
-    bad = {key: np.flatnonzero((r > MAX_RATIO) & (k2 > 0) & np.isfinite(out[key])) for key, r in ratios.items()}
+    near = (out["df1"] > 0.5) | (out["gamma1"] > 0.5) | (out["gamma2"] > 0.5)
+    bad = {key: np.flatnonzero((r > MAX_RATIO) & near & (k2 > 0) & np.isfinite(out[key])) for key, r in ratios.items()}
     points = sorted(set().union(*(set(v.tolist()) for v in bad.values())))
     if not points:
         return
