@@ -191,3 +191,26 @@ def test_the_far_field_is_not_refined(monkeypatch):
     near = fp.RandomFeatureRidge(fp.Identity(), widths=[300, 200], samples=100, dimension=100, noise=0.1)
     near.evaluate(ridge=1e-20)
     assert calls == ["mpmath"]
+
+
+@pytest.mark.parametrize("pop", [fp.MarchenkoPastur(sp.Rational(1, 2)), fp.Discrete([1, 2])], ids=repr)
+def test_a_bottleneck_before_a_wider_layer(pop):
+    """White layers commute (S_F is a product over the layers), so the
+    chain N = (50, 80) equals (80, 50); the noise term sigma_xi^2/(kappa_2
+    (df1 - psi_1)) of the first was 0 * oo where df1 rounds to psi_1 = 1/2
+    (ridge below 1e-16, and the ridgeless limit): NumericalError.  Without
+    feature noise it is 0 exactly; the points with noise keep it."""
+    kw = dict(samples=100, dimension=100, noise=0.1)
+    first, last = (fp.RandomFeatureRidge(pop, widths=w, **kw) for w in ([50, 80], [80, 50]))
+    ridge = np.array([1e-8, 1e-20, 1e-100, 0.0])
+    a, b = first.evaluate(ridge=ridge), last.evaluate(ridge=ridge)
+    for key in RF_KEYS:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-12, atol=0, err_msg=key)
+    assert np.allclose(a["Eg"][1:], a["Eg"][-1], rtol=1e-13, atol=0)   # the limit, to rounding
+    # a sweep mixing feature noise 0 and > 0 equals its points one by one
+    xi = np.array([0.0, 0.1, 0.0, 0.3])
+    mixed = first.evaluate(ridge=1e-3, feature_noise=xi)
+    for j, v in enumerate(xi):
+        one = first.evaluate(ridge=1e-3, feature_noise=float(v))
+        for key in RF_KEYS:
+            assert mixed[key][j] == pytest.approx(float(one[key]), rel=1e-14, abs=0), key

@@ -124,6 +124,23 @@ def test_powers_are_paired_with_the_pole_far_out():
     assert out[1][1] == pytest.approx(1.0, rel=1e-14)
 
 
+def test_a_coefficient_times_a_sum_of_the_form_is_distributed():
+    # k (e x/(x + k) + k/(x + k)), as psi - df1 absorbed into one mean and
+    # scaled by kappa_2 (the maps without feature noise), stayed on the direct
+    # route: random-feature evaluate 3.6x slower
+    e = sp.Symbol("e")
+    summand = sp.Mul(k, sp.Add(e * x / (x + k), k / (x + k), evaluate=False), evaluate=False)
+    sep = Separable.build([summand], x, (k, e), ["numpy"], None)
+    assert sep is not None
+    v, p = np.array([0.5, 2.0, 7.0]), np.array([0.2, 0.3, 0.5])
+    kv, ev = np.array([0.3, 4.0]), np.array([-0.25, 1.5])
+    got = sep.means((v, p), [kv, ev], 2, np.dtype(float))[0]
+    want = [math.fsum(pi * kk * (ee * vi + kk) / (vi + kk) for vi, pi in zip(v, p)) for kk, ee in zip(kv, ev)]
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+    # a product of two sums is not distributed
+    assert Separable.build([(x / (x + k) + e) * (k / (x + k) + e)], x, (k, e), ["numpy"], None) is None
+
+
 @pytest.mark.parametrize("summand", [x / (2 * x + k), sp.exp(-k * x), sp.sqrt(x) / (x + k), 1 / x, (x + k) ** 2,
                                      x / (x**2 + k), sp.log(x + k)])
 def test_summands_outside_the_form_are_left_to_the_direct_route(summand):

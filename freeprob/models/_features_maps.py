@@ -231,12 +231,72 @@ def _compiled(model, key_exprs, near_exprs=None):
     laws not inline, as :func:`df_values` gives them; ``near_exprs``, the
     same keys in forms for ``df1 -> 1``, go to the form in ``1 - df``).
 
-    The numeric boundary of the model (see :func:`stable_form`)."""
+    The numeric boundary of the model (see :func:`stable_form`).  Points
+    without feature noise take the expressions at ``sigma_xi^2 = 0``
+    (:func:`without_feature_noise`): there the noise terms are 0 exactly,
+    while the general form is ``0 * oo`` at a width bottleneck that is not
+    the last layer (``sigma_xi^2/(kappa_2 (df1 - psi_1))`` at ``df1 =
+    psi_1``)."""
+    noisy = (tuple(key_exprs), None if near_exprs is None else tuple(near_exprs))
+    quiet = without_feature_noise(*noisy)
+    if quiet is None:
+        return _one_form(model, *noisy)
+    return _NoiseSplit(model, noisy, quiet, 3 + len(model.psis))
+
+
+@cached(maxsize=256)
+def without_feature_noise(key_exprs, near_exprs=None):
+    """``(key_exprs, near_exprs)`` at ``sigma_xi^2 = 0``, or None when they
+    do not contain it (or would not be finite there)."""
+    exprs = [sp.sympify(e) for e in key_exprs + (near_exprs or ())]
+    if not any(e.has(C.sigma_xi2) for e in exprs):
+        return None
+    zero = [e.xreplace({C.sigma_xi2: sp.S.Zero}) for e in exprs]
+    if any(e.has(sp.nan, sp.zoo, sp.oo, -sp.oo) for e in zero):
+        return None
+    n = len(key_exprs)
+    return tuple(zero[:n]), (None if near_exprs is None else tuple(zero[n:]))
+
+
+class _NoiseSplit:
+    """Two evaluators of the same keys, each compiled when first needed:
+    the expressions ``quiet`` (at ``sigma_xi^2 = 0``) for the points whose
+    ``sigma_xi^2`` (the argument at ``index``) is 0, ``noisy`` for the
+    others (see :func:`_compiled`)."""
+
+    def __init__(self, model, noisy, quiet, index):
+        self.model, self.forms, self.index, self.made = model, {"noisy": noisy, "quiet": quiet}, index, {}
+
+    def _get(self, which):
+        if which not in self.made:
+            self.made[which] = _one_form(self.model, *self.forms[which])
+        return self.made[which]
+
+    def __call__(self, *values, finite=True, trap=False):
+        sx = np.asarray(values[self.index])
+        if not np.any(sx):
+            return self._get("quiet")(*values, finite=finite, trap=trap)
+        if np.all(sx != 0):
+            return self._get("noisy")(*values, finite=finite, trap=trap)
+        values = np.broadcast_arrays(*(np.asarray(v) for v in values))
+        zero = values[self.index] == 0
+        out = None
+        for f, sel in ((self._get("quiet"), zero), (self._get("noisy"), ~zero)):
+            res = f(*(v[sel] for v in values), finite=finite, trap=trap)
+            if out is None:
+                out = [np.empty(zero.shape, dtype=np.result_type(r, float)) for r in res]
+            for o, r in zip(out, res):
+                o[sel] = r
+        return out
+
+
+def _one_form(model, key_exprs, near_exprs=None):
+    """:func:`_compiled` for one set of expressions."""
     exprs, args = stable_form(model, key_exprs)
     near = key_exprs if near_exprs is None else near_exprs
     fc = None if means_inline(model) else stable_form(model, near, complements=True)
     tiny = 1e-40 * float(model.population._trace_mean()) if means_inline(model) else 0.0
-    return _ShiftedWidths((exprs, args), len(model.psis), fc, tiny), args
+    return _ShiftedWidths((exprs, args), len(model.psis), fc, tiny)
 
 
 def inline_near(model, near):
@@ -248,7 +308,7 @@ def inline_near(model, near):
     pop, k2 = model.population, C.kappa2
     c1, c2 = (absorb_means(sp.expand(1 - d)) for d in (pop.df1(k2), pop.df2(k2)))
     return _compiled(model, [complement_form(e, [(_D1, _C1), (_D2, _C2)], _KEEP).xreplace({_C1: c1, _C2: c2})
-                             for e in near])[0]
+                             for e in near])
 
 
 _E_PHI = sp.Dummy("e_phi")

@@ -106,10 +106,10 @@ class _Maps:
         self.model, self.phi, self.psis, self.sx = model, phi, psis, sx
         m = _maps(model)
         f2 = 1 / m["S_W"]  # 1 - dfbar1/phi, grouped for the numeric boundary
-        self.f, _ = _compiled(model, (m["df1"], m["kappa1"], m["dkappa1"], f2, -m["ddfbar1"] / C.phi, m["lam"],
+        self.f = _compiled(model, (m["df1"], m["kappa1"], m["dkappa1"], f2, -m["ddfbar1"] / C.phi, m["lam"],
                                       m["dlam"]))
         # the solver's probe: lam(kappa_2) and its slope alone (fewer means per pass)
-        self.f_lam, _ = _compiled(model, (m["lam"], m["dlam"]))
+        self.f_lam = _compiled(model, (m["lam"], m["dlam"]))
         self.aniso = model.feature_covariance is not None
         self.pop = model.population
 
@@ -342,7 +342,7 @@ def evaluate(model, overrides):
     qs = _quantities(model)
     keys = [k for k in RF_KEYS if k not in ("Eg", "Etr")]
     near = quantities_near(model)
-    f, _ = _compiled(model, [qs[k] for k in keys] + [_s_w(model)],
+    f = _compiled(model, [qs[k] for k in keys] + [_s_w(model)],
                      [near.get(k, qs[k]) for k in keys] + [_s_w(model)])
     # kappa_2 = 0 (no bottleneck: D < min(P, N_l)) is evaluated at 1e-150,
     # where every expression equals its kappa_2 -> 0 limit to rounding

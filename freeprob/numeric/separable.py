@@ -36,7 +36,8 @@ spectrum of ``10^5`` atoms rounds like the direct route's pairwise sums, not
 like one long dot product.
 
 A summand outside this form (a factor ``(2x + s)``, an exponential, a
-nonlinear ``x`` dependence) leaves its group to the direct route.
+nonlinear ``x`` dependence) leaves its group to the direct route; a
+coefficient times a sum of terms of the form is distributed over it.
 
 >>> import numpy as np, sympy as sp
 >>> x, k = sp.symbols("x kappa")
@@ -131,9 +132,17 @@ class Separable:
             terms = []
             for t in sp.Add.make_args(sp.sympify(e)):
                 split = _split_term(t, x, shifts)
-                if split is None:
+                if split is not None:
+                    terms.append(split)
+                    continue
+                # a coefficient times a sum of terms of the form, c (a/(x + s) + ...):
+                # each product c a/(x + s) is one of the form
+                sums = [f for f in t.args if f.is_Add] if t.is_Mul else []
+                inner = [t / sums[0] * u for u in sums[0].args] if len(sums) == 1 else []
+                splits = [_split_term(u, x, shifts) for u in inner]
+                if len(splits) < 2 or any(v is None for v in splits):
                     return None
-                terms.append(split)
+                terms.extend(splits)
             parts.append(terms)
         width = len(shifts)
         keys: dict = {}
