@@ -149,7 +149,9 @@ def test_every_key_equals_the_atom_by_atom_evaluation(name, monkeypatch):
     # terms a key is computed from where it is a difference (_term_scale):
     # a few ulp of each O(1) term (rho of random features at ridge 1.7e-5,
     # 4.2e-4 as a difference of O(1) terms, measured 1.25e-15 = 5.6 ulp of 1
-    # with numpy 2.4)
+    # with numpy 2.4; gamma_1 = 1 - lam'/kappa_1' of anisotropic random
+    # features at ridge 1e2, 1.6e-13, measured 2.55e-15 = 11.5 ulp of 1 with
+    # the maps at sigma_xi^2 = 0, whose separable means sum in another order)
     model = _models()[name]
     ridge = np.logspace(-6, 2, 60)
     fast = model.evaluate(ridge=ridge)
@@ -158,7 +160,7 @@ def test_every_key_equals_the_atom_by_atom_evaluation(name, monkeypatch):
     for key in fast:
         a, b = np.asarray(fast[key]), np.asarray(slow[key])
         assert np.all(np.isfinite(a)), key
-        assert np.all(np.abs(a - b) <= 1e-13 * np.abs(b) + 2e-15 * scale[key]), (key, np.max(np.abs(a - b)))
+        assert np.all(np.abs(a - b) <= 1e-13 * np.abs(b) + 4e-15 * scale[key]), (key, np.max(np.abs(a - b)))
 
 
 @pytest.mark.parametrize("spec", ["uniform", "power law over 8 decades", "30% atoms at zero"])
