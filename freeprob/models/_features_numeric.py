@@ -107,7 +107,7 @@ class _Maps:
         m = _maps(model)
         f2 = 1 / m["S_W"]  # 1 - dfbar1/phi, grouped for the numeric boundary
         self.f = _compiled(model, (m["df1"], m["kappa1"], m["dkappa1"], f2, -m["ddfbar1"] / C.phi, m["lam"],
-                                      m["dlam"]))
+                                   m["dlam"]))
         # the solver's probe: lam(kappa_2) and its slope alone (fewer means per pass)
         self.f_lam = _compiled(model, (m["lam"], m["dlam"]))
         self.aniso = model.feature_covariance is not None
@@ -343,7 +343,7 @@ def evaluate(model, overrides):
     keys = [k for k in RF_KEYS if k not in ("Eg", "Etr")]
     near = quantities_near(model)
     f = _compiled(model, [qs[k] for k in keys] + [_s_w(model)],
-                     [near.get(k, qs[k]) for k in keys] + [_s_w(model)])
+                  [near.get(k, qs[k]) for k in keys] + [_s_w(model)])
     # kappa_2 = 0 (no bottleneck: D < min(P, N_l)) is evaluated at 1e-150,
     # where every expression equals its kappa_2 -> 0 limit to rounding
     # provided the population's eigenvalues are >> 1e-150 (checked)
