@@ -6,6 +6,9 @@
   infinity (an independent route that uses no moment);
 * linear ridge and random features at ridge 1e160 and 1e300 for radical,
   convolved, atomic and kernel populations: finite, at their limits;
+* random features in the far field: ``gamma_1`` and the finite-width
+  variances, which fall like ``1/kappa_2^2``, keep relative digits
+  (against the difference forms in 90-digit mpmath);
 * a free sum with an atom at 0 inside linear ridge: ``g`` next to the atom
   against the continuation route, and ``kappa`` against the kappa equation
   evaluated with 30-digit ``df1``.
@@ -121,6 +124,89 @@ def test_random_features_at_huge_ridges(pop, target):
     assert np.allclose(out["Eg"][1:], float(lin["Eg"]), rtol=1e-12, atol=0)
     assert np.allclose(out["Etr"][1:], float(lin["Eg"]) + 0.1, rtol=1e-12, atol=0)
     assert out["kappa2"][2] / out["kappa2"][1] == pytest.approx(1e140, rel=1e-12)
+
+
+def _keys_in_mpmath(model, k2, keys, dps=90):
+    """``keys`` at the solved ``kappa_2`` in the forms of ``_quantities``
+    (``gamma_1 = 1 - lam'/kappa_1'``, ``Var_XF = E_inf/(1 - gamma_1) - ...``)
+    with ``dps`` digits: the differences lose ``2 log10 kappa_2`` of them,
+    far fewer than ``dps`` here."""
+    from freeprob.models._feature_covariance import kappa_f_mp
+    from freeprob.models._features_maps import _quantities, stable_form
+    from freeprob.numeric.compile import compile_expr
+
+    qs = _quantities(model)
+    f = compile_expr(*stable_form(model, [qs[k] for k in keys]), backend="mpmath")
+    dim = model.dimension
+    with mpmath.workdps(dps):
+        k = mpmath.mpf(float(k2))
+        pars = [mpmath.mpf(model.samples) / dim - 1, *(mpmath.mpf(w) / dim - 1 for w in model.widths),
+                mpmath.mpf(float(model.noise)), mpmath.mpf(float(model.feature_noise))]
+        extra = ()
+        if model.feature_covariance is not None:
+            d1 = mpmath.re(model.population.df1_numeric(np.array([float(k2)]), dps=dps)[0])
+            extra = kappa_f_mp(model.feature_covariance, d1 * dim / model.widths[0], dps)
+        if model.population.finite_spectrum is None:
+            extra += tuple(getattr(model.population, f"df{i}_numeric")(np.array([float(k2)]), dps=dps)[0]
+                           for i in (1, 2))
+        return [mpmath.re(v[()]) for v in f(k, *pars, *extra, dps=dps)]
+
+
+FAR_MODELS = {
+    "one white layer": (dict(population=fp.Discrete([1, 2]), widths=[50], samples=40, dimension=100), 1e-13),
+    "two layers": (dict(population=fp.Discrete([1, 2]), widths=[50, 80], samples=40, dimension=100), 1e-13),
+    "closed-form law, two layers": (dict(population=fp.MarchenkoPastur(HALF), widths=[50, 80], samples=40,
+                                         dimension=100), 1e-12),
+    "structured target": (dict(population=fp.PowerLaw(1.5, 100), widths=[50], samples=40,
+                               target=fp.SourceTarget(0.6)), 1e-13),
+    # kappa_F + t kappa_F' cancelled its leading 1/t (t = df1/psi -> 0): the
+    # loss grew like kappa_2 (3e-10 at 1e4, 5e-6 at 1e8) until the forms took
+    # (t kappa_F)' = kappa_F' df2_F(kappa_F) as a value
+    "anisotropic weights": (dict(population=fp.PowerLaw(1.5, 60), widths=[60], samples=80, dimension=60,
+                                 feature_covariance=fp.PowerLaw(0.7, 60)), 1e-13),
+    "anisotropic weights, closed-form law": (dict(population=fp.MarchenkoPastur(HALF), widths=[50], samples=40,
+                                                  dimension=100, feature_covariance=fp.Discrete([1, 3])), 1e-13),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAR_MODELS))
+def test_random_features_keep_relative_digits_in_the_far_field(name):
+    """``gamma_1``, ``Var_F``, ``Var_XF``, ``Var_XF,e`` fall like
+    ``1/kappa_2^2`` as differences of ``O(1)`` terms: float64 lost 1e-8 of
+    ``Var_XF`` at ridge 1e4 (two layers), 2% at 1e8 (one white layer), and
+    gave it the wrong sign at 1e8 (anisotropic weights).  The far-field forms
+    against the difference forms in 90-digit mpmath, at the same
+    ``kappa_2``."""
+    kw, bar = FAR_MODELS[name]
+    kw = dict(kw, noise=0.1, feature_noise=0.01)
+    model = fp.RandomFeatureRidge(kw.pop("population"), **kw)
+    ridges = np.array([1.0, 1e2, 1e4, 1e6, 1e8])
+    out = model.evaluate(ridge=ridges)
+    keys = ["gamma1", "rho", "var_F", "var_XF", "var_XF_noise", "Eg"]
+    for i in range(ridges.size):
+        ref = _keys_in_mpmath(model, out["kappa2"][i], keys)
+        for key, v in zip(keys, ref):
+            assert _rel(out[key][i], v) < bar, (key, ridges[i], out[key][i], float(v))
+
+
+@pytest.mark.parametrize("kw", [dict(population=fp.Discrete([1, 2]), widths=[50, 80], samples=40, dimension=100),
+                                dict(population=fp.PowerLaw(1.5, 60), widths=[60], samples=80, dimension=60,
+                                     feature_covariance=fp.PowerLaw(0.7, 60))], ids=["two layers", "anisotropic"])
+def test_random_feature_components_fall_like_the_inverse_square_ridge(kw):
+    """At ``kappa_2 = 1e50`` and ``1e100`` (the last beyond any difference
+    form: its terms are 1e200 times the keys) ``kappa_2^2 gamma_1`` and the
+    like agree to 1e-13: the next order is ``1e-50`` of the leading one.  At
+    1e200 and 1e300 they are ``~1e-400``: 0 in float64, with ``E_g`` at
+    the null risk (anisotropic weights had ``kappa_F' ~ -kappa_F/t``
+    overflow there, and gave ``gamma_1 < 0`` at 1e100)."""
+    kw = dict(kw, noise=0.1, feature_noise=0.01)
+    model = fp.RandomFeatureRidge(kw.pop("population"), **kw)
+    out = model.evaluate(ridge=np.array([1e50, 1e100, 1e200, 1e300]))
+    for key in ("gamma1", "var_F", "var_XF", "var_XF_noise"):
+        scaled = out[key][:2] * out["kappa2"][:2] ** 2
+        assert scaled[0] > 0 and scaled[1] == pytest.approx(scaled[0], rel=1e-13), key
+        assert np.all(out[key][2:] == 0.0), key
+    assert np.all(out["Eg"][1:] == pytest.approx(out["Eg"][0], rel=1e-14))
 
 
 def test_continuation_keeps_the_branch_that_agrees_at_infinity():

@@ -115,13 +115,19 @@ def test_column_blocks_are_kept_only_for_read_only_atoms(cplx):
 
 
 def test_powers_are_paired_with_the_pole_far_out():
-    # kappa^2 x/(x + kappa)^2 at kappa = 1e300 is u v kappa, not inf * 0;
-    # kappa^3/(x + kappa)^3 at 1e200 is v^3
-    sep = Separable.build([k**2 * x / (x + k) ** 2, k**3 / (x + k) ** 3], x, (k,), ["numpy"], None)
+    # kappa^2 x/(x + kappa)^2 at kappa = 1e300 is x v^2, not inf * 0;
+    # kappa^3/(x + kappa)^3 at 1e200 is v^3; kappa^2 x^2/(x + kappa)^2 at
+    # 1e160 is x^2 v^2 (u^2 kappa^2 overflowed: the far-field Var_F of
+    # random features), and kappa x^2/(x + kappa)^2 at 1e300 is x u v,
+    # where u^2 kappa underflowed to 0
+    sep = Separable.build([k**2 * x / (x + k) ** 2, k**3 / (x + k) ** 3, k**2 * x**2 / (x + k) ** 2,
+                           k * x**2 / (x + k) ** 2], x, (k,), ["numpy"], None)
     v = np.array([0.5, 2.0])
-    out = sep.means((v, None), [np.array([1e300, 1e200])], 2, np.dtype(float))
+    out = sep.means((v, None), [np.array([1e300, 1e200, 1e160])], 3, np.dtype(float))
     assert out[0][0] == pytest.approx(1.25, rel=1e-14)  # mean of x
     assert out[1][1] == pytest.approx(1.0, rel=1e-14)
+    assert out[2][2] == pytest.approx(2.125, rel=1e-14)  # mean of x^2
+    assert out[3][0] == pytest.approx(2.125e-300, rel=1e-14)
 
 
 def test_a_coefficient_times_a_sum_of_the_form_is_distributed():

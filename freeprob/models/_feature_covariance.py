@@ -24,7 +24,7 @@ from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.solve import hermite, invert_increasing, polish
 
-__all__ = ["kappa_f", "kappa_f_mp"]
+__all__ = ["kappa_f", "kappa_f_mp", "product_slope"]
 
 #: the lower end of the brackets (a positive stand-in for 0)
 _TINY = 1e-250
@@ -95,6 +95,42 @@ def kappa_f(law, t, *, rtol=1e-15, probe=False):
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(kf > 0, 1 / d1_slope, -np.inf)  # kappa_F' = 1/df1_F'(kappa_F)
     return kf, slope
+
+
+def product_slope(law, kf, slope):
+    """``(t kappa_F)' = kappa_F + t kappa_F' = kappa_F' df2_F(kappa_F)`` (from
+    ``kappa_F' = -kappa_F/(df1_F - df2_F)`` [C6]): without the cancellation
+    of ``kappa_F ~ 1/t`` against ``t kappa_F'`` as ``t -> 0``; NaN at the
+    bottleneck ``kappa_F = 0``, where the far-field forms that take it are
+    not used.
+
+    Beyond ``kappa_F = 1e30 m_2/m_1`` (moments of ``Sigma_F``) it is the
+    limit ``-m_2/m_1``: ``t kappa_F = m_1 - (m_2/m_1) t + O(t^2)``, so the
+    rest is below ``1e-30`` of it, while ``df2_F ~ m_2/kappa_F^2``
+    underflows and ``kappa_F' ~ -kappa_F/t`` overflows from ``kappa_F ~
+    1e154``.
+
+    >>> import freeprob, numpy as np
+    >>> law = freeprob.Discrete([1, 3])
+    >>> k, s = kappa_f(law, np.array([1e-6]))
+    >>> bool(abs(product_slope(law, k, s)[0] / (k[0] + 1e-6 * s[0]) - 1) < 1e-9)
+    True
+    """
+    kf, slope = np.asarray(kf, dtype=float), np.asarray(slope, dtype=float)
+    out = np.full(kf.shape, np.nan)
+    pos = kf > 0
+    m1 = law._trace_mean()
+    far = pos & (kf > 1e30 * _second_moment(law) / m1) if np.any(kf > 1e30 * m1) else np.zeros(kf.shape, bool)
+    near = pos & ~far
+    out[near] = slope[near] * np.real(law.df2_numeric(kf[near]))
+    out[far] = -_second_moment(law) / m1
+    return out
+
+
+@cached(maxsize=16)
+def _second_moment(law) -> float:
+    """``m_2 = tr Sigma_F^2`` (normalized) as a float."""
+    return float(law.moments(2)[1])
 
 
 @cached(maxsize=16)

@@ -31,6 +31,8 @@ RF_KEYS = ("kappa1", "kappa2", "df1", "df2", "gamma1", "gamma2", "rho", "bias2",
            "var_X_noise", "var_XF_noise", "Eg", "Etr")
 
 _KF, _DKF = sp.symbols("kappa_F_value kappa_F_slope", positive=True)  # kappa_F(t), kappa_F'(t) at t = df1/psi
+#: t kappa_F(t) and (t kappa_F(t))' = kappa_F' df2_F(kappa_F): finite as t -> 0, where kappa_F ~ 1/t
+_PKF, _GKF = sp.Symbol("kappa_F_product", positive=True), sp.Symbol("kappa_F_product_slope", real=True)
 _PARTS = sp.symbols("bias2 var_X var_F var_XF var_X_noise var_XF_noise")
 _EG, _SW = sp.symbols("E_g S_W")
 #: E_g and E_tr as compositions of the components [R13], [R14]
@@ -137,26 +139,117 @@ def _quantities(model):
     """Every key as an expression in ``kappa_2`` (and the model's symbols),
     once per frozen model: ``evaluate`` would otherwise rebuild it (sympy
     work, 10 ms) on every call."""
+    return _assemble(model, far=False)
+
+
+#: the keys that :func:`far_field_quantities` writes for ``kappa_2 -> oo``
+FAR_KEYS = ("gamma1", "var_F", "var_XF", "var_XF_noise")
+
+
+@cached(maxsize=64)
+def far_field_quantities(model) -> dict:
+    r"""The keys of :data:`FAR_KEYS` in forms that keep relative digits as
+    ``kappa_2 -> oo`` (the numeric evaluator takes them where ``df2 <
+    df1/2``, ``kappa_2`` beyond the bulk of the spectrum).
+
+    There ``gamma_1 = 1 - lam'/kappa_1'`` and ``1 - rho`` fall like
+    ``1/kappa_2^2`` and ``1/kappa_2`` as differences of ``O(1)`` terms, and
+    ``Var_XF = E_inf/(1 - gamma_1) - Bias^2 - Var_X - Var_F`` like
+    ``1/kappa_2^2`` as a difference of terms of the size of the null risk:
+    ``10^-8`` relative was lost at ``kappa_2 = 10^4`` and the sign at
+    ``10^8``.  Here (``lam = kappa_1 (1 - dfbar_1/phi)``):
+
+    - ``gamma_1 = (kappa_1 dfbar_1)'/(phi kappa_1')`` and ``1 - rho = kappa_2
+      (kappa_1/kappa_2)'/kappa_1'``, the derivatives with their leading terms
+      cancelled symbolically (:func:`_far_field_numerators`);
+    - ``Var_XF = E_inf gamma_1/(1 - gamma_1) - Var_X``, since ``E_inf -
+      Var_F - Bias^2 = kappa_2 (tf1 - tf2 - kappa_2 tf1') = 0`` [C7].
+
+    Where ``df2 < df1/2`` the terms of the numerator of ``gamma_1`` do not
+    cancel (one white layer: ``df1^2 - 2 df1 df2 = df1 (df1 - 2 df2) > 0``);
+    as ``kappa_2 -> 0``, ``df2 -> df1`` and it becomes a difference (``-> 0``
+    at ``df1, df2 -> 1``, ``psi = 1``), so the forms of :func:`_quantities`,
+    which keep ``1 - gamma_1`` and the thresholds' digits, stay there."""
+    q = _assemble(model, far=True)
+    return {key: q[key] for key in FAR_KEYS}
+
+
+def _assemble(model, far):
+    """The keys of :data:`RF_KEYS` [R13], [R14] (``far``: see
+    :func:`far_field_quantities`)."""
     k2, s2 = C.kappa2, C.sigma2
     m = _maps(model)
     df1, df2 = m["df1"], m["df2"]
     rho = (m["kappa1"] / k2) / m["dkappa1"]
-    gamma1 = 1 - m["dlam"] / m["dkappa1"]
+    if far:
+        num = _far_field_numerators(model)
+        dkappa1, dlam = num.get("dkappa1", m["dkappa1"]), num.get("dlam", m["dlam"])
+        gamma1 = num["dkappa1_dfbar1"] / (C.phi * dkappa1)
+        gamma1_odds = num["dkappa1_dfbar1"] / (C.phi * dlam)  # gamma_1/(1 - gamma_1)
+        one_minus_rho = k2 * num["dkappa1_over_kappa2"] / dkappa1
+        rho = 1 - one_minus_rho
+    else:
+        gamma1 = 1 - m["dlam"] / m["dkappa1"]
+        gamma1_odds = gamma1 / (1 - gamma1)
+        one_minus_rho = 1 - rho
     gamma2 = df2 / C.phi
     tf1, tf2, tf1p = _target_functionals(model, k2, df1, df2)
     bias2 = k2**2 * tf1p
     var_x = bias2 * gamma2 / (1 - gamma2)
-    var_f = (1 - rho) * k2 * tf2
+    var_f = one_minus_rho * k2 * tf2
     e_inf = k2 * tf1 - rho * k2 * tf2
-    var_xf = e_inf / (1 - gamma1) - bias2 - var_x - var_f
+    if far:
+        var_xf = e_inf * gamma1_odds - var_x
+    else:
+        var_xf = e_inf / (1 - gamma1) - bias2 - var_x - var_f
     var_xn = s2 * gamma2 / (1 - gamma2)
-    var_xfn = s2 * (gamma1 / (1 - gamma1) - gamma2 / (1 - gamma2))
+    var_xfn = s2 * (gamma1_odds - gamma2 / (1 - gamma2))
     parts = dict(zip(_PARTS, (bias2, var_x, var_f, var_xf, var_xn, var_xfn)))
     eg = COMPOSITES["Eg"].xreplace(parts)
     etr = COMPOSITES["Etr"].xreplace({_EG: eg, _SW: m["S_W"]})
     return {"kappa1": m["kappa1"], "kappa2": k2, "df1": df1, "df2": df2, "gamma1": gamma1, "gamma2": gamma2,
             "rho": rho, "bias2": bias2, "var_X": var_x, "var_F": var_f, "var_XF": var_xf, "var_X_noise": var_xn,
             "var_XF_noise": var_xfn, "Eg": eg, "Etr": etr}
+
+
+@cached(maxsize=64)
+def _far_field_numerators(model) -> dict:
+    r"""``(kappa_1 dfbar_1)'`` and ``(kappa_1/kappa_2)'`` (``' = d/d kappa_2``)
+    with the means inline as in :func:`_maps`, each coefficient of a power of
+    ``sigma_xi^2`` factored on its own.
+
+    As ``kappa_2 -> oo``, ``kappa_1 dfbar_1`` tends to a constant and
+    ``kappa_1/kappa_2`` to 1, so the derivatives are ``O(1/kappa_2^2)``
+    while the terms of the product rule are ``O(1/kappa_2)``: factored over
+    the placeholders (``d df1/d kappa_2 = -(df1 - df2)/kappa_2`` [C6]) the
+    leading terms cancel symbolically (one white layer: ``(kappa_1 dfbar_1)' =
+    d2 psi + d1^2 - 2 d1 d2`` at ``sigma_xi^2 = 0``, each term
+    ``O(1/kappa_2^2)``).  Factoring each power of ``sigma_xi^2`` apart keeps
+    the quiet form (``sigma_xi^2 = 0``) free of the noise term's poles."""
+    m = _maps(model, placeholders=True)
+    sx = C.sigma_xi2
+    aniso = model.feature_covariance is not None
+    items = [("dkappa1_dfbar1", m["kappa1"] * m["dfbar1"]), ("dkappa1_over_kappa2", m["kappa1"] / C.kappa2)]
+    if aniso:  # kappa_1' and lam' too: kappa_F' ~ -kappa_F/t alone overflows from kappa_2 ~ 1e154
+        items += [("dkappa1", m["kappa1"]), ("dlam", m["lam"])]
+    out = {}
+    for key, expr in items:
+        # kappa_1 and dfbar_1 are affine in sigma_xi^2 (_maps): three Taylor
+        # coefficients are the expression exactly
+        coeffs = [sp.diff(expr, sx, j).xreplace({sx: sp.S.Zero}) / sp.factorial(j) for j in range(3)]
+        diffs = [_total_diff(model, c) for c in coeffs]
+        if aniso:
+            # kappa_F = (t kappa_F)/t and kappa_F' = ((t kappa_F)' - kappa_F)/t:
+            # the 1/t of kappa_F and of t kappa_F' cancel symbolically (t =
+            # df1/psi_1 -> 0 as kappa_2 -> oo), and no factor overflows
+            t = _D1 / model.psis[0]
+            diffs = [d.xreplace({_DKF: (_GKF - _PKF / t) / t}).xreplace({_KF: _PKF / t}) for d in diffs]
+        out[key] = sum(sp.factor(sp.together(d)) * sx**j for j, d in enumerate(diffs))
+    if not means_inline(model):
+        return out
+    pop, k2 = model.population, C.kappa2
+    means = {_D1: pop.df1(k2), _D2: pop.df2(k2)}
+    return {key: val.xreplace(means) for key, val in out.items()}
 
 
 #: the keys whose forms in :func:`_quantities` are differences of terms that
@@ -342,9 +435,9 @@ def _stable_form(model, key_exprs, complements=False):
     eps = [_E_PHI] + list(_E_PSI[:layers]) + [sp.Dummy(f"e_{i + 1}") for i in range(len(_E_PSI), layers)]
     shift = dict(zip((C.phi, *model.psis), (1 + e for e in eps)))
     args = (C.kappa2, *eps, C.sigma2, C.sigma_xi2)
-    if model.feature_covariance is not None:
-        args += (_KF, _DKF)
     exprs = [sp.sympify(e).xreplace(shift) for e in key_exprs]
+    if model.feature_covariance is not None:
+        args += (_KF, _DKF) + ((_PKF, _GKF) if any(e.has(_PKF, _GKF) for e in exprs) else ())
     if not means_inline(model):
         args += (_C1, _C2) if complements else (_D1, _D2)
         if complements:

@@ -27,18 +27,25 @@ import sympy as sp
 
 from freeprob import conventions as C
 from freeprob.errors import ConvergenceError, ParameterError
-from freeprob.models._feature_covariance import _TINY, kappa_f, kappa_f_mp
+from freeprob.models._feature_covariance import (
+    _TINY,
+    kappa_f,
+    kappa_f_mp,
+    product_slope,
+)
 from freeprob.models._features_maps import (
     _EG,
     _PARTS,
     _SW,
     COMPOSITES,
+    FAR_KEYS,
     NEAR_KEYS,
     RF_KEYS,
     _compiled,
     _maps,
     _quantities,
     df_values,
+    far_field_quantities,
     inline_near,
     means_inline,
     quantities_near,
@@ -342,8 +349,10 @@ def evaluate(model, overrides):
     qs = _quantities(model)
     keys = [k for k in RF_KEYS if k not in ("Eg", "Etr")]
     near = quantities_near(model)
-    f = _compiled(model, [qs[k] for k in keys] + [_s_w(model)],
-                  [near.get(k, qs[k]) for k in keys] + [_s_w(model)])
+    far = far_field_quantities(model)
+    far_exprs = [far[k] for k in FAR_KEYS]
+    f = _compiled(model, [qs[k] for k in keys] + [_s_w(model)] + far_exprs,
+                  [near.get(k, qs[k]) for k in keys] + [_s_w(model)] + far_exprs)
     # kappa_2 = 0 (no bottleneck: D < min(P, N_l)) is evaluated at 1e-150,
     # where every expression equals its kappa_2 -> 0 limit to rounding
     # provided the population's eigenvalues are >> 1e-150 (checked)
@@ -362,12 +371,20 @@ def evaluate(model, overrides):
     ke = np.where(kz, 1e-150, k2)
     args = [ke, phi, *psis, s2, sx]
     if model.feature_covariance is not None:
-        args += list(kappa_f(model.feature_covariance, model.population.df1_numeric(ke) / psis[0]))
+        t = model.population.df1_numeric(ke) / psis[0]
+        kf = kappa_f(model.feature_covariance, t)
+        # t kappa_F and (t kappa_F)' for the far-field forms
+        args += [*kf, t * kf[0], product_slope(model.feature_covariance, *kf)]
     args += df_values(model, ke)
     vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args, finite=False, trap=True)]
-    out = dict(zip(keys, vals[:-1]))
-    s_w = vals[-1]
+    out = dict(zip(keys, vals[:len(keys)]))
+    s_w = vals[len(keys)]
     out["kappa2"] = k2
+    # the far field (df2 < df1/2: kappa_2 beyond the bulk of the spectrum),
+    # the forms that keep relative digits as kappa_2 -> oo
+    away = out["df2"] < 0.5 * out["df1"]
+    for key, v in zip(FAR_KEYS, vals[len(keys) + 1:]):
+        out[key] = np.where(away, v, out[key])
     close = np.flatnonzero(out["df1"] > 0.5)
     if near and means_inline(model) and close.size:
         # the keys that are differences of terms ~ 1/(1 - df1), as single ratios

@@ -18,10 +18,11 @@ solved at those digits), checked against 15 more; a law without ``df`` in
 mpmath raises :class:`~freeprob.errors.NumericalError` there instead.
 
 Only points near a threshold are refined: ``df1``, ``gamma_1`` or
-``gamma_2`` above 1/2.  In the far field (``kappa_2 -> oo``) the same keys
-are differences of terms equal to the null risk to leading order; there
-they are small against ``E_g`` (which keeps its digits), and refining them
-would take mpmath at hundreds of digits per point.
+``gamma_2`` above 1/2.  In the far field (``kappa_2 -> oo``, ``df1 < 1/2``)
+the evaluator takes the forms of
+:func:`~freeprob.models._features_maps.far_field_quantities` instead, whose
+terms fall with the keys; the ratios of :func:`term_ratios` (computed from
+the threshold forms' terms) do not describe them there.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _df_mp(model, k, dps):
 def term_ratios(out) -> dict:
     """For each key of :data:`NEAR_KEYS`, the ratio of the size of its terms
     to its value (``inf`` where the value is 0 and the terms are not)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a key that underflowed: inf
         parts = np.abs(out["bias2"]) + np.abs(out["var_X"]) + np.abs(out["var_F"])
         noise = np.where(out["var_X_noise"] > 0, out["var_X_noise"], 0.0)
         sizes = {"var_F": np.abs(out["kappa2"] * out["df2"]), "var_XF": 2 * parts + np.abs(out["var_XF"]),

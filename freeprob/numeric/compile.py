@@ -98,6 +98,9 @@ def _pair_powers(expr):
     x*_RatioPow(kappa, kappa + x, 2)
     >>> _pair_powers(k**2/(x + k))
     kappa*_RatioPow(kappa, kappa + x, 1)
+    >>> y = sp.Dummy("y")
+    >>> _pair_powers(y**2*k**2/(y + k)**2)
+    _y**2*_RatioPow(kappa, _y + kappa, 2)
     """
     if expr.is_Atom or not expr.args:
         return expr
@@ -112,7 +115,10 @@ def _pair_powers(expr):
             ups.append((f, 1))
         else:
             rest.append(f)
-    order = lambda item: (-item[1], sp.default_sort_key(item[0]))  # noqa: E731
+    # among equal powers a parameter pairs before a Dummy (a summation
+    # variable): x^2 kappa^2/(x + kappa)^2 is x^2 (kappa/(x + kappa))^2, finite
+    # at kappa = 1e160 where (x/(x + kappa))^2 kappa^2 overflowed
+    order = lambda item: (-item[1], isinstance(item[0], sp.Dummy), sp.default_sort_key(item[0]))  # noqa: E731
     ups.sort(key=order)
     downs.sort(key=order)
     while ups and downs and max(ups[0][1], downs[0][1]) >= 2:

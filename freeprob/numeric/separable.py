@@ -22,10 +22,12 @@ set of means, in place of the full summands of every mean
 (:func:`freeprob.numeric.compile._chunked_means`).
 
 **Range.**  Powers are paired the way :func:`freeprob.numeric.compile._pair_powers`
-pairs them: ``x`` with the pole first (``u = x/(x + s)``), then a power of
-``s`` in the coefficient (``v = s/(x + s)``), so the factors evaluated per
-element are bounded by 1 for real ``x, s >= 0`` and ``kappa^2 x/(x +
-kappa)^2`` at ``kappa = 1e300`` is ``u v`` times ``kappa``, never ``inf/inf``.
+pairs them: the higher of the power of ``x`` (``u = x/(x + s)``) and the
+power of ``s`` in the coefficient (``v = s/(x + s)``) first, ``s`` on a
+tie, so the factors evaluated per element are bounded by 1 for real ``x, s
+>= 0``: ``kappa^2 x/(x + kappa)^2`` at ``kappa = 1e300`` is ``x v^2``, never
+``inf/inf``, and ``kappa^2 x^2/(x + kappa)^2`` is ``x^2 v^2``, where ``u^2
+kappa^2`` overflowed at ``kappa = 1e160``.
 
 **Accuracy.**  Each term is evaluated as written (sums are not expanded, no
 partial fractions), so a mean is the same sum of the same products as the
@@ -86,10 +88,15 @@ def _split_term(term, x, shifts):
             shifts.append(s)
     for s in shifts:
         m = poles.get(s, 0)
-        a = min(j, m)
-        j -= a
         el = sp.sympify(powers.get(s, 0))
-        b = min(int(el), m - a) if (el.is_Integer and el > 0) else 0
+        el = int(el) if (el.is_Integer and el > 0) else 0
+        if el >= j:  # the higher power pairs first, s on a tie (as _pair_powers)
+            b = min(el, m)
+            a = min(j, m - b)
+        else:
+            a = min(j, m)
+            b = min(el, m - a)
+        j -= a
         if b:
             coeff = coeff / s**b
         key.append((a, b, m - a - b))
