@@ -373,14 +373,25 @@ class _NoiseSplit:
             return self._get("noisy")(*values, finite=finite, trap=trap)
         values = np.broadcast_arrays(*(np.asarray(v) for v in values))
         zero = values[self.index] == 0
-        out = None
-        for f, sel in ((self._get("quiet"), zero), (self._get("noisy"), ~zero)):
-            res = f(*(v[sel] for v in values), finite=finite, trap=trap)
-            if out is None:
-                out = [np.empty(zero.shape, dtype=np.result_type(r, float)) for r in res]
-            for o, r in zip(out, res):
-                o[sel] = r
-        return out
+        return _by_points(zero.shape, [(sel, lambda s, f=self._get(which): f(*(v[s] for v in values), finite=finite,
+                                                                            trap=trap))
+                                       for which, sel in (("quiet", zero), ("noisy", ~zero))])
+
+
+def _by_points(shape, parts):
+    """The outputs of evaluators that each take a subset of the points:
+    ``parts`` are ``(mask, run)`` pairs, ``run(mask)`` the evaluator's list
+    of results at those points; masks without points are skipped."""
+    out = None
+    for sel, run in parts:
+        if not sel.any():
+            continue
+        res = run(sel)
+        if out is None:
+            out = [np.empty(shape, dtype=np.result_type(r, float)) for r in res]
+        for o, r in zip(out, res):
+            o[sel] = r
+    return out
 
 
 def _one_form(model, key_exprs, near_exprs=None):
@@ -484,16 +495,13 @@ class _ShiftedWidths:
             d_vals, c_vals = values[:-4] + values[-4:-2], values[:-4] + values[-2:]
             parts = ((self.f, self.form, c1 >= 0.5, d_vals), (self.fc, self.near, (c1 < 0.5) & (c1 >= lim), c_vals),
                      (self._trapped, self.near, c1 < lim, c_vals))
-        out = None
-        for f, form, sel, pick in parts:
-            if not sel.any():
-                continue
-            res = f(*(v[sel] for v in pick), finite=finite) if f != self._trapped else f(form, [v[sel] for v in pick])
-            if out is None:
-                out = [np.empty(sel.shape, dtype=np.result_type(r, float)) for r in res]
-            for o, r in zip(out, res):
-                o[sel] = r
-        return out
+
+        def run(f, form, pick):
+            if f == self._trapped:
+                return lambda sel: f(form, [v[sel] for v in pick])
+            return lambda sel: f(*(v[sel] for v in pick), finite=finite)
+
+        return _by_points(values[0].shape, [(sel, run(f, form, pick)) for f, form, sel, pick in parts])
 
     @staticmethod
     def _trapped(form, values):
