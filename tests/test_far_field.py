@@ -279,3 +279,28 @@ def test_means_at_complex_ridges_far_away(law):
         k = mpmath.mpf(1e10 * r)
         d1, d2 = (mpmath.mpf(f(k, dps=40)[()]) for f in (law.df1_numeric, law.df2_numeric))
         assert abs(mpmath.mpf(dd[3].real) / (-(d1 - d2) / k) - 1) < 1e-13
+
+
+@pytest.mark.parametrize("law", [fp.PowerLaw(0.7, 60), fp.Discrete([1, 3], [HALF / 2, 3 * HALF / 2])], ids=repr)
+def test_the_product_slope_of_kappa_f_reaches_its_limit(law):
+    """``(t kappa_F)' = kappa_F' df2_F(kappa_F)`` for the far-field forms of
+    anisotropic weights: beyond ``kappa_F = 1e100 m_2/m_1`` it is the limit
+    ``-m_2/m_1``.  At ``kappa_F = 1e120`` and ``1e140`` both are computable:
+    the limit equals ``kappa_F' df2_F`` from the law's own means to 1e-14;
+    at 1e200 (where ``kappa_F'`` overflows) it is finite and the same."""
+    from freeprob.models._feature_covariance import product_slope
+
+    m1, m2 = (float(m) for m in law.moments(2))
+    kf = np.array([1e120, 1e140, 1e200])
+    slope = np.empty(3)
+    with np.errstate(divide="ignore"):
+        slope[:2] = 1 / law.df1_with_slope(kf[:2])[1]
+    slope[2] = -np.inf
+    direct = slope[:2] * law.df2_numeric(kf[:2])
+    got = product_slope(law, kf, slope)
+    assert np.allclose(direct, -m2 / m1, rtol=1e-14, atol=0)
+    assert np.allclose(got, -m2 / m1, rtol=1e-15, atol=0)
+    # below the switch it is kappa_F' df2_F itself
+    k = np.array([1e3, 1e50])
+    s = 1 / law.df1_with_slope(k)[1]
+    assert np.array_equal(product_slope(law, k, s), s * law.df2_numeric(k))

@@ -104,9 +104,10 @@ def product_slope(law, kf, slope):
     bottleneck ``kappa_F = 0``, where the far-field forms that take it are
     not used.
 
-    Beyond ``kappa_F = 1e30 m_2/m_1`` (moments of ``Sigma_F``) it is the
-    limit ``-m_2/m_1``: ``t kappa_F = m_1 - (m_2/m_1) t + O(t^2)``, so the
-    rest is below ``1e-30`` of it, while ``df2_F ~ m_2/kappa_F^2``
+    Beyond ``kappa_F = 1e100 m_2/m_1`` (moments of ``Sigma_F``) it is the
+    limit ``-m_2/m_1``: ``t kappa_F = m_1 - (m_2/m_1) t + O(t^2)`` with
+    ``t ~ m_1/kappa_F``, so the rest is of order ``1e-100`` of it (times
+    the spectrum's top over ``m_2/m_1``), while ``df2_F ~ m_2/kappa_F^2``
     underflows and ``kappa_F' ~ -kappa_F/t`` overflows from ``kappa_F ~
     1e154``.
 
@@ -120,7 +121,8 @@ def product_slope(law, kf, slope):
     out = np.full(kf.shape, np.nan)
     pos = kf > 0
     m1 = law._trace_mean()
-    far = pos & (kf > 1e30 * _second_moment(law) / m1) if np.any(kf > 1e30 * m1) else np.zeros(kf.shape, bool)
+    # m_2/m_1 >= m_1: the moments are computed only where the limit may be needed
+    far = pos & (kf > 1e100 * _second_moment(law) / m1) if np.any(kf > 1e100 * m1) else np.zeros(kf.shape, bool)
     near = pos & ~far
     out[near] = slope[near] * np.real(law.df2_numeric(kf[near]))
     out[far] = -_second_moment(law) / m1
