@@ -133,6 +133,7 @@ def _keys_in_mpmath(model, k2, keys, dps=90):
     far fewer than ``dps`` here."""
     from freeprob.models._feature_covariance import kappa_f_mp
     from freeprob.models._features_maps import _quantities, stable_form
+    from freeprob.models._features_refine import _df_mp
     from freeprob.numeric.compile import compile_expr
 
     qs = _quantities(model)
@@ -146,9 +147,7 @@ def _keys_in_mpmath(model, k2, keys, dps=90):
         if model.feature_covariance is not None:
             d1 = mpmath.re(model.population.df1_numeric(np.array([float(k2)]), dps=dps)[0])
             extra = kappa_f_mp(model.feature_covariance, d1 * dim / model.widths[0], dps)
-        if model.population.finite_spectrum is None:
-            extra += tuple(getattr(model.population, f"df{i}_numeric")(np.array([float(k2)]), dps=dps)[0]
-                           for i in (1, 2))
+        extra += _df_mp(model, k, dps)  # df1, df2 of a law that is not inline, at these digits
         return [mpmath.re(v[()]) for v in f(k, *pars, *extra, dps=dps)]
 
 
