@@ -371,6 +371,33 @@ def test_edges_of_the_sample_spectrum():
     assert ev.min() == pytest.approx(lo, rel=0.1) and ev.max() == pytest.approx(hi, rel=0.1)
 
 
+@pytest.mark.parametrize("pop, dim, samples", [
+    (fp.WishartProduct([1, 1, 1]), 300, 50),                 # a hard edge, density ~ x^(-3/4) at 0
+    (fp.Discrete([0.0, 1.0, 3.0], [0.2, 0.3, 0.5]), None, 1),  # an atom at 0, float weights
+], ids=["hard edge", "atom at 0"])
+def test_the_gap_above_zero_of_a_population_reaching_zero(pop, dim, samples):
+    # fewer samples than the population's rank: the nonzero sample eigenvalues
+    # keep a gap above 0 although the population reaches 0; the independent
+    # route is the support of the free product pop x MP(q), from its curve
+    m = fp.LinearRidge(pop, samples=samples, ridge=0, dimension=dim, noise=0.1)
+    q = (dim or 3) / samples
+    lower, upper = N.sample_hull(m, None, {}, q)
+    edge = float(fp.free_mul(pop, fp.MarchenkoPastur(q)).support().args[1].inf)
+    assert edge * (1 - 2e-6) <= lower <= edge
+    # past t edge = 60 ln 2 gradient flow is the ridgeless estimator, and a
+    # cutoff in the gap keeps every nonzero eigenvalue: both the closed forms
+    ridgeless = m.evaluate()
+    flow = m.replace(estimator=fp.GradientFlow(time=1e6)).evaluate()
+    cut = m.replace(estimator=fp.SpectralCutoff(0.9 * edge)).evaluate()
+    for key in S.SPECTRAL_KEYS:
+        assert flow[key] == ridgeless[key] and cut[key] == ridgeless[key]
+    # as many samples as dimensions: no gap (the hard edge of MP(1)); the
+    # samples above the rank (q (1 - m_0) = 0.88 < 1): 0 joins the bulk
+    assert N.gram_lower_edge(pop.df1_numeric, pop.df2_numeric, 1.0, 1.0) == 0.0
+    atom = fp.Discrete([0.0, 1.0, 3.0], [0.2, 0.3, 0.5])
+    assert N.gram_lower_edge(atom.df1_numeric, atom.df2_numeric, 1.1, 3.0) == 0.0
+
+
 def test_descent_with_small_steps_approaches_the_flow():
     m = _model(pop=fp.PowerLaw(1.5, 200), samples=100)
     flow = m.replace(estimator=fp.GradientFlow(time=2.0)).evaluate()

@@ -25,7 +25,7 @@ from freeprob.models._contour_nodes import (
 )
 from freeprob.numeric.compile import compile_expr
 
-__all__ = ["sample_upper_edge", "sample_lower_edge", "sample_hull", "population_floor"]
+__all__ = ["sample_upper_edge", "sample_lower_edge", "sample_hull", "population_floor", "gram_lower_edge"]
 
 _X = sp.Dummy("x")
 
@@ -324,13 +324,58 @@ def sample_hull(model, estimator, values, q):
     """``(lower, upper)``: the lower edge of the bulk of the sample spectrum
     (its nonzero eigenvalues) and its upper edge, exact for atomic and
     power-law populations (the critical points of ``lam(kappa)``); else the
-    bounds ``x_min (1 - sqrt q)^2`` and ``x_max (1 + sqrt q)^2``."""
+    bounds ``x_min (1 - sqrt q)^2`` and ``x_max (1 + sqrt q)^2``.  A
+    population that reaches 0 (``x_min = 0``: a hard edge, an atom at 0)
+    with fewer samples than its rank still has a gap above 0: its edge from
+    ``df1`` and ``df2`` (:func:`gram_lower_edge`)."""
     pop = model.population
     x_max = float(pop._numeric_radius())
     law = _Law(pop, None)
     if law._pop is None:
-        return population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max * (1 + np.sqrt(q)) ** 2
-    return law.lower_edge(q), sample_upper_edge(law.means, q, x_max)
+        lower = population_floor(pop) * (1 - np.sqrt(q)) ** 2
+        if lower <= 0:
+            lower = gram_lower_edge(pop.df1_numeric, pop.df2_numeric, q, x_max)
+        return lower, x_max * (1 + np.sqrt(q)) ** 2
+    lower = law.lower_edge(q)
+    if lower <= 0 and law._df is not None:
+        lower = gram_lower_edge(lambda k: law._df(k)[0], lambda k: law._df(k)[1], q, x_max)
+    return lower, sample_upper_edge(law.means, q, x_max)
+
+
+def gram_lower_edge(df1, df2, q, scale):
+    """A lower bound, within ``1e-6`` relative, of the lower edge of the
+    nonzero sample eigenvalues when the samples are fewer than the
+    population's rank (``q (1 - m_0) > 1``, ``m_0`` its mass at 0), for a
+    population that reaches 0 (a hard edge, or an atom at 0); 0 otherwise.
+
+    The edge is ``-lam(kappa*) = max_{kappa > 0} kappa (q df1(kappa) - 1)``
+    [C6]: ``lam(kappa) = kappa (1 - q df1)`` falls from 0 to its minimum at
+    the root ``kappa*`` of ``lam' = 1 - q df2 = 0``, and every ``kappa``
+    gives a lower bound of the edge, so a bracket of ``kappa*`` to ``1e-8``
+    (bisection in ``log kappa``, ``df2`` decreasing) loses only ``1e-16`` of
+    it; the result is lowered by ``1e-6`` relative for the accuracy of
+    ``df1`` of a law known by subordination.  ``df1``, ``df2`` take arrays
+    of real ``kappa > 0``; ``scale`` is the population's spectral radius.
+    """
+    if not (np.isfinite(q) and q > 1):
+        return 0.0
+    def qdf2(k):  # noqa: E306
+        return q * float(np.asarray(df2(np.array([k])), dtype=float).ravel()[0])
+
+    lo, hi = 1e-10 * scale, scale
+    if qdf2(lo) <= 1:
+        return 0.0   # no gap, or one below 1e-10 of the spectrum's scale
+    for _ in range(200):
+        if qdf2(hi) <= 1:
+            break
+        hi *= 4
+    for _ in range(200):
+        if hi <= lo * (1 + 1e-8):
+            break
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if qdf2(mid) > 1 else (lo, mid)
+    edge = max(k * (q * float(np.asarray(df1(np.array([k])), dtype=float).ravel()[0]) - 1) for k in (lo, hi))
+    return max(0.0, edge * (1 - 1e-6))
 
 
 def _bounds(law, q):
