@@ -221,6 +221,35 @@ def test_the_gap_below_the_nonzero_bulk_against_a_large_draw(d, n, p, sx):
     assert 0 < out["dfbar1"][0] - out["dfbar1"][1] < 1e-2 * out["dfbar1"][0], out["dfbar1"]
 
 
+@pytest.mark.parametrize("n, p", [(300, 600), (600, 300)], ids=["N<P", "N>P"])
+def test_late_gradient_flow_on_a_population_reaching_zero_is_the_ridgeless_readout(n, p):
+    # a hard edge at 0 (WishartProduct: density ~ x^(-2/3)) behind a width
+    # bottleneck N < D: the features' covariance, and so the nonzero bulk of
+    # the feature Gram, keep a gap above 0; past t edge = 60 ln 2 gradient
+    # flow is the ridgeless readout (before: contours that failed to converge
+    # for N < P, and a minute for N > P)
+    d, pop = 1800, fp.WishartProduct([1, 1])
+    m = fp.RandomFeatureRidge(pop, widths=n // 6, samples=p // 6, ridge=0, noise=0.1, dimension=d // 6,
+                              estimator=fp.GradientFlow(time=1e6))
+    law = FeatureLaw(m, p / d, [n / d], 0.0)
+    ridgeless = m.replace(estimator=None).evaluate()
+    edge = law.lower_edge(n / p) if n < p else law.gap_edge(n / p, float(ridgeless["kappa2"]))
+    out = m.evaluate()
+    for key in FEATURE_SPECTRAL_KEYS:
+        if key in ridgeless:
+            assert out[key] == pytest.approx(float(ridgeless[key]), rel=1e-12, abs=1e-15), key
+    # the edge against a draw six times larger (Sigma = A A^T, A a product of
+    # two square Gaussians); the draw's bottom sits above the limit's edge by
+    # a finite-size shift that falls slowly next to a hard edge (N < P,
+    # measured: 14-19% at D = 900, 1-10% at 1800, 4-5% at 3600): 15% allowed
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(d, d)) @ rng.normal(size=(d, d)) / d
+    f = rng.normal(size=(d, n)) / np.sqrt(d)
+    z = rng.normal(size=(p, d)) @ a.T @ f
+    ev = np.linalg.eigvalsh(z @ z.T / p if n > p else z.T @ z / p)
+    assert abs(ev[0] - edge) <= 0.15 * edge, (ev[0], edge)
+
+
 @pytest.mark.montecarlo
 @pytest.mark.parametrize("case", ["wide, feature noise", "narrow", "anisotropic"])
 def test_a_cutoff_of_random_features_against_monte_carlo(case):

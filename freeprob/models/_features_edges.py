@@ -65,16 +65,25 @@ class FeatureEdges:
         through its Stieltjes transform), the value at its last point, a lower
         bound of the edge (the map increases up to its critical point);
         never below the bound ``sigma_xi^2 (1 - sqrt q)^2`` of ``Sigma_z >=
-        sigma_xi^2 I``."""
+        sigma_xi^2 I``.  A population that reaches 0 (``x_min = 0``) has a
+        critical point only behind a width bottleneck (``kappa_2^0 > 0``);
+        the scan then runs over ``(1e-12, 1) kappa_2^0``."""
         if q >= 1:
             return 0.0
         bound = self.sx * (1 - np.sqrt(q)) ** 2
         floor = population_floor(self.model.population)
-        if floor <= 0:
+        if floor <= 0 and self.k20 <= 0:
             return bound
-        near = 1e-13 if self.pop._pop is not None or self.pop._huge is not None else 1e-4
-        # from just below kappa_2^0 (at kappa_2^0 = 0 the maps are 0/0)
-        d = (self.k20 + floor) * np.geomspace(1 - 1e-6, near * floor / (self.k20 + floor), 600)
+        if floor <= 0:
+            # a population that reaches 0 behind a width bottleneck (N < D):
+            # the features' covariance keeps a gap, and the map's critical
+            # point lies in (0, kappa_2^0), where it is evaluated at real
+            # kappa_2 > 0 (no Stieltjes transform next to the spectrum)
+            d = self.k20 * np.geomspace(1 - 1e-6, 1e-12, 600)
+        else:
+            near = 1e-13 if self.pop._pop is not None or self.pop._huge is not None else 1e-4
+            # from just below kappa_2^0 (at kappa_2^0 = 0 the maps are 0/0)
+            d = (self.k20 + floor) * np.geomspace(1 - 1e-6, near * floor / (self.k20 + floor), 600)
         lam, dlam, *_ = self._maps((d - floor).astype(complex), True)
         neg = np.flatnonzero(~(dlam.real > 0))
         if not neg.size:
@@ -102,7 +111,7 @@ class FeatureEdges:
         ``-lam(kappa_2*)`` at the minimum ``kappa_2*`` of the map between its
         two real zeros, ``kappa_2^0`` (the features' bottleneck) and
         ``k2_data`` (the data's, the ridgeless ``kappa_2``), where ``lam < 0``:
-        a log grid, then golden-section search."""
+        a log grid, then golden-section search to ``1e-8`` relative."""
         if q < 1:
             return self.lower_edge(q)
         lo, hi = max(self.k20, 1e-300), float(k2_data)
@@ -114,16 +123,24 @@ class FeatureEdges:
         vals = lam(grid)
         i = int(np.argmin(vals))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+        # golden section, one new point per step: lam is stationary at its
+        # minimum, so a bracket of 1e-8 loses about its square (1e-16) of the edge, and
+        # every point's -lam is a lower bound of it
         g = (np.sqrt(5) - 1) / 2
+        c, d = b - g * (b - a), a + g * (b - a)
+        fc, fd = lam(c)[0], lam(d)[0]
         for _ in range(200):
-            c, d = b - g * (b - a), a + g * (b - a)
-            if lam(c)[0] < lam(d)[0]:
-                b = d
-            else:
-                a = c
-            if b - a <= 1e-14 * b:
+            if b - a <= 1e-8 * b:
                 break
-        edge = -float(lam(0.5 * (a + b))[0])
+            if fc < fd:
+                b, d, fd = d, c, fc
+                c = b - g * (b - a)
+                fc = lam(c)[0]
+            else:
+                a, c, fc = c, d, fd
+                d = a + g * (b - a)
+                fd = lam(d)[0]
+        edge = -float(min(fc, fd))
         if not np.isfinite(edge):
             raise ConvergenceError(f"the bottom of the features' nonzero sample spectrum is not finite ({edge})")
         return max(edge, 0.0)

@@ -435,7 +435,13 @@ def evaluate_features_spectral(model, estimator, overrides, *, tol=1e-10, max_no
             continue
         lower, upper = law.lower_edge(q), law.upper_edge()
         s_eff = noise + law.approx
-        done = estimator.at_ridge_limit(sub, lower, upper)
+        # the nonzero sample eigenvalues' bottom decides the ridge limit; for
+        # N >= P (N - P zero eigenvalues) it is the gap above 0, sought only
+        # where the limit could hold (it would with the bottom at the top)
+        gap = lower
+        if q >= 1 and estimator.at_ridge_limit(sub, upper, upper).any():
+            gap = law.gap_edge(q, float(np.max(_ridge_limit(model, law, np.zeros(1), uniq[g], noise[:1])["kappa2"])))
+        done = estimator.at_ridge_limit(sub, gap, upper)
         res = {key: np.empty(sel.size) for key in FEATURE_SPECTRAL_KEYS}
         if done.any():
             lim = _ridge_limit(model, law, np.broadcast_to(sub.get("ridge", 0.0), done.shape)[done], uniq[g],
