@@ -374,10 +374,12 @@ def test_edges_of_the_sample_spectrum():
 @pytest.mark.parametrize("pop, dim, samples", [
     (fp.WishartProduct([1, 1, 1]), 300, 50),                 # a hard edge, density ~ x^(-3/4) at 0
     (fp.Discrete([0.0, 1.0, 3.0], [0.2, 0.3, 0.5]), None, 1),  # an atom at 0, float weights
-], ids=["hard edge", "atom at 0"])
-def test_the_gap_above_zero_of_a_population_reaching_zero(pop, dim, samples):
+    # a floor above 0, where the bound x_min (1 - sqrt q)^2 = 1.70 is 3x below the edge 5.01
+    (fp.free_add(fp.Discrete([0.5, 2.0], [0.3, 0.7]), fp.MarchenkoPastur(0.5)), 300, 50),
+], ids=["hard edge", "atom at 0", "free sum"])
+def test_the_gap_above_zero_with_fewer_samples_than_the_rank(pop, dim, samples):
     # fewer samples than the population's rank: the nonzero sample eigenvalues
-    # keep a gap above 0 although the population reaches 0; the independent
+    # keep a gap above 0, even when the population reaches 0; the independent
     # route is the support of the free product pop x MP(q), from its curve
     m = fp.LinearRidge(pop, samples=samples, ridge=0, dimension=dim, noise=0.1)
     q = (dim or 3) / samples

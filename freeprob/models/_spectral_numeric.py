@@ -324,18 +324,22 @@ def sample_hull(model, estimator, values, q):
     """``(lower, upper)``: the lower edge of the bulk of the sample spectrum
     (its nonzero eigenvalues) and its upper edge, exact for atomic and
     power-law populations (the critical points of ``lam(kappa)``); else the
-    bounds ``x_min (1 - sqrt q)^2`` and ``x_max (1 + sqrt q)^2``.  A
-    population that reaches 0 (``x_min = 0``: a hard edge, an atom at 0)
-    with fewer samples than its rank still has a gap above 0: its edge from
-    ``df1`` and ``df2`` (:func:`gram_lower_edge`)."""
+    bounds ``x_min (1 - sqrt q)^2`` and ``x_max (1 + sqrt q)^2``.  With
+    fewer samples than dimensions (``q > 1``) the nonzero eigenvalues keep a
+    gap above 0, even for a population that reaches 0 (a hard edge, an atom
+    at 0): the lower edge is then the exact one from ``df1`` and ``df2``
+    (:func:`gram_lower_edge`; 3x the bound for ``free_add(Discrete([0.5,
+    2.0], [0.3, 0.7]), MP(0.5))`` at ``q = 6``), sought where it can matter:
+    without ``values`` (a cutoff), or where ``estimator`` would reach its
+    ridge limit with the bottom at the top."""
     pop = model.population
     x_max = float(pop._numeric_radius())
     law = _Law(pop, None)
     if law._pop is None:
-        lower = population_floor(pop) * (1 - np.sqrt(q)) ** 2
-        if lower <= 0:
-            lower = gram_lower_edge(pop.df1_numeric, pop.df2_numeric, q, x_max)
-        return lower, x_max * (1 + np.sqrt(q)) ** 2
+        lower, upper = population_floor(pop) * (1 - np.sqrt(q)) ** 2, x_max * (1 + np.sqrt(q)) ** 2
+        if q > 1 and (estimator is None or not values or np.any(estimator.at_ridge_limit(values, upper, upper))):
+            lower = max(lower, gram_lower_edge(pop.df1_numeric, pop.df2_numeric, q, x_max))
+        return lower, upper
     lower = law.lower_edge(q)
     if lower <= 0 and law._df is not None:
         lower = gram_lower_edge(lambda k: law._df(k)[0], lambda k: law._df(k)[1], q, x_max)
