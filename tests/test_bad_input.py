@@ -36,6 +36,11 @@ from freeprob.errors import (
     (lambda: freeprob.PowerLaw(1.5, sp.oo).stieltjes(sp.Symbol("z")), "n"),  # no trace-normalized g at n = oo (df1 is the kernel sum, C16)
     (lambda: freeprob.Identity("2"), "scale"),
     (lambda: freeprob.Semicircle().scaled(0), "c"),
+    # arrays belong to evaluate(); on the model they are refused by name (the
+    # nonlinear model raised an untyped TypeError from its cached equivalent)
+    *[(lambda key=key, cls=cls: cls(freeprob.PowerLaw(1.5, 100), widths=50, **{key: np.array([0.0, 1.0])}), key)
+      for key in ("ridge", "samples", "noise")
+      for cls in (freeprob.NonlinearRandomFeatureRidge, freeprob.RandomFeatureRidge)],
 ])
 def test_parameter_errors_name_the_parameter(make, name):
     with pytest.raises(ParameterError) as info:

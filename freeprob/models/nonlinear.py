@@ -90,6 +90,8 @@ class NonlinearRandomFeatureRidge(AbstractModel):
                 raise ParameterError("widths", widths, "one width N", "nonlinear features are one layer here")
             widths = widths[0]
         self._set(widths=(self.PARAMETERS["widths"].validate(widths),))
+        for name in ("samples", "ridge", "noise"):   # before the cached equivalent hashes the model
+            self._set(**{name: self.PARAMETERS[name].validate(getattr(self, name))})
         _activation(self.activation)  # validates the activation
         self.linear_equivalent()  # validates every other parameter and the coefficients
 
