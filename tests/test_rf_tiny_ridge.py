@@ -214,3 +214,19 @@ def test_a_bottleneck_before_a_wider_layer(pop):
         one = first.evaluate(ridge=1e-3, feature_noise=float(v))
         for key in RF_KEYS:
             assert mixed[key][j] == pytest.approx(float(one[key]), rel=1e-14, abs=0), key
+
+
+@pytest.mark.parametrize("n", [10**4, 10**6])
+def test_the_data_bottleneck_behind_anisotropic_weights_with_feature_noise(n):
+    """N > P with anisotropic weights and feature noise: the ridgeless
+    kappa_2 is the zero of 1 - dfbar1/phi, above kappa_1's.  Its sign was
+    read 2^-50 above the width bottleneck, where kappa_F is that small and
+    the map is 0 * oo to rounding (+8e6 for -3.7e5 at n = 1e6), so the zero
+    was missed: kappa_2 = 4757 at ridge 0 against 5946 at ridge 1e-300,
+    gamma_1 = 1.25 and E_g = -1.68.  Ridge 0 is the limit of ridge -> 0+."""
+    m = fp.RandomFeatureRidge(fp.PowerLaw(1.2, n), widths=100, samples=80, noise=0.1, feature_noise=0.05,
+                              feature_covariance=fp.PowerLaw(0.7, 100), target=fp.SourceTarget(0.6))
+    out = m.evaluate(ridge=np.array([0.0, 1e-300, 1e-100, 1e-30]))
+    for key in RF_KEYS:   # E_tr ~ ridge^2 -> 0: to 1e-14 of E_g
+        np.testing.assert_allclose(out[key][0], out[key][1:], rtol=1e-10, atol=1e-14 * out["Eg"][0], err_msg=key)
+    assert 0 < out["gamma1"][0] < 1 and out["Eg"][0] > 0

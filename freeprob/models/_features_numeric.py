@@ -221,6 +221,17 @@ def _bottleneck(model, maps, phi, psis, sx, rtol, features_only=False):
                 break
             base = np.where(bad, base * 1e5, base)
             vals = maps(base, allidx)[component]
+        if model.feature_covariance is not None:
+            # anisotropic weights 2^-50 above the width bottleneck: kappa_F
+            # is that small and the maps are 0 * oo to rounding, so a sign
+            # there is no evidence (1 - dfbar1/phi came out +8e6 for
+            # -3.7e5); the component increases, so a negative value 2^-20
+            # above brackets its zero from there (a zero below that point
+            # is t_1 to 1e-6, as _above_width_bottleneck allows)
+            up = base * (1 + 2.0**-20)
+            vup = maps(up, allidx)[component]
+            moved = (vals >= 0) & (vup < 0)
+            base, vals = np.where(moved, up, base), np.where(moved, vup, vals)
         neg = np.flatnonzero(~(vals >= 0) & (True if skip is None else ~skip))
         out = t1.copy()
         if neg.size:
