@@ -165,6 +165,12 @@ FAR_MODELS = {
                                  feature_covariance=fp.PowerLaw(0.7, 60)), 1e-13),
     "anisotropic weights, closed-form law": (dict(population=fp.MarchenkoPastur(HALF), widths=[50], samples=40,
                                                   dimension=100, feature_covariance=fp.Discrete([1, 3])), 1e-13),
+    # P, N << D: phi = 1 + (phi - 1) kept 1e-16/phi of phi (1e-12 lost here,
+    # gamma_1 wrong by 1.0 and E_g by 3e6 relative at D = 1e10); now phi and
+    # psi enter as themselves where all are below 1/2
+    "anisotropic weights, P, N << D": (dict(population=fp.PowerLaw(1.2, 10**4), widths=[100], samples=80,
+                                            target=fp.SourceTarget(0.6),
+                                            feature_covariance=fp.PowerLaw(0.7, 100)), 1e-13),
 }
 
 

@@ -396,11 +396,15 @@ def _by_points(shape, parts):
 
 def _one_form(model, key_exprs, near_exprs=None):
     """:func:`_compiled` for one set of expressions."""
-    exprs, args = stable_form(model, key_exprs)
     near = key_exprs if near_exprs is None else near_exprs
-    fc = None if means_inline(model) else stable_form(model, near, complements=True)
     tiny = 1e-40 * float(model.population._trace_mean()) if means_inline(model) else 0.0
-    return _ShiftedWidths((exprs, args), len(model.psis), fc, tiny)
+    def build(shifted):  # noqa: E306
+        form = stable_form(model, key_exprs, shifted=shifted)
+        fc = None if means_inline(model) else stable_form(model, near, complements=True, shifted=shifted)
+        return _ShiftedWidths(form, len(model.psis), fc, tiny, offset=1.0 if shifted else 0.0,
+                              raw=(lambda: build(False)) if shifted else None)
+
+    return build(True)
 
 
 def inline_near(model, near):
@@ -419,17 +423,19 @@ _E_PHI = sp.Dummy("e_phi")
 _E_PSI = tuple(sp.Dummy(f"e_{i + 1}") for i in range(64))  # fixed symbols: the compile cache sees equal expressions
 
 
-def stable_form(model, key_exprs, complements=False):
+def stable_form(model, key_exprs, complements=False, shifted=True):
     """See :func:`_stable_form` (cached on the model and the expressions)."""
-    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs), complements)
+    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs), complements, shifted)
 
 
 @cached(maxsize=128)
-def _stable_form(model, key_exprs, complements=False):
+def _stable_form(model, key_exprs, complements=False, shifted=True):
     """The expressions and arguments that the evaluators compile.
 
     ``phi`` and the widths enter as ``1 + e`` (``e = phi - 1``, ``psi_l -
-    1``, passed as values by :class:`_ShiftedWidths`), and for a normalized
+    1``, passed as values by :class:`_ShiftedWidths`; as themselves with
+    ``shifted=False``, where all are below 1/2: ``phi - 1`` keeps ``1e-16/phi``
+    of ``phi``), and for a normalized
     finite spectrum every sum affine in its means is absorbed into one mean
     (:func:`~freeprob.numeric.spectrum.absorb_sums`): a factor ``psi_l -
     df1`` becomes ``<(e_l (x + k) + k)/(x + k)>`` and ``1 - df1/phi`` becomes
@@ -444,7 +450,7 @@ def _stable_form(model, key_exprs, complements=False):
     their digits where ``df1 -> 1`` [C6], as the absorbed means do."""
     layers = len(model.psis)
     eps = [_E_PHI] + list(_E_PSI[:layers]) + [sp.Dummy(f"e_{i + 1}") for i in range(len(_E_PSI), layers)]
-    shift = dict(zip((C.phi, *model.psis), (1 + e for e in eps)))
+    shift = dict(zip((C.phi, *model.psis), (1 + e for e in eps) if shifted else eps))
     args = (C.kappa2, *eps, C.sigma2, C.sigma_xi2)
     exprs = [sp.sympify(e).xreplace(shift) for e in key_exprs]
     if model.feature_covariance is not None:
@@ -472,17 +478,35 @@ class _ShiftedWidths:
     ``trap=True`` the points where ``1 - df1 < 1e-40`` (not inline) or
     ``kappa_2 < tiny`` (inline means, ``tiny = 1e-40 <x>``) are evaluated
     with underflow trapped, and if it occurs, in mpmath, whose exponents do
-    not underflow."""
+    not underflow.  Points where ``phi`` and every width are below 1/2 (far
+    from the thresholds ``P = D``, ``N_l = D`` that the shift serves) take
+    the form with them as themselves (``raw``, built when first needed)."""
 
-    def __init__(self, form, layers, near=None, tiny=0.0):
+    def __init__(self, form, layers, near=None, tiny=0.0, offset=1.0, raw=None):
         self.form, self.layers, self.near, self.tiny = form, layers, near, tiny
         self.f = compile_expr(*form)
         self.fc = None if near is None else compile_expr(*near)
+        self.offset, self._raw_factory, self._raw = offset, raw, None   # raw: shifted=False, built on demand
 
     def __call__(self, *values, finite=True, trap=False):
+        if self._raw_factory is not None:
+            small = np.logical_and.reduce([np.asarray(values[i], dtype=float) < 0.5
+                                           for i in range(1, 2 + self.layers)])
+            if np.any(small):
+                if self._raw is None:
+                    self._raw = self._raw_factory()
+                vals = np.broadcast_arrays(*(np.asarray(v) for v in values))
+                small = np.broadcast_to(small, vals[0].shape)
+                parts = ((~small, self._shifted), (small, self._raw))
+                return _by_points(vals[0].shape, [
+                    (sel, lambda m, fn=fn: fn(*(v[m] for v in vals), finite=finite, trap=trap)) for sel, fn in parts])
+        return self._shifted(*values, finite=finite, trap=trap)
+
+    def _shifted(self, *values, finite=True, trap=False):
+        """The evaluator of this form (``phi`` and the widths less ``offset``)."""
         values = list(values)
         for i in range(1, 2 + self.layers):  # phi, psi_1, ..., psi_L
-            values[i] = np.asarray(values[i], dtype=float) - 1.0
+            values[i] = np.asarray(values[i], dtype=float) - self.offset
         if self.fc is None and not (trap and np.any(np.asarray(values[0]) < self.tiny)):
             return self.f(*values, finite=finite)  # the arguments broadcast inside the evaluator
         values = np.broadcast_arrays(*(np.asarray(v) for v in values))
