@@ -14,6 +14,7 @@ import sympy as sp
 from freeprob.errors import (
     ConvergenceError,
     NoClosedFormError,
+    NumericalError,
     ParameterError,
 )
 from freeprob.laws._far import far_values
@@ -379,6 +380,8 @@ def gram_lower_edge(df1, df2, q, scale):
         mid = np.sqrt(lo * hi)
         lo, hi = (mid, hi) if qdf2(mid) > 1 else (lo, mid)
     edge = max(k * (q * float(np.asarray(df1(np.array([k])), dtype=float).ravel()[0]) - 1) for k in (lo, hi))
+    if not np.isfinite(edge):   # never turned into the bound 0
+        raise NumericalError(f"the lower edge of the nonzero sample spectrum is not finite ({edge}) at q = {q}")
     return max(0.0, edge * (1 - 1e-6))
 
 
