@@ -171,6 +171,11 @@ FAR_MODELS = {
     "anisotropic weights, P, N << D": (dict(population=fp.PowerLaw(1.2, 10**4), widths=[100], samples=80,
                                             target=fp.SourceTarget(0.6),
                                             feature_covariance=fp.PowerLaw(0.7, 100)), 1e-13),
+    # one ratio far below 1/2 and the other above it: each enters as itself
+    # or shifted by 1 on its own (both shifted kept 1e-16/psi of psi = 8e-7:
+    # 1e-10 lost here)
+    "N << D < 2P": (dict(population=fp.Discrete([1, 2]), widths=[80], samples=8 * 10**7, dimension=10**8), 1e-13),
+    "P << D < 2N": (dict(population=fp.Discrete([1, 2]), widths=[8 * 10**7], samples=80, dimension=10**8), 1e-13),
 }
 
 

@@ -398,13 +398,12 @@ def _one_form(model, key_exprs, near_exprs=None):
     """:func:`_compiled` for one set of expressions."""
     near = key_exprs if near_exprs is None else near_exprs
     tiny = 1e-40 * float(model.population._trace_mean()) if means_inline(model) else 0.0
-    def build(shifted):  # noqa: E306
-        form = stable_form(model, key_exprs, shifted=shifted)
-        fc = None if means_inline(model) else stable_form(model, near, complements=True, shifted=shifted)
-        return _ShiftedWidths(form, len(model.psis), fc, tiny, offset=1.0 if shifted else 0.0,
-                              raw=(lambda: build(False)) if shifted else None)
 
-    return build(True)
+    def build(shifted):
+        return (stable_form(model, key_exprs, shifted=shifted),
+                None if means_inline(model) else stable_form(model, near, complements=True, shifted=shifted))
+
+    return _ShiftedWidths(build, len(model.psis), tiny)
 
 
 def inline_near(model, near):
@@ -424,19 +423,21 @@ _E_PSI = tuple(sp.Dummy(f"e_{i + 1}") for i in range(64))  # fixed symbols: the 
 
 
 def stable_form(model, key_exprs, complements=False, shifted=True):
-    """See :func:`_stable_form` (cached on the model and the expressions)."""
-    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs), complements, shifted)
+    """See :func:`_stable_form` (cached on the model and the expressions);
+    ``shifted`` is one flag for ``phi`` and every width, or a tuple of them."""
+    flags = tuple(bool(f) for f in shifted) if isinstance(shifted, tuple) else (bool(shifted),) * (1 + len(model.psis))
+    return _stable_form(model, tuple(sp.sympify(e) for e in key_exprs), complements, flags)
 
 
 @cached(maxsize=128)
-def _stable_form(model, key_exprs, complements=False, shifted=True):
+def _stable_form(model, key_exprs, complements, shifted):
     """The expressions and arguments that the evaluators compile.
 
-    ``phi`` and the widths enter as ``1 + e`` (``e = phi - 1``, ``psi_l -
-    1``, passed as values by :class:`_ShiftedWidths`; as themselves with
-    ``shifted=False``, where all are below 1/2: ``phi - 1`` keeps ``1e-16/phi``
-    of ``phi``), and for a normalized
-    finite spectrum every sum affine in its means is absorbed into one mean
+    ``phi`` and each width enter as ``1 + e`` where their flag in
+    ``shifted`` is set (``e = phi - 1``, ``psi_l - 1``, passed as values by
+    :class:`_ShiftedWidths`), as themselves where it is not (for a ratio
+    below 1/2, of which ``phi - 1`` keeps ``1e-16/phi``), and for a
+    normalized finite spectrum every sum affine in its means is absorbed into one mean
     (:func:`~freeprob.numeric.spectrum.absorb_sums`): a factor ``psi_l -
     df1`` becomes ``<(e_l (x + k) + k)/(x + k)>`` and ``1 - df1/phi`` becomes
     ``<(k + e x + e k)/((1 + e)(x + k))>``, exact at ``N_l = D`` and ``P = D``
@@ -450,7 +451,7 @@ def _stable_form(model, key_exprs, complements=False, shifted=True):
     their digits where ``df1 -> 1`` [C6], as the absorbed means do."""
     layers = len(model.psis)
     eps = [_E_PHI] + list(_E_PSI[:layers]) + [sp.Dummy(f"e_{i + 1}") for i in range(len(_E_PSI), layers)]
-    shift = dict(zip((C.phi, *model.psis), (1 + e for e in eps) if shifted else eps))
+    shift = {v: 1 + e if f else e for v, e, f in zip((C.phi, *model.psis), eps, shifted)}
     args = (C.kappa2, *eps, C.sigma2, C.sigma_xi2)
     exprs = [sp.sympify(e).xreplace(shift) for e in key_exprs]
     if model.feature_covariance is not None:
@@ -473,59 +474,59 @@ class _ShiftedWidths:
     the complements (``near``: expressions and arguments) where ``df1 >
     1/2`` and the form in ``df`` elsewhere.
 
+    Each of ``phi`` and the widths enters shifted (as ``1 + e``, exact at
+    the thresholds ``P = D``, ``N_l = D``) at the points where it is at
+    least 1/2, and as itself elsewhere: ``build(flags)`` gives the forms of
+    each pattern, compiled when a point first needs it.
+
     Next to ``df1 = 1`` a product of small factors may underflow where the
     value does not (``kappa_2 (1 - df1)^3`` over ``(1 - df1)^2``): with
     ``trap=True`` the points where ``1 - df1 < 1e-40`` (not inline) or
     ``kappa_2 < tiny`` (inline means, ``tiny = 1e-40 <x>``) are evaluated
     with underflow trapped, and if it occurs, in mpmath, whose exponents do
-    not underflow.  Points where ``phi`` and every width are below 1/2 (far
-    from the thresholds ``P = D``, ``N_l = D`` that the shift serves) take
-    the form with them as themselves (``raw``, built when first needed)."""
+    not underflow."""
 
-    def __init__(self, form, layers, near=None, tiny=0.0, offset=1.0, raw=None):
-        self.form, self.layers, self.near, self.tiny = form, layers, near, tiny
-        self.f = compile_expr(*form)
-        self.fc = None if near is None else compile_expr(*near)
-        self.offset, self._raw_factory, self._raw = offset, raw, None   # raw: shifted=False, built on demand
+    def __init__(self, build, layers, tiny=0.0):
+        self.build, self.layers, self.tiny, self.made = build, layers, tiny, {}
+
+    def _forms(self, flags):
+        """``(form, near, f, fc)`` of the pattern ``flags``, built once."""
+        if flags not in self.made:
+            form, near = self.build(flags)
+            self.made[flags] = (form, near, compile_expr(*form), None if near is None else compile_expr(*near))
+        return self.made[flags]
 
     def __call__(self, *values, finite=True, trap=False):
-        if self._raw_factory is not None:
-            small = np.logical_and.reduce([np.asarray(values[i], dtype=float) < 0.5
-                                           for i in range(1, 2 + self.layers)])
-            if np.any(small):
-                if self._raw is None:
-                    self._raw = self._raw_factory()
-                vals = np.broadcast_arrays(*(np.asarray(v) for v in values))
-                small = np.broadcast_to(small, vals[0].shape)
-                parts = ((~small, self._shifted), (small, self._raw))
-                return _by_points(vals[0].shape, [
-                    (sel, lambda m, fn=fn: fn(*(v[m] for v in vals), finite=finite, trap=trap)) for sel, fn in parts])
-        return self._shifted(*values, finite=finite, trap=trap)
+        big = [np.asarray(values[i], dtype=float) >= 0.5 for i in range(1, 2 + self.layers)]
+        if all(b.all() or not b.any() for b in big):  # one pattern for every point
+            return self._shifted(tuple(bool(b.all()) for b in big), values, finite, trap)
+        vals = np.broadcast_arrays(*(np.asarray(v) for v in values))
+        code = sum(np.broadcast_to(b, vals[0].shape).astype(np.int64) << i for i, b in enumerate(big))
+        parts = [(code == c, tuple(bool(c >> i & 1) for i in range(len(big)))) for c in np.unique(code)]
+        return _by_points(vals[0].shape, [(sel, lambda m, fl=fl: self._shifted(fl, [v[m] for v in vals], finite, trap))
+                                          for sel, fl in parts])
 
-    def _shifted(self, *values, finite=True, trap=False):
-        """The evaluator of this form (``phi`` and the widths less ``offset``)."""
+    def _shifted(self, flags, values, finite, trap):
+        """The evaluator of the pattern ``flags`` (``phi`` and the widths
+        less 1 where their flag is set)."""
+        form, near, f, fc = self._forms(flags)
         values = list(values)
-        for i in range(1, 2 + self.layers):  # phi, psi_1, ..., psi_L
-            values[i] = np.asarray(values[i], dtype=float) - self.offset
-        if self.fc is None and not (trap and np.any(np.asarray(values[0]) < self.tiny)):
-            return self.f(*values, finite=finite)  # the arguments broadcast inside the evaluator
+        for i, flag in zip(range(1, 2 + self.layers), flags):  # phi, psi_1, ..., psi_L
+            values[i] = np.asarray(values[i], dtype=float) - (1.0 if flag else 0.0)
+        if fc is None and not (trap and np.any(np.asarray(values[0]) < self.tiny)):
+            return f(*values, finite=finite)  # the arguments broadcast inside the evaluator
         values = np.broadcast_arrays(*(np.asarray(v) for v in values))
-        if self.fc is None:
+        trapped = lambda frm: lambda *v, finite: self._trapped(frm, list(v))  # noqa: E731
+        if fc is None:
             risky = values[0] < self.tiny
-            parts = ((self.f, self.form, ~risky, values), (self._trapped, self.form, risky, values))
+            parts = ((f, ~risky, values), (trapped(form), risky, values))
         else:
             c1 = values[-2]
             lim = 1e-40 if trap else 0.0
             d_vals, c_vals = values[:-4] + values[-4:-2], values[:-4] + values[-2:]
-            parts = ((self.f, self.form, c1 >= 0.5, d_vals), (self.fc, self.near, (c1 < 0.5) & (c1 >= lim), c_vals),
-                     (self._trapped, self.near, c1 < lim, c_vals))
-
-        def run(f, form, pick):
-            if f == self._trapped:
-                return lambda sel: f(form, [v[sel] for v in pick])
-            return lambda sel: f(*(v[sel] for v in pick), finite=finite)
-
-        return _by_points(values[0].shape, [(sel, run(f, form, pick)) for f, form, sel, pick in parts])
+            parts = ((f, c1 >= 0.5, d_vals), (fc, (c1 < 0.5) & (c1 >= lim), c_vals), (trapped(near), c1 < lim, c_vals))
+        return _by_points(values[0].shape, [(sel, lambda m, fn=fn, pick=pick: fn(*(v[m] for v in pick), finite=finite))
+                                            for fn, sel, pick in parts])
 
     @staticmethod
     def _trapped(form, values):
@@ -553,7 +554,6 @@ def df_values(model, k2) -> list:
         return [d1, d2, np.full(d1.shape, np.inf), np.full(d2.shape, np.inf)]
     k = np.asarray(k2, dtype=float)
     return [v.reshape(k.shape) for v in pop._df_and_complements(k.ravel())]
-
 
 
 @cached(maxsize=2)
