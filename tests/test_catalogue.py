@@ -61,6 +61,13 @@ def test_df1_monotone_in_unit_interval(label, law):
     assert np.all(np.diff(d1) <= 1e-15) and np.all((d1 >= 0) & (d1 <= 1))
     # df2 <= df1 since eta^2/(eta+lam)^2 <= eta/(eta+lam) on eta >= 0
     assert np.all(d2 <= d1 + 1e-15)
+    # the solvers' df1_with_slope compiles df1 and df2 together (one pass
+    # over an atomic law's spectrum): the same values as each on its own
+    p1, slope, p2 = law.df1_with_slope(lam[1:], df2=True)
+    assert np.allclose(p1, d1[1:], rtol=1e-13, atol=0) and np.allclose(p2, d2[1:], rtol=1e-13, atol=1e-300)
+    assert np.all(slope < 0)
+    if law.finite_spectrum is not None:
+        assert law._df_pair(lam[1:]) is not None
 
 
 def test_atoms_of_marchenko_pastur():

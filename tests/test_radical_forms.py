@@ -96,7 +96,7 @@ def test_complex_arguments_are_refused_with_the_reason():
 def test_numeric_evaluators_do_not_compile_cardano():
     # on a grid over a three-atom plus two-atom sum, float64 Cardano is off by
     # 4e-10 of the peak density; the numeric route keeps 1e-13
-    from freeprob.laws._numeric import _numeric_expr
+    from freeprob.laws._forms import _numeric_expr
 
     law = LAWS["{0,1,3} + {-1,1}"]
     with pytest.raises(NoClosedFormError, match="closed-form density"):

@@ -2,7 +2,8 @@
 
 * :mod:`~freeprob.laws._base` -- :class:`SpectralLaw`, the interface: public
   symbolic transforms dispatched over routes (:mod:`~freeprob.laws._routes`),
-  numeric transforms (:mod:`~freeprob.laws._numeric`), affine images;
+  numeric transforms (:mod:`~freeprob.laws._numeric`, compiled from the
+  forms of :mod:`~freeprob.laws._forms`), affine images;
 * the catalogue -- :mod:`~freeprob.laws._classical` (Marchenko-Pastur,
   semicircle, point mass), :mod:`~freeprob.laws._discrete` (atomic laws,
   power laws), :mod:`~freeprob.laws._toeplitz` (the AR(1) sample
@@ -30,13 +31,13 @@ from freeprob.laws._classical import Identity, MarchenkoPastur, Semicircle
 from freeprob.laws._convolved import FreeProduct, FreeSum, WishartProduct
 from freeprob.laws._discrete import Discrete, PowerLaw
 from freeprob.laws._exact import rational_twin
+from freeprob.laws._forms import _symbolic_twin as symbolic_twin
 from freeprob.laws._free import (
     free_add,
     free_mul,
     is_positive_law,
     register_closed_form,
 )
-from freeprob.laws._numeric import _symbolic_twin as symbolic_twin
 from freeprob.laws._toeplitz import AR1
 
 #: the catalogue: CLI name -> constructor

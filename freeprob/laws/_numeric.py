@@ -1,5 +1,6 @@
-"""Numeric forms of a law's transforms: the parameter-symbolic twin and the
-expressions handed to the compiler (conjugate-rewritten or cancelled)."""
+"""The numeric methods of a law: ``g``, ``df1``, ``df2``, density and cdf at
+arrays of points, from the compiled forms of :mod:`freeprob.laws._forms`,
+certified."""
 
 from __future__ import annotations
 
@@ -18,148 +19,13 @@ from freeprob.errors import (
 from freeprob.laws._branch import certify, continuation_root
 from freeprob.laws._cdf import cdf_tables
 from freeprob.laws._far import df_and_complements, far_values
+from freeprob.laws._forms import _numeric_form
 from freeprob.laws._near import near_values, near_values_mp
-from freeprob.laws._radical import has_radical_forms
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr, needs_complex
-from freeprob.numeric.spectrum import SpectralMean, absorb_means
-from freeprob.numeric.stable import group_parameters, rationalize
 from freeprob.parameters import complex_array, digits, positive_integer, real_array
 
 __all__ = ["NumericMethods"]
-
-
-def _twin_symbol(path, value):
-    if value.is_positive:
-        return sp.Symbol(f"_p_{path}", positive=True)
-    if value.is_negative:
-        return sp.Symbol(f"_p_{path}", negative=True)
-    return sp.Symbol(f"_p_{path}", real=True)
-
-
-def _symbolic_twin(law, path="law"):
-    """``(twin, symbols, values)``: the law with every nonzero numeric
-    parameter replaced by a canonical symbol.  The twin's transforms are
-    compiled once and reused for every parameter value (sweeps), and the
-    mpmath path receives the values at full working precision instead of
-    constants rounded to 15 digits when the closed form was built."""
-    if not law._twin_params:
-        return law, (), ()
-    new, syms, vals = {}, [], []
-    for name, v in law.params().items():
-        if isinstance(v, NumericMethods):
-            sub, s2, v2 = _symbolic_twin(v, f"{path}_{name}")
-            new[name] = sub
-            syms += s2
-            vals += v2
-        elif isinstance(v, sp.Basic) and v.is_number and not v.is_zero:
-            sym = _twin_symbol(f"{path}_{name}", v)
-            new[name] = sym
-            syms.append(sym)
-            vals.append(v)
-        else:
-            new[name] = v
-    return law._twin_replace(**new), tuple(syms), tuple(vals)
-
-
-def _numeric_form(law, kind, method):
-    """``(expr, symbols, values)`` of ``kind``; sums of parameters next to the
-    variable are passed as derived parameters (:func:`_derived_parameters`),
-    their values formed exactly from the law's parameters."""
-    twin, syms, vals = _symbolic_twin(law)
-    var = {"stieltjes": C.z, "density": C.x}.get(kind, C.lam)
-    expr, derived = _derived_parameters(_numeric_expr(twin, kind, method), var, syms)
-    if not derived:
-        return expr, syms, vals
-    at = dict(zip(syms, vals))
-    return expr, syms + tuple(d for d, _ in derived), vals + tuple(c.xreplace(at) for _, c in derived)
-
-
-@cached()
-def _derived_parameters(expr, var, syms):
-    """Replace every sum of two or more parameter-only terms inside a sum
-    that contains ``var`` by a symbol of its own: ``sqrt(-lam - c + 2 sqrt(v))``
-    becomes ``sqrt(-lam + d)``, ``d = 2 sqrt(v) - c`` formed exactly from the
-    parameters.  Evaluated left to right in floats, ``(-lam - c) + 2 sqrt(v)``
-    loses ``lam`` entirely when ``c = 2 sqrt(v)`` (a support that touches 0)
-    and gives ``sqrt(0)`` in a denominator; ``-lam + d`` keeps every digit."""
-    params = set(syms)
-    found = {}
-
-    def expand_polynomial_part(args):
-        # parameter sums hidden in powers: -4 a^2 + (b + lam)^2 at b = 2a is
-        # 4 a lam + lam^2, but in floats (b + lam)^2 - 4 a^2 is 0 below lam ~
-        # 1e-16 (a df touching 0 divided by it: inf).  On the ridge axis
-        # only (a law on [0, oo) has its poles at lam = -x <= 0, so such
-        # factors are (lam + x)-like and their expanded terms share a sign)
-        # the terms polynomial in lam are expanded when that reveals a
-        # constant, which then joins the parameter-only terms in one derived
-        # parameter
-        if var != C.lam:
-            return args
-        poly = [a for a in args if a.has(var) and a.is_polynomial(var) and a.free_symbols <= params | {var}]
-        const = [a for a in args if not a.has(var)]
-        if not poly or not const:
-            return args
-        expanded = sp.expand(sp.Add(*poly))
-        hidden = expanded.subs(var, 0)
-        if hidden == 0:
-            return args
-        rest = [a for a in args if a not in poly and a not in const]
-        return [*const, *sp.Add.make_args(hidden), sp.expand(expanded - hidden), *rest]
-
-    def walk(e):
-        if not e.args or not e.has(var):
-            return e
-        args = [walk(a) for a in e.args]
-        if isinstance(e, sp.Add):
-            args = expand_polynomial_part(args)
-            const = [a for a in args if not a.has(var)]
-            if len(const) >= 2 and sp.Add(*const).free_symbols <= params and sp.Add(*const).free_symbols:
-                c = sp.Add(*const)
-                if c not in found:
-                    found[c] = sp.Dummy(f"d{len(found)}")
-                return sp.Add(found[c], *[a for a in args if a.has(var)])
-        return e.func(*args) if args != list(e.args) else e
-
-    out = walk(expr)
-    return out, tuple((d, c) for c, d in found.items())
-
-
-@cached()
-def _numeric_expr(twin, kind, method):
-    if kind == "stieltjes":
-        expr = twin.stieltjes(C.z, method=method)
-    elif kind == "df1":
-        expr = twin.df1(C.lam)
-    elif kind == "df2":
-        expr = twin.df2(C.lam)
-        if not expr.atoms(SpectralMean) and needs_complex(expr):
-            # differentiate the cancellation-free df1
-            return C.df2_from_df1(rationalize(twin.df1(C.lam)), C.lam)
-    elif kind in ("cdf1", "cdf2"):
-        # the complements 1 - df1 = <lam/(x + lam)> and 1 - df2 (weights sum
-        # to one), exact where df -> 1 (lam -> 0 on a full-rank law)
-        # (top-level expansion only: radicands keep their (1 - sqrt(q))^2 form,
-        # exact at q = 1 where the expanded 2 sqrt(q) - q - 1 + lam loses lam)
-        expr = sp.expand(1 - (twin.df1(C.lam) if kind == "cdf1" else twin.df2(C.lam)), deep=False)
-        if expr.atoms(SpectralMean):
-            return absorb_means(expr)
-        if needs_complex(expr):
-            c1 = group_parameters(rationalize(sp.expand(1 - twin.df1(C.lam), deep=False)), C.lam)
-            # 1 - df2 = c1 + lam c1' [C6]: a sum of two positive terms
-            return c1 if kind == "cdf1" else c1 + C.lam * sp.diff(c1, C.lam)
-    else:
-        expr = twin._density_symbolic(C.x, radical=False)
-        if expr is None:
-            raise NoClosedFormError(f"{twin!r} has no closed-form density")
-    if has_radical_forms(expr):
-        # the real radicals of Cardano and Ferrari lose digits in float64 next to the zeros of
-        # their discriminant and leading coefficient; the certified routes do not
-        raise NoClosedFormError("the numeric evaluators do not compile the real-radical forms of curves of degree 3 and 4")
-    if kind != "density" and not expr.atoms(SpectralMean):
-        expr = rationalize(expr) if needs_complex(expr) else sp.factor(sp.cancel(expr))
-    return expr
 
 
 _D1, _D2, _G, _DG = sp.symbols("df1_value df2_value g_value dg_value")
@@ -336,19 +202,42 @@ class NumericMethods:
         """
         return self._df_numeric(lam, dps, 1)
 
-    def df1_with_slope(self, lam):
+    def df1_with_slope(self, lam, *, df2: bool = False):
         r"""``(df1(lam), d df1/d lam)`` for ``lam > 0`` (arrays), the slope from
         :func:`~freeprob.conventions.df1_slope_from_df2` [C6]; what the
-        monotone solvers of the models need at each step.
+        monotone solvers of the models need at each step.  With ``df2``,
+        ``df2(lam)`` as a third value.
 
         >>> import freeprob
         >>> d1, s = freeprob.Identity(1).df1_with_slope(1.0)
         >>> float(d1), float(s)                         # 1/(1 + lam), -1/(1 + lam)^2
         (0.5, -0.25)
         """
+        self._require_numeric("df1_with_slope")
         lam = real_array("lam", lam)
-        d1, d2 = self.df1_numeric(lam), self.df2_numeric(lam)
-        return d1, _slope()(d1, d2, lam)
+        pair = self._df_pair(lam)
+        d1, d2 = pair if pair is not None else (self.df1_numeric(lam), self.df2_numeric(lam))
+        return (d1, _slope()(d1, d2, lam)) + ((d2,) if df2 else ())
+
+    def _df_pair(self, lam):
+        """``(df1, df2)`` at ``lam`` from both closed forms compiled together
+        (their means share one pass over the spectrum), or None where
+        :meth:`_df_positive` takes another route or checks more: a point not
+        above ``1e-60``, far from the support or not finite, no closed form,
+        a value that is not a finite real."""
+        if lam.size < 16 or not np.all((lam > 1e-60) & np.isfinite(lam)) or far_values(self, "df1", lam)[0].any():
+            return None
+        try:
+            (e1, syms, vals), (e2, syms2, vals2) = (_numeric_form(self, kind, None) for kind in ("df1", "df2"))
+        except NoClosedFormError:
+            return None
+        if (syms, vals) != (syms2, vals2):
+            return None
+        typ = complex if needs_complex(e1) or needs_complex(e2) else float
+        out = [np.asarray(v) for v in compile_expr((e1, e2), (C.lam,) + syms, dtype=typ)(
+            lam, *(typ(v) for v in vals), finite=False)]
+        real = all(np.all(np.isfinite(v) & (np.abs(np.imag(v)) <= 1e-9 * np.abs(np.real(v)))) for v in out)
+        return tuple(np.real(v) for v in out) if real else None
 
     def df2_numeric(self, lam, *, dps: int | None = None):
         r"""``df2(lam)`` for ``lam >= 0`` (array) [C6].

@@ -34,7 +34,7 @@ from freeprob.errors import (
     TransformNotDefinedError,
 )
 from freeprob.laws._base import operation
-from freeprob.laws._numeric import _symbolic_twin
+from freeprob.laws._forms import _symbolic_twin
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from freeprob import conventions as C
-from freeprob.errors import ConvergenceError
+from freeprob.errors import ConvergenceError, ParameterError
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.solve import hermite, invert_increasing, polish
@@ -30,13 +30,15 @@ __all__ = ["kappa_f", "kappa_f_mp", "product_slope"]
 _TINY = 1e-250
 
 
-def kappa_f(law, t, *, rtol=1e-15, probe=False):
+def kappa_f(law, t, *, rtol=1e-15, probe=False, df2=False):
     """``(kappa_F(t), kappa_F'(t))``: the inverse of ``df1`` of the feature
     covariance (``N``-normalized) and its slope ``-kappa_F/(df1_F - df2_F)``;
     ``kappa_F = 0`` at and beyond ``t = rank Sigma_F`` (the bottleneck).
     With ``probe`` (a solver's probe, where the slope only enters a Newton
     derivative) the slope of a polished point is the one at its last Newton
-    start, ``~1e-8`` relative from the exact one, which saves a pass.
+    start, ``~1e-8`` relative from the exact one, which saves a pass.  With
+    ``df2`` (not a probe), ``df2_F(kappa_F)`` from the slope's pass as a
+    third value (for :func:`product_slope`).
 
     A cached table of ``df1_F`` on a log grid (for many points, or any
     number when ``Sigma_F`` is a finite spectrum) gives a cubic Hermite
@@ -50,6 +52,8 @@ def kappa_f(law, t, *, rtol=1e-15, probe=False):
     >>> round(float(k[0]), 12), float(k[1])   # (1/(1 + k) + 3/(3 + k))/2 = 1/2 at k = sqrt(3)
     (1.732050807569, 0.0)
     """
+    if probe and df2:
+        raise ParameterError("df2", df2, "False for a probe", "a probe's slope comes without df2_F")
     t = np.asarray(t, dtype=float)
     rank = law._trace_rank()
     kf = np.zeros(t.size)
@@ -90,14 +94,15 @@ def kappa_f(law, t, *, rtol=1e-15, probe=False):
     if probe and inside.size:
         d1_slope[inside] = est_slope
     again = np.flatnonzero(~np.isfinite(d1_slope))
+    d2f = np.full(t.size, np.nan)
     if again.size:
-        d1_slope[again] = law.df1_with_slope(np.maximum(kf[again], _TINY))[1]
+        d1_slope[again], d2f[again] = law.df1_with_slope(np.maximum(kf[again], _TINY), df2=True)[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(kf > 0, 1 / d1_slope, -np.inf)  # kappa_F' = 1/df1_F'(kappa_F)
-    return kf, slope
+    return (kf, slope, d2f) if df2 else (kf, slope)
 
 
-def product_slope(law, kf, slope):
+def product_slope(law, kf, slope, df2=None):
     """``(t kappa_F)' = kappa_F + t kappa_F' = kappa_F' df2_F(kappa_F)`` (from
     ``kappa_F' = -kappa_F/(df1_F - df2_F)`` [C6]): without the cancellation
     of ``kappa_F ~ 1/t`` against ``t kappa_F'`` as ``t -> 0``; NaN at the
@@ -109,7 +114,7 @@ def product_slope(law, kf, slope):
     ``t ~ m_1/kappa_F``, so the rest is of order ``1e-100`` of it (times
     the spectrum's top over ``m_2/m_1``), while ``df2_F ~ m_2/kappa_F^2``
     underflows and ``kappa_F' ~ -kappa_F/t`` overflows from ``kappa_F ~
-    1e154``.
+    1e154``.  ``df2`` (optional) holds ``df2_F`` at ``kf`` where it is positive.
 
     >>> import freeprob, numpy as np
     >>> law = freeprob.Discrete([1, 3])
@@ -124,7 +129,8 @@ def product_slope(law, kf, slope):
     # m_2/m_1 >= m_1: the moments are computed only where the limit may be needed
     far = pos & (kf > 1e100 * _second_moment(law) / m1) if np.any(kf > 1e100 * m1) else np.zeros(kf.shape, bool)
     near = pos & ~far
-    out[near] = slope[near] * np.real(law.df2_numeric(kf[near]))
+    d2 = np.real(law.df2_numeric(kf[near])) if df2 is None else np.asarray(df2, dtype=float)[near]
+    out[near] = slope[near] * d2
     out[far] = -_second_moment(law) / m1
     return out
 
@@ -140,7 +146,7 @@ def _df1_table(law):
     """``(log t, log kappa, d log kappa/d log t)`` on a log grid of ``kappa``
     where ``df1`` decreases strictly and ``df1 - df2`` is resolved."""
     m1 = law._trace_mean()
-    k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200)
+    k = np.geomspace(m1 * 1e-14, m1 * 1e10, 1200 if law.finite_spectrum is None else 4800)
     d1, slope = law.df1_with_slope(k)
     good = (-k * slope > 1e-10 * d1) & (d1 > 0)
     k, d1, slope = k[good], d1[good], slope[good]

@@ -383,9 +383,9 @@ def evaluate(model, overrides):
     args = [ke, phi, *psis, s2, sx]
     if model.feature_covariance is not None:
         t = model.population.df1_numeric(ke) / psis[0]
-        kf = kappa_f(model.feature_covariance, t)
+        kf, slope, d2f = kappa_f(model.feature_covariance, t, df2=True)
         # t kappa_F and (t kappa_F)' for the far-field forms
-        args += [*kf, t * kf[0], product_slope(model.feature_covariance, *kf)]
+        args += [kf, slope, t * kf, product_slope(model.feature_covariance, kf, slope, d2f)]
     args += df_values(model, ke)
     vals = [np.real(np.asarray(v)).astype(float) * np.ones(lam.size) for v in f(*args, finite=False, trap=True)]
     out = dict(zip(keys, vals[:len(keys)]))
