@@ -22,6 +22,7 @@ from freeprob.errors import (
     (lambda: freeprob.MarchenkoPastur(1, scale=-2), "scale"),
     (lambda: freeprob.MarchenkoPastur(float("nan")), "ratio"),
     (lambda: freeprob.Semicircle(-1), "variance"),
+    (lambda: freeprob.PowerLaw(1.5, 100).df1_with_slope(np.ones(20), df2=1), "df2"),
     (lambda: freeprob.Semicircle(1, sp.I), "center"),
     (lambda: freeprob.Discrete([1, 2], [0.5, 0.6]), "weights"),
     (lambda: freeprob.Discrete([1, 2], [-0.5, 1.5]), "weights[0]"),

@@ -214,6 +214,8 @@ class NumericMethods:
         (0.5, -0.25)
         """
         self._require_numeric("df1_with_slope")
+        if not isinstance(df2, (bool, np.bool_)):
+            raise ParameterError("df2", df2, "True or False")
         lam = real_array("lam", lam)
         pair = self._df_pair(lam)
         d1, d2 = pair if pair is not None else (self.df1_numeric(lam), self.df2_numeric(lam))
