@@ -380,12 +380,42 @@ def test_continuous_population_in_random_features(law):
     assert cont["Eg"][-1] == pytest.approx(float(sp.N(law.moments(1)[0])), rel=1e-6)  # E_g -> tr Sigma
 
 
+def test_label_noise_control_variate_removes_an_error_the_cells_norms_share():
+    """The probed ``Var_Xeps`` is a ratio estimator with the cells' exact
+    noise norms as control variate.  Two routes: when the probes scale a
+    row's U-statistic and its probed norm by the same factor, the estimate
+    is the mean of the true statistics, which the plain mean of the probed
+    ones misses; without probes (no ``dd``) it is that plain mean, with its
+    standard error."""
+    from freeprob.montecarlo._features import _noise_statistic
+
+    rng = np.random.default_rng(5)
+    norms = rng.uniform(1.0, 2.0, size=(7, 4, 3))            # n_x x n_f x nl cell noise norms
+    d = norms.mean(axis=1)
+    true = 0.3 * d                                             # U-statistics proportional to the norms
+    err = 1 + 0.2 * rng.standard_normal(size=(7, 3))           # the probes' error, shared
+    data = {"aa": true * err, "dd": d * err, "noise": norms}
+    est, se = _noise_statistic(data)
+    np.testing.assert_allclose(est, true.mean(axis=0), rtol=1e-13)
+    plain = (true * err).mean(axis=0)
+    assert np.all(np.abs(plain - true.mean(axis=0)) > 1e3 * np.abs(est - true.mean(axis=0)))
+    # the jackknife of the ratio of row means of 0.3 d to d: 0.3 mean(d) has the spread of d
+    loo = np.array([0.3 * np.delete(d, i, axis=0).mean(axis=0) for i in range(7)])
+    np.testing.assert_allclose(se, np.sqrt(6 / 7 * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0)), rtol=1e-10)
+    est0, se0 = _noise_statistic({"aa": true, "noise": norms})
+    np.testing.assert_array_equal(est0, true.mean(axis=0))
+    np.testing.assert_allclose(se0, true.std(axis=0, ddof=1) / np.sqrt(7), rtol=1e-14)
+
+
 def test_label_noise_probes_are_unbiased_and_touch_nothing_else(monkeypatch):
     """Above ``PROBES`` samples the label-noise U-statistic is taken of ``A_j
-    E``.  Two routes on the same draws: the exact statistic (``E = I``) and
-    the probes.  Every other key is the same array; ``Var_Xeps`` agrees
-    within 4 of the probes' standard errors; and the probes satisfy ``E[E
-    E^T | X] = I`` (their deflated block is ``X``'s top columns, exactly)."""
+    E``, with the cells' noise norms as control variate.  Two routes on the
+    same draws: the exact statistic
+    (``E = I``) and the probes.  Every other key is the same array, but for
+    ``E_g``, whose noise norms the exact route takes from its own products
+    (equal to rounding); ``Var_Xeps`` agrees within 4 of the probes'
+    standard errors; and the probes satisfy ``E[E E^T | X] = I`` (their
+    deflated block is ``X``'s top columns, exactly)."""
     from freeprob.montecarlo import _features as rf
 
     m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=150, samples=120, noise=0.3,
@@ -397,13 +427,15 @@ def test_label_noise_probes_are_unbiased_and_touch_nothing_else(monkeypatch):
         if key in ("var_X_noise", "var_XF_noise"):
             assert np.all(np.abs(probed[key][0] - exact[key][0]) <= 4 * probed[key][1]), key
             assert not np.array_equal(probed[key][0], exact[key][0]), key    # the probes did act
+        elif key == "Eg":
+            np.testing.assert_allclose(probed[key][0], exact[key][0], rtol=1e-13, atol=0)
+            np.testing.assert_allclose(probed[key][1], exact[key][1], rtol=1e-9, atol=0)
         else:
             assert np.array_equal(probed[key][0], exact[key][0]), key
-    monkeypatch.setattr(rf, "PROBES", 8)
     rng = np.random.default_rng(0)
     sigma = np.arange(1, 31) ** -1.5
     x = rng.normal(size=(20, 30)) * np.sqrt(sigma)
-    draws = [rf._probes(rng, x, sigma, 20) for _ in range(4000)]
+    draws = [rf._probes(rng, x, sigma, 20, 8) for _ in range(4000)]
     e = draws[0]
     q1 = np.linalg.qr(x[:, :4])[0]
     np.testing.assert_allclose(np.abs(q1.T @ e[:, :4]), np.eye(4), atol=1e-12)   # the top block, exactly

@@ -25,9 +25,10 @@ U-statistic ``(||sum_j A_j||^2 - sum_j ||A_j||^2)/(n_f (n_f - 1))``, and
 ``Var_XFeps`` is the rest of the noise.  Each ``A_j`` is ``D x P``; when ``P``
 exceeds :data:`PROBES` the U-statistic is taken of ``A_j E`` with the
 ``P x PROBES`` probes ``E`` of :func:`_probes`, drawn once per data draw
-(``E E^T`` has mean ``I`` given ``X``, so the estimate stays unbiased, and
-its spread enters the row's value and so the standard error); for ``P <=
-PROBES``, ``E = I`` and the statistic is exact.  With feature noise the test term
+(``E E^T`` has mean ``I`` given ``X``), and the cells' exact noise norms
+are its control variate (:func:`_noise_statistic`); the probes' spread
+enters the rows' values and so the standard error.  For ``P <= PROBES``,
+``E = I`` and the statistic is exact.  With feature noise the test term
 ``sigma_xi^2 ||v_hat||^2`` is added to ``E_g`` (pitfall P6).  Standard errors
 are the row-plus-column jackknife for crossed designs (delete one ``X`` draw,
 then one ``F`` draw; the sum of the two variances is conservative, Owen 2007).
@@ -108,50 +109,66 @@ def _xi(x_seed, f_seed, p, n_last, sx, xp=np):
 
 
 #: columns of the probe matrix of the label-noise U-statistic (the module's
-#: docstring, :func:`_probes`): with ``P`` above it, ``A_j E`` (``D x
-#: PROBES``) stands for the ``D x P`` matrix ``A_j``.  Measured on 12 x 12
-#: grids: at ``D = 300, N = 200, P = 150`` the standard error of
-#: ``Var_Xeps`` is that of the exact statistic (0.30% against 0.33% of it,
-#: the spread of the grid); at ``D = 1000, N = 500, P = 400``, 1.5x the exact
-#: one (0.28% against 0.19%), where ``Bias^2`` and ``Var_X`` carry 4-20%.  A
-#: cell there costs 1.3x its ``X F`` and ``eigh``, against 2.4x exactly.
-#: The ratio grows with ``P``: at ``D = 10^4, N = 2000, P = 3162`` (6 x 6)
-#: the probes' standard error of ``Var_Xeps`` is 14x the exact one (3.1e-5
-#: against 2.3e-6), and ``Var_XF,eps`` (a small difference of noise
-#: components) inherits it; probes scaling with ``P`` are still to be built.
+#: docstring, :func:`_probes`, :func:`_noise_statistic`): with ``P`` above
+#: it, ``A_j E`` (``D x PROBES``) stands for the ``D x P`` matrix ``A_j``.
+#: The probes' products cost ``D N PROBES`` per ridge and cell, against the
+#: ``D N P`` of ``X F``; the exact statistic costs a second ``X F`` per ridge.
+#: The cells' exact noise norms, probed with the same columns, are a control
+#: variate.  Measured relative spread of ``Var_Xeps`` from the probes of one
+#: data draw, plain and with the control variate, against the exact
+#: statistic's spread over data draws:
+#:
+#: * ``PowerLaw(3, 10^4)``, ``N = 2000``, ``P = 3162`` (figure F15): 1.8% and
+#:   0.024%, against 0.11% (so 14x the exact standard error without the
+#:   control variate, 1.02x with it);
+#: * ``PowerLaw(1.5, 1000)``, ``N = 500``, ``P = 400``: 0.5-0.6% and 0.08%,
+#:   against 0.7%;
+#: * ``Identity`` at ``D = 1000``, ``N = 500``, ``P = 400``: 1.0% and 0.7-1.2%,
+#:   against 0.2-0.35% (3-5x): the cells' norms are mostly ``Var_XF,eps``
+#:   there and do not follow the statistic.  Such a population needs ``k``
+#:   near ``P/2`` for 1.5x, about the cost of the exact statistic.
 PROBES = 64
 
 
-def _x_draw(x_seed, sigma, wbar, p, s2, d, xp=np):
+def _x_draw(x_seed, sigma, wbar, p, s2, k, xp=np):
     """Data draw ``X_i`` (rows ``N(0, diag sigma)``), its label noise, clean
-    labels and the probes of the U-statistic (None: ``E = I``, exact)."""
+    labels and the ``k`` probes of the U-statistic (None: ``k = P``, ``E =
+    I``, exact)."""
     rng = np.random.default_rng(x_seed)
     x_host = gaussian_rows(rng, p, sigma)
     x = xp.asarray(x_host)
     eps = xp.asarray(gaussian_rows(rng, p, s2))
-    probes = None if p <= PROBES else xp.asarray(_probes(rng, x_host, sigma, p))
+    probes = None if k >= p else xp.asarray(_probes(rng, x_host, sigma, p, k))
     return x, eps, x @ xp.asarray(wbar), probes
 
 
-def _probes(rng, x, sigma, p):
-    """Probes ``E`` (``P x PROBES``) with ``E[E E^T | X] = I``, so that
+def _probe_columns(ctx):
+    """The probe count of a simulation's context: ``min(P, PROBES)``, or
+    ``P`` (no probes drawn) where no U-statistic is formed (no label noise,
+    or nonlinear features)."""
+    p, s2, activation = ctx[2], ctx[4], ctx[6]
+    return min(p, PROBES) if s2 > 0 and activation is None else p
+
+
+def _probes(rng, x, sigma, p, k):
+    """Probes ``E`` (``P x k``) with ``E[E E^T | X] = I``, so that
     ``||A E||^2`` is an unbiased estimate of ``||A||^2`` for any ``A`` that
     does not depend on ``E``.  The U-statistic's ``P x P`` form lies mostly
     in the span of ``X``'s columns along the largest population eigenvalues
     (its trace is that of ``X (Sigma_hat + kappa)^-1 Sigma (Sigma_hat +
-    kappa)^-1 X^T``-like forms), so the first ``m = PROBES/2`` probes are an
+    kappa)^-1 X^T``-like forms), so the first ``m = k/2`` probes are an
     orthonormal basis ``Q_1`` of those ``m`` columns, taken exactly, and the
-    other ``PROBES - m`` a random orthonormal frame ``Q_2`` of the rest of
-    ``R^P``, scaled by ``sqrt((P - m)/(PROBES - m))`` (deflation, as in
+    other ``k - m`` a random orthonormal frame ``Q_2`` of the rest of
+    ``R^P``, scaled by ``sqrt((P - m)/(k - m))`` (deflation, as in
     Hutch++)."""
-    m = min(PROBES // 2, x.shape[1])
+    m = min(k // 2, x.shape[1])
     top = np.argsort(-np.asarray(sigma), kind="stable")[:m]
     q1 = np.linalg.qr(x[:, top])[0]
-    g = rng.standard_normal((p, PROBES - m))
+    g = rng.standard_normal((p, k - m))
     g -= q1 @ (q1.T @ g)
     g -= q1 @ (q1.T @ g)  # twice is enough (Kahan)
     q2 = np.linalg.qr(g)[0]
-    return np.concatenate([q1, math.sqrt((p - m) / (PROBES - m)) * q2], axis=1)
+    return np.concatenate([q1, math.sqrt((p - m) / (k - m)) * q2], axis=1)
 
 
 def _feature(d, widths, layer_variance, sigma_f, seed, ctx, xp=np):
@@ -245,10 +262,15 @@ class _Row:
             # a Euclidean block of the same quadratic form (pitfall P6)
             w = xp.concat([v_sig @ f.T, math.sqrt(sx) * v_sig], axis=1)
             cells["w"].append(w)
-            col = xp.sum((vt @ shared) * vt, axis=1)  # ||Sigma^1/2 F v_i||^2
-            cells["noise"].append(s2 * (xp.sum(filt**2 * col[None, :], axis=1) + sx * xp.sum(filt**2, axis=1)) / p)
-            if self.a_sum is not None:
-                self._probe(f, u, vt, filt, sx, weights)
+            if self.a_sum is not None and self.probes is None:
+                # the exact statistic forms [A_XF; sqrt(sx) B] itself: its norm is the cell's noise norm
+                cells["noise"].append(s2 * self._probe(f, u, vt, filt, sx, weights))
+            else:
+                col = xp.sum((vt @ shared) * vt, axis=1)  # ||Sigma^1/2 F v_i||^2
+                cells["noise"].append(s2 * (xp.sum(filt**2 * col[None, :], axis=1)
+                                            + sx * xp.sum(filt**2, axis=1)) / p)
+                if self.a_sum is not None:
+                    self._probe(f, u, vt, filt, sx, weights)
         else:
             # test feature noise: sigma_xi^2 E_eps ||v_hat||^2 (pitfall P6)
             cells["test_xi"].append(sx * (xp.sum(v_sig**2, axis=1) + s2 * xp.sum(filt**2, axis=1) / p))
@@ -275,7 +297,9 @@ class _Row:
         """Add the cell's ``[A_XF; sqrt(sx) B] E`` for every ridge to the
         U-statistic: ``A_XF = F V^T diag(filt/sqrt(P)) U^T`` and ``B`` the
         same without ``F``, formed right to left (``F`` meets ``nl k``
-        columns, not ``P``)."""
+        columns, not ``P``).  Returns the cell's ``||[A_XF; sqrt(sx) B] E||^2``
+        per ridge (with ``E = I``, its noise norm ``(sum_i filt_i^2 (||Sigma^1/2
+        F v_i||^2 + sx))/P``)."""
         xp, p, nl, k = self.xp, u.shape[0], filt.shape[0], self.k
         ue = u.T if self.probes is None else u.T @ self.probes  # r x k
         ck = (filt / math.sqrt(p))[:, :, None] * ue[None, :, :]  # nl x r x k
@@ -283,9 +307,14 @@ class _Row:
         a = f @ m
         if self.rows > a.shape[0]:
             a = xp.concat([a, math.sqrt(sx) * m], axis=0)
-        self.a_sum = self.a_sum + a
+        if xp is np:
+            self.a_sum += a  # in place: a fresh D x nl k sum per cell costs a third of the product
+        else:
+            self.a_sum = self.a_sum + a
         wts = xp.asarray(weights[:self.rows])[:, None]
-        self.a_norms += to_numpy(xp.sum(xp.reshape(xp.sum(wts * a * a, axis=0), (nl, k)), axis=1))
+        norms = xp.sum(xp.reshape(xp.sum(wts * a * a, axis=0), (nl, k)), axis=1)
+        self.a_norms += to_numpy(norms)
+        return norms
 
     def result(self, ctx):
         s2, weights = ctx[4], ctx[7]
@@ -296,6 +325,8 @@ class _Row:
             wts = xp.asarray(weights[:self.rows])[:, None]
             tot = to_numpy(xp.sum(xp.reshape(xp.sum(wts * self.a_sum**2, axis=0), (nl, self.k)), axis=1))
             out["aa"] = s2 * (tot - self.a_norms) / (self.nf * (self.nf - 1))
+            if self.probes is not None:
+                out["dd"] = s2 * self.a_norms / self.nf   # the cells' mean noise norm, through the probes
         elif self.linear:
             out["aa"] = np.zeros(self.a_norms.size)      # sigma^2 = 0: no label-noise variance
         return out
@@ -307,7 +338,7 @@ def _row_task(args):
     (ctx, d, widths, layer_variance, sigma_f, x_seed, f_seeds, fs) = args
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
-    row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, d, xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp,
+    row = _Row(_x_draw(x_seed, sigma, wbar, p, s2, _probe_columns(ctx), xp), x_seed, d, widths[-1], p, lam.size, ctx[6], xp,
                noisy=s2 > 0, feature_noise=ctx[5] > 0)
     for f, f_seed in zip(fs, f_seeds):
         row.add(f, f_seed, ctx)
@@ -324,7 +355,7 @@ def _rows_feature_outer(ctx, d, widths, layer_variance, sigma_f, x_seeds, f_seed
     whose kernels depend on the number of rows)."""
     sigma, wbar, p, lam, s2 = ctx[:5]
     xp = resolve(ctx[8])
-    rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, d, xp), xs, d, widths[-1], p, lam.size, ctx[6], xp,
+    rows = [_Row(_x_draw(xs, sigma, wbar, p, s2, _probe_columns(ctx), xp), xs, d, widths[-1], p, lam.size, ctx[6], xp,
                  noisy=s2 > 0, feature_noise=ctx[5] > 0) for xs in x_seeds]
     for f_seed in f_seeds:
         f = _feature(d, widths, layer_variance, sigma_f, f_seed, ctx, xp)
@@ -411,7 +442,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     # in memory; otherwise (and on an executor) blocks of data draws each draw
     # the F_j once
     f_bytes = 8 * nf * (d + n_last) * n_last  # F_j and its Gram (or kernel)
-    x_bytes = 8 * nx * (p * d + (d + n_last) * lam.size * min(p, PROBES))  # X_i and its U-statistic sums
+    x_bytes = 8 * nx * (p * d + (d + n_last) * lam.size * _probe_columns(ctx))  # X_i and its U-statistic sums
     if executor is None and f_bytes <= min(_CACHE_BYTES, x_bytes):
         fs = [_feature(d, widths, model.layer_variance, sigma_f, fsd, ctx, resolve(xp_name))
               for fsd in f_seeds]
@@ -435,8 +466,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
         for i, key in enumerate(parts):
             out[key] = crossed_se({"w": data["w"]}, lambda dd, i=i: anova(dd["w"], weights, target)[i])
         noise_total = {"n": data["noise"]}
-        vxn = data["aa"].mean(axis=0)
-        vxn_se = data["aa"].std(axis=0, ddof=1) / np.sqrt(nx)
+        vxn, vxn_se = _noise_statistic(data)
         out["var_X_noise"] = (vxn, vxn_se)
         tot, tot_se = crossed_se(noise_total, lambda dd: dd["n"].mean(axis=(0, 1)))
         out["var_XF_noise"] = (tot - vxn, np.sqrt(tot_se**2 + vxn_se**2))
@@ -450,6 +480,34 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     for key in ("Etr", "gcv", "kappa1"):
         out[key] = crossed_se({key: data[key]}, lambda dd, key=key: dd[key].mean(axis=(0, 1)))
     return {k: out[k] for k in RF_SIM_KEYS if k in out}
+
+
+def _noise_statistic(data):
+    """``Var_Xeps`` and its standard error from the rows' U-statistics
+    ``data["aa"]`` (``n_x x nl``).  Exact (``E = I``): their mean and
+    standard error.  Through probes, the combined ratio estimator
+    ``mean_i(U_i) * mean_i(D_i) / mean_i(D~_i)``, where ``D_i`` is row ``i``'s
+    mean cell noise norm ``sigma^2 ||A_j||^2`` (exact, ``data["noise"]``) and
+    ``D~_i`` the same through the row's probes (``data["dd"]``).  The probes'
+    error in ``U_i`` and in ``D~_i`` comes from the same ``E``, so the known
+    ``D_i`` is a control variate: measured on one data draw with 64 probes,
+    it cuts the probes' relative spread of ``Var_Xeps`` from 0.5-0.6% to
+    0.08% (``PowerLaw(1.5, 1000)``, ``N = 500``, ``P = 400``) and from 0.9% to
+    0.02-0.03% (``PowerLaw(3, 2000)``, ``N = 400``, ``P = 632``); not for
+    ``Identity`` (1.0% before, 0.7-1.2% after), where the cells' norms are
+    mostly ``Var_XF,eps`` and do not follow ``U_i``.  Its bias is
+    ``O(1/(n_x k))`` relative.  The standard error is the delete-one-row
+    jackknife."""
+    u = data["aa"]
+    n = u.shape[0]
+    if "dd" not in data:
+        return u.mean(axis=0), u.std(axis=0, ddof=1) / np.sqrt(n)
+    d_exact = data["noise"].mean(axis=1)
+    d_probe = data["dd"]
+    su, se_, sp = u.sum(axis=0), d_exact.sum(axis=0), d_probe.sum(axis=0)
+    loo = (su - u) * (se_ - d_exact) / ((sp - d_probe) * (n - 1))
+    var = (n - 1) / n * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0)
+    return su * se_ / (sp * n), np.sqrt(var)
 
 
 def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
