@@ -402,6 +402,14 @@ def test_label_noise_control_variate_removes_an_error_the_cells_norms_share():
     # the jackknife of the ratio of row means of 0.3 d to d: 0.3 mean(d) has the spread of d
     loo = np.array([0.3 * np.delete(d, i, axis=0).mean(axis=0) for i in range(7)])
     np.testing.assert_allclose(se, np.sqrt(6 / 7 * ((loo - loo.mean(axis=0)) ** 2).sum(axis=0)), rtol=1e-10)
+    # a filter that is 0 (gradient flow at t = 0): every norm and statistic is 0, and so is the estimate
+    zero = {"aa": np.zeros((7, 3)), "dd": np.zeros((7, 3)), "noise": np.zeros((7, 4, 3))}
+    assert [np.array_equal(v, np.zeros(3)) for v in _noise_statistic(zero)] == [True, True]
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=100, samples=100, noise=0.1,
+                                    estimator=freeprob.GradientFlow(time=1.0))          # P = 100: probed
+    sim = freeprob.simulate(m, seeds=(3, 3), rng=np.random.default_rng(0), sweep={"time": np.array([0.0, 1.0])})
+    for key in ("var_X_noise", "var_XF_noise"):
+        assert sim[key][0][0] == 0 and sim[key][1][0] == 0 and np.all(np.isfinite(sim[key][0])), key
     est0, se0 = _noise_statistic({"aa": true, "noise": norms})
     np.testing.assert_array_equal(est0, true.mean(axis=0))
     np.testing.assert_allclose(se0, true.std(axis=0, ddof=1) / np.sqrt(7), rtol=1e-14)

@@ -505,9 +505,14 @@ def _noise_statistic(data):
     d_exact = data["noise"].mean(axis=1)
     d_probe = data["dd"]
     su, se_, sp = u.sum(axis=0), d_exact.sum(axis=0), d_probe.sum(axis=0)
-    loo = (su - u) * (se_ - d_exact) / ((sp - d_probe) * (n - 1))
+    # a filter that is 0 (gradient flow at t = 0) makes every A_j, its norms and
+    # its statistic 0: the ratio is then 1 (a sum of squares is 0 only there)
+    rest = sp - d_probe
+    ratio = np.divide(se_, sp, out=np.ones_like(sp), where=sp > 0)
+    ratio_loo = np.divide(se_ - d_exact, rest, out=np.ones_like(rest), where=rest > 0)
+    loo = (su - u) / (n - 1) * ratio_loo
     var = (n - 1) / n * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0)
-    return su * se_ / (sp * n), np.sqrt(var)
+    return su / n * ratio, np.sqrt(var)
 
 
 def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
