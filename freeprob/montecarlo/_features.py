@@ -46,6 +46,8 @@ from freeprob.montecarlo.estimators import (
     anova,
     crossed_se,
     gcv_from_svd,
+    jackknife,
+    mean_se,
     ridge_filter,
     ridges,
     thin_svd,
@@ -499,20 +501,17 @@ def _noise_statistic(data):
     ``O(1/(n_x k))`` relative.  The standard error is the delete-one-row
     jackknife."""
     u = data["aa"]
-    n = u.shape[0]
     if "dd" not in data:
-        return u.mean(axis=0), u.std(axis=0, ddof=1) / np.sqrt(n)
-    d_exact = data["noise"].mean(axis=1)
-    d_probe = data["dd"]
-    su, se_, sp = u.sum(axis=0), d_exact.sum(axis=0), d_probe.sum(axis=0)
-    # a filter that is 0 (gradient flow at t = 0) makes every A_j, its norms and
-    # its statistic 0: the ratio is then 1 (a sum of squares is 0 only there)
-    rest = sp - d_probe
-    ratio = np.divide(se_, sp, out=np.ones_like(sp), where=sp > 0)
-    ratio_loo = np.divide(se_ - d_exact, rest, out=np.ones_like(rest), where=rest > 0)
-    loo = (su - u) / (n - 1) * ratio_loo
-    var = (n - 1) / n * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0)
-    return su / n * ratio, np.sqrt(var)
+        return mean_se(u)
+    rows = np.stack([u, data["noise"].mean(axis=1), data["dd"]], axis=1)   # n_x x (U, D, D~) x nl
+
+    def ratio(v):
+        # a filter that is 0 (gradient flow at t = 0) makes every A_j, its norms
+        # and its statistic 0: the ratio is then 1 (a sum of squares is 0 only there)
+        su, se_, sp = v.sum(axis=0)
+        return su / v.shape[0] * np.divide(se_, sp, out=np.ones_like(sp), where=sp > 0)
+
+    return jackknife(rows, ratio)
 
 
 def _spectral_keys(out, data, weights, target, f_seeds, draw, shape):
