@@ -123,6 +123,7 @@ from freeprob.models._spectral_quad import NOISE_KEY
 from freeprob.models.design import target_spectrum
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.rounding import relative_rounding_bound
 from freeprob.numeric.solve import invert_increasing
 
 __all__ = ["FEATURE_SPECTRAL_KEYS", "evaluate_features_spectral"]
@@ -383,7 +384,12 @@ class InputSpaceView:
         self.sum_floor = law.sum_floor
         ks, ds = sp.symbols("kappa_z kappa_z'"), sp.symbols("D_1 D_2")
         # Var_{X eps} of the feature-averaged predictor (see the module)
-        self.noise_kernel = compile_expr(input_space_noise_kernel(), (*ks, *ds, C.q), dtype=complex)
+        # with its relative running error bound (freeprob.numeric.rounding), in
+        # the resolution of the solved kappa and D
+        kern = input_space_noise_kernel()
+        self.noise_kernel = (compile_expr(kern, (*ks, *ds, C.q), dtype=complex),
+                             compile_expr(relative_rounding_bound(kern, inexact=(*ks, *ds)), (*ks, *ds, C.q),
+                                          dtype=complex))
 
     def start(self, z):
         return self.law.start(z)

@@ -39,11 +39,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from freeprob.errors import BranchError, ConvergenceError
+from freeprob.errors import BranchError, ConvergenceError, NumericalError
 from freeprob.models._contour_nodes import EPS_FLOOR, _refine, _seed
 from freeprob.models._spectral_numeric import _Ellipse, _Parabola
 
-__all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "keys_of"]
+__all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "REFINE", "keys_of"]
 
 #: the keys of a learning curve of a spectral estimator
 SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
@@ -51,23 +51,45 @@ SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
 _ONE = ("df1", "var_X_noise", "Etr_bias", "Etr_noise")
 
 
-def _two_point(kernels, args, ra, rb, block=None):
+def _two_point(kernels, args, ra, rb, block=None, *, bounded=False):
     """For each kernel ``K`` of the fused evaluator: ``(sum_ab ra_pa K_ab rb_pb,
-    the same sum of |terms|)`` per parameter point ``p``, the kernels
-    evaluated in blocks of rows (bounded memory)."""
+    sum_ab |ra_pa| |K_ab| |rb_pb|)`` per parameter point ``p``, the kernels
+    evaluated in blocks of rows (bounded memory).  ``kernels`` is the pair
+    (kernels, their relative running error bounds ``R``,
+    :func:`~freeprob.numeric.rounding.relative_rounding_bound`, in units of
+    the node values' resolution); ``bounded=True`` puts ``|K| (1 + R)`` in
+    the sum of |terms|: a divided difference's rounding is not ``|K|`` but
+    ``(|g(z)| + |g(z')|)/|z - z'|``, and the floor of :func:`_agree` must
+    carry it where the plain floor does not settle (:data:`REFINE`).  An
+    infinite or NaN bound is refused (:class:`~freeprob.errors.NumericalError`),
+    never used as a floor."""
+    kernels, bounds = kernels
     rows = args[0].shape[0]
     block = block or max(64, 2**22 // max(args[1].shape[-1], 1))   # ~4M kernel entries per block
     out = None
     for lo in range(0, rows, block):
         sl = slice(lo, lo + block)
         part = tuple(a[sl] if isinstance(a, np.ndarray) and a.shape[0] == rows else a for a in args)
-        kerns = [np.asarray(k, dtype=complex) for k in kernels(*part)]
+        kerns = kernels(*part)
+        kerns = [np.asarray(k, dtype=complex) for k in (kerns if isinstance(kerns, tuple) else (kerns,))]
+        if bounded:
+            rels = bounds(*part)
+            rels = [np.abs(r) for r in (rels if isinstance(rels, tuple) else (rels,))]
+            if not all(np.all(np.isfinite(r)) for r in rels):
+                raise NumericalError("the rounding bound of a two-point kernel is not finite at the contour's "
+                                     "nodes (two nodes' values coincide)")
         if out is None:
             out = [[np.zeros(ra.shape[0], dtype=complex), np.zeros(ra.shape[0])] for _ in kerns]
-        for acc, kern in zip(out, kerns):
+        for i, (acc, kern) in enumerate(zip(out, kerns)):
+            mag = np.abs(kern) * (1 + rels[i]) if bounded else np.abs(kern)
             acc[0] += np.einsum("pa,pa->p", ra[:, sl], rb @ kern.T)
-            acc[1] += np.einsum("pa,pa->p", np.abs(ra[:, sl]), np.abs(rb) @ np.abs(kern).T)
+            acc[1] += np.einsum("pa,pa->p", np.abs(ra[:, sl]), np.abs(rb) @ mag.T)
     return [tuple(acc) for acc in out]
+
+
+#: the key under which an evaluation keeps the recomputation of its two-point
+#: sums' |terms| with the kernels' rounding bounds (see :func:`_agree`)
+REFINE = "|refine|"
 
 
 #: the key of a solver's declared label-noise kernel (see the module)
@@ -80,24 +102,38 @@ def keys_of(law):
     return SPECTRAL_KEYS + ((NOISE_KEY,) if getattr(law, "noise_kernel", None) is not None else ())
 
 
-def noise_two_point(law, ki, k, mi, m, q, fa, fb):
+def noise_two_point(law, ki, k, mi, m, q, fa, fb, *, bounded=False):
     """``(sum, sum of |terms|)`` of the declared label-noise kernel with the
-    weights ``fa`` (inner nodes) and ``fb`` (outer nodes)."""
-    kern = law.noise_kernel
+    weights ``fa`` (inner nodes) and ``fb`` (outer nodes); ``noise_kernel``
+    is the pair (kernel, its relative rounding bound), see :func:`_two_point`."""
     args = (ki[:, None], k[None, :], mi[:, None], m[None, :], q)
-    return _two_point(lambda *a: (kern(*a),), args, fa, fb)[0]
+    return _two_point(law.noise_kernel, args, fa, fb, bounded=bounded)[0]
 
 
 def _agree(prev, cur, tol, keys=("df1", "bias2", "var_X", "var_X_noise", "Etr"), floor=EPS_FLOOR):
     """Two node counts agree to ``tol`` relative, or to the floor of the sums:
     ``floor`` times the sum of their |terms| (the solver's ``sum_floor``: the
-    relative resolution of its node values, rounding or a law's own)."""
-    for key in keys:
-        a, b = np.asarray(prev[key]), np.asarray(cur[key])
-        floor_k = floor * np.asarray(cur.get("|" + key + "|", np.abs(b)))
-        if np.any(np.abs(a - b) > tol * np.abs(b) + floor_k):
-            return False
-    return True
+    relative resolution of its node values, rounding or a law's own).
+
+    Where they do not, and ``cur`` keeps a :data:`REFINE` callable, its
+    two-point sums' |terms| are recomputed with the kernels' rounding bounds
+    (``cur`` is updated) and the test is made again: the bounds cost about
+    four kernel evaluations, so they are formed only where the plain floor
+    does not settle."""
+    def settled():
+        for key in keys:
+            a, b = np.asarray(prev[key]), np.asarray(cur[key])
+            floor_k = floor * np.asarray(cur.get("|" + key + "|", np.abs(b)))
+            if np.any(np.abs(a - b) > tol * np.abs(b) + floor_k):
+                return False
+        return True
+
+    if settled():
+        return True
+    if REFINE not in cur:
+        return False
+    cur.update(cur.pop(REFINE)())
+    return settled()
 
 
 def _certify_real(cur, count, keys=SPECTRAL_KEYS, floor=EPS_FLOOR):
@@ -223,11 +259,21 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                 rb = np.asarray(r1(z, lv), dtype=complex)[None, :] * e * w[None, :]
                 args = (zi[:, None], z[None, :], ki[:, None], k[None, :], mi[:, None], m[None, :],
                         mwi[:, None], mw[None, :], q, w2)
-                (cur["bias2"], cur["|bias2|"]), (cur["var_X"], cur["|var_X|"]) = _two_point(two, args, ra, rb)
-                if noise and not shift:
-                    fa = np.asarray(f1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
-                    fb = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
-                    cur[NOISE_KEY], cur["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fa, fb)
+                fa = np.asarray(f1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
+                fb = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
+
+                def two_point(bounded, args=args, ra=ra, rb=rb, fa=fa, fb=fb, ki=ki, k=k, mi=mi, m=m):
+                    res = {}
+                    (res["bias2"], res["|bias2|"]), (res["var_X"], res["|var_X|"]) = _two_point(
+                        two, args, ra, rb, bounded=bounded)
+                    if noise and not shift:
+                        res[NOISE_KEY], res["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fa, fb,
+                                                                                     bounded=bounded)
+                    return res
+
+                cur.update(two_point(False))
+                cur[REFINE] = lambda two_point=two_point: {key: v for key, v in two_point(True).items()
+                                                          if key.startswith("|")}
                 return cur
 
             cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour", states)
@@ -248,6 +294,8 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                         fa = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
                         fb = np.asarray(f1(zo, lv), dtype=complex)[None, :] * np.exp(-ts * zo[None, :]) * wo[None, :]
                         out_[NOISE_KEY], out_["|" + NOISE_KEY + "|"] = noise_two_point(law, k, ko, m, mo, q, fa, fb)
+                        out_[REFINE] = lambda a=(k, ko, m, mo, q, fa, fb): {
+                            "|" + NOISE_KEY + "|": noise_two_point(law, *a, bounded=True)[1]}
                     return out_
 
                 extra = _converge(pair + [around], law, q, poles, tol, max_nodes, "parabolic contour", near)

@@ -163,12 +163,19 @@ class SpectralEstimator(abc.ABC):
         """Refuse parameters for which the filter is not what it claims on a
         sample spectrum in ``[0, upper]`` (gradient descent: stability)."""
 
-    def at_ridge_limit(self, values: dict, lower: float, upper: float) -> np.ndarray:
+    def at_ridge_limit(self, values: dict, lower: float, upper: float, *, residual: bool = False) -> np.ndarray:
         """Where (per parameter point) the filter equals the ridge filter
         ``1/(x + lam)`` to rounding (relative ``2^-60``) on every sample
         eigenvalue in ``[lower, upper]``, and ``h(0) = 0`` on the null space:
         there the learning curve is the ridge model's at the estimator's
-        ridge.  None by default."""
+        ridge.  None by default.
+
+        ``residual=True`` asks, in addition, for the residual filter ``r = 1
+        - x f`` to equal the ridge's ``lam/(x + lam)`` to relative ``2^-60``
+        there: a model whose bias is carried by the sample range alone (no
+        null space) needs it, since at a small ridge the bias is as small as
+        ``lam^2`` while the estimator's own residual still has its
+        transient (never, at ``lam = 0``, for a filter that is not ridge)."""
         n = np.broadcast_shapes(*[np.shape(v) for v in values.values()]) if values else ()
         return np.zeros(n, dtype=bool)
 
@@ -232,10 +239,17 @@ class GradientFlow(SpectralEstimator):
         # r = 1 - x f = (lam + x e^{-t(x + lam)})/(x + lam)
         return C.lam / (X + C.lam), X / (X + C.lam)
 
-    def at_ridge_limit(self, values, lower, upper):
-        # f - 1/(x + lam) = -e^{-t(x + lam)}/(x + lam): relative e^{-t(lower + lam)}
+    def at_ridge_limit(self, values, lower, upper, *, residual=False):
+        # f - 1/(x + lam) = -e^{-t(x + lam)}/(x + lam): relative e^{-t(lower + lam)};
+        # r - lam/(x + lam) = x e^{-t(x + lam)}/(x + lam): relative x e^{-t(x + lam)}/lam,
+        # largest at x = lower once t lower >= 1
         t, lam = np.broadcast_arrays(values["time"], values["ridge"])
-        return t * (lower + lam) >= 60 * np.log(2)
+        done = t * (lower + lam) >= 60 * np.log(2)
+        if residual:
+            ratio = np.divide(lower, lam, out=np.ones(lam.shape), where=lam > 0)
+            margin = np.log(np.maximum(ratio, 1.0))
+            done &= (lam > 0) & (t * lower >= 1) & (t * (lower + lam) >= 60 * np.log(2) + margin)
+        return done
 
 
 @dataclass(frozen=True)
@@ -268,13 +282,18 @@ class GradientDescent(SpectralEstimator):
     def template(self):
         return (1 - (1 - C.step_size * (X + C.lam)) ** C.steps) / (X + C.lam)
 
-    def at_ridge_limit(self, values, lower, upper):
+    def at_ridge_limit(self, values, lower, upper, *, residual=False):
         # f - 1/(x + lam) = -(1 - eta(x + lam))^k/(x + lam); |1 - eta(x + lam)|
-        # is convex in x: its largest value on [lower, upper] is at an end
+        # is convex in x: its largest value on [lower, upper] is at an end.
+        # r - lam/(x + lam) = x (1 - eta(x + lam))^k/(x + lam): relative at
+        # most upper worst^k/lam
         eta, k, lam = np.broadcast_arrays(values["step"], values["steps"], values["ridge"])
         worst = np.maximum(np.abs(1 - eta * (lower + lam)), np.abs(1 - eta * (upper + lam)))
+        ratio = np.divide(upper, lam, out=np.ones(lam.shape), where=lam > 0) if residual else 1.0
+        margin = np.log(np.maximum(ratio, 1.0))
         with np.errstate(divide="ignore"):
-            return (worst < 1) & (k * np.log(np.maximum(worst, 1e-300)) <= -60 * np.log(2))
+            done = (worst < 1) & (k * np.log(np.maximum(worst, 1e-300)) <= -60 * np.log(2) - margin)
+        return done & (lam > 0) if residual else done
 
     def check_spectrum(self, upper, values):
         eta, lam = np.broadcast_arrays(values["step"], values["ridge"])

@@ -356,7 +356,11 @@ class LinearRidge(EstimatorModel):
             # rounding: the closed forms at the estimator's ridge (no contour
             # that would need ever more nodes)
             lower, upper = sample_hull(self, est, sub, n / pv)
-            done = est.at_ridge_limit(sub, lower, upper)
+            # without a null space (q < 1) the ridge limit's bias and var_X
+            # are the range's alone, as small as lam^2 (0 at lam = 0): the
+            # estimator's residual must be the ridge's too, else the contour
+            # gives their e^{-2 t lower}-small values
+            done = est.at_ridge_limit(sub, lower, upper, residual=n / pv < 1)
             res = {key: np.empty(done.shape) for key in SPECTRAL_KEYS}
             if done.any():
                 lim = self.replace(estimator=None, ridge=0).evaluate(

@@ -61,6 +61,7 @@ from freeprob.models._spectral_numeric import (
 )
 from freeprob.models._spectral_quad import (
     NOISE_KEY,
+    REFINE,
     SPECTRAL_KEYS,
     _agree,
     _certify_real,
@@ -71,6 +72,7 @@ from freeprob.models._spectral_quad import (
 )
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.rounding import relative_rounding_bound
 
 __all__ = ["integrands", "population_limit", "resolvent_mean", "evaluate_contour", "contour_keys", "SPECTRAL_KEYS", "sample_upper_edge",
            "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge"]
@@ -319,14 +321,20 @@ def _kernels():
         one[key] = [(mono, compile_expr(coeff.xreplace(_VALUES), one_args, dtype=complex))
                     for mono, coeff in _coefficients(expr - free, (F1, H1, R1)).items()]
     two_args = tuple(a.xreplace(_VALUES) for a in (Z1, Z2, K1, K2, D(K1), D(K2), DW(K1), DW(K2), C.q, W2))
-    # bias2 and var_X share their sandwich: one fused evaluator
+    # bias2 and var_X share their sandwich: one fused evaluator, paired with
+    # one of each kernel's relative running error bound
+    # (freeprob.numeric.rounding: kappa and the means at the nodes are solved
+    # to the resolution u, the nodes z are exact), the floor of the two-point
+    # sums' certificate where the plain one does not settle (_spectral_quad)
     coeffs = []
     for key in ("bias2", "var_X"):
         parts = _coefficients(ints[key], (R1, R2))
         if set(parts) != {(1, 1)}:
             raise ParameterError("integrand", key, "a two-point integrand linear in r(z) and r(z')")
         coeffs.append(parts[(1, 1)].xreplace(_VALUES))
-    return one, exact, compile_expr(tuple(coeffs), two_args, dtype=complex)
+    bounds = [relative_rounding_bound(c, inexact=two_args[2:8]) for c in coeffs]
+    return one, exact, (compile_expr(tuple(coeffs), two_args, dtype=complex),
+                        compile_expr(tuple(bounds), two_args, dtype=complex))
 
 
 _E = sp.Symbol("E_t")   # e^{-t(z + lam)} of a declared exponential split
@@ -532,13 +540,28 @@ def _integrate(law, estimator, vals, q, s2, ellipse, tol, max_nodes):
         args = (zi[:, None], z[None, :], ki[:, None], k[None, :], mi[:, None], m[None, :],
                 mwi[:, None], mw[None, :], q, law.wnorm2)
         ra, rb = fi[2] * wi[None, :], fvals[2] * w[None, :]
-        (cur["bias2"], cur["|bias2|"]), (cur["var_X"], cur["|var_X|"]) = _two_point(two, args, ra, rb)
-        if NOISE_KEY in keys:
-            cur[NOISE_KEY], cur["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fi[0] * wi[None, :],
-                                                                         fvals[0] * w[None, :])
+        fa, fb = fi[0] * wi[None, :], fvals[0] * w[None, :]
+
+        def two_point(bounded, args=args, ra=ra, rb=rb, fa=fa, fb=fb, ki=ki, k=k, mi=mi, m=m):
+            res = {}
+            (res["bias2"], res["|bias2|"]), (res["var_X"], res["|var_X|"]) = _two_point(two, args, ra, rb,
+                                                                                        bounded=bounded)
+            if NOISE_KEY in keys:
+                res[NOISE_KEY], res["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fa, fb,
+                                                                             bounded=bounded)
+            return res
+
+        cur.update(two_point(False))
         cur["Etr"], cur["|Etr|"] = etr_b + etr_n, mag_b + mag_n
         cur["|Eg|"] = cur["|bias2|"] + cur["|var_X|"] + cur["|var_X_noise|"]
         cur["Eg"] = cur["bias2"] + cur["var_X"] + cur["var_X_noise"]
+
+        def refine(cur=cur, two_point=two_point):
+            mags = {key: v for key, v in two_point(True).items() if key.startswith("|")}
+            mags["|Eg|"] = mags["|bias2|"] + mags["|var_X|"] + cur["|var_X_noise|"]
+            return mags
+
+        cur[REFINE] = refine
         if prev is not None and _agree(prev, cur, tol, ("df1", "bias2", "var_X", "var_X_noise", "Etr")
                                        + ((NOISE_KEY,) if NOISE_KEY in keys else ()), law.sum_floor):
             return _certify_real(cur, count, keys, law.sum_floor)

@@ -12,6 +12,8 @@
   size (``n`` up to infinity) by exact head plus Euler-Maclaurin tail;
 * :mod:`~freeprob.numeric.stable` -- the conjugate rewrite that removes
   cancellation in ``A +- sqrt(...)``;
+* :mod:`~freeprob.numeric.rounding` -- first-order rounding bounds derived
+  from a formula's sympy expression (the floors of the contour sums);
 * :mod:`~freeprob.numeric.solve` -- bracketed, monotone-aware root finding;
 * :mod:`~freeprob.numeric.cache` -- explicit, clearable caches.
 

@@ -1,0 +1,116 @@
+"""The running error bounds of :mod:`freeprob.numeric.rounding` against the
+rounding actually observed (float64 against 40-digit mpmath), and the late
+gradient flow that needed them."""
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from freeprob import GradientFlow, LinearRidge, PowerLaw, SourceTarget
+from freeprob.errors import ParameterError
+from freeprob.models._spectral_numeric import sample_hull
+from freeprob.models.spectral import _VALUES, R1, R2, _coefficients, integrands
+from freeprob.numeric.compile import compile_expr
+from freeprob.numeric.rounding import relative_rounding_bound
+
+U = np.finfo(float).eps / 2
+
+
+def _kernels():
+    ints = integrands()
+    out = []
+    for key in ("bias2", "var_X"):
+        expr = _coefficients(ints[key], (R1, R2))[(1, 1)].xreplace(_VALUES)
+        args = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
+        inexact = tuple(s for s in args if s.name.startswith(("D", "kappa")))
+        out.append((key, expr, args, inexact))
+    return out
+
+
+@pytest.mark.parametrize("key, expr, args, inexact", _kernels(), ids=["bias2", "var_X"])
+def test_the_bound_covers_the_rounding_of_divided_differences(key, expr, args, inexact):
+    """Inputs known to relative u (exact values rounded to float64), kernels
+    whose arguments come within 1e-2 .. 1e-11 of each other: the float64
+    kernel's error is at most a few u R |K|, and R is not vacuous (the worst
+    case uses a good part of it)."""
+    rng = np.random.default_rng(7)
+    fast = compile_expr((expr, relative_rounding_bound(expr, inexact)), args, dtype=complex)
+    slow = compile_expr(expr, args, backend="mpmath")
+    ratios = []
+    with mpmath.workdps(40):
+        for _ in range(300):
+            gap = 10.0 ** rng.uniform(-11, -2)
+            exact = {}
+            for s in args:
+                v = mpmath.mpc(*(rng.standard_normal(2)))
+                exact[s.name] = v
+            # the second node's values are close to the first's (kappa_z'
+            # near kappa_z, D_2 near D_1): the divided differences cancel
+            for a, b in (("kappa_z", "kappa_z'"), ("D_1", "D_2"), ("Dw_1", "Dw_2")):
+                if a in exact and b in exact:
+                    exact[b] = exact[a] * (1 + gap * mpmath.mpc(*(rng.standard_normal(2))))
+            if "q" in exact:
+                exact["q"] = mpmath.mpf(abs(rng.standard_normal()))
+            pts = [exact[s.name] for s in args]
+            rounded = [complex(v) if s in inexact else complex(v) for s, v in zip(args, pts)]
+            # the exact symbols must be exact in float64: take the float64 value as exact
+            pts = [mpmath.mpc(r) if s not in inexact else v for s, v, r in zip(args, pts, rounded)]
+            ref = complex(slow(*pts, dps=40))
+            val, rel = fast(*[np.array(r) for r in rounded])
+            err = abs(complex(val) - ref)
+            allowed = U * (1 + abs(complex(rel))) * abs(ref)
+            ratios.append(err / allowed)
+    ratios = np.array(ratios)
+    assert np.all(np.isfinite(ratios))
+    # complex operations round to a few u (the callers' 64 eps carries them)
+    assert ratios.max() < 4, ratios.max()
+    assert ratios.max() > 0.05, ratios.max()
+
+
+def test_bound_of_elementary_forms():
+    a, b, x = sp.symbols("a b x")
+    assert relative_rounding_bound(a * b, ()) == 1
+    assert relative_rounding_bound(-a, (a,)) == 1            # a sign is exact
+    assert relative_rounding_bound(1 / a, (a,)) == 2
+    assert relative_rounding_bound(sp.sqrt(a), (a,)) == sp.Rational(3, 2)   # half the input, one rounding
+    assert sp.simplify(relative_rounding_bound(a + b, ()) - 1) == 0
+    with pytest.raises(ParameterError, match="expr"):
+        relative_rounding_bound(a**b, (a,))
+    with pytest.raises(ParameterError, match="expr"):
+        relative_rounding_bound(sp.Function("g")(a, b), (a,))
+
+
+def test_late_gradient_flow_decays_at_twice_the_spectrums_lower_edge():
+    """Gradient flow on PowerLaw(1.5, 1000) with 2000 samples at t = 1e6 ..
+    1e7, past where the quadrature's old floor missed the divided
+    differences' rounding (ConvergenceError) and past where the ridgeless
+    shortcut returned 0: var_X and bias2 are sums over the sample range alone
+    (q < 1), so they decay like e^{-2 t lower} times a power of t (a square
+    root edge: t^{-3/2} for var_X), which the contour must reproduce."""
+    m = LinearRidge(PowerLaw(1.5, 1000), samples=2000, target=SourceTarget(1), noise=0.1,
+                    estimator=GradientFlow(1e6))
+    t = np.array([1e6, 1.05e6, 1e7, 1.05e7, 2e7, 2.1e7])
+    r = m.evaluate(time=t)
+    lower, _ = sample_hull(m, m.estimator, {"time": t, "ridge": np.zeros(t.size)}, 0.5)
+    for key in ("bias2", "var_X"):
+        assert np.all(r[key] > 0) and np.all(np.isfinite(r[key])), (key, r[key])
+    for i in (2, 4):
+        tm = np.sqrt(t[i] * t[i + 1])
+        rate = {key: -np.log(r[key][i + 1] / r[key][i]) / (t[i + 1] - t[i]) for key in ("bias2", "var_X")}
+        assert abs((rate["var_X"] - 1.5 / tm) / (2 * lower) - 1) < 2e-3, rate
+        assert 1 < rate["bias2"] / (2 * lower) < 1 + 4 / (2 * lower * tm), rate
+    # the noise part reaches the ridgeless sigma^2 q/(1 - q) = 0.1
+    assert abs(r["var_X_noise"][-1] - 0.1) < 1e-13
+
+
+def test_the_ridgeless_shortcut_keeps_a_null_space_bias():
+    """With fewer samples than dimensions the late bias is the null space's,
+    not small: the ridge limit is used there, and agrees with the contour
+    just before the shortcut's time."""
+    m = LinearRidge(PowerLaw(1.5, 1000), samples=500, target=SourceTarget(1), noise=0.1,
+                    estimator=GradientFlow(1e6))
+    r = m.evaluate(time=np.array([1e6, 1e9]))
+    ridgeless = m.replace(estimator=None, ridge=0).evaluate()
+    for key in ("bias2", "var_X", "Eg"):
+        assert np.allclose(r[key], float(ridgeless[key]), rtol=1e-9, atol=0), (key, r[key], ridgeless[key])
