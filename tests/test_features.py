@@ -415,7 +415,7 @@ def test_label_noise_control_variate_removes_an_error_the_cells_norms_share():
     np.testing.assert_allclose(se0, true.std(axis=0, ddof=1) / np.sqrt(7), rtol=1e-14)
 
 
-def test_label_noise_probes_are_unbiased_and_touch_nothing_else(monkeypatch):
+def test_label_noise_probes_are_unbiased_and_touch_nothing_else():
     """Above ``PROBES`` samples the label-noise U-statistic is taken of ``A_j
     E``, with the cells' noise norms as control variate.  Two routes on the
     same draws: the exact statistic
@@ -429,8 +429,9 @@ def test_label_noise_probes_are_unbiased_and_touch_nothing_else(monkeypatch):
     m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 200), widths=150, samples=120, noise=0.3,
                                     feature_noise=0.1, ridge=1e-3)
     probed = freeprob.simulate(m, seeds=(6, 6), rng=np.random.default_rng(2), ridge=[1e-3, 0.1])
-    monkeypatch.setattr(rf, "PROBES", 10**9)
-    exact = freeprob.simulate(m, seeds=(6, 6), rng=np.random.default_rng(2), ridge=[1e-3, 0.1])
+    # probes=P: the exact statistic (E = I)
+    exact = freeprob.simulate(m, seeds=(6, 6), rng=np.random.default_rng(2), ridge=[1e-3, 0.1], probes=120)
+    assert rf.PROBES < 120
     for key in exact:
         if key in ("var_X_noise", "var_XF_noise"):
             assert np.all(np.abs(probed[key][0] - exact[key][0]) <= 4 * probed[key][1]), key
@@ -452,3 +453,21 @@ def test_label_noise_probes_are_unbiased_and_touch_nothing_else(monkeypatch):
     mean = np.mean([d @ d.T for d in draws], axis=0)
     # entries of E E^T on the complement: spread ~ (16/4) * 0.25 per draw; 4000 draws
     assert np.abs(mean - np.eye(20)).max() < 5 * 1.0 / np.sqrt(4000), np.abs(mean - np.eye(20)).max()
+
+
+def test_probes_argument_is_validated_and_reaches_the_statistic():
+    """``simulate(..., probes=k)``: ``k`` probe columns (the seeds draw the
+    same data and features, so every key but the two noise parts is the
+    same); a count that is not an integer >= 1, or a model without the
+    statistic, is refused naming ``probes``."""
+    m = freeprob.RandomFeatureRidge(freeprob.PowerLaw(1.5, 120), widths=60, samples=80, noise=0.3, ridge=1e-2)
+    few = freeprob.simulate(m, seeds=(3, 3), rng=np.random.default_rng(5), probes=8)
+    many = freeprob.simulate(m, seeds=(3, 3), rng=np.random.default_rng(5), probes=40)
+    assert np.array_equal(few["bias2"][0], many["bias2"][0])
+    assert not np.array_equal(few["var_X_noise"][0], many["var_X_noise"][0])
+    for bad in (0, -3, 2.5, True, "64"):
+        with pytest.raises(ParameterError, match="probes"):
+            freeprob.simulate(m, seeds=3, rng=np.random.default_rng(0), probes=bad)
+    lin = freeprob.LinearRidge(freeprob.PowerLaw(1.5, 40), samples=30, noise=0.1, ridge=0.1)
+    with pytest.raises(ParameterError, match="probes"):
+        freeprob.simulate(lin, seeds=3, rng=np.random.default_rng(0), probes=8)

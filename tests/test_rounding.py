@@ -114,3 +114,34 @@ def test_the_ridgeless_shortcut_keeps_a_null_space_bias():
     ridgeless = m.replace(estimator=None, ridge=0).evaluate()
     for key in ("bias2", "var_X", "Eg"):
         assert np.allclose(r[key], float(ridgeless[key]), rtol=1e-9, atol=0), (key, r[key], ridgeless[key])
+
+
+def test_the_ridge_limit_asks_the_residual_at_a_small_ridge():
+    """The filters' shortcut criteria: ``f`` is the ridge's to ``2^-60`` once
+    ``t (lower + lam) >= 60 ln 2``; the residual ``r`` is the ridge's
+    ``lam/(x + lam)`` to ``2^-60`` only ``ln(lower/lam)`` later, and never at
+    ridge 0.  Gradient descent: ``k ln max|1 - eta (x + lam)| <= -60 ln 2``,
+    and ``ln(upper/lam)`` more for the residual."""
+    from freeprob import GradientDescent
+
+    edge = 60 * np.log(2)
+    flow = GradientFlow(1.0)
+    lower, upper = 1e-3, 2.0
+    t = np.array([0.99, 1.01, 1.1, 1.5]) * edge / lower
+    for lam, late in ((0.0, [False] * 4), (1e-3 * lower, [False, False, False, True])):
+        vals = flow.values({"time": t, "ridge": lam})
+        np.testing.assert_array_equal(flow.at_ridge_limit(vals, lower, upper), [False, True, True, True])
+        np.testing.assert_array_equal(flow.at_ridge_limit(vals, lower, upper, residual=True), late)
+    # the residual's threshold: t (lower + lam) = 60 ln 2 + ln(lower/lam), to within 1%
+    lam = 1e-3 * lower
+    need = (edge + np.log(lower / lam)) / (lower + lam)
+    vals = flow.values({"time": np.array([0.99, 1.01]) * need, "ridge": lam})
+    np.testing.assert_array_equal(flow.at_ridge_limit(vals, lower, upper, residual=True), [False, True])
+    descent = GradientDescent(step=0.5, steps=100)
+    worst = 1 - 0.5 * (0.5 + 1e-3)                   # |1 - eta (x + lam)| at x = lower = 0.5, upper = 1
+    k_f = edge / -np.log(worst)
+    k_r = (edge + np.log(1.0 / 1e-3)) / -np.log(worst)
+    for k, f_done, r_done in ((0.99 * k_f, False, False), (1.01 * k_f, True, False), (1.01 * k_r, True, True)):
+        vals = descent.values({"steps": int(np.ceil(k)), "ridge": 1e-3})
+        assert bool(descent.at_ridge_limit(vals, 0.5, 1.0)) is f_done, k
+        assert bool(descent.at_ridge_limit(vals, 0.5, 1.0, residual=True)) is r_done, k

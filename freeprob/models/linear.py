@@ -359,8 +359,11 @@ class LinearRidge(EstimatorModel):
             # without a null space (q < 1) the ridge limit's bias and var_X
             # are the range's alone, as small as lam^2 (0 at lam = 0): the
             # estimator's residual must be the ridge's too, else the contour
-            # gives their e^{-2 t lower}-small values
-            done = est.at_ridge_limit(sub, lower, upper, residual=n / pv < 1)
+            # gives their e^{-2 t lower}-small values, where it reaches every
+            # time (a declared exponential split; gradient descent has none,
+            # and keeps the filter's criterion)
+            residual = n / pv < 1 and est.exponential_split() is not None
+            done = est.at_ridge_limit(sub, lower, upper, residual=residual)
             res = {key: np.empty(done.shape) for key in SPECTRAL_KEYS}
             if done.any():
                 lim = self.replace(estimator=None, ridge=0).evaluate(

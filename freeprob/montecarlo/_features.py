@@ -145,11 +145,12 @@ def _x_draw(x_seed, sigma, wbar, p, s2, k, xp=np):
 
 
 def _probe_columns(ctx):
-    """The probe count of a simulation's context: ``min(P, PROBES)``, or
-    ``P`` (no probes drawn) where no U-statistic is formed (no label noise,
-    or nonlinear features)."""
-    p, s2, activation = ctx[2], ctx[4], ctx[6]
-    return min(p, PROBES) if s2 > 0 and activation is None else p
+    """The probe count of a simulation's context: ``min(P, k)`` with ``k``
+    the user's ``probes`` (:data:`PROBES` by default), or ``P`` (no probes
+    drawn) where no U-statistic is formed (no label noise, or nonlinear
+    features)."""
+    p, s2, activation, k = ctx[2], ctx[4], ctx[6], ctx[10]
+    return min(p, k) if s2 > 0 and activation is None else p
 
 
 def _probes(rng, x, sigma, p, k):
@@ -387,7 +388,11 @@ def _approx(f, sigma, wbar, sx):
     return float(u @ u - np.sum(c[keep] * sv[keep] ** 2 / (sv[keep] ** 2 + sx)))
 
 
-def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="numpy", sweep=None):
+def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="numpy", sweep=None, probes=None):
+    if probes is None:
+        probes = PROBES
+    elif isinstance(probes, bool) or not isinstance(probes, (int, np.integer)) or probes < 1:
+        raise ParameterError("probes", probes, "an integer >= 1 (the samples P or more: the exact statistic)")
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seeds = (int(seeds), int(seeds))
     try:
@@ -439,7 +444,7 @@ def simulate_rf(model, seeds, rng, executor, ridge, activation=None, xp_name="nu
     f_seeds = seq.spawn(nf)
     n_last = widths[-1]
     weights = np.concatenate([sigma, np.ones(n_last)])
-    ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name, spectral)
+    ctx = (sigma, wbar, p, lam, s2, sx, activation, weights, xp_name, spectral, int(probes))
     # serially, every F_j and X_i is drawn once when one of the two sets fits
     # in memory; otherwise (and on an executor) blocks of data draws each draw
     # the F_j once

@@ -247,7 +247,7 @@ def simulate_descent(model, seeds: int = 20, rng: np.random.Generator | None = N
 
 
 def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, executor=None, *,
-             ridge=None, sweep: dict | None = None, scheduler=None, xp=None) -> dict:
+             ridge=None, sweep: dict | None = None, scheduler=None, xp=None, probes: int | None = None) -> dict:
     """Monte Carlo of a :class:`~freeprob.LinearRidge` model (see the module).
 
     With a spectral estimator (``LinearRidge(..., estimator=GradientFlow(...))``)
@@ -276,7 +276,14 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
     or a GPU library through ``array-api-compat``, for every model.  A
     nonlinear activation is compiled for the namespace from its sympy
     expression; one that uses a function outside the standard (``erf``) is
-    applied on the host and its values moved back."""
+    applied on the host and its values moved back.
+
+    ``probes`` (random features with label noise only) is the number of
+    probe columns of the label-noise U-statistic
+    (:mod:`freeprob.montecarlo._features`): 64 by default, ``P`` or more for
+    the exact statistic, which costs a second ``X F`` product per ridge and
+    cell.  On a power-law population the default's standard error is that of
+    the exact statistic; on a flat one (``Identity``) it is 3-5 times it."""
     if not isinstance(rng, np.random.Generator):
         raise ParameterError("rng", type(rng).__name__, "a numpy.random.Generator (np.random.default_rng(seed))")
     if scheduler is not None:
@@ -285,16 +292,21 @@ def simulate(model, seeds: int = 20, rng: np.random.Generator | None = None, exe
         from freeprob.montecarlo._dask import dask_executor
 
         with dask_executor(scheduler) as ex:
-            return simulate(model, seeds, rng, ex, ridge=ridge, sweep=sweep, xp=xp)
+            return simulate(model, seeds, rng, ex, ridge=ridge, sweep=sweep, xp=xp, probes=probes)
     xp_name = namespace_name(xp)
+    if probes is not None and not isinstance(model, RandomFeatureRidge):
+        raise ParameterError("probes", probes, "None unless the model is a (linear) RandomFeatureRidge",
+                             "only its label-noise U-statistic is probed")
     if sweep is not None:
         est = getattr(model, "estimator", None)
         if not isinstance(model, (LinearRidge, RandomFeatureRidge)) or est is None or est.ROUTE == "resolvent":
             raise ParameterError("sweep", sweep, "None unless the model is a LinearRidge or RandomFeatureRidge "
                                  "with a spectral estimator", "ridge models sweep with ridge=")
         if isinstance(model, RandomFeatureRidge):
-            return simulate_rf(model, seeds, rng, executor, None, xp_name=xp_name, sweep=sweep)
+            return simulate_rf(model, seeds, rng, executor, None, xp_name=xp_name, sweep=sweep, probes=probes)
         return _simulate_linear(model, seeds, rng, executor, None, sweep, xp_name=xp_name)
+    if probes is not None:
+        return simulate_rf(model, seeds, rng, executor, ridge, xp_name=xp_name, probes=probes)
     return _simulator(model, seeds, rng, executor, ridge, xp_name=xp_name)
 
 
