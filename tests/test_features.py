@@ -328,7 +328,7 @@ def test_simulation_does_not_depend_on_the_loop_order_or_executor():
     sigma = m.population.spectrum.numeric_atoms()[0].astype(float)
     wbar = np.sqrt(m._weights[1])
     lam = np.array([1e-3, 0.1])
-    ctx = (sigma, wbar, 70, lam, 0.05, 0.2, None, np.concatenate([sigma, np.ones(200)]), "numpy", None)
+    ctx = (sigma, wbar, 70, lam, 0.05, 0.2, None, np.concatenate([sigma, np.ones(200)]), "numpy", None, _rf_sim.PROBES)
     outer = _rf_sim._rows_feature_outer(ctx, 120, (80, 200), "input", None, xs, fs)
     feats = [_rf_sim._feature(120, (80, 200), "input", None, f, ctx) for f in fs]
     inner = [_rf_sim._row_task((ctx, 120, (80, 200), "input", None, x, fs, feats)) for x in xs]

@@ -145,3 +145,54 @@ def test_the_ridge_limit_asks_the_residual_at_a_small_ridge():
         vals = descent.values({"steps": int(np.ceil(k)), "ridge": 1e-3})
         assert bool(descent.at_ridge_limit(vals, 0.5, 1.0)) is f_done, k
         assert bool(descent.at_ridge_limit(vals, 0.5, 1.0, residual=True)) is r_done, k
+
+
+def test_late_flow_at_a_ridge_reaches_the_ridge_bias_or_says_it_cannot():
+    """At a ridge every part of the split route encloses ``-lam``: a value is
+    certified to the floor of its terms.  At ``lam = 1e-6`` the late bias
+    decreases onto the ridge model's (the flow's residual exceeds the
+    ridge's); at ``lam = 1e-12`` the ``lam^2``-small bias (``2e-23``) lies
+    below the floor (``3e-19``) and is refused, never returned with a sign."""
+    from freeprob.errors import ConvergenceError
+
+    def model(lam):
+        return LinearRidge(PowerLaw(1.5, 1000), samples=2000, target=SourceTarget(1), noise=0.1,
+                           estimator=GradientFlow(1e6, ridge=lam))
+
+    m = model(1e-6)
+    r = m.evaluate(time=np.array([4e5, 2e6, 5.6e6]))
+    ridge = m.replace(estimator=None, ridge=1e-6).evaluate()
+    assert np.all(np.diff(r["bias2"]) < 0)
+    assert np.all(r["bias2"] >= float(ridge["bias2"]) * (1 - 1e-10))
+    assert abs(r["bias2"][-1] / float(ridge["bias2"]) - 1) < 1e-9
+    with pytest.raises(ConvergenceError, match="rounding floor"):
+        model(1e-12).evaluate(time=5.6e6)
+
+
+def test_late_flow_with_an_atom_at_zero_goes_around_the_bulk(monkeypatch):
+    """A population with an atom at 0 (mass 0.3) at q = 1/2: the sample
+    spectrum is that atom plus a bulk with its gap, from
+    ``(1 - sqrt(q (1 - m_0)))^2`` up.  The split route's parts without the
+    pole at 0 go around the bulk, so late values keep their digits: at t =
+    10 and 30 they equal the route around 0 (where those values are still
+    large), and later var_X decays like t^{-3/2} e^{-2 t edge}, where the
+    route around 0 has no digit left (bias2 = 1.7e-18 at t = 100 against
+    2.7e-20)."""
+    import freeprob.models._spectral_numeric as sn
+    from freeprob import Discrete
+
+    pop = Discrete([0, 1], [sp.Rational(3, 10), sp.Rational(7, 10)])
+    m = LinearRidge(pop, samples=2000, dimension=1000, noise=0.1, estimator=GradientFlow(1.0))
+    edge = (1 - np.sqrt(0.35)) ** 2
+    assert abs(sn._Law(pop, None).bulk_edge(0.5) / edge - 1) < 1e-12
+    t = np.array([10.0, 30.0, 100.0, 105.0])
+    r = m.evaluate(time=t)
+    assert np.all(r["bias2"] > 0) and np.all(r["var_X"] > 0)
+    rate = -np.log(r["var_X"][3] / r["var_X"][2]) / 5
+    assert abs((rate - 1.5 / np.sqrt(100 * 105)) / (2 * edge) - 1) < 3e-3, rate
+    monkeypatch.setattr(sn._Law, "bulk_edge", lambda self, q: 0.0)
+    around_zero = m.evaluate(time=t[:2])
+    for key in ("bias2", "var_X", "df1", "Eg"):
+        np.testing.assert_allclose(r[key][:2], around_zero[key], rtol=1e-8, atol=0)
+    late = m.evaluate(time=100.0)["bias2"]                # no digit left around 0
+    assert abs(late - r["bias2"][2]) > 10 * r["bias2"][2], (late, r["bias2"][2])

@@ -205,6 +205,27 @@ class _Law:
         df1 = float(self._df(np.array([k]))[0][0])
         return max(0.0, float(-k * (1 - q * df1)))
 
+    def bulk_edge(self, q):
+        """The lower edge of the nonzero sample eigenvalues' bulk at ratio
+        ``q``, also for an atomic population with an atom at 0 (mass ``m_0``):
+        while ``q (1 - m_0) < 1`` the sample spectrum is that atom plus a bulk
+        with a gap above 0, whose edge is :func:`sample_lower_edge` from the
+        lowest nonzero atom (the atom at 0 adds nothing to ``df2``).  0 where
+        there is no such gap (or no atoms to find it from)."""
+        if self._floor > 0:
+            return self.lower_edge(q)
+        atoms = getattr(getattr(self.population, "spectrum", None), "numeric_atoms", None)
+        if self._df is None or self.kernel or atoms is None or self.population.finite_spectrum is None:
+            return 0.0
+        vals, wts = atoms()
+        wts = np.full(vals.size, 1 / vals.size) if wts is None else np.asarray(wts, dtype=float) / np.sum(wts)
+        m0 = float(np.sum(wts[vals == 0]))
+        if not np.any(vals > 0) or q * (1 - m0) >= 1 or np.any(vals < 0):
+            return 0.0
+        k = sample_lower_edge(lambda kk: [float(self._df(np.array([kk]))[1][0])], q, float(np.min(vals[vals > 0])))
+        df1 = float(self._df(np.array([k]))[0][0])
+        return max(0.0, float(-k * (1 - q * df1)))
+
     def target(self, kappa, d_pop, state=None):
         """``D_w`` at ``kappa`` (the population's ``d_pop`` for the isotropic
         target); ``state`` is the solver's (unused here)."""

@@ -434,7 +434,10 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
         late = flat["time"] * (hi + flat["ridge"]) >= 4.0
         if late.any():
             sub = {k: v[late] for k, v in flat.items()}
-            vals = integrate_split(law, sub, q, s2f[late], lower, hi, _split_kernels(*split), tol, max_nodes)
+            # a population with an atom at 0 (q < 1): the parts without the
+            # split's pole go around the nonzero bulk, which keeps its gap
+            bulk = lower if lower > 0 or not hasattr(law, "bulk_edge") or q >= 1 else law.bulk_edge(q)
+            vals = integrate_split(law, sub, q, s2f[late], bulk, hi, _split_kernels(*split), tol, max_nodes)
             for key in keys:
                 out[key][late] = vals[key]
         if late.all():
