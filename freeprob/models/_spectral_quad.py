@@ -262,8 +262,10 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                 rb = np.asarray(r1(z, lv), dtype=complex)[None, :] * e * w[None, :]
                 args = (zi[:, None], z[None, :], ki[:, None], k[None, :], mi[:, None], m[None, :],
                         mwi[:, None], mw[None, :], q, w2)
-                fa = np.asarray(f1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
-                fb = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
+                fa = fb = None
+                if noise and not shift:
+                    fa = np.asarray(f1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
+                    fb = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
 
                 def two_point(bounded, args=args, ra=ra, rb=rb, fa=fa, fb=fb, ki=ki, k=k, mi=mi, m=m):
                     res = {}
