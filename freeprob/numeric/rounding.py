@@ -61,6 +61,7 @@ from __future__ import annotations
 import sympy as sp
 
 from freeprob.errors import ParameterError
+from freeprob.numeric.cache import cached
 
 __all__ = ["relative_rounding_bound"]
 
@@ -84,7 +85,13 @@ def relative_rounding_bound(expr, inexact=()) -> sp.Expr:
     inexact : the symbols whose values carry a relative error of ``u``; all
         other symbols and the integers are exact
     """
-    expr = sp.sympify(expr)
+    return _bound(sp.sympify(expr), tuple(inexact))
+
+
+@cached(maxsize=64)
+def _bound(expr, inexact):
+    """:func:`relative_rounding_bound`, cached on the expression (a model's
+    law is built per evaluation; its kernels are the same few)."""
     terms = [_sensitivity(expr, s) for s in inexact if expr.has(s)]
     for node in _operations(expr):
         weight = _roundings(node)
