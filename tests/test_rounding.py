@@ -137,6 +137,10 @@ def test_the_ridge_limit_asks_the_residual_at_a_small_ridge():
     need = (edge + np.log(lower / lam)) / (lower + lam)
     vals = flow.values({"time": np.array([0.99, 1.01]) * need, "ridge": lam})
     np.testing.assert_array_equal(flow.at_ridge_limit(vals, lower, upper, residual=True), [False, True])
+    # a ridge far above the lower edge (t lower < 1): the residual's largest
+    # relative change is at x = 1/t, e^{-1 - t lam}/(t lam)
+    big = flow.values({"time": np.array([41.0, 45.0]), "ridge": 1.0})
+    np.testing.assert_array_equal(flow.at_ridge_limit(big, 1e-6, upper, residual=True), [False, True])
     descent = GradientDescent(step=0.5, steps=100)
     worst = 1 - 0.5 * (0.5 + 1e-3)                   # |1 - eta (x + lam)| at x = lower = 0.5, upper = 1
     k_f = edge / -np.log(worst)

@@ -242,13 +242,15 @@ class GradientFlow(SpectralEstimator):
     def at_ridge_limit(self, values, lower, upper, *, residual=False):
         # f - 1/(x + lam) = -e^{-t(x + lam)}/(x + lam): relative e^{-t(lower + lam)};
         # r - lam/(x + lam) = x e^{-t(x + lam)}/(x + lam): relative x e^{-t(x + lam)}/lam,
-        # largest at x = lower once t lower >= 1
+        # whose largest value on x >= lower is at x = lower once t lower >= 1,
+        # else at x = 1/t (in logarithms: no underflow)
         t, lam = np.broadcast_arrays(values["time"], values["ridge"])
         done = t * (lower + lam) >= 60 * np.log(2)
         if residual:
-            ratio = np.divide(lower, lam, out=np.ones(lam.shape), where=lam > 0)
-            margin = np.log(np.maximum(ratio, 1.0))
-            done &= (lam > 0) & (t * lower >= 1) & (t * (lower + lam) >= 60 * np.log(2) + margin)
+            with np.errstate(divide="ignore"):
+                peak = np.where(t * lower >= 1, np.log(lower) - t * lower, -1 - np.log(t))
+                log_lam = np.log(np.where(lam > 0, lam, 1.0))
+            done &= (lam > 0) & (peak - t * lam - log_lam <= -60 * np.log(2))
         return done
 
 
