@@ -1,11 +1,11 @@
-"""Doctest namespace shared by freeprob and derivations docstrings."""
+"""Loaded by pytest before it starts the worker processes of ``-n 2``: each
+worker's BLAS gets one thread, so that two workers on two cores do not run
+four BLAS threads that wait on each other (an explicit setting in the
+environment is kept).  The library itself sets no thread count."""
 
-import numpy as np
-import pytest
-import sympy as sp
+from __future__ import annotations
 
+import os
 
-@pytest.fixture(autouse=True)
-def _doctest_namespace(doctest_namespace):
-    doctest_namespace["np"] = np
-    doctest_namespace["sp"] = sp
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
