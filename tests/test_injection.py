@@ -104,7 +104,7 @@ RECORDS = {"ContinuumForms", "MellinTerm", "Regime", "PhaseDiagram", "Verificati
            "ComputeVerification", "Phase"}
 #: hooks of the estimator extension point: the models call them with the
 #: validated parameter dicts of :meth:`SpectralEstimator.values`
-HOOKS = {"at_ridge_limit", "check_spectrum", "singular_points", "exponential_split"}
+HOOKS = {"at_ridge_limit", "check_spectrum", "singular_points", "exponential_split", "split_rate"}
 #: parameters that take text, kept as text and never parsed
 TEXT = {"justification", "reference", "label", "source", "name"}
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from freeprob import GradientFlow, LinearRidge, PowerLaw, SourceTarget
+from freeprob import Discrete, GradientFlow, LinearRidge, PowerLaw, SourceTarget
 from freeprob.errors import ParameterError
 from freeprob.models._spectral_numeric import sample_hull
 from freeprob.models.spectral import _VALUES, R1, R2, _coefficients, integrands
@@ -103,6 +103,63 @@ def test_late_gradient_flow_decays_at_twice_the_spectrums_lower_edge():
         assert 1 < rate["bias2"] / (2 * lower) < 1 + 4 / (2 * lower * tm), rate
     # the noise part reaches the ridgeless sigma^2 q/(1 - q) = 0.1
     assert abs(r["var_X_noise"][-1] - 0.1) < 1e-13
+
+
+def _descent_rates(m, k, eta, q):
+    """Decay rates per step of bias2 and var_X between pairs of step counts,
+    and s(a) = -log(1 - eta a) at the sample spectrum's lower edge a."""
+    r = m.evaluate(steps=k, step=eta)
+    for key in ("bias2", "var_X"):
+        assert np.all(r[key] > 0) and np.all(np.isfinite(r[key])), (key, r[key])
+    lower, _ = sample_hull(m, m.estimator, {"steps": k, "step": np.full(k.size, eta), "ridge": np.zeros(k.size)}, q)
+    out = []
+    for i in range(0, k.size, 2):
+        km = np.sqrt(k[i] * k[i + 1])
+        out.append((km, {key: -np.log(r[key][i + 1] / r[key][i]) / (k[i + 1] - k[i]) for key in ("bias2", "var_X")}))
+    return -np.log1p(-eta * lower), eta * lower, out
+
+
+@pytest.mark.parametrize("pop, samples, dim, eta, k", [
+    # 2e7 .. 4.2e7 steps, past 3e5 where the ellipse needed more than 8192 nodes
+    (PowerLaw(1.5, 1000), 2000, None, 0.5, [2e7, 2.1e7, 4e7, 4.2e7]),
+    # a lower edge of 0.47 at step 1/4: s(a) = 1.06 eta a, which the rate tells apart
+    (Discrete([1, 2], [sp.Rational(1, 2), sp.Rational(1, 2)]), 1000, 100, 0.25, [1000, 1100, 2000, 2100]),
+])
+def test_late_gradient_descent_decays_at_twice_the_log_of_its_factor(pop, samples, dim, eta, k):
+    """Gradient descent's factor at the lower edge a is (1 - eta a)^k = e^{-k
+    s(a)}, s = -log(1 - eta a), and the square-root edge (smooth in s) gives
+    var_X ~ k^{-3/2} e^{-2 k s(a)}: the flow's law with t -> k, a -> s(a)."""
+    from freeprob import GradientDescent
+
+    m = LinearRidge(pop, samples=samples, target=None if dim else SourceTarget(1), noise=0.1,
+                    estimator=GradientDescent(step=eta, steps=10), **({"dimension": dim} if dim else {}))
+    s_a, eta_a, rates = _descent_rates(m, np.array(k, dtype=float), eta, float(m.ratio))
+    for km, rate in rates:
+        # as for the flow: O(1/(k s(a))^2) corrections, below 1e-4 here
+        assert abs((rate["var_X"] - 1.5 / km) / (2 * s_a) - 1) < 2e-3, rate
+        assert 1 < rate["bias2"] / (2 * s_a) < 1 + 4 / (2 * s_a * km), rate
+    if dim:
+        # the tolerance separates s(a) from the flow's eta a at t = k eta
+        # (ratio 1 + eta a/2 + ...): the rate is gradient descent's own
+        assert abs(s_a / eta_a - 1) > 3e-2, (s_a, eta_a)
+
+
+def test_a_step_beyond_the_maps_reach_stays_on_the_ellipse():
+    """eta (upper + lam) >= 1 puts part of the spectrum where 1 - eta(x + lam)
+    <= 0, outside the map's half-line: the ellipse route keeps it (its node
+    count grows with k), and says so past 8192 nodes."""
+    from freeprob import GradientDescent
+    from freeprob.errors import ConvergenceError
+
+    m = LinearRidge(PowerLaw(1.5, 1000), samples=2000, target=SourceTarget(1), noise=0.1,
+                    estimator=GradientDescent(step=0.1, steps=10))
+    _, upper = sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
+                                            "ridge": np.zeros(1)}, 0.5)
+    eta = 1.5 / upper
+    r = m.evaluate(steps=np.array([50, 400]), step=eta)
+    assert np.all(np.isfinite(r["Eg"])) and np.all(r["bias2"] > 0)
+    with pytest.raises(ConvergenceError, match="nodes"):
+        m.evaluate(steps=10**6, step=eta)
 
 
 def test_the_ridgeless_shortcut_keeps_a_null_space_bias():

@@ -502,13 +502,41 @@ def test_effective_ridge_of_gradient_flow():
         effective_ridge(fp.GradientFlow(time=t), 0.5)
 
 
-@pytest.mark.parametrize("pop, samples, ridge", [
+#: populations of the split route's tests: (population, samples, ridge)
+SPLIT_CASES = [
     (fp.PowerLaw(1.5, 1000), 500, 0.0),        # q = 2: the atom at 0 inside the parabola
     (fp.PowerLaw(1.5, 1000), 2000, 0.0),       # q = 1/2: a gap below the bulk
     (fp.PowerLaw(2.5, 300), 100, 0.01),        # a ridge: the split pole at -lam
     (fp.Discrete([0.5, 1.0, 3.0], [0.2, 0.5, 0.3]), 150, 0.3),
     (fp.MarchenkoPastur(0.5), 300, 0.0),       # a continuous population
-])
+]
+
+
+@pytest.mark.parametrize("pop, samples, ridge", SPLIT_CASES)
+def test_gradient_descent_on_mapped_parabolas_equals_the_ellipse_route(monkeypatch, pop, samples, ridge):
+    """Gradient descent's (1 - eta(z + lam))^k = e^{-k s} on parabolas in s
+    carried to z, against the single ellipse, at step counts both reach, with
+    a step at 0.6 and 0.95 of 1/(upper + lam) (the map needs eta (upper + lam)
+    < 1; the stability limit is twice that)."""
+    kw = {} if hasattr(pop, "n") or getattr(pop, "catalogue_name", "") == "discrete" else {"dimension": 100}
+    target = fp.SourceTarget(0.4) if hasattr(pop, "n") else None
+    m = fp.LinearRidge(pop, target=target, samples=samples, noise=0.5,
+                       estimator=fp.GradientDescent(step=0.1, steps=10, ridge=ridge), **kw)
+    _, upper = N.sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
+                                              "ridge": np.array([ridge])}, float(m.ratio))
+    steps = np.array([30, 200, 1500])
+    for frac in (0.6, 0.95):
+        eta = frac / (upper * (1 + 1e-6) + ridge)
+        split = m.evaluate(steps=steps, step=eta)
+        with monkeypatch.context() as mp_:
+            mp_.setattr(fp.GradientDescent, "exponential_split", lambda self: None)
+            ellipse = m.evaluate(steps=steps, step=eta)
+        for key in S.SPECTRAL_KEYS:
+            scale = np.max(np.abs(ellipse["Eg"])) if key != "df1" else 1.0
+            np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-10, atol=1e-13 * scale, err_msg=(frac, key))
+
+
+@pytest.mark.parametrize("pop, samples, ridge", SPLIT_CASES)
 def test_the_split_route_equals_the_ellipse_route(monkeypatch, pop, samples, ridge):
     """Gradient flow's exponential on parabolas (one contour per octave of t)
     against the single-ellipse route, at times both reach."""

@@ -2,11 +2,14 @@ r"""Quadrature drivers of the contour route [C18]: the fused two-point sums,
 the agreement and reality certificates, and the split route for filters
 with a declared exponential part (:meth:`SpectralEstimator.exponential_split`).
 
-**The split route.**  With ``r = R0 + R1 E``, ``E = e^{-t(z + lam)}``, every
+**The split route.**  With ``r = R0 + R1 E``, ``E = e^{-t s}``, every
 integrand is a polynomial in ``E`` with rational coefficients whose poles
-sit at ``-lam``.  Each power of ``E`` is integrated on its own contour; the
-split is exact when every contour encloses the same poles, here ``-lam``
-and the sample spectrum:
+sit at ``-lam``.  Gradient flow has ``s = z + lam``; gradient descent has
+``E = (1 - eta (z + lam))^k``, so ``t = k`` and ``s = -log(1 - eta (z +
+lam))`` (:meth:`SpectralEstimator.split_rate`), and its contours below are
+drawn in ``s`` and carried to ``z`` by :class:`_Mapped`.  Each power of
+``E`` is integrated on its own contour; the split is exact when every
+contour encloses the same poles, here ``-lam`` and the sample spectrum:
 
 * ``E^0`` (the part independent of ``t``): a wide Bernstein ellipse around
   ``[min(lower, -lam), hi]``, once for every time;
@@ -202,20 +205,71 @@ def _converge(contours, law, q, evaluate, tol, max_nodes, what, states=None):
         prev, count = cur, 2 * count
 
 
+def _log1p(z):
+    """``log(1 + z)`` for complex ``z``, the principal branch, to a few ulps of
+    ``|z|`` also near 0 (numpy's complex ``log1p`` loses 4 digits at ``|z| =
+    1e-2``): ``Re = log1p(x (2 + x) + y^2)/2``, ``Im = atan2(y, 1 + x)``."""
+    z = np.asarray(z, dtype=complex)
+    x, y = z.real, z.imag
+    return 0.5 * np.log1p(x * (2 + x) + y * y) + 1j * np.arctan2(y, 1 + x)
+
+
+def _expm1(z):
+    """``e^z - 1`` for complex ``z`` to a few ulps of ``|z|`` near 0:
+    ``Re = expm1(x) cos y - 2 sin^2(y/2)``, ``Im = e^x sin y``."""
+    z = np.asarray(z, dtype=complex)
+    x, y = z.real, z.imag
+    return np.expm1(x) * np.cos(y) - 2 * np.sin(y / 2) ** 2 + 1j * np.exp(x) * np.sin(y)
+
+
+def _exponent(z, lam, eta):
+    """``s(z)`` of ``E = e^{-rate s}``: ``z + lam`` (``eta = 0``, gradient
+    flow), ``-log(1 - eta (z + lam))`` (gradient descent; the principal
+    branch, which is the parabola's: its nodes keep ``|Im s| < pi``)."""
+    return z + lam if eta == 0 else -_log1p(-eta * (z + lam))
+
+
+class _Mapped:
+    """A contour in the variable ``s`` of :func:`_exponent` carried to the
+    ``z``-plane: ``z = (1 - e^{-s})/eta - lam``, ``dz = e^{-s} ds/eta``.  The
+    map is entire, and sends the half-line ``s > s(c)`` onto ``(c, 1/eta -
+    lam)``, which holds the spectrum while ``eta (hi + lam) < 1``; the other
+    preimages of the spectrum sit at ``Im s = 2 pi m``, beyond the
+    parabola's strip.  The parabola's truncated ends close at ``Re s ->
+    oo``, where ``z -> 1/eta - lam`` (outside the spectrum) and ``E -> 0``."""
+
+    def __init__(self, inner, lam, eta):
+        self.inner, self.lam, self.eta = inner, float(lam), float(eta)
+        self.closed = inner.closed
+
+    @property
+    def key(self):
+        return ("mapped", self.lam, self.eta) + self.inner.key
+
+    def nodes(self, count):
+        s, w = self.inner.nodes(count)
+        return -_expm1(-s) / self.eta - self.lam, w * np.exp(-s) / self.eta
+
+
 def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     """Every key for gradient-flow-like filters by the split route (see the
-    module); ``vals`` holds flat ``time`` and ``ridge`` arrays, ``kernels``
+    module); ``vals`` holds flat ``rate``, ``eta`` and ``ridge`` arrays
+    (:meth:`SpectralEstimator.split_rate`), ``kernels``
     is ``(split one-point kernels, exact residues, fused two-point
     kernels, compiled R1, compiled F1)``; a solver's declared
     ``noise_kernel`` adds :data:`NOISE_KEY`."""
     split, exact, two, r1, f1 = kernels
-    t, lam = np.asarray(vals["time"], dtype=float), np.asarray(vals["ridge"], dtype=float)
+    t, lam = np.asarray(vals["rate"], dtype=float), np.asarray(vals["ridge"], dtype=float)
+    eta = np.asarray(vals["eta"], dtype=float)
     w2 = law.wnorm2
     noise = NOISE_KEY in keys_of(law)
     out = {key: np.zeros(t.shape, dtype=complex) for key in _ONE + ("bias2", "var_X") + ((NOISE_KEY,) * noise)}
     mags = {key: np.zeros(t.shape) for key in out}
-    for lv in np.unique(lam):
-        at = lam == lv
+    for lv, ev in np.unique(np.stack([lam, eta], axis=1), axis=0):
+        at = (lam == lv) & (eta == ev)
+
+        def carried(par, lv=lv, ev=ev):
+            return par if ev == 0 else _Mapped(par, lv, ev)
         # E^0: once per ridge, on a wide ellipse around the spectrum and -lam
         lo = min(lower, -lv)
         ell = _Ellipse(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), 3.0)
@@ -246,12 +300,13 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
             # t mu in [1, 2) on the inner parabola (mu = 1/t0) and [2, 4) on
             # the outer one (mu = 2/t0, the previous octave's inner one: its
             # solved nodes are reused); one truncation, U^2 = 46, for all
-            c2 = lower if shift else corner
-            outer, inner = _Parabola(c2, 2 / t0, t0 / 2), _Parabola(c2, 1 / t0, t0)
+            c2 = lower if shift else corner          # in s for gradient descent
+            c2 = c2 if ev == 0 else float(np.real(_exponent(c2, lv, ev)))
+            outer, inner = carried(_Parabola(c2, 2 / t0, t0 / 2)), carried(_Parabola(c2, 1 / t0, t0))
 
-            def parts(nodes, ts=ts):
+            def parts(nodes, ts=ts, lv=lv, ev=ev):
                 (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = nodes
-                e, ei = np.exp(-ts * (z[None, :] + lv)), np.exp(-ts * (zi[None, :] + lv))
+                e, ei = np.exp(-ts * _exponent(z, lv, ev)[None, :]), np.exp(-ts * _exponent(zi, lv, ev)[None, :])
                 cur = {}
                 # one-point parts on the inner parabola: |E^2| <= e^4 there
                 sums = _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei},
@@ -285,19 +340,20 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
             if shift:
                 # the parts with the pole at 0, on a parabola around 0 (and
                 # the noise kernel's, on the pair around 0)
-                around = _Parabola(corner, 1 / t0, t0)
-                pair = [_Parabola(corner, 2 / t0, t0 / 2)] if noise else []
+                around = carried(_Parabola(corner, 1 / t0, t0))     # lam = 0 here: s(0) = 0
+                pair = [carried(_Parabola(corner, 2 / t0, t0 / 2))] if noise else []
 
-                def poles(nodes, ts=ts):
+                def poles(nodes, ts=ts, ev=ev):
                     z, w, k, m, mw = nodes[-1]
-                    e = np.exp(-ts * z[None, :])
+                    e = np.exp(-ts * _exponent(z, 0.0, ev)[None, :])
                     out_ = {}
                     for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {1: e, 2: e * e}, True).items():
                         out_[key], out_["|" + key + "|"] = v, a
                     if noise:
                         zo, wo, ko, mo, _ = nodes[0]
                         fa = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
-                        fb = np.asarray(f1(zo, lv), dtype=complex)[None, :] * np.exp(-ts * zo[None, :]) * wo[None, :]
+                        eo = np.exp(-ts * _exponent(zo, 0.0, ev)[None, :])
+                        fb = np.asarray(f1(zo, lv), dtype=complex)[None, :] * eo * wo[None, :]
                         out_[NOISE_KEY], out_["|" + NOISE_KEY + "|"] = noise_two_point(law, k, ko, m, mo, q, fa, fb)
                         out_[REFINE] = lambda a=(k, ko, m, mo, q, fa, fb): {
                             "|" + NOISE_KEY + "|": noise_two_point(law, *a, bounded=True)[1]}
@@ -346,6 +402,7 @@ def _refuse_lost(res, t, lam, floor):
         if np.any(lost):
             i = np.flatnonzero(lost)[0]
             raise ConvergenceError(
-                f"{key} = {v[i]:.3g} of gradient flow at time {t[i]:.6g}, ridge {lam[i]:.3g} is below the "
+                f"{key} = {v[i]:.3g} of gradient flow at time (or descent after steps) {t[i]:.6g}, ridge "
+                f"{lam[i]:.3g} is below the "
                 f"contour's rounding floor {mag[i]:.2g}: a ridge this far below the sample spectrum's lower edge "
                 "leaves the late bias its lam^2-small part only; at ridge 0 the flow's own bias is computed")

@@ -147,12 +147,24 @@ class SpectralEstimator(abc.ABC):
         return out
 
     def exponential_split(self):
-        """``(R0, R1)`` with ``r = R0 + R1 e^{-t (x + lam)}`` (rational ``R0``,
-        ``R1`` in ``x`` and the canonical symbols) when the residual filter
-        has that form [C18]; None otherwise.  A declared split lets the
+        """``(R0, R1)`` with ``r = R0 + R1 E`` (rational ``R0``, ``R1`` in ``x``
+        and the canonical symbols, ``E = e^{-rate s(x)}`` of
+        :meth:`split_rate`: ``e^{-t (x + lam)}`` for gradient flow, ``(1 -
+        eta (x + lam))^k`` for gradient descent) when the residual filter has
+        that form [C18]; None otherwise.  A declared split lets the
         contour route put each exponential on a parabola opening to the right,
         where it decays (no node count that grows with ``t``)."""
         return None
+
+    def split_rate(self, values: dict):
+        """``(rate, eta)`` flat arrays of a declared split: the residual's
+        transient is ``E = e^{-rate s(z)}`` with ``s = z + lam`` where ``eta
+        = 0`` (gradient flow, ``rate = t``) and ``s = -log(1 - eta (z +
+        lam))`` where ``eta > 0`` (gradient descent, ``E = (1 - eta (z +
+        lam))^k``, ``rate = k``); the split route puts its parabolas in the
+        variable ``s``.  Only called when :meth:`exponential_split` is not
+        None."""
+        raise NotImplementedError(f"{type(self).__name__} declares no exponential split")
 
     def singular_points(self, values: dict) -> np.ndarray:
         """The non-removable singularities of ``f`` (complex, any shape) at
@@ -239,6 +251,10 @@ class GradientFlow(SpectralEstimator):
         # r = 1 - x f = (lam + x e^{-t(x + lam)})/(x + lam)
         return C.lam / (X + C.lam), X / (X + C.lam)
 
+    def split_rate(self, values):
+        t = np.asarray(values["time"], dtype=float)
+        return t, np.zeros(t.shape)
+
     def at_ridge_limit(self, values, lower, upper, *, residual=False):
         # f - 1/(x + lam) = -e^{-t(x + lam)}/(x + lam): relative e^{-t(lower + lam)};
         # r - lam/(x + lam) = x e^{-t(x + lam)}/(x + lam): relative x e^{-t(x + lam)}/lam,
@@ -283,6 +299,14 @@ class GradientDescent(SpectralEstimator):
 
     def template(self):
         return (1 - (1 - C.step_size * (X + C.lam)) ** C.steps) / (X + C.lam)
+
+    def exponential_split(self):
+        # r = 1 - x f = (lam + x (1 - eta(x + lam))^k)/(x + lam), and
+        # (1 - eta(x + lam))^k = e^{-k s} with s = -log(1 - eta(x + lam))
+        return C.lam / (X + C.lam), X / (X + C.lam)
+
+    def split_rate(self, values):
+        return (np.asarray(values["steps"], dtype=float), np.asarray(values["step"], dtype=float))
 
     def at_ridge_limit(self, values, lower, upper, *, residual=False):
         # f - 1/(x + lam) = -(1 - eta(x + lam))^k/(x + lam); |1 - eta(x + lam)|

@@ -360,8 +360,7 @@ class LinearRidge(EstimatorModel):
             # are the range's alone, as small as lam^2 (0 at lam = 0): the
             # estimator's residual must be the ridge's too, else the contour
             # gives their e^{-2 t lower}-small values, where it reaches every
-            # time (a declared exponential split; gradient descent has none,
-            # and keeps the filter's criterion)
+            # time (a declared exponential split)
             residual = n / pv < 1 and est.exponential_split() is not None
             done = est.at_ridge_limit(sub, lower, upper, residual=residual)
             res = {key: np.empty(done.shape) for key in SPECTRAL_KEYS}

@@ -430,10 +430,18 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
     if split is not None:
         # times past the spectrum's scale: each exponential on its own
         # parabola (the node count no longer grows with t); short times stay
-        # on the ellipse, where the filter is slowly varying
-        late = flat["time"] * (hi + flat["ridge"]) >= 4.0
+        # on the ellipse, where the filter is slowly varying.  Gradient
+        # descent's E = (1 - eta(z + lam))^k = e^{-k s} takes the parabolas
+        # in s = -log(1 - eta(z + lam)), which is analytic on the spectrum
+        # while eta (hi + lam) < 1; a larger step stays on the ellipse
+        rate, eta = estimator.split_rate(flat)
+        lam = flat["ridge"]
+        reach = eta * (hi + lam)
+        inside = reach < 1 - 2.0**-20
+        s_hi = np.where(eta > 0, -np.log1p(-np.where(inside, reach, 0.0)), hi + lam)
+        late = (rate * s_hi >= 4.0) & inside
         if late.any():
-            sub = {k: v[late] for k, v in flat.items()}
+            sub = {"rate": rate[late], "eta": eta[late], "ridge": lam[late]}
             # a population with an atom at 0 (q < 1): the parts without the
             # split's pole go around the nonzero bulk, which keeps its gap
             bulk = lower if lower > 0 or not hasattr(law, "bulk_edge") or q >= 1 else law.bulk_edge(q)
