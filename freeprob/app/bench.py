@@ -346,8 +346,9 @@ def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
     """A gradient-flow learning curve [C18] at 200 times for PowerLaw(1.5, 10^4)
     with a source target (P = 5000), by the contour route, for times up to
     100 and up to 10^4, and the same for random features (N = 2000), white
-    and with Sigma_F = PowerLaw(0.7, 2000); the baseline is the ridge closed
-    forms of the linear model at 200 ridges."""
+    and with Sigma_F = PowerLaw(0.7, 2000), and gradient descent at 200 step
+    counts up to 10^7; the baseline is the ridge closed forms of the linear
+    model at 200 ridges."""
     import freeprob
 
     m = freeprob.LinearRidge(freeprob.PowerLaw(1.5, n), target=freeprob.SourceTarget(1.0), noise=0.1, samples=5000,
@@ -368,9 +369,16 @@ def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
     an = rf.replace(feature_covariance=freeprob.PowerLaw(0.7, n // 5))
     an.evaluate(time=np.array([1.0]))
     t_an, _ = _best(lambda: an.evaluate(time=np.geomspace(0.1, 1e4, n_times)), repeat=1)
+    # gradient descent with step 1/2 (below 1/lambda_max of the sample
+    # spectrum): 200 step counts from 10 to 10^7, the late ones on the
+    # parabolas in s = -log(1 - eta x)
+    gd = m.replace(estimator=freeprob.GradientDescent(step=0.5, steps=10))
+    gd.evaluate(steps=np.array([10]))
+    t_gd, _ = _best(lambda: gd.evaluate(steps=np.unique(np.round(np.geomspace(10, 1e7, n_times)))), repeat=1)
     return {"200 times up to 1e2 [s]": t_100, "200 times up to 1e4 [s]": t_1e4, "ridge closed forms [s]": t_r,
             "ratio (1e2) / ridge": t_100 / t_r, "random features, 200 times up to 1e4 [s]": t_rf,
-            "anisotropic random features, 200 times up to 1e4 [s]": t_an, "target": "< 2 s"}
+            "anisotropic random features, 200 times up to 1e4 [s]": t_an,
+            "gradient descent, 200 step counts up to 1e7 [s]": t_gd, "target": "< 2 s"}
 
 
 def bench_dask(d: int = 1000, n: int = 500, p: int = 400, grid: int = 20) -> dict:
