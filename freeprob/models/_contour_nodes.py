@@ -58,6 +58,7 @@ def _refine(law, q, ell, old):
     :func:`_solve_kappa` for the nodes it does not bring to convergence)."""
     k_old, m_old, mw_old, s_old = old
     z, _ = ell.nodes(2 * k_old.size)
+    share = getattr(ell, "shared", True)
     k, m, mw = (np.empty(z.size, dtype=complex) for _ in range(3))
     st = np.empty((z.size,) + s_old.shape[1:], dtype=complex)     # a node's state may be a tuple
     k[0::2], m[0::2], mw[0::2], st[0::2] = k_old, m_old, mw_old, s_old
@@ -70,9 +71,9 @@ def _refine(law, q, ell, old):
                               3 * s_old[-1:] - 2 * s_old[-2:-1]])
     guess = (9 * (ext[1:-2] + ext[2:-1]) - (ext[:-3] + ext[3:])) / 16
     try:
-        k[1::2], m[1::2], st[1::2] = _solve_kappa(law, q, z[1::2], guess)
+        k[1::2], m[1::2], st[1::2] = _solve_kappa(law, q, z[1::2], guess, share=share)
     except (ConvergenceError, BranchError):
-        k[1::2], m[1::2], st[1::2] = _solve_kappa(law, q, z[1::2])
+        k[1::2], m[1::2], st[1::2] = _solve_kappa(law, q, z[1::2], share=share)
     mw[1::2] = law.target(k[1::2], m[1::2], st[1::2])
     return k, m, mw, st
 
@@ -82,18 +83,19 @@ def _seed(law, q, ell, guess=None):
     ``guess`` (the states at the same nodes of a neighbouring contour) when
     it converges on the physical branch, else continued from infinity."""
     z = ell.nodes(32)[0]
+    share = getattr(ell, "shared", True)
     k = None
     if guess is not None:
         try:
-            k, m, st = _solve_kappa(law, q, z, guess)
+            k, m, st = _solve_kappa(law, q, z, guess, share=share)
         except (ConvergenceError, BranchError):
             k = None
     if k is None:
-        k, m, st = _solve_kappa(law, q, z)
+        k, m, st = _solve_kappa(law, q, z, share=share)
     return k, m, law.target(k, m, st), st
 
 
-def _solve_kappa(law, q, z, guess=None):
+def _solve_kappa(law, q, z, guess=None, *, share=True):
     """``kappa(-z)`` at the nodes: ``kappa (1 - q df1(kappa)) = -z``, by the
     law's Newton (:meth:`_Law.newton`) from ``guess`` (a neighbouring node's
     state), else continued from the far field (:meth:`_Law.start`) along rays
@@ -107,9 +109,12 @@ def _solve_kappa(law, q, z, guess=None):
     in a dict ``solved`` (keyed on the nodes' bytes; ``None``: no memo), shared
     with the views of the same solver (the random features' input-space view
     solves the features' nodes again otherwise): a node set solved before is
-    certified again by ``finish``, not solved again."""
+    certified again by ``finish``, not solved again.  ``share=False`` keeps
+    a contour out of that memo (neither read nor written): gradient
+    descent's mapped parabolas, whose nodes had seeded a later ellipse of
+    random features onto states it could not converge from."""
     z = np.asarray(z, dtype=complex)
-    memo = law.solved
+    memo = law.solved if share else None
     key = z.tobytes() if memo is not None else None
     if key is not None and key in memo:
         st = memo[key][1].copy()
@@ -126,13 +131,13 @@ def _solve_kappa(law, q, z, guess=None):
         except (ConvergenceError, BranchError):
             k = None
     if k is None:
-        k, d, st = _solve_fresh(law, q, z, guess)
+        k, d, st = _solve_fresh(law, q, z, guess, share)
     if key is not None:
         memo[key] = (z.copy(), st.copy())
     return k, d, st
 
 
-def _solve_fresh(law, q, z, guess):
+def _solve_fresh(law, q, z, guess, share=True):
     """:func:`_solve_kappa` without the memo."""
     if guess is not None:
         st, done = law.newton(q, np.asarray(guess, dtype=complex), z, 30)
@@ -144,7 +149,7 @@ def _solve_fresh(law, q, z, guess):
             # the nodes that Newton did not bring to convergence from the
             # guess (near a branch point, where the guess is too coarse) are
             # continued from the far field; the others keep their states
-            st[~done] = _solve_kappa(law, q, z[~done])[2]
+            st[~done] = _solve_kappa(law, q, z[~done], share=share)[2]
             k, d = law.finish(q, st, z)
         return k, d, st
     # a continuation that jumped a branch is certified as such (finish

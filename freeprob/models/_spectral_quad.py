@@ -238,6 +238,9 @@ class _Mapped:
     parabola's strip.  The parabola's truncated ends close at ``Re s ->
     oo``, where ``z -> 1/eta - lam`` (outside the spectrum) and ``E -> 0``."""
 
+    #: kept out of the law's memo of solved nodes (see ``_solve_kappa``)
+    shared = False
+
     def __init__(self, inner, lam, eta):
         self.inner, self.lam, self.eta = inner, float(lam), float(eta)
         self.closed = inner.closed

@@ -433,11 +433,14 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
         # on the ellipse, where the filter is slowly varying.  Gradient
         # descent's E = (1 - eta(z + lam))^k = e^{-k s} takes the parabolas
         # in s = -log(1 - eta(z + lam)), which is analytic on the spectrum
-        # while eta (hi + lam) < 1; a larger step stays on the ellipse
+        # while eta (hi + lam) < 1; a larger step stays on the ellipse, and so
+        # do fewer than 64 steps: the parabolas of the octave of t0 reach
+        # |Im s| = 27/t0, which must stay well inside the strip |Im s| < pi
+        # where the map is one-to-one (at 2 steps they reached 2 pi)
         rate, eta = estimator.split_rate(flat)
         lam = flat["ridge"]
         reach = eta * (hi + lam)
-        inside = reach < 1 - 2.0**-20
+        inside = (eta == 0) | ((reach < 1 - 2.0**-20) & (rate >= 64))
         s_hi = np.where(eta > 0, -np.log1p(-np.where(inside, reach, 0.0)), hi + lam)
         late = (rate * s_hi >= 4.0) & inside
         if late.any():
