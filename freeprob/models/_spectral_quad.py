@@ -268,23 +268,27 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     noise = NOISE_KEY in keys_of(law)
     out = {key: np.zeros(t.shape, dtype=complex) for key in _ONE + ("bias2", "var_X") + ((NOISE_KEY,) * noise)}
     mags = {key: np.zeros(t.shape) for key in out}
+    bases = {}
     for lv, ev in np.unique(np.stack([lam, eta], axis=1), axis=0):
         at = (lam == lv) & (eta == ev)
 
         def carried(par, lv=lv, ev=ev):
             return par if ev == 0 else _Mapped(par, lv, ev)
-        # E^0: once per ridge, on a wide ellipse around the spectrum and -lam
+        # E^0: once per ridge (a sweep over gradient descent's step shares
+        # it), on a wide ellipse around the spectrum and -lam
         lo = min(lower, -lv)
         ell = _Ellipse(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), 3.0)
 
-        def zeroth(nodes):
+        def zeroth(nodes, lv=lv):
             z, w, k, m, mw = nodes[0]
             cur = {}
             for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {0: 1.0}).items():
                 cur[key], cur["|" + key + "|"] = v, a
             return cur
 
-        base = _converge([ell], law, q, zeroth, tol, max_nodes, "time-independent contour")
+        if lv not in bases:
+            bases[lv] = _converge([ell], law, q, zeroth, tol, max_nodes, "time-independent contour")
+        base = bases[lv]
         for key in _ONE:
             out[key][at] += base[key]
             mags[key][at] += base["|" + key + "|"]
