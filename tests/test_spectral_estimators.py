@@ -535,6 +535,7 @@ def test_gradient_descent_on_mapped_parabolas_equals_the_ellipse_route(monkeypat
             ellipse = m.evaluate(steps=steps, step=eta)
         for key in S.SPECTRAL_KEYS:
             scale = np.max(np.abs(ellipse["Eg"])) if key != "df1" else 1.0
+            # both routes are certified to 1e-10 relative (the evaluators' tol)
             np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-10, atol=1e-13 * scale, err_msg=(frac, key))
 
 

@@ -163,8 +163,16 @@ class SpectralEstimator(abc.ABC):
         lam))`` where ``eta > 0`` (gradient descent, ``E = (1 - eta (z +
         lam))^k``, ``rate = k``); the split route puts its parabolas in the
         variable ``s``.  Only called when :meth:`exponential_split` is not
-        None."""
-        raise NotImplementedError(f"{type(self).__name__} declares no exponential split")
+        None: an estimator that declares a split must say its rate.
+
+        >>> from freeprob.models.filters import Ridge
+        >>> Ridge(0.1).split_rate({"ridge": 0.1})
+        Traceback (most recent call last):
+        ...
+        freeprob.errors.ParameterError: estimator = Ridge is outside its allowed range an estimator whose exponential_split() is declared with its split_rate()
+        """
+        raise ParameterError("estimator", type(self).__name__,
+                             "an estimator whose exponential_split() is declared with its split_rate()")
 
     def singular_points(self, values: dict) -> np.ndarray:
         """The non-removable singularities of ``f`` (complex, any shape) at
