@@ -33,8 +33,9 @@ population with an atom at 0, whose sample spectrum keeps a gap above the
 atom while ``q (1 - m_0) < 1``), so that a bias exponentially small in ``t
 lower`` keeps its digits; at ``lam > 0`` every part must enclose ``-lam``,
 and a value exponentially small in ``t (lower + lam)`` is certified to the
-rounding floor of its terms (the ``|key|`` sums), not relatively; a
-``bias2`` or ``var_X`` below that floor is refused (:func:`_refuse_lost`).
+rounding floor of its terms (the ``|key|`` sums), not relatively.  At any
+ridge a ``bias2`` or ``var_X`` below that floor is refused
+(:func:`_refuse_lost`).
 
 The terms free of the deterministic equivalents are integrated exactly
 (residues at 0, :func:`freeprob.models.spectral._kernels`), as on the
@@ -390,26 +391,31 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     res["|Eg|"] = res["|bias2|"] + res["|var_X|"] + res["|var_X_noise|"]
     if noise:
         res[NOISE_KEY], res["|" + NOISE_KEY + "|"] = out[NOISE_KEY], mags[NOISE_KEY]
-    _refuse_lost(res, t, lam, law.sum_floor)
+    _refuse_lost(res, t, lam, law.sum_floor, lower > 0)
     return _certify_real(res, max_nodes, keys_of(law), law.sum_floor)
 
 
-def _refuse_lost(res, t, lam, floor):
-    """At a ridge ``lam > 0`` every part encloses ``-lam`` and a value is
-    certified to the rounding floor of its terms only (see the module).  A
-    ``bias2`` or ``var_X`` below that floor has no digit left (late in the
-    flow at a ridge far below the spectrum's lower edge, the ridge's
-    ``lam^2``-small bias is all there is): refused, never returned as a
-    number of either sign.  (At ridge 0 around a spectrum that reaches 0 the
-    same floor holds; there such a value is within the floor of the ridgeless
-    limit's, which the shortcut past the spectrum's time scale returns.)"""
+def _refuse_lost(res, t, lam, floor, edge):
+    """A value is certified to the rounding floor of its terms only (see the
+    module): a ``bias2`` or ``var_X`` below that floor has no digit left and
+    is refused, never returned as a number of either sign, where the
+    contour claims the value itself.  At a ridge ``lam > 0`` every part
+    encloses ``-lam``, and late in the flow at a ridge far below the
+    spectrum's lower edge the ridge's ``lam^2``-small bias is all there is.
+    At ridge 0 with a gap (``edge``: the parts go around the spectrum's lower
+    edge) the value falls below the floor past ``t^{-3/2}``-small ratios of
+    the terms at the edge, or where that edge is only a bound of the true
+    one.  (At ridge 0 around a spectrum that reaches 0 the value is within
+    the floor of the ridgeless limit's, which it approaches: certified
+    absolutely, as on the ellipse route.)"""
     for key in ("bias2", "var_X"):
         v, mag = np.real(res[key]), floor * res["|" + key + "|"]
-        lost = (lam > 0) & (mag > 0) & (np.abs(v) < mag)
+        lost = ((lam > 0) | edge) & (mag > 0) & (np.abs(v) < mag)
         if np.any(lost):
             i = np.flatnonzero(lost)[0]
+            why = ("a ridge this far below the sample spectrum's lower edge leaves the late bias its lam^2-small "
+                   "part only" if lam[i] > 0 else "at ridge 0 the value is this many orders below its terms at the "
+                   "spectrum's lower edge")
             raise ConvergenceError(
                 f"{key} = {v[i]:.3g} of gradient flow at time (or descent after steps) {t[i]:.6g}, ridge "
-                f"{lam[i]:.3g} is below the "
-                f"contour's rounding floor {mag[i]:.2g}: a ridge this far below the sample spectrum's lower edge "
-                "leaves the late bias its lam^2-small part only; at ridge 0 the flow's own bias is computed")
+                f"{lam[i]:.3g} is below the contour's rounding floor {mag[i]:.2g}: {why}")

@@ -381,8 +381,8 @@ class LinearRidge(EstimatorModel):
     def _evaluate_cutoff(self, vals, p, s2, n):
         """Principal-component regression [C18].  A threshold in the gap
         below the bulk of the sample spectrum (``theta`` below its lower
-        edge: exact for atomic and power-law populations, else the bound
-        ``x_min (1 - sqrt q)^2``) keeps every nonzero sample eigenvalue: the
+        edge: exact for atomic and power-law populations, else a lower bound
+        to ``~1e-10 x_min``, :func:`~freeprob.models.spectral.bulk_lower_edge`) keeps every nonzero sample eigenvalue: the
         ridgeless estimator ``lam -> 0+`` exactly, so the closed forms at
         ``ridge = 0`` apply.  Any other threshold (inside the bulk, in a gap
         between its parts, above it) takes the two contours that cross the

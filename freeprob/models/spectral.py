@@ -54,6 +54,7 @@ from freeprob.models._spectral_numeric import (
     _bounds,
     _Ellipse,
     _Law,
+    bulk_lower_edge,
     population_floor,
     sample_hull,
     sample_lower_edge,
@@ -75,7 +76,8 @@ from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.rounding import relative_rounding_bound
 
 __all__ = ["integrands", "population_limit", "resolvent_mean", "evaluate_contour", "contour_keys", "SPECTRAL_KEYS", "sample_upper_edge",
-           "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge"]
+           "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge",
+           "bulk_lower_edge"]
 
 
 Z1, Z2 = C.z, C.z2
