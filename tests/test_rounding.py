@@ -132,6 +132,9 @@ def _descent_rates(m, k, eta, q):
 @pytest.mark.parametrize("pop, samples, dim, eta, k", [
     # 2e7 .. 4.2e7 steps, past 3e5 where the ellipse needed more than 8192 nodes
     (PowerLaw(1.5, 1000), 2000, None, 0.5, [2e7, 2.1e7, 4e7, 4.2e7]),
+    # eta upper = 1.57: the top of the spectrum on its own loop (refused past
+    # about 10^5 steps when that step kept the ellipse)
+    (PowerLaw(1.5, 1000), 2000, None, 1.5, [6.6e6, 7e6, 1.32e7, 1.4e7]),
     # a lower edge of 0.47 at step 1/4: s(a) = 1.06 eta a, which the rate tells apart
     (Discrete([1, 2], [sp.Rational(1, 2), sp.Rational(1, 2)]), 1000, 100, 0.25, [1000, 1100, 2000, 2100]),
 ])
@@ -154,22 +157,45 @@ def test_late_gradient_descent_decays_at_twice_the_log_of_its_factor(pop, sample
         assert abs(s_a / eta_a - 1) > 3e-2, (s_a, eta_a)
 
 
-def test_a_step_beyond_the_maps_reach_stays_on_the_ellipse():
-    """eta (upper + lam) >= 1 puts part of the spectrum where 1 - eta(x + lam)
-    <= 0, outside the map's half-line: the ellipse route keeps it (its node
-    count grows with k), and says so past 8192 nodes."""
+@pytest.mark.parametrize("frac", [1.5, 1.95])
+def test_a_step_past_the_maps_reach_decays_at_the_top_edge(frac):
+    """``eta (upper + lam) = frac >= 1`` puts the top of the spectrum where
+    ``u = 1 - eta x < 0``: the split route adds a second loop there (``E =
+    (-1)^k e^{-k s'}``, ``s' = -log(-u)``).  Before, such a step stayed on
+    the ellipse, whose node count grows with ``k``, and 10^6 steps were
+    refused ("the contour needs ... nodes").  Independent route, the decay
+    law: the factor is slowest at the edge with the smaller of ``s(a) =
+    -log(1 - eta a)`` and ``s'(b) = -log(eta b - 1)``, and var_X ~ k^{-3/2}
+    e^{-2 k s_min}.  ``Discrete([1, 2])`` at q = 0.1: at 1.95 the top decays
+    slowest (``s'(b) = 0.051`` against ``s(a) = 0.42``), at 1.5 the bottom
+    (0.31 against 0.69); the measured rates are within 3e-4 (1.5) and 1.5e-5
+    (1.95) of the law.  10^6 steps reach the ridgeless limit (its closed
+    forms), and a step past the stability limit 2 is refused, naming the
+    parameter."""
     from freeprob import GradientDescent
-    from freeprob.errors import ConvergenceError
 
-    m = LinearRidge(PowerLaw(1.5, 1000), samples=2000, target=SourceTarget(1), noise=0.1,
-                    estimator=GradientDescent(step=0.1, steps=10))
-    _, upper = sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
-                                            "ridge": np.zeros(1)}, 0.5)
-    eta = 1.5 / upper
-    r = m.evaluate(steps=np.array([50, 400]), step=eta)
-    assert np.all(np.isfinite(r["Eg"])) and np.all(r["bias2"] > 0)
-    with pytest.raises(ConvergenceError, match="nodes"):
-        m.evaluate(steps=10**6, step=eta)
+    pop = Discrete([1, 2], [sp.Rational(1, 2), sp.Rational(1, 2)])
+    m = LinearRidge(pop, samples=1000, dimension=100, noise=0.1, estimator=GradientDescent(step=0.1, steps=10))
+    q = float(m.ratio)
+    a, b = sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
+                                        "ridge": np.zeros(1)}, q)
+    eta = frac / b
+    s_min = min(-np.log1p(-eta * a), -np.log(eta * b - 1))
+    k = np.array([1000.0, 1101.0, 2000.0, 2101.0]) * (0.051 / s_min)
+    k = np.round(k / 2) * 2 + np.array([0, 1, 0, 1])        # even and odd step counts
+    r = m.evaluate(steps=k, step=eta)
+    for key in ("bias2", "var_X"):
+        assert np.all(r[key] > 0) and np.all(np.isfinite(r[key])), (key, r[key])
+    for i in (0, 2):
+        km = np.sqrt(k[i] * k[i + 1])
+        rate = -np.log(r["var_X"][i + 1] / r["var_X"][i]) / (k[i + 1] - k[i])
+        # as for the flow: O(1/(k s)^2) corrections, below 1e-4 here
+        assert abs((rate - 1.5 / km) / (2 * s_min) - 1) < 2e-3, (rate, s_min)
+    late, ridgeless = m.evaluate(steps=10**6, step=eta), m.replace(estimator=None, ridge=0).evaluate()
+    for key in ("Eg", "Etr", "df1"):
+        assert abs(float(late[key]) / float(ridgeless[key]) - 1) < 1e-12, key
+    with pytest.raises(ParameterError, match="step"):
+        m.evaluate(steps=100, step=2.01 / b)
 
 
 def test_the_ridgeless_shortcut_keeps_a_null_space_bias():

@@ -512,22 +512,16 @@ SPLIT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("pop, samples, ridge", SPLIT_CASES)
-def test_gradient_descent_on_mapped_parabolas_equals_the_ellipse_route(monkeypatch, pop, samples, ridge):
-    """Gradient descent's (1 - eta(z + lam))^k = e^{-k s} on parabolas in s
-    carried to z, against the single ellipse, at step counts both reach, with
-    a step at 0.6 and 0.99 of 1/(upper + lam) (the map needs eta (upper + lam)
-    < 1; the stability limit is twice that)."""
+def _descent_routes_agree(monkeypatch, pop, samples, ridge, fracs, steps):
+    """Gradient descent by the split route against the single ellipse
+    (``exponential_split`` off), at steps ``frac/(upper + lam)``."""
     kw = {} if hasattr(pop, "n") or getattr(pop, "catalogue_name", "") == "discrete" else {"dimension": 100}
     target = fp.SourceTarget(0.4) if hasattr(pop, "n") else None
     m = fp.LinearRidge(pop, target=target, samples=samples, noise=0.5,
                        estimator=fp.GradientDescent(step=0.1, steps=10, ridge=ridge), **kw)
     _, upper = N.sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
                                               "ridge": np.array([ridge])}, float(m.ratio))
-    # from 64 steps on the parabolas; at 2 steps and a step of 0.99 of the
-    # map's reach, parabolas of the first octave had reached 2 pi in Im s
-    steps = np.array([2, 63, 64, 200, 1500])
-    for frac in (0.6, 0.99):
+    for frac in fracs:
         eta = frac / (upper * (1 + 1e-6) + ridge)
         split = m.evaluate(steps=steps, step=eta)
         with monkeypatch.context() as mp_:
@@ -535,8 +529,30 @@ def test_gradient_descent_on_mapped_parabolas_equals_the_ellipse_route(monkeypat
             ellipse = m.evaluate(steps=steps, step=eta)
         for key in S.SPECTRAL_KEYS:
             scale = np.max(np.abs(ellipse["Eg"])) if key != "df1" else 1.0
-            # both routes are certified to 1e-10 relative (the evaluators' tol)
+            # both routes are certified to 1e-10 relative (the evaluators' tol);
+            # they met within 2e-12
             np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-10, atol=1e-13 * scale, err_msg=(frac, key))
+
+
+@pytest.mark.parametrize("pop, samples, ridge", SPLIT_CASES)
+def test_gradient_descent_on_mapped_parabolas_equals_the_ellipse_route(monkeypatch, pop, samples, ridge):
+    """Gradient descent's (1 - eta(z + lam))^k = e^{-k s} on parabolas in s
+    carried to z, against the single ellipse, at step counts both reach, with
+    a step at 0.6 and 0.99 of 1/(upper + lam) (one loop while eta (upper +
+    lam) < 1; the stability limit is twice that).  From 64 steps on the
+    parabolas; at 2 steps and a step of 0.99 of the map's reach, parabolas of
+    the first octave had reached 2 pi in Im s."""
+    _descent_routes_agree(monkeypatch, pop, samples, ridge, (0.6, 0.99), np.array([2, 63, 64, 200, 1500]))
+
+
+@pytest.mark.parametrize("pop, samples, ridge", SPLIT_CASES)
+def test_a_step_past_the_maps_reach_on_two_loops_equals_the_ellipse_route(monkeypatch, pop, samples, ridge):
+    """``1 <= eta (upper + lam) < 2`` (the step 1/lambda_max among them): the
+    spectrum above ``1/eta - lam`` gets its own loop, where ``E = (-1)^k
+    e^{-k s'}``; odd and even step counts (the sign), against the single
+    ellipse, at 1.0, 1.3 and 1.9 of the map's reach.  Dropping the sign
+    fails 4 of the 5 populations."""
+    _descent_routes_agree(monkeypatch, pop, samples, ridge, (1.0, 1.3, 1.9), np.array([64, 65, 201, 600]))
 
 
 @pytest.mark.parametrize("pop, samples, ridge", SPLIT_CASES)

@@ -24,9 +24,15 @@ EPS_FLOOR = 64 * np.finfo(float).eps
 def ray_ladder(z, steps):
     """The points of a continuation from the far field to ``z``: along rays
     from the nodes' mean real part (outside the spectrum from far away),
-    ``steps`` geometric steps of ``s`` in ``centre + s (z - centre)``."""
+    ``steps`` geometric steps of ``s`` in ``centre + s (z - centre)``.  A
+    node at the centre (a real node continued alone: the vertex of a
+    parabola) has no ray: the nodes then descend as in
+    :func:`vertical_ladder`."""
     centre = np.mean(z.real)
     scale = np.abs(z - centre)
+    if not scale.min() > 0:
+        yield from vertical_ladder(z, steps)
+        return
     for s in np.geomspace(1e4 * (scale.max() + 1) / scale.min(), 1.0, steps):
         yield centre + s * (z - centre)
 

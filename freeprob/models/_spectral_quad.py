@@ -7,7 +7,8 @@ integrand is a polynomial in ``E`` with rational coefficients whose poles
 sit at ``-lam``.  Gradient flow has ``s = z + lam``; gradient descent has
 ``E = (1 - eta (z + lam))^k``, so ``t = k`` and ``s = -log(1 - eta (z +
 lam))`` (:meth:`SpectralEstimator.split_rate`), and its contours below are
-drawn in ``s`` and carried to ``z`` by :class:`_Mapped`.  Each power of
+drawn in ``s`` and carried to ``z`` by :class:`_Mapped` (a step with ``eta
+(hi + lam) >= 1`` adds a loop around the spectrum above ``1/eta - lam``).  Each power of
 ``E`` is integrated on its own contour; the split is exact when every
 contour encloses the same poles, here ``-lam`` and the sample spectrum:
 
@@ -209,10 +210,15 @@ def _converge(contours, law, q, evaluate, tol, max_nodes, what, states=None):
 def _log1p(z):
     """``log(1 + z)`` for complex ``z``, the principal branch, to a few ulps of
     ``|z|`` also near 0 (numpy's complex ``log1p`` loses 4 digits at ``|z| =
-    1e-2``): ``Re = log1p(x (2 + x) + y^2)/2``, ``Im = atan2(y, 1 + x)``."""
+    1e-2``): ``Re = log1p(x (2 + x) + y^2)/2``, ``Im = atan2(y, 1 + x)`` for
+    ``|z| < 1/2``; ``log(1 + z)`` itself further out, where ``x (2 + x)``
+    would cancel (to ``-1`` next to ``z = -1``)."""
     z = np.asarray(z, dtype=complex)
-    x, y = z.real, z.imag
-    return 0.5 * np.log1p(x * (2 + x) + y * y) + 1j * np.arctan2(y, 1 + x)
+    near = np.abs(z) < 0.5
+    out = np.atleast_1d(np.log(np.where(near, 1.0, 1 + z)))
+    x, y = z.real[near], z.imag[near]
+    out[np.atleast_1d(near)] = 0.5 * np.log1p(x * (2 + x) + y * y) + 1j * np.arctan2(y, 1 + x)
+    return out.reshape(z.shape)
 
 
 def _expm1(z):
@@ -230,6 +236,33 @@ def _exponent(z, lam, eta):
     return z + lam if eta == 0 else -_log1p(-eta * (z + lam))
 
 
+def _factors(loops, count, ts):
+    """``E`` on ``count`` nodes of each contour of ``loops`` (concatenated),
+    one row per rate in the column ``ts`` (see :meth:`_Flow.factor`,
+    :meth:`_Mapped.factor`)."""
+    return np.concatenate([loop.factor(count, ts) for loop in loops], axis=1)
+
+
+class _Flow:
+    """Gradient flow's parabola: the nodes of ``inner``, and ``E = e^{-t (z +
+    lam)}`` at them."""
+
+    def __init__(self, inner, lam):
+        self.inner, self.lam, self.closed, self.key = inner, float(lam), inner.closed, inner.key
+
+    def nodes(self, count):
+        return self.inner.nodes(count)
+
+    def factor(self, count, ts):
+        return np.exp(-ts * (self.inner.nodes(count)[0] + self.lam)[None, :])
+
+
+def _join(nodes):
+    """The node arrays ``(z, w, kappa, D, D_w)`` of the contours of one loop
+    set, concatenated."""
+    return tuple(np.concatenate(parts) for parts in zip(*nodes))
+
+
 class _Mapped:
     """A contour in the variable ``s`` of :func:`_exponent` carried to the
     ``z``-plane: ``z = (1 - e^{-s})/eta - lam``, ``dz = e^{-s} ds/eta``.  The
@@ -237,21 +270,40 @@ class _Mapped:
     lam)``, which holds the spectrum while ``eta (hi + lam) < 1``; the other
     preimages of the spectrum sit at ``Im s = 2 pi m``, beyond the
     parabola's strip.  The parabola's truncated ends close at ``Re s ->
-    oo``, where ``z -> 1/eta - lam`` (outside the spectrum) and ``E -> 0``."""
+    oo``, where ``z -> 1/eta - lam`` and ``E -> 0``.
+
+    A larger step (``1 <= eta (hi + lam) < 2``) puts the spectrum's top
+    where ``u = 1 - eta (z + lam) < 0``: ``upper=True`` carries the parabola
+    by ``z = (1 + e^{-s})/eta - lam`` (``u = -e^{-s}``, ``dz = -e^{-s}
+    ds/eta``), which sends ``s > s(hi)`` onto ``(1/eta - lam, hi)``.  The two
+    loops meet at ``1/eta - lam``, where ``E = u^k`` vanishes to order ``k``;
+    together they are a contour around the spectrum (conformal maps keep
+    the parabola's counter-clockwise sense)."""
 
     #: kept out of the law's memo of solved nodes (see ``_solve_kappa``)
     shared = False
 
-    def __init__(self, inner, lam, eta):
-        self.inner, self.lam, self.eta = inner, float(lam), float(eta)
+    def __init__(self, inner, lam, eta, upper=False):
+        self.inner, self.lam, self.eta, self.upper = inner, float(lam), float(eta), bool(upper)
         self.closed = inner.closed
 
     @property
     def key(self):
-        return ("mapped", self.lam, self.eta) + self.inner.key
+        return ("mapped", self.lam, self.eta, self.upper) + self.inner.key
+
+    def factor(self, count, ts):
+        """``E = u^k`` at the nodes from the parabola's own ``s``: ``e^{-k s}``,
+        times ``(-1)^k`` on the upper loop.  Computed again from the rounded
+        node ``z``, ``s`` would carry ``eta |z| eps/|u|``, which ``k``
+        multiplies (``4e-13`` at 2000 steps of ``eta (hi + lam) = 1.95``,
+        and ``bias2`` wandered at 1e-9 between node counts)."""
+        e = np.exp(-ts * self.inner.nodes(count)[0][None, :])
+        return np.where(np.mod(ts, 2) == 1, -e, e) if self.upper else e
 
     def nodes(self, count):
         s, w = self.inner.nodes(count)
+        if self.upper:
+            return (2 + _expm1(-s)) / self.eta - self.lam, -w * np.exp(-s) / self.eta
         return -_expm1(-s) / self.eta - self.lam, w * np.exp(-s) / self.eta
 
 
@@ -273,8 +325,18 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     for lv, ev in np.unique(np.stack([lam, eta], axis=1), axis=0):
         at = (lam == lv) & (eta == ev)
 
-        def carried(par, lv=lv, ev=ev):
-            return par if ev == 0 else _Mapped(par, lv, ev)
+        # gradient descent with eta (hi + lam) >= 1: a second loop around
+        # the spectrum above 1/eta - lam (see _Mapped)
+        top = ev * (hi + lv) - 1 if ev > 0 and ev * (hi + lv) >= 1 - 2.0**-20 else None
+
+        def carried(c, mu, t_min, lv=lv, ev=ev, top=top):
+            """The contours of the parabola with corner ``c`` (in ``z``)."""
+            if ev == 0:
+                return [_Flow(_Parabola(c, mu, t_min), lv)]
+            loops = [_Mapped(_Parabola(float(np.real(_exponent(c, lv, ev))), mu, t_min), lv, ev)]
+            if top is not None:
+                loops.append(_Mapped(_Parabola(-np.log(max(top, 2.0**-40)), mu, t_min), lv, ev, upper=True))
+            return loops
         # E^0: once per ridge (a sweep over gradient descent's step shares
         # it), on a wide ellipse around the spectrum and -lam
         lo = min(lower, -lv)
@@ -308,13 +370,13 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
             # t mu in [1, 2) on the inner parabola (mu = 1/t0) and [2, 4) on
             # the outer one (mu = 2/t0, the previous octave's inner one: its
             # solved nodes are reused); one truncation, U^2 = 46, for all
-            c2 = lower if shift else corner          # in s for gradient descent
-            c2 = c2 if ev == 0 else float(np.real(_exponent(c2, lv, ev)))
-            outer, inner = carried(_Parabola(c2, 2 / t0, t0 / 2)), carried(_Parabola(c2, 1 / t0, t0))
+            c2 = lower if shift else corner
+            outer, inner = carried(c2, 2 / t0, t0 / 2), carried(c2, 1 / t0, t0)
 
-            def parts(nodes, ts=ts, lv=lv, ev=ev):
-                (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = nodes
-                e, ei = np.exp(-ts * _exponent(z, lv, ev)[None, :]), np.exp(-ts * _exponent(zi, lv, ev)[None, :])
+            def parts(nodes, ts=ts, lv=lv, outer=outer, inner=inner):
+                (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = _join(nodes[:len(outer)]), _join(nodes[len(outer):])
+                count = nodes[0][0].size
+                e, ei = _factors(outer, count, ts), _factors(inner, count, ts)
                 cur = {}
                 # one-point parts on the inner parabola: |E^2| <= e^4 there
                 sums = _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei},
@@ -344,30 +406,31 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                                                           if key.startswith("|")}
                 return cur
 
-            cur = _converge([outer, inner], law, q, parts, tol, max_nodes, "parabolic contour", states)
+            cur = _converge(outer + inner, law, q, parts, tol, max_nodes, "parabolic contour", states)
             if shift:
                 # the parts with the pole at 0, on a parabola around 0 (and
                 # the noise kernel's, on the pair around 0)
-                around = carried(_Parabola(corner, 1 / t0, t0))     # lam = 0 here: s(0) = 0
-                pair = [carried(_Parabola(corner, 2 / t0, t0 / 2))] if noise else []
+                around = carried(corner, 1 / t0, t0)     # lam = 0 here
+                pair = carried(corner, 2 / t0, t0 / 2) if noise else []
 
-                def poles(nodes, ts=ts, ev=ev):
-                    z, w, k, m, mw = nodes[-1]
-                    e = np.exp(-ts * _exponent(z, 0.0, ev)[None, :])
+                def poles(nodes, ts=ts, pair=pair, around=around):
+                    z, w, k, m, mw = _join(nodes[len(pair):])
+                    count = nodes[0][0].size
+                    e = _factors(around, count, ts)
                     out_ = {}
                     for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, w2, lv, {1: e, 2: e * e}, True).items():
                         out_[key], out_["|" + key + "|"] = v, a
                     if noise:
-                        zo, wo, ko, mo, _ = nodes[0]
+                        zo, wo, ko, mo, _ = _join(nodes[:len(pair)])
                         fa = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
-                        eo = np.exp(-ts * _exponent(zo, 0.0, ev)[None, :])
+                        eo = _factors(pair, count, ts)
                         fb = np.asarray(f1(zo, lv), dtype=complex)[None, :] * eo * wo[None, :]
                         out_[NOISE_KEY], out_["|" + NOISE_KEY + "|"] = noise_two_point(law, k, ko, m, mo, q, fa, fb)
                         out_[REFINE] = lambda a=(k, ko, m, mo, q, fa, fb): {
                             "|" + NOISE_KEY + "|": noise_two_point(law, *a, bounded=True)[1]}
                     return out_
 
-                extra = _converge(pair + [around], law, q, poles, tol, max_nodes, "parabolic contour", near)
+                extra = _converge(pair + around, law, q, poles, tol, max_nodes, "parabolic contour", near)
                 if noise:
                     cur[NOISE_KEY], cur["|" + NOISE_KEY + "|"] = extra[NOISE_KEY], extra["|" + NOISE_KEY + "|"]
                 for key in _ONE:

@@ -435,21 +435,26 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
         # on the ellipse, where the filter is slowly varying.  Gradient
         # descent's E = (1 - eta(z + lam))^k = e^{-k s} takes the parabolas
         # in s = -log(1 - eta(z + lam)), which is analytic on the spectrum
-        # while eta (hi + lam) < 1; a larger step stays on the ellipse, and so
-        # do fewer than 64 steps: the parabolas of the octave of t0 reach
-        # |Im s| = 27/t0, which must stay well inside the strip |Im s| < pi
-        # where the map is one-to-one (at 2 steps they reached 2 pi)
+        # while eta (hi + lam) < 1; a larger step (below the stability limit
+        # 2) adds a second loop around the spectrum above 1/eta - lam, where
+        # E = (-1)^k e^{-k s'} (see _Mapped), while the bulk's lower edge
+        # stays below 1/eta - lam.  Fewer than 64 steps stay on the ellipse:
+        # the parabolas of the octave of t0 reach |Im s| = 27/t0, which must
+        # stay well inside the strip |Im s| < pi/2 that tells the loops
+        # apart (at 2 steps they reached 2 pi)
         rate, eta = estimator.split_rate(flat)
         lam = flat["ridge"]
-        reach = eta * (hi + lam)
-        inside = (eta == 0) | ((reach < 1 - 2.0**-20) & (rate >= 64))
-        s_hi = np.where(eta > 0, -np.log1p(-np.where(inside, reach, 0.0)), hi + lam)
-        late = (rate * s_hi >= 4.0) & inside
+        # a population with an atom at 0 (q < 1): the parts without the
+        # split's pole go around the nonzero bulk, which keeps its gap
+        bulk = lower if lower > 0 or not hasattr(law, "bulk_edge") or q >= 1 or not np.any(rate >= 64) \
+            else law.bulk_edge(q)
+        reach, single = eta * (hi + lam), eta * (hi + lam) < 1 - 2.0**-20
+        pinched = (reach < 2 - 2.0**-20) & (eta * (bulk + lam) < 1 - 2.0**-20)
+        inside = (eta == 0) | ((single | pinched) & (rate >= 64))
+        s_hi = np.where(eta > 0, -np.log1p(-np.where(single, reach, 0.0)), hi + lam)
+        late = ((rate * s_hi >= 4.0) | ~single) & inside
         if late.any():
             sub = {"rate": rate[late], "eta": eta[late], "ridge": lam[late]}
-            # a population with an atom at 0 (q < 1): the parts without the
-            # split's pole go around the nonzero bulk, which keeps its gap
-            bulk = lower if lower > 0 or not hasattr(law, "bulk_edge") or q >= 1 else law.bulk_edge(q)
             vals = integrate_split(law, sub, q, s2f[late], bulk, hi, _split_kernels(*split), tol, max_nodes)
             for key in keys:
                 out[key][late] = vals[key]
