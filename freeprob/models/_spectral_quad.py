@@ -330,12 +330,19 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
         top = ev * (hi + lv) - 1 if ev > 0 and ev * (hi + lv) >= 1 - 2.0**-20 else None
 
         def carried(c, mu, t_min, lv=lv, ev=ev, top=top):
-            """The contours of the parabola with corner ``c`` (in ``z``)."""
+            """The contours of the parabola with corner ``c`` (in ``z``).  The
+            upper loop is left out where its ``E``, at most ``e^{-t (s'(hi) -
+            mu)}``, stays below ``e^{-60}`` of the lower loop's, ``e^{-t (s(c) -
+            mu)}``, for every ``t >= t_min``: terms far below the rounding
+            floor of the sums (the step 1/lambda_max puts ``s'(hi)`` beyond 13
+            at any step count, so it costs one loop)."""
             if ev == 0:
                 return [_Flow(_Parabola(c, mu, t_min), lv)]
-            loops = [_Mapped(_Parabola(float(np.real(_exponent(c, lv, ev))), mu, t_min), lv, ev)]
-            if top is not None:
-                loops.append(_Mapped(_Parabola(-np.log(max(top, 2.0**-40)), mu, t_min), lv, ev, upper=True))
+            s_c = float(np.real(_exponent(c, lv, ev)))
+            loops = [_Mapped(_Parabola(s_c, mu, t_min), lv, ev)]
+            s_top = -np.log(max(top, 2.0**-40)) if top is not None else np.inf
+            if t_min * (s_top - s_c) <= 60:
+                loops.append(_Mapped(_Parabola(s_top, mu, t_min), lv, ev, upper=True))
             return loops
         # E^0: once per ridge (a sweep over gradient descent's step shares
         # it), on a wide ellipse around the spectrum and -lam
