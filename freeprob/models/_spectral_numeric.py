@@ -213,10 +213,14 @@ class _Law:
         ``q``, also for an atomic population with an atom at 0 (mass ``m_0``):
         while ``q (1 - m_0) < 1`` the sample spectrum is that atom plus a bulk
         with a gap above 0, whose edge is :func:`sample_lower_edge` from the
-        lowest nonzero atom (the atom at 0 adds nothing to ``df2``).  0 where
-        there is no such gap (or no atoms to find it from)."""
-        if self._floor > 0:
-            return self.lower_edge(q)
+        lowest nonzero atom (the atom at 0 adds nothing to ``df2``); for a
+        law known by its Stieltjes transform, :func:`bulk_lower_edge` from the
+        lowest nonzero point of its support.  0 where there is no such gap
+        (or no atoms or support to find it from)."""
+        if self._floor > 0:      # no atom at 0: a gap only with more samples than dimensions
+            return self.lower_edge(q) if q < 1 else 0.0
+        if self._df is None and not self.kernel:
+            return _gap_edge(self.population, q)     # a law known by its Stieltjes transform
         atoms = getattr(getattr(self.population, "spectrum", None), "numeric_atoms", None)
         if self._df is None or self.kernel or atoms is None or self.population.finite_spectrum is None:
             return 0.0
@@ -345,7 +349,7 @@ def sample_lower_edge(df2, q, x_min):
     return hi
 
 
-def bulk_lower_edge(means, q, floor, rtol=1e-10):
+def bulk_lower_edge(means, q, floor, rtol=1e-10, m0=0.0):
     """The lower edge of the sample spectrum at ``q < 1`` for a population
     whose spectrum starts at ``floor > 0`` and whose ``D`` is known only
     through its Stieltjes transform (a continuous law, a free sum or
@@ -364,9 +368,16 @@ def bulk_lower_edge(means, q, floor, rtol=1e-10):
     subordination, within ``1e-6`` of its floor) gives no bound and counts
     as ``-oo``.  ``means`` takes an array of real ``kappa`` and returns
     ``(D, D')``.
-    Returns the bound ``floor (1 - sqrt q)^2`` where that is higher."""
-    base = floor * (1 - np.sqrt(q)) ** 2
-    if not (0 < q < 1 and floor > 0):
+
+    A population with an atom at 0 of mass ``m0`` (``floor`` its lowest
+    nonzero point) keeps the gap while ``q (1 - m0) < 1``: the atom adds 0
+    to ``D`` and the same search holds.  Returns the bound ``floor (1 -
+    sqrt(q (1 - m0)))^2`` on the nonzero sample eigenvalues (the nonzero
+    part of the population has rank fraction ``1 - m0``) where that is
+    higher, and alone at ``q (1 - m0) >= 1``."""
+    qe = q * (1 - m0)
+    base = floor * (1 - np.sqrt(qe)) ** 2 if floor > 0 else 0.0
+    if not (0 < qe < 1 and floor > 0):
         return base
 
     def phi(k):
@@ -400,6 +411,23 @@ def _bulk_edge(population, q):
     law known by subordination: kept per population and ratio)."""
     law = _Law(population, None)
     return bulk_lower_edge(law.means, q, law._floor, law.rtol)
+
+
+@functools.lru_cache(maxsize=128)
+def _gap_edge(population, q):
+    """:func:`bulk_lower_edge` of a population known through its Stieltjes
+    transform with an atom at 0 (mass ``m0`` from its ``atoms()``, the
+    lowest nonzero point from its ``support()`` without 0): the lower edge of
+    the nonzero sample eigenvalues while ``q (1 - m0) < 1``, else 0."""
+    try:
+        m0 = sum(float(w) for x, w in population.atoms() if x == 0)
+        floor = float((population.support() - sp.FiniteSet(0)).inf)
+    except (TypeError, ValueError, AttributeError, NotImplementedError, ConvergenceError, NoClosedFormError):
+        return 0.0          # no numeric support or atoms: no gap to go around
+    if not (m0 > 0 and np.isfinite(floor) and floor > 0 and q * (1 - m0) < 1):
+        return 0.0
+    law = _Law(population, None)
+    return bulk_lower_edge(law.means, q, floor, law.rtol, m0)
 
 
 def sample_hull(model, estimator, values, q):

@@ -444,9 +444,10 @@ def contour_keys(law, estimator, values, q, s2, lower, upper, *, tol=1e-10, max_
         # apart (at 2 steps they reached 2 pi)
         rate, eta = estimator.split_rate(flat)
         lam = flat["ridge"]
-        # a population with an atom at 0 (q < 1): the parts without the
-        # split's pole go around the nonzero bulk, which keeps its gap
-        bulk = lower if lower > 0 or not hasattr(law, "bulk_edge") or q >= 1 or not np.any(rate >= 64) \
+        # a population with an atom at 0 (mass m0, q (1 - m0) < 1): the parts
+        # without the split's pole go around the nonzero bulk, which keeps
+        # its gap (also at q >= 1: the samples outnumber the population's rank)
+        bulk = lower if lower > 0 or not hasattr(law, "bulk_edge") or not np.any((eta == 0) | (rate >= 64)) \
             else law.bulk_edge(q)
         reach, single = eta * (hi + lam), eta * (hi + lam) < 1 - 2.0**-20
         pinched = (reach < 2 - 2.0**-20) & (eta * (bulk + lam) < 1 - 2.0**-20)
