@@ -297,14 +297,34 @@ def test_late_flow_with_an_atom_at_zero_goes_around_the_bulk(monkeypatch):
     assert abs(late - r["bias2"][2]) > 10 * r["bias2"][2], (late, r["bias2"][2])
 
 
-def _product_edge(c, atoms, q):
-    """The lower edge of the sample spectrum of ``free_mul(MP(c),
-    Discrete(atoms))`` at ratio ``q``, by the S-transform in 40 digits: the
-    sample law is ``MP(c) x Discrete x MP(q)``, ``S = S_D(w)/((1 + c w)(1 + q
-    w))``, and below its spectrum ``x = (1 + w)/(w S(w))`` for ``w`` in ``(-1/q,
-    -1)``, 0 at both ends; the edge is its maximum (golden section).
-    ``S_D(w) = chi(w) (1 + w)/w`` with ``chi`` the inverse of ``psi(z) = <e z/(1 -
-    e z)>``, increasing from -oo to -1 on ``z > 1/e_min`` (bisection)."""
+def _golden(f, lo, hi, sign, steps=120):
+    """The extremum (``sign`` 1: maximum, -1: minimum) of a unimodal ``f``
+    on ``[lo, hi]`` by golden section (mpmath numbers)."""
+    g = (mpmath.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = sign * f(a), sign * f(b)
+    for _ in range(steps):
+        if fa > fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = sign * f(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = sign * f(b)
+    return sign * max(fa, fb)
+
+
+def _product_edges(c, atoms, q):
+    """The edges of the sample spectrum of ``free_mul(MP(c), Discrete(atoms))``
+    at ratio ``q``, by the S-transform in 40 digits: the sample law is ``MP(c)
+    x Discrete x MP(q)``, ``S = S_D(w)/((1 + c w)(1 + q w))``, ``S_D(w) = chi(w)
+    (1 + w)/w`` with ``chi`` the inverse of ``psi(z) = <e z/(1 - e z)>``, and
+    off the spectrum ``x = (1 + w)/(w S(w)) = (1 + c w)(1 + q w)/chi(w)``.  The
+    lower edge is the maximum of ``x`` on ``(-1/q, -1)`` (``z > 1/e_min``,
+    where ``psi`` rises from -oo to -1; None at ``q >= 1``), the upper edge its minimum on ``w >
+    0`` (``0 < z < 1/e_max``, ``psi`` rising from 0 to oo); ``chi`` by
+    bisection."""
     with mpmath.workdps(40):
         e = [mpmath.mpf(a) for a in atoms]
         c, q = mpmath.mpf(c), mpmath.mpf(q)
@@ -312,31 +332,24 @@ def _product_edge(c, atoms, q):
         def psi(z):
             return sum(a * z / (1 - a * z) for a in e) / len(e)
 
-        def x_of(w):
-            lo = hi = 1 / min(e)
-            hi = 2 * hi
-            while psi(hi) < w:
-                hi *= 2
+        def chi(w, lo, hi):
+            while hi is None or psi(hi) < w:
+                hi = 2 * (hi or lo)
             for _ in range(200):
                 mid = (lo + hi) / 2
                 lo, hi = (mid, hi) if psi(mid) < w else (lo, mid)
-            s_tot = (lo + hi) / 2 * (1 + w) / w / ((1 + c * w) * (1 + q * w))
-            return (1 + w) / (w * s_tot)
+            return (lo + hi) / 2
 
-        g = (mpmath.sqrt(5) - 1) / 2
-        lo, hi = -1 / q, mpmath.mpf(-1)
-        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-        fa, fb = x_of(a), x_of(b)
-        for _ in range(120):
-            if fa > fb:
-                hi, b, fb = b, a, fa
-                a = hi - g * (hi - lo)
-                fa = x_of(a)
-            else:
-                lo, a, fa = a, b, fb
-                b = lo + g * (hi - lo)
-                fb = x_of(b)
-        return float(max(fa, fb))
+        def x_low(w):
+            return (1 + c * w) * (1 + q * w) / chi(w, 1 / min(e), None)
+
+        def x_up(v):                        # in v = log w
+            w = mpmath.exp(v)
+            return (1 + c * w) * (1 + q * w) / chi(w, mpmath.mpf(0), (1 - mpmath.mpf(10) ** -30) / max(e))
+
+        lower = _golden(x_low, -1 / q, mpmath.mpf(-1), 1) if q < 1 else None   # no gap at q >= 1
+        upper = _golden(x_up, mpmath.log(mpmath.mpf("1e-6")), mpmath.log(mpmath.mpf(100)), -1)
+        return None if lower is None else float(lower), float(upper)
 
 
 CONTINUOUS = [
@@ -354,7 +367,7 @@ def test_the_sample_spectrums_lower_edge_of_a_continuous_population(name, law, a
     """A population known through its Stieltjes transform: the lower edge of
     the sample spectrum from the concave ``kappa (q D(kappa) - 1)`` on
     ``(-floor, 0)``, against another route: for ``MP(c) x Discrete`` the
-    S-transform in 40 digits (:func:`_product_edge`; the edge is a lower
+    S-transform in 40 digits (:func:`_product_edges`; the edge is a lower
     bound, 5e-12 to 4e-8 below, the most at q = 0.95 where the edge is
     small against the floor; 2e-7 below at q = 0.99, for the curveless
     power-law product), for the free sum the support of its free
@@ -365,14 +378,67 @@ def test_the_sample_spectrums_lower_edge_of_a_continuous_population(name, law, a
 
     pop = law()
     L = _Law(pop, None)
-    edge = bulk_lower_edge(L.means, q, L._floor, L.rtol)
+    edge = bulk_lower_edge(L.d_real, q, L._floor, L.rtol)
     if atoms is None:
         ref = float(free_mul(pop, MarchenkoPastur(q)).support().inf)
         assert abs(edge / ref - 1) < 1e-8, (edge, ref)
     else:
-        ref = _product_edge(0.5, atoms, q)
+        ref = _product_edges(0.5, atoms, q)[0]
         assert ref * (1 - 1e-6) < edge <= ref * (1 + 1e-13), (edge, ref)
     assert edge > 1.5 * L._floor * (1 - np.sqrt(q)) ** 2
+
+
+@pytest.mark.parametrize("name, law, atoms", CONTINUOUS + [
+    ("MP(2) x PowerLaw", lambda: free_mul(MarchenkoPastur(2), PowerLaw(sp.Rational(3, 2), 20)),
+     [k ** -1.5 for k in range(1, 21)])], ids=[c[0] for c in CONTINUOUS] + ["MP(2) x PowerLaw"])
+@pytest.mark.parametrize("q", [0.25, 2.0])
+def test_the_sample_spectrums_upper_edge_of_a_continuous_population(name, law, atoms, q):
+    """The top of the sample spectrum from the convex ``-lam(kappa)`` on
+    ``kappa < -x_max`` (x_max the top of the population's support), an upper
+    bound, against the S-transform in 40 digits (:func:`_product_edges`) or
+    the free product's support: above it, by 2e-12 to 6e-12 for laws with a
+    curve and up to 3e-10 for the curveless power-law products (the margin
+    ``10 rtol q |kappa D|`` for their ``rtol = 1e-10``; their free products'
+    supports are 1e-7 off and are not used).  The bound ``x_max (1 + sqrt q)^2`` was up to 2x
+    too high, and refused valid steps of gradient descent."""
+    from freeprob.models._spectral_numeric import _top_edge
+
+    pop = law()
+    c = 2 if name.startswith("MP(2)") else 0.5
+    if atoms is None:
+        ref = float(free_mul(pop, MarchenkoPastur(q)).support().sup)
+    else:
+        ref = _product_edges(c, atoms, q)[1]
+    edge = _top_edge(pop, q)
+    assert ref * (1 - 1e-13) <= edge < ref * (1 + 1e-9), (edge, ref)
+
+
+def test_a_step_of_one_and_a_half_over_the_top_on_a_continuous_population():
+    """``MP(1/2)`` population at q = 1/2: the sample spectrum's top is 4.409
+    (MP(1/2) x MP(1/2)); the bound 8.49 refused the step ``1.5/4.409`` ("diverges
+    above the stability limit").  Now it evaluates, on two loops past 64
+    steps, equal to the ellipse route, and the step ``2.01/4.409`` is refused."""
+    from freeprob import GradientDescent
+
+    top = float(free_mul(MarchenkoPastur(sp.Rational(1, 2)), MarchenkoPastur(sp.Rational(1, 2))).support().sup)
+    m = LinearRidge(MarchenkoPastur(sp.Rational(1, 2)), samples=200, dimension=100, noise=0.1,
+                    estimator=GradientDescent(step=1.5 / top, steps=100))
+    steps = np.array([10, 64, 65, 300])
+    split = m.evaluate(steps=steps)
+    for key in ("bias2", "var_X", "Eg"):
+        assert np.all(split[key] > 0), key
+    import freeprob
+
+    orig = freeprob.GradientDescent.exponential_split
+    try:
+        freeprob.GradientDescent.exponential_split = lambda self: None
+        ellipse = m.evaluate(steps=steps)
+    finally:
+        freeprob.GradientDescent.exponential_split = orig
+    for key in ("bias2", "var_X", "Eg", "Etr", "df1"):
+        np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-10, err_msg=key)
+    with pytest.raises(ParameterError, match="step"):
+        m.evaluate(step=2.01 / top)
 
 
 def test_late_flow_on_a_continuous_population_decays_at_twice_its_edge():

@@ -16,7 +16,6 @@ import sympy as sp
 from freeprob.errors import (
     ConvergenceError,
     NoClosedFormError,
-    NumericalError,
     ParameterError,
 )
 from freeprob.laws._far import far_values
@@ -26,38 +25,21 @@ from freeprob.models._contour_nodes import (
     newton_loop,
     ray_ladder,
 )
+from freeprob.models._spectral_edges import (
+    bulk_lower_edge,
+    bulk_upper_edge,
+    gram_lower_edge,
+    population_floor,
+    sample_lower_edge,
+    sample_upper_edge,
+)
 from freeprob.numeric.compile import compile_expr
 
 __all__ = ["sample_upper_edge", "sample_lower_edge", "sample_hull", "population_floor", "gram_lower_edge",
-           "bulk_lower_edge"]
+           "bulk_lower_edge",
+           "bulk_upper_edge"]
 
 _X = sp.Dummy("x")
-
-
-def sample_upper_edge(means, q, x_max):
-    """The upper edge of the sample spectrum: ``-lam(kappa*)`` at the root
-    ``kappa* < -x_max`` of ``q df2(kappa) = 1`` (``df2`` decreases from
-    ``+oo`` to 0 there for an atomic top), by bisection in ``log(-kappa -
-    x_max)``; ``means(k) -> (D, D')`` at real ``k`` (``df2 = D + k D'``)."""
-    def qdf2(k):
-        d, dd = means(np.array([k], dtype=complex))
-        return float(q * (d[0] + k * dd[0]).real)
-
-    lo, hi = np.log(1e-14 * x_max), np.log(1e6 * x_max * (1 + q))
-    if qdf2(-x_max - np.exp(lo)) < 1:
-        k = -x_max   # the density vanishes at the top: the edge is the population's top
-    else:
-        for _ in range(200):
-            mid = 0.5 * (lo + hi)
-            if qdf2(-x_max - np.exp(mid)) > 1:
-                lo = mid
-            else:
-                hi = mid
-            if hi - lo < 1e-13:
-                break
-        k = -x_max - np.exp(hi)
-    d, _ = means(np.array([k], dtype=complex))
-    return float(-k * (1 - q * d[0].real))
 
 
 class _Law:
@@ -160,6 +142,24 @@ class _Law:
                 st = 1e-6 * np.maximum(np.abs(k), 1e-3)
                 dd[rest] = (dfun(k + st) - dfun(k - st)) / (2 * st)
         return d, dd
+
+    def d_real(self, kappa):
+        """``D`` alone at real ``kappa`` off the spectrum (the edge searches
+        of :func:`bulk_lower_edge`, :func:`bulk_upper_edge`): the moment
+        series where certified, else ``1 + kappa g(-kappa)`` [C6]; no ``D'``,
+        whose central difference would step onto the support next to an
+        edge."""
+        kappa = np.asarray(kappa, dtype=complex)
+        if self._pop is not None or self._huge is not None:
+            return self.means(kappa)[0]
+        far, dv = far_values(self.population, "D", kappa)
+        out = np.empty(kappa.shape, dtype=complex)
+        if far.any():
+            out[far] = dv[far]
+        if not far.all():
+            k = kappa[~far]
+            out[~far] = 1 + k * self.population.stieltjes_numeric(-k)
+        return out
 
     #: the continuations from the far field, tried in turn (see _solve_kappa):
     #: rays in 10 steps, then in 40
@@ -312,97 +312,19 @@ class _PowerLawResolvent:
         return (d / self.z).reshape(kappa.shape), (dd / self.z).reshape(kappa.shape)
 
 
-def population_floor(population) -> float:
-    """The population's lowest nonzero eigenvalue (0 when it has an atom at
-    0 or a spectrum that reaches 0): the bulk of the sample spectrum lies
-    above ``floor (1 - sqrt q)^2`` (the product of the two lowest edges of
-    the free multiplicative convolution)."""
-    if population.catalogue_name == "powerlaw":
-        return float(population.n) ** (-float(population.alpha)) * float(getattr(population, "scale", 1))
+@functools.lru_cache(maxsize=128)
+def _top_edge(population, q):
+    """:func:`bulk_upper_edge` of a frozen population at ``q``, from the top
+    of its ``support()`` (its spectral radius bound where it has none; kept
+    per population and ratio)."""
+    law = _Law(population, None)
+    top = float(population._numeric_radius())      # a bound of the top; the support's where it has one
     try:
-        floor = float(population.support().inf)
-    except (TypeError, ValueError, AttributeError, NotImplementedError, ConvergenceError):
-        # no numeric support (a symbolic law, or a support without a curve
-        # that did not verify): 0 is still a valid floor of a positive
-        # semidefinite population, only a wider contour
-        return 0.0
-    return max(floor, 0.0) if np.isfinite(floor) else 0.0
-
-
-def sample_lower_edge(df2, q, x_min):
-    """The lower edge of the bulk of the sample spectrum (its nonzero part):
-    ``-lam(kappa*)`` at the root ``kappa* > -x_min`` of ``q df2(kappa) = 1``
-    (``df2`` decreases from ``+oo`` at ``-x_min``, an atom, to 0), by
-    bisection; ``df2(k)`` at real ``k``, ``x_min`` the lowest nonzero atom.
-    Returns ``(edge, kappa*)``."""
-    lo, hi = -x_min * (1 - 1e-15), 1.0
-    while q * df2(hi)[0] > 1:
-        hi *= 4
-    for _ in range(400):
-        mid = 0.5 * (lo + hi)
-        if q * df2(mid)[0] > 1:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 4e-16 * max(abs(hi), abs(lo)):
-            break
-    return hi
-
-
-def bulk_lower_edge(means, q, floor, rtol=1e-10, m0=0.0):
-    """The lower edge of the sample spectrum at ``q < 1`` for a population
-    whose spectrum starts at ``floor > 0`` and whose ``D`` is known only
-    through its Stieltjes transform (a continuous law, a free sum or
-    product): a lower bound, below the edge by about ``10 rtol floor``.
-
-    On ``-floor < kappa < 0`` the ridge of ``kappa`` is ``lam(kappa) = kappa
-    (1 - q D(kappa))`` [C6], with ``lam' = 1 - q df2`` increasing; the edge is
-    ``-lam`` at its minimum, so ``phi(kappa) = kappa (q D(kappa) - 1)`` is
-    concave there and every ``kappa`` gives a lower bound of the edge
-    (:func:`gram_lower_edge` is the same argument at ``q > 1``).  Golden
-    section on ``phi`` (36 steps: ``kappa`` to ``3e-8`` of ``floor``, where
-    ``phi`` is flat to second order), each value lowered by ``10 rtol q
-    |kappa D|`` for the relative accuracy ``rtol`` of ``D``; a spectrum whose ``df2`` stays below
-    ``1/q`` up to ``-floor`` (a hard edge) gets its maximum at that end.
-    A point where ``D`` is not real to ``10 rtol`` (a law known by
-    subordination, within ``1e-6`` of its floor) gives no bound and counts
-    as ``-oo``.  ``means`` takes an array of real ``kappa`` and returns
-    ``(D, D')``.
-
-    A population with an atom at 0 of mass ``m0`` (``floor`` its lowest
-    nonzero point) keeps the gap while ``q (1 - m0) < 1``: the atom adds 0
-    to ``D`` and the same search holds.  Returns the bound ``floor (1 -
-    sqrt(q (1 - m0)))^2`` on the nonzero sample eigenvalues (the nonzero
-    part of the population has rank fraction ``1 - m0``) where that is
-    higher, and alone at ``q (1 - m0) >= 1``."""
-    qe = q * (1 - m0)
-    base = floor * (1 - np.sqrt(qe)) ** 2 if floor > 0 else 0.0
-    if not (0 < qe < 1 and floor > 0):
-        return base
-
-    def phi(k):
-        try:
-            d = complex(np.asarray(means(np.array([k]))[0]).ravel()[0])
-        except (ConvergenceError, NumericalError):
-            return -np.inf
-        if not (np.isfinite(d.real) and abs(d.imag) <= 10 * rtol * abs(d)):
-            return -np.inf      # not resolved next to the floor: no bound from here
-        return k * (q * d.real - 1) - 10 * rtol * q * abs(k * d.real)
-
-    golden = 0.5 * (np.sqrt(5.0) - 1)
-    lo, hi = -floor * (1 - 1e-6), 0.0
-    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
-    fa, fb = phi(a), phi(b)
-    for _ in range(36):
-        if fa >= fb:
-            hi, b, fb = b, a, fa
-            a = hi - golden * (hi - lo)
-            fa = phi(a)
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + golden * (hi - lo)
-            fb = phi(b)
-    return max(base, fa, fb, phi(-floor * (1 - 1e-6)))
+        top = min(top, float(population.support().sup))
+    except (TypeError, ValueError, AttributeError, NotImplementedError, ConvergenceError, NoClosedFormError):
+        pass
+    edge = bulk_upper_edge(law.d_real, q, top, law.rtol)
+    return min(edge, float(population._numeric_radius()) * (1 + np.sqrt(q)) ** 2)
 
 
 @functools.lru_cache(maxsize=128)
@@ -410,7 +332,7 @@ def _bulk_edge(population, q):
     """:func:`bulk_lower_edge` of a frozen population at ``q`` (0.3 s for a
     law known by subordination: kept per population and ratio)."""
     law = _Law(population, None)
-    return bulk_lower_edge(law.means, q, law._floor, law.rtol)
+    return bulk_lower_edge(law.d_real, q, law._floor, law.rtol)
 
 
 @functools.lru_cache(maxsize=128)
@@ -427,15 +349,15 @@ def _gap_edge(population, q):
     if not (m0 > 0 and np.isfinite(floor) and floor > 0 and q * (1 - m0) < 1):
         return 0.0
     law = _Law(population, None)
-    return bulk_lower_edge(law.means, q, floor, law.rtol, m0)
+    return bulk_lower_edge(law.d_real, q, floor, law.rtol, m0)
 
 
 def sample_hull(model, estimator, values, q):
     """``(lower, upper)``: the lower edge of the bulk of the sample spectrum
     (its nonzero eigenvalues) and its upper edge, exact for atomic and
     power-law populations (the critical points of ``lam(kappa)``); else
-    :func:`bulk_lower_edge` (a lower bound to ``~1e-10 x_min``) and the bound
-    ``x_max (1 + sqrt q)^2``.  With
+    :func:`bulk_lower_edge` (a lower bound to ``~1e-10 x_min``) and
+    :func:`bulk_upper_edge` (an upper bound to ``~1e-10`` of it).  With
     fewer samples than dimensions (``q > 1``) the nonzero eigenvalues keep a
     gap above 0, even for a population that reaches 0 (a hard edge, an atom
     at 0): the lower edge is then the exact one from ``df1`` and ``df2``
@@ -447,7 +369,7 @@ def sample_hull(model, estimator, values, q):
     x_max = float(pop._numeric_radius())
     law = _Law(pop, None)
     if law._pop is None:
-        lower, upper = _bulk_edge(pop, q), x_max * (1 + np.sqrt(q)) ** 2
+        lower, upper = _bulk_edge(pop, q), _top_edge(pop, q)
         if q > 1 and (estimator is None or not values or np.any(estimator.at_ridge_limit(values, upper, upper))):
             lower = max(lower, gram_lower_edge(pop.df1_numeric, pop.df2_numeric, q, x_max))
         return lower, upper
@@ -455,44 +377,6 @@ def sample_hull(model, estimator, values, q):
     if lower <= 0 and law._df is not None:
         lower = gram_lower_edge(lambda k: law._df(k)[0], lambda k: law._df(k)[1], q, x_max)
     return lower, sample_upper_edge(law.means, q, x_max)
-
-
-def gram_lower_edge(df1, df2, q, scale):
-    """A lower bound, within ``1e-6`` relative, of the lower edge of the
-    nonzero sample eigenvalues when the samples are fewer than the
-    population's rank (``q (1 - m_0) > 1``, ``m_0`` its mass at 0), for a
-    population that reaches 0 (a hard edge, or an atom at 0); 0 otherwise.
-
-    The edge is ``-lam(kappa*) = max_{kappa > 0} kappa (q df1(kappa) - 1)``
-    [C6]: ``lam(kappa) = kappa (1 - q df1)`` falls from 0 to its minimum at
-    the root ``kappa*`` of ``lam' = 1 - q df2 = 0``, and every ``kappa``
-    gives a lower bound of the edge, so a bracket of ``kappa*`` to ``1e-8``
-    (bisection in ``log kappa``, ``df2`` decreasing) loses only ``1e-16`` of
-    it; the result is lowered by ``1e-6`` relative for the accuracy of
-    ``df1`` of a law known by subordination.  ``df1``, ``df2`` take arrays
-    of real ``kappa > 0``; ``scale`` is the population's spectral radius.
-    """
-    if not (np.isfinite(q) and q > 1):
-        return 0.0
-    def qdf2(k):  # noqa: E306
-        return q * float(np.asarray(df2(np.array([k])), dtype=float).ravel()[0])
-
-    lo, hi = 1e-10 * scale, scale
-    if qdf2(lo) <= 1:
-        return 0.0   # no gap, or one below 1e-10 of the spectrum's scale
-    for _ in range(200):
-        if qdf2(hi) <= 1:
-            break
-        hi *= 4
-    for _ in range(200):
-        if hi <= lo * (1 + 1e-8):
-            break
-        mid = np.sqrt(lo * hi)
-        lo, hi = (mid, hi) if qdf2(mid) > 1 else (lo, mid)
-    edge = max(k * (q * float(np.asarray(df1(np.array([k])), dtype=float).ravel()[0]) - 1) for k in (lo, hi))
-    if not np.isfinite(edge):   # never turned into the bound 0
-        raise NumericalError(f"the lower edge of the nonzero sample spectrum is not finite ({edge}) at q = {q}")
-    return max(0.0, edge * (1 - 1e-6))
 
 
 def _bounds(law, q):

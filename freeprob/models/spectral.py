@@ -54,6 +54,7 @@ from freeprob.models._spectral_numeric import (
     _bounds,
     _Ellipse,
     _Law,
+    _top_edge,
     bulk_lower_edge,
     population_floor,
     sample_hull,
@@ -412,7 +413,7 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
     pop = model.population
     law = _Law(pop, target_spectrum(pop, model.target, model.dimension))
     lower, x_max = _bounds(law, q)
-    upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else x_max * (1 + np.sqrt(q)) ** 2
+    upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else _top_edge(pop, q)
     return contour_keys(law, estimator, values, q, s2, lower, upper, tol=tol, max_nodes=max_nodes)
 
 
