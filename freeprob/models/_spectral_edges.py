@@ -109,7 +109,14 @@ def bulk_lower_edge(dfun, q, floor, rtol=1e-10, m0=0.0):
     to ``D`` and the same search holds.  Returns the bound ``floor (1 -
     sqrt(q (1 - m0)))^2`` on the nonzero sample eigenvalues (the nonzero
     part of the population has rank fraction ``1 - m0``) where that is
-    higher, and alone at ``q (1 - m0) >= 1``."""
+    higher, and alone at ``q (1 - m0) >= 1``.
+
+    >>> import freeprob
+    >>> from freeprob.models._spectral_numeric import _Law
+    >>> law = _Law(freeprob.MarchenkoPastur(0.5), None)         # floor (1 - sqrt(1/2))^2
+    >>> round(bulk_lower_edge(law.d_real, 0.5, (1 - 0.5**0.5) ** 2, law.rtol), 10)   # MP(1/2) x MP(1/2)
+    0.0283501364
+    """
     qe = q * (1 - m0)
     base = floor * (1 - np.sqrt(qe)) ** 2 if floor > 0 else 0.0
     if not (0 < qe < 1 and floor > 0):
@@ -124,7 +131,7 @@ def bulk_lower_edge(dfun, q, floor, rtol=1e-10, m0=0.0):
             return -np.inf      # not resolved next to the floor: no bound from here
         return k * (q * d.real - 1) - 10 * rtol * q * abs(k * d.real)
 
-    return max(base, _golden_max(phi, -floor * (1 - 1e-6), 0.0, 36), phi(-floor * (1 - 1e-6)))
+    return float(max(base, _golden_max(phi, -floor * (1 - 1e-6), 0.0, 36), phi(-floor * (1 - 1e-6))))
 
 
 def bulk_upper_edge(dfun, q, x_max, rtol=1e-10):
@@ -142,7 +149,14 @@ def bulk_upper_edge(dfun, q, x_max, rtol=1e-10):
     where ``D`` is not real to ``10 rtol`` counts as ``+oo``.  Returns the
     bound ``x_max (1 + sqrt q)^2`` where that is lower (a density that
     vanishes fast at the top puts the edge at ``-lam(-x_max)``, which the
-    search reaches to ``1e-10 x_max``)."""
+    search reaches to ``1e-10 x_max``).
+
+    >>> import freeprob
+    >>> from freeprob.models._spectral_numeric import _Law
+    >>> law = _Law(freeprob.MarchenkoPastur(0.5), None)         # top (1 + sqrt(1/2))^2
+    >>> round(bulk_upper_edge(law.d_real, 0.5, (1 + 0.5**0.5) ** 2, law.rtol), 9)   # the bound was 8.49
+    4.409149864
+    """
     bound = x_max * (1 + np.sqrt(q)) ** 2
     if not (q > 0 and x_max > 0 and np.isfinite(x_max)):
         return bound
@@ -157,7 +171,7 @@ def bulk_upper_edge(dfun, q, x_max, rtol=1e-10):
             return np.inf
         return -k * (1 - q * d.real) + 10 * rtol * q * abs(k * d.real)
 
-    return min(bound, -_golden_max(lambda v: -psi(v), np.log(1e-10 * x_max), np.log(1e6 * x_max * (1 + q)), 60))
+    return float(min(bound, -_golden_max(lambda v: -psi(v), np.log(1e-10 * x_max), np.log(1e6 * x_max * (1 + q)), 60)))
 
 
 def _golden_max(f, lo, hi, steps):

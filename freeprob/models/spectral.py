@@ -56,6 +56,7 @@ from freeprob.models._spectral_numeric import (
     _Law,
     _top_edge,
     bulk_lower_edge,
+    bulk_upper_edge,
     population_floor,
     sample_hull,
     sample_lower_edge,
@@ -78,7 +79,7 @@ from freeprob.numeric.rounding import relative_rounding_bound
 
 __all__ = ["integrands", "population_limit", "resolvent_mean", "evaluate_contour", "contour_keys", "SPECTRAL_KEYS", "sample_upper_edge",
            "spectral_quantities", "filter_values", "population_floor", "sample_hull", "sample_lower_edge",
-           "bulk_lower_edge"]
+           "bulk_lower_edge", "bulk_upper_edge"]
 
 
 Z1, Z2 = C.z, C.z2
