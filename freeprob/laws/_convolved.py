@@ -127,8 +127,14 @@ class _Convolved(SpectralLaw):
             low = ~direct
             if low.any():
                 target = np.maximum(zz[low].imag, sub.axis_height(self, zz[low].real))
-                gv[low] = sub.ladder(self._subordinate_from, zz[low].real, target, h)
+                gv[low], ok = sub.ladder(self._subordinate_from, zz[low].real, target, h, status=True)
                 y[low] = target
+                if (stalled := np.flatnonzero(low)[~ok]).size:   # those alone: continued from infinity
+                    if cv is None:
+                        raise ConvergenceError(f"subordination stalled at {stalled.size} point(s) next to the "
+                                               f"support of {self!r}, e.g. z = {complex(zz[stalled[0]])!r}")
+                    gv[stalled] = np.asarray(self._stieltjes_continuation(zz[stalled], 30), dtype=complex)
+                    y[stalled] = zz[stalled].imag
         except ConvergenceError:
             if cv is None:
                 raise
@@ -279,12 +285,10 @@ class _Convolved(SpectralLaw):
         return ra + rb if isinstance(self, FreeSum) else ra * rb
 
     def _ac_intervals(self):
-        cv = self.curve()
-        if cv is None:  # computed from the density, verified by the mass (never the bound)
-            from freeprob.laws._support import numeric_support
+        from freeprob.laws._support import curve_support, numeric_support
 
-            return list(numeric_support(self))
-        return _support_from_curve(self, cv)
+        cv = self.curve()   # without one: computed from the density, verified by the mass (never the bound)
+        return list(numeric_support(self)) if cv is None else curve_support(self, cv)
 
     def _atoms_closed(self):
         raise NotImplementedError  # each convolved law states its atoms (by theorem or in closed form)
@@ -296,26 +300,6 @@ class _Convolved(SpectralLaw):
 
     def _bound_interval(self):
         return []
-
-
-@cached(maxsize=64)
-def _support_from_curve(law, cv):
-    """Support intervals: consecutive real roots of the discriminant, kept when
-    the density at their midpoint is positive."""
-    edges = cv.candidate_edges()
-    edges = edges[np.abs(edges) <= 1e6 * (1 + law._numeric_radius())]
-    if edges.size < 2:
-        return ()
-    mids = 0.5 * (edges[:-1] + edges[1:])
-    dens = law._density_raw(mids)
-    intervals = []
-    for (a, b), d in zip(zip(edges[:-1], edges[1:]), dens):
-        if d > 1e-9:
-            if intervals and abs(intervals[-1][1] - a) <= 1e-12 * (1 + abs(a)):
-                intervals[-1] = (intervals[-1][0], b)
-            else:
-                intervals.append((a, b))
-    return tuple(intervals)
 
 
 @cached(maxsize=64)

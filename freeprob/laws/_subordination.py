@@ -35,6 +35,7 @@ from freeprob.errors import (
 )
 from freeprob.laws._base import operation
 from freeprob.laws._forms import _symbolic_twin
+from freeprob.laws._ladder import ladder, ladder_omega
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
 from freeprob.numeric.spectrum import SpectralMean, absorb_means
@@ -97,50 +98,6 @@ def _solve(phi, dphi, omega0, in_domain, *, tol, maxiter, what, scale=None, stat
             f"{what} subordination did not converge at {bad.size} point(s), e.g. index {bad[0]} "
             f"(last step {res[bad[0]]:.2e}); move the point away from the support or raise maxiter")
     return omega
-
-
-def ladder(solve, x, y_target, top, *, ratio=1e-3, stride=16):
-    """Solve at ``x + i y`` for ``y = top, top*ratio, ...`` down to
-    ``y_target`` (> 0), warm-starting each rung from the previous
-    subordination point: near the real axis the fixed point converges slowly
-    from a cold start, but one rung above is an excellent Newton start.
-
-    On large grids the ladder runs on every ``stride``-th point of the sorted
-    grid; the other points start from the interpolated subordination point
-    and are solved directly at their target height (points that do not
-    converge from there get their own ladder)."""
-    x = np.asarray(x, dtype=float).ravel()
-    yt = np.broadcast_to(np.asarray(y_target, dtype=float), x.shape).copy()
-    if x.size > 4 * stride:
-        order = np.argsort(x, kind="stable")
-        coarse = order[::stride]
-        if coarse[-1] != order[-1]:
-            coarse = np.append(coarse, order[-1])
-        _, om_c = _ladder_all(solve, x[coarse], yt[coarse], top, ratio)
-        if om_c is not None:
-            xs_c = x[coarse]
-            start = np.interp(x, xs_c, om_c.real) + 1j * np.interp(x, xs_c, om_c.imag)
-            g, om, done = solve(x + 1j * yt, start, status=True, maxiter=200)
-            # not converged from the interpolated start, or ended on the real
-            # axis (uniqueness, Denjoy-Wolff, holds in the open half plane: a
-            # boundary fixed point may be spurious): own ladder of warm starts
-            redo = ~done | (np.abs(om.imag) <= 1e-10 * np.abs(om))
-            if redo.any():
-                g = g.copy()
-                g[redo], _ = _ladder_all(solve, x[redo], yt[redo], top, ratio)
-            return g
-    g, _ = _ladder_all(solve, x, yt, top, ratio)
-    return g
-
-
-def _ladder_all(solve, x, yt, top, ratio):
-    y = np.full(x.shape, float(top))
-    y = np.maximum(y, yt)
-    g, omega = solve(x + 1j * y, None)
-    while np.any(y > yt):
-        y = np.maximum(yt, y * ratio)
-        g, omega = solve(x + 1j * y, omega)
-    return g, omega
 
 
 def free_additive(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False,
@@ -352,7 +309,7 @@ def slope_of(law, z, *, times_z=False, gv=None):
     low = ~((zz.imag >= 1e-3 * scale) | ((zz.imag == 0) & (not law._offset_real) & (zz.real < 0)))
     if low.any():
         zz[low] = zz[low].real + 1j * np.maximum(zz[low].imag, axis_height(law, zz[low].real))
-        omega[low] = _ladder_all(law._subordinate_from, zz[low].real, zz[low].imag, 1e-3 * scale, 1e-3)[1]
+        omega[low] = ladder_omega(law._subordinate_from, zz[low].real, zz[low].imag, 1e-3 * scale)
     if (~low).any():
         omega[~low] = law._subordinate_from(zz[~low], None)[1]
     ga, ha, dha, hb, dhb, tail = operand_funs(law)

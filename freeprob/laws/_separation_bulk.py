@@ -1,0 +1,328 @@
+r"""The support of ``MP(q, s)`` times a law known by its Stieltjes transform [P19].
+
+:mod:`freeprob.laws._separation` finds the support of a sample covariance
+whose population has finitely many atoms.  The same theorem (Silverstein and
+Choi, 1995) holds for any population law ``a`` on ``[0, oo)``: with ``u =
+-1/m`` (``m`` the companion transform of the ``P x P`` Gram) and ``g`` the
+Stieltjes transform of ``a`` (``g(z) = <1/(z - t)>``, [C4]),
+
+.. math:: x(u) = u\bigl(1 - q + q\,u\,g(u)\bigr),\qquad
+          x'(u) = 1 - h(u),\qquad
+          h(u) = q\Bigl\langle \frac{t^2}{(u - t)^2}\Bigr\rangle
+               = q\bigl(1 - 2u\,g(u) - u^2 g'(u)\bigr),
+
+for real ``u`` off the support of ``a``, and ``x`` lies outside the support of
+the product's continuous part exactly when it is ``x(u)`` where ``x``
+increases.  In the ridge language of [C6], ``u = -kappa`` and ``x =
+-lam(kappa)``, ``h = q df2(kappa)``: at ``u <= 0`` both come from the
+population's certified ``df1`` and ``df2`` at ``kappa = -u >= 0``.
+
+``h`` is an average of the convex functions ``t^2/(u - t)^2``, so on each
+segment of the real line off the support of ``a``:
+
+* **below its lowest nonzero point** ``f`` (``u < f``, with ``u <= 0``
+  included: the atom at 0 adds nothing to ``h``), ``h`` increases from 0;
+  the lower edge is ``x`` at the root of ``h = 1`` (bisection in ``log
+  kappa`` at ``u < 0``, where the samples outnumber the population's rank,
+  ``q (1 - m_0) > 1``; in ``log(f - u)`` above 0), or ``x(f)`` where ``h``
+  stays below 1 up to ``f`` (a hard edge); ``0`` where ``h(0) = q (1 -
+  m_0) <= 1`` and ``f = 0``;
+* **above its top** ``h`` decreases to 0: the upper edge, by bisection in
+  ``log(u - top)``;
+* **in a gap** ``(c, d)`` of the support of ``a``, ``h`` is convex: a grid
+  kept to the neighbours of its smallest value finds its minimum, and a gap
+  of the product opens where that is below ``1 - TOUCH``, between ``x`` at
+  the two roots of ``h = 1`` (bisection on each side).
+
+Each search evaluates ``SPLIT`` points of its bracket at once (one batched
+call of the operand per round, a factor 32), as the grid route of
+:mod:`freeprob.laws._support` does.
+
+``g`` and ``g'`` at real ``u > 0`` come from the law's own certified
+Stieltjes values at ``u + i e`` and ``u + 2i e``, ``e = 1e-4`` of the
+distance to the support (real points next to an edge cost an mpmath
+continuation each): Richardson's combinations ``(4 Re g_1 - Re g_2)/3`` and
+``(8 Im g_1 - Im g_2)/(6e)`` are exact to ``(e/dist)^4 ~ 1e-16``, and
+rounding leaves ``g'`` to ``eps dist/e ~ 2e-12``.  Only the sign of ``1 -
+h`` is used, and ``x' = 0`` at an edge, so an edge's error is quadratic in
+its root's.  Where ``Im g`` is not linear in the height (``Im g_2 != 2 Im
+g_1`` to ``1e-3``: a point inside the true support of a law whose own
+support is known numerically, where it tends to ``-pi rho``), ``h = +oo``.  Every segment is found from the
+support of ``a``: a nested product (``MP x PowerLaw x MP``) costs a few
+hundred evaluations of its operand instead of a density grid next to edges
+where subordination turns neutral.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from freeprob.errors import (
+    BranchError,
+    ConvergenceError,
+    NoClosedFormError,
+    NumericalError,
+    SupportError,
+)
+from freeprob.numeric.cache import cached
+
+__all__ = ["bulk_separation"]
+
+#: a minimum of h within this of 1 is a touching pair of clusters (no gap)
+TOUCH = 1e-10
+#: interior points per bracket and round of the searches (one batched
+#: evaluation of the operand: a factor 32 per round)
+SPLIT = 31
+#: rounds of the minimum's search (16^12 ~ 3e14 of the first bracket)
+ROUNDS = 12
+#: the searches start this far (relative) from an end of the operand's support
+NEAR = 1e-6
+#: complex step of g' as a fraction of the distance to the support
+STEP = 1e-4
+
+_ERRORS = (BranchError, ConvergenceError, NoClosedFormError, NumericalError, SupportError)
+
+
+def _operands(law):
+    """``(q, s, a)`` when ``law`` is ``MP(q, s)`` times a numeric law ``a``
+    without a finite spectrum (that is :mod:`freeprob.laws._separation`'s),
+    else None."""
+    from freeprob.laws._classical import MarchenkoPastur
+
+    if getattr(law, "_kind", None) != "mul" or law.free_symbols:
+        return None
+    ops = law._operands()
+    mp = [o for o in ops if isinstance(o, MarchenkoPastur)]
+    if len(ops) != 2 or not mp:
+        return None
+    other = ops[1] if ops[0] is mp[0] else ops[0]
+    if other.finite_spectrum is not None:
+        return None
+    try:
+        q, s = float(mp[0].ratio), float(mp[0].scale)
+    except (TypeError, ValueError):
+        return None
+    return (q, s, other) if q > 0 and s > 0 and np.isfinite(q * s) else None
+
+
+def _components(a):
+    """The support of ``a`` without the point 0 as sorted ``(lo, hi)``
+    floats (an isolated atom as ``(c, c)``), merged where they touch; None
+    where ``a`` has no numeric support."""
+    try:
+        sup = a.support()
+    except (*_ERRORS, NotImplementedError, TypeError, ValueError):
+        return None
+    parts = sup.args if isinstance(sup, sp.Union) else (sup,)
+    comps = []
+    for p in parts:
+        if isinstance(p, sp.Interval):
+            comps.append((float(p.start), float(p.end)))
+        elif isinstance(p, sp.FiniteSet):
+            comps += [(float(c), float(c)) for c in p.args]
+        else:
+            return None
+    comps = sorted(c for c in comps if c[1] > 0)
+    if not comps or not all(np.isfinite(c[0]) and np.isfinite(c[1]) and c[0] >= 0 for c in comps):
+        return None
+    merged = [comps[0]]
+    for lo, hi in comps[1:]:
+        if lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+class _Map:
+    """``x(u)`` and ``h(u)`` of ``MP(q)`` times ``a`` at arrays of real
+    ``u`` (scale 1) off the support ``comps`` of ``a`` (see the module):
+    one batched evaluation of ``a`` per call."""
+
+    def __init__(self, a, q, comps):
+        self.a, self.q, self.comps = a, q, comps
+        self.ends = np.array([e for c in comps for e in c] + [0.0])
+
+    def _g(self, z):
+        """``g`` of ``a`` at the points ``z`` (a batch; point by point where
+        the batch fails, each failing point marked False)."""
+        try:
+            return np.asarray(self.a.stieltjes_numeric(z), dtype=complex).ravel(), np.ones(z.size, dtype=bool)
+        except _ERRORS:
+            if z.size == 1:
+                return np.zeros(1, dtype=complex), np.zeros(1, dtype=bool)
+        parts = [self._g(z[i:i + 1]) for i in range(z.size)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _values(self, u):
+        """``(x, h, ok)`` at the points ``u``; ``ok`` False where ``g`` is
+        not analytic (inside the support: ``h = +oo`` there)."""
+        u = np.asarray(u, dtype=float).ravel()
+        x, h, ok = np.zeros(u.shape), np.full(u.shape, np.inf), np.ones(u.shape, dtype=bool)
+        neg = u <= 0
+        if neg.any():
+            k = -u[neg]
+            x[neg] = u[neg] * (1 - self.q * np.asarray(self.a.df1_numeric(k), dtype=float).ravel())
+            h[neg] = self.q * np.asarray(self.a.df2_numeric(k), dtype=float).ravel()
+        pos = np.flatnonzero(~neg)
+        if pos.size:
+            up = u[pos]
+            e = STEP * np.min(np.abs(self.ends[None, :] - up[:, None]), axis=1)
+            g, good = self._g(np.concatenate([up + 1j * e, up + 2j * e]))
+            g1, g2 = g[:pos.size], g[pos.size:]
+            good = good[:pos.size] & good[pos.size:] & np.isfinite(g1) & np.isfinite(g2)
+            # analytic at u: Im g linear in the height to (e/dist)^2 (on the
+            # support it tends to -pi rho instead)
+            good &= np.abs(g2.imag - 2 * g1.imag) <= 1e-3 * np.abs(g2.imag)
+            gr = (4 * g1.real - g2.real) / 3                 # g and g' to (e/dist)^4
+            dg = (8 * g1.imag - g2.imag) / (6 * np.where(good, e, 1.0))
+            x[pos] = np.where(good, up * (1 - self.q + self.q * up * gr), 0.0)
+            h[pos] = np.where(good, self.q * (1 - 2 * up * gr - up * up * dg), np.inf)
+            ok[pos] = good
+        return x, h, ok
+
+    def x(self, u):
+        """``(x, ok)`` at the points ``u``."""
+        return self._values(u)[0::2]
+
+    def h(self, u):
+        """``h`` at the points ``u`` (``+oo`` inside the support)."""
+        return self._values(u)[1]
+
+
+def _bracket(f, lo, hi, rising, split=SPLIT):
+    """``(lo, hi)`` bracketing the root of ``f(v) = 1`` for ``f``
+    increasing (``rising``) or decreasing on ``[lo, hi]``, where ``f - 1``
+    has opposite signs at the two ends (checked by the caller): ``split``
+    interior points per round, until the bracket is at rounding."""
+    for _ in range(int(np.ceil(50 * np.log(2) / np.log(split + 1)))):
+        pts = lo + (hi - lo) * np.arange(1, split + 1) / (split + 1)
+        past = (f(pts) > 1) == rising             # the root lies below these points
+        i = int(np.argmax(past)) if past.any() else split
+        lo, hi = (pts[i - 1] if i > 0 else lo), (pts[i] if i < split else hi)
+        if not hi - lo > 4e-16 * max(abs(lo), abs(hi)):
+            break
+    return lo, hi
+
+
+def _minimum(f, lo, hi):
+    """``(v, f(v))`` at the minimum of the convex ``f`` on ``[lo, hi]``:
+    ``SPLIT + 2`` points per round, kept to the neighbours of the smallest."""
+    best = (lo, np.inf)
+    for _ in range(ROUNDS):
+        pts = np.linspace(lo, hi, SPLIT + 2)
+        vals = f(pts)
+        i = int(np.argmin(vals))
+        if vals[i] <= best[1]:
+            best = (pts[i], vals[i])
+        lo, hi = pts[max(i - 1, 0)], pts[min(i + 1, SPLIT + 1)]
+    return best
+
+
+def _edge(m, ends, pick):
+    """``pick`` (max or min) of ``x`` over the bracket ``ends`` (points
+    inside the support left out)."""
+    x, ok = m.x(np.array(ends))
+    if not ok.any():
+        raise ConvergenceError(f"an edge of MP x {m.a!r} was not reached off its support")
+    return float(pick(x[ok]))
+
+
+def _away(m, end, sign, far, scale):
+    """The bracket ``[u, u']`` of the root of ``h = 1`` at ``u = end + sign
+    exp(v)``, ``v`` up to ``log far``, on a side of an end of the support
+    of ``a`` where ``h`` falls with the distance (``h(far) <= 1``, checked
+    by the caller); one point ``[u]`` at ``1e-14 scale`` from the end where
+    ``h`` stays below 1 up to there (a hard edge).  The brackets start at
+    ``NEAR scale``, with ``SPLIT`` points per round; closer to the end (a
+    root there, or a hard edge), 3 points per round: subordination next to
+    an edge can stall, and one stalled point hands its whole batch to an
+    mpmath continuation (0.4 s a point)."""
+    near, split = NEAR * scale, SPLIT
+    lo = np.log(near)
+    if not m.h(end + sign * near)[0] > 1:
+        if not m.h(end + sign * 1e-14 * scale)[0] > 1:
+            return [end + sign * 1e-14 * scale]
+        lo, far, split = np.log(1e-14 * scale), near, 3
+    a, b = _bracket(lambda v: m.h(end + sign * np.exp(v)), lo, np.log(far), rising=False, split=split)
+    return [end + sign * np.exp(a), end + sign * np.exp(b)]
+
+
+def _lower_edge(m, floor, radius):
+    """The lower edge of the product's continuous part (see the module)."""
+    if m.h(0.0)[0] > 1:      # the root is at kappa = -u > 0: bisection in log kappa
+        big = radius * (1 + m.q)
+        while m.h(-big)[0] >= 1:
+            big *= 4
+        lo, hi = _bracket(lambda v: m.h(-np.exp(v)), np.log(1e-30 * radius), np.log(big), rising=False)
+        return max(_edge(m, [-np.exp(lo), -np.exp(hi)], max), 0.0)
+    if floor == 0:
+        return 0.0
+    return max(_edge(m, _away(m, floor, -1, floor, floor), max), 0.0)
+
+
+def _upper_edge(m, top):
+    """The upper edge of the product (see the module)."""
+    big = top * (1 + m.q)
+    while m.h(top + big)[0] >= 1:
+        big *= 4
+    return _edge(m, _away(m, top, 1, big, top), min)
+
+
+def _gap(m, c, d):
+    """``(x_left, x_right, x_dip, h_min)`` for the gap ``(c, d)`` of the
+    support of ``a``: the product's gap ``(x_left, x_right)`` where ``h``
+    dips below ``1 - TOUCH`` (else both None), and ``x`` at the minimum of
+    ``h`` (where the density dips when the clusters merge)."""
+    lo, hi = c + NEAR * d, d - NEAR * d
+    if not lo < hi:
+        return None, None, None, np.inf
+    um, hm = _minimum(m.h, lo, hi)
+    x, ok = m.x(np.array([um]))
+    dip = float(x[0]) if ok[0] else None
+    if not hm < 1 - TOUCH:
+        return None, None, dip, hm
+    left = _edge(m, _away(m, c, 1, um - c, d), min)
+    right = _edge(m, _away(m, d, -1, d - um, d), max)
+    return left, right, dip, hm
+
+
+@cached(maxsize=64)
+def bulk_separation(law):
+    """``(intervals, dips)`` of ``MP(q, s)`` times a law known by its
+    Stieltjes transform (see the module), or None for another law: the
+    support intervals of the continuous part and the points ``x`` at the
+    minima of ``h`` in the gaps of the operand's support where it is below
+    4 (dips of the density, cuts for the quadrature that verifies the mass).
+
+    >>> import freeprob
+    >>> law = freeprob.free_mul(freeprob.MarchenkoPastur(0.5), freeprob.MarchenkoPastur(0.5).scaled(2))
+    >>> [tuple(round(v, 8) for v in ab) for ab in bulk_separation(law)[0]]   # 2 MP(1/2) x MP(1/2)
+    [(0.05670027, 8.81829973)]
+    """
+    ops = _operands(law)
+    if ops is None:
+        return None
+    q, s, a = ops
+    comps = _components(a)
+    if comps is None:
+        return None
+    m = _Map(a, q, comps)
+    radius = comps[-1][1]
+    try:
+        lower = _lower_edge(m, comps[0][0], radius)
+        upper = _upper_edge(m, radius)
+        gaps = [_gap(m, c[1], d[0]) for c, d in zip(comps[:-1], comps[1:])]
+    except _ERRORS:
+        return None
+    starts, ends, dips = [lower], [], []
+    for left, right, dip, hm in gaps:
+        if left is not None:
+            ends.append(left)
+            starts.append(right)
+        if dip is not None and hm < 4:
+            dips.append(dip)
+    ends.append(upper)
+    intervals = tuple((s * float(x0), s * float(x1)) for x0, x1 in zip(starts, ends) if x1 > x0)
+    return intervals, s * np.array(dips, dtype=float)
