@@ -204,3 +204,48 @@ def test_a_nested_power_law_product_has_its_support_exact(q):
     assert len(got) == len(ref), (got, ref)
     np.testing.assert_allclose(np.ravel(got), np.ravel(ref), rtol=1e-13)
     assert law.atoms() == [(0, R(1, 2))]
+
+
+#: continuous and mixed populations with a curve, for the catalogue check
+CURVED_POPULATIONS = {
+    "Semicircle(1, 3)": lambda: fp.Semicircle(1, 3),
+    "AR1(1/2)": lambda: fp.laws.AR1(R(1, 2)),
+    "WishartProduct([2, 3])": lambda: fp.laws.WishartProduct([2, 3]),
+    "MP(1/2) + 1": lambda: fp.MarchenkoPastur(R(1, 2)).shifted(1),
+    "MP(3) (an atom at 0)": lambda: fp.MarchenkoPastur(3),
+    "MP(1/2) boxplus Discrete([1, 3])": lambda: fp.free_add(fp.MarchenkoPastur(R(1, 2)), fp.Discrete([1, 3])),
+    "MP(1/2) x float weights": lambda: fp.free_mul(fp.MarchenkoPastur(0.5), fp.Discrete([0.0, 1.0], [0.3, 0.7])),
+}
+
+
+@pytest.mark.parametrize("q", [0.1, 0.5, 2.0])
+@pytest.mark.parametrize("name", sorted(CURVED_POPULATIONS))
+def test_the_bulk_route_across_populations_with_a_curve(name, q):
+    """The bulk route on every kind of population the catalogue has (a
+    continuous law, a Toeplitz law, a Wishart product, a shifted law, an
+    atom at 0, a free sum with atoms, float weights) equals the
+    discriminant route of the product's own curve to ``1e-10`` (measured
+    9e-12 at most; the 40-digit route above puts the bulk route's own error
+    at 4e-16)."""
+    from freeprob.laws._separation_bulk import bulk_separation
+
+    law = fp.free_mul(CURVED_POPULATIONS[name](), fp.MarchenkoPastur(q))
+    cv = law.curve()
+    assert cv is not None
+    got, _ = bulk_separation(law)
+    ref = _support.curve_support(law, cv)
+    assert len(got) == len(ref), (got, ref)
+    np.testing.assert_allclose(np.ravel(got), np.ravel(ref).astype(float), rtol=1e-10)
+
+
+def test_the_bulk_route_is_taken_only_for_mp_times_a_law_without_finite_spectrum():
+    from freeprob.laws._separation_bulk import bulk_separation
+
+    q = sp.Symbol("q", positive=True)
+    assert bulk_separation(fp.free_mul(fp.MarchenkoPastur(2), fp.PowerLaw(1.5, 20))) is None   # the atom route's
+    assert bulk_separation(fp.free_mul(fp.PowerLaw(1.2, 8), fp.Semicircle(1, 3))) is None
+    assert bulk_separation(fp.free_add(fp.MarchenkoPastur(2), fp.Semicircle(1, 3))) is None
+    assert bulk_separation(fp.free_mul(fp.MarchenkoPastur(q), fp.Semicircle(1, 3))) is None
+    a = bulk_separation(fp.free_mul(fp.MarchenkoPastur(2), fp.Semicircle(1, 3)))[0]
+    b = bulk_separation(fp.free_mul(fp.Semicircle(1, 3), fp.MarchenkoPastur(2)))[0]
+    assert a == b and len(a) == 1
