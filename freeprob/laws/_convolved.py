@@ -183,6 +183,7 @@ class _Convolved(SpectralLaw):
         ga, ha, dha, hb, dhb, tail = sub.operand_funs(self)
         zz = np.asarray(z, dtype=complex).ravel()
         if self._kind == "add":
+            kw.pop("retry", None)    # no second map to retry with
             return sub.free_additive(ga, ha, dha, hb, dhb, zz, omega0=omega0, return_omega=True, **kw)
         return sub.free_multiplicative(ga, ha, dha, hb, dhb, zz, omega0=omega0, return_omega=True, tail=tail, **kw)
 

@@ -61,12 +61,14 @@ def _settled(g, done, x, status):
 
 def _ladder_all(solve, x, yt, top, ratio):
     """``(g, omega, done)`` down the rungs; a point stops at a rung where it
-    does not converge (``done`` False)."""
+    does not converge (``done`` False) after every retry the solver has
+    (``retry``: the multiplicative explicit iteration's points solved again
+    by the Belinschi-Bercovici map)."""
     y = np.maximum(np.full(x.shape, float(top)), yt)
-    g, omega, done = (np.array(v) for v in solve(x + 1j * y, None, status=True))
+    g, omega, done = (np.array(v) for v in solve(x + 1j * y, None, status=True, retry=True))
     while (idx := np.flatnonzero(done & (y > yt))).size:
         y[idx] = np.maximum(yt[idx], y[idx] * ratio)
-        g[idx], omega[idx], done[idx] = solve(x[idx] + 1j * y[idx], omega[idx], status=True)
+        g[idx], omega[idx], done[idx] = solve(x[idx] + 1j * y[idx], omega[idx], status=True, retry=True)
     return g, omega, done
 
 

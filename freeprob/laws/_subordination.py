@@ -129,7 +129,7 @@ def free_additive(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=No
 
 
 def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, omega0=None, return_omega=False,
-                        status=False, tail=None):
+                        status=False, tail=None, retry=None):
     """``g_{a boxtimes b}(z)`` for laws on ``[0, oo)`` at ``z`` off
     ``[0, oo)`` (arrays): ``Im z != 0`` or ``z < 0``.
 
@@ -143,7 +143,9 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
     ``chi_eta = t Sigma(t)`` and ``Sigma_{ab} = Sigma_a Sigma_b``), which
     needs neither ``h_b`` nor ``h_b'``; the Belinschi-Bercovici map, which
     has the same fixed point and is a self-map, takes the plain steps
-    where a Newton step is refused."""
+    where a Newton step is refused.  A point where the explicit iteration
+    does not converge is solved again by that map when ``retry`` (by
+    default when the caller does not take the ``status``)."""
     z = np.asarray(z, dtype=complex).ravel()
     if np.any((z.imag == 0) & (z.real >= 0)):
         raise ValueError("multiplicative subordination needs z off [0, oo)")
@@ -213,7 +215,7 @@ def free_multiplicative(ga, ha, dha, hb, dhb, z, *, tol=1e-12, maxiter=2000, ome
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             off = np.abs(omega - bb(omega, every))
         wrong = done & ~(off <= 1e-8 * np.abs(omega))   # not |u|: at |z| = 1e-12, 5e-6 off passed
-        idx = np.flatnonzero(wrong if status else wrong | ~done)
+        idx = np.flatnonzero(wrong | ~done if (not status if retry is None else retry) else wrong)
         if idx.size:
             kw["scale"] = np.zeros(idx.size)
             omega[idx], done[idx] = _solve(lambda w, i: bb(w, idx[i]), lambda w, i: dbb(w, idx[i]), start[idx],
