@@ -175,7 +175,7 @@ class _Map:
             good = good[:pos.size] & good[pos.size:] & np.isfinite(g1) & np.isfinite(g2)
             # analytic at u: Im g linear in the height to (e/dist)^2 (on the
             # support it tends to -pi rho instead)
-            good &= np.abs(g2.imag - 2 * g1.imag) <= 1e-3 * np.abs(g2.imag)
+            good &= (np.abs(g2.imag - 2 * g1.imag) <= 1e-3 * np.abs(g2.imag)) & (e > 0)
             gr = (4 * g1.real - g2.real) / 3                 # g and g' to (e/dist)^4
             dg = (8 * g1.imag - g2.imag) / (6 * np.where(good, e, 1.0))
             x[pos] = np.where(good, up * (1 - self.q + self.q * up * gr), 0.0)
@@ -253,9 +253,7 @@ def _away(m, end, sign, far, scale):
 def _lower_edge(m, floor, radius):
     """The lower edge of the product's continuous part (see the module)."""
     if m.h(0.0)[0] > 1:      # the root is at kappa = -u > 0: bisection in log kappa
-        big = radius * (1 + m.q)
-        while m.h(-big)[0] >= 1:
-            big *= 4
+        big = _far(m, -1, 0.0, radius * (1 + m.q))
         lo, hi = _bracket(lambda v: m.h(-np.exp(v)), np.log(1e-30 * radius), np.log(big), rising=False)
         return max(_edge(m, [-np.exp(lo), -np.exp(hi)], max), 0.0)
     if floor == 0:
@@ -265,10 +263,18 @@ def _lower_edge(m, floor, radius):
 
 def _upper_edge(m, top):
     """The upper edge of the product (see the module)."""
-    big = top * (1 + m.q)
-    while m.h(top + big)[0] >= 1:
+    return _edge(m, _away(m, top, 1, _far(m, 1, top, top * (1 + m.q)), top), min)
+
+
+def _far(m, sign, end, big):
+    """A distance ``big * 4^j`` from ``end`` at which ``h < 1`` (``h`` falls
+    like ``q m_2/u^2`` far out); :class:`~freeprob.errors.ConvergenceError`
+    where 60 quadruplings do not reach it (``g`` not evaluable there)."""
+    for _ in range(60):
+        if m.h(end + sign * big)[0] < 1:
+            return big
         big *= 4
-    return _edge(m, _away(m, top, 1, big, top), min)
+    raise ConvergenceError(f"h = 1 was not crossed far from the support of {m.a!r}")
 
 
 def _gap(m, c, d):
