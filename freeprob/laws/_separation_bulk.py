@@ -113,7 +113,7 @@ def _components(a):
     where ``a`` has no numeric support."""
     try:
         sup = a.support()
-    except (*_ERRORS, NotImplementedError, TypeError, ValueError):
+    except (*_ERRORS, NotImplementedError):     # no numeric support: the grid route's to try
         return None
     parts = sup.args if isinstance(sup, sp.Union) else (sup,)
     comps = []
@@ -173,6 +173,7 @@ class _Map:
             g, good = self._g(np.concatenate([up + 1j * e, up + 2j * e]))
             g1, g2 = g[:pos.size], g[pos.size:]
             good = good[:pos.size] & good[pos.size:] & np.isfinite(g1) & np.isfinite(g2)
+            g1, g2 = np.where(good, g1, 0.0), np.where(good, g2, 0.0)   # no inf - inf below
             # analytic at u: Im g linear in the height to (e/dist)^2 (on the
             # support it tends to -pi rho instead)
             good &= (np.abs(g2.imag - 2 * g1.imag) <= 1e-3 * np.abs(g2.imag)) & (e > 0)
