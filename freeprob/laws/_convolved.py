@@ -295,9 +295,9 @@ class _Convolved(SpectralLaw):
         raise NotImplementedError  # each convolved law states its atoms (by theorem or in closed form)
 
     def _support_closed(self):
-        parts = [sp.Interval(sp.Float(a), sp.Float(b)) for a, b in self._ac_intervals()]
-        parts += [sp.FiniteSet(loc) for loc, _ in self.atoms()]
-        return sp.Union(*parts)
+        from freeprob.laws._support import union
+
+        return union(self._ac_intervals(), [loc for loc, _ in self.atoms()])
 
     def _bound_interval(self):
         return []

@@ -37,18 +37,37 @@ sums, because every partial sum of ``h`` is a lower bound of it:
 For ``PowerLaw(1.5, 10^6)`` times ``MP(2)`` the first bound leaves about 400
 segments of 10^6, most of them real gaps (338 intervals, 16 s).  Nothing is
 sampled or gridded: the narrowest isolated cluster is found as surely as the
-widest.  Laws of more than ``ATOM_LIMIT`` atoms keep the general route's
-grid (:mod:`freeprob.laws._support`).
+widest.
+
+**A power law of any size.**  For ``eta_k = k^-alpha`` with weights ``1/n``
+the two-atom bound of segment ``k`` (between ``eta_{k+1}`` and ``eta_k``) is
+
+.. math:: \frac{q}{n}\,\frac{(1 + \rho^{2\alpha/3})^3}{(1 - \rho^{\alpha})^2},
+          \qquad \rho = \frac{k}{k+1},
+
+independent of the scale ``s`` and increasing in ``k`` (``rho`` increases).
+So only the segments ``k < K``, with ``K`` the first where the bound reaches
+``1``, can hold a gap; ``K`` grows like ``alpha sqrt(n/(8q))``.  The atoms
+``k <= K`` (and a window beyond) are listed, and the full sums over all
+``n`` atoms, ``n = 10^9`` included, are the power-law sums of
+:mod:`freeprob.numeric.powersum` (an exact head, the atoms next to the pole
+``u`` one by one, Euler-Maclaurin between), compiled from the summands
+``q t^2/(u - t)^m``.  A law whose ``K`` exceeds ``ATOM_LIMIT`` (``q`` below
+about ``alpha^2/(8n)``) and other laws of more than ``ATOM_LIMIT`` atoms keep
+the general route's grid (:mod:`freeprob.laws._support`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+import sympy as sp
 
 from freeprob.errors import ConvergenceError
 from freeprob.numeric.cache import cached
 
-__all__ = ["mp_product_support", "separation"]
+__all__ = ["Separation", "mp_product_support", "separation"]
 
 #: atoms on each side of a segment in the windowed lower bound of h
 WINDOW = 64
@@ -63,10 +82,11 @@ _BLOCK = 2**22
 
 
 def _operands(law):
-    """``(q, s, t, w)`` when ``law`` is ``MP(q, s)`` times a numeric law of
-    finitely many atoms, else None; ``t`` the distinct positive atoms in
-    increasing order, ``w`` their weights (the atom at 0 does not enter)."""
+    """``(q, atoms)`` when ``law`` is ``MP(q, s)`` times a numeric law of
+    finitely many atoms, else None; ``atoms`` an :class:`_Atoms` of the
+    distinct positive atoms ``t = s eta`` (the atom at 0 does not enter)."""
     from freeprob.laws._classical import MarchenkoPastur
+    from freeprob.numeric.spectrum import PowerLawSpectrum
 
     if getattr(law, "_kind", None) != "mul":
         return None
@@ -75,20 +95,110 @@ def _operands(law):
     other = [o for o in ops if not isinstance(o, MarchenkoPastur)]
     if len(mp) != 1 or len(other) != 1 or other[0].finite_spectrum is None:
         return None
+    spec = other[0].finite_spectrum
     try:
-        if int(other[0].finite_spectrum.size) > ATOM_LIMIT:
-            return None
         q, s = float(mp[0].ratio), float(mp[0].scale)
-        vals, wts = other[0].finite_spectrum.numeric_atoms()
+        if not (q > 0 and s > 0):
+            return None
+        if isinstance(spec, PowerLawSpectrum) and spec.beta == 0 and spec.uses_sums():
+            atoms = _PowerAtoms.of(q, s, float(spec.alpha), spec.n)
+            return None if atoms is None else (q, atoms)
+        if int(spec.size) > ATOM_LIMIT:
+            return None
+        vals, wts = spec.numeric_atoms()
     except (TypeError, ValueError):
         return None
     vals = np.asarray(vals, dtype=float)
     wts = np.full(vals.size, 1.0 / vals.size) if wts is None else np.asarray(wts, dtype=float)
-    if not (np.all(np.isfinite(vals)) and np.all(vals >= 0) and q > 0 and s > 0):
+    if not (np.all(np.isfinite(vals)) and np.all(vals >= 0)):
         return None
     t, inv = np.unique(vals[vals > 0] * s, return_inverse=True)
     w = np.bincount(inv, weights=wts[vals > 0] / wts.sum(), minlength=t.size)
-    return q, s, t, w
+    return q, _Atoms(q, t, w)
+
+
+class _Atoms:
+    """The positive atoms ``t`` (increasing) of the scaled operand, their
+    weights ``w``, ``a_k = q w_k t_k^2`` (the terms of ``h``) and ``b_k = q w_k t_k``
+    (those of ``x``): every atom listed, the full sums taken term by term.
+    ``low`` is the smallest atom and its ``a``, ``total`` the sum of ``a``."""
+
+    def __init__(self, q, t, w):
+        self.t, self.w, self.a, self.b = t, w, q * w * t**2, q * w * t
+        self.low = (float(t[0]), float(self.a[0])) if t.size else None
+        self.total = float(np.sum(self.a))
+
+    def full(self, u, orders):
+        """``{m: sum_k a_k/(u - t_k)^m}`` over all atoms."""
+        return _sums(u, self.t, self.a, orders)
+
+    def x(self, u):
+        """``x(u) = u (1 + sum_k b_k/(u - t_k))``."""
+        return u * (1 + _sums(u, self.t, self.b, (1,))[1])
+
+
+class _PowerAtoms(_Atoms):
+    """``t_k = s k^-alpha``, ``k = 1..n``, weights ``1/n`` (see the module):
+    the atoms ``k <= K + WINDOW`` listed (``K`` the first segment whose
+    two-atom bound reaches 4, so that the dips of the near-gaps are listed
+    too), the full sums by the power-law sums of the numeric layer."""
+
+    @classmethod
+    def of(cls, q, s, alpha, n):
+        n = int(n)
+        head = _first_segment(q, alpha, n, 4.0)
+        return None if head is None else cls(q, s, alpha, n, min(n, head + WINDOW))
+
+    def __init__(self, q, s, alpha, n, head):
+        from freeprob.numeric.powersum import normalization
+
+        t = s * np.arange(head, 0, -1, dtype=float) ** -alpha
+        super().__init__(q, t, np.full(head, 1.0 / n))
+        self.q, self.s, self.alpha, self.n = q, s, alpha, n
+        tn = s * float(n) ** -alpha
+        self.low = (tn, q * tn**2 / n)
+        self.total = q * s**2 * normalization(alpha, n, 2 * alpha) / n
+
+    def full(self, u, orders):
+        vals = _power_sums(self.alpha, self.n, tuple(orders), 2)(u, self.s)
+        return {m: self.q * np.asarray(v, dtype=float) for m, v in zip(orders, vals)}
+
+    def x(self, u):
+        v, = _power_sums(self.alpha, self.n, (1,), 1)(u, self.s)
+        return u * (1 + self.q * np.asarray(v, dtype=float))
+
+
+def _first_segment(q, alpha, n, level):
+    """The first ``k`` in ``1..n-1`` whose two-atom bound (increasing in
+    ``k``, see the module) reaches ``level``, by bisection on the closed
+    form; None when no segment does below ``ATOM_LIMIT``."""
+    def bound(k):
+        lr = np.log(k / (k + 1.0))
+        return q / n * (1 + np.exp(2 * alpha / 3 * lr)) ** 3 / np.expm1(alpha * lr) ** 2
+
+    top = min(n - 1, ATOM_LIMIT)
+    if bound(float(top)) < level:
+        return None if top < n - 1 else n
+    lo, hi = 0, top                  # bound(hi) >= level; lo = 0 or bound(lo) < level
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if bound(float(mid)) >= level else (mid, hi)
+    return hi
+
+
+@cached(maxsize=32)
+def _power_sums(alpha, n, orders, power):
+    """The compiled means ``<(s eta)^power/(u - s eta)^m>`` over
+    ``eta = k^-alpha``, ``k = 1..n`` (Euler-Maclaurin beyond the atom limit),
+    one for each ``m`` in ``orders``, as a function of ``(u, s)``."""
+    from freeprob.numeric.compile import compile_expr
+    from freeprob.numeric.spectrum import PowerLawSpectrum, SpectralMean
+
+    x = sp.Dummy("x", positive=True)
+    u, s = sp.Symbol("u", real=True), sp.Symbol("s", positive=True)
+    spec = PowerLawSpectrum(sp.Float(alpha), int(n))
+    means = tuple(SpectralMean((s * x) ** power / (u - s * x) ** m, x, spec) for m in orders)
+    return compile_expr(means, (u, s), dtype=float)
 
 
 def _sums(u, t, a, orders, sel=None):
@@ -142,30 +252,36 @@ def _newton(f, lo, hi, x0, *, rising, iters=200):
     raise ConvergenceError(f"an edge of the support did not converge ({todo.size} roots of h = 1 left)")
 
 
-def _minimum(t, a, k, sel=None, u0=None):
+def _part(at, u, orders, sel):
+    """The sums of ``h`` over the atoms ``sel`` (rows of indices), or all."""
+    return at.full(u, orders) if sel is None else _sums(u, at.t, at.a, orders, sel)
+
+
+def _minimum(at, k, sel=None, u0=None):
     """``(u*, h(u*))``: the minimum of ``h`` on each segment ``(t_k,
     t_{k+1})`` (over the atoms ``sel`` of each, or all), a root of the
     increasing ``h'`` by Newton (``h'' > 0``) from ``u0`` (by default the
     two-atom minimizer)."""
+    t, a = at.t, at.a
     lo, hi = t[k], t[k + 1]
 
     def dh(u, idx):
-        s = _sums(u, t, a, (3, 4), None if sel is None else sel[idx])
+        s = _part(at, u, (3, 4), None if sel is None else sel[idx])
         return -2 * s[3], 6 * s[4]
 
     if u0 is None:
         c0, c1 = np.cbrt(a[k]), np.cbrt(a[k + 1])
         u0 = lo + (hi - lo) * c0 / (c0 + c1)
     u = _newton(dh, lo, hi, u0, rising=True)
-    return u, _sums(u, t, a, (2,), sel)[2]
+    return u, _part(at, u, (2,), sel)[2]
 
 
-def _roots(t, a, lo, hi, *, rising, sel=None, x0=None):
+def _roots(at, lo, hi, *, rising, sel=None, x0=None):
     """The root of ``h = 1`` in each bracket ``(lo, hi)`` on which ``h``
     is monotone (increasing if ``rising``), over the atoms ``sel`` or all;
     Newton from ``x0`` (by default the middle of the bracket)."""
     def f(u, idx):
-        s = _sums(u, t, a, (2, 3), None if sel is None else sel[idx])
+        s = _part(at, u, (2, 3), None if sel is None else sel[idx])
         return s[2] - 1, -2 * s[3]
 
     return _newton(f, lo, hi, 0.5 * (lo + hi) if x0 is None else x0, rising=rising)
@@ -185,27 +301,40 @@ def mp_product_support(law):
     return None if out is None else out[0]
 
 
+class Separation(NamedTuple):
+    """The support of ``MP`` times a law of finitely many atoms."""
+
+    #: the support intervals ``(a, b)`` of the continuous part, increasing (see the module)
+    intervals: tuple
+    #: ``x(u)`` at the two-atom minimizers of the segments whose two-atom bound
+    #: of ``h`` is below 4, where merged clusters leave a dip in the density
+    #: (cuts for the quadrature that verifies the mass)
+    dips: np.ndarray
+    #: whether every atom was listed (False for a power law summed by Euler-Maclaurin)
+    listed: bool
+    #: the mass of each interval above the lowest: the weights of the atoms
+    #: between its two gaps in ``u`` (the lowest carries the rest)
+    masses: tuple
+
+
 @cached(maxsize=64)
 def separation(law):
-    """``(intervals, dips)`` of ``MP(q, s)`` times a law of finitely many
-    atoms, or None for another law: the support intervals (see the module)
-    and the points ``x(u)`` at the two-atom minimizers of the segments whose
-    two-atom bound of ``h`` is below 4, where merged clusters leave a dip in
-    the density (cuts for the quadrature that verifies the mass)."""
+    """The :class:`Separation` of ``MP(q, s)`` times a law of finitely many
+    atoms, or None for another law."""
     ops = _operands(law)
     if ops is None:
         return None
-    q, _, t, w = ops
+    q, at = ops
+    t, a = at.t, at.a
     if not t.size:
-        return (), np.empty(0)
-    a = q * w * t**2
-    total = float(np.sum(a))
+        return Separation((), np.empty(0), True, ())
+    (t0, a0), total = at.low, at.total
     one = np.ones(1)
     # below the smallest atom h rises from 0: h = 1 between t_1 - sqrt(sum a)
     # and t_1 - sqrt(a_1); above the largest it falls, between t_n + sqrt(a_n)
     # and t_n + sqrt(sum a)
-    u_lo = _roots(t, a, (t[0] - np.sqrt(total)) * one, (t[0] - np.sqrt(a[0])) * one, rising=True)
-    u_hi = _roots(t, a, (t[-1] + np.sqrt(a[-1])) * one, (t[-1] + np.sqrt(total)) * one, rising=False)
+    u_lo = _roots(at, (t0 - np.sqrt(total)) * one, (t0 - np.sqrt(a0)) * one, rising=True)
+    u_hi = _roots(at, (t[-1] + np.sqrt(a[-1])) * one, (t[-1] + np.sqrt(total)) * one, rising=False)
     # segments that may hold a gap: the two-atom bound (closed form)
     k = np.arange(t.size - 1)
     two = (np.cbrt(a[k]) + np.cbrt(a[k + 1])) ** 3 / (t[k + 1] - t[k]) ** 2
@@ -220,29 +349,28 @@ def separation(law):
         # elsewhere its roots bracket the full ones from outside
         base = np.clip(k - WINDOW + 1, 0, t.size - 2 * WINDOW)
         sel = base[:, None] + np.arange(2 * WINDOW)[None, :]
-        u0, hw = _minimum(t, a, k, sel)
+        u0, hw = _minimum(at, k, sel)
         keep = hw < 1 + TOUCH
         k, u0, sel = k[keep], u0[keep], sel[keep]
         lo, hi = t[k], t[k + 1]
         opened = hw[keep] < 1
         if opened.any():
-            lo[opened] = _roots(t, a, t[k[opened]], u0[opened], rising=False, sel=sel[opened])
-            hi[opened] = _roots(t, a, u0[opened], t[k[opened] + 1], rising=True, sel=sel[opened])
+            lo[opened] = _roots(at, t[k[opened]], u0[opened], rising=False, sel=sel[opened])
+            hi[opened] = _roots(at, u0[opened], t[k[opened] + 1], rising=True, sel=sel[opened])
     edges_lo, edges_hi = [], []
     if k.size:
-        u_star, h_star = _minimum(t, a, k, u0=u0)
+        u_star, h_star = _minimum(at, k, u0=u0)
         gap = h_star < 1 - TOUCH
         k, u_star, lo, hi = k[gap], u_star[gap], lo[gap], hi[gap]
     if k.size:
         # h = 1 on each side of the minimum: h falls on (lo, u*), rises on (u*, hi)
         # from the window's roots, just outside the full ones, where there are
-        edges_hi = list(_roots(t, a, lo, u_star, rising=False, x0=None if u0 is None else lo))
-        edges_lo = list(_roots(t, a, u_star, hi, rising=True, x0=None if u0 is None else hi))
-    starts = np.array([u_lo[0]] + edges_lo)
-    ends = np.array(edges_hi + [u_hi[0]])
-    # x(u) = u (1 + sum_k b_k/(u - t_k)), b_k = q w_k t_k
-    b = q * w * t
-    xs = starts * (1 + _sums(starts, t, b, (1,))[1])
-    xe = ends * (1 + _sums(ends, t, b, (1,))[1])
-    dips = dips * (1 + _sums(dips, t, b, (1,))[1])
-    return tuple((max(float(s), 0.0), float(e)) for s, e in zip(xs, xe)), dips
+        edges_hi = list(_roots(at, lo, u_star, rising=False, x0=None if u0 is None else lo))
+        edges_lo = list(_roots(at, u_star, hi, rising=True, x0=None if u0 is None else hi))
+    xs = at.x(np.array([u_lo[0]] + edges_lo))
+    xe = at.x(np.array(edges_hi + [u_hi[0]]))
+    intervals = tuple((max(float(a_), 0.0), float(e)) for a_, e in zip(xs, xe))
+    # each interval above the lowest carries the weights of its atoms (the
+    # exact separation of Bai and Silverstein): those between its two gaps
+    masses = np.add.reduceat(at.w, k + 1) if k.size else np.empty(0)
+    return Separation(intervals, at.x(dips), not isinstance(at, _PowerAtoms), tuple(float(m) for m in masses))
