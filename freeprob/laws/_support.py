@@ -7,7 +7,11 @@ the other has finitely many atoms (a sample covariance of a power-law or
 float-weighted population), the support is exact: the edges are roots of
 Silverstein and Choi's ``x'(u) = 0`` (:mod:`freeprob.laws._separation`), and
 the mass of the intervals is verified as below (16 Fejer nodes on each piece
-between the density's dips and the grid points).  Where the other operand is
+between the density's dips and the grid points).  A power law beyond the
+numeric layer's atom limit, whose clusters of mass ``1/n`` are below any
+mass check and may number tens of thousands, is checked instead by the
+density at the middles of at most ``CHECKED`` intervals and gaps
+(:func:`_checked_bulk`).  Where the other operand is
 any law known by its Stieltjes transform (a continuous law, a nested
 product), the same theorem gives the edges from that law's ``g`` off its
 support (:mod:`freeprob.laws._separation_bulk`), checked against the
