@@ -377,3 +377,25 @@ def test_the_cdf_of_a_huge_power_law_product_integrates_to_the_cluster_masses():
     gaps = np.array([0.5 * (iv[i][1] + iv[i + 1][0]) for i in picks])
     expected = [1 - masses[i:].sum() for i in picks]
     np.testing.assert_allclose(law.cdf_numeric(gaps), expected, rtol=0, atol=1e-6)
+
+
+def test_the_ladders_interpolation_is_numpys_without_its_overflow():
+    """The ladder warm-starts its points from the subordination points of
+    every 16th, interpolated.  ``numpy.interp`` forms slopes, which overflowed
+    beside ``|omega| = 4e299`` at ``x = 0`` (``PowerLaw(1.5, 10^9)`` times a
+    shifted semicircle) and made the start NaN; the convex combination equals
+    it to rounding elsewhere, constant beyond the ends, repeated points
+    included."""
+    from freeprob.laws._ladder import _interp
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        xs = np.sort(np.round(rng.uniform(0, 1, 40), 2))          # with repeats
+        ys = rng.normal(size=40) + 1j * rng.normal(size=40)
+        x = rng.uniform(-0.5, 1.5, 500)
+        ref = np.interp(x, xs, ys.real) + 1j * np.interp(x, xs, ys.imag)
+        np.testing.assert_allclose(_interp(x, xs, ys), ref, rtol=0, atol=1e-14)
+    with np.errstate(all="raise"):
+        start = _interp(np.linspace(0, 2e-11, 9), np.array([0.0, 9.2e-12, 1.8e-11]),
+                        np.array([-2e12 - 4.4e299j, 3.3e11 - 3.6e9j, 1.7e11 - 1.2e9j]))
+    assert np.all(np.isfinite(start)) and start[-1] == 1.7e11 - 1.2e9j
