@@ -326,15 +326,17 @@ def _top_edge(alpha, n, q):
         return float(u * (1 + q * sums(u, 1, 1)))
 
 
-@pytest.mark.parametrize("q", [0.5, 3.0])
-def test_a_power_law_summed_by_euler_maclaurin_equals_its_listed_atoms(q):
+@pytest.mark.parametrize("q, scale", [(0.5, 1.0), (3.0, 0.25)])
+def test_a_power_law_summed_by_euler_maclaurin_equals_its_listed_atoms(q, scale):
     """``PowerLaw(1.5, 2e5)`` is beyond the numeric layer's atom limit: its
     full sums are Euler-Maclaurin's, and only the atoms up to the first
     segment whose two-atom bound reaches 4 are listed.  Its ``to_discrete``
     lists all 2e5 atoms and sums them one by one: the same intervals (302 at
-    q = 1/2) to 1e-14 of the largest edge, the same cluster masses."""
-    power = _separation.separation(fp.free_mul(fp.PowerLaw(1.5, 2 * 10**5), fp.MarchenkoPastur(q)))
-    listed = _separation.separation(fp.free_mul(fp.PowerLaw(1.5, 2 * 10**5).to_discrete(), fp.MarchenkoPastur(q)))
+    q = 1/2) to 1e-14 of the largest edge, the same cluster masses, with the
+    Marchenko-Pastur scale too."""
+    mp = fp.MarchenkoPastur(q, scale)
+    power = _separation.separation(fp.free_mul(fp.PowerLaw(1.5, 2 * 10**5), mp))
+    listed = _separation.separation(fp.free_mul(fp.PowerLaw(1.5, 2 * 10**5).to_discrete(), mp))
     assert not power.listed and listed.listed
     assert len(power.intervals) == len(listed.intervals) > 100
     np.testing.assert_allclose(power.intervals, listed.intervals, rtol=0, atol=1e-14 * listed.intervals[-1][1])

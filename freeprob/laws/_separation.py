@@ -171,7 +171,12 @@ class _PowerAtoms(_Atoms):
 def _first_segment(q, alpha, n, level):
     """The first ``k`` in ``1..n-1`` whose two-atom bound (increasing in
     ``k``, see the module) reaches ``level``, by bisection on the closed
-    form; None when no segment does below ``ATOM_LIMIT``."""
+    form; ``n`` when none does and ``n - 1 <= ATOM_LIMIT`` (every atom is
+    listed), None when none does up to ``ATOM_LIMIT`` (too many to list).
+
+    >>> _first_segment(0.5, 1.5, 10**9, 1.0), _first_segment(1e-12, 1.5, 10**9, 1.0)
+    (23717, None)
+    """
     def bound(k):
         lr = np.log(k / (k + 1.0))
         return q / n * (1 + np.exp(2 * alpha / 3 * lr)) ** 3 / np.expm1(alpha * lr) ** 2
