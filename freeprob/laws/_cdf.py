@@ -122,17 +122,15 @@ def cdf_tables(law, nodes: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     atoms with MP(2) ``1e-6`` short, in the decade where its clusters merge).
 
     Where the mass ``m`` of an interval is known by theorem (a cluster of
-    Marchenko-Pastur times atoms, :func:`~freeprob.laws._support.interval_masses`),
+    Marchenko-Pastur times atoms, ``law._interval_masses``),
     its pieces get the nodes for an error of :data:`ERR`, ``pi sqrt(m/(24
     ERR))`` (64 at least), and a cluster of ``m <= LINE_MASS`` is linear
     across (no density evaluated): ``PowerLaw(1.5, 10^7)`` times MP(1/2) has
     2,134 clusters of mass ``1e-7``, each of which cost 4,000 subordination
     solves."""
-    from freeprob.laws._support import interval_masses
-
     tables = []
     intervals = law._ac_intervals()
-    for (a, b), m in zip(intervals, interval_masses(law, intervals)):
+    for (a, b), m in zip(intervals, law._interval_masses(intervals)):
         if a == 0 < b:
             tables += _down_to_zero(law, b, nodes)
         elif m is not None and m <= LINE_MASS:

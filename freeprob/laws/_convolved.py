@@ -291,6 +291,11 @@ class _Convolved(SpectralLaw):
         cv = self.curve()   # without one: computed from the density, verified by the mass (never the bound)
         return list(numeric_support(self)) if cv is None else curve_support(self, cv)
 
+    def _interval_masses(self, intervals):
+        from freeprob.laws._support import interval_masses
+
+        return interval_masses(self, intervals)
+
     def _atoms_closed(self):
         raise NotImplementedError  # each convolved law states its atoms (by theorem or in closed form)
 

@@ -448,6 +448,12 @@ class NumericMethods:
     def _ac_intervals(self):
         return _ac_intervals_of(self)
 
+    def _interval_masses(self, intervals):
+        """The mass of each of the support ``intervals`` where a theorem gives
+        it, else None (a free product with Marchenko-Pastur knows its
+        clusters' masses, :func:`~freeprob.laws._support.interval_masses`)."""
+        return [None] * len(intervals)
+
     def _atom_points(self):
         return _atom_points_of(self).copy()
 
