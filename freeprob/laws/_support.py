@@ -215,16 +215,24 @@ def union(intervals, atoms):
     >>> big = union([(2.0 * k, 2.0 * k + 1) for k in range(40)], [sp.Integer(-1), sp.Integer(4)])
     >>> len(big.args), big.contains(4), big.contains(sp.Float(5.5)), big.inf, big.sup
     (41, True, False, -1, 79.0000000000000)
+    >>> touching = union([(2.0 * k, 2.0 * k + 1) for k in range(40)] + [(79.0, 80.0)], [])
+    >>> len(touching.args), touching.args[-1]
+    (40, Interval(78.0000000000000, 80.0000000000000))
     """
     if len(intervals) + len(atoms) <= UNION_PARTS:
         parts = [sp.Interval(sp.Float(a), sp.Float(b)) for a, b in intervals]
         return sp.Union(*parts, *[sp.FiniteSet(loc) for loc in atoms])
     ab = np.array(intervals, dtype=float).reshape(-1, 2)
-    if not (np.all(ab[:, 0] < ab[:, 1]) and np.all(ab[1:, 0] > ab[:-1, 1])):
-        raise ValueError("the support intervals must be disjoint, increasing and of positive width")
-    # closed intervals of floats in order, checked above: sympy's own
-    # constructor compares its ends symbolically (0.3 ms an interval)
-    parts = [sp.Basic.__new__(sp.Interval, sp.Float(a), sp.Float(b), sp.false, sp.false) for a, b in ab]
+    ab = ab[np.argsort(ab[:, 0], kind="stable")]
+    # a gap narrower than the floats' spacing (a minimum of h within 1e-12 of
+    # 1 opens one of relative width ~1e-18) leaves touching ends: merged
+    # into one closed interval, as sympy's Union would
+    start = np.concatenate([[True], ab[1:, 0] > np.maximum.accumulate(ab[:-1, 1])])
+    ab = np.stack([ab[start, 0], np.maximum.reduceat(ab[:, 1], np.flatnonzero(start))], axis=1)
+    # closed intervals of floats, ordered and disjoint: sympy's own
+    # constructor compares their ends symbolically (0.3 ms an interval)
+    parts = [sp.Basic.__new__(sp.Interval, sp.Float(a), sp.Float(b), sp.false, sp.false) if a < b
+             else sp.FiniteSet(sp.Float(a)) for a, b in ab]
     # an atom inside an interval adds nothing to the set
     alone = [loc for loc in atoms if not np.any((ab[:, 0] <= float(loc)) & (float(loc) <= ab[:, 1]))]
     if alone:
