@@ -14,7 +14,7 @@ from freeprob.derivations._checks import mp_integral
 
 import freeprob as fp
 from freeprob import conventions as C
-from freeprob.errors import ParameterError
+from freeprob.errors import ConvergenceError, ParameterError
 from freeprob.models import _spectral_numeric as N
 from freeprob.models import spectral as S
 from freeprob.montecarlo.simulate import simulate_descent
@@ -570,6 +570,48 @@ def test_the_split_route_equals_the_ellipse_route(monkeypatch, pop, samples, rid
     for key in S.SPECTRAL_KEYS:
         scale = np.max(np.abs(ellipse["Eg"])) if key != "df1" else 1.0
         np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-11, atol=1e-13 * scale, err_msg=key)
+
+
+@pytest.mark.parametrize("pop, noise", [(fp.Identity(1), 0.0), (fp.Discrete([0.5, 2.0], [0.3, 0.7]), 0.1)])
+def test_late_flow_at_a_tiny_ridge_leaves_the_pole_outside(monkeypatch, pop, noise):
+    """At ``lam = 1e-9`` and ``t = 60`` (q = 1/10) the bias and, without
+    noise, the training error are ``lam^2``-small (1e-18) while the terms of
+    contours around ``-lam`` are of order one: that route refused the bias
+    and gave ``E_tr = -1.7e-16``.  With ``-lam`` outside every contour (the
+    ridge's parts from a circle around it, the cross parts from the kernel
+    at ``-lam``) the split route equals the single ellipse, which still
+    reaches t = 60 here, to 1e-12 (measured 9e-15)."""
+    m = fp.LinearRidge(pop, samples=1000, dimension=100, noise=noise,
+                       estimator=fp.GradientFlow(time=1.0, ridge=1e-9))
+    times = np.array([20.0, 60.0])
+    split = m.evaluate(time=times)
+    assert split["bias2"][1] < 2e-18
+    real = S._split_kernels
+    with monkeypatch.context() as mp_:
+        mp_.setattr(S, "_split_kernels", lambda r0, r1: real(r0, r1)[:5] + (None,))     # every part around -lam
+        with pytest.raises(ConvergenceError, match="rounding floor"):
+            m.evaluate(time=times)
+    monkeypatch.setattr(fp.GradientFlow, "exponential_split", lambda self: None)
+    ellipse = m.evaluate(time=times)
+    for key in S.SPECTRAL_KEYS:
+        np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-12, atol=0, err_msg=key)
+
+
+@pytest.mark.parametrize("lam", [0.0, 1e-9])
+def test_late_flow_with_null_directions_is_the_flow_on_the_rest(lam):
+    """A population's null directions carry no error: ``Discrete([0, 1],
+    [3/10, 7/10])`` in ``P = 1000`` is 7/10 of ``Identity`` in ``P = 700``
+    at the same ``N`` and no noise, at every time.  Late at a ridge
+    (``bias2`` down to 2e-18, the ridge's ``lam^2`` part) the first goes
+    around its bulk and leaves ``-lam`` and the sample atom at 0 beside it,
+    the second has no atom; they agree to 1e-11 (measured 7e-13)."""
+    times = np.array([20.0, 60.0, 150.0])
+    a = fp.LinearRidge(fp.Discrete([0, 1], [0.3, 0.7]), samples=2000, dimension=1000,
+                       estimator=fp.GradientFlow(time=1.0, ridge=lam)).evaluate(time=times)
+    b = fp.LinearRidge(fp.Identity(1), samples=2000, dimension=700,
+                       estimator=fp.GradientFlow(time=1.0, ridge=lam)).evaluate(time=times)
+    for key in ("bias2", "var_X", "Etr", "df1"):
+        np.testing.assert_allclose(a[key], 0.7 * b[key], rtol=1e-11, atol=0, err_msg=key)
 
 
 def test_the_split_route_reaches_any_time_with_few_nodes():

@@ -376,7 +376,7 @@ def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
     gd.evaluate(steps=np.array([10]))
     t_gd, _ = _best(lambda: gd.evaluate(steps=np.unique(np.round(np.geomspace(10, 1e7, n_times)))), repeat=1)
     # a step of 1.8/lambda_max: the top of the spectrum on its own loop,
-    # where 1 - eta x < 0 (freeprob.models._spectral_quad._Mapped)
+    # where 1 - eta x < 0 (freeprob.models._split_contours._Mapped)
     from freeprob.models.spectral import sample_hull
 
     big = m.replace(estimator=freeprob.GradientDescent(step=1.8 / sample_hull(m, None, {}, float(m.ratio))[1],

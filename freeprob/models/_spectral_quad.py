@@ -32,10 +32,20 @@ At ``lam = 0`` the parts without the split's pole go around the spectrum's
 lower edge instead of around 0 (the nonzero bulk's edge, also for a
 population with an atom at 0, whose sample spectrum keeps a gap above the
 atom while ``q (1 - m_0) < 1``), so that a bias exponentially small in ``t
-lower`` keeps its digits; at ``lam > 0`` every part must enclose ``-lam``,
-and a value exponentially small in ``t (lower + lam)`` is certified to the
-rounding floor of its terms (the ``|key|`` sums), not relatively.  At any
-ridge a ``bias2`` or ``var_X`` below that floor is refused
+lower`` keeps its digits.  At ``lam > 0`` the parts enclose ``-lam``
+early, and a value exponentially small in ``t (lower + lam)`` is certified
+to the rounding floor of its terms (the ``|key|`` sums), not relatively.
+Late in the flow (``t_0 s(lower) >= 8``, ``t_0`` the octave's time; from
+``5/2`` where the route around ``-lam`` leaves ``bias2``, ``var_X`` or
+``Etr_bias`` below ``tol`` of its terms) every key but a label-noise
+kernel's leaves ``-lam`` outside every contour instead (:func:`_apart`,
+:func:`_ridge_part`), when the spectrum has a gap above 0 and ``R0`` has a
+single simple pole and vanishes at infinity (:func:`pole_part`): around
+``-lam`` the terms are of order one, while the value is the ridge's
+``lam^2``-small part plus ``e^{-t (lower + lam)}``-small parts, which the
+rounding floor swallowed (a ridge of ``1e-12`` at ``t = 1000`` was
+refused, and without noise ``E_tr`` came out negative).  At any ridge a
+``bias2`` or ``var_X`` below the floor of its terms is refused
 (:func:`_refuse_lost`).
 
 The terms free of the deterministic equivalents are integrated exactly
@@ -46,12 +56,23 @@ ellipse route.
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
+from freeprob import conventions as C
 from freeprob.errors import BranchError, ConvergenceError, NumericalError
-from freeprob.models._contour_nodes import EPS_FLOOR, _refine, _seed
+from freeprob.models._contour_nodes import EPS_FLOOR, _refine, _seed, _solve_kappa
 from freeprob.models._spectral_numeric import _Ellipse, _Parabola
+from freeprob.models._split_contours import (
+    _Circle,
+    _exponent,
+    _factors,
+    _Flow,
+    _join,
+    _Mapped,
+)
+from freeprob.numeric.compile import compile_expr
 
-__all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "REFINE", "keys_of"]
+__all__ = ["integrate_split", "SPECTRAL_KEYS", "NOISE_KEY", "REFINE", "keys_of", "pole_part"]
 
 #: the keys of a learning curve of a spectral estimator
 SPECTRAL_KEYS = ("df1", "bias2", "var_X", "var_X_noise", "Eg", "Etr")
@@ -207,104 +228,153 @@ def _converge(contours, law, q, evaluate, tol, max_nodes, what, states=None):
         prev, count = cur, 2 * count
 
 
-def _log1p(z):
-    """``log(1 + z)`` for complex ``z``, the principal branch, to a few ulps of
-    ``|z|`` also near 0 (numpy's complex ``log1p`` loses 4 digits at ``|z| =
-    1e-2``): ``Re = log1p(x (2 + x) + y^2)/2``, ``Im = atan2(y, 1 + x)`` for
-    ``|z| < 1/2``; ``log(1 + z)`` itself further out, where ``x (2 + x)``
-    would cancel (to ``-1`` next to ``z = -1``)."""
-    z = np.asarray(z, dtype=complex)
-    near = np.abs(z) < 0.5
-    out = np.atleast_1d(np.log(np.where(near, 1.0, 1 + z)))
-    x, y = z.real[near], z.imag[near]
-    out[np.atleast_1d(near)] = 0.5 * np.log1p(x * (2 + x) + y * y) + 1j * np.arctan2(y, 1 + x)
-    return out.reshape(z.shape)
+def pole_part(r0, z):
+    """``(R0, Res_{z = -lam} R0)`` compiled in ``(z, lam)`` when the split's
+    ``R0`` (a sympy expression in ``z`` and the ridge ``C.lam``, [C18]) is
+    rational with a single simple pole, at ``z = -lam``, and vanishes at
+    infinity; None otherwise.  Then for a kernel ``K(z, z')`` analytic off the
+    spectrum and ``O(1/z)`` at infinity, ``(1/2 pi i) oint R0(z) K(z, z') dz``
+    on a counter-clockwise contour around the spectrum that leaves ``-lam``
+    outside is ``-Res R0 K(-lam, z')`` (the residues outside it; none at
+    infinity, where ``R0 K = O(1/z^2)``).
+
+    >>> from freeprob import conventions as C
+    >>> import sympy as sp
+    >>> z = sp.Symbol("z")
+    >>> r0, res = pole_part(C.lam / (z + C.lam), z)       # gradient flow's R0
+    >>> complex(res(0.0, 0.25))
+    (0.25+0j)
+    >>> pole_part(C.lam / (z + C.lam) ** 2, z) is None    # a double pole
+    True
+    """
+    num, den = sp.fraction(sp.cancel(sp.together(r0)))
+    if not (num.is_polynomial(z) and den.is_polynomial(z)):
+        return None
+    pn, pd = sp.Poly(num, z), sp.Poly(den, z)
+    if pd.degree() != 1 or pn.degree() > 0 or sp.simplify(den.subs(z, -C.lam)) != 0:
+        return None
+    return (compile_expr(r0, (z, C.lam), dtype=complex),
+            compile_expr(sp.simplify(num / sp.diff(den, z)) + 0 * z, (z, C.lam), dtype=complex))
 
 
-def _expm1(z):
-    """``e^z - 1`` for complex ``z`` to a few ulps of ``|z|`` near 0:
-    ``Re = expm1(x) cos y - 2 sin^2(y/2)``, ``Im = e^x sin y``."""
-    z = np.asarray(z, dtype=complex)
-    x, y = z.real, z.imag
-    return np.expm1(x) * np.cos(y) - 2 * np.sin(y / 2) ** 2 + 1j * np.exp(x) * np.sin(y)
+def _pair(za, zb, ka, kb, ma, mb, mwa, mwb, q, w2):
+    """The arguments of a two-point kernel, ``a`` on the rows and ``b`` on the columns."""
+    return (za[:, None], zb[None, :], ka[:, None], kb[None, :], ma[:, None], mb[None, :], mwa[:, None],
+            mwb[None, :], q, w2)
 
 
-def _exponent(z, lam, eta):
-    """``s(z)`` of ``E = e^{-rate s}``: ``z + lam`` (``eta = 0``, gradient
-    flow), ``-log(1 - eta (z + lam))`` (gradient descent; the principal
-    branch, which is the parabola's: its nodes keep ``|Im s| < pi``)."""
-    return z + lam if eta == 0 else -_log1p(-eta * (z + lam))
+def _apart(law, q, lv, ts, t0, corner, point, c, kernels, carried, tol, max_nodes, states):
+    """Every key but the label-noise kernel's at the times ``ts`` of one
+    octave ``t0`` at a ridge ``lam > 0`` (see the module), its parts with
+    ``E`` on contours that leave ``-lam`` outside: the pair of parabolas
+    with corner ``corner`` (see :func:`_apart_corner`).  One-point parts
+    lie on the inner one.  Two-point: ``R1 E R1 E`` on the pair, and the
+    parts with ``R0`` in one variable as ``c K(-lam, z')`` (``c = -Res
+    R0``, see :func:`pole_part`) against the ``R1 E`` of the other
+    variable's parabola; ``point`` holds ``(z, kappa, D, D_w, state)`` at
+    ``z = -lam``.  The parts without ``E`` are :func:`_ridge_part`.  Every
+    term is of the size of the ``e^{-t (lower + lam)}``-small value it adds
+    to, up to ``e^{t s(lower)}``."""
+    split, _, two, r1, _, _ = kernels
+    outer, inner = carried(corner, 2 / t0, t0 / 2), carried(corner, 1 / t0, t0)
+    zp, kp, mp, mwp = point[:4]
+    rc = np.full((ts.shape[0], 1), c, dtype=complex)
+
+    def parts(nodes):
+        (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = _join(nodes[:len(outer)]), _join(nodes[len(outer):])
+        count = nodes[0][0].size
+        e, ei = _factors(outer, count, ts), _factors(inner, count, ts)
+        cur = {}
+        for key, (v, a) in _sums(split, zi, wi, ki, mi, mwi, q, 1.0, law.wnorm2, lv, {1: ei, 2: ei * ei}).items():
+            cur[key], cur["|" + key + "|"] = v, a
+        ra = np.asarray(r1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
+        rb = np.asarray(r1(z, lv), dtype=complex)[None, :] * e * w[None, :]
+
+        def sums(bounded):
+            terms = (_two_point(two, _pair(zi, z, ki, k, mi, m, mwi, mw, q, law.wnorm2), ra, rb, bounded=bounded),
+                     _two_point(two, _pair(zp, z, kp, k, mp, m, mwp, mw, q, law.wnorm2), rc, rb, bounded=bounded),
+                     _two_point(two, _pair(zi, zp, ki, kp, mi, mp, mwi, mwp, q, law.wnorm2), ra, rc,
+                                bounded=bounded))
+            res = {}
+            for i, key in enumerate(("bias2", "var_X")):
+                res[key] = sum(t[i][0] for t in terms)
+                res["|" + key + "|"] = sum(t[i][1] for t in terms)
+            return res
+
+        cur.update(sums(False))
+        cur[REFINE] = lambda: {key: v for key, v in sums(True).items() if key.startswith("|")}
+        return cur
+
+    return _converge(outer + inner, law, q, parts, tol, max_nodes, "parabolic contour", states)
 
 
-def _factors(loops, count, ts):
-    """``E`` on ``count`` nodes of each contour of ``loops`` (concatenated),
-    one row per rate in the column ``ts`` (see :meth:`_Flow.factor`,
-    :meth:`_Mapped.factor`)."""
-    return np.concatenate([loop.factor(count, ts) for loop in loops], axis=1)
+def _apart_corner(s_low, t0, lam, eta):
+    """The corner ``c`` (in ``z``) of :func:`_apart`'s parabolas, ``mu = 2/t0``
+    and ``1/t0``: at the spectrum's lower edge, moved right where that puts
+    the outer vertex less than half way from the pole (``s = 0``) to the
+    edge (``s_low = s(lower)``), in the variable ``s`` of the parabolas
+    (:func:`_exponent`).  With ``t0 s_low >= 5/2`` the inner vertex stays
+    below the edge, and the pole lies at ``Im u <= 1 - sqrt(1 + t0 s_low/4)``
+    of the parabola's strip; the terms near the vertex then exceed the
+    value by at most ``e^{t s_low}`` (3.5 digits at ``t0 s_low = 8``,
+    ``t < 2 t0``).
+
+    >>> round(_apart_corner(0.5, 16.0, 0.1, 0.0), 6)     # gradient flow: s = z + lam, at the edge
+    0.4
+    >>> round(_apart_corner(0.5, 6.0, 0.1, 0.0), 6)      # early: the vertex at s_low/2
+    0.483333
+    """
+    s = max(s_low, s_low / 2 + 2 / t0)
+    return s - lam if eta == 0 else -np.expm1(-s) / eta - lam
 
 
-class _Flow:
-    """Gradient flow's parabola: the nodes of ``inner``, and ``E = e^{-t (z +
-    lam)}`` at them."""
+def _ridge_part(law, q, lv, lower, point, c, kernels, tol, max_nodes):
+    """The parts without ``E`` for :func:`_apart` (the ridge's own,
+    independent of the time), as corrections to the route around ``-lam``
+    on a circle around ``-lam`` of radius ``(lower + lam)/2``, where the
+    kernels are analytic (out to ``lower``; no node comes near the spectrum
+    or the diagonal, and the errors fall as ``2^-N``):
 
-    def __init__(self, inner, lam):
-        self.inner, self.lam, self.closed, self.key = inner, float(lam), inner.closed, inner.key
+    * one-point: the ``E^0`` part on the wide ellipse encloses ``-lam``;
+      minus its integral on the circle, it encloses the spectrum only.
+      Both are of the size of the value (``R0`` is as small on them as on
+      the spectrum), unlike the ``E^k`` parts around ``-lam`` (order one
+      next to it);
+    * two-point ``R0 R0``: the ``z'`` integral of ``c K(-lam, z') R0(z')``
+      around the spectrum, ``-lam`` outside, is ``-c Res R0 K(-lam, -lam)``
+      (see :func:`pole_part`), and ``R0 = Res R0/(z' + lam)``: so it is
+      ``-c`` times the same integral on the circle (the mean value of
+      ``K(-lam, .)`` over it)."""
+    split, _, two, _, _, (r0, _) = kernels
+    zp, kp, mp, mwp = point[:4]
+    rc = np.full((1, 1), c, dtype=complex)
 
-    def nodes(self, count):
-        return self.inner.nodes(count)
+    def parts(nodes):
+        z, w, k, m, mw = nodes[0]
+        cur = {}
+        for key, (v, a) in _sums(split, z, w, k, m, mw, q, 1.0, law.wnorm2, lv, {0: 1.0}).items():
+            cur[key], cur["|" + key + "|"] = -v, a
+        rb = -(np.asarray(r0(z, lv), dtype=complex) * w)[None, :]
 
-    def factor(self, count, ts):
-        return np.exp(-ts * (self.inner.nodes(count)[0] + self.lam)[None, :])
+        def sums(bounded):
+            terms = _two_point(two, _pair(zp, z, kp, k, mp, m, mwp, mw, q, law.wnorm2), rc, rb, bounded=bounded)
+            res = {}
+            for (v, a), key in zip(terms, ("bias2", "var_X")):
+                res[key], res["|" + key + "|"] = v, a
+            return res
 
+        cur.update(sums(False))
+        cur[REFINE] = lambda: {key: v for key, v in sums(True).items() if key.startswith("|")}
+        return cur
 
-def _join(nodes):
-    """The node arrays ``(z, w, kappa, D, D_w)`` of the contours of one loop
-    set, concatenated."""
-    return tuple(np.concatenate(parts) for parts in zip(*nodes))
-
-
-class _Mapped:
-    """A contour in the variable ``s`` of :func:`_exponent` carried to the
-    ``z``-plane: ``z = (1 - e^{-s})/eta - lam``, ``dz = e^{-s} ds/eta``.  The
-    map is entire, and sends the half-line ``s > s(c)`` onto ``(c, 1/eta -
-    lam)``, which holds the spectrum while ``eta (hi + lam) < 1``; the other
-    preimages of the spectrum sit at ``Im s = 2 pi m``, beyond the
-    parabola's strip.  The parabola's truncated ends close at ``Re s ->
-    oo``, where ``z -> 1/eta - lam`` and ``E -> 0``.
-
-    A larger step (``1 <= eta (hi + lam) < 2``) puts the spectrum's top
-    where ``u = 1 - eta (z + lam) < 0``: ``upper=True`` carries the parabola
-    by ``z = (1 + e^{-s})/eta - lam`` (``u = -e^{-s}``, ``dz = -e^{-s}
-    ds/eta``), which sends ``s > s(hi)`` onto ``(1/eta - lam, hi)``.  The two
-    loops meet at ``1/eta - lam``, where ``E = u^k`` vanishes to order ``k``;
-    together they are a contour around the spectrum (conformal maps keep
-    the parabola's counter-clockwise sense)."""
-
-    #: kept out of the law's memo of solved nodes (see ``_solve_kappa``)
-    shared = False
-
-    def __init__(self, inner, lam, eta, upper=False):
-        self.inner, self.lam, self.eta, self.upper = inner, float(lam), float(eta), bool(upper)
-        self.closed = inner.closed
-
-    @property
-    def key(self):
-        return ("mapped", self.lam, self.eta, self.upper) + self.inner.key
-
-    def factor(self, count, ts):
-        """``E = u^k`` at the nodes from the parabola's own ``s``: ``e^{-k s}``,
-        times ``(-1)^k`` on the upper loop.  Computed again from the rounded
-        node ``z``, ``s`` would carry ``eta |z| eps/|u|``, which ``k``
-        multiplies (``4e-13`` at 2000 steps of ``eta (hi + lam) = 1.95``,
-        and ``bias2`` wandered at 1e-9 between node counts)."""
-        e = np.exp(-ts * self.inner.nodes(count)[0][None, :])
-        return np.where(np.mod(ts, 2) == 1, -e, e) if self.upper else e
-
-    def nodes(self, count):
-        s, w = self.inner.nodes(count)
-        if self.upper:
-            return (2 + _expm1(-s)) / self.eta - self.lam, -w * np.exp(-s) / self.eta
-        return -_expm1(-s) / self.eta - self.lam, w * np.exp(-s) / self.eta
+    # the first nodes continued outward from the centre (rays from far away
+    # would cross the spectrum to reach the circle's right side)
+    circle, st = _Circle(-lv, (lower + lv) / 2), np.repeat(point[4], 32, axis=0)
+    for frac in (0.125, 0.25, 0.5, 1.0):
+        z = -lv + frac * (circle.nodes(32)[0] + lv)
+        k, m, st = _solve_kappa(law, q, z, st, share=False)
+    states = {circle.key: (k, m, law.target(k, m, st), st)}
+    return _converge([circle], law, q, parts, tol, max_nodes, "ridge's circle", states)
 
 
 def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
@@ -312,9 +382,9 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
     module); ``vals`` holds flat ``rate``, ``eta`` and ``ridge`` arrays
     (:meth:`SpectralEstimator.split_rate`), ``kernels``
     is ``(split one-point kernels, exact residues, fused two-point
-    kernels, compiled R1, compiled F1)``; a solver's declared
+    kernels, compiled R1, compiled F1, pole_part(R0))``; a solver's declared
     ``noise_kernel`` adds :data:`NOISE_KEY`."""
-    split, exact, two, r1, f1 = kernels
+    split, exact, two, r1, f1, pole = kernels
     t, lam = np.asarray(vals["rate"], dtype=float), np.asarray(vals["ridge"], dtype=float)
     eta = np.asarray(vals["eta"], dtype=float)
     w2 = law.wnorm2
@@ -369,25 +439,33 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
         corner = -lv
         shift = lv == 0 and lower > 0
         octave = np.floor(np.log2(t[at]))
-        states, near = {}, {}
+        states, near, away, ridge = {}, {}, {}, {}
+        s_low = float(np.real(_exponent(lower, lv, ev))) if lower > 0 else 0.0
         for g in np.unique(octave):
             sel = np.flatnonzero(at)[octave == g]
             ts = t[sel][:, None]
             t0 = float(2.0**g)
+            # late at a ridge above a gap: every key but the noise kernel's
+            # leaves -lam outside (see _apart); at 5/2 <= t0 s_low < 8 only
+            # where the route around -lam leaves a value below tol of its
+            # terms (the parabolas' pole then lies near the edge of their
+            # strip, and the route costs more nodes)
+            apart = pole is not None and lv > 0 and lower > 0 and t0 * s_low >= 2.5
+            direct = apart and t0 * s_low >= 8
             # t mu in [1, 2) on the inner parabola (mu = 1/t0) and [2, 4) on
             # the outer one (mu = 2/t0, the previous octave's inner one: its
             # solved nodes are reused); one truncation, U^2 = 46, for all
             c2 = lower if shift else corner
             outer, inner = carried(c2, 2 / t0, t0 / 2), carried(c2, 1 / t0, t0)
 
-            def parts(nodes, ts=ts, lv=lv, outer=outer, inner=inner):
+            def parts(nodes, ts=ts, lv=lv, outer=outer, inner=inner, apart=direct):
                 (z, w, k, m, mw), (zi, wi, ki, mi, mwi) = _join(nodes[:len(outer)]), _join(nodes[len(outer):])
                 count = nodes[0][0].size
                 e, ei = _factors(outer, count, ts), _factors(inner, count, ts)
                 cur = {}
                 # one-point parts on the inner parabola: |E^2| <= e^4 there
-                sums = _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei},
-                             False if shift else None)
+                sums = {} if apart else _sums(split, zi, wi, ki, mi, mwi, q, 1.0, w2, lv, {1: ei, 2: ei * ei},
+                                              False if shift else None)
                 for key, (v, a) in sums.items():
                     cur[key], cur["|" + key + "|"] = v, a
                 ra = np.asarray(r1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
@@ -399,10 +477,11 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                     fa = np.asarray(f1(zi, lv), dtype=complex)[None, :] * ei * wi[None, :]
                     fb = np.asarray(f1(z, lv), dtype=complex)[None, :] * e * w[None, :]
 
-                def two_point(bounded, args=args, ra=ra, rb=rb, fa=fa, fb=fb, ki=ki, k=k, mi=mi, m=m):
+                def two_point(bounded, args=args, ra=ra, rb=rb, fa=fa, fb=fb, ki=ki, k=k, mi=mi, m=m, apart=apart):
                     res = {}
-                    (res["bias2"], res["|bias2|"]), (res["var_X"], res["|var_X|"]) = _two_point(
-                        two, args, ra, rb, bounded=bounded)
+                    if not apart:
+                        (res["bias2"], res["|bias2|"]), (res["var_X"], res["|var_X|"]) = _two_point(
+                            two, args, ra, rb, bounded=bounded)
                     if noise and not shift:
                         res[NOISE_KEY], res["|" + NOISE_KEY + "|"] = noise_two_point(law, ki, k, mi, m, q, fa, fb,
                                                                                      bounded=bounded)
@@ -413,7 +492,27 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                                                           if key.startswith("|")}
                 return cur
 
-            cur = _converge(outer + inner, law, q, parts, tol, max_nodes, "parabolic contour", states)
+            cur = {}
+            if noise or not direct:
+                cur = _converge(outer + inner, law, q, parts, tol, max_nodes, "parabolic contour", states)
+            if apart and not direct:
+                etr = base["Etr_bias"] + cur["Etr_bias"] + exact["Etr_bias"](q, 1.0, w2)
+                apart = bool(np.any(law.sum_floor * (base["|Etr_bias|"] + cur["|Etr_bias|"]) > tol * np.abs(etr)))
+                for key in ("bias2", "var_X"):
+                    apart |= bool(np.any(law.sum_floor * cur["|" + key + "|"] > tol * np.abs(cur[key])))
+            if apart:
+                if not ridge:
+                    zp = np.array([-lv], dtype=complex)
+                    kp, mp, stp = _solve_kappa(law, q, zp, share=False)
+                    ridge["point"] = (zp, kp, mp, law.target(kp, mp, stp), stp)
+                    ridge["c"] = -complex(np.ravel(pole[1](zp, lv))[0])
+                    ridge["part"] = _ridge_part(law, q, lv, lower, ridge["point"], ridge["c"], kernels, tol,
+                                                max_nodes)
+                late = _apart(law, q, lv, ts, t0, _apart_corner(s_low, t0, lv, ev), ridge["point"], ridge["c"],
+                              kernels, carried, tol, max_nodes, away)
+                for key in _ONE + ("bias2", "var_X"):
+                    cur[key] = late[key] + ridge["part"][key]
+                    cur["|" + key + "|"] = late["|" + key + "|"] + ridge["part"]["|" + key + "|"]
             if shift:
                 # the parts with the pole at 0, on a parabola around 0 (and
                 # the noise kernel's, on the pair around 0)

@@ -72,6 +72,7 @@ from freeprob.models._spectral_quad import (
     integrate_split,
     keys_of,
     noise_two_point,
+    pole_part,
 )
 from freeprob.numeric.cache import cached
 from freeprob.numeric.compile import compile_expr
@@ -366,7 +367,8 @@ def _split_kernels(r0, r1):
         split[key] = {int(m[0]): (compile_expr(sp.together(c).xreplace(_VALUES), args, dtype=complex),
                                   _pole_at_zero(c)) for m, c in poly.terms()}
     return split, exact, two, compile_expr(r1.xreplace({C.x: Z1}), (Z1, C.lam), dtype=complex), \
-        compile_expr(sp.cancel(-r1.xreplace({C.x: Z1}) / Z1), (Z1, C.lam), dtype=complex)
+        compile_expr(sp.cancel(-r1.xreplace({C.x: Z1}) / Z1), (Z1, C.lam), dtype=complex), \
+        pole_part(r0.xreplace({C.x: Z1}), Z1)
 
 
 def _pole_at_zero(coeff):
