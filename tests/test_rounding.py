@@ -266,6 +266,24 @@ def test_late_flow_at_a_ridge_reaches_the_ridge_bias():
             assert abs(r[key][-1] / float(ridge[key]) - 1) < 1e-9, (lam, key)
 
 
+def test_late_descent_at_a_tiny_ridge_reaches_the_ridge_model():
+    """Gradient descent's parabolas are drawn in ``s = -log(1 - eta (z +
+    lam))``, where the split's pole ``-lam`` is ``s = 0``: late at ``lam =
+    1e-12`` (continuous population, q = 1/2, no noise) the bias and the
+    training error decrease onto the ridge model's ``lam^2``-small values
+    (``8e-24``, ``4e-24``) and meet them to 1e-9 at 10^6 steps (measured
+    2e-11)."""
+    from freeprob import GradientDescent
+
+    m = LinearRidge(MarchenkoPastur(0.5), samples=400, dimension=200,
+                    estimator=GradientDescent(step=0.2, steps=10, ridge=1e-12))
+    r = m.evaluate(steps=np.array([1000, 5000, 10**6]))
+    ridge = m.replace(estimator=None, ridge=1e-12).evaluate()
+    for key in ("bias2", "Etr"):
+        assert np.all(np.diff(r[key]) < 0), key
+        assert abs(r[key][-1] / float(ridge[key]) - 1) < 1e-9, key
+
+
 def test_late_flow_with_an_atom_at_zero_goes_around_the_bulk(monkeypatch):
     """A population with an atom at 0 (mass 0.3) at q = 1/2: the sample
     spectrum is that atom plus a bulk with its gap, from
