@@ -382,20 +382,20 @@ CONTINUOUS = [
 @pytest.mark.parametrize("q", [0.25, 0.7, 0.95])
 def test_the_sample_spectrums_lower_edge_of_a_continuous_population(name, law, atoms, q):
     """A population known through its Stieltjes transform: the lower edge of
-    the sample spectrum from the concave ``kappa (q D(kappa) - 1)`` on
-    ``(-floor, 0)``, against another route: for ``MP(c) x Discrete`` the
-    S-transform in 40 digits (:func:`_product_edges`; the edge is a lower
-    bound, 5e-12 to 4e-8 below, the most at q = 0.95 where the edge is
-    small against the floor; 2e-7 below at q = 0.99, for the curveless
-    power-law product), for the free sum the support of its free
-    product with MP(q), the sample covariance's law (its own curve or
-    subordination; the routes meet within 5e-10).  The old bound ``floor (1
-    - sqrt q)^2`` was 1.9-6x below."""
+    the sample spectrum from the separation theorem of ``MP(q)`` times the
+    population (the laws layer's ``sample_edges``), against another route:
+    for ``MP(c) x Discrete`` the S-transform in 40 digits
+    (:func:`_product_edges`; the edge is a lower bound, 1e-12 to 8e-9
+    below, the most at q = 0.95 for the curveless power-law product, where
+    the edge is small against the floor), for the free sum the support of
+    its free product with MP(q), the sample covariance's law (its own curve
+    or subordination; the routes meet within 5e-10).  The old bound
+    ``floor (1 - sqrt q)^2`` was 1.9-6x below."""
     from freeprob.models._spectral_numeric import _Law, bulk_lower_edge
 
     pop = law()
     L = _Law(pop, None)
-    edge = bulk_lower_edge(L.d_real, q, L._floor, L.rtol)
+    edge = bulk_lower_edge(pop, q)
     if atoms is None:
         ref = float(free_mul(pop, MarchenkoPastur(q)).support().inf)
         assert abs(edge / ref - 1) < 1e-8, (edge, ref)
@@ -410,13 +410,14 @@ def test_the_sample_spectrums_lower_edge_of_a_continuous_population(name, law, a
      [k ** -1.5 for k in range(1, 21)])], ids=[c[0] for c in CONTINUOUS] + ["MP(2) x PowerLaw"])
 @pytest.mark.parametrize("q", [0.25, 2.0])
 def test_the_sample_spectrums_upper_edge_of_a_continuous_population(name, law, atoms, q):
-    """The top of the sample spectrum from the convex ``-lam(kappa)`` on
-    ``kappa < -x_max`` (x_max the top of the population's support), an upper
-    bound, against the S-transform in 40 digits (:func:`_product_edges`) or
-    the free product's support: above it, by 2e-12 to 6e-12 for laws with a
-    curve and up to 3e-10 for the curveless power-law products (the margin
-    ``10 rtol q |kappa D|`` for their ``rtol = 1e-10``; their free products'
-    supports are 1e-7 off and are not used).  The bound ``x_max (1 + sqrt q)^2`` was up to 2x
+    """The top of the sample spectrum from the separation theorem (``x(u) =
+    -lam(-u)`` at the root of ``h = 1`` above the population's top
+    ``x_max``), an upper bound, against the S-transform in 40 digits
+    (:func:`_product_edges`) or the free product's support: above it, by
+    8e-13 to 3e-12 for laws with a curve and up to 3.6e-10 for the
+    curveless power-law products (the margin ``2 rtol q u^2 g`` for their
+    ``rtol = 1e-10``; their free products' supports are 1e-7 off and are
+    not used).  The bound ``x_max (1 + sqrt q)^2`` was up to 2x
     too high, and refused valid steps of gradient descent."""
     from freeprob.models._spectral_numeric import _top_edge
 

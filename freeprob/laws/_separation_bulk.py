@@ -68,7 +68,7 @@ from freeprob.errors import (
 )
 from freeprob.numeric.cache import cached
 
-__all__ = ["bulk_separation"]
+__all__ = ["bulk_separation", "sample_edges", "resolution"]
 
 #: a minimum of h within this of 1 is a touching pair of clusters (no gap)
 TOUCH = 1e-10
@@ -251,20 +251,30 @@ def _away(m, end, sign, far, scale):
     return [end + sign * np.exp(a), end + sign * np.exp(b)]
 
 
-def _lower_edge(m, floor, radius):
-    """The lower edge of the product's continuous part (see the module)."""
+def _lower_ends(m, floor, radius):
+    """The bracket of the root of ``h = 1`` below the support of ``a``
+    (see the module), or None where the lower edge is 0."""
     if m.h(0.0)[0] > 1:      # the root is at kappa = -u > 0: bisection in log kappa
         big = _far(m, -1, 0.0, radius * (1 + m.q))
         lo, hi = _bracket(lambda v: m.h(-np.exp(v)), np.log(1e-30 * radius), np.log(big), rising=False)
-        return max(_edge(m, [-np.exp(lo), -np.exp(hi)], max), 0.0)
-    if floor == 0:
-        return 0.0
-    return max(_edge(m, _away(m, floor, -1, floor, floor), max), 0.0)
+        return [-np.exp(lo), -np.exp(hi)]
+    return _away(m, floor, -1, floor, floor) if floor > 0 else None
+
+
+def _lower_edge(m, floor, radius):
+    """The lower edge of the product's continuous part (see the module)."""
+    ends = _lower_ends(m, floor, radius)
+    return 0.0 if ends is None else max(_edge(m, ends, max), 0.0)
+
+
+def _upper_ends(m, top):
+    """The bracket of the root of ``h = 1`` above the support of ``a``."""
+    return _away(m, top, 1, _far(m, 1, top, top * (1 + m.q)), top)
 
 
 def _upper_edge(m, top):
     """The upper edge of the product (see the module)."""
-    return _edge(m, _away(m, top, 1, _far(m, 1, top, top * (1 + m.q)), top), min)
+    return _edge(m, _upper_ends(m, top), min)
 
 
 def _far(m, sign, end, big):
@@ -336,3 +346,60 @@ def bulk_separation(law):
     ends.append(upper)
     intervals = tuple((s * float(x0), s * float(x1)) for x0, x1 in zip(starts, ends) if x1 > x0)
     return intervals, s * np.array(dips, dtype=float)
+
+
+
+def resolution(a):
+    """The relative accuracy of ``a``'s numeric Stieltjes transform and
+    degrees of freedom: ``1e-10`` for a law without an algebraic curve
+    (known by subordination only, which reaches real points off its support
+    at a height of ``1e-12 (1 + R)``), else ``1e-12``."""
+    curve = getattr(a, "curve", None)
+    return 1e-10 if curve is not None and curve() is None else 1e-12
+
+
+def _bound(m, ends, pick, sign, rtol):
+    """:func:`_edge` moved outward (``sign``) by ``2 rtol`` of the part of
+    ``x`` that carries the error of ``g`` (``q u^2 g`` above 0, ``q u
+    df1`` below: at most ``max(|x - u|, |x - u (1 - q)|)``) and by the
+    rounding of ``x``."""
+    u = np.asarray(ends, dtype=float)
+    x, ok = m.x(u)
+    if not ok.any():
+        raise ConvergenceError(f"an edge of MP x {m.a!r} was not reached off its support")
+    i = np.flatnonzero(ok)[int(np.argmax(x[ok]) if pick is max else np.argmin(x[ok]))]
+    slack = 2 * rtol * max(abs(x[i] - u[i]), abs(x[i] - u[i] * (1 - m.q))) + 4 * np.finfo(float).eps * abs(x[i])
+    return float(x[i] + sign * slack)
+
+
+@cached(maxsize=128)
+def sample_edges(a, q):
+    """``(lower, upper)``: bounds of the edges of the nonzero part of
+    ``MP(q)`` times ``a`` (a law on ``[0, oo)`` known by its Stieltjes
+    transform, ``q > 0``), the spectrum of the sample covariance of a
+    population ``a`` with ``q`` dimensions per sample (see the module).
+    ``lower`` is ``x`` at an end of the bracket of the root of ``h = 1``,
+    where ``x`` has its maximum, so a lower bound; ``upper`` likewise an
+    upper bound; each moved outward by twice the law's :func:`resolution`
+    (itself a bound with room) of the part of ``x`` that carries it.  ``lower`` is 0
+    where ``h(0) = q (1 - m_0) <= 1`` and ``a`` reaches 0 (``m_0`` its mass
+    at 0); with fewer samples than the population's rank (``h(0) > 1``) it
+    is the Gram's lower edge, above 0.  None where ``a`` has no numeric
+    support or an edge is not reached.
+
+    >>> import freeprob
+    >>> lo, hi = sample_edges(freeprob.MarchenkoPastur(0.5), 0.5)      # MP(1/2) x MP(1/2)
+    >>> round(lo, 10), round(hi, 9)
+    (0.0283501364, 4.409149864)
+    """
+    comps = _components(a)
+    if comps is None or not q > 0:
+        return None
+    m, rtol = _Map(a, float(q), comps), resolution(a)
+    try:
+        ends = _lower_ends(m, comps[0][0], comps[-1][1])
+        lower = 0.0 if ends is None else max(_bound(m, ends, max, -1, rtol), 0.0)
+        upper = _bound(m, _upper_ends(m, comps[-1][1]), min, 1, rtol)
+    except _ERRORS:
+        return None
+    return lower, upper

@@ -2,20 +2,19 @@
 :mod:`freeprob.models.spectral` [C6]: each edge is ``-lam(kappa)`` at a
 critical point of the ridge map ``lam(kappa) = kappa (1 - q D(kappa))``, found
 from the population's degrees of freedom at real ``kappa`` off its spectrum
-(bisection on ``df2`` for atomic spectra, golden section on ``D`` alone for a
-law known by its Stieltjes transform), each a certified bound on the side
-that keeps a contour outside the spectrum."""
+(bisection on ``df2`` for atomic spectra; for a law known by its Stieltjes
+transform, the laws layer's separation of ``MP(q)`` times the law), each a
+certified bound on the side that keeps a contour outside the spectrum."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from freeprob.errors import (
-    BranchError,
     ConvergenceError,
     NumericalError,
-    SupportError,
 )
+from freeprob.laws._separation_bulk import sample_edges
 
 __all__ = ["sample_upper_edge", "sample_lower_edge", "population_floor", "gram_lower_edge", "bulk_lower_edge",
            "bulk_upper_edge"]
@@ -84,113 +83,42 @@ def sample_lower_edge(df2, q, x_min):
     return hi
 
 
-def bulk_lower_edge(dfun, q, floor, rtol=1e-10, m0=0.0):
-    """The lower edge of the sample spectrum at ``q < 1`` for a population
-    whose spectrum starts at ``floor > 0`` and whose ``D`` is known only
-    through its Stieltjes transform (a continuous law, a free sum or
-    product): a lower bound, below the edge by about ``10 rtol floor``.
-
-    On ``-floor < kappa < 0`` the ridge of ``kappa`` is ``lam(kappa) = kappa
-    (1 - q D(kappa))`` [C6], with ``lam' = 1 - q df2`` increasing; the edge is
-    ``-lam`` at its minimum, so ``phi(kappa) = kappa (q D(kappa) - 1)`` is
-    concave there and every ``kappa`` gives a lower bound of the edge
-    (:func:`gram_lower_edge` is the same argument at ``q > 1``).  Golden
-    section on ``phi`` (36 steps: ``kappa`` to ``3e-8`` of ``floor``, where
-    ``phi`` is flat to second order), each value lowered by ``10 rtol q
-    |kappa D|`` for the relative accuracy ``rtol`` of ``D``; a spectrum whose ``df2`` stays below
-    ``1/q`` up to ``-floor`` (a hard edge) gets its maximum at that end.
-    A point where ``D`` is not real to ``10 rtol`` (a law known by
-    subordination, within ``1e-6`` of its floor) gives no bound and counts
-    as ``-oo``.  ``dfun`` takes an array of real ``kappa`` and returns
-    ``D`` (:meth:`_Law.d_real`).
-
-    A population with an atom at 0 of mass ``m0`` (``floor`` its lowest
-    nonzero point) keeps the gap while ``q (1 - m0) < 1``: the atom adds 0
-    to ``D`` and the same search holds.  Returns the bound ``floor (1 -
-    sqrt(q (1 - m0)))^2`` on the nonzero sample eigenvalues (the nonzero
-    part of the population has rank fraction ``1 - m0``) where that is
-    higher, and alone at ``q (1 - m0) >= 1``.
+def bulk_lower_edge(population, q):
+    """A lower bound of the lower edge of the nonzero sample eigenvalues at
+    ratio ``q`` for a population known only through its Stieltjes transform
+    (a continuous law, a free sum or product): the laws layer's
+    :func:`~freeprob.laws._separation_bulk.sample_edges` (the root of ``h =
+    q df2 = 1`` of the Silverstein-Choi map ``x(u) = -lam(-u)``, [C6]:
+    below the population's lowest nonzero point ``floor`` while ``q (1 -
+    m_0) < 1``, ``m_0`` its mass at 0; the Gram's edge above 0 with fewer
+    samples than its rank), within twice the law's resolution of
+    it.  Without a numeric support: ``floor (1 - sqrt q)^2`` where the
+    population stays above ``floor > 0`` (:func:`population_floor`), else 0.
 
     >>> import freeprob
-    >>> from freeprob.models._spectral_numeric import _Law
-    >>> law = _Law(freeprob.MarchenkoPastur(0.5), None)         # floor (1 - sqrt(1/2))^2
-    >>> round(bulk_lower_edge(law.d_real, 0.5, (1 - 0.5**0.5) ** 2, law.rtol), 10)   # MP(1/2) x MP(1/2)
+    >>> round(bulk_lower_edge(freeprob.MarchenkoPastur(0.5), 0.5), 10)     # MP(1/2) x MP(1/2)
     0.0283501364
     """
-    qe = q * (1 - m0)
-    base = floor * (1 - np.sqrt(qe)) ** 2 if floor > 0 else 0.0
-    if not (0 < qe < 1 and floor > 0):
-        return base
-
-    def phi(k):
-        try:
-            d = complex(np.asarray(dfun(np.array([k]))).ravel()[0])
-        except (ConvergenceError, NumericalError, SupportError, BranchError):
-            return -np.inf
-        if not (np.isfinite(d.real) and abs(d.imag) <= 10 * rtol * abs(d)):
-            return -np.inf      # not resolved next to the floor: no bound from here
-        return k * (q * d.real - 1) - 10 * rtol * q * abs(k * d.real)
-
-    return float(max(base, _golden_max(phi, -floor * (1 - 1e-6), 0.0, 36), phi(-floor * (1 - 1e-6))))
+    edges = sample_edges(population, q)
+    if edges is not None:
+        return edges[0]
+    floor = population_floor(population)
+    return floor * (1 - np.sqrt(q)) ** 2 if floor > 0 else 0.0
 
 
-def bulk_upper_edge(dfun, q, x_max, rtol=1e-10):
-    """The upper edge of the sample spectrum for a population known only
-    through its Stieltjes transform, top ``x_max``: an upper bound, above the
-    edge by about ``10 rtol`` of it, never below.
-
-    On ``kappa < -x_max`` the ridge of ``kappa`` is ``lam(kappa) = kappa (1 -
-    q D(kappa))`` [C6], concave there (``lam' = 1 - q df2`` with ``df2``
-    increasing toward ``-x_max``); the edge is ``-lam`` at its critical
-    point, so ``psi = -lam`` is convex and every ``kappa`` gives an upper
-    bound (the mirror of :func:`bulk_lower_edge`).  Golden section in ``v =
-    log(-kappa - x_max)`` over ``[log(1e-10 x_max), log(1e6 x_max (1 +
-    q))]`` (60 steps), each value raised by ``10 rtol q |kappa D|``; a point
-    where ``D`` is not real to ``10 rtol`` counts as ``+oo``.  Returns the
-    bound ``x_max (1 + sqrt q)^2`` where that is lower (a density that
-    vanishes fast at the top puts the edge at ``-lam(-x_max)``, which the
-    search reaches to ``1e-10 x_max``).
+def bulk_upper_edge(population, q):
+    """An upper bound of the upper edge of the sample spectrum at ratio
+    ``q`` for a population known only through its Stieltjes transform (the
+    mirror of :func:`bulk_lower_edge`), and never above ``x_max (1 + sqrt
+    q)^2``, ``x_max`` the population's spectral radius.
 
     >>> import freeprob
-    >>> from freeprob.models._spectral_numeric import _Law
-    >>> law = _Law(freeprob.MarchenkoPastur(0.5), None)         # top (1 + sqrt(1/2))^2
-    >>> round(bulk_upper_edge(law.d_real, 0.5, (1 + 0.5**0.5) ** 2, law.rtol), 9)   # the bound was 8.49
+    >>> round(bulk_upper_edge(freeprob.MarchenkoPastur(0.5), 0.5), 9)     # the radius bound was 8.49
     4.409149864
     """
-    bound = x_max * (1 + np.sqrt(q)) ** 2
-    if not (q > 0 and x_max > 0 and np.isfinite(x_max)):
-        return bound
-
-    def psi(v):
-        k = -x_max - np.exp(v)
-        try:
-            d = complex(np.asarray(dfun(np.array([k]))).ravel()[0])
-        except (ConvergenceError, NumericalError, SupportError, BranchError):
-            return np.inf
-        if not (np.isfinite(d.real) and abs(d.imag) <= 10 * rtol * abs(d)):
-            return np.inf
-        return -k * (1 - q * d.real) + 10 * rtol * q * abs(k * d.real)
-
-    return float(min(bound, -_golden_max(lambda v: -psi(v), np.log(1e-10 * x_max), np.log(1e6 * x_max * (1 + q)), 60)))
-
-
-def _golden_max(f, lo, hi, steps):
-    """The largest value of ``f`` seen by golden section for the maximum of a
-    unimodal ``f`` on ``[lo, hi]`` (``steps`` shrinkings by 0.618; a value
-    ``-oo`` marks a point where ``f`` is not defined)."""
-    golden = 0.5 * (np.sqrt(5.0) - 1)
-    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
-    fa, fb = f(a), f(b)
-    for _ in range(steps):
-        if fa >= fb:
-            hi, b, fb = b, a, fa
-            a = hi - golden * (hi - lo)
-            fa = f(a)
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + golden * (hi - lo)
-            fb = f(b)
-    return max(fa, fb)
+    bound = float(population._numeric_radius()) * (1 + np.sqrt(q)) ** 2
+    edges = sample_edges(population, q)
+    return bound if edges is None else min(edges[1], bound)
 
 
 def gram_lower_edge(df1, df2, q, scale):

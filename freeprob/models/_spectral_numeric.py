@@ -8,8 +8,6 @@ and parabolas; ``kappa(-z)`` is solved at their nodes by
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import sympy as sp
 
@@ -19,6 +17,7 @@ from freeprob.errors import (
     ParameterError,
 )
 from freeprob.laws._far import far_values
+from freeprob.laws._separation_bulk import resolution
 from freeprob.models._contour_nodes import (
     EPS_FLOOR,
     certify_node,
@@ -79,15 +78,13 @@ class _Law:
         #: the relative accuracy of D at complex kappa: a law known by
         #: subordination only reaches real points off its support at a
         #: height of 1e-12 (1 + R), which leaves ~1e-11 there
-        curve = getattr(population, "curve", None)
-        curveless = spec is None and curve is not None and curve() is None
-        self.rtol = 1e-10 if curveless else 1e-12
+        self.rtol = resolution(population) if spec is None else 1e-12
         #: the floor of a contour sum relative to the sum of its |terms|: the
         #: rounding of exact node values, or the law's own resolution (a sum
         #: that cancels to 0 over |terms| of 1e-6, for MP(2) x PowerLaw(1.5,
         #: 10^5), wandered at 1e-11 of them, where the routes to D meet, and
         #: never settled at 64 eps)
-        self.sum_floor = self.rtol if curveless else EPS_FLOOR
+        self.sum_floor = self.rtol if self.rtol > 1e-12 else EPS_FLOOR
         self._tgt = self._huge_tgt = None
         self.wnorm2 = 1.0
         if target_spec is not None:
@@ -142,24 +139,6 @@ class _Law:
                 st = 1e-6 * np.maximum(np.abs(k), 1e-3)
                 dd[rest] = (dfun(k + st) - dfun(k - st)) / (2 * st)
         return d, dd
-
-    def d_real(self, kappa):
-        """``D`` alone at real ``kappa`` off the spectrum (the edge searches
-        of :func:`bulk_lower_edge`, :func:`bulk_upper_edge`): the moment
-        series where certified, else ``1 + kappa g(-kappa)`` [C6]; no ``D'``,
-        whose central difference would step onto the support next to an
-        edge."""
-        kappa = np.asarray(kappa, dtype=complex)
-        if self._pop is not None or self._huge is not None:
-            return self.means(kappa)[0]
-        far, dv = far_values(self.population, "D", kappa)
-        out = np.empty(kappa.shape, dtype=complex)
-        if far.any():
-            out[far] = dv[far]
-        if not far.all():
-            k = kappa[~far]
-            out[~far] = 1 + k * self.population.stieltjes_numeric(-k)
-        return out
 
     #: the continuations from the far field, tried in turn (see _solve_kappa):
     #: rays in 10 steps, then in 40
@@ -312,44 +291,30 @@ class _PowerLawResolvent:
         return (d / self.z).reshape(kappa.shape), (dd / self.z).reshape(kappa.shape)
 
 
-@functools.lru_cache(maxsize=128)
 def _top_edge(population, q):
-    """:func:`bulk_upper_edge` of a frozen population at ``q``, from the top
-    of its ``support()`` (its spectral radius bound where it has none; kept
-    per population and ratio)."""
-    law = _Law(population, None)
-    top = float(population._numeric_radius())      # a bound of the top; the support's where it has one
-    try:
-        top = min(top, float(population.support().sup))
-    except (TypeError, ValueError, AttributeError, NotImplementedError, ConvergenceError, NoClosedFormError):
-        pass
-    edge = bulk_upper_edge(law.d_real, q, top, law.rtol)
-    return min(edge, float(population._numeric_radius()) * (1 + np.sqrt(q)) ** 2)
+    """:func:`bulk_upper_edge` of a frozen population at ``q`` (kept per
+    population and ratio by the laws layer)."""
+    return bulk_upper_edge(population, q)
 
 
-@functools.lru_cache(maxsize=128)
 def _bulk_edge(population, q):
-    """:func:`bulk_lower_edge` of a frozen population at ``q`` (0.3 s for a
-    law known by subordination: kept per population and ratio)."""
-    law = _Law(population, None)
-    return bulk_lower_edge(law.d_real, q, law._floor, law.rtol)
+    """:func:`bulk_lower_edge` of a frozen population at ``q`` (kept per
+    population and ratio by the laws layer)."""
+    return bulk_lower_edge(population, q)
 
 
-@functools.lru_cache(maxsize=128)
 def _gap_edge(population, q):
-    """:func:`bulk_lower_edge` of a population known through its Stieltjes
-    transform with an atom at 0 (mass ``m0`` from its ``atoms()``, the
-    lowest nonzero point from its ``support()`` without 0): the lower edge of
-    the nonzero sample eigenvalues while ``q (1 - m0) < 1``, else 0."""
+    """The lower edge of the nonzero sample eigenvalues of a population known
+    through its Stieltjes transform with an atom at 0 (mass ``m0`` from its
+    ``atoms()``) while ``q (1 - m0) < 1`` (:func:`bulk_lower_edge`), else
+    0."""
     try:
         m0 = sum(float(w) for x, w in population.atoms() if x == 0)
-        floor = float((population.support() - sp.FiniteSet(0)).inf)
     except (TypeError, ValueError, AttributeError, NotImplementedError, ConvergenceError, NoClosedFormError):
-        return 0.0          # no numeric support or atoms: no gap to go around
-    if not (m0 > 0 and np.isfinite(floor) and floor > 0 and q * (1 - m0) < 1):
+        return 0.0          # no numeric atoms: no gap to go around
+    if not (m0 > 0 and q * (1 - m0) < 1):
         return 0.0
-    law = _Law(population, None)
-    return bulk_lower_edge(law.d_real, q, floor, law.rtol, m0)
+    return bulk_lower_edge(population, q)
 
 
 def sample_hull(model, estimator, values, q):
