@@ -102,7 +102,7 @@ def test_late_gradient_flow_decays_at_twice_the_spectrums_lower_edge():
                     estimator=GradientFlow(1e6))
     t = np.array([1e6, 1.05e6, 1e7, 1.05e7, 2e7, 2.1e7])
     r = m.evaluate(time=t)
-    lower, _ = sample_hull(m, m.estimator, {"time": t, "ridge": np.zeros(t.size)}, 0.5)
+    lower, _ = sample_hull(m, 0.5)
     for key in ("bias2", "var_X"):
         assert np.all(r[key] > 0) and np.all(np.isfinite(r[key])), (key, r[key])
     for i in (2, 4):
@@ -121,7 +121,7 @@ def _descent_rates(m, k, eta, q):
     r = m.evaluate(steps=k, step=eta)
     for key in ("bias2", "var_X"):
         assert np.all(r[key] > 0) and np.all(np.isfinite(r[key])), (key, r[key])
-    lower, _ = sample_hull(m, m.estimator, {"steps": k, "step": np.full(k.size, eta), "ridge": np.zeros(k.size)}, q)
+    lower, _ = sample_hull(m, q)
     out = []
     for i in range(0, k.size, 2):
         km = np.sqrt(k[i] * k[i + 1])
@@ -177,8 +177,7 @@ def test_a_step_past_the_maps_reach_decays_at_the_top_edge(frac):
     pop = Discrete([1, 2], [sp.Rational(1, 2), sp.Rational(1, 2)])
     m = LinearRidge(pop, samples=1000, dimension=100, noise=0.1, estimator=GradientDescent(step=0.1, steps=10))
     q = float(m.ratio)
-    a, b = sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
-                                        "ridge": np.zeros(1)}, q)
+    a, b = sample_hull(m, q)
     eta = frac / b
     s_min = min(-np.log1p(-eta * a), -np.log(eta * b - 1))
     k = np.array([1000.0, 1101.0, 2000.0, 2101.0]) * (0.051 / s_min)

@@ -165,7 +165,7 @@ def test_cutoff_contours_in_gaps_and_above_the_spectrum():
     pop = fp.PowerLaw(1.5, 200)
     m = fp.LinearRidge(pop, samples=400, noise=0.1, estimator=fp.SpectralCutoff(0.05))
     law = N._Law(pop, target_spectrum(pop, m.target, m.dimension))
-    lower, upper = N.sample_hull(m, m.estimator, {}, 0.5)
+    lower, upper = N.sample_hull(m, 0.5)
     ref = m.replace(estimator=None, ridge=0).evaluate()
     out = cutoff_keys(law, np.array([0.5 * lower, 0.05, 1.5 * upper]), 0.5, np.full(3, 0.1), upper)
     for key in S.SPECTRAL_KEYS:
@@ -383,7 +383,7 @@ def test_the_gap_above_zero_with_fewer_samples_than_the_rank(pop, dim, samples):
     # route is the support of the free product pop x MP(q), from its curve
     m = fp.LinearRidge(pop, samples=samples, ridge=0, dimension=dim, noise=0.1)
     q = (dim or 3) / samples
-    lower, upper = N.sample_hull(m, None, {}, q)
+    lower, upper = N.sample_hull(m, q)
     edge = float(fp.free_mul(pop, fp.MarchenkoPastur(q)).support().args[1].inf)
     assert edge * (1 - 2e-6) <= lower <= edge
     # past t edge = 60 ln 2 gradient flow is the ridgeless estimator, and a
@@ -519,8 +519,7 @@ def _descent_routes_agree(monkeypatch, pop, samples, ridge, fracs, steps):
     target = fp.SourceTarget(0.4) if hasattr(pop, "n") else None
     m = fp.LinearRidge(pop, target=target, samples=samples, noise=0.5,
                        estimator=fp.GradientDescent(step=0.1, steps=10, ridge=ridge), **kw)
-    _, upper = N.sample_hull(m, m.estimator, {"steps": np.array([10.0]), "step": np.array([0.1]),
-                                              "ridge": np.array([ridge])}, float(m.ratio))
+    _, upper = N.sample_hull(m, float(m.ratio))
     for frac in fracs:
         eta = frac / (upper * (1 + 1e-6) + ridge)
         split = m.evaluate(steps=steps, step=eta)

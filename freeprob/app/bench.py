@@ -379,7 +379,7 @@ def bench_learning_curve(n: int = 10**4, n_times: int = 200) -> dict:
     # where 1 - eta x < 0 (freeprob.models._split_contours._Mapped)
     from freeprob.models.spectral import sample_hull
 
-    big = m.replace(estimator=freeprob.GradientDescent(step=1.8 / sample_hull(m, None, {}, float(m.ratio))[1],
+    big = m.replace(estimator=freeprob.GradientDescent(step=1.8 / sample_hull(m, float(m.ratio))[1],
                                                        steps=10))
     big.evaluate(steps=np.array([10]))
     t_big, _ = _best(lambda: big.evaluate(steps=np.unique(np.round(np.geomspace(10, 1e7, n_times)))), repeat=1)

@@ -317,7 +317,7 @@ def _gap_edge(population, q):
     return bulk_lower_edge(population, q)
 
 
-def sample_hull(model, estimator, values, q):
+def sample_hull(model, q):
     """``(lower, upper)``: the lower edge of the bulk of the sample spectrum
     (its nonzero eigenvalues) and its upper edge, exact for atomic and
     power-law populations (the critical points of ``lam(kappa)``); else
@@ -325,19 +325,16 @@ def sample_hull(model, estimator, values, q):
     :func:`bulk_upper_edge` (an upper bound to ``~1e-10`` of it).  With
     fewer samples than dimensions (``q > 1``) the nonzero eigenvalues keep a
     gap above 0, even for a population that reaches 0 (a hard edge, an atom
-    at 0): the lower edge is then the exact one from ``df1`` and ``df2``
-    (:func:`gram_lower_edge`; 3x the bound for ``free_add(Discrete([0.5,
-    2.0], [0.3, 0.7]), MP(0.5))`` at ``q = 6``), sought where it can matter:
-    without ``values`` (a cutoff), or where ``estimator`` would reach its
-    ridge limit with the bottom at the top."""
+    at 0): the lower edge is then the Gram's, from ``df1`` and ``df2``
+    (:func:`gram_lower_edge` for an atomic population; for one known by its
+    Stieltjes transform :func:`bulk_lower_edge` gives it, 3x the old bound
+    for ``free_add(Discrete([0.5, 2.0], [0.3, 0.7]), MP(0.5))`` at ``q =
+    6``)."""
     pop = model.population
     x_max = float(pop._numeric_radius())
     law = _Law(pop, None)
     if law._pop is None:
-        lower, upper = _bulk_edge(pop, q), _top_edge(pop, q)
-        if q > 1 and (estimator is None or not values or np.any(estimator.at_ridge_limit(values, upper, upper))):
-            lower = max(lower, gram_lower_edge(pop.df1_numeric, pop.df2_numeric, q, x_max))
-        return lower, upper
+        return _bulk_edge(pop, q), _top_edge(pop, q)
     lower = law.lower_edge(q)
     if lower <= 0 and law._df is not None:
         lower = gram_lower_edge(lambda k: law._df(k)[0], lambda k: law._df(k)[1], q, x_max)

@@ -355,7 +355,7 @@ class LinearRidge(EstimatorModel):
             # past the spectrum's slowest time scale the filter is ridge's to
             # rounding: the closed forms at the estimator's ridge (no contour
             # that would need ever more nodes)
-            lower, upper = sample_hull(self, est, sub, n / pv)
+            lower, upper = sample_hull(self, n / pv)
             # without a null space (q < 1) the ridge limit's bias and var_X
             # are the range's alone, as small as lam^2 (0 at lam = 0): the
             # estimator's residual must be the ridge's too, else the contour
@@ -399,7 +399,7 @@ class LinearRidge(EstimatorModel):
         law = None
         for pv in np.unique(pb):
             sel = pb == pv
-            lower, upper = sample_hull(self, self.estimator, {}, n / pv)
+            lower, upper = sample_hull(self, n / pv)
             gap = sel & (theta < lower)
             if gap.any():
                 lim = self.replace(estimator=None, ridge=0).evaluate(samples=pv, noise=s2b[gap])
