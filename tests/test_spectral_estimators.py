@@ -596,6 +596,27 @@ def test_late_flow_at_a_tiny_ridge_leaves_the_pole_outside(monkeypatch, pop, noi
         np.testing.assert_allclose(split[key], ellipse[key], rtol=1e-12, atol=0, err_msg=key)
 
 
+def test_late_flow_falls_back_to_the_route_around_the_pole(monkeypatch):
+    """Where the contours that leave ``-lam`` outside do not settle, the
+    route around ``-lam`` answers, certified to the floor of its terms: at
+    ``lam = 1e-3`` (values ``1e-6``, far above that floor) the two agree to
+    the evaluators' tolerance."""
+    from freeprob.models import _spectral_quad as Q
+
+    m = fp.LinearRidge(fp.Identity(1), samples=1000, dimension=100, noise=0.1,
+                       estimator=fp.GradientFlow(time=1.0, ridge=1e-3))
+    times = np.array([20.0, 60.0, 150.0])
+    apart = m.evaluate(time=times)
+
+    def stalled(*args, **kw):
+        raise ConvergenceError("stalled")
+
+    monkeypatch.setattr(Q, "_apart", stalled)
+    around = m.evaluate(time=times)
+    for key in S.SPECTRAL_KEYS:
+        np.testing.assert_allclose(around[key], apart[key], rtol=1e-10, atol=0, err_msg=key)
+
+
 @pytest.mark.parametrize("lam", [0.0, 1e-9])
 def test_late_flow_with_null_directions_is_the_flow_on_the_rest(lam):
     """A population's null directions carry no error: ``Discrete([0, 1],

@@ -501,18 +501,25 @@ def integrate_split(law, vals, q, s2, lower, hi, kernels, tol, max_nodes):
                 for key in ("bias2", "var_X"):
                     apart |= bool(np.any(law.sum_floor * cur["|" + key + "|"] > tol * np.abs(cur[key])))
             if apart:
-                if not ridge:
-                    zp = np.array([-lv], dtype=complex)
-                    kp, mp, stp = _solve_kappa(law, q, zp, share=False)
-                    ridge["point"] = (zp, kp, mp, law.target(kp, mp, stp), stp)
-                    ridge["c"] = -complex(np.ravel(pole[1](zp, lv))[0])
-                    ridge["part"] = _ridge_part(law, q, lv, lower, ridge["point"], ridge["c"], kernels, tol,
-                                                max_nodes)
-                late = _apart(law, q, lv, ts, t0, _apart_corner(s_low, t0, lv, ev), ridge["point"], ridge["c"],
-                              kernels, carried, tol, max_nodes, away)
-                for key in _ONE + ("bias2", "var_X"):
-                    cur[key] = late[key] + ridge["part"][key]
-                    cur["|" + key + "|"] = late["|" + key + "|"] + ridge["part"]["|" + key + "|"]
+                try:
+                    if not ridge:
+                        zp = np.array([-lv], dtype=complex)
+                        kp, mp, stp = _solve_kappa(law, q, zp, share=False)
+                        point, c = (zp, kp, mp, law.target(kp, mp, stp), stp), -complex(np.ravel(pole[1](zp, lv))[0])
+                        ridge.update(point=point, c=c,
+                                     part=_ridge_part(law, q, lv, lower, point, c, kernels, tol, max_nodes))
+                    late = _apart(law, q, lv, ts, t0, _apart_corner(s_low, t0, lv, ev), ridge["point"], ridge["c"],
+                                  kernels, carried, tol, max_nodes, away)
+                except (ConvergenceError, BranchError):
+                    # not solved or not settled apart: the route around -lam,
+                    # certified to the floor of its terms (_refuse_lost)
+                    if direct:
+                        cur = _converge(outer + inner, law, q, lambda nodes, parts=parts: parts(nodes, apart=False),
+                                        tol, max_nodes, "parabolic contour", states)
+                else:
+                    for key in _ONE + ("bias2", "var_X"):
+                        cur[key] = late[key] + ridge["part"][key]
+                        cur["|" + key + "|"] = late["|" + key + "|"] + ridge["part"]["|" + key + "|"]
             if shift:
                 # the parts with the pole at 0, on a parabola around 0 (and
                 # the noise kernel's, on the pair around 0)
