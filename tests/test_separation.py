@@ -401,3 +401,19 @@ def test_the_ladders_interpolation_is_numpys_without_its_overflow():
         start = _interp(np.linspace(0, 2e-11, 9), np.array([0.0, 9.2e-12, 1.8e-11]),
                         np.array([-2e12 - 4.4e299j, 3.3e11 - 3.6e9j, 1.7e11 - 1.2e9j]))
     assert np.all(np.isfinite(start)) and start[-1] == 1.7e11 - 1.2e9j
+
+
+@pytest.mark.parametrize("n", [6, 20, 21, 30, 40, 31])
+def test_a_rank_critical_product_reaches_zero_whatever_the_rounding(n):
+    """``MP(1)`` times atoms: ``h(0) = q (1 - m_0) = 1``, a hard edge at 0
+    with ``rho ~ x^-1/2``.  The weights ``1/n`` sum to 1 within a rounding
+    either way, and where below, the root of ``h = 1`` landed a rounding
+    away from ``u = 0``: for these ``n`` (31 is not among them) the support
+    began at ``~1e-36`` and the density below it was 0 (with numpy 2.4's
+    sums).  Rank-critical to rounding, the edge is 0."""
+    law = fp.free_mul(fp.MarchenkoPastur(1), fp.PowerLaw(1.5, n))
+    assert float(law.support().inf) == 0.0
+    x = np.array([1e-40, 1e-20])
+    rho = law.density_numeric(x)
+    assert rho[0] > 0
+    np.testing.assert_allclose(rho * np.sqrt(x), rho[0] * np.sqrt(x[0]), rtol=1e-6)   # a/(pi sqrt x)

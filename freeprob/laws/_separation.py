@@ -127,6 +127,8 @@ class _Atoms:
         self.t, self.w, self.a, self.b = t, w, q * w * t**2, q * w * t
         self.low = (float(t[0]), float(self.a[0])) if t.size else None
         self.total = float(np.sum(self.a))
+        #: the mass of the positive atoms, ``1 - m_0``: ``h(0) = q (1 - m_0)``
+        self.mass = float(np.sum(w))
 
     def full(self, u, orders):
         """``{m: sum_k a_k/(u - t_k)^m}`` over all atoms."""
@@ -158,6 +160,7 @@ class _PowerAtoms(_Atoms):
         tn = s * float(n) ** -alpha
         self.low = (tn, q * tn**2 / n)
         self.total = q * s**2 * normalization(alpha, n, 2 * alpha) / n
+        self.mass = 1.0
 
     def full(self, u, orders):
         vals = _power_sums(self.alpha, self.n, tuple(orders), 2)(u, self.s)
@@ -374,6 +377,11 @@ def separation(law):
         edges_lo = list(_roots(at, u_star, hi, rising=True, x0=None if u0 is None else hi))
     xs = at.x(np.array([u_lo[0]] + edges_lo))
     xe = at.x(np.array(edges_hi + [u_hi[0]]))
+    if abs(q * at.mass - 1) <= 64 * np.finfo(float).eps:
+        # rank-critical to rounding, h(0) = q (1 - m_0) = 1: a hard edge at
+        # 0, where the bisection lands a rounding away from the root u = 0
+        # and x there is ~1e-36 (the support began above the density's x^-1/2)
+        xs[0] = 0.0
     intervals = tuple((max(float(a_), 0.0), float(e)) for a_, e in zip(xs, xe))
     # each interval above the lowest carries the weights of its atoms (the
     # exact separation of Bai and Silverstein): those between its two gaps
