@@ -711,3 +711,39 @@ def test_random_features_ridgeless_on_a_curveless_hard_edge():
     m = fp.RandomFeatureRidge(pop, widths=300, samples=400, dimension=100, noise=0.1)
     eg = m.evaluate(ridge=np.array([0.0, 1e-200, 1e-100]))["Eg"]
     np.testing.assert_allclose(eg, 0.1 * 100 / 300, rtol=1e-8)
+
+
+def test_density_where_three_roots_meet_at_a_hard_edge_with_an_atom():
+    """``MP(2) x Discrete([0, 1, 2], [1/2, 3/10, 1/5])``: both factors put
+    mass 1/2 at 0, so the product's atom at 0 has mass 1/2 and its curve, in
+    ``u = z g``, is ``10 (2u - 1)^3 = O(z)`` there: the roots ``(1/2 +- i
+    sqrt(x/5))/x`` and ``(1/2 + 5x/16)/x`` lie ``sqrt x`` of ``|g|`` apart,
+    and ``rho(x) = 1/(pi sqrt(5x))`` with a relative correction of order
+    ``sqrt x``.  Below ``x = 1e-16`` the continuation from infinity stalled
+    (ConvergenceError after 45 s; its ``g'`` by differences in ``g`` was 5e-6
+    off where the roots are 5e-7 apart), then the curve's coefficients at 40
+    digits and the final step onto the axis took the real root (density 0).
+    The density against the root below the axis from mpmath's ``polyroots``
+    (in ``u``) at ``80 + 2 log10(1/x)`` digits, and against the leading law."""
+    import mpmath
+
+    law = fp.free_mul(fp.MarchenkoPastur(2), fp.Discrete([0, 1, 2], [0.5, 0.3, 0.2]))
+    xs = [1e-20, 1e-40, 1e-100]
+    got = law.density_numeric(np.array(xs))
+    for x, rho in zip(xs, got):
+        with mpmath.workdps(80 + 2 * int(-np.log10(x))):
+            z = mpmath.mpf(x)
+            # in u = z g (coefficients of order 1)
+            roots = mpmath.polyroots([80, -60 * z - 120, 10 * z**2 + 76 * z + 60, -10 * z**2 - 23 * z - 10],
+                                     maxsteps=400, extraprec=2000)
+            below = [r for r in roots if mpmath.im(r) < -mpmath.mpf(10) ** -60]
+            assert len(below) == 1
+            ref = float(-mpmath.im(below[0] / z) / mpmath.pi)
+        assert rho == pytest.approx(ref, rel=1e-12)
+        assert rho * np.pi * np.sqrt(5 * x) == pytest.approx(1, rel=1e-9)
+    # the curve is the law's own (not retyped wrongly above)
+    import sympy as sp
+    g, z = sp.symbols("g z")
+    assert sp.expand(law.algebraic_equation(g, z)
+                     - (80 * g**3 * z**3 - 60 * g**2 * z**3 - 120 * g**2 * z**2 + 10 * g * z**3
+                        + 76 * g * z**2 + 60 * g * z - 10 * z**2 - 23 * z - 10)) == 0

@@ -418,7 +418,7 @@ def test_the_sample_spectrums_upper_edge_of_a_continuous_population(name, law, a
     ``rtol = 1e-10``; their free products' supports are 1e-7 off and are
     not used).  The bound ``x_max (1 + sqrt q)^2`` was up to 2x
     too high, and refused valid steps of gradient descent."""
-    from freeprob.models._spectral_numeric import _top_edge
+    from freeprob.models._spectral_numeric import bulk_upper_edge
 
     pop = law()
     c = 2 if name.startswith("MP(2)") else 0.5
@@ -426,7 +426,7 @@ def test_the_sample_spectrums_upper_edge_of_a_continuous_population(name, law, a
         ref = float(free_mul(pop, MarchenkoPastur(q)).support().sup)
     else:
         ref = _product_edges(c, atoms, q)[1]
-    edge = _top_edge(pop, q)
+    edge = bulk_upper_edge(pop, q)
     assert ref * (1 - 1e-13) <= edge < ref * (1 + 1e-9), (edge, ref)
 
 

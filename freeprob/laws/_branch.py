@@ -61,7 +61,8 @@ def certify(zs: np.ndarray, gs: np.ndarray, *, rtol: float = 1e-9) -> None:
         raise BranchError(f"Stieltjes value not real at real z = {zs[i]} off the support: g = {gs[i]}")
 
 
-def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halvings=60, moments=None):
+def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halvings=60, moments=None,
+                      dcoeffs=None):
     r"""The physical root of ``sum_i c_i(z) g^i = 0`` at one point ``z``,
     by continuation from ``z0 = Re z + i Y`` down the vertical line (mpmath).
 
@@ -76,6 +77,10 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
         AR(1) law's ``(1 +- 1/r)/z``, differ at a later moment)
     radius : a bound on the spectral radius (sets the starting height)
     dps : working precision (digits), set with ``mpmath.workdps`` only
+    dcoeffs : callable ``z -> [c_0'(z), ..., c_d'(z)]`` (optional): the
+        predictor's ``P_z`` exactly instead of by a central difference, whose
+        error (``1e-17`` of ``g'`` at ``|z| = 1e-43``) exceeds the distance
+        between roots that meet at 0 (``sqrt |z|`` relative)
 
     >>> import mpmath
     >>> semicircle = lambda z: [mpmath.mpf(1), -z, mpmath.mpf(1)]   # g^2 - z g + 1
@@ -89,6 +94,13 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
     # O(1) along the physical root, so far from the support digits go to the
     # cancellation (Newton's P and the predictor's P_z): add 3 per decade of |z|
     extra = 3 * int(math.log10(2 + abs(complex(z)) + radius))
+    # next to 0, where an atom at 0 of two factors gives roots (m0 +- c sqrt z)/z
+    # that meet there, a root is conditioned like 1/|z| and the predictor must
+    # be good to |z|^(3/2) (roots sqrt |z| apart, P_z and P_g cancelled to |z|
+    # of their terms): two digits per decade of (1 + radius)/|z| (the path
+    # never comes closer to 0 than its end)
+    if 0 < abs(complex(z)) < 1 + radius:
+        extra += 2 * int(math.log10((1 + radius) / abs(complex(z))))
     with mpmath.workdps(dps + 10 + extra):
         z = mpmath.mpc(z)
         flip = z.imag < 0
@@ -98,7 +110,8 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
         Y = 16 * (1 + abs(z) + radius)
         tol = mpmath.mpf(10) ** (-(dps + 5))
 
-        def newton(g, zz):
+        def newton(g, zz, rtol=None):
+            rtol = tol if rtol is None else rtol
             for _ in range(100):
                 cs = coeffs(zz)
                 p = mpmath.mpf(0)
@@ -110,7 +123,7 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
                     return None
                 step = p / dp
                 g = g - step
-                if abs(step) <= tol * (abs(g) + tol):
+                if abs(step) <= rtol * (abs(g) + tol):
                     return g
             return None
 
@@ -137,6 +150,7 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
         factor = mpmath.mpf("0.7")
         failures = 0
         h = mpmath.mpf(10) ** (-(dps // 2 + 5))
+        rel = min(mpmath.mpf(10) ** (-(mpmath.mp.dps // 3)), mpmath.mpf("1e-3"))
 
         def poly(gg, zz):
             p = mpmath.mpf(0)
@@ -148,28 +162,44 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
             y_new = max(floor, y * factor)
             z_old, z_new = mpmath.mpc(x, y), mpmath.mpc(x, y_new)
             # predictor: Euler step along g' = -P_z/P_g (P_z by a central
-            # difference at half the working precision); corrector: Newton,
+            # difference); corrector: Newton,
             # accepted only if it moved little compared with the predictor
-            # relative steps, and never beyond 1e-3 |z| (at z = -1e-300 next
-            # to a density that diverges at 0 the step 1e-20 straddled 0;
-            # 1e-20 |z| rounded away at |z| = 1e-26 next to a regular point)
-            hz = min(h * (1 + abs(z_old)), abs(z_old) / 1000)
-            hg = h * (1 + abs(g))
-            pz = (poly(g, z_old + hz) - poly(g, z_old - hz)) / (2 * hz)
-            pg = (poly(g + hg, z_old) - poly(g - hg, z_old)) / (2 * hg)
+            # relative steps, and never beyond 10^(-digits/3) |z| (at z =
+            # -1e-300 next to a density that diverges at 0 the step 1e-20
+            # straddled 0; 1e-3 |z| left an error 5e-6 in g' at |z| = 2e-12
+            # where P_z cancels to 1e-11 of its terms next to roots that meet
+            # at 0; the digits added per decade below 1 keep the rounding of
+            # the small relative step at 1e-18 next to a regular point)
+            hz = min(h * (1 + abs(z_old)), abs(z_old) * rel)
+            if dcoeffs is None:
+                pz = (poly(g, z_old + hz) - poly(g, z_old - hz)) / (2 * hz)
+            else:
+                pz = mpmath.mpf(0)
+                for c in reversed(dcoeffs(z_old)):
+                    pz = pz * g + c
+            # P_g by Horner, exact: a difference step in g must be small against
+            # the distance to the next root, which is 1e-16 |g| next to 0 where
+            # the roots (m0 +- c sqrt z)/z meet
+            cs = coeffs(z_old)
+            pg = mpmath.mpf(0)
+            for k in range(len(cs) - 1, 0, -1):
+                pg = pg * g + k * cs[k]
             dg = -pz / pg
-            far = abs(z_old) > 2 * radius
+            far = abs(z_old) > 2 * radius or abs(z_old) < radius / 100
             if far:
                 # far out every branch is ~1/z: predict u = z g (u' = g + z g'),
                 # whose error is not common to the branches there (an Euler
-                # step in g misses by ~dz^2/z^3, more than their 2/z^2 apart)
+                # step in g misses by ~dz^2/z^3, more than their 2/z^2 apart);
+                # next to 0 likewise where an atom at 0 gives every branch
+                # its pole m0/z (the roots ~ (m0 +- c sqrt z)/z of a product
+                # whose factors both have an atom at 0 of the same mass)
                 g_pred = (z_old * g + (g + z_old * dg) * (z_new - z_old)) / z_new
             else:
                 g_pred = g + dg * (z_new - z_old)
             g_new = newton(g_pred, z_new)
-            # far out the corrector must also stay well inside the root's own
-            # basin (a tenth of the distance to the next root), or the path may
-            # jump to a branch that agrees with the physical one at infinity
+            # far out (and next to 0) the corrector must also stay well inside
+            # the root's own basin (a tenth of the distance to the next root),
+            # or the path may jump to a branch that shares the pole
             if g_new is None or abs(g_new - g_pred) > abs(g_pred - g) / 10 + tol * abs(g_new) \
                     or (far and abs(g_new - g_pred) > separation(g_new, z_new) / 10):
                 factor = mpmath.sqrt(factor)
@@ -181,10 +211,25 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
             failures = 0
             factor = max(mpmath.mpf("0.25"), factor ** mpmath.mpf("1.5"))
         if y_end == 0:
-            g_new = newton(g, mpmath.mpc(x, 0))
-            if g_new is None:
+            zr = mpmath.mpc(x, 0)
+            # from the path's end x + i y: u = z g carries over next to 0, where
+            # the common pole m0/z moves g by y/x of itself, more than the roots
+            # are apart (sqrt |x| of |g|); the end must lie in the root's basin
+            far = x != 0 and (abs(x) > 2 * radius or abs(x) < radius / 100)
+            g0 = mpmath.mpc(x, y) * g / zr if far else g
+            g_new = newton(g0, zr)
+            if g_new is None or (far and abs(g_new - g0) > separation(g_new, zr) / 10 + tol * abs(g_new)):
                 raise ConvergenceError(f"Newton failed at the real point {x}")
-            g = mpmath.mpc(g_new.real, 0)
+            # off the support the root is real (its imaginary part is rounding,
+            # of the root's condition, 1/|z| next to 0); on the support it is
+            # the boundary value g(x + i0), polished to tol of Im g, which is
+            # sqrt |x| of |g| next to a hard edge at 0 (1e-50 at x = 1e-100)
+            if abs(g_new.imag) <= mpmath.mpf(10) ** (-(dps + 5 + extra // 2)) * abs(g_new):
+                g = mpmath.mpc(g_new.real, 0)
+            else:
+                g = newton(g_new, mpmath.mpc(x, 0), rtol=tol * abs(g_new.imag) / abs(g_new))
+                if g is None:
+                    raise ConvergenceError(f"Newton failed at the real point {x}")
         elif y != y_end:  # pragma: no cover - floor equals y_end when y_end > 0
             g = newton(g, z)
         if flip:

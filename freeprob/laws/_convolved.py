@@ -116,6 +116,7 @@ class _Convolved(SpectralLaw):
         # above the axis) sees only w/(z - a + iy): the root with the pole [P19]
         pole, gp = (None, None) if cv is None or self._kind != "add" else pole_roots(cv, atoms, zz, scale)
         y = zz.imag.copy()
+        exact = np.zeros(z.shape, dtype=bool)   # roots followed from infinity (mpmath, 30 digits)
         if pole is not None and pole.any():
             if (~pole).any():
                 gp[~pole], y[~pole] = self._physical(zz[~pole], with_height=True)
@@ -135,6 +136,7 @@ class _Convolved(SpectralLaw):
                                                f"support of {self!r}, e.g. z = {complex(zz[stalled[0]])!r}")
                     gv[stalled] = np.asarray(self._stieltjes_continuation(zz[stalled], 30), dtype=complex)
                     y[stalled] = zz[stalled].imag
+                    exact[stalled] = True
         except ConvergenceError:
             if cv is None:
                 raise
@@ -147,15 +149,17 @@ class _Convolved(SpectralLaw):
             # refinement only: a converged Newton root within 1e-6 of the subordination value replaces
             # it (exact boundary values on the axis); high-degree curves with huge integer coefficients
             # are too ill-conditioned in float64 and keep the subordination value (physical, certified)
+            # (not the roots followed from infinity: next to a hard edge at 0 with an atom, where
+            # the roots (m0 +- c sqrt z)/z lie sqrt |z| apart, float64 Newton lands on any of them)
             g1, conv = cv.newton(gv, zz, iters=30)
-            keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv)))
+            keep = conv & (np.abs(g1 - gv) <= 1e-6 * (1 + np.abs(gv))) & ~exact
             # at real points subordination can stall near a pole (an atom) at a few 1e-4 of the value:
             # take the curve's root nearest to it when that root is isolated (every other root 10x
             # farther away); off the support (g real to 1e-9) a point of the ladder without an isolated
             # root follows the root from infinity (mpmath continuation); a point solved directly (the
             # negative axis of a product: roots cluster at g ~ m0/z next to an atom at 0) and a point
             # on the support keep the subordination value (physical by construction, certified)
-            real = ~keep & (zz.imag == 0)
+            real = ~keep & ~exact & (zz.imag == 0)
             if real.any():
                 g2, found = nearest_root(cv, gv, zz, g1, ~real, self.stieltjes_numeric if self.positive_by_construction else None)
                 found &= real
@@ -164,11 +168,12 @@ class _Convolved(SpectralLaw):
                 bad = np.flatnonzero(real & ~found & ~direct & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)))
                 if bad.size:
                     g1[bad] = np.asarray(self._stieltjes_continuation(zz[bad], 30), dtype=complex)
-                    keep[bad] = True
+                    keep[bad] = exact[bad] = True
             gv = np.where(keep, g1, gv)
             y = np.where(keep, zz.imag, y)   # a root of the curve at z itself
-        # off the support the boundary value on the real axis is real
-        real = (zz.imag == 0) & (np.abs(gv.imag) <= 1e-9 * np.abs(gv))
+        # off the support the boundary value on the real axis is real (the continuation decided it
+        # for its roots: Im g is sqrt x of |g| on the support next to a hard edge at 0 with an atom)
+        real = (zz.imag == 0) & (np.abs(gv.imag) <= 1e-9 * np.abs(gv)) & ~exact
         gv = np.where(real, gv.real + 0j, gv)
         out = np.where(flip, np.conj(gv), gv)
         return (out, y) if with_height else out

@@ -178,15 +178,21 @@ class NumericMethods:
         gsym, zsym = sp.Dummy("g"), sp.Dummy("z")
         curve = sp.Poly(self.algebraic_equation(gsym, zsym), gsym)
         cfun = [compile_expr(c, (zsym,), backend="mpmath") for c in reversed(curve.all_coeffs())]
+        dfun = [compile_expr(sp.diff(c, zsym), (zsym,), backend="mpmath") for c in reversed(curve.all_coeffs())]
         ms = [complex(sp.N(m)) for m in self.moments(4)]
         radius = self._numeric_radius()
         out = np.empty(zarr.shape, dtype=object)
         with mpmath.workdps(dps + 10):
             def coeffs(zz):
-                return [f(zz, dps=dps + 10)[()] for f in cfun]
+                # at the continuation's working precision, which grows next
+                # to 0 where the roots meet (``continuation_root``)
+                return [f(zz, dps=mpmath.mp.dps)[()] for f in cfun]
+
+            def dcoeffs(zz):
+                return [f(zz, dps=mpmath.mp.dps)[()] for f in dfun]
 
             for idx in np.ndindex(zarr.shape):
-                out[idx] = continuation_root(coeffs, zarr[idx], moments=ms, radius=radius, dps=dps)
+                out[idx] = continuation_root(coeffs, zarr[idx], moments=ms, radius=radius, dps=dps, dcoeffs=dcoeffs)
         return out
 
     def df1_numeric(self, lam, *, dps: int | None = None):

@@ -291,18 +291,6 @@ class _PowerLawResolvent:
         return (d / self.z).reshape(kappa.shape), (dd / self.z).reshape(kappa.shape)
 
 
-def _top_edge(population, q):
-    """:func:`bulk_upper_edge` of a frozen population at ``q`` (kept per
-    population and ratio by the laws layer)."""
-    return bulk_upper_edge(population, q)
-
-
-def _bulk_edge(population, q):
-    """:func:`bulk_lower_edge` of a frozen population at ``q`` (kept per
-    population and ratio by the laws layer)."""
-    return bulk_lower_edge(population, q)
-
-
 def _gap_edge(population, q):
     """The lower edge of the nonzero sample eigenvalues of a population known
     through its Stieltjes transform with an atom at 0 (mass ``m0`` from its
@@ -334,7 +322,7 @@ def sample_hull(model, q):
     x_max = float(pop._numeric_radius())
     law = _Law(pop, None)
     if law._pop is None:
-        return _bulk_edge(pop, q), _top_edge(pop, q)
+        return bulk_lower_edge(pop, q), bulk_upper_edge(pop, q)
     lower = law.lower_edge(q)
     if lower <= 0 and law._df is not None:
         lower = gram_lower_edge(lambda k: law._df(k)[0], lambda k: law._df(k)[1], q, x_max)
@@ -352,7 +340,7 @@ def _bounds(law, q):
         return 0.0, x_max
     if law._df is not None:
         return law.lower_edge(q), x_max
-    return _bulk_edge(pop, q), x_max
+    return bulk_lower_edge(pop, q), x_max
 
 
 class _Parabola:

@@ -54,7 +54,6 @@ from freeprob.models._spectral_numeric import (
     _bounds,
     _Ellipse,
     _Law,
-    _top_edge,
     bulk_lower_edge,
     bulk_upper_edge,
     population_floor,
@@ -416,7 +415,7 @@ def evaluate_contour(model, estimator, values, q, s2, *, tol=1e-10, max_nodes=81
     pop = model.population
     law = _Law(pop, target_spectrum(pop, model.target, model.dimension))
     lower, x_max = _bounds(law, q)
-    upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else _top_edge(pop, q)
+    upper = sample_upper_edge(law.means, q, x_max) if law._pop is not None else bulk_upper_edge(pop, q)
     return contour_keys(law, estimator, values, q, s2, lower, upper, tol=tol, max_nodes=max_nodes)
 
 
