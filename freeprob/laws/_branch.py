@@ -166,10 +166,10 @@ def continuation_root(coeffs, z, *, first_moment=0, radius=1.0, dps=30, max_halv
             # accepted only if it moved little compared with the predictor
             # relative steps, and never beyond 10^(-digits/3) |z| (at z =
             # -1e-300 next to a density that diverges at 0 the step 1e-20
-            # straddled 0; 1e-3 |z| left an error 5e-6 in g' at |z| = 2e-12
-            # where P_z cancels to 1e-11 of its terms next to roots that meet
-            # at 0; the digits added per decade below 1 keep the rounding of
-            # the small relative step at 1e-18 next to a regular point)
+            # straddled 0; next to roots that meet at 0 the differences at a
+            # step 1e-20 left g' 5e-6 off at |z| = 2e-12, more than the roots
+            # are apart; the digits added per decade below 1 keep the rounding
+            # of the small relative step at 1e-18 next to a regular point)
             hz = min(h * (1 + abs(z_old)), abs(z_old) * rel)
             if dcoeffs is None:
                 pz = (poly(g, z_old + hz) - poly(g, z_old - hz)) / (2 * hz)
